@@ -1,0 +1,58 @@
+/**
+ * HostControl: the one control interface through which the loop, the
+ * operator (console) and tests change a host, whoever the host is (the model
+ * or a remote agent). Actions are data so they can be audited, recorded and
+ * replayed. Shared layer: no node/electron/DOM.
+ */
+
+/** A change to a host's I/O configuration. */
+export type ControlAction =
+  /** Make exactly these cores the side cores (empty = vhost mode). */
+  | { kind: 'setSideCores'; cores: number[] }
+  /** Serve a queue from a side core. */
+  | { kind: 'assignQueue'; queue: number; core: number }
+  /** Turn polling of a queue on or off (off: the guest kicks, costing exits). */
+  | { kind: 'setPolling'; queue: number; on: boolean };
+
+/** Who asked for a change; recorded in the audit log. */
+export type ControlSource = 'policy' | 'operator' | 'agent' | 'system';
+
+/** The I/O configuration in force. */
+export interface HostConfig {
+  /** Number of physical cores. */
+  cores: number;
+  /** Current side cores, ascending. */
+  sideCores: number[];
+  /** Queue id → side core id (null: vhost thread). */
+  queueOwner: (number | null)[];
+  /** Queue id → polling on. */
+  queuePolling: boolean[];
+}
+
+/** Result of applying an action. */
+export type ControlResult =
+  | { ok: true; /** Modelled reconfiguration cost charged, in cycles (0 if none). */ costCycles: number }
+  | { ok: false; /** Why it was refused, in words a user understands. */ error: string };
+
+/** Static facts about a host (from the scenario or the agent). */
+export interface HostInfo {
+  /** Display name. */
+  name: string;
+  /** 'model' for the embedded host model, 'agent' for a remote agent. */
+  source: 'model' | 'agent';
+  cores: number;
+  hz: number;
+  /** Snapshot interval in ms. */
+  intervalMs: number;
+  vms: { id: number; name: string; group: string; vcpus: number }[];
+  queues: { id: number; vm: number; device: number; kind: 'net' | 'blk' }[];
+  groups: { name: string; weight: number; workload: string }[];
+}
+
+/** The control interface. Implementations validate and refuse bad actions with a clear error. */
+export interface HostControl {
+  /** The configuration in force now. */
+  config(): HostConfig;
+  /** Apply one action; the change is visible in the next snapshot. */
+  apply(action: ControlAction): ControlResult;
+}

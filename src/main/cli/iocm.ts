@@ -1,0 +1,63 @@
+/**
+ * The `iocm` command-line interface. Each subcommand lives in its own module
+ * under ./commands and exports `run(argv, io): Promise<number>` (the exit
+ * code). Bad arguments and bad input raise UsageError → exit code 2 with a
+ * one-line message naming what was wrong.
+ */
+import { UsageError } from './errors.ts';
+
+/** Where a command writes; injectable for tests. */
+export interface CliIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+type CommandModule = { run(argv: string[], io: CliIO): Promise<number> };
+
+const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  simulate: { summary: 'run a scenario on the host model under a policy', load: () => import('./commands/simulate.ts') },
+  sweep: { summary: 'run vhost and every static side-core count; report the oracle', load: () => import('./commands/sweep.ts') },
+  evaluate: { summary: 'every scenario × every policy → report.md and SVG plots', load: () => import('./commands/evaluate.ts') },
+  sessions: { summary: 'list, show, export, import or delete recorded sessions', load: () => import('./commands/sessions.ts') },
+  whatif: { summary: 're-run a recorded session under another policy', load: () => import('./commands/whatif.ts') },
+  serve: { summary: 'serve the console to a browser (headless mode)', load: () => import('./commands/serve.ts') },
+  scenarios: { summary: 'list or validate scenarios', load: () => import('./commands/scenarios.ts') },
+};
+
+function usage(): string {
+  const lines = ['usage: iocm <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  lines.push('', "run 'iocm <command> --help' for a command's options");
+  return lines.join('\n') + '\n';
+}
+
+/** Entry point; returns the process exit code. */
+export async function main(argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    io.stderr.write(`iocm: unknown command '${name}'\n` + usage());
+    return 2;
+  }
+  try {
+    const mod = await cmd.load();
+    return await mod.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`iocm ${name}: ${err.message}\n`);
+      return 2;
+    }
+    // node:util parseArgs errors are argument errors too.
+    const code = (err as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr.write(`iocm ${name}: ${(err as Error).message}\n`);
+      return 2;
+    }
+    io.stderr.write(`iocm ${name}: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The public face of the host model (implemented in ./host-model.ts).
+ * Other core modules (scenario loader, sim driver, loop, history what-if,
+ * services) code against this interface.
+ */
+import type { HostControl, HostInfo } from '../../shared/control.ts';
+import type { Scenario } from '../../shared/scenario.ts';
+import type { HostSnapshot } from '../../shared/snapshot.ts';
+
+/** Options of a model run. */
+export interface ModelOptions {
+  /** Seed of the model's RNG; same scenario + seed + actions → identical snapshots. */
+  seed: number;
+  /** Snapshot interval in ms of simulated time (default 100). */
+  intervalMs?: number;
+}
+
+/** A discrete-event model of one virtualized host. Also its HostControl. */
+export interface HostModelApi extends HostControl {
+  /** Static description (cores, VMs, queues, groups). */
+  info(): HostInfo;
+  /** Advance one interval of simulated time and return its statistics. */
+  step(): HostSnapshot;
+  /** Simulated time now, in ms since start. */
+  readonly nowMs: number;
+  /** Name of the phase in force (phases cycle when the run is longer than the scenario). */
+  readonly phase: string;
+  /**
+   * Override the offered load per group (intensity multipliers) until cleared
+   * with null; used to re-run a recorded session's offered workload (what-if).
+   */
+  setLoads(loads: Record<string, number> | null): void;
+  /** Events processed so far (for benchmarks). */
+  readonly eventsProcessed: number;
+}
+
+/** Factory signature implemented by ./host-model.ts. */
+export type CreateHostModel = (scenario: Scenario, options: ModelOptions) => HostModelApi;

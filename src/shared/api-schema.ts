@@ -1,0 +1,115 @@
+/**
+ * Zod schemas for the arguments of every IocmApi method, so the Electron IPC adapter,
+ * the WebSocket server and the services validate identically. {@link validateArgs}
+ * turns a bad payload into an `invalid-argument` error naming the field.
+ *
+ * Shared layer: zod only (pure JS); no node, electron or DOM imports.
+ */
+import { z } from 'zod';
+import { EVENT_NAMES, METHOD_NAMES, err, ok, type EventName, type MethodArgs, type MethodName, type Result } from './api.ts';
+
+const none = z.strictObject({});
+const coreId = z.number().int().min(0).max(4095);
+const sessionId = z.string().min(1).max(200);
+const opId = z.string().min(1).max(100);
+const policyConfig = z.record(z.string().max(100), z.union([z.number(), z.boolean(), z.string().max(1000)]));
+const speed = z.number().min(0.25).max(64);
+
+/** One schema per method (the argument object; `{}` for methods without arguments). */
+export const METHOD_SCHEMAS = {
+  getState: none,
+  listScenarios: none,
+  listPolicies: none,
+  listSessions: z.strictObject({
+    search: z.string().max(200).optional(),
+    limit: z.number().int().min(1).max(10_000).optional(),
+    offset: z.number().int().min(0).optional(),
+  }),
+  getSession: z.strictObject({ sessionId }),
+  querySeries: z
+    .strictObject({
+      sessionId,
+      series: z.array(z.string().min(1).max(200)).min(1).max(512),
+      t0: z.number().finite(),
+      t1: z.number().finite(),
+      points: z.number().int().min(2).max(20_000),
+    })
+    .refine((q) => q.t1 >= q.t0, { message: 'the end of the range must not be before its start', path: ['t1'] }),
+  getAuditLog: z.strictObject({ sessionId: sessionId.optional(), limit: z.number().int().min(1).max(100_000).optional() }),
+  connectModel: z.strictObject({
+    scenario: z.string().min(1).max(500),
+    seed: z.number().int().min(0).max(2 ** 32 - 1),
+    speed: z.number().min(0.1).max(1000),
+  }),
+  connectAgent: z.strictObject({ url: z.string().min(1).max(2000), token: z.string().max(2000) }),
+  setLiveSpeed: z.strictObject({ speed: z.number().min(0.1).max(1000) }),
+  pinCore: z.strictObject({ core: coreId }),
+  releaseCore: z.strictObject({ core: coreId }),
+  clearCoreOverride: z.strictObject({ core: coreId }),
+  lockSideCoreCount: z
+    .strictObject({ min: z.number().int().min(0).max(4096), max: z.number().int().min(0).max(4096) })
+    .refine((a) => a.max >= a.min, { message: 'the maximum must be at least the minimum', path: ['max'] }),
+  unlockSideCoreCount: none,
+  pauseLoop: none,
+  resumeLoop: none,
+  setPolicy: z.strictObject({ name: z.string().min(1).max(100), config: policyConfig }),
+  openReplay: z.strictObject({ sessionId }),
+  replayPlay: none,
+  replayPause: none,
+  replaySetSpeed: z.strictObject({ speed }),
+  replaySeek: z.strictObject({ t: z.number().finite() }),
+  replayStep: z.strictObject({ direction: z.union([z.literal(1), z.literal(-1)]) }),
+  replayJumpToDecision: z.strictObject({ direction: z.enum(['next', 'prev']) }),
+  closeReplay: none,
+  exportSession: z.strictObject({
+    sessionId,
+    format: z.enum(['csv', 'json', 'sqlite']),
+    layout: z.enum(['long', 'wide']).optional(),
+    opId: opId.optional(),
+  }),
+  whatIf: z.strictObject({ sessionId, policy: z.string().min(1).max(100), config: policyConfig.optional(), opId: opId.optional() }),
+  cancel: z.strictObject({ opId }),
+  saveFile: z.strictObject({ fileName: z.string().min(1).max(255), bytes: z.instanceof(Uint8Array) }),
+} satisfies Record<MethodName, z.ZodType>;
+
+/** True when `name` is a whitelisted method. */
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && (METHOD_NAMES as readonly string[]).includes(name);
+}
+
+/** True when `name` is a whitelisted event stream. */
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && (EVENT_NAMES as readonly string[]).includes(name);
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length ? `'${issue.path.join('.')}'` : 'the request';
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `${where} has unknown field(s): ${issue.keys.join(', ')}`;
+    case 'invalid_type':
+      return `${where} must be ${issue.expected === 'int' ? 'a whole number' : `a ${issue.expected}`}`;
+    case 'too_small':
+      return `${where} must be at least ${String(issue.minimum)}${issue.origin === 'string' ? ' characters long' : issue.origin === 'array' ? ' items' : ''}`;
+    case 'too_big':
+      return `${where} must be at most ${String(issue.maximum)}${issue.origin === 'string' ? ' characters long' : issue.origin === 'array' ? ' items' : ''}`;
+    default:
+      return `${where}: ${issue.message}`;
+  }
+}
+
+/**
+ * Validate a method name and its argument. `undefined`/`null` count as `{}`.
+ * Returns the parsed argument or an `invalid-argument` / `not-found` error in words a user understands.
+ */
+export function validateArgs<K extends MethodName>(method: K, raw: unknown): Result<MethodArgs<K> extends void ? Record<string, never> : MethodArgs<K>>;
+export function validateArgs(method: string, raw: unknown): Result<unknown>;
+export function validateArgs(method: string, raw: unknown): Result<unknown> {
+  if (!isMethodName(method)) return err('not-found', `Unknown request '${String(method).slice(0, 100)}'.`);
+  const schema = METHOD_SCHEMAS[method] as z.ZodType;
+  const parsed = schema.safeParse(raw === undefined || raw === null ? {} : raw);
+  if (parsed.success) return ok(parsed.data);
+  const issue = parsed.error.issues[0];
+  const field = issue.path.length ? issue.path.join('.') : undefined;
+  return err('invalid-argument', `Invalid ${method} request: ${describeIssue(issue)}.`, field);
+}

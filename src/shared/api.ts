@@ -1,0 +1,486 @@
+/**
+ * IocmApi: the one typed contract between the console (renderer) and the
+ * host side (services in the Electron main process or the headless server).
+ *
+ * - Every method takes ONE plain-object argument (or none) and resolves to a
+ *   {@link Result}: `{ok:true, value}` or `{ok:false, error:{code, message, field?}}`.
+ *   Methods never throw across the boundary; messages are in words a user understands.
+ * - Events are pushed on four streams (`telemetry`, `status`, `progress`, `notice`);
+ *   every subscription returns an unsubscribe function.
+ * - Long operations (export, what-if) take an optional client-chosen `opId`; progress
+ *   arrives on the `progress` stream under that id and `cancel({opId})` stops it
+ *   (the call then resolves with error code `cancelled`).
+ * - Transports (IPC preload, WebSocket client) only need `invoke(method, args)` and
+ *   `subscribe(event, cb)`; {@link createApiClient} turns those into an IocmApi.
+ *   The method and event whitelists are {@link METHOD_NAMES} and {@link EVENT_NAMES};
+ *   argument schemas live in ./api-schema.ts so every transport validates identically.
+ *
+ * Shared layer: no node, electron or DOM imports.
+ */
+import type { ControlAction, ControlSource, HostConfig, HostInfo } from './control.ts';
+import type { HostSnapshot } from './snapshot.ts';
+
+// ---------------------------------------------------------------------------
+// Results and errors
+
+/** Machine-readable error category; the message says the rest in plain words. */
+export type ApiErrorCode =
+  /** An argument is missing or wrong; `field` names it. */
+  | 'invalid-argument'
+  /** A session, scenario, policy or operation does not exist. */
+  | 'not-found'
+  /** The request is valid but a safety limit or the current state forbids it. */
+  | 'refused'
+  /** The feature exists in the contract but not (yet) in this build or host. */
+  | 'not-available'
+  /** Nothing is connected / no replay is open, etc. */
+  | 'not-ready'
+  /** The operation was cancelled by the user. */
+  | 'cancelled'
+  /** The transport refused the caller (bad token, foreign sender). */
+  | 'unauthorized'
+  /** Something broke; the message says what. */
+  | 'internal';
+
+/** An error as a value. */
+export interface ApiError {
+  code: ApiErrorCode;
+  /** What went wrong, for a user. */
+  message: string;
+  /** The argument or config field at fault (dot path), when there is one. */
+  field?: string;
+}
+
+/** Outcome of every API method. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+/** Build a success value. */
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+/** Build an error value. */
+export function err<T = never>(code: ApiErrorCode, message: string, field?: string): Result<T> {
+  return { ok: false, error: field === undefined ? { code, message } : { code, message, field } };
+}
+
+// ---------------------------------------------------------------------------
+// Telemetry and events (live and replay use the same shapes)
+
+/**
+ * Something that happened on the host or in the loop: a policy decision (including a
+ * "stay" that was close), an operator override, a connect/disconnect, an error.
+ * Mirrors the loop's event type (src/shared/policy.ts); services adapt if they differ.
+ */
+export interface HostEvent {
+  /** Session time in ms (same clock as {@link HostSnapshot.t}). */
+  t: number;
+  kind: 'decision' | 'override' | 'connect' | 'disconnect' | 'error' | 'info';
+  /** Who caused it. */
+  source: ControlSource;
+  /** Policy name for decisions. */
+  policy?: string;
+  /** Actions applied (empty for "stay"). */
+  actions?: ControlAction[];
+  /** Human-readable reason / description. */
+  reason: string;
+  /** Metric values that triggered the decision (name → value). */
+  values?: Record<string, number>;
+  /** false when the change was refused (then `reason` says why). */
+  ok?: boolean;
+}
+
+/** A batch of snapshots and events; a few per second, never one message per value. */
+export interface TelemetryBatch {
+  snapshots: HostSnapshot[];
+  events: HostEvent[];
+}
+
+/** A telemetry message with where it came from. */
+export interface TelemetryMessage {
+  /** 'live' from the connected host; 'replay' from an open replay cursor. */
+  stream: 'live' | 'replay';
+  /** Session the data belongs to (the recording session for live; null if not recording). */
+  sessionId: string | null;
+  batch: TelemetryBatch;
+}
+
+/** Operator overrides in force (honoured by every policy). */
+export interface Overrides {
+  /** Cores pinned as side cores by the operator. */
+  pinned: number[];
+  /** Cores released to the VMs by the operator (never side cores). */
+  released: number[];
+  /** Side-core count locked to [min, max], or null. */
+  lock: { min: number; max: number } | null;
+  /** Loop paused by the operator. */
+  paused: boolean;
+}
+
+/** Limits nobody can cross; shown when a change is refused. */
+export interface SafetyLimits {
+  /** Minimum number of VM cores. */
+  minVmCores: number;
+  /** Maximum number of side cores. */
+  maxSideCores: number;
+  /** Minimum ms between two side-core changes by the policy. */
+  minChangeIntervalMs: number;
+}
+
+/** The loop's state. */
+export interface LoopStatus {
+  state: 'running' | 'paused' | 'stopped';
+  policy: string;
+  config: PolicyConfig;
+  epochMs: number;
+  /** Last decision that changed something or was close, with its reason. */
+  lastDecision: HostEvent | null;
+  /** Number of changes applied so far in this session. */
+  changes: number;
+}
+
+/** A policy's configuration: field name → value. */
+export type PolicyConfig = Record<string, number | boolean | string>;
+
+// ---------------------------------------------------------------------------
+// Queries' values
+
+/** Everything the console needs to draw its frame; pushed on `status` when it changes. */
+export interface ConsoleState {
+  connection:
+    | { kind: 'none' }
+    | { kind: 'model'; scenario: string; seed: number; speed: number }
+    | { kind: 'agent'; url: string };
+  host: HostInfo | null;
+  config: HostConfig | null;
+  loop: LoopStatus | null;
+  overrides: Overrides;
+  limits: SafetyLimits;
+  recording: { sessionId: string | null; dbPath: string; error: string | null };
+  replay: ReplayState | null;
+}
+
+/** A scenario the embedded model can run. */
+export interface ScenarioSummary {
+  name: string;
+  description: string;
+  cores: number;
+  vms: number;
+  groups: string[];
+  phases: { name: string; seconds: number }[];
+}
+
+/** One editable field of a policy's config. */
+export interface PolicyField {
+  name: string;
+  label: string;
+  description: string;
+  type: 'number' | 'integer' | 'boolean' | 'string';
+  default: number | boolean | string;
+  min?: number;
+  max?: number;
+  unit?: string;
+}
+
+/** A selectable policy. */
+export interface PolicyInfo {
+  /** e.g. 'iocm', 'iocm-classic', 'vhost', 'static:2', 'ovs-auto-lb', 'spdk-dynamic'. */
+  name: string;
+  description: string;
+  fields: PolicyField[];
+}
+
+/** Filter for {@link IocmApi.listSessions}. */
+export interface SessionFilter {
+  /** Free text matched against host, scenario, policy and id. */
+  search?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/** One recorded session in a list. */
+export interface SessionSummary {
+  id: string;
+  host: string;
+  source: 'model' | 'agent';
+  scenario: string;
+  policy: string;
+  /** Unix ms (wall clock). */
+  startedAt: number;
+  endedAt: number | null;
+  /** Session time covered, ms. */
+  durationMs: number;
+  snapshots: number;
+  decisions: number;
+  /** The session this one is a what-if re-run of. */
+  parentId: string | null;
+}
+
+/** A session with its details. */
+export interface SessionDetail extends SessionSummary {
+  policyConfig: PolicyConfig;
+  info: HostInfo | null;
+  appVersion: string;
+  /** Session-time range of the recorded snapshots. */
+  t0: number;
+  t1: number;
+}
+
+/**
+ * A series name: 'totals.score', 'totals.requestsPerSec', 'totals.bytesPerSec',
+ * 'totals.latencyUs.p99', 'totals.exitsPerSec', 'totals.sideCores',
+ * 'core.<id>.<cycle category>', 'side.<core>.workCycles', 'side.<core>.emptyPollCycles',
+ * 'vm.<id>.<VmStats numeric field>', 'vm.<id>.latencyUs.p99', 'queue.<id>.<field>'.
+ */
+export type SeriesKey = string;
+
+/** Arguments of {@link IocmApi.querySeries}. */
+export interface SeriesQuery {
+  sessionId: string;
+  series: SeriesKey[];
+  /** Session-time range in ms. */
+  t0: number;
+  t1: number;
+  /** About how many points to return (one per pixel). */
+  points: number;
+}
+
+/** Downsampled series over a range (all share the time axis). */
+export interface SeriesResult {
+  /** Bucket times, ms. */
+  t: number[];
+  series: { key: SeriesKey; values: number[] }[];
+  /** Resolution used, ms per point (e.g. raw interval, 1000, 10000, 60000). */
+  resolutionMs: number;
+}
+
+/** One line of the audit log. */
+export interface AuditEntry {
+  /** Session time, ms. */
+  t: number;
+  /** Unix ms (wall clock). */
+  at: number;
+  source: ControlSource;
+  /** Short verb: 'pin core 3', 'set policy iocm', ... */
+  action: string;
+  ok: boolean;
+  /** Why it was refused or what it changed. */
+  detail: string;
+}
+
+/** An open replay cursor. */
+export interface ReplayState {
+  sessionId: string;
+  t0: number;
+  t1: number;
+  /** Cursor position, session ms. */
+  t: number;
+  playing: boolean;
+  /** 0.25 … 64. */
+  speed: number;
+}
+
+/** Export formats. */
+export type ExportFormat = 'csv' | 'json' | 'sqlite';
+
+/** A file produced by an export. */
+export interface ExportFile {
+  fileName: string;
+  mimeType: string;
+  bytes: Uint8Array;
+}
+
+/** Side-by-side comparison of a session and its what-if re-run. */
+export interface Comparison {
+  base: { sessionId: string; policy: string };
+  other: { sessionId: string; policy: string };
+  rows: { metric: string; phase: string; base: number; other: number; unit: string }[];
+}
+
+/** Progress of a long operation, on the `progress` stream. */
+export interface ProgressEvent {
+  opId: string;
+  kind: 'export' | 'whatif' | 'import';
+  /** 0..1. */
+  fraction: number;
+  message: string;
+  /** Set on the last event of the operation. */
+  done?: boolean;
+}
+
+/** A message for the user that is not an answer to a request. */
+export interface Notice {
+  level: 'info' | 'warning' | 'error';
+  message: string;
+  /** Unix ms. */
+  at: number;
+}
+
+// ---------------------------------------------------------------------------
+// Methods
+
+/** Every method: its argument (void = none) and its success value. */
+export interface IocmMethods {
+  // queries
+  getState: { args: void; value: ConsoleState };
+  listScenarios: { args: void; value: ScenarioSummary[] };
+  listPolicies: { args: void; value: PolicyInfo[] };
+  listSessions: { args: SessionFilter; value: SessionSummary[] };
+  getSession: { args: { sessionId: string }; value: SessionDetail };
+  querySeries: { args: SeriesQuery; value: SeriesResult };
+  getAuditLog: { args: { sessionId?: string; limit?: number }; value: AuditEntry[] };
+  // connection
+  connectModel: { args: { scenario: string; seed: number; speed: number }; value: ConsoleState };
+  connectAgent: { args: { url: string; token: string }; value: ConsoleState };
+  setLiveSpeed: { args: { speed: number }; value: ConsoleState };
+  // overrides and loop
+  pinCore: { args: { core: number }; value: Overrides };
+  releaseCore: { args: { core: number }; value: Overrides };
+  /** Undo a pin or release of this core (back to the policy's choice). */
+  clearCoreOverride: { args: { core: number }; value: Overrides };
+  lockSideCoreCount: { args: { min: number; max: number }; value: Overrides };
+  unlockSideCoreCount: { args: void; value: Overrides };
+  pauseLoop: { args: void; value: Overrides };
+  resumeLoop: { args: void; value: Overrides };
+  setPolicy: { args: { name: string; config: PolicyConfig }; value: LoopStatus };
+  // replay
+  openReplay: { args: { sessionId: string }; value: ReplayState };
+  replayPlay: { args: void; value: ReplayState };
+  replayPause: { args: void; value: ReplayState };
+  replaySetSpeed: { args: { speed: number }; value: ReplayState };
+  replaySeek: { args: { t: number }; value: ReplayState };
+  replayStep: { args: { direction: 1 | -1 }; value: ReplayState };
+  replayJumpToDecision: { args: { direction: 'next' | 'prev' }; value: ReplayState };
+  closeReplay: { args: void; value: null };
+  // export, what-if, long operations
+  exportSession: {
+    args: { sessionId: string; format: ExportFormat; layout?: 'long' | 'wide'; opId?: string };
+    value: ExportFile;
+  };
+  whatIf: { args: { sessionId: string; policy: string; config?: PolicyConfig; opId?: string }; value: Comparison };
+  cancel: { args: { opId: string }; value: null };
+  /**
+   * Save bytes to a file the user picks (Electron: native save dialog). Headless
+   * services answer `not-available`; the browser then downloads instead.
+   */
+  saveFile: { args: { fileName: string; bytes: Uint8Array }; value: { path: string } | null };
+}
+
+/** A method name. */
+export type MethodName = keyof IocmMethods;
+/** A method's argument type. */
+export type MethodArgs<K extends MethodName> = IocmMethods[K]['args'];
+/** A method's success value type. */
+export type MethodValue<K extends MethodName> = IocmMethods[K]['value'];
+
+/** The method whitelist (IPC channels and WS methods accept only these). */
+export const METHOD_NAMES = [
+  'getState',
+  'listScenarios',
+  'listPolicies',
+  'listSessions',
+  'getSession',
+  'querySeries',
+  'getAuditLog',
+  'connectModel',
+  'connectAgent',
+  'setLiveSpeed',
+  'pinCore',
+  'releaseCore',
+  'clearCoreOverride',
+  'lockSideCoreCount',
+  'unlockSideCoreCount',
+  'pauseLoop',
+  'resumeLoop',
+  'setPolicy',
+  'openReplay',
+  'replayPlay',
+  'replayPause',
+  'replaySetSpeed',
+  'replaySeek',
+  'replayStep',
+  'replayJumpToDecision',
+  'closeReplay',
+  'exportSession',
+  'whatIf',
+  'cancel',
+  'saveFile',
+] as const satisfies readonly MethodName[];
+
+// Compile-time check that the whitelist names every method.
+type _MissingMethods = Exclude<MethodName, (typeof METHOD_NAMES)[number]>;
+const _allMethodsListed: _MissingMethods extends never ? true : never = true;
+void _allMethodsListed;
+
+// ---------------------------------------------------------------------------
+// Events
+
+/** Event streams and their payloads. */
+export interface IocmEvents {
+  telemetry: TelemetryMessage;
+  status: ConsoleState;
+  progress: ProgressEvent;
+  notice: Notice;
+}
+
+/** An event stream name. */
+export type EventName = keyof IocmEvents;
+
+/** The event whitelist. */
+export const EVENT_NAMES = ['telemetry', 'status', 'progress', 'notice'] as const satisfies readonly EventName[];
+
+/** Stops a subscription. */
+export type Unsubscribe = () => void;
+
+/** A method as seen by callers. */
+export type ApiMethod<K extends MethodName> = [MethodArgs<K>] extends [void]
+  ? () => Promise<Result<MethodValue<K>>>
+  : (args: MethodArgs<K>) => Promise<Result<MethodValue<K>>>;
+
+/** The API the renderer uses (window.iocm or the WebSocket client). */
+export type IocmApi = { [K in MethodName]: ApiMethod<K> } & {
+  /** Subscribe to one event stream. */
+  on<E extends EventName>(event: E, cb: (payload: IocmEvents[E]) => void): Unsubscribe;
+  onTelemetry(cb: (msg: TelemetryMessage) => void): Unsubscribe;
+  onStatus(cb: (state: ConsoleState) => void): Unsubscribe;
+  onProgress(cb: (p: ProgressEvent) => void): Unsubscribe;
+  onNotice(cb: (n: Notice) => void): Unsubscribe;
+};
+
+/** Generic call: what a transport carries. */
+export type Invoke = (method: MethodName, args: unknown) => Promise<Result<unknown>>;
+/** Generic subscription: what a transport carries. */
+export type Subscribe = (event: EventName, cb: (payload: unknown) => void) => Unsubscribe;
+
+/**
+ * Build an IocmApi from a transport's `invoke` and `subscribe`. Used by the preload
+ * (over ipcRenderer), the WebSocket client and in-process tests. A rejected invoke is
+ * turned into an `internal` error value, so callers only ever see Results.
+ */
+export function createApiClient(invoke: Invoke, subscribe: Subscribe): IocmApi {
+  const api: Record<string, unknown> = {};
+  for (const name of METHOD_NAMES) {
+    api[name] = async (args?: unknown) => {
+      try {
+        return await invoke(name, args === undefined ? {} : args);
+      } catch (e) {
+        return err('internal', `The console lost contact with the host: ${(e as Error)?.message ?? String(e)}`);
+      }
+    };
+  }
+  const on = (event: EventName, cb: (payload: unknown) => void): Unsubscribe => subscribe(event, cb);
+  api.on = on;
+  api.onTelemetry = (cb: (p: unknown) => void) => on('telemetry', cb);
+  api.onStatus = (cb: (p: unknown) => void) => on('status', cb);
+  api.onProgress = (cb: (p: unknown) => void) => on('progress', cb);
+  api.onNotice = (cb: (p: unknown) => void) => on('notice', cb);
+  return api as unknown as IocmApi;
+}
+
+/** Server side: one handler per method (arguments already validated). */
+export type IocmHandlers = {
+  [K in MethodName]: (args: MethodArgs<K> extends void ? Record<string, never> : MethodArgs<K>) => Promise<Result<MethodValue<K>>>;
+};
+
+/** Server side: emit an event to every subscriber. */
+export type Emit = <E extends EventName>(event: E, payload: IocmEvents[E]) => void;

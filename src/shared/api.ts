@@ -17,8 +17,19 @@
  *
  * Shared layer: no node, electron or DOM imports.
  */
-import type { ControlAction, ControlSource, HostConfig, HostInfo } from './control.ts';
-import type { HostSnapshot } from './snapshot.ts';
+import type { ControlSource, HostConfig, HostInfo } from './control.ts';
+import type {
+  HostEvent,
+  LoopStatus,
+  Overrides,
+  PolicyConfig,
+  PolicyConfigField,
+  PolicyDescriptor,
+  SafetyLimits,
+  TelemetryBatch,
+} from './policy.ts';
+
+export type { HostEvent, LoopStatus, Overrides, PolicyConfig, PolicyConfigField, PolicyDescriptor, SafetyLimits, TelemetryBatch };
 
 // ---------------------------------------------------------------------------
 // Results and errors
@@ -67,35 +78,6 @@ export function err<T = never>(code: ApiErrorCode, message: string, field?: stri
 // ---------------------------------------------------------------------------
 // Telemetry and events (live and replay use the same shapes)
 
-/**
- * Something that happened on the host or in the loop: a policy decision (including a
- * "stay" that was close), an operator override, a connect/disconnect, an error.
- * Mirrors the loop's event type (src/shared/policy.ts); services adapt if they differ.
- */
-export interface HostEvent {
-  /** Session time in ms (same clock as {@link HostSnapshot.t}). */
-  t: number;
-  kind: 'decision' | 'override' | 'connect' | 'disconnect' | 'error' | 'info';
-  /** Who caused it. */
-  source: ControlSource;
-  /** Policy name for decisions. */
-  policy?: string;
-  /** Actions applied (empty for "stay"). */
-  actions?: ControlAction[];
-  /** Human-readable reason / description. */
-  reason: string;
-  /** Metric values that triggered the decision (name → value). */
-  values?: Record<string, number>;
-  /** false when the change was refused (then `reason` says why). */
-  ok?: boolean;
-}
-
-/** A batch of snapshots and events; a few per second, never one message per value. */
-export interface TelemetryBatch {
-  snapshots: HostSnapshot[];
-  events: HostEvent[];
-}
-
 /** A telemetry message with where it came from. */
 export interface TelemetryMessage {
   /** 'live' from the connected host; 'replay' from an open replay cursor. */
@@ -104,43 +86,6 @@ export interface TelemetryMessage {
   sessionId: string | null;
   batch: TelemetryBatch;
 }
-
-/** Operator overrides in force (honoured by every policy). */
-export interface Overrides {
-  /** Cores pinned as side cores by the operator. */
-  pinned: number[];
-  /** Cores released to the VMs by the operator (never side cores). */
-  released: number[];
-  /** Side-core count locked to [min, max], or null. */
-  lock: { min: number; max: number } | null;
-  /** Loop paused by the operator. */
-  paused: boolean;
-}
-
-/** Limits nobody can cross; shown when a change is refused. */
-export interface SafetyLimits {
-  /** Minimum number of VM cores. */
-  minVmCores: number;
-  /** Maximum number of side cores. */
-  maxSideCores: number;
-  /** Minimum ms between two side-core changes by the policy. */
-  minChangeIntervalMs: number;
-}
-
-/** The loop's state. */
-export interface LoopStatus {
-  state: 'running' | 'paused' | 'stopped';
-  policy: string;
-  config: PolicyConfig;
-  epochMs: number;
-  /** Last decision that changed something or was close, with its reason. */
-  lastDecision: HostEvent | null;
-  /** Number of changes applied so far in this session. */
-  changes: number;
-}
-
-/** A policy's configuration: field name → value. */
-export type PolicyConfig = Record<string, number | boolean | string>;
 
 // ---------------------------------------------------------------------------
 // Queries' values
@@ -170,25 +115,8 @@ export interface ScenarioSummary {
   phases: { name: string; seconds: number }[];
 }
 
-/** One editable field of a policy's config. */
-export interface PolicyField {
-  name: string;
-  label: string;
-  description: string;
-  type: 'number' | 'integer' | 'boolean' | 'string';
-  default: number | boolean | string;
-  min?: number;
-  max?: number;
-  unit?: string;
-}
-
-/** A selectable policy. */
-export interface PolicyInfo {
-  /** e.g. 'iocm', 'iocm-classic', 'vhost', 'static:2', 'ovs-auto-lb', 'spdk-dynamic'. */
-  name: string;
-  description: string;
-  fields: PolicyField[];
-}
+/** A selectable policy (the loop's registry descriptor: name, description, defaults, fields). */
+export type PolicyInfo = PolicyDescriptor;
 
 /** Filter for {@link IocmApi.listSessions}. */
 export interface SessionFilter {

@@ -1,0 +1,174 @@
+/**
+ * ECharts option builders (pure): time-series charts with decision/override
+ * annotations and event-aware tooltips, stacked share charts, sparklines.
+ * Live charts never animate; ranges come pre-downsampled.
+ */
+import type { HostEvent } from '../../shared/policy.ts';
+import { eventLabel, eventMetrics, isAnnotated, sessionTime } from './metrics.ts';
+
+/** Colours a chart needs (from the current light/dark theme). */
+export interface ChartTheme {
+  text: string;
+  muted: string;
+  grid: string;
+  background: string;
+  palette: string[];
+  decision: string;
+  override: string;
+}
+
+/** Light theme colours. */
+export const LIGHT: ChartTheme = {
+  text: '#1f2933',
+  muted: '#616e7c',
+  grid: '#e4e7eb',
+  background: '#ffffff',
+  palette: ['#2f6fdf', '#e8833a', '#2c9f6b', '#c94f7c', '#8a63d2', '#b8a22c', '#3aa6b9', '#7b8794'],
+  decision: '#8a63d2',
+  override: '#d64545',
+};
+
+/** Dark theme colours. */
+export const DARK: ChartTheme = {
+  text: '#e4e7eb',
+  muted: '#9aa5b1',
+  grid: '#323f4b',
+  background: '#1b2631',
+  palette: ['#6ea8fe', '#f5a25d', '#4cc38a', '#e07aa5', '#a98bf0', '#d9c556', '#5fc7d9', '#9aa5b1'],
+  decision: '#a98bf0',
+  override: '#ff7b7b',
+};
+
+/** One line of a time chart. */
+export interface LineSpec {
+  name: string;
+  data: [number, number][];
+  area?: boolean;
+  stack?: string;
+  yAxis?: 0 | 1;
+  color?: string;
+}
+
+/** A time chart. */
+export interface TimeChartSpec {
+  lines: LineSpec[];
+  /** Axis names (left, optional right). */
+  yAxes: { name: string; format?: (v: number) => string; max?: number }[];
+  /** Decisions and overrides to mark. */
+  events?: readonly HostEvent[];
+  /** x range in ms (defaults to the data's). */
+  xRange?: [number, number];
+  /** Cursor (replay position) in ms. */
+  cursor?: number;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+}
+
+/** Tooltip text of the events near time t (within `tolMs`). */
+export function eventsNear(events: readonly HostEvent[], t: number, tolMs: number): HostEvent[] {
+  return events.filter((e) => isAnnotated(e) && Math.abs(e.t - t) <= tolMs);
+}
+
+/** HTML describing an event: label, reason, triggering values. */
+export function eventHtml(e: HostEvent): string {
+  const metrics = Object.entries(eventMetrics(e))
+    .slice(0, 8)
+    .map(([k, v]) => `${escapeHtml(k)} = ${Number.isInteger(v) ? v : v.toFixed(3)}`)
+    .join('<br/>');
+  return (
+    `<b>${escapeHtml(eventLabel(e))}</b> (${escapeHtml(e.source)}) at ${sessionTime(e.t)}<br/>` +
+    `${escapeHtml(e.message)}` +
+    (metrics ? `<br/><span style="opacity:.8">${metrics}</span>` : '')
+  );
+}
+
+/** Build the ECharts option of a time chart (x = session time). */
+export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<string, unknown> {
+  const events = (spec.events ?? []).filter(isAnnotated);
+  let xMin = Infinity;
+  let xMax = -Infinity;
+  for (const l of spec.lines) {
+    if (l.data.length) {
+      xMin = Math.min(xMin, l.data[0][0]);
+      xMax = Math.max(xMax, l.data[l.data.length - 1][0]);
+    }
+  }
+  const [x0, x1] = spec.xRange ?? (Number.isFinite(xMin) ? [xMin, xMax] : [0, 1]);
+  const step = spec.lines[0]?.data.length > 1 ? (x1 - x0) / (spec.lines[0].data.length - 1) : 100;
+  const markData: Record<string, unknown>[] = events
+    .filter((e) => e.t >= x0 && e.t <= x1)
+    .slice(-200)
+    .map((e) => ({
+      xAxis: e.t,
+      lineStyle: { color: e.kind === 'override' ? theme.override : theme.decision, type: e.kind === 'override' ? 'solid' : 'dashed', width: 1 },
+      label: { show: false },
+    }));
+  if (spec.cursor !== undefined) {
+    markData.push({ xAxis: spec.cursor, lineStyle: { color: theme.text, width: 2, type: 'solid' }, label: { show: false } });
+  }
+  const series = spec.lines.map((l, i) => ({
+    name: l.name,
+    type: 'line',
+    data: l.data,
+    showSymbol: false,
+    sampling: 'lttb',
+    yAxisIndex: l.yAxis ?? 0,
+    stack: l.stack,
+    areaStyle: l.area ? { opacity: l.stack ? 0.85 : 0.15 } : undefined,
+    lineStyle: { width: l.stack ? 0.5 : 1.5 },
+    color: l.color ?? theme.palette[i % theme.palette.length],
+    emphasis: { disabled: true },
+    markLine: i === 0 && markData.length ? { symbol: ['none', 'none'], silent: true, animation: false, data: markData } : undefined,
+  }));
+  const fmt = spec.yAxes.map((a) => a.format ?? ((v: number) => String(v)));
+  return {
+    animation: false,
+    backgroundColor: 'transparent',
+    textStyle: { color: theme.text },
+    grid: { left: 64, right: spec.yAxes.length > 1 ? 64 : 16, top: 36, bottom: 28 },
+    legend: { top: 0, left: 'center', type: 'scroll', textStyle: { color: theme.text, fontSize: 11 }, itemHeight: 8, itemWidth: 14 },
+    tooltip: {
+      trigger: 'axis',
+      confine: true,
+      axisPointer: { type: 'line', animation: false },
+      formatter: (params: { axisValue: number; seriesName: string; value: [number, number]; seriesIndex: number; marker: string }[]) => {
+        if (!params.length) return '';
+        const t = Number(params[0].axisValue);
+        const lines = params.map((p) => `${p.marker}${escapeHtml(p.seriesName)}: ${fmt[spec.lines[p.seriesIndex]?.yAxis ?? 0](p.value[1])}`);
+        const near = eventsNear(events, t, Math.max(step, 50));
+        return [`<b>${sessionTime(t)}</b>`, ...lines, ...near.slice(0, 3).map(eventHtml)].join('<br/>');
+      },
+    },
+    xAxis: {
+      type: 'value',
+      min: x0,
+      max: x1 > x0 ? x1 : x0 + 1,
+      axisLabel: { color: theme.muted, formatter: (v: number) => sessionTime(v), hideOverlap: true },
+      axisLine: { lineStyle: { color: theme.grid } },
+      splitLine: { show: false },
+    },
+    yAxis: spec.yAxes.map((a, i) => ({
+      type: 'value',
+      name: a.name,
+      nameTextStyle: { color: theme.muted, align: i === 0 ? 'left' : 'right' },
+      max: a.max,
+      min: 0,
+      axisLabel: { color: theme.muted, formatter: fmt[i], hideOverlap: true },
+      splitLine: { show: i === 0, lineStyle: { color: theme.grid } },
+    })),
+    series,
+  };
+}
+
+/** Sparkline option: one small line, no axes. */
+export function sparklineOption(values: number[], color: string): Record<string, unknown> {
+  return {
+    animation: false,
+    grid: { left: 1, right: 1, top: 2, bottom: 2 },
+    xAxis: { type: 'category', show: false, boundaryGap: false },
+    yAxis: { type: 'value', show: false, min: 0 },
+    series: [{ type: 'line', data: values, showSymbol: false, silent: true, lineStyle: { width: 1, color }, areaStyle: { color, opacity: 0.15 } }],
+  };
+}

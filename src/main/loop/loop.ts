@@ -1,0 +1,428 @@
+/**
+ * The IOcm loop: every epoch it runs the selected policy on the recent
+ * snapshots, enforces operator overrides and safety limits, and applies the
+ * resulting actions through HostControl only. Every decision that is not a
+ * quiet 'stay', every override and every control change becomes a HostEvent.
+ *
+ * Deterministic: time comes only from the snapshots (`t`), never a clock.
+ */
+import type { ControlAction, ControlSource, HostConfig, HostControl } from '../../shared/control.ts';
+import type {
+  AuditEventData,
+  ConfigError,
+  DecisionEventData,
+  HostEvent,
+  LoopStatus,
+  OverrideCommand,
+  OverrideResult,
+  Overrides,
+  PolicyConfig,
+  PolicyDecision,
+  SafetyLimits,
+} from '../../shared/policy.ts';
+import type { HostSnapshot } from '../../shared/snapshot.ts';
+import { chooseSideCores, countBounds, sameSet } from '../policy/helpers.ts';
+import { createPolicy, PolicyConfigError } from '../policy/registry.ts';
+import type { Policy } from '../policy/types.ts';
+
+/** Default safety limits for a host with `cores` cores. */
+export function defaultLimits(cores: number): SafetyLimits {
+  return { minVmCores: 1, maxSideCores: Math.max(0, cores - 1), minChangeIntervalMs: 200 };
+}
+
+/** Options of an {@link IocmLoop}. */
+export interface LoopOptions {
+  control: HostControl;
+  /** Policy spec, e.g. 'iocm' or 'static:2'. */
+  policy: string;
+  config?: PolicyConfig;
+  /** Epoch length in ms (default 100). Snapshots arriving faster are windowed; the policy runs once per epoch. */
+  epochMs?: number;
+  limits?: Partial<SafetyLimits>;
+  overrides?: Partial<Overrides>;
+  /** Snapshots kept for the policy's window (default 64). */
+  windowSize?: number;
+  /** Near-miss 'stay' decisions become events at most once per this many ms (default 1000). */
+  stayEventMinMs?: number;
+  /** Called with each event as it happens (besides {@link IocmLoop.drainEvents}). */
+  onEvent?: (e: HostEvent) => void;
+}
+
+/** A decision as reported in `iocm simulate --json` (`decisions`). */
+export interface DecisionRecord {
+  t: number;
+  kind: PolicyDecision['kind'];
+  actions: ControlAction[];
+  reason: string;
+}
+
+function describeAction(a: ControlAction): string {
+  switch (a.kind) {
+    case 'setSideCores':
+      return a.cores.length === 0 ? 'side cores → none (vhost)' : `side cores → [${a.cores.join(',')}]`;
+    case 'assignQueue':
+      return `queue ${a.queue} → core ${a.core}`;
+    case 'setPolling':
+      return `queue ${a.queue} polling ${a.on ? 'on' : 'off'}`;
+  }
+}
+
+/** The IOcm loop. See the file comment. */
+export class IocmLoop {
+  private readonly control: HostControl;
+  private readonly cores: number;
+  private policy: Policy;
+  private policyState: unknown;
+  private readonly epochMs: number;
+  private readonly windowSize: number;
+  private readonly stayEventMinMs: number;
+  private readonly onEvent?: (e: HostEvent) => void;
+  private limitsV: SafetyLimits;
+  private ov: Overrides;
+  private readonly window: HostSnapshot[] = [];
+  private events: HostEvent[] = [];
+  private readonly decisionLog: DecisionRecord[] = [];
+  private epoch = 0;
+  private lastEpochT = -Infinity;
+  private lastSetChangeT = -Infinity;
+  private lastStayEventT = -Infinity;
+  private lastDecision: (PolicyDecision & { t: number }) | null = null;
+  private changes = 0;
+  private nowT = 0;
+  private lastPhase: string | null = null;
+
+  constructor(opts: LoopOptions) {
+    this.control = opts.control;
+    this.cores = opts.control.config().cores;
+    this.policy = createPolicy(opts.policy, opts.config ?? {});
+    this.policyState = this.policy.init(this.control.config());
+    this.epochMs = opts.epochMs ?? 100;
+    if (!(this.epochMs > 0)) throw new PolicyConfigError(`epochMs must be > 0 (got ${opts.epochMs})`, [{ field: 'epochMs', message: 'must be > 0' }]);
+    this.windowSize = Math.max(2, opts.windowSize ?? 64);
+    this.stayEventMinMs = opts.stayEventMinMs ?? 1000;
+    this.onEvent = opts.onEvent;
+    const lim = { ...defaultLimits(this.cores), ...(opts.limits ?? {}) };
+    const limErr = validateLimits(lim, this.cores);
+    if (limErr.length > 0) throw new PolicyConfigError(`invalid safety limits: ${limErr.map((e) => `${e.field}: ${e.message}`).join('; ')}`, limErr);
+    this.limitsV = lim;
+    this.ov = { pinned: [], released: [], countLock: null, paused: false, ...(opts.overrides ?? {}) };
+  }
+
+  /** Policy name in force, e.g. 'static:2'. */
+  get policyName(): string {
+    return this.policy.name;
+  }
+
+  /** Current overrides (a copy). */
+  get overrides(): Overrides {
+    return { pinned: [...this.ov.pinned], released: [...this.ov.released], countLock: this.ov.countLock ? [this.ov.countLock[0], this.ov.countLock[1]] : null, paused: this.ov.paused };
+  }
+
+  /** Current safety limits (a copy). */
+  get limits(): SafetyLimits {
+    return { ...this.limitsV };
+  }
+
+  /** Non-quiet decisions so far (for `simulate --json`). */
+  get decisions(): readonly DecisionRecord[] {
+    return this.decisionLog;
+  }
+
+  /** Take the events produced since the last call. */
+  drainEvents(): HostEvent[] {
+    const e = this.events;
+    this.events = [];
+    return e;
+  }
+
+  private emit(e: HostEvent): void {
+    this.events.push(e);
+    this.onEvent?.(e);
+  }
+
+  /** Feed one snapshot; runs an epoch when `epochMs` has elapsed since the last one. */
+  onSnapshot(s: HostSnapshot): void {
+    this.nowT = s.t;
+    this.window.push(s);
+    if (this.window.length > this.windowSize) this.window.shift();
+    if (this.lastPhase !== null && s.phase !== this.lastPhase) {
+      this.emit({ t: s.t, source: 'system', kind: 'phase', message: `phase '${this.lastPhase}' → '${s.phase}'`, data: { from: this.lastPhase, to: s.phase } });
+    }
+    this.lastPhase = s.phase;
+    if (s.t - this.lastEpochT + 1e-9 < this.epochMs) return;
+    this.lastEpochT = s.t;
+    this.runEpoch(s.t);
+  }
+
+  private runEpoch(t: number): void {
+    // Overrides first: whatever the policy does, pins, releases and locks hold.
+    this.enforceOverrides(t);
+    if (this.ov.paused) {
+      this.epoch++;
+      return;
+    }
+    const host = this.control.config();
+    const out = this.policy.decide(this.policyState, {
+      t,
+      epoch: this.epoch++,
+      window: this.window,
+      host,
+      overrides: this.ov,
+      limits: this.limitsV,
+    });
+    this.policyState = out.state;
+    const d = out.decision;
+    if (d.actions.length === 0) {
+      if (d.kind !== 'stay' || d.reason) this.recordDecision(t, d, [], undefined);
+      return;
+    }
+    const { actions, limited } = this.limit(d.actions, host, t, 'policy');
+    const applied = this.applyAll(actions, 'policy', t);
+    const kind = applied.length === 0 && d.actions.length > 0 ? 'blocked' : d.kind;
+    this.recordDecision(t, { ...d, kind }, applied, limited);
+  }
+
+  private recordDecision(t: number, d: PolicyDecision, applied: ControlAction[], limited: string | undefined): void {
+    const quietStay = d.kind === 'stay';
+    if (quietStay) {
+      if (t - this.lastStayEventT < this.stayEventMinMs) return;
+      this.lastStayEventT = t;
+    } else {
+      this.lastDecision = { ...d, t };
+      this.decisionLog.push({ t, kind: d.kind, actions: applied, reason: limited ? `${d.reason} [${limited}]` : d.reason });
+    }
+    const data: DecisionEventData = { policy: this.policy.name, decision: d, applied, ...(limited ? { limited } : {}) };
+    this.emit({ t, source: 'policy', kind: 'decision', message: `${d.kind}: ${d.reason}${limited ? ` [${limited}]` : ''}`, data: data as unknown as Record<string, unknown> });
+  }
+
+  /** The side-core set `cores` made to respect overrides and limits. */
+  private legalSet(cores: readonly number[], host: HostConfig): number[] {
+    const b = countBounds(this.cores, this.ov, this.limitsV);
+    const released = new Set(this.ov.released);
+    const set = new Set<number>();
+    for (const c of this.ov.pinned) set.add(c);
+    for (const c of cores) if (Number.isInteger(c) && c >= 0 && c < this.cores && !released.has(c)) set.add(c);
+    let list = [...set];
+    if (list.length > b.max) {
+      // Drop non-pinned cores: those not currently side cores first, then the lowest ids.
+      const pinned = new Set(this.ov.pinned);
+      const cur = new Set(host.sideCores);
+      const drop = list.filter((c) => !pinned.has(c)).sort((a, b2) => Number(cur.has(a)) - Number(cur.has(b2)) || a - b2);
+      const remove = new Set(drop.slice(0, list.length - b.max));
+      list = list.filter((c) => !remove.has(c));
+    }
+    if (list.length < b.min) list = chooseSideCores(b.min, { ...host, sideCores: list }, this.ov);
+    return list.sort((a, b2) => a - b2);
+  }
+
+  /** Apply overrides and limits to a list of actions. */
+  private limit(actions: ControlAction[], host: HostConfig, t: number, source: ControlSource): { actions: ControlAction[]; limited?: string } {
+    const out: ControlAction[] = [];
+    const notes: string[] = [];
+    let side = new Set(host.sideCores);
+    for (const a of actions) {
+      if (a.kind === 'setSideCores') {
+        const legal = this.legalSet(a.cores, host);
+        if (!sameSet(legal, a.cores)) notes.push(`side cores [${a.cores.join(',')}] → [${legal.join(',')}] by overrides/limits`);
+        if (sameSet(legal, [...side])) continue;
+        if (source === 'policy' && t - this.lastSetChangeT < this.limitsV.minChangeIntervalMs) {
+          notes.push(`rate limit: last side-core change ${t - this.lastSetChangeT} ms ago (< ${this.limitsV.minChangeIntervalMs} ms)`);
+          return { actions: [], limited: notes.join('; ') };
+        }
+        out.push({ kind: 'setSideCores', cores: legal });
+        side = new Set(legal);
+      } else if (a.kind === 'assignQueue') {
+        if (!side.has(a.core)) {
+          notes.push(`queue ${a.queue} not moved to core ${a.core} (not a side core)`);
+          continue;
+        }
+        out.push(a);
+      } else {
+        out.push(a);
+      }
+    }
+    return { actions: out, limited: notes.length > 0 ? notes.join('; ') : undefined };
+  }
+
+  /** Apply actions through HostControl, auditing each; then re-home orphaned queues. */
+  private applyAll(actions: ControlAction[], source: ControlSource, t: number): ControlAction[] {
+    const applied: ControlAction[] = [];
+    let setChanged = false;
+    for (const a of actions) {
+      if (this.applyOne(a, source, t)) {
+        applied.push(a);
+        if (a.kind === 'setSideCores') setChanged = true;
+      }
+    }
+    if (setChanged) this.lastSetChangeT = t;
+    this.rehomeOrphans(t);
+    return applied;
+  }
+
+  private applyOne(a: ControlAction, source: ControlSource, t: number): boolean {
+    const r = this.control.apply(a);
+    const data: AuditEventData = r.ok ? { action: a, ok: true, costCycles: r.costCycles } : { action: a, ok: false, error: r.error };
+    if (r.ok) this.changes++;
+    this.emit({ t, source, kind: r.ok ? 'audit' : 'error', message: r.ok ? describeAction(a) : `${describeAction(a)} refused: ${r.error}`, data: data as unknown as Record<string, unknown> });
+    return r.ok;
+  }
+
+  /** Queues left on a core that is no longer a side core (or on none while side cores exist) go to the side core with the fewest queues. */
+  private rehomeOrphans(t: number): void {
+    const cfg = this.control.config();
+    if (cfg.sideCores.length === 0) return;
+    const count = new Map<number, number>();
+    for (const c of cfg.sideCores) count.set(c, 0);
+    const orphans: number[] = [];
+    cfg.queueOwner.forEach((o, q) => {
+      if (o !== null && count.has(o)) count.set(o, count.get(o)! + 1);
+      else orphans.push(q);
+    });
+    for (const q of orphans) {
+      let best = cfg.sideCores[0];
+      for (const c of cfg.sideCores) if (count.get(c)! < count.get(best)!) best = c;
+      if (this.applyOne({ kind: 'assignQueue', queue: q, core: best }, 'system', t)) count.set(best, count.get(best)! + 1);
+      if (!cfg.queuePolling[q]) this.applyOne({ kind: 'setPolling', queue: q, on: true }, 'system', t);
+    }
+  }
+
+  /** Make the host's side-core set respect pins, releases, the count lock and limits. */
+  private enforceOverrides(t: number): void {
+    const host = this.control.config();
+    const legal = this.legalSet(host.sideCores, host);
+    if (sameSet(legal, host.sideCores)) return;
+    this.applyAll([{ kind: 'setSideCores', cores: legal }], 'operator', t);
+  }
+
+  /**
+   * Apply an operator command. Valid commands are recorded and enforced at
+   * once; refusals explain the limit in words. Both produce an 'override' event.
+   */
+  override(cmd: OverrideCommand, t: number = this.nowT): OverrideResult {
+    const r = this.checkOverride(cmd);
+    if (r.ok) {
+      this.enforceOverrides(t);
+    }
+    this.emit({ t, source: 'operator', kind: 'override', message: r.ok ? r.message : `refused: ${r.error}`, data: { command: cmd, ok: r.ok, ...(r.ok ? {} : { error: r.error }) } });
+    return r;
+  }
+
+  private maxCount(): number {
+    return Math.min(this.limitsV.maxSideCores, this.cores - Math.max(1, this.limitsV.minVmCores));
+  }
+
+  private checkOverride(cmd: OverrideCommand): OverrideResult {
+    const ov = this.ov;
+    const inRange = (c: number): string | null => (Number.isInteger(c) && c >= 0 && c < this.cores ? null : `core ${c} does not exist (this host has cores 0–${this.cores - 1})`);
+    const floor = Math.max(1, this.limitsV.minVmCores);
+    switch (cmd.kind) {
+      case 'pin': {
+        const e = inRange(cmd.core);
+        if (e) return { ok: false, error: e };
+        if (ov.pinned.includes(cmd.core)) return { ok: true, message: `core ${cmd.core} is already pinned as a side core` };
+        const n = ov.pinned.length + 1;
+        if (n > this.cores - floor) return { ok: false, error: `cannot pin core ${cmd.core}: ${n} pinned side cores would leave ${this.cores - n} VM core(s); at least ${floor} must remain (safety floor)` };
+        if (n > this.limitsV.maxSideCores) return { ok: false, error: `cannot pin core ${cmd.core}: ${n} side cores exceed the maximum of ${this.limitsV.maxSideCores} (safety limit)` };
+        if (ov.countLock && n > ov.countLock[1]) return { ok: false, error: `cannot pin core ${cmd.core}: the side-core count is locked to at most ${ov.countLock[1]}; widen or remove the lock first` };
+        ov.released = ov.released.filter((c) => c !== cmd.core);
+        ov.pinned = [...ov.pinned, cmd.core].sort((a, b) => a - b);
+        return { ok: true, message: `pinned core ${cmd.core} as a side core` };
+      }
+      case 'release': {
+        const e = inRange(cmd.core);
+        if (e) return { ok: false, error: e };
+        if (ov.released.includes(cmd.core)) return { ok: true, message: `core ${cmd.core} is already released to the VMs` };
+        const eligible = this.cores - ov.released.length - 1;
+        const min = ov.countLock ? ov.countLock[0] : 0;
+        if (eligible < min) return { ok: false, error: `cannot release core ${cmd.core}: the side-core count is locked to at least ${min} and only ${eligible} core(s) would remain eligible` };
+        ov.pinned = ov.pinned.filter((c) => c !== cmd.core);
+        ov.released = [...ov.released, cmd.core].sort((a, b) => a - b);
+        return { ok: true, message: `released core ${cmd.core} to the VMs` };
+      }
+      case 'clear': {
+        const e = inRange(cmd.core);
+        if (e) return { ok: false, error: e };
+        const had = ov.pinned.includes(cmd.core) || ov.released.includes(cmd.core);
+        ov.pinned = ov.pinned.filter((c) => c !== cmd.core);
+        ov.released = ov.released.filter((c) => c !== cmd.core);
+        return { ok: true, message: had ? `core ${cmd.core} is back under the policy's control` : `core ${cmd.core} had no override` };
+      }
+      case 'lockCount': {
+        const { min, max } = cmd;
+        if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0) return { ok: false, error: `the side-core count lock needs whole numbers min ≥ 0 and max (got ${min}..${max})` };
+        if (min > max) return { ok: false, error: `the lock's minimum ${min} is above its maximum ${max}` };
+        if (max > this.maxCount()) return { ok: false, error: `cannot lock up to ${max} side cores: at most ${this.maxCount()} are allowed (at least ${floor} VM core(s) must remain; maximum ${this.limitsV.maxSideCores} side cores)` };
+        if (ov.pinned.length > max) return { ok: false, error: `${ov.pinned.length} cores are pinned as side cores, more than the lock's maximum ${max}; unpin some first` };
+        if (min > this.cores - ov.released.length) return { ok: false, error: `${ov.released.length} cores are released to the VMs, so at most ${this.cores - ov.released.length} can be side cores (lock minimum ${min})` };
+        ov.countLock = [min, max];
+        return { ok: true, message: `side-core count locked to ${min === max ? `${min}` : `${min}–${max}`}` };
+      }
+      case 'unlockCount':
+        ov.countLock = null;
+        return { ok: true, message: 'side-core count unlocked' };
+      case 'pause':
+        ov.paused = true;
+        return { ok: true, message: 'loop paused: the policy makes no changes until resumed (overrides still apply)' };
+      case 'resume':
+        ov.paused = false;
+        return { ok: true, message: 'loop resumed' };
+      default:
+        return { ok: false, error: `unknown override '${(cmd as { kind: string }).kind}'` };
+    }
+  }
+
+  /**
+   * Switch policy (fresh state). Returns config errors naming the fields and
+   * changes nothing when invalid.
+   */
+  setPolicy(spec: string, config: PolicyConfig = {}, t: number = this.nowT): ConfigError[] {
+    let p: Policy;
+    try {
+      p = createPolicy(spec, config);
+    } catch (err) {
+      const errors = err instanceof PolicyConfigError ? err.errors : [{ field: 'policy', message: (err as Error).message }];
+      this.emit({ t, source: 'operator', kind: 'override', message: `refused policy '${spec}': ${(err as Error).message}`, data: { policy: spec, config, ok: false } });
+      return errors;
+    }
+    this.policy = p;
+    this.policyState = p.init(this.control.config());
+    this.emit({ t, source: 'operator', kind: 'override', message: `policy → ${p.name}`, data: { policy: p.name, config: p.config, ok: true } });
+    return [];
+  }
+
+  /** Change safety limits (validated; errors name the field). */
+  setLimits(limits: Partial<SafetyLimits>, t: number = this.nowT): ConfigError[] {
+    const next = { ...this.limitsV, ...limits };
+    const errors = validateLimits(next, this.cores);
+    if (errors.length > 0) return errors;
+    this.limitsV = next;
+    this.emit({ t, source: 'operator', kind: 'override', message: `safety limits: ≥ ${next.minVmCores} VM cores, ≤ ${next.maxSideCores} side cores, ≥ ${next.minChangeIntervalMs} ms between changes`, data: { limits: next } });
+    this.enforceOverrides(t);
+    return [];
+  }
+
+  /** The loop's state for the console. */
+  status(): LoopStatus {
+    return {
+      t: this.nowT,
+      policy: this.policy.name,
+      config: { ...this.policy.config },
+      epochMs: this.epochMs,
+      overrides: this.overrides,
+      limits: this.limits,
+      sideCores: [...this.control.config().sideCores],
+      lastDecision: this.lastDecision,
+      changes: this.changes,
+    };
+  }
+}
+
+/** Validate safety limits for a host of `cores` cores. */
+export function validateLimits(l: SafetyLimits, cores: number): ConfigError[] {
+  const e: ConfigError[] = [];
+  if (!Number.isInteger(l.minVmCores) || l.minVmCores < 1) e.push({ field: 'minVmCores', message: `at least 1 VM core must remain (got ${l.minVmCores})` });
+  else if (l.minVmCores > cores) e.push({ field: 'minVmCores', message: `the host has only ${cores} cores (got ${l.minVmCores})` });
+  if (!Number.isInteger(l.maxSideCores) || l.maxSideCores < 0) e.push({ field: 'maxSideCores', message: `must be a whole number ≥ 0 (got ${l.maxSideCores})` });
+  if (!Number.isFinite(l.minChangeIntervalMs) || l.minChangeIntervalMs < 0) e.push({ field: 'minChangeIntervalMs', message: `must be ≥ 0 ms (got ${l.minChangeIntervalMs})` });
+  return e;
+}

@@ -1,0 +1,267 @@
+/**
+ * Baseline policies: `vhost` (no side cores), `static` (K side cores,
+ * round-robin placement), `ovs-auto-lb` (Open vSwitch DPDK's PMD auto load
+ * balancer on a fixed K) and `spdk-dynamic` (SPDK's dynamic scheduler rules).
+ * Sources in docs/policies.md.
+ */
+import type { HostConfig } from '../../shared/control.ts';
+import type { PolicyConfig, PolicyDecision } from '../../shared/policy.ts';
+import { defaultsOf, describeFields, num, validateFields } from './config.ts';
+import {
+  chooseSideCores,
+  clampCount,
+  lptPlacement,
+  placementActions,
+  placementLoads,
+  queueLoads,
+  roundRobin,
+  variance,
+} from './helpers.ts';
+import type { FieldSpec, Policy, PolicyEntry, PolicyInput, PolicyStep } from './types.ts';
+
+/** A 'stay' decision with no news. */
+export function quietStay(metrics: Record<string, number> = {}): PolicyDecision {
+  return { kind: 'stay', actions: [], reason: '', metrics };
+}
+
+/** True when some queue is not on a current side core while side cores exist. */
+export function hasUnplacedQueue(host: HostConfig): boolean {
+  if (host.sideCores.length === 0) return false;
+  const set = new Set(host.sideCores);
+  for (const o of host.queueOwner) if (o === null || !set.has(o)) return true;
+  return false;
+}
+
+/**
+ * Move toward `k` side cores (clamped to overrides and limits) with
+ * round-robin placement; a 'stay' when already there and every queue is placed.
+ */
+export function settleOnCount(input: PolicyInput, k: number, why: string, metrics: Record<string, number>): PolicyDecision {
+  const { host, overrides, limits } = input;
+  const kk = clampCount(k, host.cores, overrides, limits);
+  const cores = chooseSideCores(kk, host, overrides);
+  const same = cores.length === host.sideCores.length && cores.every((c, i) => c === host.sideCores[i]);
+  if (same && !hasUnplacedQueue(host)) return quietStay(metrics);
+  const owner = cores.length > 0 ? roundRobin(host.queueOwner.length, cores) : null;
+  const actions = placementActions({ ...host, queueOwner: same ? host.queueOwner : host.queueOwner.map(() => null) }, cores, owner);
+  return {
+    kind: 'change',
+    actions,
+    reason: same ? `${why}: place unassigned queues round-robin` : `${why}: ${host.sideCores.length} → ${cores.length} side cores`,
+    metrics,
+    targetSideCores: cores.length,
+  };
+}
+
+// ---------- vhost ----------
+
+const vhostFields: FieldSpec[] = [];
+
+/** `vhost`: stock paravirtual I/O, no side cores. */
+export const vhostEntry: PolicyEntry = {
+  name: 'vhost',
+  description: 'Stock vhost: no side cores; every device has its own notification-driven I/O thread on the VM cores.',
+  defaults: defaultsOf(vhostFields),
+  fields: describeFields(vhostFields),
+  validate: (c) => validateFields(vhostFields, c),
+  create(config): Policy<null> {
+    return {
+      name: 'vhost',
+      config,
+      init: () => null,
+      decide: (_s, input) => ({ state: null, decision: settleOnCount(input, 0, 'vhost mode', {}) }),
+    };
+  },
+};
+
+// ---------- static:K ----------
+
+const staticFields: FieldSpec[] = [
+  { key: 'k', label: 'Side cores', description: 'Fixed number of side cores', type: 'integer', min: 0, max: 1024, default: 1 },
+];
+
+/** `static:K`: K side cores for the whole run, queues round-robin. */
+export const staticEntry: PolicyEntry = {
+  name: 'static',
+  description: 'A fixed number K of side cores (static:K), queues assigned round-robin, polling on.',
+  defaults: defaultsOf(staticFields),
+  fields: describeFields(staticFields),
+  validate: (c) => validateFields(staticFields, c),
+  create(config): Policy<null> {
+    const k = num(config, 'k');
+    return {
+      name: `static:${k}`,
+      config,
+      init: () => null,
+      decide: (_s, input) => ({ state: null, decision: settleOnCount(input, k, `static:${k}`, {}) }),
+    };
+  },
+};
+
+// ---------- ovs-auto-lb ----------
+
+const ovsFields: FieldSpec[] = [
+  { key: 'k', label: 'PMD cores', description: 'Fixed number of side (PMD) cores; OVS never changes it', type: 'integer', min: 0, max: 1024, default: 2 },
+  { key: 'busyPct', label: 'Busy threshold', description: 'A side core at or above this load counts as overloaded in a sample', type: 'number', min: 1, max: 100, unit: '%', default: 95 },
+  { key: 'samples', label: 'Overloaded samples', description: 'Consecutive overloaded samples before a dry run', type: 'integer', min: 1, max: 1000, default: 12 },
+  { key: 'sampleEpochs', label: 'Epochs per sample', description: 'Loop epochs per load sample (OVS: 5 s)', type: 'integer', min: 1, max: 1000, default: 1 },
+  { key: 'improvePct', label: 'Variance improvement', description: 'Apply the dry run only if load variance improves by at least this much', type: 'number', min: 0, max: 100, unit: '%', default: 25 },
+  { key: 'minIntervalMs', label: 'Rebalance interval', description: 'At most one rebalance per this many ms', type: 'number', min: 0, max: 3_600_000, unit: 'ms', default: 60_000 },
+];
+
+/** State of ovs-auto-lb. */
+export interface OvsState {
+  overloadedSamples: number;
+  epochInSample: number;
+  lastRebalanceT: number;
+}
+
+/** `ovs-auto-lb`: fixed K; rebalance queues by cycles when a core stays ≥ 95 % busy and variance improves ≥ 25 %. */
+export const ovsEntry: PolicyEntry = {
+  name: 'ovs-auto-lb',
+  description: "Open vSwitch DPDK's PMD auto load balancing on a fixed number of side cores: when a core is ≥ 95 % busy for 12 samples, dry-run a cycles-based assignment and apply it if load variance improves ≥ 25 %, at most once a minute.",
+  defaults: defaultsOf(ovsFields),
+  fields: describeFields(ovsFields),
+  validate: (c) => validateFields(ovsFields, c),
+  create(config): Policy<OvsState> {
+    const k = num(config, 'k');
+    const busy = num(config, 'busyPct') / 100;
+    const samples = num(config, 'samples');
+    const sampleEpochs = num(config, 'sampleEpochs');
+    const improve = num(config, 'improvePct') / 100;
+    const minInterval = num(config, 'minIntervalMs');
+    return {
+      name: 'ovs-auto-lb',
+      config,
+      init: () => ({ overloadedSamples: 0, epochInSample: 0, lastRebalanceT: -Infinity }),
+      decide(state, input): PolicyStep<OvsState> {
+        const settle = settleOnCount(input, k, 'ovs-auto-lb fixed PMD set', {});
+        if (settle.kind === 'change') return { state: { ...state, overloadedSamples: 0 }, decision: settle };
+        const snap = input.window[input.window.length - 1];
+        const epochCycles = (snap.hz * snap.intervalMs) / 1000;
+        let maxBusy = 0;
+        for (const sc of snap.sideCores) maxBusy = Math.max(maxBusy, sc.workCycles / epochCycles);
+        let { overloadedSamples, epochInSample } = state;
+        epochInSample++;
+        if (epochInSample < sampleEpochs) return { state: { ...state, epochInSample }, decision: quietStay({ maxSideBusy: maxBusy }) };
+        epochInSample = 0;
+        overloadedSamples = maxBusy >= busy ? overloadedSamples + 1 : 0;
+        const metrics: Record<string, number> = { maxSideBusy: maxBusy, overloadedSamples };
+        const host = input.host;
+        if (overloadedSamples < samples || host.sideCores.length < 2) {
+          const d = overloadedSamples > 0 ? { ...quietStay(metrics), reason: `side core ${(maxBusy * 100).toFixed(0)} % busy for ${overloadedSamples}/${samples} samples` } : quietStay(metrics);
+          return { state: { ...state, overloadedSamples, epochInSample }, decision: d };
+        }
+        if (input.t - state.lastRebalanceT < minInterval) {
+          return {
+            state: { ...state, overloadedSamples, epochInSample },
+            decision: { ...quietStay(metrics), reason: `overloaded, but the last rebalance was ${((input.t - state.lastRebalanceT) / 1000).toFixed(1)} s ago (< ${minInterval / 1000} s)` },
+          };
+        }
+        const loads = queueLoads(input.window, samples * sampleEpochs, host.queueOwner.length);
+        const before = variance(placementLoads(loads, host.queueOwner, host.sideCores));
+        const owner = lptPlacement(loads, host.sideCores, host.queueOwner);
+        const after = variance(placementLoads(loads, owner, host.sideCores));
+        const gain = before > 0 ? (before - after) / before : 0;
+        metrics.varianceBefore = before;
+        metrics.varianceAfter = after;
+        metrics.improvement = gain;
+        if (gain < improve) {
+          return {
+            state: { overloadedSamples: 0, epochInSample, lastRebalanceT: input.t },
+            decision: { ...quietStay(metrics), reason: `dry run improves load variance by ${(gain * 100).toFixed(0)} % (< ${(improve * 100).toFixed(0)} %): keep assignment` },
+          };
+        }
+        return {
+          state: { overloadedSamples: 0, epochInSample, lastRebalanceT: input.t },
+          decision: {
+            kind: 'change',
+            actions: placementActions(host, host.sideCores, owner),
+            reason: `side core ≥ ${(busy * 100).toFixed(0)} % busy for ${samples} samples; cycles-based reassignment improves load variance by ${(gain * 100).toFixed(0)} %`,
+            metrics,
+            targetSideCores: host.sideCores.length,
+          },
+        };
+      },
+    };
+  },
+};
+
+// ---------- spdk-dynamic ----------
+
+const spdkFields: FieldSpec[] = [
+  { key: 'activePct', label: 'Active queue', description: 'A queue at least this busy is active', type: 'number', min: 0, max: 100, unit: '%', default: 20 },
+  { key: 'fullPct', label: 'Core full', description: 'A core is full at this load', type: 'number', min: 1, max: 100, unit: '%', default: 80 },
+  { key: 'periodEpochs', label: 'Period', description: 'Scheduling period in loop epochs (SPDK: 1 s)', type: 'integer', min: 1, max: 1000, default: 10 },
+];
+
+/** State of spdk-dynamic. */
+export interface SpdkState {
+  sinceLast: number;
+}
+
+/** `spdk-dynamic`: consolidate active queues onto the fewest side cores (first fit at 80 %), idle queues to the main side core, empty side cores return to VMs. */
+export const spdkEntry: PolicyEntry = {
+  name: 'spdk-dynamic',
+  description: "SPDK's dynamic scheduler: a queue ≥ 20 % busy is active; active queues consolidate first-fit onto the lowest side cores at 80 % capacity; idle queues go to the main side core; cores left empty return to the VMs.",
+  defaults: defaultsOf(spdkFields),
+  fields: describeFields(spdkFields),
+  validate: (c) => validateFields(spdkFields, c),
+  create(config): Policy<SpdkState> {
+    const active = num(config, 'activePct') / 100;
+    const full = num(config, 'fullPct') / 100;
+    const period = num(config, 'periodEpochs');
+    return {
+      name: 'spdk-dynamic',
+      config,
+      init: () => ({ sinceLast: period - 1 }),
+      decide(state, input): PolicyStep<SpdkState> {
+        const sinceLast = state.sinceLast + 1;
+        const { host, overrides, limits } = input;
+        if (sinceLast < period && !hasUnplacedQueue(host)) return { state: { sinceLast }, decision: quietStay() };
+        const snap = input.window[input.window.length - 1];
+        const n = host.queueOwner.length;
+        const epochCycles = (snap.hz * snap.intervalMs) / 1000;
+        const span = Math.min(period, input.window.length);
+        const loads = queueLoads(input.window, span, n);
+        for (let q = 0; q < n; q++) loads[q] /= epochCycles * span;
+        // First fit of active queues, in queue order, onto bins of capacity `full`.
+        const bins: number[] = [];
+        const binOf = new Array<number>(n).fill(0);
+        let actives = 0;
+        for (let q = 0; q < n; q++) {
+          if (loads[q] < active) continue;
+          actives++;
+          const l = Math.min(loads[q], full);
+          let b = bins.findIndex((x) => x + l <= full + 1e-9);
+          if (b < 0) {
+            bins.push(0);
+            b = bins.length - 1;
+          }
+          bins[b] += l;
+          binOf[q] = b;
+        }
+        const want = Math.max(1, bins.length);
+        const k = clampCount(want, host.cores, overrides, limits);
+        const cores = chooseSideCores(k, host, overrides);
+        const metrics = { activeQueues: actives, wantedCores: want };
+        if (cores.length === 0) return { state: { sinceLast: 0 }, decision: settleOnCount(input, 0, 'spdk-dynamic', metrics) };
+        // Bins beyond the allowed count wrap around; idle queues go to the main (first) core.
+        const owner = new Array<number>(n);
+        for (let q = 0; q < n; q++) owner[q] = loads[q] >= active ? cores[binOf[q] % cores.length] : cores[0];
+        const actions = placementActions(host, cores, owner);
+        if (actions.length === 0) return { state: { sinceLast: 0 }, decision: quietStay(metrics) };
+        return {
+          state: { sinceLast: 0 },
+          decision: {
+            kind: 'change',
+            actions,
+            reason: `${actives} active queue(s) (≥ ${(active * 100).toFixed(0)} % busy) fit on ${want} core(s) at ${(full * 100).toFixed(0)} %: ${host.sideCores.length} → ${cores.length} side cores`,
+            metrics,
+            targetSideCores: cores.length,
+          },
+        };
+      },
+    };
+  },
+};

@@ -1,0 +1,71 @@
+/**
+ * The policy registry: name → {description, defaults, fields, validate, create}.
+ * Names accepted by `createPolicy`: 'vhost', 'static:K', 'iocm', 'iocm-classic',
+ * 'ovs-auto-lb' (optionally 'ovs-auto-lb:K'), 'spdk-dynamic'.
+ */
+import type { ConfigError, PolicyConfig, PolicyDescriptor } from '../../shared/policy.ts';
+import { ovsEntry, spdkEntry, staticEntry, vhostEntry } from './baselines.ts';
+import { classicEntry } from './classic.ts';
+import { iocmEntry } from './iocm.ts';
+import type { Policy, PolicyEntry } from './types.ts';
+
+/** Every registered policy, by registry name. */
+export const POLICY_REGISTRY: Readonly<Record<string, PolicyEntry>> = Object.freeze({
+  [iocmEntry.name]: iocmEntry,
+  [classicEntry.name]: classicEntry,
+  [vhostEntry.name]: vhostEntry,
+  [staticEntry.name]: staticEntry,
+  [ovsEntry.name]: ovsEntry,
+  [spdkEntry.name]: spdkEntry,
+});
+
+/** The policies `iocm evaluate` compares (static counts are added per scenario). */
+export const EVALUATED_POLICIES = ['iocm', 'iocm-classic', 'vhost', 'ovs-auto-lb', 'spdk-dynamic'] as const;
+
+/** Thrown for an unknown policy name or an invalid config; `errors` name the fields. */
+export class PolicyConfigError extends Error {
+  override name = 'PolicyConfigError';
+  constructor(
+    message: string,
+    readonly errors: ConfigError[],
+  ) {
+    super(message);
+  }
+}
+
+/** Descriptors for the console (name, description, defaults, fields). */
+export function listPolicies(): PolicyDescriptor[] {
+  return Object.values(POLICY_REGISTRY).map((e) => ({ name: e.name, description: e.description, defaults: { ...e.defaults }, fields: e.fields.map((f) => ({ ...f })) }));
+}
+
+/** Split 'static:3' into the entry and the config implied by the suffix. */
+export function resolvePolicyName(spec: string): { entry: PolicyEntry; implied: PolicyConfig } {
+  const m = /^([a-z][a-z0-9-]*)(?::(.*))?$/.exec(spec.trim());
+  const known = Object.keys(POLICY_REGISTRY).map((n) => (n === 'static' || n === 'ovs-auto-lb' ? `${n}:K` : n));
+  if (!m) throw new PolicyConfigError(`bad policy name '${spec}' (expected one of ${known.join(', ')})`, [{ field: 'policy', message: 'bad name' }]);
+  const entry = POLICY_REGISTRY[m[1]];
+  if (!entry) throw new PolicyConfigError(`unknown policy '${spec}' (expected one of ${known.join(', ')})`, [{ field: 'policy', message: `unknown policy '${m[1]}'` }]);
+  const implied: PolicyConfig = {};
+  if (m[2] !== undefined) {
+    if (!('k' in entry.defaults)) throw new PolicyConfigError(`policy '${m[1]}' takes no ':K' suffix`, [{ field: 'policy', message: 'no suffix allowed' }]);
+    if (!/^\d+$/.test(m[2])) throw new PolicyConfigError(`bad side-core count in '${spec}' (expected a whole number ≥ 0, e.g. ${m[1]}:2)`, [{ field: 'k', message: 'must be a whole number ≥ 0' }]);
+    implied.k = Number(m[2]);
+  } else if (entry === staticEntry) {
+    throw new PolicyConfigError(`'static' needs a side-core count, e.g. static:2`, [{ field: 'k', message: 'missing' }]);
+  }
+  return { entry, implied };
+}
+
+/** Full config of a policy spec: defaults ← name suffix ← overrides; validated. */
+export function resolvePolicyConfig(spec: string, config: PolicyConfig = {}): { entry: PolicyEntry; config: PolicyConfig } {
+  const { entry, implied } = resolvePolicyName(spec);
+  const errors = entry.validate({ ...implied, ...config });
+  if (errors.length > 0) throw new PolicyConfigError(`invalid ${entry.name} config: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
+  return { entry, config: { ...entry.defaults, ...implied, ...config } };
+}
+
+/** Create a policy from a spec like 'iocm' or 'static:2' and optional config overrides. */
+export function createPolicy(spec: string, config: PolicyConfig = {}): Policy {
+  const r = resolvePolicyConfig(spec, config);
+  return r.entry.create(r.config);
+}

@@ -1,0 +1,150 @@
+/**
+ * Synthetic hosts for policy/loop tests and the loop benchmark: a snapshot
+ * builder with controllable side-core load, VM idle and per-queue work, and a
+ * minimal in-memory HostControl that validates like the model does. Not a
+ * host model: it produces the numbers it is told to.
+ */
+import type { ControlAction, ControlResult, HostConfig, HostControl } from '../../shared/control.ts';
+import type { CoreCycles, HostSnapshot } from '../../shared/snapshot.ts';
+
+/** What a synthetic snapshot should show. */
+export interface SyntheticLoad {
+  /** Per-queue work in cores (fraction of one core's epoch cycles). Length = queue count. */
+  queueWork: number[];
+  /** Idle fraction of each VM core (default 0.5). */
+  vmIdleFrac?: number;
+  /** Bytes per request (default 1500). */
+  bytesPerRequest?: number;
+  /** Score to report (default 1000). */
+  score?: number;
+  /** Work cycles per request (default 5000). */
+  cyclesPerRequest?: number;
+  /** Phase name (default 'p'). */
+  phase?: string;
+}
+
+const zeroCycles = (): CoreCycles => ({ guest: 0, exit: 0, io: 0, emptyPoll: 0, ctxSwitch: 0, idle: 0 });
+
+/**
+ * Build a snapshot of `config` carrying `load`: queue work lands on the
+ * queue's side core (capped at a full core, excess pending) or, in vhost mode,
+ * on VM cores as vhost I/O.
+ */
+export function syntheticSnapshot(config: HostConfig, load: SyntheticLoad, seq: number, intervalMs = 100, hz = 2e9): HostSnapshot {
+  const ec = (hz * intervalMs) / 1000;
+  const side = new Set(config.sideCores);
+  const sideWork = new Map<number, number>();
+  for (const c of config.sideCores) sideWork.set(c, 0);
+  const bpr = load.bytesPerRequest ?? 1500;
+  const cpr = load.cyclesPerRequest ?? 5000;
+  const queues = load.queueWork.map((w, id) => {
+    const owner = config.queueOwner[id] ?? null;
+    const cyc = w * ec;
+    if (owner !== null && side.has(owner)) sideWork.set(owner, sideWork.get(owner)! + cyc);
+    const requests = Math.floor(cyc / cpr);
+    return {
+      id,
+      vm: id,
+      device: 0,
+      kind: 'net' as const,
+      owner,
+      polling: config.queuePolling[id] ?? false,
+      kicks: owner === null ? requests : 0,
+      polls: requests,
+      emptyPolls: 0,
+      requests,
+      bytes: requests * bpr,
+      pending: 0,
+      waitCycles: requests * 1000,
+      interrupts: requests,
+      workCycles: cyc,
+    };
+  });
+  let vhostIo = 0;
+  for (const q of queues) if (q.owner === null || !side.has(q.owner)) vhostIo += q.workCycles;
+  const vmCoreIds: number[] = [];
+  for (let c = 0; c < config.cores; c++) if (!side.has(c)) vmCoreIds.push(c);
+  const idleFrac = load.vmIdleFrac ?? 0.5;
+  const cores = [];
+  for (let c = 0; c < config.cores; c++) {
+    const cy = zeroCycles();
+    if (side.has(c)) {
+      const w = Math.min(ec, sideWork.get(c)!);
+      sideWork.set(c, w);
+      cy.io = w;
+      cy.emptyPoll = ec - w;
+    } else {
+      const io = Math.min(vhostIo / Math.max(1, vmCoreIds.length), ec * (1 - idleFrac));
+      cy.io = io;
+      cy.idle = ec * idleFrac;
+      cy.guest = ec - cy.idle - io;
+    }
+    cores.push({ id: c, role: side.has(c) ? ('side' as const) : ('vm' as const), cycles: cy });
+  }
+  const sideCores = config.sideCores.map((c) => ({
+    coreId: c,
+    loops: 1000,
+    workCycles: sideWork.get(c)!,
+    emptyPolls: 10,
+    emptyPollCycles: ec - sideWork.get(c)!,
+    queues: queues.filter((q) => q.owner === c).map((q) => q.id),
+  }));
+  const total = zeroCycles();
+  for (const c of cores) for (const k of Object.keys(total) as (keyof CoreCycles)[]) total[k] += c.cycles[k];
+  const lat = { p50: 50, p99: 200, p999: 400 };
+  return {
+    seq,
+    t: (seq + 1) * intervalMs,
+    intervalMs,
+    hz,
+    phase: load.phase ?? 'p',
+    cores,
+    sideCores,
+    queues,
+    vms: [],
+    groups: [],
+    totals: {
+      requestsPerSec: 0,
+      bytesPerSec: 0,
+      exitsPerSec: 0,
+      interruptsPerSec: 0,
+      ctxSwitchesPerSec: 0,
+      sideCores: config.sideCores.length,
+      score: load.score ?? 1000,
+      latencyUs: lat,
+      cycles: total,
+    },
+  };
+}
+
+/** An in-memory HostControl with model-like validation; records every applied action. */
+export class FakeControl implements HostControl {
+  private cfg: HostConfig;
+  readonly applied: ControlAction[] = [];
+  constructor(cores: number, queues: number) {
+    this.cfg = { cores, sideCores: [], queueOwner: new Array(queues).fill(null), queuePolling: new Array(queues).fill(false) };
+  }
+  config(): HostConfig {
+    return { cores: this.cfg.cores, sideCores: [...this.cfg.sideCores], queueOwner: [...this.cfg.queueOwner], queuePolling: [...this.cfg.queuePolling] };
+  }
+  apply(a: ControlAction): ControlResult {
+    if (a.kind === 'setSideCores') {
+      const set = [...new Set(a.cores)].sort((x, y) => x - y);
+      if (set.some((c) => !Number.isInteger(c) || c < 0 || c >= this.cfg.cores)) return { ok: false, error: 'no such core' };
+      if (set.length >= this.cfg.cores) return { ok: false, error: 'at least one VM core must remain' };
+      this.cfg.sideCores = set;
+      const s = new Set(set);
+      this.cfg.queueOwner = this.cfg.queueOwner.map((o) => (o !== null && s.has(o) ? o : null));
+      if (set.length === 0) this.cfg.queuePolling = this.cfg.queuePolling.map(() => false);
+    } else if (a.kind === 'assignQueue') {
+      if (!this.cfg.sideCores.includes(a.core)) return { ok: false, error: `core ${a.core} is not a side core` };
+      if (a.queue < 0 || a.queue >= this.cfg.queueOwner.length) return { ok: false, error: 'no such queue' };
+      this.cfg.queueOwner[a.queue] = a.core;
+    } else {
+      if (a.queue < 0 || a.queue >= this.cfg.queueOwner.length) return { ok: false, error: 'no such queue' };
+      this.cfg.queuePolling[a.queue] = a.on;
+    }
+    this.applied.push(a);
+    return { ok: true, costCycles: 0 };
+  }
+}

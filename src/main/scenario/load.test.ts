@@ -7,6 +7,7 @@ import { UsageError } from '../cli/errors.ts';
 import { locateJsonError } from './json-locate.ts';
 
 /** A small valid scenario, as an object to mutate per test. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test fixture mutated freely
 function base(): Record<string, any> {
   return {
     name: 'tiny',
@@ -92,6 +93,7 @@ describe('parseScenario: schema errors name file, JSON path and expectation', ()
   });
 
   it('out of range values', () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test fixture mutated freely
     const cases: [(b: any) => void, string, string][] = [
       [(b) => (b.host.cores = 1), '/host/cores', 'expected a number ≥ 2, got 1'],
       [(b) => (b.host.ghz = 0), '/host/ghz', 'expected a number > 0, got 0'],

@@ -1,0 +1,144 @@
+/**
+ * A small, strict flag parser for `iocm` subcommands, with one-line errors
+ * (UsageError → exit code 2) that name the flag and what was expected:
+ * unknown flags (with a suggestion), missing values, non-numeric or
+ * out-of-range numbers. Accepts `--flag value` and `--flag=value`.
+ */
+import { UsageError } from './errors.ts';
+
+/** How one flag is parsed. */
+export interface FlagSpec {
+  type: 'string' | 'number' | 'integer' | 'boolean';
+  /** Help text (one line). */
+  help: string;
+  /** Name of the value in help, e.g. "N". */
+  value?: string;
+  /** Numbers: inclusive minimum. */
+  min?: number;
+  /** Numbers: exclusive minimum. */
+  above?: number;
+  /** Numbers: inclusive maximum. */
+  max?: number;
+}
+
+/** Parsed flags: name (as written, without dashes) → value; `_` holds positionals. */
+export interface ParsedFlags {
+  values: Record<string, string | number | boolean | undefined>;
+  positionals: string[];
+  /** --help or -h was given. */
+  help: boolean;
+}
+
+/**
+ * Parse `argv` against `spec` (keys are flag names without `--`).
+ * `maxPositionals` (default 0) limits bare arguments.
+ */
+export function parseFlags(argv: readonly string[], spec: Record<string, FlagSpec>, maxPositionals = 0): ParsedFlags {
+  const values: ParsedFlags['values'] = {};
+  const positionals: string[] = [];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('-') || arg === '-' || /^-\d/.test(arg)) {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = (eq < 0 ? arg : arg.slice(0, eq)).replace(/^--?/, '');
+    const s = spec[name];
+    if (!s) {
+      const hint = closest(name, Object.keys(spec));
+      throw new UsageError(`unknown option '${eq < 0 ? arg : arg.slice(0, eq)}'${hint ? ` (did you mean '--${hint}'?)` : ''}; expected one of ${Object.keys(spec).map((k) => '--' + k).join(', ')}`);
+    }
+    if (values[name] !== undefined && s.type !== 'boolean') throw new UsageError(`option '--${name}' given more than once`);
+    if (s.type === 'boolean') {
+      if (eq >= 0) {
+        const v = arg.slice(eq + 1);
+        if (v !== 'true' && v !== 'false') throw new UsageError(`option '--${name}' is a switch: expected no value (or =true/=false), got '${v}'`);
+        values[name] = v === 'true';
+      } else values[name] = true;
+      continue;
+    }
+    let raw: string;
+    if (eq >= 0) raw = arg.slice(eq + 1);
+    else {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`option '--${name}' needs a value${s.value ? ` (${s.value})` : ''}`);
+      raw = next;
+      i++;
+    }
+    values[name] = s.type === 'string' ? checkString(name, raw) : parseNumber(name, raw, s);
+  }
+  if (positionals.length > maxPositionals) {
+    throw new UsageError(`unexpected argument '${positionals[maxPositionals]}'`);
+  }
+  return { values, positionals, help };
+}
+
+function checkString(name: string, raw: string): string {
+  if (raw === '') throw new UsageError(`option '--${name}' needs a non-empty value`);
+  return raw;
+}
+
+function parseNumber(name: string, raw: string, s: FlagSpec): number {
+  const trimmed = raw.trim();
+  const n = trimmed === '' ? NaN : Number(trimmed);
+  const what = s.type === 'integer' ? 'an integer' : 'a number';
+  if (!Number.isFinite(n)) throw new UsageError(`option '--${name}' expected ${what}, got '${raw}'`);
+  if (s.type === 'integer' && !Number.isSafeInteger(n)) throw new UsageError(`option '--${name}' expected ${what}, got '${raw}'`);
+  const range = rangeText(s);
+  if ((s.min !== undefined && n < s.min) || (s.above !== undefined && n <= s.above) || (s.max !== undefined && n > s.max)) {
+    throw new UsageError(`option '--${name}' expected ${what} ${range}, got '${raw}'`);
+  }
+  return n;
+}
+
+function rangeText(s: FlagSpec): string {
+  const parts: string[] = [];
+  if (s.min !== undefined) parts.push(`≥ ${s.min}`);
+  if (s.above !== undefined) parts.push(`> ${s.above}`);
+  if (s.max !== undefined) parts.push(`≤ ${s.max}`);
+  return parts.join(' and ');
+}
+
+/** Help lines for a spec: `  --name VALUE   help`. */
+export function flagHelp(spec: Record<string, FlagSpec>): string {
+  const rows = Object.entries(spec).map(([k, s]) => [`--${k}${s.type === 'boolean' ? '' : ' ' + (s.value ?? 'VALUE')}`, s.help]);
+  const w = Math.max(...rows.map((r) => r[0].length));
+  return rows.map(([a, b]) => `  ${a.padEnd(w)}  ${b}`).join('\n');
+}
+
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = lev(word, c);
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return bestD <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function lev(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}

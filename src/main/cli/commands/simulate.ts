@@ -1,0 +1,141 @@
+/**
+ * `iocm simulate`: run a scenario on the host model under a policy and print
+ * a summary per phase and in total (a table, or one JSON document with
+ * --json). See docs/cli.md.
+ */
+import { openSync, writeSync, closeSync } from 'node:fs';
+import type { CliIO } from '../iocm.ts';
+import { UsageError } from '../errors.ts';
+import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
+import { table, compact, fixed, roundDeep, ProgressBar } from '../format.ts';
+import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
+import { parsePolicy, policyUsages } from '../../sim/policies.ts';
+import { runSimulation, intervalsFor } from '../../sim/driver.ts';
+import type { Metrics, PhaseSummary, Summary } from '../../sim/summary.ts';
+import type { HostSnapshot } from '../../../shared/snapshot.ts';
+
+const FLAGS: Record<string, FlagSpec> = {
+  scenario: { type: 'string', value: 'NAME|FILE', help: "shipped scenario name or path to a .json file (default: 'default')" },
+  policy: { type: 'string', value: 'POLICY', help: 'vhost | static:K | other registered policies (default: vhost)' },
+  seconds: { type: 'number', value: 'N', above: 0, max: 1e7, help: "simulated seconds; phases cycle when longer than the scenario (default: the scenario's length)" },
+  seed: { type: 'integer', value: 'S', min: 0, max: 2 ** 32 - 1, help: 'RNG seed; same seed → identical output (default: 1)' },
+  'interval-ms': { type: 'number', value: 'MS', min: 1, max: 60000, help: 'snapshot interval in simulated ms (default: 100)' },
+  json: { type: 'boolean', help: 'print one JSON document instead of tables' },
+  trace: { type: 'string', value: 'FILE', help: 'write every snapshot as one JSON line to FILE' },
+  progress: { type: 'boolean', help: 'force the progress bar on stderr (default: only when stderr is a terminal)' },
+};
+
+const USAGE = `usage: iocm simulate [--scenario NAME|FILE] [--policy POLICY] [--seconds N] [--seed S] [--interval-ms MS] [--json] [--trace FILE] [--progress]\n\n${flagHelp(FLAGS)}\n`;
+
+/** The JSON document `iocm simulate --json` prints. */
+export interface SimulateOutput {
+  scenario: string;
+  policy: string;
+  seed: number;
+  seconds: number;
+  intervalMs: number;
+  phases: PhaseSummary[];
+  total: Omit<PhaseSummary, 'name'>;
+}
+
+/** Build the JSON document from a summary (numbers rounded to 3 decimals). */
+export function simulateOutput(scenario: string, policy: string, seed: number, seconds: number, intervalMs: number, summary: Summary): SimulateOutput {
+  const { name: _name, ...total } = summary.total;
+  void _name;
+  return roundDeep({ scenario, policy, seed, seconds, intervalMs, phases: summary.phases, total });
+}
+
+/** Entry point of `iocm simulate`. */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, help } = parseFlags(argv, FLAGS);
+  if (help) {
+    io.stdout.write(USAGE + `\npolicies: ${policyUsages()}\n`);
+    return 0;
+  }
+  const scenario = loadScenario((values.scenario as string | undefined) ?? 'default');
+  const policy = parsePolicy((values.policy as string | undefined) ?? 'vhost', scenario.host.cores);
+  const seed = (values.seed as number | undefined) ?? 1;
+  const intervalMs = (values['interval-ms'] as number | undefined) ?? 100;
+  const seconds = (values.seconds as number | undefined) ?? scenarioSeconds(scenario);
+  const json = values.json === true;
+  const total = intervalsFor(seconds, intervalMs);
+
+  let traceFd: number | undefined;
+  const tracePath = values.trace as string | undefined;
+  if (tracePath !== undefined) {
+    try {
+      traceFd = openSync(tracePath, 'w');
+    } catch (e) {
+      throw new UsageError(`cannot write trace file '${tracePath}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  let buffered: string[] = [];
+  let bufferedLen = 0;
+  const flush = (): void => {
+    if (traceFd === undefined || buffered.length === 0) return;
+    writeSync(traceFd, buffered.join(''));
+    buffered = [];
+    bufferedLen = 0;
+  };
+  const onSnapshot =
+    traceFd === undefined
+      ? undefined
+      : (s: HostSnapshot): void => {
+          const line = JSON.stringify(s) + '\n';
+          buffered.push(line);
+          bufferedLen += line.length;
+          if (bufferedLen > 1 << 20) flush();
+        };
+
+  const showProgress = values.progress === true || (io.stderr.isTTY === true && total >= 100);
+  const bar = showProgress ? new ProgressBar(io.stderr, 'simulating') : undefined;
+  const onProgress = bar ? (done: number, n: number) => bar.update(done, n, `${fixed((done * intervalMs) / 1000)}/${fixed((n * intervalMs) / 1000)} s`) : undefined;
+
+  let result;
+  try {
+    result = runSimulation({ scenario, seed, seconds, intervalMs, controller: policy.create, onSnapshot, onProgress });
+    flush();
+  } finally {
+    bar?.done();
+    if (traceFd !== undefined) closeSync(traceFd);
+  }
+
+  const doc = simulateOutput(scenario.name, policy.spec, seed, result.seconds, intervalMs, result.summary);
+  if (json) {
+    io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    return 0;
+  }
+  io.stdout.write(renderText(doc, result.intervals));
+  return 0;
+}
+
+function metricCells(m: Metrics): string[] {
+  return [
+    fixed(m.score),
+    compact(m.throughputOps),
+    fixed(m.throughputBytes / 1e6),
+    fixed(m.latencyP50Us),
+    fixed(m.latencyP99Us),
+    fixed(m.sideCoresAvg),
+    compact(m.exitsPerSec),
+  ];
+}
+
+const METRIC_HEAD = ['score', 'ops/s', 'MB/s', 'p50 µs', 'p99 µs', 'side cores', 'exits/s'];
+
+/** The human-readable report: header line, per-phase table, per-group table of the total. */
+export function renderText(doc: SimulateOutput, intervals: number): string {
+  const out: string[] = [];
+  out.push(
+    `scenario ${doc.scenario} · policy ${doc.policy} · seed ${doc.seed} · ${fixed(doc.seconds)} s simulated (${intervals} × ${doc.intervalMs} ms)\n\n`,
+  );
+  const rows: string[][] = [['phase', 'seconds', ...METRIC_HEAD]];
+  for (const p of doc.phases) rows.push([p.name || '(none)', fixed(p.seconds), ...metricCells(p)]);
+  rows.push(['total', fixed(doc.total.seconds), ...metricCells(doc.total)]);
+  out.push(table(rows));
+  const groups: string[][] = [['group', ...METRIC_HEAD]];
+  for (const [g, m] of Object.entries(doc.total.byGroup)) groups.push([g, ...metricCells(m)]);
+  out.push('\nby group (whole run; side cores = distinct side cores serving the group)\n');
+  out.push(table(groups));
+  return out.join('');
+}

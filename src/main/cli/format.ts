@@ -1,0 +1,91 @@
+/**
+ * Output helpers for `iocm` commands: aligned text tables, compact number
+ * formatting, rounding for JSON output, and a stderr progress bar.
+ */
+
+/** Render rows as an aligned table; the first row is the header. Column 0 left-aligned, others right-aligned. */
+export function table(rows: string[][], options: { leftColumns?: number } = {}): string {
+  const left = options.leftColumns ?? 1;
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, [...c].length)));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => {
+        const pad = widths[i] - [...c].length;
+        return i < left ? c + ' '.repeat(pad) : ' '.repeat(pad) + c;
+      })
+      .join('  ')
+      .trimEnd();
+  const out = [line(rows[0]), widths.map((w) => '─'.repeat(w)).join('  ')];
+  for (const r of rows.slice(1)) out.push(line(r));
+  return out.join('\n') + '\n';
+}
+
+/** 1234567 → "1.23 M", 12345 → "12.3 K", 12.345 → "12.3". */
+export function compact(x: number): string {
+  const a = Math.abs(x);
+  if (a >= 1e9) return (x / 1e9).toFixed(a >= 1e11 ? 0 : a >= 1e10 ? 1 : 2) + ' G';
+  if (a >= 1e6) return (x / 1e6).toFixed(a >= 1e8 ? 0 : a >= 1e7 ? 1 : 2) + ' M';
+  if (a >= 1e4) return (x / 1e3).toFixed(a >= 1e5 ? 0 : 1) + ' K';
+  return fixed(x);
+}
+
+/** A number with up to 3 significant decimals, no exponent ("0", "0.123", "12.3", "1234"). */
+export function fixed(x: number): string {
+  const a = Math.abs(x);
+  if (a === 0) return '0';
+  if (a >= 1000) return x.toFixed(0);
+  if (a >= 100) return x.toFixed(1);
+  if (a >= 10) return x.toFixed(2);
+  return x.toFixed(3);
+}
+
+/** Round to `digits` decimals (for stable, readable JSON); -0 becomes 0. */
+export function round(x: number, digits = 3): number {
+  const f = 10 ** digits;
+  const r = Math.round(x * f) / f;
+  return r === 0 ? 0 : r;
+}
+
+/** Deep-copy a JSON-like value with every number rounded. */
+export function roundDeep<T>(v: T, digits = 3): T {
+  if (typeof v === 'number') return round(v, digits) as T;
+  if (Array.isArray(v)) return v.map((x) => roundDeep(x, digits)) as T;
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = roundDeep(x, digits);
+    return out as T;
+  }
+  return v;
+}
+
+/** A progress bar on a stream: redraws in place on a TTY, prints sparse lines otherwise. */
+export class ProgressBar {
+  private lastPct = -1;
+  private lastLinePct = -10;
+
+  constructor(
+    private readonly stream: NodeJS.WritableStream & { isTTY?: boolean },
+    private readonly label: string,
+    private readonly width = 30,
+  ) {}
+
+  /** Report progress (`done` of `total`); `suffix` is appended (e.g. simulated seconds). */
+  update(done: number, total: number, suffix = ''): void {
+    const pct = total > 0 ? Math.floor((100 * done) / total) : 100;
+    if (pct === this.lastPct) return;
+    this.lastPct = pct;
+    const filled = Math.round((this.width * pct) / 100);
+    const bar = `${this.label} [${'#'.repeat(filled)}${'-'.repeat(this.width - filled)}] ${String(pct).padStart(3)}% ${suffix}`;
+    if (this.stream.isTTY) this.stream.write(`\r\x1b[2K${bar}`);
+    else if (pct - this.lastLinePct >= 10 || pct === 100) {
+      this.lastLinePct = pct;
+      this.stream.write(bar + '\n');
+    }
+  }
+
+  /** Finish: clear the bar line on a TTY. */
+  done(): void {
+    if (this.stream.isTTY && this.lastPct >= 0) this.stream.write('\r\x1b[2K');
+  }
+}

@@ -1,0 +1,279 @@
+import { describe, it, expect } from 'vitest';
+import type { ControlAction, ControlResult, HostConfig, HostInfo } from '../../shared/control.ts';
+import type { Scenario } from '../../shared/scenario.ts';
+import type { HostSnapshot } from '../../shared/snapshot.ts';
+import type { HostModelApi, ModelOptions } from '../model/api.ts';
+import { runSimulation, intervalsFor } from './driver.ts';
+import { parsePolicy, registerPolicy, listPolicies, PolicyError } from './policies.ts';
+import { staticActions, staticSideCores } from './static.ts';
+import type { Decision } from './controller.ts';
+import { UsageError } from '../cli/errors.ts';
+
+/**
+ * A tiny synthetic host for testing the driver's plumbing (phase cycling,
+ * controller calls, decision counting, aggregation) in isolation. It is not a
+ * model: its numbers are simple functions of phase load and side cores so the
+ * expected summary can be computed by hand. The real model is exercised in
+ * test/cli-simulate.test.ts.
+ */
+class SyntheticHost implements HostModelApi {
+  nowMs = 0;
+  eventsProcessed = 0;
+  actions: ControlAction[] = [];
+  private seq = 0;
+  private side: number[] = [];
+  private owner: (number | null)[];
+  private polling: boolean[];
+  private readonly intervalMs: number;
+  constructor(
+    private readonly s: Scenario,
+    opts: ModelOptions,
+  ) {
+    this.intervalMs = opts.intervalMs ?? 100;
+    const nq = s.vms.reduce((a, g) => a + g.count * g.devices.reduce((b, d) => b + (d.queues ?? 1), 0), 0);
+    this.owner = new Array(nq).fill(null);
+    this.polling = new Array(nq).fill(false);
+  }
+  get phase(): string {
+    const len = this.s.phases.reduce((a, p) => a + p.seconds * 1000, 0);
+    let t = this.nowMs % len;
+    for (const p of this.s.phases) {
+      if (t < p.seconds * 1000) return p.name;
+      t -= p.seconds * 1000;
+    }
+    return this.s.phases[0].name;
+  }
+  info(): HostInfo {
+    const vms: HostInfo['vms'] = [];
+    const queues: HostInfo['queues'] = [];
+    for (const g of this.s.vms)
+      for (let i = 0; i < g.count; i++) {
+        const vm = vms.length;
+        vms.push({ id: vm, name: `${g.name}-${i}`, group: g.name, vcpus: g.vcpus });
+        g.devices.forEach((d, di) => {
+          for (let q = 0; q < (d.queues ?? 1); q++) queues.push({ id: queues.length, vm, device: di, kind: d.kind });
+        });
+      }
+    return { name: this.s.name, source: 'model', cores: this.s.host.cores, hz: this.s.host.ghz * 1e9, intervalMs: this.intervalMs, vms, queues, groups: this.s.vms.map((g) => ({ name: g.name, weight: g.weight ?? 1, workload: g.workload.kind })) };
+  }
+  config(): HostConfig {
+    return { cores: this.s.host.cores, sideCores: [...this.side], queueOwner: [...this.owner], queuePolling: [...this.polling] };
+  }
+  apply(a: ControlAction): ControlResult {
+    this.actions.push(a);
+    if (a.kind === 'setSideCores') this.side = [...a.cores].sort((x, y) => x - y);
+    else if (a.kind === 'assignQueue') {
+      if (!this.side.includes(a.core)) return { ok: false, error: `core ${a.core} is not a side core` };
+      this.owner[a.queue] = a.core;
+    } else this.polling[a.queue] = a.on;
+    return { ok: true, costCycles: 0 };
+  }
+  setLoads(): void {}
+  step(): HostSnapshot {
+    const phase = this.phase;
+    this.nowMs += this.intervalMs;
+    const load = this.s.phases.find((p) => p.name === phase)!.load;
+    const info = this.info();
+    const groups = this.s.vms.map((g) => {
+      const l = load[g.name] ?? 1;
+      const rps = 1000 * l * g.count * (1 + this.side.length);
+      const lat = { p50: 100 / (1 + this.side.length), p99: 300, p999: 500 };
+      return { group: g.name, requestsPerSec: rps, bytesPerSec: rps * 100, guestCyclesPerSec: 0, latencyUs: lat, workRate: rps, score: (g.weight ?? 1) * rps };
+    });
+    const sum = (f: (g: (typeof groups)[number]) => number) => groups.reduce((a, g) => a + f(g), 0);
+    return {
+      seq: this.seq++, t: this.nowMs, intervalMs: this.intervalMs, hz: 1e9, phase, cores: [], sideCores: [],
+      queues: info.queues.map((q) => ({ id: q.id, vm: q.vm, device: q.device, kind: q.kind, owner: this.owner[q.id], polling: this.polling[q.id], kicks: 0, polls: 0, emptyPolls: 0, requests: 0, bytes: 0, pending: 0, waitCycles: 0, interrupts: 0, workCycles: 0 })),
+      vms: info.vms.map((v) => ({ id: v.id, name: v.name, group: v.group, requestsPerSec: 0, bytesPerSec: 0, guestCyclesPerSec: 0, latencyUs: { p50: 0, p99: 0, p999: 0 }, exitsPerSec: this.side.length ? 0 : 10, interruptsPerSec: 0, vcpuRunCycles: 0, vcpuWaitCycles: 0, load: 1 })),
+      groups,
+      totals: { requestsPerSec: sum((g) => g.requestsPerSec), bytesPerSec: sum((g) => g.bytesPerSec), exitsPerSec: this.side.length ? 0 : 10 * info.vms.length, interruptsPerSec: 0, ctxSwitchesPerSec: 0, sideCores: this.side.length, score: sum((g) => g.score), latencyUs: { p50: 100 / (1 + this.side.length), p99: 300, p999: 500 }, cycles: { guest: 0, exit: 0, io: 0, emptyPoll: 0, ctxSwitch: 0, idle: 0 } },
+    };
+  }
+}
+
+const scenario: Scenario = {
+  name: 'synthetic',
+  host: { cores: 4, ghz: 2 },
+  vms: [
+    { name: 'a', count: 2, vcpus: 1, devices: [{ kind: 'net', queues: 2 }], workload: { kind: 'net-rr' } },
+    { name: 'b', count: 1, vcpus: 1, devices: [{ kind: 'net' }], workload: { kind: 'kv' }, weight: 2 },
+  ],
+  phases: [
+    { name: 'up', seconds: 1, load: { a: 2 } },
+    { name: 'down', seconds: 0.5, load: { a: 0 } },
+  ],
+};
+
+describe('runSimulation with a synthetic host', () => {
+  it('cycles phases, aggregates by name in first-seen order, and counts intervals', () => {
+    let hosts: SyntheticHost[] = [];
+    const seen: number[] = [];
+    const progress: number[] = [];
+    const r = runSimulation({
+      scenario,
+      seed: 1,
+      seconds: 3.5,
+      controller: parsePolicy('vhost', 4).create,
+      createModel: (s, o) => {
+        const h = new SyntheticHost(s, o);
+        hosts.push(h);
+        return h;
+      },
+      onSnapshot: (s) => seen.push(s.seq),
+      onProgress: (d) => progress.push(d),
+    });
+    expect(hosts.length).toBe(1);
+    expect(r.intervals).toBe(35);
+    expect(seen).toEqual([...Array(35).keys()]);
+    expect(progress.at(-1)).toBe(35);
+    // 3.5 s = up 1, down .5, up 1, down .5, up .5
+    expect(r.summary.phases.map((p) => [p.name, p.seconds, p.intervals])).toEqual([
+      ['up', 2.5, 25],
+      ['down', 1, 10],
+    ]);
+    expect(r.summary.total.seconds).toBe(3.5);
+    const up = r.summary.phases[0];
+    // vhost: a = 1000 × 2 × 2 = 4000 rps, b = 1000 rps × weight 2 → score 6000
+    expect(up.throughputOps).toBeCloseTo(5000, 9);
+    expect(up.score).toBeCloseTo(4000 + 2000, 9);
+    expect(up.byGroup.a.throughputOps).toBeCloseTo(4000, 9);
+    expect(up.byGroup.b.score).toBeCloseTo(2000, 9);
+    expect(up.byGroup.a.exitsPerSec).toBe(20);
+    expect(up.exitsPerSec).toBe(30);
+    expect(up.sideCoresAvg).toBe(0);
+    expect(r.summary.phases[1].byGroup.a.throughputOps).toBe(0);
+    // total = time-weighted mean over all intervals
+    expect(r.summary.total.throughputOps).toBeCloseTo((25 * 5000 + 10 * 1000) / 35, 9);
+    expect(Object.keys(r.summary.total.byGroup)).toEqual(['a', 'b']);
+    expect(r.summary.total.latencyP50Us).toBeGreaterThan(99);
+    expect(r.summary.total.latencyP50Us).toBeLessThan(101);
+    // vhost still reports its setup (setSideCores []), counted in the first phase
+    expect(r.summary.phases[0].reconfigurations).toBe(1);
+    expect(r.summary.total.reconfigurations).toBe(1);
+    hosts = [];
+  });
+
+  it('static:K takes the highest cores, spreads queues round-robin, polls them', () => {
+    let host: SyntheticHost | undefined;
+    const decisions: Decision[] = [];
+    const r = runSimulation({
+      scenario,
+      seed: 1,
+      seconds: 1,
+      controller: parsePolicy('static:2', 4).create,
+      createModel: (s, o) => (host = new SyntheticHost(s, o)),
+      onDecision: (d) => decisions.push(d),
+    });
+    const cfg = host!.config();
+    expect(cfg.sideCores).toEqual([2, 3]);
+    expect(cfg.queueOwner).toEqual([3, 2, 3, 2, 3]);
+    expect(cfg.queuePolling).toEqual([true, true, true, true, true]);
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0].seq).toBe(-1);
+    expect(decisions[0].t).toBe(0);
+    expect(decisions[0].reason).toContain('2 side cores (2, 3)');
+    expect(r.summary.total.sideCoresAvg).toBe(2);
+    // group a's 4 queues alternate over both side cores; b's single queue sits on core 3
+    expect(r.summary.total.byGroup.a.sideCoresAvg).toBe(2);
+    expect(r.summary.total.byGroup.b.sideCoresAvg).toBe(1);
+    expect(r.policy).toBe('static:2');
+  });
+
+  it('a controller sees every snapshot after it is taken and its reported changes are counted per phase', () => {
+    const calls: string[] = [];
+    const r = runSimulation({
+      scenario,
+      seed: 1,
+      seconds: 1.5,
+      createModel: (s, o) => new SyntheticHost(s, o),
+      controller: {
+        name: 'flip',
+        onSnapshot(s, host) {
+          calls.push(`${s.seq}:${s.phase}`);
+          if (s.seq === 12) {
+            host.apply({ kind: 'setSideCores', cores: [3] });
+            return { actions: [{ kind: 'setSideCores', cores: [3] }], reason: 'test' };
+          }
+          return { actions: [], reason: 'stay' };
+        },
+      },
+    });
+    expect(calls).toHaveLength(15);
+    expect(r.summary.phases.map((p) => p.reconfigurations)).toEqual([0, 1]);
+    // two intervals (13, 14) of the 'down' phase ran with one side core
+    expect(r.summary.phases[1].sideCoresAvg).toBeCloseTo(2 / 5, 9);
+  });
+
+  it('rejects non-positive seconds and intervals', () => {
+    const createModel = (s: Scenario, o: ModelOptions) => new SyntheticHost(s, o);
+    expect(() => runSimulation({ scenario, seed: 1, seconds: 0, controller: parsePolicy('vhost', 4).create, createModel })).toThrow(RangeError);
+    expect(() => runSimulation({ scenario, seed: 1, seconds: 1, intervalMs: -5, controller: parsePolicy('vhost', 4).create, createModel })).toThrow(RangeError);
+    expect(intervalsFor(0.01, 100)).toBe(1);
+    expect(intervalsFor(2.04, 100)).toBe(20);
+  });
+});
+
+describe('parsePolicy', () => {
+  it('parses vhost and static:K', () => {
+    expect(parsePolicy('vhost', 16).spec).toBe('vhost');
+    const p = parsePolicy('static:3', 16);
+    expect([p.name, p.arg, p.spec]).toEqual(['static', '3', 'static:3']);
+    expect(parsePolicy('static:0', 2).spec).toBe('static:0');
+    expect(parsePolicy('static:1', 2).spec).toBe('static:1');
+  });
+
+  it('refuses bad specs with clear UsageErrors', () => {
+    const msg = (spec: string, cores = 16) => {
+      try {
+        parsePolicy(spec, cores);
+      } catch (e) {
+        expect(e).toBeInstanceOf(PolicyError);
+        expect(e).toBeInstanceOf(UsageError);
+        return (e as Error).message;
+      }
+      throw new Error('no error');
+    };
+    expect(msg('vhots')).toMatch(/^unknown policy 'vhots'; expected one of vhost, static:K/);
+    expect(msg('vhost:2')).toBe("policy 'vhost' takes no argument, got 'vhost:2'");
+    expect(msg('static')).toBe("policy 'static' needs an argument: static:K");
+    expect(msg('static:')).toBe("policy 'static' needs an argument: static:K");
+    expect(msg('static:x')).toBe("static:K: expected K to be an integer from 0 to 15 (side cores on a 16-core host), got 'x'");
+    expect(msg('static:-1')).toContain("got '-1'");
+    expect(msg('static:1.5')).toContain("got '1.5'");
+    expect(msg('static:16')).toBe('static:K: K must be at most 15 on a 16-core host (at least one VM core), got 16');
+    expect(msg('static:2', 2)).toContain('at most 1');
+  });
+
+  it('the registry is extensible', () => {
+    registerPolicy({
+      name: 'test-noop',
+      usage: 'test-noop[:N]',
+      summary: 'does nothing',
+      arg: 'optional',
+      prepare: (arg) => () => ({ name: arg ? `test-noop:${arg}` : 'test-noop', onSnapshot: () => undefined }),
+    });
+    expect(listPolicies().map((p) => p.name)).toContain('test-noop');
+    const p = parsePolicy('test-noop:7', 4);
+    expect(p.create({ cores: 4 } as never).name).toBe('test-noop:7');
+    expect(parsePolicy('test-noop', 4).spec).toBe('test-noop');
+  });
+});
+
+describe('static configuration', () => {
+  it('side cores are the K highest ids, ascending', () => {
+    expect(staticSideCores(16, 3)).toEqual([13, 14, 15]);
+    expect(staticSideCores(16, 0)).toEqual([]);
+  });
+  it('actions: set, then assign + poll each queue round-robin from the highest core', () => {
+    expect(staticActions(8, 2, [2, 0, 1])).toEqual([
+      { kind: 'setSideCores', cores: [6, 7] },
+      { kind: 'assignQueue', queue: 0, core: 7 },
+      { kind: 'setPolling', queue: 0, on: true },
+      { kind: 'assignQueue', queue: 1, core: 6 },
+      { kind: 'setPolling', queue: 1, on: true },
+      { kind: 'assignQueue', queue: 2, core: 7 },
+      { kind: 'setPolling', queue: 2, on: true },
+    ]);
+    expect(staticActions(8, 0, [0, 1])).toEqual([{ kind: 'setSideCores', cores: [] }]);
+  });
+});

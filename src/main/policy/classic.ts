@@ -4,10 +4,10 @@
  * Every rule and its source is listed in docs/policies.md.
  */
 import type { HostConfig } from '../../shared/control.ts';
-import type { PolicyDecision } from '../../shared/policy.ts';
+import type { PolicyConfig, PolicyDecision } from '../../shared/policy.ts';
 import { quietStay } from './baselines.ts';
 import { defaultsOf, describeFields, num, validateFields } from './config.ts';
-import { chooseSideCores, clampCount, epochMetrics, placementActions, roundRobin } from './helpers.ts';
+import { chooseSideCores, clampCount, epochMetrics, placementActions, roundRobin, type EpochMetrics } from './helpers.ts';
 import type { FieldSpec, Policy, PolicyEntry, PolicyInput, PolicyStep } from './types.ts';
 
 /** The moves the classic manager can make. */
@@ -63,6 +63,32 @@ export interface ClassicState {
 function placeAll(host: HostConfig, cores: number[]): PolicyDecision['actions'] {
   const owner = cores.length > 0 ? roundRobin(host.queueOwner.length, cores) : null;
   return placementActions({ ...host, queueOwner: host.queueOwner.map(() => null) }, cores, owner);
+}
+
+/**
+ * The classic manager's rules for one epoch: which moves they request.
+ * `k` side cores in force, `maxK` the most allowed (config, overrides, limits).
+ */
+export function classicRequests(
+  m: EpochMetrics,
+  k: number,
+  maxK: number,
+  config: PolicyConfig,
+): { req: Record<ClassicMove, boolean>; startCount: number; avgPacket: number } {
+  const c = (key: string): number => num(config, key);
+  const req: Record<ClassicMove, boolean> = { start: false, stop: false, add: false, remove: false };
+  let startCount = 0;
+  const avgPacket = m.requests > 0 ? m.bytes / m.requests : Infinity;
+  if (k === 0) {
+    req.start = m.vhostIo > c('startVhostCores') && maxK >= 1;
+    startCount = Math.max(Math.floor(m.vhostIo / 2), 1);
+  } else {
+    if (k === 1 && m.maxSideBusy < c('stopBusy')) req.stop = true;
+    req.add = m.ioIdle < c('addIdleIo') && m.vmIdle > c('addVmIdle') && k < maxK;
+    const canRemove = m.ioIdle > (k >= c('maxIoCores') ? c('canRemoveIdleIoAtMax') : c('canRemoveIdleIo'));
+    req.remove = k > 1 && canRemove && (m.vmIdle < c('removeVmIdle') || m.ioIdle > c('removeIdleIo') || avgPacket < c('minAvgPacketBytes'));
+  }
+  return { req, startCount, avgPacket };
 }
 
 /** Registry entry of `iocm-classic`. */
@@ -129,20 +155,10 @@ export const classicEntry: PolicyEntry = {
         }
 
         // Which moves the rules request this epoch.
-        const bounds = { max: Math.min(c('maxIoCores'), clampCount(Infinity, host.cores, overrides, limits)) };
-        const req: Record<ClassicMove, boolean> = { start: false, stop: false, add: false, remove: false };
-        let startCount = 0;
-        if (k === 0) {
-          req.start = m.vhostIo > c('startVhostCores') && bounds.max >= 1;
-          startCount = Math.max(Math.floor(m.vhostIo / 2), 1);
-        } else {
-          const avgPacket = m.requests > 0 ? m.bytes / m.requests : Infinity;
-          metrics.avgPacketBytes = Number.isFinite(avgPacket) ? avgPacket : 0;
-          if (k === 1 && m.maxSideBusy < c('stopBusy')) req.stop = true;
-          req.add = m.ioIdle < c('addIdleIo') && m.vmIdle > c('addVmIdle') && k < bounds.max;
-          const canRemove = m.ioIdle > (k >= c('maxIoCores') ? c('canRemoveIdleIoAtMax') : c('canRemoveIdleIo'));
-          req.remove = k > 1 && canRemove && (m.vmIdle < c('removeVmIdle') || m.ioIdle > c('removeIdleIo') || avgPacket < c('minAvgPacketBytes'));
-        }
+        const maxK = Math.min(c('maxIoCores'), clampCount(Infinity, host.cores, overrides, limits));
+        const { req, startCount, avgPacket } = classicRequests(m, k, maxK, config);
+        if (k > 0) metrics.avgPacketBytes = Number.isFinite(avgPacket) ? avgPacket : 0;
+        const bounds = { max: maxK };
         const requests = {} as Record<ClassicMove, number[]>;
         for (const mv of MOVES) requests[mv] = [...state.requests[mv], req[mv] ? 1 : 0].slice(-win);
         const next: ClassicState = { ...state, requests, ratios };

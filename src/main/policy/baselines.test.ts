@@ -1,0 +1,154 @@
+import { describe, it, expect } from 'vitest';
+import { ovsEntry, spdkEntry, staticEntry, vhostEntry, type OvsState } from './baselines.ts';
+import { createPolicy, listPolicies, PolicyConfigError, resolvePolicyConfig } from './registry.ts';
+import { FakeControl, syntheticSnapshot } from './testing.ts';
+import type { HostSnapshot } from '../../shared/snapshot.ts';
+import type { Overrides, SafetyLimits } from '../../shared/policy.ts';
+import type { Policy } from './types.ts';
+
+const free: Overrides = { pinned: [], released: [], countLock: null, paused: false };
+const limits: SafetyLimits = { minVmCores: 1, maxSideCores: 15, minChangeIntervalMs: 0 };
+
+function run<S>(p: Policy<S>, host: FakeControl, epochs: number, work: (e: number) => number[], ov: Overrides = free) {
+  let st = p.init(host.config());
+  const win: HostSnapshot[] = [];
+  const ds = [];
+  for (let e = 0; e < epochs; e++) {
+    const h = host.config();
+    win.push(syntheticSnapshot(h, { queueWork: work(e) }, e));
+    const r = p.decide(st, { t: (e + 1) * 100, epoch: e, window: win, host: h, overrides: ov, limits });
+    st = r.state;
+    for (const a of r.decision.actions) expect(host.apply(a)).toMatchObject({ ok: true });
+    ds.push({ e, d: r.decision, state: st });
+  }
+  return ds;
+}
+
+describe('registry', () => {
+  it('lists every policy with defaults and fields', () => {
+    const names = listPolicies().map((p) => p.name);
+    expect(names).toEqual(expect.arrayContaining(['iocm', 'iocm-classic', 'vhost', 'static', 'ovs-auto-lb', 'spdk-dynamic']));
+    const classic = listPolicies().find((p) => p.name === 'iocm-classic')!;
+    expect(classic.defaults.addIdleIo).toBe(0.12);
+    expect(classic.fields.find((f) => f.key === 'addIdleIo')?.unit).toBe('cores');
+  });
+  const bad: [string, Record<string, number | boolean | string>, string][] = [
+    ['nope', {}, 'policy'],
+    ['static', {}, 'k'],
+    ['static:x', {}, 'k'],
+    ['vhost:2', {}, 'policy'],
+    ['iocm-classic', { addIdleIo: -1 }, 'addIdleIo'],
+    ['iocm-classic', { requestWindow: 2.5 }, 'requestWindow'],
+    ['iocm-classic', { bogus: 1 }, 'bogus'],
+    ['ovs-auto-lb', { busyPct: 'high' }, 'busyPct'],
+    ['spdk-dynamic', { fullPct: 0 }, 'fullPct'],
+  ];
+  for (const [spec, config, field] of bad) {
+    it(`rejects ${spec} ${JSON.stringify(config)} naming '${field}'`, () => {
+      try {
+        resolvePolicyConfig(spec, config);
+        expect.unreachable();
+      } catch (e) {
+        expect(e).toBeInstanceOf(PolicyConfigError);
+        expect((e as PolicyConfigError).errors.map((x) => x.field)).toContain(field);
+      }
+    });
+  }
+  it('parses static:K and ovs-auto-lb:K', () => {
+    expect(createPolicy('static:3').name).toBe('static:3');
+    expect(resolvePolicyConfig('ovs-auto-lb:4').config.k).toBe(4);
+  });
+});
+
+describe('vhost and static', () => {
+  it('static:2 takes the two highest cores, queues round-robin, then stays', () => {
+    const host = new FakeControl(8, 4);
+    const ds = run(staticEntry.create({ k: 2 }), host, 5, () => [0.1, 0.1, 0.1, 0.1]);
+    expect(host.config().sideCores).toEqual([6, 7]);
+    expect(host.config().queueOwner).toEqual([6, 7, 6, 7]);
+    expect(host.config().queuePolling.every(Boolean)).toBe(true);
+    expect(ds.filter((d) => d.d.kind === 'change')).toHaveLength(1);
+  });
+  it('vhost returns to no side cores', () => {
+    const host = new FakeControl(8, 4);
+    host.apply({ kind: 'setSideCores', cores: [7] });
+    run(vhostEntry.create({}), host, 2, () => [0.1, 0.1, 0.1, 0.1]);
+    expect(host.config().sideCores).toEqual([]);
+  });
+  it('static honors a pin and a release', () => {
+    const host = new FakeControl(8, 4);
+    run(staticEntry.create({ k: 2 }), host, 2, () => [0.1, 0.1, 0.1, 0.1], { ...free, pinned: [2], released: [7] });
+    expect(host.config().sideCores).toEqual([2, 6]);
+  });
+});
+
+describe('ovs-auto-lb', () => {
+  const cfg = { ...ovsEntry.defaults, k: 2, minIntervalMs: 60000 };
+  // Queues 0 and 2 are heavy: round-robin puts both on core 7 → one core overloaded.
+  const skewed = () => [0.6, 0.05, 0.6, 0.05];
+  it('rebalances after 12 overloaded samples when variance improves ≥ 25 %', () => {
+    const host = new FakeControl(8, 4);
+    const ds = run(ovsEntry.create(cfg), host, 20, skewed);
+    const changes = ds.filter((d) => d.d.kind === 'change');
+    expect(changes).toHaveLength(2); // initial placement + one rebalance
+    expect(changes[1].e).toBe(12); // samples 1..12 after placement at epoch 0
+    expect(changes[1].d.reason).toMatch(/variance/);
+    const own = host.config().queueOwner;
+    expect(own[0]).not.toBe(own[2]);
+    expect(host.config().sideCores).toHaveLength(2);
+  });
+  it('never changes the number of side cores and rebalances at most once a minute', () => {
+    const host = new FakeControl(8, 4);
+    // Imbalance the first assignment again and again by making the load flip.
+    const counts: number[] = [];
+    const loads = [[0.5, 0, 0.5, 0], [0, 0.5, 0, 0.5]];
+    const ds = run(ovsEntry.create({ ...cfg, minIntervalMs: 5000 }), host, 1400, (e) => {
+      counts.push(host.config().sideCores.length);
+      return loads[Math.floor(e / 30) % 2];
+    });
+    const rebalances = ds.filter((d) => d.d.kind === 'change' && /variance/.test(d.d.reason));
+    expect(rebalances.length).toBeGreaterThanOrEqual(2);
+    // 5 s = 50 epochs of 100 ms between rebalances.
+    for (let i = 1; i < rebalances.length; i++) expect(rebalances[i].e - rebalances[i - 1].e).toBeGreaterThanOrEqual(50);
+    expect(counts.slice(1).every((k) => k === 2)).toBe(true);
+    expect((ds[ds.length - 1].state as OvsState).lastRebalanceT).toBeGreaterThan(0);
+  });
+  it('keeps the assignment when the dry run gains < 25 %', () => {
+    const host = new FakeControl(8, 2);
+    // Two queues on two cores: one overloaded, nothing to gain by moving.
+    const ds = run(ovsEntry.create(cfg), host, 20, () => [0.97, 0.1]);
+    expect(ds.filter((d) => d.d.kind === 'change')).toHaveLength(1);
+    expect(ds.some((d) => /improves load variance by 0 %/.test(d.d.reason))).toBe(true);
+  });
+});
+
+describe('spdk-dynamic', () => {
+  const cfg = spdkEntry.defaults;
+  const cases: { name: string; work: number[]; cores: number }[] = [
+    { name: 'no active queue → one (main) side core', work: [0.05, 0.1, 0.19, 0.0], cores: 1 },
+    { name: 'active queues consolidate at 80 %: 0.3+0.3 on one, 0.5 on another', work: [0.3, 0.3, 0.5, 0.05], cores: 2 },
+    { name: 'four queues at 0.7 need four cores', work: [0.7, 0.7, 0.7, 0.7], cores: 4 },
+    { name: 'a queue above 80 % counts as 80 % (full core)', work: [0.99, 0.1, 0.1, 0.1], cores: 1 },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const host = new FakeControl(8, 4);
+      run(spdkEntry.create(cfg), host, 21, () => c.work);
+      expect(host.config().sideCores).toHaveLength(c.cores);
+    });
+  }
+  it('idle queues go to the main (first) side core; decides once per period', () => {
+    const host = new FakeControl(8, 4);
+    const ds = run(spdkEntry.create(cfg), host, 30, () => [0.5, 0.05, 0.5, 0.05]);
+    const cfgNow = host.config();
+    expect(cfgNow.queueOwner[1]).toBe(cfgNow.sideCores[0]);
+    expect(cfgNow.queueOwner[3]).toBe(cfgNow.sideCores[0]);
+    const changes = ds.filter((d) => d.d.kind === 'change').map((d) => d.e);
+    for (const e of changes.slice(1)) expect(e % 10).toBe(changes[0] % 10);
+  });
+  it('returns idle side cores when load drops', () => {
+    const host = new FakeControl(8, 4);
+    run(spdkEntry.create(cfg), host, 40, (e) => (e < 20 ? [0.7, 0.7, 0.7, 0.7] : [0.01, 0.01, 0.01, 0.01]));
+    expect(host.config().sideCores).toHaveLength(1);
+  });
+});

@@ -1,0 +1,163 @@
+import { describe, it, expect } from 'vitest';
+import { IocmLoop } from './loop.ts';
+import { FakeControl, syntheticSnapshot } from '../policy/testing.ts';
+import type { AuditEventData, HostEvent } from '../../shared/policy.ts';
+
+function setup(policy = 'static:2', opts: Partial<ConstructorParameters<typeof IocmLoop>[0]> = {}) {
+  const host = new FakeControl(8, 4);
+  const loop = new IocmLoop({ control: host, policy, ...opts });
+  let seq = 0;
+  const step = (n = 1, work = [0.2, 0.2, 0.2, 0.2]) => {
+    for (let i = 0; i < n; i++) loop.onSnapshot(syntheticSnapshot(host.config(), { queueWork: work }, seq++));
+  };
+  return { host, loop, step };
+}
+
+describe('IocmLoop', () => {
+  it('runs the policy every epoch and applies its actions through HostControl, audited', () => {
+    const { host, loop, step } = setup();
+    step();
+    expect(host.config().sideCores).toEqual([6, 7]);
+    const ev = loop.drainEvents();
+    const audits = ev.filter((e) => e.kind === 'audit');
+    expect(audits.length).toBe(host.applied.length);
+    expect(audits.every((e) => e.source === 'policy' && e.t === 100)).toBe(true);
+    expect((audits[0].data as unknown as AuditEventData).action).toEqual({ kind: 'setSideCores', cores: [6, 7] });
+    const d = ev.find((e) => e.kind === 'decision')!;
+    expect(d.message).toMatch(/static:2/);
+    expect(loop.decisions).toHaveLength(1);
+  });
+
+  it('runs once per epoch when snapshots come faster', () => {
+    const { loop, step } = setup('static:2', { epochMs: 300 });
+    step(2);
+    expect(loop.decisions).toHaveLength(1); // first snapshot at t=100 starts an epoch; the next at 400
+    step(1);
+    expect(loop.status().epochMs).toBe(300);
+  });
+
+  it('pin makes a core a side core at once and the policy keeps it', () => {
+    const { host, loop, step } = setup('static:2');
+    step();
+    const r = loop.override({ kind: 'pin', core: 3 });
+    expect(r.ok).toBe(true);
+    expect(host.config().sideCores).toContain(3);
+    step(5);
+    expect(host.config().sideCores).toContain(3);
+    expect(host.config().sideCores).toHaveLength(2);
+    const ev = loop.drainEvents();
+    const ov = ev.find((e) => e.kind === 'override')!;
+    expect(ov.source).toBe('operator');
+    expect(ev.some((e) => e.kind === 'audit' && e.source === 'operator')).toBe(true);
+    // every queue still lives on a side core
+    const side = new Set(host.config().sideCores);
+    expect(host.config().queueOwner.every((o) => o !== null && side.has(o))).toBe(true);
+  });
+
+  it('release takes a core back from the side cores and the policy never uses it', () => {
+    const { host, loop, step } = setup('static:2');
+    step();
+    expect(loop.override({ kind: 'release', core: 7 }).ok).toBe(true);
+    expect(host.config().sideCores).not.toContain(7);
+    step(5);
+    expect(host.config().sideCores).not.toContain(7);
+    expect(host.config().sideCores).toHaveLength(2);
+    expect(loop.override({ kind: 'clear', core: 7 }).ok).toBe(true);
+    expect(loop.overrides.released).toEqual([]);
+  });
+
+  it('a count lock bounds the policy', () => {
+    const { host, loop, step } = setup('static:5');
+    step();
+    expect(host.config().sideCores).toHaveLength(5);
+    expect(loop.override({ kind: 'lockCount', min: 1, max: 3 }).ok).toBe(true);
+    expect(host.config().sideCores).toHaveLength(3);
+    step(3);
+    expect(host.config().sideCores).toHaveLength(3);
+    const blocked = loop.decisions.filter((d) => d.reason.includes('overrides/limits'));
+    expect(blocked.length).toBe(0); // static asks for 5 only via clamp: no spurious changes
+    loop.override({ kind: 'unlockCount' });
+    step(3);
+    expect(host.config().sideCores).toHaveLength(5);
+  });
+
+  it('pause stops policy changes; overrides still apply; resume continues', () => {
+    const { host, loop, step } = setup('vhost');
+    loop.override({ kind: 'pause' });
+    loop.override({ kind: 'pin', core: 2 });
+    step(3);
+    expect(host.config().sideCores).toEqual([2]);
+    expect(loop.status().overrides.paused).toBe(true);
+    loop.override({ kind: 'resume' });
+    loop.override({ kind: 'clear', core: 2 });
+    step(1);
+    expect(host.config().sideCores).toEqual([]);
+  });
+
+  const refusals: [string, Parameters<IocmLoop['override']>[0], RegExp][] = [
+    ['a core that does not exist', { kind: 'pin', core: 8 }, /does not exist.*0–7/],
+    ['a negative core', { kind: 'release', core: -1 }, /does not exist/],
+    ['a lock with min > max', { kind: 'lockCount', min: 3, max: 2 }, /minimum 3 is above its maximum 2/],
+    ['a lock above the VM-core floor', { kind: 'lockCount', min: 0, max: 8 }, /at most 7 are allowed.*VM core/],
+    ['a fractional lock', { kind: 'lockCount', min: 0.5, max: 2 }, /whole numbers/],
+  ];
+  for (const [name, cmd, msg] of refusals) {
+    it(`refuses ${name} with an explanation`, () => {
+      const { loop } = setup();
+      const r = loop.override(cmd);
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error).toMatch(msg);
+      const ev = loop.drainEvents().find((e) => e.kind === 'override')!;
+      expect(ev.message).toMatch(/refused/);
+    });
+  }
+
+  it('refuses to pin the last VM core (safety floor) and pins beyond the lock', () => {
+    const { loop } = setup('vhost', { limits: { minVmCores: 2 } });
+    for (let c = 0; c < 6; c++) expect(loop.override({ kind: 'pin', core: c }).ok).toBe(true);
+    const r = loop.override({ kind: 'pin', core: 6 });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(/at least 2 must remain/);
+    const { loop: l2 } = setup('vhost');
+    l2.override({ kind: 'lockCount', min: 0, max: 1 });
+    l2.override({ kind: 'pin', core: 1 });
+    const r2 = l2.override({ kind: 'pin', core: 2 });
+    expect(r2.ok).toBe(false);
+    if (!r2.ok) expect(r2.error).toMatch(/locked to at most 1/);
+  });
+
+  it('rate-limits policy changes of the side-core set', () => {
+    const { host, loop, step } = setup('static:2', { limits: { minChangeIntervalMs: 1000 } });
+    step();
+    loop.setPolicy('static:4');
+    step(1);
+    expect(host.config().sideCores).toHaveLength(2);
+    expect(loop.decisions.at(-1)!.kind).toBe('blocked');
+    expect(loop.decisions.at(-1)!.reason).toMatch(/rate limit/);
+    step(9);
+    expect(host.config().sideCores).toHaveLength(4);
+  });
+
+  it('setPolicy validates and names the bad field', () => {
+    const { loop } = setup();
+    const errs = loop.setPolicy('iocm-classic', { addIdleIo: -3 });
+    expect(errs.map((e) => e.field)).toEqual(['addIdleIo']);
+    expect(loop.policyName).toBe('static:2');
+    expect(loop.setPolicy('spdk-dynamic')).toEqual([]);
+    expect(loop.status().policy).toBe('spdk-dynamic');
+  });
+
+  it('is deterministic: same inputs → same events', () => {
+    const run = () => {
+      const { loop, step } = setup('spdk-dynamic');
+      const all: HostEvent[] = [];
+      for (let i = 0; i < 30; i++) {
+        step(1, [0.3 + (i % 5) * 0.1, 0.3, 0.05, 0.5]);
+        if (i === 12) loop.override({ kind: 'pin', core: 1 });
+        all.push(...loop.drainEvents());
+      }
+      return JSON.stringify(all);
+    };
+    expect(run()).toBe(run());
+  });
+});

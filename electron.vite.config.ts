@@ -14,6 +14,7 @@
  *   serves the same directory (src/main/server).
  */
 import { defineConfig } from 'electron-vite';
+import type { UserConfig } from 'vite';
 import vue from '@vitejs/plugin-vue';
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
@@ -42,6 +43,24 @@ export function workerEntries(dir = join(root, 'src', 'main')): Record<string, s
   return entries;
 }
 
+/** Directory of the built renderer; the headless server serves it too. */
+export const RENDERER_OUT_DIR = resolve(root, 'out/renderer');
+
+/**
+ * The renderer's Vite config, shared by electron-vite and scripts/build-renderer.ts (which
+ * builds only the renderer for the headless server, without the Electron parts).
+ */
+export const rendererViteConfig: UserConfig = {
+  root: resolve(root, 'src/renderer'),
+  base: './',
+  plugins: [vue()],
+  build: {
+    outDir: RENDERER_OUT_DIR,
+    emptyOutDir: true,
+    rolldownOptions: { input: { index: resolve(root, 'src/renderer/index.html') } },
+  },
+};
+
 export default defineConfig({
   main: {
     build: {
@@ -62,14 +81,5 @@ export default defineConfig({
       },
     },
   },
-  renderer: {
-    root: resolve(root, 'src/renderer'),
-    base: './',
-    plugins: [vue()],
-    build: {
-      outDir: resolve(root, 'out/renderer'),
-      emptyOutDir: true,
-      rolldownOptions: { input: { index: resolve(root, 'src/renderer/index.html') } },
-    },
-  },
+  renderer: rendererViteConfig,
 });

@@ -75,6 +75,11 @@ export class SeriesRing {
     return out;
   }
 
+  /** Time of the newest row (-Infinity when empty). */
+  lastTime(): number {
+    return this.count === 0 ? -Infinity : this.t[(this.head - 1 + this.capacity) % this.capacity];
+  }
+
   /** Last value of a column (NaN when empty). */
   last(name: string): number {
     if (this.count === 0) return NaN;

@@ -1,0 +1,168 @@
+/**
+ * Console store: mirrors the host side's ConsoleState (connection, host info,
+ * config, loop status, overrides, limits, recording, replay) via getState +
+ * the `status` stream, and carries out the operator's commands. Each command
+ * keeps its own error so a view shows it where it happened.
+ */
+import { defineStore } from 'pinia';
+import { computed, reactive, ref, shallowRef } from 'vue';
+import type { ApiError, AuditEntry, ConsoleState, Notice, PolicyConfig, PolicyInfo, Result, ScenarioSummary } from '../../shared/api.ts';
+import { useApi } from '../api-client.ts';
+
+/** Names under which command errors are kept. */
+export type ActionKey = 'load' | 'connect' | 'agent' | 'core' | 'lock' | 'pause' | 'policy' | 'audit' | 'speed';
+
+export const useConsoleStore = defineStore('console', () => {
+  const state = shallowRef<ConsoleState | null>(null);
+  const scenarios = ref<ScenarioSummary[]>([]);
+  const policies = ref<PolicyInfo[]>([]);
+  const audit = ref<AuditEntry[]>([]);
+  const notices = ref<Notice[]>([]);
+  const errors = reactive<Partial<Record<ActionKey, ApiError | null>>>({});
+  const busy = reactive<Partial<Record<ActionKey, boolean>>>({});
+  let unsubs: (() => void)[] = [];
+
+  const host = computed(() => state.value?.host ?? null);
+  const loop = computed(() => state.value?.loop ?? null);
+  const overrides = computed(() => state.value?.overrides ?? { pinned: [], released: [], countLock: null, paused: false });
+  const limits = computed(() => state.value?.limits ?? null);
+  const connected = computed(() => !!state.value && state.value.connection.kind !== 'none');
+  const replaying = computed(() => !!state.value?.replay);
+
+  async function run<T>(key: ActionKey, call: () => Promise<Result<T>>): Promise<Result<T>> {
+    busy[key] = true;
+    errors[key] = null;
+    try {
+      const r = await call();
+      if (!r.ok) errors[key] = r.error;
+      return r;
+    } finally {
+      busy[key] = false;
+    }
+  }
+
+  /** Apply a state pushed by the host (or returned by a command). */
+  function applyState(s: ConsoleState): void {
+    state.value = s;
+  }
+
+  function patchOverrides(o: ConsoleState['overrides']): void {
+    if (state.value) state.value = { ...state.value, overrides: o };
+  }
+
+  /** Load everything and subscribe to status and notices. */
+  async function start(): Promise<void> {
+    const api = useApi();
+    stop();
+    unsubs.push(api.onStatus(applyState));
+    unsubs.push(
+      api.onNotice((n) => {
+        notices.value = [...notices.value.slice(-19), n];
+      }),
+    );
+    const [s, sc, pol] = await Promise.all([api.getState(), api.listScenarios(), api.listPolicies()]);
+    if (s.ok) applyState(s.value);
+    else errors.load = s.error;
+    if (sc.ok) scenarios.value = sc.value;
+    else errors.load = sc.error;
+    if (pol.ok) policies.value = pol.value;
+    else errors.load = pol.error;
+  }
+
+  /** Unsubscribe from the host. */
+  function stop(): void {
+    for (const u of unsubs) u();
+    unsubs = [];
+  }
+
+  async function connectModel(scenario: string, seed: number, speed: number) {
+    const r = await run('connect', () => useApi().connectModel({ scenario, seed, speed }));
+    if (r.ok) applyState(r.value);
+    return r;
+  }
+  async function connectAgent(url: string, token: string) {
+    const r = await run('agent', () => useApi().connectAgent({ url, token }));
+    if (r.ok) applyState(r.value);
+    return r;
+  }
+  async function setSpeed(speed: number) {
+    const r = await run('speed', () => useApi().setLiveSpeed({ speed }));
+    if (r.ok) applyState(r.value);
+    return r;
+  }
+  async function pinCore(core: number) {
+    const r = await run('core', () => useApi().pinCore({ core }));
+    if (r.ok) patchOverrides(r.value);
+    return r;
+  }
+  async function releaseCore(core: number) {
+    const r = await run('core', () => useApi().releaseCore({ core }));
+    if (r.ok) patchOverrides(r.value);
+    return r;
+  }
+  async function clearCore(core: number) {
+    const r = await run('core', () => useApi().clearCoreOverride({ core }));
+    if (r.ok) patchOverrides(r.value);
+    return r;
+  }
+  async function lockCount(min: number, max: number) {
+    const r = await run('lock', () => useApi().lockSideCoreCount({ min, max }));
+    if (r.ok) patchOverrides(r.value);
+    return r;
+  }
+  async function unlockCount() {
+    const r = await run('lock', () => useApi().unlockSideCoreCount());
+    if (r.ok) patchOverrides(r.value);
+    return r;
+  }
+  async function setPaused(paused: boolean) {
+    const api = useApi();
+    const r = await run('pause', () => (paused ? api.pauseLoop() : api.resumeLoop()));
+    if (r.ok) patchOverrides(r.value);
+    return r;
+  }
+  async function setPolicy(name: string, config: PolicyConfig) {
+    const r = await run('policy', () => useApi().setPolicy({ name, config }));
+    if (r.ok && state.value) state.value = { ...state.value, loop: r.value };
+    return r;
+  }
+  async function loadAudit(limit = 200) {
+    const r = await run('audit', () => useApi().getAuditLog({ limit }));
+    if (r.ok) audit.value = r.value;
+    return r;
+  }
+  function dismissNotice(i: number): void {
+    notices.value = notices.value.filter((_, k) => k !== i);
+  }
+
+  return {
+    state,
+    scenarios,
+    policies,
+    audit,
+    notices,
+    errors,
+    busy,
+    host,
+    loop,
+    overrides,
+    limits,
+    connected,
+    replaying,
+    start,
+    stop,
+    applyState,
+    connectModel,
+    connectAgent,
+    setSpeed,
+    pinCore,
+    releaseCore,
+    clearCore,
+    lockCount,
+    unlockCount,
+    setPaused,
+    setPolicy,
+    loadAudit,
+    dismissNotice,
+  };
+});

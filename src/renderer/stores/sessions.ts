@@ -1,0 +1,172 @@
+/**
+ * Sessions store: the recorded sessions list (with search), one opened session's
+ * details and downsampled history ranges, replay control (the replay cursor lives
+ * on the host side; its batches arrive on the telemetry stream tagged 'replay'),
+ * exports and what-if runs with progress and cancel.
+ */
+import { defineStore } from 'pinia';
+import { reactive, ref, shallowRef } from 'vue';
+import type { ApiError, Comparison, ExportFormat, ProgressEvent, ReplayState, Result, SeriesResult, SessionDetail, SessionSummary } from '../../shared/api.ts';
+import { newOpId, useApi } from '../api-client.ts';
+import { saveBytes } from '../lib/download.ts';
+import { useConsoleStore } from './console.ts';
+import { useTelemetryStore } from './telemetry.ts';
+
+/** Series the session overview chart draws from history. */
+export const OVERVIEW_SERIES = ['totals.score', 'totals.requestsPerSec', 'totals.latencyUs.p99', 'totals.sideCores'];
+
+/** A running long operation as the view shows it. */
+export interface RunningOp {
+  opId: string;
+  kind: 'export' | 'whatif';
+  fraction: number;
+  message: string;
+}
+
+export const useSessionsStore = defineStore('sessions', () => {
+  const list = ref<SessionSummary[]>([]);
+  const search = ref('');
+  const selected = shallowRef<SessionDetail | null>(null);
+  const range = shallowRef<SeriesResult | null>(null);
+  const comparison = shallowRef<Comparison | null>(null);
+  const ops = ref<RunningOp[]>([]);
+  const lastSaved = ref<string | null>(null);
+  const errors = reactive<Record<string, ApiError | null>>({});
+  let unsubProgress: (() => void) | null = null;
+
+  function fail(key: string, r: Result<unknown>): void {
+    errors[key] = r.ok ? null : r.error;
+  }
+
+  async function refresh(): Promise<void> {
+    const r = await useApi().listSessions(search.value.trim() ? { search: search.value.trim(), limit: 500 } : { limit: 500 });
+    fail('list', r);
+    if (r.ok) list.value = r.value;
+  }
+
+  async function open(sessionId: string): Promise<void> {
+    const r = await useApi().getSession({ sessionId });
+    fail('open', r);
+    if (!r.ok) return;
+    selected.value = r.value;
+    comparison.value = null;
+    await loadRange(r.value.t0, r.value.t1, 600);
+  }
+
+  async function loadRange(t0: number, t1: number, points: number): Promise<void> {
+    if (!selected.value) return;
+    const r = await useApi().querySeries({ sessionId: selected.value.id, series: OVERVIEW_SERIES, t0, t1: Math.max(t1, t0), points });
+    fail('range', r);
+    if (r.ok) range.value = r.value;
+  }
+
+  function replay(): ReplayState | null {
+    return useConsoleStore().state?.replay ?? null;
+  }
+
+  async function replayCall(call: () => Promise<Result<ReplayState | null>>): Promise<void> {
+    const r = await call();
+    fail('replay', r);
+    const c = useConsoleStore();
+    if (r.ok && c.state) c.applyState({ ...c.state, replay: r.value });
+  }
+
+  async function openReplay(sessionId: string): Promise<void> {
+    const t = useTelemetryStore();
+    t.show('replay', sessionId);
+    await replayCall(() => useApi().openReplay({ sessionId }));
+    if (errors.replay) t.show('live', null);
+  }
+  const play = () => replayCall(() => useApi().replayPlay());
+  const pause = () => replayCall(() => useApi().replayPause());
+  const setSpeed = (speed: number) => replayCall(() => useApi().replaySetSpeed({ speed }));
+  const seek = (t: number) => replayCall(() => useApi().replaySeek({ t }));
+  const step = (direction: 1 | -1) => replayCall(() => useApi().replayStep({ direction }));
+  const jump = (direction: 'next' | 'prev') => replayCall(() => useApi().replayJumpToDecision({ direction }));
+  async function closeReplay(): Promise<void> {
+    await replayCall(() => useApi().closeReplay());
+    useTelemetryStore().show('live', null);
+  }
+
+  function track(opId: string, kind: RunningOp['kind'], message: string): void {
+    if (!unsubProgress) {
+      unsubProgress = useApi().onProgress((p: ProgressEvent) => {
+        const op = ops.value.find((o) => o.opId === p.opId);
+        if (op) {
+          op.fraction = p.fraction;
+          op.message = p.message;
+        }
+      });
+    }
+    ops.value.push({ opId, kind, fraction: 0, message });
+  }
+  function untrack(opId: string): void {
+    ops.value = ops.value.filter((o) => o.opId !== opId);
+  }
+
+  /** Export a session and save or download the file. */
+  async function exportSession(sessionId: string, format: ExportFormat, layout: 'long' | 'wide' = 'long'): Promise<void> {
+    const opId = newOpId('export');
+    track(opId, 'export', `Exporting ${format.toUpperCase()}…`);
+    try {
+      const api = useApi();
+      const r = await api.exportSession({ sessionId, format, layout, opId });
+      fail('export', r);
+      if (!r.ok) return;
+      try {
+        lastSaved.value = await saveBytes(api, r.value.fileName, r.value.bytes, r.value.mimeType);
+      } catch (e) {
+        errors.export = { code: 'internal', message: `Could not save the file: ${(e as Error).message}` };
+      }
+    } finally {
+      untrack(opId);
+    }
+  }
+
+  /** Re-run a session's offered workload under another policy; shows the comparison. */
+  async function whatIf(sessionId: string, policy: string): Promise<void> {
+    const opId = newOpId('whatif');
+    track(opId, 'whatif', `Re-running under ${policy}…`);
+    try {
+      const r = await useApi().whatIf({ sessionId, policy, opId });
+      fail('whatif', r);
+      if (r.ok) {
+        comparison.value = r.value;
+        await refresh();
+      }
+    } finally {
+      untrack(opId);
+    }
+  }
+
+  async function cancel(opId: string): Promise<void> {
+    const r = await useApi().cancel({ opId });
+    fail('cancel', r);
+  }
+
+  return {
+    list,
+    search,
+    selected,
+    range,
+    comparison,
+    ops,
+    lastSaved,
+    errors,
+    refresh,
+    open,
+    loadRange,
+    replay,
+    openReplay,
+    play,
+    pause,
+    setSpeed,
+    seek,
+    step,
+    jump,
+    closeReplay,
+    exportSession,
+    whatIf,
+    cancel,
+  };
+});

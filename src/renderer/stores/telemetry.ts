@@ -1,0 +1,125 @@
+/**
+ * Telemetry store: takes TelemetryBatches (live or replay, same shape) and keeps
+ * what the charts draw in bounded ring buffers: host totals, per-core busy and
+ * empty-poll shares, per-VM request rates for sparklines, recent events. Snapshots
+ * are kept out of Vue's deep reactivity (shallowRef + a version counter), so a
+ * 64-core/128-VM host at 10 Hz costs one cheap reactive bump per batch.
+ */
+import { defineStore } from 'pinia';
+import { ref, shallowRef } from 'vue';
+import type { TelemetryMessage } from '../../shared/api.ts';
+import type { HostEvent } from '../../shared/policy.ts';
+import type { HostSnapshot } from '../../shared/snapshot.ts';
+import { BoundedList, SeriesRing } from '../lib/ring.ts';
+import { CYCLE_KEYS } from '../lib/metrics.ts';
+import { useApi } from '../api-client.ts';
+
+/** Columns of the totals ring. */
+export const TOTAL_COLUMNS = ['score', 'requestsPerSec', 'bytesPerSec', 'p99', 'exitsPerSec', 'sideCores', ...CYCLE_KEYS] as const;
+
+/** Capacities (rows). */
+export const HISTORY_POINTS = 600;
+export const SPARK_POINTS = 60;
+export const EVENT_CAPACITY = 1000;
+
+export const useTelemetryStore = defineStore('telemetry', () => {
+  /** Which stream is shown. */
+  const stream = ref<'live' | 'replay'>('live');
+  const sessionId = ref<string | null>(null);
+  const latest = shallowRef<HostSnapshot | null>(null);
+  /** Bumped on every ingested batch; charts watch it and redraw manually. */
+  const version = ref(0);
+  const batches = ref(0);
+  const totals = new SeriesRing(HISTORY_POINTS, TOTAL_COLUMNS);
+  let coreRings: SeriesRing[] = [];
+  let vmRings: SeriesRing[] = [];
+  const events = new BoundedList<HostEvent>(EVENT_CAPACITY);
+  const row = new Float64Array(TOTAL_COLUMNS.length);
+  const pair = new Float64Array(2);
+  let unsub: (() => void) | null = null;
+
+  function reset(): void {
+    totals.clear();
+    coreRings = [];
+    vmRings = [];
+    events.clear();
+    latest.value = null;
+    version.value++;
+  }
+
+  function push(s: HostSnapshot): void {
+    const last = totals.lastTime();
+    // Time going back (replay seek / reconnect) or a big jump: start over.
+    if (s.t <= last || s.t - last > 20 * s.intervalMs) {
+      if (totals.length) {
+        totals.clear();
+        for (const r of coreRings) r.clear();
+        for (const r of vmRings) r.clear();
+      }
+    }
+    const tc = s.totals.cycles;
+    let sum = 0;
+    for (const k of CYCLE_KEYS) sum += tc[k];
+    row[0] = s.totals.score;
+    row[1] = s.totals.requestsPerSec;
+    row[2] = s.totals.bytesPerSec;
+    row[3] = s.totals.latencyUs.p99;
+    row[4] = s.totals.exitsPerSec;
+    row[5] = s.totals.sideCores;
+    for (let k = 0; k < CYCLE_KEYS.length; k++) row[6 + k] = sum > 0 ? tc[CYCLE_KEYS[k]] / sum : 0;
+    totals.push(s.t, row);
+    const per = (s.hz * s.intervalMs) / 1000;
+    while (coreRings.length < s.cores.length) coreRings.push(new SeriesRing(HISTORY_POINTS, ['busy', 'emptyPoll']));
+    for (let i = 0; i < s.cores.length; i++) {
+      const c = s.cores[i].cycles;
+      pair[0] = per > 0 ? (c.guest + c.exit + c.io + c.ctxSwitch) / per : 0;
+      pair[1] = per > 0 ? c.emptyPoll / per : 0;
+      coreRings[i].push(s.t, pair);
+    }
+    while (vmRings.length < s.vms.length) vmRings.push(new SeriesRing(SPARK_POINTS, ['rps']));
+    for (let i = 0; i < s.vms.length; i++) {
+      pair[0] = s.vms[i].requestsPerSec;
+      vmRings[i].push(s.t, pair);
+    }
+    latest.value = s;
+  }
+
+  /** Take one message; ignores the stream not shown. */
+  function ingest(msg: TelemetryMessage): void {
+    if (msg.stream !== stream.value) return;
+    if (msg.stream === 'replay' && sessionId.value !== null && msg.sessionId !== sessionId.value) return;
+    for (const s of msg.batch.snapshots) push(s);
+    if (msg.batch.events.length) events.push(...msg.batch.events);
+    batches.value++;
+    version.value++;
+  }
+
+  /** Switch between the live stream and a replay (clears the buffers). */
+  function show(which: 'live' | 'replay', session: string | null): void {
+    if (stream.value === which && sessionId.value === session) return;
+    stream.value = which;
+    sessionId.value = session;
+    reset();
+  }
+
+  /** Subscribe to the host's telemetry. */
+  function start(): void {
+    stop();
+    unsub = useApi().onTelemetry(ingest);
+  }
+  function stop(): void {
+    unsub?.();
+    unsub = null;
+  }
+
+  /** Per-core ring (busy / emptyPoll shares), or null. */
+  function coreSeries(core: number): SeriesRing | null {
+    return coreRings[core] ?? null;
+  }
+  /** Per-VM request-rate ring, or null. */
+  function vmSeries(vm: number): SeriesRing | null {
+    return vmRings[vm] ?? null;
+  }
+
+  return { stream, sessionId, latest, version, batches, totals, events, ingest, show, reset, start, stop, coreSeries, vmSeries };
+});

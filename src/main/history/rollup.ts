@@ -1,0 +1,231 @@
+/**
+ * Multi-resolution rollups: per series, per resolution (1 s, 10 s, 60 s; only
+ * those coarser than the snapshot interval), buckets of min/max/avg/last/count.
+ * Bucket b of resolution r holds the snapshots with b·r ≤ t < (b+1)·r (t in ms
+ * since session start). Buckets are stored columnar: one row per (session,
+ * series, resolution, chunk of {@link CHUNK} buckets) holding a compact blob,
+ * so a whole-day query of one series reads a few dozen rows.
+ *
+ * Bucket numbers are computed in JS (Math.floor) and stored as integers;
+ * nothing does integer arithmetic on REAL-bound values in SQL.
+ */
+
+/** Rollup resolutions in ms, finest first. */
+export const RESOLUTIONS: readonly number[] = [1000, 10_000, 60_000];
+
+/** Buckets per stored chunk row. */
+export const CHUNK = 64;
+
+/** The resolutions used for a session with this snapshot interval (strictly coarser than it). */
+export function resolutionsFor(intervalMs: number): number[] {
+  return RESOLUTIONS.filter((r) => r > intervalMs);
+}
+
+/** Buckets of one series over [b0, b0 + n): NaN / count 0 where empty. */
+export interface Buckets {
+  b0: number;
+  n: number;
+  min: Float64Array;
+  max: Float64Array;
+  sum: Float64Array;
+  last: Float64Array;
+  count: Float64Array;
+}
+
+/** Empty buckets. */
+export function emptyBuckets(b0: number, n: number): Buckets {
+  const nan = (): Float64Array => new Float64Array(n).fill(NaN);
+  return { b0, n, min: nan(), max: nan(), sum: new Float64Array(n), last: nan(), count: new Float64Array(n) };
+}
+
+/** Add one value to bucket i. */
+export function addValue(b: Buckets, i: number, v: number): void {
+  if (Number.isNaN(v)) return;
+  if (b.count[i] === 0) {
+    b.min[i] = v;
+    b.max[i] = v;
+  } else {
+    if (v < b.min[i]) b.min[i] = v;
+    if (v > b.max[i]) b.max[i] = v;
+  }
+  b.sum[i] += v;
+  b.last[i] = v;
+  b.count[i]++;
+}
+
+/** Merge finer buckets into coarser ones (`factor` finer buckets per coarse bucket). */
+export function mergeInto(coarse: Buckets, fine: Buckets, factor: number): void {
+  for (let j = 0; j < fine.n; j++) {
+    const c = fine.count[j];
+    if (c === 0) continue;
+    const i = Math.floor((fine.b0 + j) / factor) - coarse.b0;
+    if (i < 0 || i >= coarse.n) continue;
+    if (coarse.count[i] === 0) {
+      coarse.min[i] = fine.min[j];
+      coarse.max[i] = fine.max[j];
+    } else {
+      if (fine.min[j] < coarse.min[i]) coarse.min[i] = fine.min[j];
+      if (fine.max[j] > coarse.max[i]) coarse.max[i] = fine.max[j];
+    }
+    coarse.sum[i] += fine.sum[j];
+    coarse.last[i] = fine.last[j];
+    coarse.count[i] += c;
+  }
+}
+
+/**
+ * Chunk blob: Float32 min[CHUNK], max[CHUNK], avg[CHUNK], last[CHUNK], then
+ * Uint32 count[CHUNK] (20 bytes per bucket). Float32 is enough to draw; exact
+ * values come from the raw snapshots.
+ */
+export function encodeChunk(min: ArrayLike<number>, max: ArrayLike<number>, sum: ArrayLike<number>, last: ArrayLike<number>, count: ArrayLike<number>, off: number): Buffer {
+  const buf = Buffer.alloc(CHUNK * 20);
+  const f = new Float32Array(buf.buffer, buf.byteOffset, CHUNK * 4);
+  const c = new Uint32Array(buf.buffer, buf.byteOffset + CHUNK * 16, CHUNK);
+  for (let i = 0; i < CHUNK; i++) {
+    const n = count[off + i];
+    c[i] = n;
+    f[i] = n ? min[off + i] : NaN;
+    f[CHUNK + i] = n ? max[off + i] : NaN;
+    f[2 * CHUNK + i] = n ? sum[off + i] / n : NaN;
+    f[3 * CHUNK + i] = n ? last[off + i] : NaN;
+  }
+  return buf;
+}
+
+/** Copy a stored chunk (chunk number `chunk`) into buckets `out` where they overlap. */
+export function decodeChunkInto(out: Buckets, chunk: number, blob: Uint8Array): void {
+  if (blob.byteLength !== CHUNK * 20) throw new RangeError(`rollup chunk of ${blob.byteLength} bytes, expected ${CHUNK * 20}`);
+  const copy = new Uint8Array(blob.byteLength);
+  copy.set(blob);
+  const f = new Float32Array(copy.buffer, 0, CHUNK * 4);
+  const c = new Uint32Array(copy.buffer, CHUNK * 16, CHUNK);
+  const base = chunk * CHUNK;
+  for (let k = 0; k < CHUNK; k++) {
+    const i = base + k - out.b0;
+    if (i < 0 || i >= out.n) continue;
+    const n = c[k];
+    if (!n) continue;
+    out.count[i] = n;
+    out.min[i] = f[k];
+    out.max[i] = f[CHUNK + k];
+    out.sum[i] = f[2 * CHUNK + k] * n;
+    out.last[i] = f[3 * CHUNK + k];
+  }
+}
+
+/** Where completed chunk rows go. */
+export interface RollupSink {
+  chunk(series: number, res: number, chunk: number, blob: Buffer): void;
+  /** All buckets below `untilBucket` of resolution `res` are stored. */
+  progress(res: number, untilBucket: number): void;
+}
+
+interface ResState {
+  res: number;
+  /** Current bucket (-1 before the first value). */
+  cur: number;
+  /** Per series, CHUNK buckets each: min, max, sum, last, count. */
+  min: Float64Array;
+  max: Float64Array;
+  sum: Float64Array;
+  last: Float64Array;
+  count: Float64Array;
+  /** Series with a value in the current chunk. */
+  touched: Uint8Array;
+}
+
+/**
+ * Builds the rollups of one session incrementally while it is recorded (or
+ * rebuilt): feed values in time order; completed chunk rows go to the sink.
+ * Preallocated per-series buffers; no allocation per value.
+ */
+export class RollupBuilder {
+  private states: ResState[];
+  private capacity = 0;
+
+  constructor(resolutions: readonly number[], private sink: RollupSink) {
+    this.states = resolutions.map((res) => ({
+      res,
+      cur: -1,
+      min: new Float64Array(0),
+      max: new Float64Array(0),
+      sum: new Float64Array(0),
+      last: new Float64Array(0),
+      count: new Float64Array(0),
+      touched: new Uint8Array(0),
+    }));
+  }
+
+  private grow(n: number): void {
+    if (n <= this.capacity) return;
+    const cap = Math.max(n, this.capacity * 2, 64);
+    for (const s of this.states) {
+      const g = (a: Float64Array, fill: number): Float64Array => {
+        const b = new Float64Array(cap * CHUNK).fill(fill);
+        b.set(a);
+        return b;
+      };
+      s.min = g(s.min, NaN);
+      s.max = g(s.max, NaN);
+      s.sum = g(s.sum, 0);
+      s.last = g(s.last, NaN);
+      s.count = g(s.count, 0);
+      const t = new Uint8Array(cap);
+      t.set(s.touched);
+      s.touched = t;
+    }
+    this.capacity = cap;
+  }
+
+  private flushChunk(s: ResState, chunk: number, complete: boolean): void {
+    for (let k = 0; k < this.capacity; k++) {
+      if (!s.touched[k]) continue;
+      const off = k * CHUNK;
+      this.sink.chunk(k, s.res, chunk, encodeChunk(s.min, s.max, s.sum, s.last, s.count, off));
+      s.min.fill(NaN, off, off + CHUNK);
+      s.max.fill(NaN, off, off + CHUNK);
+      s.sum.fill(0, off, off + CHUNK);
+      s.last.fill(NaN, off, off + CHUNK);
+      s.count.fill(0, off, off + CHUNK);
+      s.touched[k] = 0;
+    }
+    this.sink.progress(s.res, complete ? (chunk + 1) * CHUNK : s.cur + 1);
+  }
+
+  /**
+   * Add the values of one snapshot at time t: `series[i]` (session series
+   * index) has value `values[i]`, for i < n.
+   */
+  add(t: number, series: Int32Array, values: Float64Array, n: number, maxSeries: number): void {
+    this.grow(maxSeries);
+    for (const s of this.states) {
+      const b = Math.floor(t / s.res);
+      if (s.cur >= 0 && b > s.cur && Math.floor(b / CHUNK) !== Math.floor(s.cur / CHUNK)) this.flushChunk(s, Math.floor(s.cur / CHUNK), true);
+      if (b > s.cur) s.cur = b;
+      const pos = s.cur % CHUNK;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (Number.isNaN(v)) continue;
+        const k = series[i];
+        const j = k * CHUNK + pos;
+        if (s.count[j] === 0) {
+          s.min[j] = v;
+          s.max[j] = v;
+        } else {
+          if (v < s.min[j]) s.min[j] = v;
+          if (v > s.max[j]) s.max[j] = v;
+        }
+        s.sum[j] += v;
+        s.last[j] = v;
+        s.count[j]++;
+        s.touched[k] = 1;
+      }
+    }
+  }
+
+  /** Store the open (partial) chunks: the session ended. */
+  finish(): void {
+    for (const s of this.states) if (s.cur >= 0) this.flushChunk(s, Math.floor(s.cur / CHUNK), false);
+  }
+}

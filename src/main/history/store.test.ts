@@ -1,0 +1,109 @@
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HistoryDb } from './store.ts';
+import { SyntheticHostGen, syntheticEvent } from './testing.ts';
+import type { HostSnapshot } from '../../shared/snapshot.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'iocm-store-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function record(db: HistoryDb, n: number, intervalMs = 100): { id: string; snaps: HostSnapshot[] } {
+  const gen = new SyntheticHostGen({ cores: 6, vms: 4, intervalMs, phaseMs: 5000 });
+  const id = db.beginSession({ host: 'h', source: 'model', startedAt: 1_700_000_000_000, policy: 'iocm', intervalMs });
+  const snaps: HostSnapshot[] = [];
+  for (let i = 0; i < n; i += 50) {
+    const batch: HostSnapshot[] = [];
+    for (let j = i; j < Math.min(n, i + 50); j++) batch.push(gen.next());
+    snaps.push(...batch);
+    db.append(id, batch, [syntheticEvent(batch[0].t, i / 50)]);
+  }
+  return { id, snaps };
+}
+
+/** Reference rollup: avg/min/max/last of the raw series per bucket. */
+function reference(snaps: HostSnapshot[], get: (s: HostSnapshot) => number, res: number, b: number): { avg: number; min: number; max: number; last: number } | null {
+  const vs = snaps.filter((s) => Math.floor(s.t / res) === b).map(get);
+  if (!vs.length) return null;
+  return { avg: vs.reduce((a, x) => a + x, 0) / vs.length, min: Math.min(...vs), max: Math.max(...vs), last: vs[vs.length - 1] };
+}
+
+describe('HistoryDb', () => {
+  it('stores snapshots exactly and seeks to the snapshot covering t', () => {
+    const db = new HistoryDb(join(dir, 'h.db'));
+    const { id, snaps } = record(db, 300);
+    db.endSession(id, 1_700_000_030_000);
+    expect(db.snapshotsBySeq(id, 0, 1000)).toEqual(snaps);
+    expect(db.seek(id, 1250)!.seq).toBe(12); // snapshot t=1300 covers (1200, 1300]
+    expect(db.seek(id, 1300)!.seq).toBe(12);
+    expect(db.seek(id, 0)!.seq).toBe(0);
+    expect(db.seek(id, 1e9)!.seq).toBe(299);
+    const s = db.getSession(id);
+    expect(s.snapshots).toBe(300);
+    expect(s.status).toBe('complete');
+    expect(s.decisions + s.events).toBeGreaterThan(0);
+    db.close();
+  });
+
+  it('rollups agree with a reference computed from the raw series, while recording and after', () => {
+    const db = new HistoryDb(join(dir, 'h.db'));
+    const { id, snaps } = record(db, 1500); // 150 s at 100 ms
+    const check = (res: number): void => {
+      const q = db.querySeries({ sessionId: id, series: ['totals.score', 'core.5.io', 'vm.web-0.latencyP99'], t0: 0, t1: 150_000, points: Math.floor(150_000 / res) });
+      expect(q.resolutionMs).toBe(res);
+      const getters = [(s: HostSnapshot) => s.totals.score, (s: HostSnapshot) => s.cores[5].cycles.io, (s: HostSnapshot) => s.vms[0].latencyUs.p99];
+      let nonEmpty = 0;
+      q.t.forEach((t, i) => {
+        getters.forEach((g, k) => {
+          const ref = reference(snaps, g, res, t / res);
+          const ser = q.series[k];
+          if (!ref) {
+            expect(ser.values[i]).toBeNaN();
+            return;
+          }
+          nonEmpty++;
+          expect(ser.values[i]).toBeCloseTo(ref.avg, -Math.log10(Math.abs(ref.avg) * 1e-6 + 1e-9));
+          expect(Math.abs(ser.max[i] - ref.max) / (Math.abs(ref.max) + 1e-9)).toBeLessThan(1e-6);
+          expect(Math.abs(ser.last[i] - ref.last) / (Math.abs(ref.last) + 1e-9)).toBeLessThan(1e-6);
+        });
+      });
+      expect(nonEmpty).toBeGreaterThan(0);
+    };
+    check(1000); // mid-recording: stored chunks + tail from raw
+    check(10_000);
+    db.endSession(id, 1);
+    check(1000);
+    check(10_000);
+    check(60_000);
+    // Short range → raw, exact.
+    const raw = db.querySeries({ sessionId: id, series: ['totals.score'], t0: 1000, t1: 2000, points: 5 });
+    expect(raw.resolutionMs).toBe(100);
+    expect(raw.t).toEqual(snaps.filter((s) => s.t >= 1000 && s.t <= 2000).map((s) => s.t));
+    expect(raw.series[0].values).toEqual(snaps.filter((s) => s.t >= 1000 && s.t <= 2000).map((s) => s.totals.score));
+    expect(() => db.querySeries({ sessionId: id, series: ['nope.x'], t0: 0, t1: 1, points: 1 })).toThrow(/unknown series 'nope.x'/);
+    db.close();
+  });
+
+  it('retention removes the oldest sessions first and says which', () => {
+    const db = new HistoryDb(join(dir, 'h.db'));
+    const ids: string[] = [];
+    for (let k = 0; k < 3; k++) {
+      const gen = new SyntheticHostGen({ cores: 4, vms: 2, intervalMs: 100 });
+      const id = db.beginSession({ host: `h${k}`, source: 'model', startedAt: 1000 * k });
+      db.append(id, Array.from({ length: 100 }, () => gen.next()), []);
+      db.endSession(id, 1000 * k + 10);
+      ids.push(id);
+    }
+    const one = db.getSession(ids[0]).bytes;
+    const removed = db.applyRetention({ maxBytes: one * 1.5 }, 5000);
+    expect(removed.map((r) => r.id)).toEqual([ids[0], ids[1]]);
+    expect(removed[0].reason).toBe('size');
+    expect(db.listSessions().map((s) => s.id)).toEqual([ids[2]]);
+    expect(db.applyRetention({ maxAgeMs: 1000 }, 4000).map((r) => [r.id, r.reason])).toEqual([[ids[2], 'age']]);
+    db.close();
+  });
+});

@@ -1,0 +1,685 @@
+/**
+ * HistoryDb: the synchronous history store on one better-sqlite3 connection.
+ * It runs inside the history worker (./history-worker.ts); the main thread
+ * talks to it through ./client.ts. Tests may use it directly.
+ *
+ * Storage (see docs/history.md): one row per snapshot (a Float64 blob of its
+ * values + the id of its shape in `layouts`), events, run-length offered loads,
+ * a series catalog and columnar rollup chunks (./rollup.ts).
+ */
+import type Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import type { HostSnapshot } from '../../shared/snapshot.ts';
+import type { HostEvent } from '../../shared/policy.ts';
+import { encodeSnapshot, parseShape, seriesPlan, decodeSnapshot, blobToValues, valuesToBlob, canonicalSeriesName, type SeriesPlan, type Shape } from './codec.ts';
+import { openHistoryDatabase, HistoryError, wrapSqliteError, type OpenOptions } from './schema.ts';
+import { CHUNK, RollupBuilder, resolutionsFor, emptyBuckets, addValue, mergeInto, decodeChunkInto, type Buckets } from './rollup.ts';
+import type { HistorySession, SessionStart, SessionStatus, RetentionPolicy, RemovedSession, SeriesData, SeriesRequest, SessionFilter } from './types.ts';
+import { appVersion } from './paths.ts';
+
+interface SessionRow {
+  key: number;
+  id: string;
+  host: string;
+  source: string;
+  scenario_name: string;
+  scenario_json: string | null;
+  seed: number | null;
+  policy: string;
+  policy_config: string;
+  app_version: string;
+  info_json: string | null;
+  interval_ms: number | null;
+  started_at: number;
+  ended_at: number | null;
+  status: string;
+  error: string | null;
+  snapshot_count: number;
+  event_count: number;
+  decision_count: number;
+  t_first: number | null;
+  t_last: number | null;
+  bytes: number;
+  parent_id: string | null;
+}
+
+interface LayoutEntry {
+  shape: Shape;
+  plan: SeriesPlan;
+  /** Session series index per plan entry (recording / queries). */
+  seriesIdx: Int32Array | null;
+  /** Scratch for gathered values. */
+  scratch: Float64Array;
+}
+
+interface RecState {
+  key: number;
+  id: string;
+  layoutIds: Map<string, number>;
+  layouts: Map<number, LayoutEntry>;
+  series: Map<string, number>;
+  rollup: RollupBuilder | null;
+  resolutions: number[];
+  intervalMs: number | null;
+  lastLoads: string;
+  snapshotCount: number;
+  eventCount: number;
+  decisionCount: number;
+  tFirst: number | null;
+  tLast: number | null;
+  bytes: number;
+  lastSeq: number;
+}
+
+/** A decoded snapshot with its position. */
+export interface StoredSnapshot {
+  seq: number;
+  t: number;
+  snapshot: HostSnapshot;
+}
+
+/** Options of {@link HistoryDb}. */
+export interface HistoryDbOptions extends OpenOptions {
+  /** Mark sessions left 'recording' by a dead process as interrupted and complete their rollups. */
+  repair?: boolean;
+}
+
+function newId(startedAt: number): string {
+  const d = new Date(startedAt);
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Per-group offered load of a snapshot: group → load of its first VM. */
+export function offeredLoads(s: HostSnapshot): Record<string, number> {
+  const loads: Record<string, number> = {};
+  if (Array.isArray(s.vms)) for (const v of s.vms) if (!(v.group in loads)) loads[v.group] = v.load;
+  return loads;
+}
+
+/** The synchronous history store. */
+export class HistoryDb {
+  readonly db: Database.Database;
+  readonly path: string;
+  private rec = new Map<number, RecState>();
+  private layoutCache = new Map<number, Map<number, LayoutEntry>>();
+  private stmts: Record<string, Database.Statement>;
+
+  constructor(path: string, opts: HistoryDbOptions = {}) {
+    this.path = path;
+    this.db = openHistoryDatabase(path, opts);
+    const p = (sql: string): Database.Statement => this.db.prepare(sql);
+    this.stmts = {
+      insSnap: p('INSERT INTO snapshots (session, seq, t, layout, data) VALUES (?, ?, ?, ?, ?)'),
+      insEvent: p('INSERT INTO events (session, t, source, kind, message, data) VALUES (?, ?, ?, ?, ?, ?)'),
+      insLayout: p('INSERT INTO layouts (session, id, shape) VALUES (?, ?, ?)'),
+      insSeries: p('INSERT INTO series (session, idx, name) VALUES (?, ?, ?)'),
+      insLoads: p('INSERT OR REPLACE INTO loads (session, seq, t, phase, loads) VALUES (?, ?, ?, ?, ?)'),
+      insChunk: p('INSERT OR REPLACE INTO rollups (session, series, res, chunk, data) VALUES (?, ?, ?, ?, ?)'),
+      setProgress: p('INSERT OR REPLACE INTO rollup_progress (session, res, until_bucket) VALUES (?, ?, ?)'),
+      updCounts: p(
+        'UPDATE sessions SET snapshot_count = ?, event_count = ?, decision_count = ?, t_first = ?, t_last = ?, bytes = ?, interval_ms = coalesce(interval_ms, ?) WHERE key = ?',
+      ),
+      byId: p('SELECT * FROM sessions WHERE id = ?'),
+      layout: p('SELECT shape FROM layouts WHERE session = ? AND id = ?'),
+    };
+    if (opts.repair && !opts.readonly) this.repair();
+  }
+
+  // -------------------------------------------------------------------------
+  // sessions
+
+  private row(id: string): SessionRow {
+    const r = this.stmts.byId.get(id) as SessionRow | undefined;
+    if (!r) throw new HistoryError('not-found', `no session '${id}' in ${this.path}`);
+    return r;
+  }
+
+  private toSession(r: SessionRow): HistorySession {
+    const scenario = r.scenario_json ? JSON.parse(r.scenario_json) : null;
+    return {
+      id: r.id,
+      host: r.host,
+      source: r.source === 'agent' ? 'agent' : 'model',
+      scenario: r.scenario_name,
+      policy: r.policy,
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+      durationMs: r.t_last ?? 0,
+      snapshots: r.snapshot_count,
+      decisions: r.decision_count,
+      parentId: r.parent_id,
+      policyConfig: JSON.parse(r.policy_config),
+      info: r.info_json ? JSON.parse(r.info_json) : null,
+      appVersion: r.app_version,
+      t0: r.t_first ?? 0,
+      t1: r.t_last ?? 0,
+      scenarioJson: scenario,
+      seed: r.seed,
+      status: r.status as SessionStatus,
+      error: r.error,
+      intervalMs: r.interval_ms,
+      bytes: r.bytes,
+      events: r.event_count,
+    };
+  }
+
+  /** Sessions, newest first. */
+  listSessions(filter: SessionFilter = {}): HistorySession[] {
+    const rows = this.db.prepare('SELECT * FROM sessions ORDER BY started_at DESC, key DESC').all() as SessionRow[];
+    let out = rows.map((r) => this.toSession(r));
+    if (filter.search) {
+      const s = filter.search.toLowerCase();
+      out = out.filter((x) => [x.id, x.host, x.scenario, x.policy].some((f) => f.toLowerCase().includes(s)));
+    }
+    const off = filter.offset ?? 0;
+    return out.slice(off, filter.limit === undefined ? undefined : off + filter.limit);
+  }
+
+  /** One session's metadata. */
+  getSession(id: string): HistorySession {
+    return this.toSession(this.row(id));
+  }
+
+  /** Start recording a session; returns its id. */
+  beginSession(meta: SessionStart): string {
+    let id = meta.id ?? newId(meta.startedAt);
+    while (this.stmts.byId.get(id)) id = newId(meta.startedAt);
+    const res = this.db
+      .prepare(
+        `INSERT INTO sessions (id, host, source, scenario_name, scenario_json, seed, policy, policy_config, app_version, info_json, interval_ms, started_at, status, parent_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'recording', ?)`,
+      )
+      .run(
+        id,
+        meta.host,
+        meta.source,
+        meta.scenario?.name ?? meta.scenarioName ?? '',
+        meta.scenario ? JSON.stringify(meta.scenario) : null,
+        meta.seed ?? null,
+        meta.policy ?? '',
+        JSON.stringify(meta.policyConfig ?? {}),
+        meta.appVersion ?? appVersion(),
+        meta.info ? JSON.stringify(meta.info) : null,
+        meta.intervalMs ?? meta.info?.intervalMs ?? null,
+        meta.startedAt,
+        meta.parentId ?? null,
+      );
+    const key = Number(res.lastInsertRowid);
+    this.rec.set(key, this.newRecState(key, id, meta.intervalMs ?? meta.info?.intervalMs ?? null));
+    return id;
+  }
+
+  private newRecState(key: number, id: string, intervalMs: number | null): RecState {
+    const st: RecState = {
+      key,
+      id,
+      layoutIds: new Map(),
+      layouts: new Map(),
+      series: new Map(),
+      rollup: null,
+      resolutions: [],
+      intervalMs,
+      lastLoads: '',
+      snapshotCount: 0,
+      eventCount: 0,
+      decisionCount: 0,
+      tFirst: null,
+      tLast: null,
+      bytes: 0,
+      lastSeq: -1,
+    };
+    if (intervalMs !== null) this.startRollup(st, intervalMs);
+    return st;
+  }
+
+  private startRollup(st: RecState, intervalMs: number): void {
+    st.intervalMs = intervalMs;
+    st.resolutions = resolutionsFor(intervalMs);
+    const key = st.key;
+    st.rollup = new RollupBuilder(st.resolutions, {
+      chunk: (series, res, chunk, blob) => {
+        this.stmts.insChunk.run(key, series, res, chunk, blob);
+        st.bytes += blob.byteLength;
+      },
+      progress: (res, until) => void this.stmts.setProgress.run(key, res, until),
+    });
+  }
+
+  private recState(id: string): RecState {
+    for (const st of this.rec.values()) if (st.id === id) return st;
+    throw new HistoryError('invalid', `session '${id}' is not being recorded here`);
+  }
+
+  /** Ids of the sessions this store is recording. */
+  recordingIds(): string[] {
+    return [...this.rec.values()].map((s) => s.id);
+  }
+
+  private layoutFor(st: RecState, shapeText: string): [number, LayoutEntry] {
+    let id = st.layoutIds.get(shapeText);
+    if (id === undefined) {
+      id = st.layoutIds.size;
+      st.layoutIds.set(shapeText, id);
+      this.stmts.insLayout.run(st.key, id, shapeText);
+      st.bytes += shapeText.length;
+      const shape = parseShape(shapeText);
+      const plan = seriesPlan(shape);
+      const idx = new Int32Array(plan.names.length);
+      for (let i = 0; i < plan.names.length; i++) {
+        let k = st.series.get(plan.names[i]);
+        if (k === undefined) {
+          k = st.series.size;
+          st.series.set(plan.names[i], k);
+          this.stmts.insSeries.run(st.key, k, plan.names[i]);
+        }
+        idx[i] = k;
+      }
+      st.layouts.set(id, { shape, plan, seriesIdx: idx, scratch: new Float64Array(plan.names.length) });
+    }
+    return [id, st.layouts.get(id)!];
+  }
+
+  private appendOne(st: RecState, s: HostSnapshot): void {
+    if (typeof s?.seq !== 'number' || typeof s.t !== 'number') throw new HistoryError('invalid', 'snapshot without numeric seq and t');
+    if (s.seq <= st.lastSeq) throw new HistoryError('invalid', `snapshot seq ${s.seq} after seq ${st.lastSeq}: out of order or duplicate`);
+    if (st.rollup === null) this.startRollup(st, s.intervalMs > 0 ? s.intervalMs : 100);
+    const { shape, values } = encodeSnapshot(s);
+    const [layoutId, entry] = this.layoutFor(st, shape);
+    const blob = valuesToBlob(values);
+    this.stmts.insSnap.run(st.key, s.seq, s.t, layoutId, blob);
+    const plan = entry.plan;
+    const sc = entry.scratch;
+    for (let i = 0; i < sc.length; i++) sc[i] = plan.src[i] >= 0 ? values[plan.src[i]] : plan.consts[i];
+    st.rollup!.add(s.t, entry.seriesIdx!, sc, sc.length, st.series.size);
+    const loads = JSON.stringify(offeredLoads(s));
+    const lk = `${s.phase}\u0000${loads}`;
+    if (lk !== st.lastLoads) {
+      this.stmts.insLoads.run(st.key, s.seq, s.t, s.phase ?? '', loads);
+      st.lastLoads = lk;
+    }
+    st.lastSeq = s.seq;
+    st.snapshotCount++;
+    if (st.tFirst === null) st.tFirst = s.t;
+    st.tLast = s.t;
+    st.bytes += blob.byteLength + 32;
+  }
+
+  /** Append snapshots and events of a recording session in one transaction. */
+  append(id: string, snapshots: readonly HostSnapshot[], events: readonly HostEvent[]): void {
+    const st = this.recState(id);
+    let seq = st.lastSeq;
+    for (const s of snapshots) {
+      if (typeof s?.seq !== 'number' || typeof s.t !== 'number' || !Number.isFinite(s.t)) throw new HistoryError('invalid', 'snapshot without numeric seq and t');
+      if (s.seq <= seq) throw new HistoryError('invalid', `snapshot seq ${s.seq} after seq ${seq}: out of order or duplicate`);
+      seq = s.seq;
+    }
+    try {
+      this.db.transaction(() => {
+        for (const s of snapshots) this.appendOne(st, s);
+        for (const e of events) {
+          const data = e.data === undefined ? null : JSON.stringify(e.data);
+          this.stmts.insEvent.run(st.key, e.t, e.source, e.kind, e.message, data);
+          st.eventCount++;
+          if (e.kind === 'decision') st.decisionCount++;
+          st.bytes += 48 + e.message.length + (data?.length ?? 0);
+        }
+        this.stmts.updCounts.run(st.snapshotCount, st.eventCount, st.decisionCount, st.tFirst, st.tLast, st.bytes, st.intervalMs, st.key);
+      })();
+    } catch (err) {
+      throw wrapSqliteError(this.path, err);
+    }
+  }
+
+  /** End a recording session: store the last rollup chunks and the end time. */
+  endSession(id: string, endedAt: number, status: SessionStatus = 'complete', error: string | null = null): void {
+    const st = this.recState(id);
+    this.rec.delete(st.key);
+    this.db.transaction(() => {
+      st.rollup?.finish();
+      this.stmts.updCounts.run(st.snapshotCount, st.eventCount, st.decisionCount, st.tFirst, st.tLast, st.bytes, st.intervalMs, st.key);
+      this.db.prepare('UPDATE sessions SET ended_at = ?, status = ?, error = ? WHERE key = ?').run(endedAt, status, error, st.key);
+    })();
+  }
+
+  /** Stop recording a session after a failure, keeping what was stored; best effort (the disk may be full). */
+  failSession(id: string, message: string, endedAt: number): void {
+    const st = [...this.rec.values()].find((s) => s.id === id);
+    if (!st) return;
+    this.rec.delete(st.key);
+    try {
+      this.db.prepare("UPDATE sessions SET ended_at = ?, status = 'error', error = ? WHERE key = ?").run(endedAt, message, st.key);
+    } catch {
+      // Disk full: the session stays 'recording' in the file; repair marks it interrupted later.
+    }
+  }
+
+  /** Delete a session and all its data. */
+  deleteSession(id: string): HistorySession {
+    const r = this.row(id);
+    if (this.rec.has(r.key)) throw new HistoryError('invalid', `session '${id}' is being recorded; stop it first`);
+    this.db.transaction(() => {
+      for (const t of ['snapshots', 'events', 'loads', 'layouts', 'series', 'rollups', 'rollup_progress'])
+        this.db.prepare(`DELETE FROM ${t} WHERE session = ?`).run(r.key);
+      this.db.prepare('DELETE FROM sessions WHERE key = ?').run(r.key);
+    })();
+    this.layoutCache.delete(r.key);
+    return this.toSession(r);
+  }
+
+  /** Remove the oldest sessions beyond the limits; returns what was removed (tell the user). */
+  applyRetention(policy: RetentionPolicy, nowMs: number): RemovedSession[] {
+    const rows = this.db.prepare('SELECT key, id, host, started_at, bytes FROM sessions ORDER BY started_at ASC, key ASC').all() as SessionRow[];
+    const removed: RemovedSession[] = [];
+    let total = rows.reduce((s, r) => s + r.bytes, 0);
+    for (const r of rows) {
+      if (this.rec.has(r.key)) continue;
+      let reason: RemovedSession['reason'] | null = null;
+      if (policy.maxAgeMs !== undefined && r.started_at < nowMs - policy.maxAgeMs) reason = 'age';
+      else if (policy.maxBytes !== undefined && total > policy.maxBytes) reason = 'size';
+      if (!reason) continue;
+      this.deleteSession(r.id);
+      total -= r.bytes;
+      removed.push({ id: r.id, host: r.host, startedAt: r.started_at, bytes: r.bytes, reason });
+    }
+    return removed;
+  }
+
+  /** Sessions left 'recording' by a process that died: complete rollups, mark interrupted. */
+  repair(): string[] {
+    const rows = this.db.prepare("SELECT * FROM sessions WHERE status = 'recording'").all() as SessionRow[];
+    const fixed: string[] = [];
+    for (const r of rows) {
+      if (this.rec.has(r.key)) continue;
+      this.rebuildRollups(r.key);
+      this.db.prepare("UPDATE sessions SET status = 'interrupted', ended_at = ? WHERE key = ?").run(r.started_at + Math.round(r.t_last ?? 0), r.key);
+      fixed.push(r.id);
+    }
+    // Sessions from schema v1 (no rollups yet).
+    const missing = this.db
+      .prepare("SELECT key FROM sessions WHERE snapshot_count > 0 AND status != 'recording' AND key NOT IN (SELECT session FROM rollup_progress)")
+      .all() as { key: number }[];
+    for (const m of missing) if (!this.rec.has(m.key)) this.rebuildRollups(m.key);
+    return fixed;
+  }
+
+  /** Recompute a session's series catalog and rollups from its snapshots. */
+  rebuildRollups(key: number): void {
+    const r = this.db.prepare('SELECT * FROM sessions WHERE key = ?').get(key) as SessionRow;
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM rollups WHERE session = ?').run(key);
+      this.db.prepare('DELETE FROM rollup_progress WHERE session = ?').run(key);
+      this.db.prepare('DELETE FROM series WHERE session = ?').run(key);
+      const first = this.db.prepare('SELECT data, layout FROM snapshots WHERE session = ? ORDER BY seq LIMIT 1').get(key) as { data: Buffer; layout: number } | undefined;
+      if (!first) return;
+      let interval = r.interval_ms;
+      if (interval === null) interval = (this.decodeRow(key, first.layout, first.data) as HostSnapshot).intervalMs;
+      const st = this.newRecState(key, r.id, interval);
+      const bytesBefore = st.bytes;
+      const shapes = new Map<number, LayoutEntry>();
+      for (const lr of this.db.prepare('SELECT id, shape FROM layouts WHERE session = ?').all(key) as { id: number; shape: string }[]) {
+        const [, e] = this.layoutForRebuild(st, lr.shape);
+        shapes.set(lr.id, e);
+      }
+      for (const row of this.db.prepare('SELECT t, layout, data FROM snapshots WHERE session = ? ORDER BY seq').iterate(key) as Iterable<{ t: number; layout: number; data: Buffer }>) {
+        const e = shapes.get(row.layout);
+        if (!e) throw new HistoryError('corrupt', `${this.path}: snapshot refers to missing layout ${row.layout}`);
+        const values = blobToValues(row.data);
+        const sc = e.scratch;
+        for (let i = 0; i < sc.length; i++) sc[i] = e.plan.src[i] >= 0 ? values[e.plan.src[i]] : e.plan.consts[i];
+        st.rollup!.add(row.t, e.seriesIdx!, sc, sc.length, st.series.size);
+      }
+      st.rollup!.finish();
+      this.db.prepare('UPDATE sessions SET bytes = bytes + ? WHERE key = ?').run(st.bytes - bytesBefore, key);
+    })();
+  }
+
+  private layoutForRebuild(st: RecState, shapeText: string): [number, LayoutEntry] {
+    // Like layoutFor, without storing the layout again.
+    const shape = parseShape(shapeText);
+    const plan = seriesPlan(shape);
+    const idx = new Int32Array(plan.names.length);
+    for (let i = 0; i < plan.names.length; i++) {
+      let k = st.series.get(plan.names[i]);
+      if (k === undefined) {
+        k = st.series.size;
+        st.series.set(plan.names[i], k);
+        this.stmts.insSeries.run(st.key, k, plan.names[i]);
+      }
+      idx[i] = k;
+    }
+    return [0, { shape, plan, seriesIdx: idx, scratch: new Float64Array(plan.names.length) }];
+  }
+
+  // -------------------------------------------------------------------------
+  // reading
+
+  /** Session key by id. */
+  keyOf(id: string): number {
+    return this.row(id).key;
+  }
+
+  private layoutEntry(key: number, layout: number): LayoutEntry {
+    let m = this.layoutCache.get(key);
+    if (!m) this.layoutCache.set(key, (m = new Map()));
+    let e = m.get(layout);
+    if (!e) {
+      const r = this.stmts.layout.get(key, layout) as { shape: string } | undefined;
+      if (!r) throw new HistoryError('corrupt', `${this.path}: layout ${layout} of a snapshot is missing`);
+      const shape = parseShape(r.shape);
+      const plan = seriesPlan(shape);
+      e = { shape, plan, seriesIdx: null, scratch: new Float64Array(plan.names.length) };
+      m.set(layout, e);
+    }
+    return e;
+  }
+
+  private decodeRow(key: number, layout: number, data: Buffer): HostSnapshot {
+    return decodeSnapshot<HostSnapshot>(this.layoutEntry(key, layout).shape, blobToValues(data));
+  }
+
+  /** The snapshot covering session time t: the first with snapshot.t ≥ t (the last one if t is past the end). */
+  seek(id: string, t: number): StoredSnapshot | null {
+    const key = this.keyOf(id);
+    const r = (this.db.prepare('SELECT seq, t, layout, data FROM snapshots WHERE session = ? AND t >= ? ORDER BY t LIMIT 1').get(key, t) ??
+      this.db.prepare('SELECT seq, t, layout, data FROM snapshots WHERE session = ? ORDER BY t DESC LIMIT 1').get(key)) as
+      | { seq: number; t: number; layout: number; data: Buffer }
+      | undefined;
+    return r ? { seq: r.seq, t: r.t, snapshot: this.decodeRow(key, r.layout, r.data) } : null;
+  }
+
+  /** Snapshots with t in (after, until], at most `limit`, in order. */
+  snapshotsBetween(id: string, after: number, until: number, limit = 10_000): HostSnapshot[] {
+    const key = this.keyOf(id);
+    const rows = this.db
+      .prepare('SELECT layout, data FROM snapshots WHERE session = ? AND t > ? AND t <= ? ORDER BY t LIMIT ?')
+      .all(key, after, until, limit) as { layout: number; data: Buffer }[];
+    return rows.map((r) => this.decodeRow(key, r.layout, r.data));
+  }
+
+  /** Snapshots by seq range [from, to). */
+  snapshotsBySeq(id: string, from: number, to: number): HostSnapshot[] {
+    const key = this.keyOf(id);
+    const rows = this.db.prepare('SELECT layout, data FROM snapshots WHERE session = ? AND seq >= ? AND seq < ? ORDER BY seq').all(key, from, to) as {
+      layout: number;
+      data: Buffer;
+    }[];
+    return rows.map((r) => this.decodeRow(key, r.layout, r.data));
+  }
+
+  /** Events with t in (after, until], in recorded order. */
+  eventsBetween(id: string, after: number, until: number): HostEvent[] {
+    const key = this.keyOf(id);
+    const rows = this.db.prepare('SELECT t, source, kind, message, data FROM events WHERE session = ? AND t > ? AND t <= ? ORDER BY t, rid').all(key, after, until) as {
+      t: number;
+      source: HostEvent['source'];
+      kind: HostEvent['kind'];
+      message: string;
+      data: string | null;
+    }[];
+    return rows.map((r) => {
+      const e: HostEvent = { t: r.t, source: r.source, kind: r.kind, message: r.message };
+      if (r.data !== null) e.data = JSON.parse(r.data);
+      return e;
+    });
+  }
+
+  /** Time of the next (dir 1, t' > t) or previous (dir -1, t' < t) event of these kinds, or null. */
+  findEvent(id: string, t: number, dir: 1 | -1, kinds: string[]): number | null {
+    const key = this.keyOf(id);
+    const marks = kinds.map(() => '?').join(',');
+    const sql =
+      dir > 0
+        ? `SELECT t FROM events WHERE session = ? AND kind IN (${marks}) AND t > ? ORDER BY t LIMIT 1`
+        : `SELECT t FROM events WHERE session = ? AND kind IN (${marks}) AND t < ? ORDER BY t DESC LIMIT 1`;
+    const r = this.db.prepare(sql).get(key, ...kinds, t) as { t: number } | undefined;
+    return r ? r.t : null;
+  }
+
+  /** Offered load changes of a session (run-length: a row where phase or loads changed). */
+  loads(id: string): { seq: number; t: number; phase: string; loads: Record<string, number> }[] {
+    const key = this.keyOf(id);
+    return (this.db.prepare('SELECT seq, t, phase, loads FROM loads WHERE session = ? ORDER BY seq').all(key) as { seq: number; t: number; phase: string; loads: string }[]).map(
+      (r) => ({ seq: r.seq, t: r.t, phase: r.phase, loads: JSON.parse(r.loads) }),
+    );
+  }
+
+  /** Series names of a session. */
+  seriesNames(id: string): string[] {
+    const key = this.keyOf(id);
+    return (this.db.prepare('SELECT name FROM series WHERE session = ? ORDER BY idx').all(key) as { name: string }[]).map((r) => r.name);
+  }
+
+  private vmIds(key: number): Record<string, number> {
+    const r = this.db.prepare('SELECT id FROM layouts WHERE session = ? ORDER BY id LIMIT 1').get(key) as { id: number } | undefined;
+    return r ? this.layoutEntry(key, r.id).plan.vmIds : {};
+  }
+
+  private progress(key: number, res: number): number {
+    const r = this.db.prepare('SELECT until_bucket FROM rollup_progress WHERE session = ? AND res = ?').get(key, res) as { until_bucket: number } | undefined;
+    return r ? r.until_bucket : 0;
+  }
+
+  /** Raw values of series (session series idx) for snapshots with t in [t0, t1). */
+  private rawPoints(key: number, names: string[], t0: number, t1: number, each: (t: number, i: number, v: number) => void, inclusive = false): void {
+    const stmt = this.db.prepare(`SELECT t, layout, data FROM snapshots WHERE session = ? AND t >= ? AND t ${inclusive ? '<=' : '<'} ? ORDER BY t`);
+    const posCache = new Map<number, Int32Array>();
+    for (const row of stmt.iterate(key, t0, t1) as Iterable<{ t: number; layout: number; data: Buffer }>) {
+      let pos = posCache.get(row.layout);
+      const e = this.layoutEntry(key, row.layout);
+      if (!pos) {
+        pos = Int32Array.from(names.map((n) => e.plan.names.indexOf(n)));
+        posCache.set(row.layout, pos);
+      }
+      const values = blobToValues(row.data);
+      for (let i = 0; i < pos.length; i++) {
+        const p = pos[i];
+        if (p < 0) continue;
+        each(row.t, i, e.plan.src[p] >= 0 ? values[e.plan.src[p]] : e.plan.consts[p]);
+      }
+    }
+  }
+
+  private levelBuckets(key: number, series: number[], names: string[], resolutions: number[], level: number, b0: number, b1: number): Buckets[] {
+    const res = resolutions[level];
+    const n = b1 - b0 + 1;
+    const out = series.map(() => emptyBuckets(b0, n));
+    const until = this.progress(key, res);
+    if (b0 < until) {
+      const last = Math.min(b1, until - 1);
+      const stmt = this.db.prepare('SELECT chunk, data FROM rollups WHERE session = ? AND series = ? AND res = ? AND chunk >= ? AND chunk <= ? ORDER BY chunk');
+      for (let i = 0; i < series.length; i++) {
+        if (series[i] < 0) continue;
+        const part = emptyBuckets(b0, last - b0 + 1);
+        for (const r of stmt.all(key, series[i], res, Math.floor(b0 / CHUNK), Math.floor(last / CHUNK)) as { chunk: number; data: Buffer }[])
+          decodeChunkInto(part, r.chunk, r.data);
+        mergeInto(out[i], part, 1);
+      }
+    }
+    if (b1 >= until) {
+      const start = Math.max(b0, until);
+      if (level > 0) {
+        const fr = resolutions[level - 1];
+        const f = res / fr;
+        const fine = this.levelBuckets(key, series, names, resolutions, level - 1, start * f, (b1 + 1) * f - 1);
+        for (let i = 0; i < series.length; i++) mergeInto(out[i], fine[i], f);
+      } else {
+        this.rawPoints(key, names, start * res, (b1 + 1) * res, (t, i, v) => addValue(out[i], Math.floor(t / res) - b0, v));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A set of series over [t0, t1] at about `points` points: the coarsest
+   * resolution that still gives ≥ points buckets (raw snapshots otherwise).
+   */
+  querySeries(q: SeriesRequest): SeriesData {
+    const r = this.row(q.sessionId);
+    if (!(q.t1 >= q.t0)) throw new HistoryError('invalid', `series range: t1 (${q.t1}) is before t0 (${q.t0})`);
+    if (!(q.points >= 1)) throw new HistoryError('invalid', `series points must be ≥ 1 (got ${q.points})`);
+    const key = r.key;
+    const vmIds = this.vmIds(key);
+    const names = q.series.map((s) => canonicalSeriesName(s, vmIds));
+    const idxRows = this.db.prepare('SELECT idx, name FROM series WHERE session = ?').all(key) as { idx: number; name: string }[];
+    const byName = new Map(idxRows.map((x) => [x.name, x.idx]));
+    const unknown = q.series.filter((_, i) => !byName.has(names[i]));
+    if (unknown.length && idxRows.length)
+      throw new HistoryError('invalid', `unknown series ${unknown.map((u) => `'${u}'`).join(', ')} in session '${q.sessionId}' (e.g. ${idxRows.slice(0, 3).map((x) => x.name).join(', ')})`);
+    const series = names.map((n) => byName.get(n) ?? -1);
+    const resolutions = resolutionsFor(r.interval_ms ?? 100);
+    const t1 = Math.min(q.t1, r.t_last ?? q.t1);
+    let level = -1;
+    for (let l = resolutions.length - 1; l >= 0; l--) {
+      if (Math.floor((t1 - q.t0) / resolutions[l]) >= q.points) {
+        level = l;
+        break;
+      }
+    }
+    if (level < 0) {
+      const t: number[] = [];
+      const values = names.map(() => [] as number[]);
+      let lastT = NaN;
+      this.rawPoints(
+        key,
+        names,
+        q.t0,
+        t1,
+        (tt, i, v) => {
+          if (tt !== lastT) {
+            t.push(tt);
+            for (const a of values) a.push(NaN);
+            lastT = tt;
+          }
+          values[i][values[i].length - 1] = v;
+        },
+        true,
+      );
+      return { t, resolutionMs: r.interval_ms ?? 0, series: q.series.map((k, i) => ({ key: k, values: values[i], min: values[i], max: values[i], last: values[i] })) };
+    }
+    const res = resolutions[level];
+    const b0 = Math.floor(q.t0 / res);
+    const b1 = Math.max(b0, Math.floor(t1 / res));
+    const buckets = this.levelBuckets(key, series, names, resolutions, level, b0, b1);
+    const t = Array.from({ length: b1 - b0 + 1 }, (_, i) => (b0 + i) * res);
+    return {
+      t,
+      resolutionMs: res,
+      series: q.series.map((k, i) => {
+        const b = buckets[i];
+        const avg = Array.from(b.sum, (s, j) => (b.count[j] ? s / b.count[j] : NaN));
+        return { key: k, values: avg, min: Array.from(b.min), max: Array.from(b.max), last: Array.from(b.last) };
+      }),
+    };
+  }
+
+  /** Run `fn` in a write transaction. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Close the connection (ends nothing: call endSession first). */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

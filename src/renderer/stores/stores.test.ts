@@ -1,0 +1,129 @@
+// @vitest-environment happy-dom
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createPinia, setActivePinia } from 'pinia';
+import { ok, err, type ConsoleState } from '../../shared/api.ts';
+import { setApi } from '../api-client.ts';
+import { makeSnapshot, makeState, memoryApi } from '../test-fixtures.ts';
+import { useConsoleStore } from './console.ts';
+import { useTelemetryStore, HISTORY_POINTS } from './telemetry.ts';
+import { useSessionsStore } from './sessions.ts';
+
+beforeEach(() => setActivePinia(createPinia()));
+
+describe('console store', () => {
+  it('loads state, scenarios and policies and follows status pushes', async () => {
+    const state = makeState(8, 4);
+    const m = memoryApi({
+      getState: async () => ok(state),
+      listScenarios: async () => ok([{ name: 'mixed', description: 'd', cores: 8, vms: 4, groups: ['web'], phases: [] }]),
+      listPolicies: async () => ok([{ name: 'iocm', description: 'ours', defaults: { a: 1 }, fields: [] }]),
+    });
+    setApi(m.api);
+    const s = useConsoleStore();
+    await s.start();
+    expect(s.host?.cores).toBe(8);
+    expect(s.scenarios.map((x) => x.name)).toEqual(['mixed']);
+    expect(s.policies[0].name).toBe('iocm');
+    const next: ConsoleState = { ...state, overrides: { ...state.overrides, pinned: [3] } };
+    m.emit('status', next);
+    expect(s.overrides.pinned).toEqual([3]);
+    s.stop();
+    m.emit('status', state);
+    expect(s.overrides.pinned).toEqual([3]);
+  });
+
+  it('keeps a refusal as the command error and applies accepted overrides', async () => {
+    const state = makeState(4, 2);
+    const m = memoryApi({
+      getState: async () => ok(state),
+      listScenarios: async () => ok([]),
+      listPolicies: async () => ok([]),
+      pinCore: async ({ core }) => (core === 0 ? err('refused', 'At least 1 VM core must remain.') : ok({ ...state.overrides, pinned: [core] })),
+    });
+    setApi(m.api);
+    const s = useConsoleStore();
+    await s.start();
+    const bad = await s.pinCore(0);
+    expect(bad.ok).toBe(false);
+    expect(s.errors.core?.message).toMatch(/VM core/);
+    const good = await s.pinCore(2);
+    expect(good.ok).toBe(true);
+    expect(s.errors.core).toBeNull();
+    expect(s.overrides.pinned).toEqual([2]);
+    // bad arguments are refused by the shared schema before any handler
+    const invalid = await s.pinCore(-1);
+    expect(!invalid.ok && invalid.error.code).toBe('invalid-argument');
+  });
+});
+
+describe('telemetry store', () => {
+  it('ingests only the stream shown, keeps rings bounded, restarts on a seek back', () => {
+    const m = memoryApi({});
+    setApi(m.api);
+    const t = useTelemetryStore();
+    t.start();
+    const snap = (seq: number) => makeSnapshot({ cores: 4, side: [3], vms: 2, seq });
+    m.emit('telemetry', { stream: 'replay', sessionId: 'x', batch: { snapshots: [snap(0)], events: [] } });
+    expect(t.latest).toBeNull();
+    const many = Array.from({ length: HISTORY_POINTS + 50 }, (_, i) => snap(i));
+    m.emit('telemetry', { stream: 'live', sessionId: 's', batch: { snapshots: many, events: [{ t: 100, source: 'policy', kind: 'decision', message: 'x' }] } });
+    expect(t.latest?.seq).toBe(HISTORY_POINTS + 49);
+    expect(t.totals.length).toBe(HISTORY_POINTS);
+    expect(t.totals.last('score')).toBe(100 + HISTORY_POINTS + 49);
+    expect(t.coreSeries(3)?.last('emptyPoll')).toBeCloseTo(0.5);
+    expect(t.vmSeries(1)?.length).toBeGreaterThan(0);
+    expect(t.events.length).toBe(1);
+    m.emit('telemetry', { stream: 'live', sessionId: 's', batch: { snapshots: [snap(5)], events: [] } });
+    expect(t.totals.length).toBe(1);
+    t.show('replay', 'x');
+    expect(t.latest).toBeNull();
+    m.emit('telemetry', { stream: 'replay', sessionId: 'other', batch: { snapshots: [snap(1)], events: [] } });
+    expect(t.latest).toBeNull();
+    m.emit('telemetry', { stream: 'replay', sessionId: 'x', batch: { snapshots: [snap(1)], events: [] } });
+    expect(t.latest?.seq).toBe(1);
+  });
+});
+
+describe('sessions store', () => {
+  it('exports through saveFile and falls back to a download when the host has no dialog', async () => {
+    const m = memoryApi({
+      exportSession: async () => ok({ fileName: 's.csv', mimeType: 'text/csv', bytes: new TextEncoder().encode('a,b\n1,2\n') }),
+    });
+    setApi(m.api);
+    const s = useSessionsStore();
+    await s.exportSession('s1', 'csv', 'wide');
+    const call = m.calls.find((c) => c.method === 'exportSession')!;
+    expect(call.args).toMatchObject({ sessionId: 's1', format: 'csv', layout: 'wide' });
+    expect(m.calls.some((c) => c.method === 'saveFile')).toBe(true);
+    expect(s.lastSaved).toBe('Downloaded s.csv');
+    expect(s.ops).toEqual([]);
+  });
+
+  it('tracks what-if progress by operation id and can cancel it', async () => {
+    let release: () => void = () => {};
+    const m = memoryApi({
+      whatIf: async ({ opId }) => {
+        m.emit('progress', { opId: opId!, kind: 'whatif', fraction: 0.5, message: 'half way' });
+        await new Promise<void>((r) => (release = r));
+        return err('cancelled', 'The what-if run was cancelled.');
+      },
+      cancel: async () => {
+        release();
+        return ok(null);
+      },
+      listSessions: async () => ok([]),
+    });
+    setApi(m.api);
+    const s = useSessionsStore();
+    const run = s.whatIf('s1', 'vhost');
+    await new Promise((r) => setTimeout(r, 0));
+    expect(s.ops).toHaveLength(1);
+    expect(s.ops[0].fraction).toBe(0.5);
+    expect(s.ops[0].message).toBe('half way');
+    await s.cancel(s.ops[0].opId);
+    await run;
+    expect(s.ops).toEqual([]);
+    expect(s.errors.whatif?.code).toBe('cancelled');
+    expect(s.comparison).toBeNull();
+  });
+});

@@ -1,0 +1,274 @@
+// @vitest-environment happy-dom
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { flushPromises, mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import { ok, err, type ConsoleState } from '../../shared/api.ts';
+import { setApi } from '../api-client.ts';
+import { makeSnapshot, makeState, memoryApi } from '../test-fixtures.ts';
+import { useConsoleStore } from '../stores/console.ts';
+import { useTelemetryStore } from '../stores/telemetry.ts';
+import { setOptions } from '../test/echarts-mock.ts';
+import HostOverview from './HostOverview.vue';
+import VmsQueuesView from './VmsQueuesView.vue';
+import ControlsView from './ControlsView.vue';
+import SessionsView from './SessionsView.vue';
+import ConnectView from './ConnectView.vue';
+import SideCoresView from './SideCoresView.vue';
+import DecisionsTimeline from './DecisionsTimeline.vue';
+import App from '../App.vue';
+
+vi.mock('vue-echarts', () => import('../test/echarts-mock.ts'));
+
+const POLICY = {
+  name: 'iocm',
+  description: 'ours',
+  defaults: { addThreshold: 0.12, window: 20 },
+  fields: [
+    { key: 'addThreshold', label: 'Add threshold', description: 'd', type: 'number' as const, min: 0, max: 1 },
+    { key: 'window', label: 'Window', description: 'd', type: 'integer' as const, min: 1, max: 100 },
+  ],
+};
+
+function setup(extra: Parameters<typeof memoryApi>[0] = {}, state: ConsoleState = makeState(8, 4)) {
+  setActivePinia(createPinia());
+  const m = memoryApi({
+    getState: async () => ok(state),
+    listScenarios: async () => ok([{ name: 'mixed', description: 'A mixed host', cores: 8, vms: 4, groups: ['web', 'db'], phases: [{ name: 'p', seconds: 10 }] }]),
+    listPolicies: async () => ok([POLICY, { name: 'vhost', description: 'no side cores', defaults: {}, fields: [] }]),
+    getAuditLog: async () => ok([{ t: 1000, at: 0, source: 'operator', action: 'pin core 2', ok: true, detail: '' }]),
+    ...extra,
+  });
+  setApi(m.api);
+  const store = useConsoleStore();
+  const tel = useTelemetryStore();
+  tel.start();
+  return { m, store, tel };
+}
+
+function feed(m: ReturnType<typeof memoryApi>, n: number, side = [7]) {
+  const snaps = Array.from({ length: n }, (_, i) => makeSnapshot({ cores: 8, side, vms: 4, seq: i }));
+  m.emit('telemetry', {
+    stream: 'live',
+    sessionId: 's1',
+    batch: {
+      snapshots: snaps,
+      events: [
+        {
+          t: 300,
+          source: 'policy',
+          kind: 'decision',
+          message: 'idle I/O capacity 0.05 < 0.12: add a side core',
+          data: { policy: 'iocm', decision: { kind: 'change', actions: [], reason: 'r', metrics: { idleIo: 0.05 } }, applied: [] },
+        },
+        { t: 400, source: 'policy', kind: 'decision', message: 'quiet', data: { policy: 'iocm', decision: { kind: 'stay', actions: [], reason: 'r', metrics: {} }, applied: [] } },
+        { t: 500, source: 'operator', kind: 'override', message: 'operator pinned core 2' },
+      ],
+    },
+  });
+}
+
+describe('HostOverview', () => {
+  beforeEach(() => setOptions.splice(0));
+
+  it('shows one tile per core with its role, the headline numbers and charts with data', async () => {
+    const { m, store } = setup();
+    await store.start();
+    const w = mount(HostOverview);
+    expect(w.text()).toContain('No host data yet');
+    feed(m, 10);
+    await flushPromises();
+    const tiles = w.findAll('[data-core]');
+    expect(tiles).toHaveLength(8);
+    expect(tiles[7].attributes('data-role')).toBe('side');
+    expect(tiles[0].attributes('data-role')).toBe('vm');
+    expect(w.get('[data-stat="side-cores"]').text()).toBe('1');
+    expect(w.get('[data-stat="score"]').text()).toBe('109');
+    expect(w.get('[data-stat="loop"]').text()).toContain('iocm');
+    // a chart got a series with all 10 points, without animation
+    const last = setOptions[setOptions.length - 1] as { animation: boolean; series: { data: unknown[] }[] };
+    expect(last.animation).toBe(false);
+    expect(last.series[0].data).toHaveLength(10);
+  });
+
+  it('pins a core after confirmation and shows a refusal where it happened', async () => {
+    const state = makeState(8, 4);
+    const { m, store } = setup({
+      pinCore: async ({ core }) => (core === 0 ? err('refused', 'Refused: at most 7 side cores.') : ok({ ...state.overrides, pinned: [core] })),
+    });
+    await store.start();
+    feed(m, 3);
+    const w = mount(HostOverview, { attachTo: document.body });
+    await flushPromises();
+    await w.get('[data-core="2"]').trigger('click');
+    expect(w.find('[role="dialog"]').exists()).toBe(true);
+    await w.get('[data-action="pin"]').trigger('click');
+    await flushPromises();
+    expect(m.calls.filter((c) => c.method === 'pinCore')).toEqual([{ method: 'pinCore', args: { core: 2 } }]);
+    expect(w.find('[role="dialog"]').exists()).toBe(false);
+    expect(w.get('[data-core="2"]').attributes('data-role')).toBe('pinned');
+    await w.get('[data-core="0"]').trigger('click');
+    await w.get('[data-action="pin"]').trigger('click');
+    await flushPromises();
+    expect(w.get('[role="dialog"] [role="alert"]').text()).toContain('at most 7 side cores');
+    w.unmount();
+  });
+});
+
+describe('VmsQueuesView', () => {
+  it('sorts, filters and opens a detail panel', async () => {
+    const { m } = setup();
+    feed(m, 5);
+    const w = mount(VmsQueuesView);
+    await flushPromises();
+    const names = () => w.findAll('tbody tr[data-vm]').map((r) => r.attributes('data-vm'));
+    expect(names()).toEqual(['vm-0', 'vm-1', 'vm-2', 'vm-3']);
+    await w.get('[data-sort="requestsPerSec"]').trigger('click');
+    const rps = w.findAll('tbody tr[data-vm] td:nth-child(3)').map((td) => td.text());
+    expect(rps.length).toBe(4);
+    expect(names()[0]).toBe('vm-2'); // (2*7)%5 = 4 → highest
+    await w.get('[data-testid="vm-filter"]').setValue('db');
+    expect(names()).toEqual(expect.arrayContaining(['vm-1', 'vm-3']));
+    expect(names()).toHaveLength(2);
+    await w.get('tr[data-vm="vm-1"]').trigger('click');
+    expect(w.get('[data-testid="vm-detail"]').text()).toContain('vm-1');
+    expect(w.get('[data-testid="vm-detail"]').text()).toContain('side core 7');
+    expect(w.findAll('svg.sparkline polyline').length).toBeGreaterThan(0);
+  });
+});
+
+describe('SideCoresView and DecisionsTimeline', () => {
+  it('lists side cores with their queues and explains when there are none', async () => {
+    const { m } = setup();
+    const w = mount(SideCoresView);
+    feed(m, 5, []);
+    await flushPromises();
+    expect(w.text()).toContain('No side cores in force');
+    feed(m, 5, [6, 7]);
+    await flushPromises();
+    expect(w.findAll('[data-testid="side-core-table"] tr[data-core]').map((r) => r.attributes('data-core'))).toEqual(['6', '7']);
+  });
+
+  it('lists decisions and overrides but hides quiet stays unless asked', async () => {
+    const { m } = setup();
+    const w = mount(DecisionsTimeline);
+    feed(m, 5);
+    await flushPromises();
+    const kinds = () => w.findAll('[data-testid="event-list"] tbody tr').map((r) => r.text());
+    expect(kinds()).toHaveLength(2);
+    expect(kinds().join()).toContain('idle I/O capacity');
+    expect(kinds().join()).toContain('idleIo=0.050');
+    await w.get('input[type="checkbox"]').setValue(true);
+    expect(kinds()).toHaveLength(3);
+  });
+});
+
+describe('ControlsView', () => {
+  it('validates thresholds before sending and shows the host’s field errors', async () => {
+    const { m, store } = setup({
+      setPolicy: async ({ config }) =>
+        (config.window as number) > 50 ? err('invalid-argument', 'Window must be at most 50 epochs for this policy.', 'config.window') : ok({ ...makeState().loop!, policy: 'iocm', config }),
+    });
+    await store.start();
+    const w = mount(ControlsView);
+    await flushPromises();
+    expect((w.get('[data-field="addThreshold"]').element as HTMLInputElement).value).toBe('0.12');
+    await w.get('[data-field="addThreshold"]').setValue('1.5');
+    await w.get('form').trigger('submit');
+    await flushPromises();
+    expect(w.text()).toContain('Add threshold must be at most 1');
+    expect(m.calls.some((c) => c.method === 'setPolicy')).toBe(false);
+    await w.get('[data-field="addThreshold"]').setValue('0.2');
+    await w.get('[data-field="window"]').setValue('60');
+    await w.get('form').trigger('submit');
+    await flushPromises();
+    expect(m.calls.find((c) => c.method === 'setPolicy')?.args).toEqual({ name: 'iocm', config: { addThreshold: 0.2, window: 60 } });
+    expect(w.text()).toContain('Window must be at most 50 epochs');
+    await w.get('[data-field="window"]').setValue('30');
+    await w.get('form').trigger('submit');
+    await flushPromises();
+    expect(w.text()).toContain('Policy iocm in force');
+    expect(w.get('[data-testid="audit-log"]').text()).toContain('pin core 2');
+  });
+
+  it('pauses the loop and locks the count', async () => {
+    const state = makeState();
+    const { store } = setup({
+      pauseLoop: async () => ok({ ...state.overrides, paused: true }),
+      lockSideCoreCount: async ({ min, max }) => ok({ ...state.overrides, countLock: [min, max] as [number, number] }),
+    });
+    await store.start();
+    const w = mount(ControlsView);
+    await flushPromises();
+    await w.get('[data-testid="pause-toggle"]').trigger('click');
+    await flushPromises();
+    expect(w.get('[data-testid="loop-state"]').text()).toBe('Paused by operator');
+    expect(w.get('[data-testid="pause-toggle"]').text()).toBe('Resume loop');
+    await w.get('input[aria-label="minimum side cores"]').setValue(2);
+    await w.get('input[aria-label="maximum side cores"]').setValue(3);
+    await w.get('[data-testid="lock"]').trigger('click');
+    await flushPromises();
+    expect(w.text()).toContain('Locked to 2–3 side cores');
+  });
+});
+
+describe('SessionsView', () => {
+  it('searches, opens a session and drives the replay', async () => {
+    const replay = { sessionId: 's1', t0: 0, t1: 10_000, t: 0, playing: false, speed: 1 };
+    const summary = { id: 's1', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
+    const { m, store } = setup({
+      listSessions: async ({ search }) => ok(search && !'mixed'.includes(search) ? [] : [summary]),
+      getSession: async () => ok({ ...summary, policyConfig: {}, info: null, appVersion: '0.1.0', t0: 0, t1: 10_000 }),
+      querySeries: async ({ series }) => ok({ t: [0, 5000, 10_000], series: series.map((key) => ({ key, values: [1, 2, 3] })), resolutionMs: 5000 }),
+      openReplay: async () => ok(replay),
+      replaySeek: async ({ t }) => ok({ ...replay, t }),
+      replayPlay: async () => ok({ ...replay, playing: true }),
+    });
+    await store.start();
+    const w = mount(SessionsView);
+    await flushPromises();
+    expect(w.findAll('[data-session]')).toHaveLength(1);
+    await w.get('[data-session="s1"]').trigger('click');
+    await flushPromises();
+    expect(w.get('[data-testid="session-detail"]').text()).toContain('mixed · iocm');
+    await w.get('[data-testid="open-replay"]').trigger('click');
+    await flushPromises();
+    expect(m.calls.find((c) => c.method === 'openReplay')?.args).toEqual({ sessionId: 's1' });
+    const scrub = w.get('[data-testid="scrubber"]');
+    await scrub.setValue('5000');
+    await scrub.trigger('change');
+    await flushPromises();
+    expect(m.calls.find((c) => c.method === 'replaySeek')?.args).toEqual({ t: 5000 });
+    m.emit('telemetry', { stream: 'replay', sessionId: 's1', batch: { snapshots: [makeSnapshot({ cores: 8, side: [7], vms: 4, seq: 49 })], events: [] } });
+    await flushPromises();
+    expect(w.get('[data-testid="replay-values"]').text()).toContain('score 149');
+    await w.get('[data-testid="play"]').trigger('click');
+    await flushPromises();
+    expect(w.find('[data-testid="pause"]').exists()).toBe(true);
+  });
+});
+
+describe('ConnectView and App', () => {
+  it('explains that the remote agent is not available', async () => {
+    const { store } = setup({ connectAgent: async () => err('not-available', 'The remote agent is not available yet in this version.') });
+    await store.start();
+    const w = mount(ConnectView);
+    await flushPromises();
+    expect(w.text()).toContain('mixed');
+    await w.get('input[aria-label="agent address"]').setValue('ws://10.0.0.1:7070');
+    await w.get('[data-testid="connect-agent"]').trigger('click');
+    await flushPromises();
+    expect(w.get('[role="alert"]').text()).toContain('not available yet');
+  });
+
+  it('navigates between views and shows the connection', async () => {
+    const { store } = setup();
+    await store.start();
+    const w = mount(App);
+    await flushPromises();
+    expect(w.get('[data-testid="connection"]').text()).toContain('Model · fixture');
+    await w.get('[data-view="vms"]').trigger('click');
+    expect(w.find('[data-testid="vm-table"]').exists()).toBe(true);
+    await w.get('[data-view="connect"]').trigger('click');
+    expect(w.find('[data-testid="scenario-list"]').exists()).toBe(true);
+  });
+});

@@ -30,14 +30,17 @@ export function compact(x: number): string {
   return fixed(x);
 }
 
-/** A number with up to 3 significant decimals, no exponent ("0", "0.123", "12.3", "1234"). */
+/** A number with about 4 significant digits, no exponent, no trailing zeros ("0", "0.123", "12.35", "1234"). */
 export function fixed(x: number): string {
   const a = Math.abs(x);
-  if (a === 0) return '0';
-  if (a >= 1000) return x.toFixed(0);
-  if (a >= 100) return x.toFixed(1);
-  if (a >= 10) return x.toFixed(2);
-  return x.toFixed(3);
+  if (a === 0 || !Number.isFinite(x)) return String(x === 0 ? 0 : x);
+  let s: string;
+  if (a >= 1000) s = x.toFixed(0);
+  else if (a >= 100) s = x.toFixed(1);
+  else if (a >= 10) s = x.toFixed(2);
+  else s = x.toFixed(3);
+  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
+  return s === '-0' ? '0' : s;
 }
 
 /** Round to `digits` decimals (for stable, readable JSON); -0 becomes 0. */

@@ -9,10 +9,7 @@ import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostInfo } from '../../shared/control.ts';
 import type { Scenario } from '../../shared/scenario.ts';
 import type { CreateHostModel, HostModelApi } from '../model/api.ts';
-// TEMP: replaced by `import { createHostModel } from '../model/host-model.ts'` once the model lands.
-const createHostModel: CreateHostModel = () => {
-  throw new Error('the host model (src/main/model/host-model.ts) is not available yet');
-};
+import { createHostModel } from '../model/host-model.ts';
 import { reportedDecisions, type Controller, type ControllerFactory, type ControllerReport, type Decision } from './controller.ts';
 import { SummaryBuilder, type Summary } from './summary.ts';
 

@@ -71,7 +71,7 @@ function validate(target: string, io: CliIO, json: boolean): number {
       io.stdout.write(JSON.stringify({ ok: true, name: s.name, groups: s.vms.length, vms, phases: s.phases.length, seconds: scenarioSeconds(s) }) + '\n');
     } else {
       io.stdout.write(
-        `ok: ${target}: scenario '${s.name}', ${s.host.cores} cores, ${s.vms.length} groups, ${vms} VMs, ${s.phases.length} phases, ${fixed(scenarioSeconds(s))} s\n`,
+        `ok: ${target}: scenario '${s.name}', ${s.host.cores} cores, ${plural(s.vms.length, 'group')}, ${plural(vms, 'VM')}, ${plural(s.phases.length, 'phase')}, ${fixed(scenarioSeconds(s))} s\n`,
       );
     }
     return 0;
@@ -83,4 +83,8 @@ function validate(target: string, io: CliIO, json: boolean): number {
     for (const i of e.issues.slice(1)) io.stderr.write(`  ${e.file}: ${i.path || '/'}: ${i.message}\n`);
     return 2;
   }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -12,7 +12,7 @@ function base(): Record<string, any> {
   return {
     name: 'tiny',
     description: 'two groups',
-    host: { cores: 4, ghz: 2.4, costs: { exitCycles: 2000, exitless: true } },
+    host: { cores: 4, ghz: 2.4, costs: { exitDirectCycles: 2000, exitlessInterrupts: true } },
     vms: [
       { name: 'web', count: 2, vcpus: 1, devices: [{ kind: 'net', queues: 2 }], workload: { kind: 'web', flows: 4 } },
       { name: 'crunch', count: 1, vcpus: 2, devices: [], workload: { kind: 'cpu' }, weight: 0.5 },
@@ -42,7 +42,7 @@ describe('parseScenario: valid input', () => {
     expect(s.name).toBe('tiny');
     expect(s.vms.map((g) => g.name)).toEqual(['web', 'crunch']);
     expect(s.phases[1].load).toEqual({ web: 0, crunch: 1 });
-    expect(s.host.costs).toEqual({ exitCycles: 2000, exitless: true });
+    expect(s.host.costs).toEqual({ exitDirectCycles: 2000, exitlessInterrupts: true });
   });
 
   it('defaults the name to the file base name', () => {
@@ -285,5 +285,31 @@ describe('loadScenario: names, paths and file errors', () => {
     expect(list.map((s) => s.name)).toEqual(['broken', 'other', 'tiny']);
     expect(list[1]).toMatchObject({ name: 'other', description: 'the other one', seconds: 3.5, cores: 4, vms: 3 });
     expect(list[0].error).toMatch(/invalid JSON/);
+  });
+});
+
+describe('parseScenario: model-level checks', () => {
+  it('cost overrides must be known names with the right type', () => {
+    const b = base();
+    b.host.costs = { exitDirectCycle: 1000 };
+    let e = errorOf(() => parse(b));
+    expect(e.path).toBe('/host/costs/exitDirectCycle');
+    expect(e.expected).toMatch(/^unknown cost parameter "exitDirectCycle" \(did you mean "exitDirectCycles"\?\); expected one of exitDirectCycles, /);
+    b.host.costs = { exitlessInterrupts: 1 };
+    e = errorOf(() => parse(b));
+    expect([e.path, e.expected]).toEqual(['/host/costs/exitlessInterrupts', 'expected true or false, got 1']);
+    b.host.costs = { exitDirectCycles: -3 };
+    e = errorOf(() => parse(b));
+    expect([e.path, e.expected]).toEqual(['/host/costs/exitDirectCycles', 'expected a number ≥ 0 (cycles), got -3']);
+    b.host.costs = { exitDirectCycles: 2500, exitlessInterrupts: true };
+    expect(parse(b).host.costs).toEqual({ exitDirectCycles: 2500, exitlessInterrupts: true });
+  });
+
+  it("the model's own limits come back as JSON paths", () => {
+    const b = base();
+    b.vms[0].workload = { kind: 'web', flows: 1000, depth: 1000 };
+    const e = errorOf(() => parse(b));
+    expect(e.path).toBe('/vms/0/workload');
+    expect(e.expected).toContain('flows × depth must be ≤ 100000');
   });
 });

@@ -12,6 +12,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import type { Scenario, WorkloadKind } from '../../shared/scenario.ts';
 import { UsageError } from '../cli/errors.ts';
 import { locateJsonError, lineColumn } from './json-locate.ts';
+import { COST_DEFAULTS, COST_UNITS, checkScenario } from '../model/defaults.ts';
 import schema from '../../../resources/scenarios/scenario.schema.json' with { type: 'json' };
 
 /** One problem found in a scenario. */
@@ -224,10 +225,47 @@ export function validateScenario(value: unknown, fileLabel: string): Scenario {
     throw new ScenarioError(fileLabel, { path: issues[0].path, expected: issues[0].message, issues });
   }
   const s = value as Scenario;
-  const issues = crossFieldIssues(s);
+  const issues = [...crossFieldIssues(s), ...costIssues(s)];
   if (issues.length > 0) throw new ScenarioError(fileLabel, { path: issues[0].path, expected: issues[0].message, issues });
+  // Final guard: the model's own checks (limits that depend on resolved defaults, e.g. flows × depth).
+  try {
+    checkScenario(s);
+  } catch (e) {
+    const { path, message } = modelErrorToIssue((e as Error).message);
+    throw new ScenarioError(fileLabel, { path, expected: message });
+  }
   if (s.name === undefined) s.name = basename(fileLabel).replace(/\.json$/i, '') || 'scenario';
   return s;
+}
+
+/** `host.costs`: names the model knows, with the right type (number ≥ 0 or boolean). */
+function costIssues(s: Scenario): ScenarioIssue[] {
+  const issues: ScenarioIssue[] = [];
+  const known = Object.keys(COST_DEFAULTS);
+  for (const [name, value] of Object.entries(s.host.costs ?? {})) {
+    const path = `/host/costs/${pointerEscape(name)}`;
+    if (!Object.hasOwn(COST_DEFAULTS, name)) {
+      const hint = suggest(name, known);
+      issues.push({ path, message: `unknown cost parameter "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}; expected one of ${known.join(', ')}` });
+      continue;
+    }
+    const def = (COST_DEFAULTS as unknown as Record<string, unknown>)[name];
+    const unit = (COST_UNITS as unknown as Record<string, string>)[name];
+    if (typeof def === 'boolean') {
+      if (typeof value !== 'boolean') issues.push({ path, message: `expected true or false, got ${describeValue(value)}` });
+    } else if (typeof value !== 'number' || !(value >= 0)) {
+      issues.push({ path, message: `expected a number ≥ 0 (${unit}), got ${describeValue(value)}` });
+    }
+  }
+  return issues;
+}
+
+/** "scenario vms[0].workload: msg" / "host.costs.x: msg" → JSON Pointer + message. */
+function modelErrorToIssue(msg: string): ScenarioIssue {
+  const m = /^(?:scenario )?([A-Za-z0-9_$.[\]-]*): ([\s\S]*)$/.exec(msg);
+  if (!m) return { path: '', message: msg };
+  const path = m[1] ? '/' + m[1].replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean).map(pointerEscape).join('/') : '';
+  return { path, message: m[2] };
 }
 
 /** The rules the schema cannot express. */

@@ -3,16 +3,19 @@
  * formatting, rounding for JSON output, and a stderr progress bar.
  */
 
-/** Render rows as an aligned table; the first row is the header. Column 0 left-aligned, others right-aligned. */
-export function table(rows: string[][], options: { leftColumns?: number } = {}): string {
-  const left = options.leftColumns ?? 1;
+/**
+ * Render rows as an aligned table; the first row is the header. Columns listed
+ * in `left` (default: column 0) are left-aligned, the others right-aligned.
+ */
+export function table(rows: string[][], options: { left?: number[] } = {}): string {
+  const left = new Set(options.left ?? [0]);
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, [...c].length)));
   const line = (r: string[]) =>
     r
       .map((c, i) => {
         const pad = widths[i] - [...c].length;
-        return i < left ? c + ' '.repeat(pad) : ' '.repeat(pad) + c;
+        return left.has(i) ? c + ' '.repeat(pad) : ' '.repeat(pad) + c;
       })
       .join('  ')
       .trimEnd();

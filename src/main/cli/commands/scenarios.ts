@@ -57,9 +57,9 @@ function list(io: CliIO, json: boolean): number {
   }
   const rows = [['name', 'cores', 'VMs', 'seconds', 'description']];
   for (const s of items) {
-    rows.push(s.error ? [s.name, '-', '-', '-', `INVALID: ${s.error}`] : [s.name, String(s.cores), String(s.vms), fixed(s.seconds ?? 0), s.description]);
+    rows.push(s.error ? [s.name, '-', '-', '-', `INVALID: ${s.error}`] : [s.name, String(s.cores), String(s.vms), fixed(s.seconds ?? 0), clip(s.description, 100)]);
   }
-  io.stdout.write(table(rows, { leftColumns: 1 }).replace(/\n$/, '') + '\n');
+  io.stdout.write(table(rows, { left: [0, 4] }));
   return items.some((s) => s.error) ? 1 : 0;
 }
 
@@ -87,4 +87,8 @@ function validate(target: string, io: CliIO, json: boolean): number {
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : text.slice(0, max - 1) + '…';
 }

@@ -1,0 +1,507 @@
+/**
+ * The services behind IocmApi: one provider per concern, composed here
+ * (Zettlr style: each with boot/shutdown):
+ * - live: the host model + IOcm loop (./live.ts), paced at real time × speed;
+ * - recording: every live batch goes into the history database (a real SQLite file);
+ * - history: sessions list/details, downsampled series, audit log, export;
+ * - replay: a cursor over a recorded session producing the live batch shape (./replay.ts);
+ * - catalogue: scenarios and policies.
+ * Errors are values in words a user understands; nothing here throws across the API.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  err,
+  ok,
+  type AuditEntry,
+  type ConsoleState,
+  type IocmApi,
+  type IocmHandlers,
+  type MethodName,
+  type Overrides,
+  type Result,
+  type SafetyLimits,
+  type ScenarioSummary,
+  type SessionSummary,
+} from '../../shared/api.ts';
+import { validateArgs } from '../../shared/api-schema.ts';
+import type { HostEvent, OverrideCommand, TelemetryBatch } from '../../shared/policy.ts';
+import { listPolicies } from '../policy/registry.ts';
+import { listScenarios, loadScenario } from '../scenario/index.ts';
+import { HistoryDb } from '../history/store.ts';
+import { exportSession as exportToFile } from '../history/export.ts';
+import { appVersion } from '../history/paths.ts';
+import { defaultLimits } from '../loop/loop.ts';
+import { EventHub } from './events.ts';
+import { startInProcessLive, type LiveHost } from './live.ts';
+import { ReplayCursor } from './replay.ts';
+
+/** A wall clock (ms since the epoch). Injected so tests can control it. */
+export interface Clock {
+  now(): number;
+}
+
+/** Options of {@link createServices}. */
+export interface ServicesOptions {
+  /** History database file (created if missing). */
+  dbPath: string;
+  /** Scenario (name or path) the embedded model runs at boot; null: start disconnected. */
+  scenario: string | null;
+  seed: number;
+  /** Pacing of the live model (default 1 = real time). */
+  speed?: number;
+  /** Initial policy (default 'iocm'). */
+  policy?: string;
+  clock?: Clock;
+  /** Resources directory (scenarios); default: the repository's resources/. */
+  resourcesDir?: string;
+  /** Built worker entry points (Electron build); unused by the in-process providers. */
+  workerPaths?: Record<string, string>;
+  /** Live batch period in wall ms (default 100). */
+  tickMs?: number;
+}
+
+/** The composed services. */
+export interface Services {
+  api: IocmApi;
+  /** Open the database and connect the boot scenario. */
+  boot(): Promise<void>;
+  /** Stop the live host and any replay, end the recording, close the database. */
+  shutdown(): Promise<void>;
+}
+
+const NO_OVERRIDES: Overrides = { pinned: [], released: [], countLock: null, paused: false };
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Build the services. Nothing runs until {@link Services.boot}. */
+export function createServices(opts: ServicesOptions): Services {
+  const clock = opts.clock ?? { now: () => Date.now() };
+  if (opts.resourcesDir) process.env.IOCM_RESOURCES = opts.resourcesDir;
+  const hub = new EventHub();
+  let db: HistoryDb | null = null;
+  let live: LiveHost | null = null;
+  let liveUnsub: (() => void) | null = null;
+  let sessionId: string | null = null;
+  let recordingError: string | null = null;
+  let replay: ReplayCursor | null = null;
+  const ops = new Map<string, AbortController>();
+  let lastStatusKey = '';
+
+  // -------------------------------------------------------------------------
+  // state
+
+  function state(): ConsoleState {
+    const loop = live?.status() ?? null;
+    const limits: SafetyLimits = loop?.limits ?? defaultLimits(live?.info.cores ?? 2);
+    return {
+      connection: live ? { kind: 'model', scenario: live.scenario.name, seed: live.seed, speed: live.speed } : { kind: 'none' },
+      host: live?.info ?? null,
+      config: live?.config() ?? null,
+      loop,
+      overrides: loop?.overrides ?? NO_OVERRIDES,
+      limits,
+      recording: { sessionId, dbPath: opts.dbPath, error: recordingError },
+      replay: replay?.state() ?? null,
+    };
+  }
+
+  function pushStatus(): void {
+    hub.emit('status', state());
+  }
+
+  function notice(level: 'info' | 'warning' | 'error', text: string): void {
+    hub.emit('notice', { level, message: text, at: clock.now() });
+  }
+
+  // -------------------------------------------------------------------------
+  // live + recording
+
+  function record(batch: TelemetryBatch): void {
+    if (!db || !sessionId || recordingError) return;
+    try {
+      db.append(sessionId, batch.snapshots, batch.events);
+    } catch (e) {
+      recordingError = `Recording stopped: ${message(e)}. The live view keeps running; what was recorded so far is kept.`;
+      try {
+        db.failSession(sessionId, message(e));
+      } catch {
+        // the database may be unusable (disk full); the error is already shown
+      }
+      notice('error', recordingError);
+      pushStatus();
+    }
+  }
+
+  function onLiveBatch(batch: TelemetryBatch): void {
+    record(batch);
+    hub.emit('telemetry', { stream: 'live', sessionId, batch });
+    const st = batch.status;
+    if (st) {
+      const key = `${st.policy}|${st.changes}|${st.lastDecision?.t ?? ''}|${st.sideCores.join(',')}|${st.overrides.paused}`;
+      if (key !== lastStatusKey) {
+        lastStatusKey = key;
+        pushStatus();
+      }
+    }
+  }
+
+  async function disconnect(): Promise<void> {
+    if (!live) return;
+    const l = live;
+    await l.stop();
+    liveUnsub?.();
+    liveUnsub = null;
+    live = null;
+    if (db && sessionId && !recordingError) {
+      try {
+        db.endSession(sessionId, clock.now(), 'complete');
+      } catch (e) {
+        notice('warning', `Could not close the recorded session: ${message(e)}`);
+      }
+    }
+    sessionId = null;
+  }
+
+  async function connect(scenarioName: string, seed: number, speed: number, policy = opts.policy ?? 'iocm'): Promise<Result<ConsoleState>> {
+    let scenario;
+    try {
+      scenario = loadScenario(scenarioName);
+    } catch (e) {
+      return err('not-found', `Cannot load scenario '${scenarioName}': ${message(e)}`, 'scenario');
+    }
+    await disconnect();
+    try {
+      live = startInProcessLive({ scenario, seed, speed, policy, now: () => clock.now(), tickMs: opts.tickMs });
+    } catch (e) {
+      return err('internal', `Could not start the host model: ${message(e)}`);
+    }
+    recordingError = null;
+    if (db) {
+      try {
+        const st = live.status();
+        sessionId = db.beginSession({
+          host: live.info.name,
+          source: 'model',
+          scenario,
+          seed,
+          policy: st.policy,
+          policyConfig: st.config,
+          info: live.info,
+          intervalMs: live.info.intervalMs,
+          startedAt: clock.now(),
+          appVersion: appVersion(),
+        });
+      } catch (e) {
+        recordingError = `Recording is off: ${message(e)}`;
+        notice('error', recordingError);
+      }
+    }
+    liveUnsub = live.onBatch(onLiveBatch);
+    const s = state();
+    hub.emit('status', s);
+    return ok(s);
+  }
+
+  async function overrideCmd(cmd: OverrideCommand): Promise<Result<Overrides>> {
+    if (!live) return err('not-ready', 'No host is connected: connect to the model first.');
+    const r = await live.override(cmd);
+    const s = state();
+    hub.emit('status', s);
+    return r.ok ? ok(s.overrides) : err('refused', capitalize(r.error));
+  }
+
+  function capitalize(s: string): string {
+    return s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.');
+  }
+
+  // -------------------------------------------------------------------------
+  // history
+
+  function needDb(): HistoryDb | null {
+    return db;
+  }
+  function historyErr<T>(e: unknown): Result<T> {
+    const code = (e as { code?: string }).code;
+    return err(code === 'not-found' ? 'not-found' : 'internal', capitalize(message(e)));
+  }
+  function summary(s: SessionSummary): SessionSummary {
+    return {
+      id: s.id,
+      host: s.host,
+      source: s.source,
+      scenario: s.scenario,
+      policy: s.policy,
+      startedAt: s.startedAt,
+      endedAt: s.endedAt,
+      durationMs: s.durationMs,
+      snapshots: s.snapshots,
+      decisions: s.decisions,
+      parentId: s.parentId,
+    };
+  }
+  function auditOf(e: HostEvent, startedAt: number): AuditEntry | null {
+    if (e.kind !== 'override' && e.kind !== 'audit' && !(e.kind === 'error' && e.data && 'action' in e.data)) return null;
+    const okFlag = (e.data as { ok?: boolean } | undefined)?.ok;
+    const refused = okFlag === false || e.kind === 'error';
+    return {
+      t: e.t,
+      at: startedAt + e.t,
+      source: e.source,
+      action: e.message.replace(/^refused: /, ''),
+      ok: !refused,
+      detail: refused ? String((e.data as { error?: string } | undefined)?.error ?? e.message) : '',
+    };
+  }
+
+  // -------------------------------------------------------------------------
+  // handlers
+
+  const handlers: IocmHandlers = {
+    async getState() {
+      return ok(state());
+    },
+    async listScenarios() {
+      const out: ScenarioSummary[] = [];
+      for (const l of listScenarios()) {
+        if (l.error) continue;
+        try {
+          const s = loadScenario(l.file);
+          out.push({
+            name: l.name,
+            description: s.description ?? l.description ?? '',
+            cores: s.host.cores,
+            vms: s.vms.reduce((a, g) => a + g.count, 0),
+            groups: s.vms.map((g) => g.name),
+            phases: s.phases.map((p) => ({ name: p.name, seconds: p.seconds })),
+          });
+        } catch {
+          // listed with an error already; skip
+        }
+      }
+      return ok(out);
+    },
+    async listPolicies() {
+      return ok(listPolicies());
+    },
+    async listSessions(filter) {
+      const d = needDb();
+      if (!d) return err('not-ready', 'The history database is not open.');
+      try {
+        return ok(d.listSessions(filter).map(summary));
+      } catch (e) {
+        return historyErr(e);
+      }
+    },
+    async getSession({ sessionId: id }) {
+      const d = needDb();
+      if (!d) return err('not-ready', 'The history database is not open.');
+      try {
+        const s = d.getSession(id);
+        return ok({ ...summary(s), policyConfig: s.policyConfig, info: s.info, appVersion: s.appVersion, t0: s.t0, t1: s.t1 });
+      } catch (e) {
+        return historyErr(e);
+      }
+    },
+    async querySeries(q) {
+      const d = needDb();
+      if (!d) return err('not-ready', 'The history database is not open.');
+      try {
+        const r = d.querySeries(q);
+        return ok({ t: r.t, resolutionMs: r.resolutionMs, series: r.series.map((s) => ({ key: s.key, values: s.values })) });
+      } catch (e) {
+        return historyErr(e);
+      }
+    },
+    async getAuditLog({ sessionId: id, limit }) {
+      const d = needDb();
+      const sid = id ?? sessionId;
+      if (!d || !sid) return ok([]);
+      try {
+        const s = d.getSession(sid);
+        const entries = d
+          .eventsBetween(sid, -Infinity, Infinity)
+          .map((e) => auditOf(e, s.startedAt))
+          .filter((x): x is AuditEntry => x !== null);
+        return ok(limit ? entries.slice(-limit) : entries);
+      } catch (e) {
+        return historyErr(e);
+      }
+    },
+    async connectModel({ scenario, seed, speed }) {
+      return connect(scenario, seed, speed, live?.status().policy ?? opts.policy ?? 'iocm');
+    },
+    async connectAgent() {
+      return err('not-available', 'Connecting to a remote agent is not available yet in this version: the agent for real Linux/KVM hosts has not been built. Use the embedded model.');
+    },
+    async setLiveSpeed({ speed }) {
+      if (!live) return err('not-ready', 'No host is connected: connect to the model first.');
+      live.setSpeed(speed);
+      const s = state();
+      hub.emit('status', s);
+      return ok(s);
+    },
+    pinCore: ({ core }) => overrideCmd({ kind: 'pin', core }),
+    releaseCore: ({ core }) => overrideCmd({ kind: 'release', core }),
+    clearCoreOverride: ({ core }) => overrideCmd({ kind: 'clear', core }),
+    lockSideCoreCount: ({ min, max }) => overrideCmd({ kind: 'lockCount', min, max }),
+    unlockSideCoreCount: () => overrideCmd({ kind: 'unlockCount' }),
+    pauseLoop: () => overrideCmd({ kind: 'pause' }),
+    resumeLoop: () => overrideCmd({ kind: 'resume' }),
+    async setPolicy({ name, config }) {
+      if (!live) return err('not-ready', 'No host is connected: connect to the model first.');
+      const errors = await live.setPolicy(name, config);
+      if (errors.length) {
+        const e = errors[0];
+        const field = e.field ? `config.${e.field}` : undefined;
+        return err('invalid-argument', capitalize(e.field && e.field !== 'policy' ? `${e.field}: ${e.message}` : e.message), field);
+      }
+      const s = state();
+      hub.emit('status', s);
+      return ok(s.loop!);
+    },
+    async openReplay({ sessionId: id }) {
+      const d = needDb();
+      if (!d) return err('not-ready', 'The history database is not open.');
+      replay?.close();
+      replay = null;
+      try {
+        const cursor = new ReplayCursor({
+          db: d,
+          sessionId: id,
+          now: () => clock.now(),
+          emit: (batch) => hub.emit('telemetry', { stream: 'replay', sessionId: id, batch }),
+          onState: () => pushStatus(),
+        });
+        replay = cursor;
+        const st = cursor.open();
+        pushStatus();
+        return ok(st);
+      } catch (e) {
+        return historyErr(e);
+      }
+    },
+    async replayPlay() {
+      return replay ? ok(replay.play()) : noReplay();
+    },
+    async replayPause() {
+      return replay ? ok(replay.pause()) : noReplay();
+    },
+    async replaySetSpeed({ speed }) {
+      return replay ? ok(replay.setSpeed(speed)) : noReplay();
+    },
+    async replaySeek({ t }) {
+      return replay ? ok(replay.seek(t)) : noReplay();
+    },
+    async replayStep({ direction }) {
+      return replay ? ok(replay.step(direction)) : noReplay();
+    },
+    async replayJumpToDecision({ direction }) {
+      if (!replay) return noReplay();
+      const st = replay.jumpToDecision(direction);
+      return st ? ok(st) : err('not-found', direction === 'next' ? 'There is no later decision or override in this session.' : 'There is no earlier decision or override in this session.');
+    },
+    async closeReplay() {
+      replay?.close();
+      replay = null;
+      pushStatus();
+      return ok(null);
+    },
+    async exportSession({ sessionId: id, format, layout, opId }) {
+      const d = needDb();
+      if (!d) return err('not-ready', 'The history database is not open.');
+      const ac = new AbortController();
+      if (opId) ops.set(opId, ac);
+      const dir = mkdtempSync(join(tmpdir(), 'iocm-export-'));
+      try {
+        const s = d.getSession(id);
+        const ext = format === 'sqlite' ? 'sqlite' : format;
+        const base = `${(s.scenario || 'session').replace(/[^A-Za-z0-9_.-]+/g, '-')}-${id}${format === 'csv' ? `-${layout ?? 'long'}` : ''}.${ext}`;
+        const out = join(dir, base);
+        exportToFile(
+          d,
+          { sessionId: id, format, out, csvLayout: layout ?? 'long' },
+          (fraction, msg) => opId && hub.emit('progress', { opId, kind: 'export', fraction, message: msg }),
+          () => ac.signal.aborted,
+        );
+        if (ac.signal.aborted) return err('cancelled', 'The export was cancelled.');
+        const bytes = new Uint8Array(readFileSync(out));
+        if (opId) hub.emit('progress', { opId, kind: 'export', fraction: 1, message: 'Export done', done: true });
+        const mimeType = format === 'csv' ? 'text/csv' : format === 'json' ? 'application/json' : 'application/vnd.sqlite3';
+        return ok({ fileName: base, mimeType, bytes });
+      } catch (e) {
+        if (ac.signal.aborted) return err('cancelled', 'The export was cancelled.');
+        return historyErr(e);
+      } finally {
+        if (opId) ops.delete(opId);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    async whatIf() {
+      return err('not-available', 'What-if re-runs are not available in this build yet.');
+    },
+    async cancel({ opId }) {
+      const ac = ops.get(opId);
+      if (!ac) return err('not-found', 'That operation has already finished.');
+      ac.abort();
+      return ok(null);
+    },
+    async saveFile() {
+      return err('not-available', 'This host has no save dialog; the browser downloads the file instead.');
+    },
+  };
+
+  function noReplay<T>(): Result<T> {
+    return err('not-ready', 'No replay is open: open a session and choose Open replay.');
+  }
+
+  // -------------------------------------------------------------------------
+  // the API object (validates like a transport, so in-process callers get the same errors)
+
+  const api = {} as Record<string, unknown>;
+  for (const name of Object.keys(handlers) as MethodName[]) {
+    api[name] = async (args?: unknown): Promise<Result<unknown>> => {
+      const v = validateArgs(name, args);
+      if (!v.ok) return v;
+      try {
+        return await (handlers[name] as (a: unknown) => Promise<Result<unknown>>)(v.value);
+      } catch (e) {
+        return err('internal', `${name} failed: ${message(e)}`);
+      }
+    };
+  }
+  api.on = hub.on.bind(hub);
+  api.onTelemetry = (cb: never) => hub.on('telemetry', cb);
+  api.onStatus = (cb: never) => hub.on('status', cb);
+  api.onProgress = (cb: never) => hub.on('progress', cb);
+  api.onNotice = (cb: never) => hub.on('notice', cb);
+
+  return {
+    api: api as unknown as IocmApi,
+    async boot() {
+      try {
+        db = new HistoryDb(opts.dbPath, { repair: true });
+      } catch (e) {
+        db = null;
+        recordingError = `History is off: ${message(e)}`;
+        notice('error', recordingError);
+      }
+      if (opts.scenario) {
+        const r = await connect(opts.scenario, opts.seed, opts.speed ?? 1, opts.policy ?? 'iocm');
+        if (!r.ok) throw new Error(r.error.message);
+      }
+    },
+    async shutdown() {
+      replay?.close();
+      replay = null;
+      for (const ac of ops.values()) ac.abort();
+      await disconnect();
+      db?.close();
+      db = null;
+      hub.clear();
+    },
+  };
+}

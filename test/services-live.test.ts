@@ -1,0 +1,173 @@
+/**
+ * Services integration: the real host model and IOcm loop, recorded into a real
+ * SQLite file, driven only through IocmApi (as the renderer does).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServices, type Services } from '../src/main/services/index.ts';
+import type { IocmApi, Result, TelemetryMessage } from '../src/shared/api.ts';
+import type { HostSnapshot } from '../src/shared/snapshot.ts';
+import { HistoryDb } from '../src/main/history/store.ts';
+
+function value<T>(r: Result<T>): T {
+  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
+  return r.value;
+}
+
+/** Wait until a live snapshot satisfies `pred` (or fail after `ms`). */
+function waitSnapshot(api: IocmApi, pred: (s: HostSnapshot) => boolean, ms = 20_000): Promise<HostSnapshot> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error('timed out waiting for a matching snapshot'));
+    }, ms);
+    const off = api.onTelemetry((m: TelemetryMessage) => {
+      if (m.stream !== 'live') return;
+      const s = m.batch.snapshots.find(pred);
+      if (s) {
+        clearTimeout(timer);
+        off();
+        resolve(s);
+      }
+    });
+  });
+}
+
+describe('services on the real model and a real SQLite file', () => {
+  let dir: string;
+  let services: Services;
+  let api: IocmApi;
+  let dbPath: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'iocm-services-'));
+    dbPath = join(dir, 'history.db');
+    services = createServices({ dbPath, scenario: 'mixed', seed: 7, speed: 10 });
+    api = services.api;
+    await services.boot();
+  });
+  afterAll(async () => {
+    await services?.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('connects the model and streams batches of snapshots with loop status', async () => {
+    const st = value(await api.getState());
+    expect(st.connection).toMatchObject({ kind: 'model', scenario: 'mixed', seed: 7 });
+    expect(st.host?.cores).toBeGreaterThanOrEqual(2);
+    expect(st.recording.sessionId).toBeTruthy();
+    const s = await waitSnapshot(api, () => true);
+    expect(s.cores).toHaveLength(st.host!.cores);
+    const scenarios = value(await api.listScenarios());
+    expect(scenarios.map((x) => x.name)).toContain('mixed');
+    const policies = value(await api.listPolicies());
+    expect(policies.map((p) => p.name)).toContain('iocm');
+  });
+
+  it('pins a core: the model makes it a side core and the loop keeps it; releasing returns it', async () => {
+    const st = value(await api.getState());
+    const cores = st.host!.cores;
+    const first = await waitSnapshot(api, () => true);
+    const vmCore = first.cores.filter((c) => c.role === 'vm').map((c) => c.id)[0];
+    expect(vmCore).toBeDefined();
+    const o = value(await api.pinCore({ core: vmCore }));
+    expect(o.pinned).toContain(vmCore);
+    const pinnedSnap = await waitSnapshot(api, (s) => s.cores[vmCore].role === 'side');
+    // the loop honours the pin over the following epochs
+    const later = await waitSnapshot(api, (s) => s.t >= pinnedSnap.t + 1000);
+    expect(later.cores[vmCore].role).toBe('side');
+    expect(later.sideCores.map((x) => x.coreId)).toContain(vmCore);
+    const r = value(await api.releaseCore({ core: vmCore }));
+    expect(r.released).toContain(vmCore);
+    expect(r.pinned).not.toContain(vmCore);
+    await waitSnapshot(api, (s) => s.cores[vmCore].role === 'vm');
+    value(await api.clearCoreOverride({ core: vmCore }));
+    // pinning every core would leave no VM core: refused with the limit in words
+    for (let c = 0; c < cores - 1; c++) await api.pinCore({ core: c });
+    const refused = await api.pinCore({ core: cores - 1 });
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) {
+      expect(refused.error.code).toBe('refused');
+      expect(refused.error.message.length).toBeGreaterThan(10);
+    }
+    for (let c = 0; c < cores; c++) await api.clearCoreOverride({ core: c });
+    const audit = value(await api.getAuditLog({}));
+    expect(audit.some((a) => a.source === 'operator' && a.ok)).toBe(true);
+    expect(audit.some((a) => !a.ok)).toBe(true);
+  });
+
+  it('validates policy configs per field and bad arguments before they reach the loop', async () => {
+    const bad = await api.pinCore({ core: -3 } as never);
+    expect(!bad.ok && bad.error.field).toBe('core');
+    const policies = value(await api.listPolicies());
+    const iocm = policies.find((p) => p.name === 'iocm')!;
+    const numField = iocm.fields.find((f) => f.type !== 'boolean' && f.max !== undefined);
+    if (numField) {
+      const r = await api.setPolicy({ name: 'iocm', config: { ...iocm.defaults, [numField.key]: numField.max! * 10 + 10 } });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.field).toBe(`config.${numField.key}`);
+    }
+    const unknown = await api.setPolicy({ name: 'no-such-policy', config: {} });
+    expect(unknown.ok).toBe(false);
+    const good = value(await api.setPolicy({ name: 'vhost', config: {} }));
+    expect(good.policy).toBe('vhost');
+    await waitSnapshot(api, (s) => s.totals.sideCores === 0);
+    value(await api.setPolicy({ name: 'iocm', config: {} }));
+    const agent = await api.connectAgent({ url: 'ws://10.0.0.1:1', token: 'x' });
+    expect(!agent.ok && agent.error.code).toBe('not-available');
+  });
+
+  it('records the session: listed, queried as series, replayed and exported as CSV', async () => {
+    const sid = value(await api.getState()).recording.sessionId!;
+    await waitSnapshot(api, (s) => s.t >= 4000);
+    const list = value(await api.listSessions({}));
+    const mine = list.find((s) => s.id === sid);
+    expect(mine).toBeDefined();
+    expect(mine!.scenario).toBe('mixed');
+    const detail = value(await api.getSession({ sessionId: sid }));
+    expect(detail.snapshots).toBeGreaterThan(10);
+    const series = value(await api.querySeries({ sessionId: sid, series: ['totals.score', 'totals.sideCores'], t0: detail.t0, t1: detail.t1, points: 50 }));
+    expect(series.t.length).toBeGreaterThan(1);
+    expect(series.series[0].values.some((v) => Number.isFinite(v) && v > 0)).toBe(true);
+
+    // replay: seeking shows exactly the recorded snapshot at that time
+    const replayed: TelemetryMessage[] = [];
+    const off = api.onTelemetry((m) => m.stream === 'replay' && replayed.push(m));
+    const rs = value(await api.openReplay({ sessionId: sid }));
+    expect(rs.t0).toBe(detail.t0);
+    const target = detail.t0 + 2000;
+    const at = value(await api.replaySeek({ t: target }));
+    expect(at.t).toBeGreaterThanOrEqual(target);
+    const shown = replayed[replayed.length - 1].batch.snapshots[0];
+    const db = new HistoryDb(dbPath, { readonly: true });
+    const stored = db.seek(sid, target)!;
+    db.close();
+    expect(shown.t).toBe(stored.t);
+    expect(shown.totals.score).toBe(stored.snapshot.totals.score);
+    const stepped = value(await api.replayStep({ direction: 1 }));
+    expect(stepped.t).toBeGreaterThan(at.t);
+    const back = value(await api.replayStep({ direction: -1 }));
+    expect(back.t).toBe(at.t);
+    value(await api.closeReplay());
+    off();
+
+    const file = value(await api.exportSession({ sessionId: sid, format: 'csv', layout: 'long', opId: 'exp-1' }));
+    expect(file.fileName).toMatch(/\.csv$/);
+    const text = new TextDecoder().decode(file.bytes);
+    const lines = text.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(10);
+    expect(text).toMatch(/totals\.score/);
+  });
+
+  it('ends the recorded session cleanly on shutdown', async () => {
+    const sid = value(await api.getState()).recording.sessionId!;
+    await services.shutdown();
+    const db = new HistoryDb(dbPath, { readonly: true });
+    const s = db.getSession(sid);
+    db.close();
+    expect(s.endedAt).not.toBeNull();
+    expect(s.snapshots).toBeGreaterThan(10);
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, it, expect } from 'vitest';
+import { parseFlags, flagHelp, type FlagSpec } from './args.ts';
+import { UsageError } from './errors.ts';
+
+const SPEC: Record<string, FlagSpec> = {
+  name: { type: 'string', value: 'NAME', help: 'a name' },
+  seconds: { type: 'number', value: 'N', above: 0, help: 'seconds' },
+  seed: { type: 'integer', min: 0, max: 10, help: 'seed' },
+  json: { type: 'boolean', help: 'json' },
+};
+
+function err(argv: string[], positionals = 0): string {
+  try {
+    parseFlags(argv, SPEC, positionals);
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    return (e as Error).message;
+  }
+  throw new Error('expected an error');
+}
+
+describe('parseFlags', () => {
+  it('parses --flag value, --flag=value, switches and positionals', () => {
+    const r = parseFlags(['--name', 'x', '--seconds=2.5', '--seed', '3', '--json', 'pos'], SPEC, 1);
+    expect(r.values).toEqual({ name: 'x', seconds: 2.5, seed: 3, json: true });
+    expect(r.positionals).toEqual(['pos']);
+    expect(r.help).toBe(false);
+    expect(parseFlags(['-h'], SPEC).help).toBe(true);
+    expect(parseFlags(['--json=false'], SPEC).values.json).toBe(false);
+    expect(parseFlags(['--', '--json'], SPEC, 1).positionals).toEqual(['--json']);
+  });
+
+  it('explains every kind of bad input', () => {
+    expect(err(['--nmae', 'x'])).toBe("unknown option '--nmae' (did you mean '--name'?); expected one of --name, --seconds, --seed, --json");
+    expect(err(['--zzzzzz'])).toMatch(/^unknown option '--zzzzzz'; expected one of/);
+    expect(err(['--name'])).toBe("option '--name' needs a value (NAME)");
+    expect(err(['--name', '--json'])).toBe("option '--name' needs a value (NAME)");
+    expect(err(['--name='])).toBe("option '--name' needs a non-empty value");
+    expect(err(['--seconds', 'abc'])).toBe("option '--seconds' expected a number, got 'abc'");
+    expect(err(['--seconds', ''])).toBe("option '--seconds' expected a number, got ''");
+    expect(err(['--seconds', '-1'])).toBe("option '--seconds' expected a number > 0, got '-1'");
+    expect(err(['--seconds', 'Infinity'])).toBe("option '--seconds' expected a number, got 'Infinity'");
+    expect(err(['--seed', '2.5'])).toBe("option '--seed' expected an integer, got '2.5'");
+    expect(err(['--seed', '11'])).toBe("option '--seed' expected an integer ≥ 0 and ≤ 10, got '11'");
+    expect(err(['--seed', '1', '--seed', '2'])).toBe("option '--seed' given more than once");
+    expect(err(['--json=yes'])).toBe("option '--json' is a switch: expected no value (or =true/=false), got 'yes'");
+    expect(err(['extra'])).toBe("unexpected argument 'extra'");
+  });
+
+  it('help lists every flag with its value name', () => {
+    const h = flagHelp(SPEC);
+    expect(h).toContain('--name NAME');
+    expect(h).toContain('--seed VALUE');
+    expect(h.split('\n')).toHaveLength(4);
+  });
+});

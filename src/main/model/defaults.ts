@@ -1,0 +1,274 @@
+/**
+ * Defaults of the host model: every workload parameter per kind
+ * (WORKLOAD_DEFAULTS), every cost parameter (COST_DEFAULTS, with units), and
+ * applyDefaults(), which returns a scenario with everything filled in.
+ * Sources of each number: docs/model.md.
+ */
+import type { Scenario, WorkloadKind, WorkloadSpec, VmGroupSpec, CostOverrides } from '../../shared/scenario.ts';
+
+/** A workload with every parameter resolved. `rate` is null for closed-loop workloads. */
+export interface ResolvedWorkload {
+  kind: WorkloadKind;
+  rate: number | null;
+  flows: number;
+  depth: number;
+  requestBytes: number;
+  responseBytes: number;
+  guestCyclesPerRequest: number;
+  thinkUs: number;
+  readFraction: number;
+  deviceLatencyUs: number;
+  queueSpread: 'round-robin' | 'hash';
+}
+
+/** Per workload kind, the default of every WorkloadSpec field (docs/model.md, "Workloads"). */
+export const WORKLOAD_DEFAULTS: Readonly<Record<WorkloadKind, Readonly<Omit<ResolvedWorkload, 'kind'>>>> = {
+  'net-stream': {
+    rate: null, flows: 1, depth: 64, requestBytes: 65536, responseBytes: 0, guestCyclesPerRequest: 40000,
+    thinkUs: 0, readFraction: 0, deviceLatencyUs: 0, queueSpread: 'round-robin',
+  },
+  'net-rr': {
+    rate: null, flows: 1, depth: 1, requestBytes: 1, responseBytes: 1, guestCyclesPerRequest: 20000,
+    thinkUs: 0, readFraction: 0, deviceLatencyUs: 0, queueSpread: 'round-robin',
+  },
+  kv: {
+    rate: null, flows: 16, depth: 1, requestBytes: 100, responseBytes: 1024, guestCyclesPerRequest: 15000,
+    thinkUs: 0, readFraction: 0, deviceLatencyUs: 0, queueSpread: 'round-robin',
+  },
+  web: {
+    rate: null, flows: 8, depth: 1, requestBytes: 300, responseBytes: 16384, guestCyclesPerRequest: 150000,
+    thinkUs: 0, readFraction: 0, deviceLatencyUs: 0, queueSpread: 'round-robin',
+  },
+  blk: {
+    rate: null, flows: 1, depth: 32, requestBytes: 4096, responseBytes: 4096, guestCyclesPerRequest: 6000,
+    thinkUs: 0, readFraction: 1, deviceLatencyUs: 10, queueSpread: 'round-robin',
+  },
+  cpu: {
+    rate: null, flows: 1, depth: 1, requestBytes: 0, responseBytes: 0, guestCyclesPerRequest: 0,
+    thinkUs: 0, readFraction: 0, deviceLatencyUs: 0, queueSpread: 'round-robin',
+  },
+};
+
+/** Cost parameters with their units; every one may be overridden by name in `host.costs`. */
+export interface CostParams {
+  /** Direct cost of a VM exit and re-entry, cycles. */
+  exitDirectCycles: number;
+  /** Indirect cost of an exit (cache/TLB pollution) charged on the same core, cycles. */
+  exitIndirectCycles: number;
+  /** Side-core mode: deliver completion interrupts exitless (posted/ELI-like) instead of by exit. */
+  exitlessInterrupts: boolean;
+  /** Cost on the guest core of an exitless (posted) interrupt, cycles. */
+  exitlessInterruptCycles: number;
+  /** Host context switch between threads on a core, cycles. */
+  ctxSwitchCycles: number;
+  /** Wake-up latency of a blocked thread (kick → I/O thread runnable; interrupt → halted vCPU runnable), µs. */
+  wakeupLatencyUs: number;
+  /** Host scheduler time slice: a running thread yields after this long if a queued one has less vruntime, µs. */
+  timeSliceUs: number;
+  /** Wake-up preemption: a woken thread preempts a running vCPU whose vruntime exceeds its own by more than this, µs. */
+  wakeupGranularityUs: number;
+  /** Vruntime credit a sleeping thread keeps when it wakes (CFS sleeper fairness), µs. */
+  sleeperCreditUs: number;
+  /** Host work per net request (packet handling incl. vring access), cycles. */
+  netRequestCycles: number;
+  /** Host work per net byte (copy), cycles/byte. */
+  netByteCycles: number;
+  /** Host work per blk I/O (virtio-blk request handling and submission), cycles. */
+  blkRequestCycles: number;
+  /** Host work per blk byte, cycles/byte. */
+  blkByteCycles: number;
+  /** Host fixed cost per processed batch (ring access, used-ring update), cycles. */
+  batchCycles: number;
+  /** Side core: cycles of one poll of a queue that finds it empty. */
+  emptyPollCycles: number;
+  /** Side core: per-queue budget, requests per visit. */
+  pollBudgetRequests: number;
+  /** Side core / I/O thread: per-queue budget, bytes per visit. */
+  pollBudgetBytes: number;
+  /** Guest: maximum guest work in one vCPU run before it posts what it produced, cycles. */
+  guestChunkCycles: number;
+  /** Reconfiguration: a moved queue is paused this long, µs. */
+  queueMovePauseUs: number;
+  /** Reconfiguration: cycles charged on the side core that receives a queue. */
+  queueMoveCycles: number;
+  /** Reconfiguration: cycles charged to a vCPU or I/O thread re-pinned to another core (cache refill, migration). */
+  migrationCycles: number;
+  /** blk device service time jitter: uniform ± this fraction of deviceLatencyUs. */
+  deviceJitter: number;
+}
+
+/** Default costs (sources in docs/model.md, "Costs"). */
+export const COST_DEFAULTS: Readonly<CostParams> = {
+  exitDirectCycles: 2000,
+  exitIndirectCycles: 6000,
+  exitlessInterrupts: false,
+  exitlessInterruptCycles: 300,
+  ctxSwitchCycles: 4000,
+  wakeupLatencyUs: 4,
+  timeSliceUs: 3000,
+  wakeupGranularityUs: 1000,
+  sleeperCreditUs: 3000,
+  netRequestCycles: 1500,
+  netByteCycles: 0.05,
+  blkRequestCycles: 3000,
+  blkByteCycles: 0.02,
+  batchCycles: 400,
+  emptyPollCycles: 150,
+  pollBudgetRequests: 64,
+  pollBudgetBytes: 524288,
+  guestChunkCycles: 200000,
+  queueMovePauseUs: 200,
+  queueMoveCycles: 200000,
+  migrationCycles: 100000,
+  deviceJitter: 0.2,
+};
+
+/** Units of each cost parameter (for docs and UIs). */
+export const COST_UNITS: Readonly<Record<keyof CostParams, string>> = {
+  exitDirectCycles: 'cycles', exitIndirectCycles: 'cycles', exitlessInterrupts: 'boolean',
+  exitlessInterruptCycles: 'cycles', ctxSwitchCycles: 'cycles', wakeupLatencyUs: 'µs', timeSliceUs: 'µs',
+  wakeupGranularityUs: 'µs', sleeperCreditUs: 'µs', netRequestCycles: 'cycles', netByteCycles: 'cycles/byte', blkRequestCycles: 'cycles',
+  blkByteCycles: 'cycles/byte', batchCycles: 'cycles', emptyPollCycles: 'cycles', pollBudgetRequests: 'requests',
+  pollBudgetBytes: 'bytes', guestChunkCycles: 'cycles', queueMovePauseUs: 'µs', queueMoveCycles: 'cycles',
+  migrationCycles: 'cycles', deviceJitter: 'fraction',
+};
+
+const WORKLOAD_KINDS: readonly WorkloadKind[] = ['net-stream', 'net-rr', 'kv', 'web', 'blk', 'cpu'];
+
+/** Resolve a workload's parameters against the defaults of its kind. */
+export function resolveWorkload(w: WorkloadSpec): ResolvedWorkload {
+  const d = WORKLOAD_DEFAULTS[w.kind];
+  if (!d) throw new Error(`unknown workload kind '${String(w.kind)}' (expected one of ${WORKLOAD_KINDS.join(', ')})`);
+  return {
+    kind: w.kind,
+    rate: w.rate ?? d.rate,
+    flows: w.flows ?? d.flows,
+    depth: w.depth ?? d.depth,
+    requestBytes: w.requestBytes ?? d.requestBytes,
+    responseBytes: w.responseBytes ?? d.responseBytes,
+    guestCyclesPerRequest: w.guestCyclesPerRequest ?? d.guestCyclesPerRequest,
+    thinkUs: w.thinkUs ?? d.thinkUs,
+    readFraction: w.readFraction ?? d.readFraction,
+    deviceLatencyUs: w.deviceLatencyUs ?? d.deviceLatencyUs,
+    queueSpread: w.queueSpread ?? d.queueSpread,
+  };
+}
+
+/** Resolve a scenario's cost overrides; unknown names and wrong types are refused. */
+export function resolveCosts(overrides: CostOverrides | undefined): CostParams {
+  const out: CostParams = { ...COST_DEFAULTS };
+  if (!overrides) return out;
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    if (!(name in COST_DEFAULTS)) {
+      throw new Error(`host.costs.${name}: unknown cost parameter (known: ${Object.keys(COST_DEFAULTS).join(', ')})`);
+    }
+    const def = (COST_DEFAULTS as unknown as Record<string, unknown>)[name];
+    if (typeof def === 'boolean') {
+      if (typeof value !== 'boolean') throw new Error(`host.costs.${name}: expected a boolean, got ${JSON.stringify(value)}`);
+    } else if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new Error(`host.costs.${name}: expected a non-negative number, got ${JSON.stringify(value)}`);
+    }
+    (out as unknown as Record<string, unknown>)[name] = value;
+  }
+  if (out.emptyPollCycles <= 0) throw new Error('host.costs.emptyPollCycles: must be > 0');
+  if (out.timeSliceUs <= 0) throw new Error('host.costs.timeSliceUs: must be > 0');
+  if (out.pollBudgetRequests < 1) throw new Error('host.costs.pollBudgetRequests: must be ≥ 1');
+  if (out.guestChunkCycles <= 0) throw new Error('host.costs.guestChunkCycles: must be > 0');
+  return out;
+}
+
+/**
+ * Return a copy of the scenario with every default filled in: each group's
+ * weight, device queue counts and every workload parameter (closed-loop
+ * workloads keep `rate` absent), and host.costs with every cost parameter.
+ */
+export function applyDefaults(scenario: Scenario): Scenario {
+  const costs = resolveCosts(scenario.host.costs);
+  return {
+    ...scenario,
+    host: { ...scenario.host, costs: { ...costs } },
+    vms: scenario.vms.map((g): VmGroupSpec => {
+      const w = resolveWorkload(g.workload);
+      const { rate, ...rest } = w;
+      const workload: WorkloadSpec = rate === null ? rest : { ...rest, rate };
+      return {
+        ...g,
+        weight: g.weight ?? 1,
+        devices: g.devices.map((d) => ({ kind: d.kind, queues: d.queues ?? 1 })),
+        workload,
+      };
+    }),
+    phases: scenario.phases.map((p) => ({ ...p, load: { ...p.load } })),
+  };
+}
+
+/** Largest side-core count worth sweeping on a host of `cores` cores (≈ 3/8 of the cores, ≥ 1, ≤ cores − 1). */
+export function maxSideCores(cores: number): number {
+  return Math.max(1, Math.min(cores - 1, Math.round(cores * 0.375)));
+}
+
+function fail(path: string, msg: string): never {
+  throw new Error(`scenario ${path}: ${msg}`);
+}
+
+/**
+ * Refuse input the model cannot run, with a clear message naming the field.
+ * (The loader validates JSON shape; this guards the model against impossible values.)
+ */
+export function checkScenario(s: Scenario): void {
+  if (!s || typeof s !== 'object') fail('', 'expected an object');
+  if (!s.host) fail('host', 'missing');
+  const { cores, ghz } = s.host;
+  if (!Number.isInteger(cores) || cores < 2) fail('host.cores', `expected an integer ≥ 2 (one VM core and one possible side core), got ${String(cores)}`);
+  if (cores > 1024) fail('host.cores', `at most 1024 supported, got ${cores}`);
+  if (typeof ghz !== 'number' || !(ghz > 0) || ghz > 10) fail('host.ghz', `expected a clock rate in GHz in (0, 10], got ${String(ghz)}`);
+  if (!Array.isArray(s.vms) || s.vms.length === 0) fail('vms', 'expected at least one VM group');
+  const names = new Set<string>();
+  let totalVms = 0;
+  s.vms.forEach((g, i) => {
+    const p = `vms[${i}]`;
+    if (typeof g.name !== 'string' || g.name === '') fail(`${p}.name`, 'expected a non-empty string');
+    if (names.has(g.name)) fail(`${p}.name`, `duplicate group name '${g.name}'`);
+    names.add(g.name);
+    if (!Number.isInteger(g.count) || g.count < 1) fail(`${p}.count`, `expected an integer ≥ 1, got ${String(g.count)}`);
+    if (!Number.isInteger(g.vcpus) || g.vcpus < 1 || g.vcpus > 256) fail(`${p}.vcpus`, `expected an integer in 1..256, got ${String(g.vcpus)}`);
+    totalVms += g.count;
+    if (g.weight !== undefined && (typeof g.weight !== 'number' || !(g.weight >= 0) || !Number.isFinite(g.weight))) fail(`${p}.weight`, `expected a number ≥ 0, got ${String(g.weight)}`);
+    if (!Array.isArray(g.devices)) fail(`${p}.devices`, 'expected an array');
+    g.devices.forEach((d, j) => {
+      if (d.kind !== 'net' && d.kind !== 'blk') fail(`${p}.devices[${j}].kind`, `expected 'net' or 'blk', got ${String(d.kind)}`);
+      if (d.queues !== undefined && (!Number.isInteger(d.queues) || d.queues < 1 || d.queues > 64)) fail(`${p}.devices[${j}].queues`, `expected an integer in 1..64, got ${String(d.queues)}`);
+    });
+    if (!g.workload || !WORKLOAD_KINDS.includes(g.workload.kind)) fail(`${p}.workload.kind`, `expected one of ${WORKLOAD_KINDS.join(', ')}, got ${String(g.workload?.kind)}`);
+    const w = resolveWorkload(g.workload);
+    const need = w.kind === 'blk' ? 'blk' : w.kind === 'cpu' ? null : 'net';
+    if (need && !g.devices.some((d) => d.kind === need)) fail(`${p}.devices`, `a '${w.kind}' workload needs a ${need} device`);
+    const num = (field: keyof ResolvedWorkload, v: number, min: number, integer = false): void => {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (integer && !Number.isInteger(v))) {
+        fail(`${p}.workload.${field}`, `expected ${integer ? 'an integer' : 'a number'} ≥ ${min}, got ${String(v)}`);
+      }
+    };
+    if (w.rate !== null) num('rate', w.rate, 0);
+    num('flows', w.flows, 1, true);
+    num('depth', w.depth, 1, true);
+    if (w.flows * w.depth > 100000) fail(`${p}.workload`, `flows × depth must be ≤ 100000, got ${w.flows * w.depth}`);
+    num('requestBytes', w.requestBytes, 0);
+    num('responseBytes', w.responseBytes, 0);
+    num('guestCyclesPerRequest', w.guestCyclesPerRequest, 0);
+    num('thinkUs', w.thinkUs, 0);
+    num('deviceLatencyUs', w.deviceLatencyUs, 0);
+    if (!(w.readFraction >= 0 && w.readFraction <= 1)) fail(`${p}.workload.readFraction`, `expected a number in 0..1, got ${String(w.readFraction)}`);
+  });
+  if (totalVms > 4096) fail('vms', `at most 4096 VMs supported, got ${totalVms}`);
+  if (!Array.isArray(s.phases)) fail('phases', 'expected an array');
+  s.phases.forEach((ph, i) => {
+    if (typeof ph.name !== 'string') fail(`phases[${i}].name`, 'expected a string');
+    if (typeof ph.seconds !== 'number' || !(ph.seconds > 0) || !Number.isFinite(ph.seconds)) fail(`phases[${i}].seconds`, `expected a number > 0, got ${String(ph.seconds)}`);
+    for (const [gname, v] of Object.entries(ph.load ?? {})) {
+      if (!names.has(gname)) fail(`phases[${i}].load.${gname}`, `no VM group named '${gname}'`);
+      if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) fail(`phases[${i}].load.${gname}`, `expected a multiplier ≥ 0, got ${String(v)}`);
+    }
+  });
+  resolveCosts(s.host.costs);
+}

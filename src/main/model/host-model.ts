@@ -1,0 +1,1725 @@
+/**
+ * The host model: a discrete-event simulation of one virtualized host serving
+ * paravirtual I/O, in vhost mode (per-device I/O threads on the VM cores,
+ * notified by kicks) or side-core mode (dedicated cores polling virtqueues).
+ *
+ * Time is in CPU cycles of the host clock. All state lives in preallocated
+ * typed arrays; the event queue is a binary heap on typed arrays; the hot
+ * loop allocates nothing and uses no closures or promises. Requests travel in
+ * batches (a ring entry is an arrival time and a count), so a vCPU run, an
+ * I/O-thread run or a side-core visit handles many requests in one event,
+ * while each batch keeps its own timestamps for queueing and latency.
+ * Mechanisms and costs are documented in docs/model.md.
+ */
+import type { Scenario, WorkloadKind } from '../../shared/scenario.ts';
+import type { ControlAction, ControlResult, HostConfig, HostInfo } from '../../shared/control.ts';
+import type {
+  CoreStats, GroupStats, HostSnapshot, LatencyStats, QueueStats, SideCoreStats, VmStats,
+} from '../../shared/snapshot.ts';
+import type { HostModelApi, ModelOptions } from './api.ts';
+import { EventHeap } from './heap.ts';
+import { Rng } from './rng.ts';
+import { LatencyHistogram } from './histogram.ts';
+import { checkScenario, resolveCosts, resolveWorkload, type CostParams, type ResolvedWorkload } from './defaults.ts';
+import { groupScore, hostScore, workRate } from './score.ts';
+
+// Event kinds (low 3 bits of the kind word; core events carry a token above).
+const EV_CORE = 0;
+const EV_WAKE = 1;
+const EV_BLK = 2;
+const EV_THINK = 3;
+const EV_ARRIVAL = 4;
+const EV_UNPAUSE = 5;
+const TOKEN_MASK = 0x0fffffff;
+
+// Entity kinds and states.
+const VCPU = 0;
+const IOTHREAD = 1;
+const BLOCKED = 0;
+const RUNNABLE = 1;
+const RUNNING = 2;
+const WAKING = 3;
+
+// Core roles and states.
+const ROLE_VM = 0;
+const ROLE_SIDE = 1;
+const C_IDLE = 0;
+const C_RUN = 1;
+const C_SPIN = 2;
+const C_VISIT = 3;
+
+// Cycle categories (CoreCycles order).
+const CAT_GUEST = 0;
+const CAT_EXIT = 1;
+const CAT_IO = 2;
+const CAT_EPOLL = 3;
+const CAT_CTX = 4;
+const NCAT = 6;
+
+// Workload kind codes.
+const K_STREAM = 0;
+const K_BLK = 4;
+const K_CPU = 5;
+const KIND_CODE: Record<WorkloadKind, number> = { 'net-stream': 0, 'net-rr': 1, kv: 2, web: 3, blk: 4, cpu: 5 };
+
+/** Ring entries per virtqueue (batches; each batch may hold many requests). */
+const RING_SLOTS = 256;
+/** Completion / think FIFO entries per VM. */
+const VM_FIFO_SLOTS = 512;
+/** A side-core visit may serve up to this many queues in one event... */
+const VISIT_MAX_QUEUES = 8;
+/** ...while its accumulated host work stays below this many cycles (bounds the timing error of merging). */
+const VISIT_MERGE_CYCLES = 20000;
+/** Open-loop backlog cap per VM (requests waiting for guest CPU). */
+const OPEN_LOOP_BACKLOG = 100000;
+
+/** Create a host model for a scenario (see HostModel). */
+export function createHostModel(scenario: Scenario, options: ModelOptions): HostModel {
+  return new HostModel(scenario, options);
+}
+
+/**
+ * A discrete-event model of one virtualized host; implements HostModelApi
+ * (and so HostControl). Refuses impossible scenarios with an Error.
+ */
+export class HostModel implements HostModelApi {
+  private readonly scenario: Scenario;
+  private readonly costs: CostParams;
+  private readonly seed: number;
+  private readonly rng: Rng;
+  private readonly heap = new EventHeap(4096);
+  private readonly hz: number;
+  private readonly intervalMs: number;
+  private readonly intervalCycles: number;
+  private readonly cyclesPerUs: number;
+  private readonly nCores: number;
+
+  // Derived costs in cycles.
+  private readonly exitCycles: number;
+  private readonly eliCycles: number;
+  private readonly ctxCycles: number;
+  private readonly wakeCycles: number;
+  private readonly sliceCycles: number;
+  private readonly wakeGranCycles: number;
+  private readonly sleeperCycles: number;
+  private readonly pollCycles: number;
+  private readonly pauseCycles: number;
+
+  private now = 0;
+  private stepIndex = 0;
+  private events = 0;
+  /** Events processed per kind (core, wake, blk, think, arrival, unpause), for benchmarks and tuning. */
+  readonly eventKinds = new Float64Array(8);
+  private loadOverride: Record<string, number> | null = null;
+  private readonly phaseStarts: number[] = [];
+  private readonly phaseTotal: number;
+
+  // Cores.
+  private readonly coreRole: Uint8Array;
+  private readonly coreState: Uint8Array;
+  private readonly coreToken: Int32Array;
+  private readonly coreCur: Int32Array;
+  private readonly segStart: Float64Array;
+  private readonly p0End: Float64Array;
+  private readonly p1End: Float64Array;
+  private readonly p2End: Float64Array;
+  private readonly cat0: Uint8Array;
+  private readonly cat1: Uint8Array;
+  private readonly cat2: Uint8Array;
+  private readonly charged: Float64Array;
+  private readonly cyc: Float64Array;
+  private readonly runStart: Float64Array;
+  private readonly rqBuf: Int32Array;
+  private readonly coreMinVrt: Float64Array;
+  private readonly rqLen: Int32Array;
+  private readonly rqCap: number;
+  // In-service batch per core (I/O thread run or side-core visit).
+  private readonly svcQ: Int32Array;
+  private readonly svcN: Int32Array;
+  private readonly svcTimes: Float64Array;
+  private readonly svcCounts: Float64Array;
+  private readonly svcCap: number;
+  // Side cores.
+  private readonly sideList: Int32Array;
+  private readonly sideN: Int32Array;
+  private readonly sidePos: Int32Array;
+  private readonly spinStart: Float64Array;
+  private readonly spinPos: Int32Array;
+  private readonly sideWakeAt: Float64Array;
+  private readonly sideOwed: Float64Array;
+  private readonly sideLoops: Float64Array;
+  private readonly sideEmptyPolls: Float64Array;
+  private sideCores: number[] = [];
+  private vmCoreList: number[] = [];
+
+  // Entities (vCPUs then I/O threads).
+  private readonly nEnt: number;
+  private readonly nVcpu: number;
+  private readonly entKind: Uint8Array;
+  private readonly entVm: Int32Array;
+  private readonly entDev: Int32Array;
+  private readonly entCore: Int32Array;
+  private readonly entState: Uint8Array;
+  private readonly entRemaining: Float64Array;
+  private readonly entSegReq: Float64Array;
+  private readonly entOwedExit: Float64Array;
+  private readonly entOwedCtx: Float64Array;
+  private readonly entRunnableSince: Float64Array;
+  private readonly entVrt: Float64Array;
+
+  // VMs.
+  private readonly nVm: number;
+  private readonly vmNames: string[] = [];
+  private readonly vmGroup: Int32Array;
+  private readonly vmKind: Uint8Array;
+  private readonly vmVcpu0: Int32Array;
+  private readonly vmVcpus: Int32Array;
+  private readonly vmQ0: Int32Array;
+  private readonly vmQN: Int32Array;
+  private readonly vmQList: Int32Array;
+  private readonly vmQrr: Int32Array;
+  private readonly vmHash: Uint8Array;
+  private readonly vmGuestCyc: Float64Array;
+  private readonly vmBytesPerReq: Float64Array;
+  private readonly vmHostCycPerReq: Float64Array;
+  private readonly vmMaxBatch: Float64Array;
+  private readonly vmChunkN: Float64Array;
+  private readonly vmThinkCyc: Float64Array;
+  private readonly vmDevLatCyc: Float64Array;
+  private readonly vmRate: Float64Array;
+  private readonly vmPopulation: Float64Array;
+  private readonly vmLoad: Float64Array;
+  private readonly vmReady: Float64Array;
+  private readonly vmPop: Float64Array;
+  private readonly vmTarget: Float64Array;
+  private readonly vmIrqPending: Uint8Array;
+  private readonly vmArrivalOn: Uint8Array;
+  private readonly cfTime: Float64Array;
+  private readonly cfCount: Float64Array;
+  private readonly cfHead: Int32Array;
+  private readonly cfLen: Int32Array;
+  private readonly thTime: Float64Array;
+  private readonly thCount: Float64Array;
+  private readonly thHead: Int32Array;
+  private readonly thLen: Int32Array;
+  private readonly vmHist: LatencyHistogram[] = [];
+  // Per-interval VM counters.
+  private readonly vmCompleted: Float64Array;
+  private readonly vmGuestDone: Float64Array;
+  private readonly vmExits: Float64Array;
+  private readonly vmIrqs: Float64Array;
+  private readonly vmRun: Float64Array;
+  private readonly vmWait: Float64Array;
+
+  // Devices.
+  private readonly nDev: number;
+  private readonly devVm: Int32Array;
+  private readonly devQ0: Int32Array;
+  private readonly devQN: Int32Array;
+  private readonly devRr: Int32Array;
+  private readonly devThread: Int32Array;
+  private readonly devIndex: Int32Array;
+
+  // Queues.
+  private readonly nQ: number;
+  private readonly qVm: Int32Array;
+  private readonly qDev: Int32Array;
+  private readonly qKind: Uint8Array;
+  private readonly qOwner: Int32Array;
+  private readonly qPolling: Uint8Array;
+  private readonly qNotified: Uint8Array;
+  private readonly qPausedUntil: Float64Array;
+  private readonly qSideIdx: Int32Array;
+  private readonly ringTime: Float64Array;
+  private readonly ringCount: Float64Array;
+  private readonly ringHead: Int32Array;
+  private readonly ringLen: Int32Array;
+  private readonly qPending: Float64Array;
+  private readonly dvDone: Float64Array;
+  private readonly dvTime: Float64Array;
+  private readonly dvCount: Float64Array;
+  private readonly dvHead: Int32Array;
+  private readonly dvLen: Int32Array;
+  private readonly dvLast: Float64Array;
+  // Per-interval queue counters.
+  private readonly qKicks: Float64Array;
+  private readonly qPolls: Float64Array;
+  private readonly qEmptyPolls: Float64Array;
+  private readonly qRequests: Float64Array;
+  private readonly qWaitCycles: Float64Array;
+  private readonly qInterrupts: Float64Array;
+  private readonly qWork: Float64Array;
+  private ctxSwitches = 0;
+
+  // Groups.
+  private readonly groups: { name: string; weight: number; kind: WorkloadKind; w: ResolvedWorkload; vms: number[] }[] = [];
+  private readonly groupHist: LatencyHistogram[] = [];
+  private readonly totalHist = new LatencyHistogram();
+
+  constructor(scenario: Scenario, options: ModelOptions) {
+    checkScenario(scenario);
+    if (!options || typeof options.seed !== 'number' || !Number.isFinite(options.seed)) {
+      throw new Error(`model options: seed must be a finite number, got ${String(options?.seed)}`);
+    }
+    const intervalMs = options.intervalMs ?? 100;
+    if (!(intervalMs > 0) || !Number.isFinite(intervalMs)) throw new Error(`model options: intervalMs must be > 0, got ${String(intervalMs)}`);
+    this.scenario = scenario;
+    this.seed = options.seed;
+    this.rng = new Rng(options.seed);
+    this.costs = resolveCosts(scenario.host.costs);
+    const c = this.costs;
+    this.hz = scenario.host.ghz * 1e9;
+    this.cyclesPerUs = scenario.host.ghz * 1000;
+    this.intervalMs = intervalMs;
+    this.intervalCycles = (intervalMs / 1000) * this.hz;
+    this.nCores = scenario.host.cores;
+    this.exitCycles = c.exitDirectCycles + c.exitIndirectCycles;
+    this.eliCycles = c.exitlessInterruptCycles;
+    this.ctxCycles = c.ctxSwitchCycles;
+    this.wakeCycles = c.wakeupLatencyUs * this.cyclesPerUs;
+    this.sliceCycles = c.timeSliceUs * this.cyclesPerUs;
+    this.wakeGranCycles = c.wakeupGranularityUs * this.cyclesPerUs;
+    this.sleeperCycles = c.sleeperCreditUs * this.cyclesPerUs;
+    this.pollCycles = c.emptyPollCycles;
+    this.pauseCycles = c.queueMovePauseUs * this.cyclesPerUs;
+
+    let acc = 0;
+    for (const p of scenario.phases) {
+      this.phaseStarts.push(acc);
+      acc += p.seconds;
+    }
+    this.phaseTotal = acc;
+
+    // Count entities.
+    let nVm = 0;
+    let nVcpu = 0;
+    let nDev = 0;
+    let nQ = 0;
+    for (const g of scenario.vms) {
+      nVm += g.count;
+      nVcpu += g.count * g.vcpus;
+      nDev += g.count * g.devices.length;
+      for (const d of g.devices) nQ += g.count * (d.queues ?? 1);
+    }
+    this.nVm = nVm;
+    this.nVcpu = nVcpu;
+    this.nDev = nDev;
+    this.nQ = nQ;
+    this.nEnt = nVcpu + nDev;
+    const N = this.nCores;
+    const E = this.nEnt;
+
+    this.coreRole = new Uint8Array(N);
+    this.coreState = new Uint8Array(N);
+    this.coreToken = new Int32Array(N);
+    this.coreCur = new Int32Array(N).fill(-1);
+    this.segStart = new Float64Array(N);
+    this.p0End = new Float64Array(N);
+    this.p1End = new Float64Array(N);
+    this.p2End = new Float64Array(N);
+    this.cat0 = new Uint8Array(N);
+    this.cat1 = new Uint8Array(N);
+    this.cat2 = new Uint8Array(N);
+    this.charged = new Float64Array(N);
+    this.cyc = new Float64Array(N * NCAT);
+    this.runStart = new Float64Array(N);
+    this.rqCap = E + 1;
+    this.rqBuf = new Int32Array(N * this.rqCap);
+    this.coreMinVrt = new Float64Array(N);
+    this.rqLen = new Int32Array(N);
+    this.svcCap = (Math.max(1, Math.ceil(c.pollBudgetRequests)) + 1) * VISIT_MAX_QUEUES;
+    this.svcQ = new Int32Array(N * this.svcCap);
+    this.svcN = new Int32Array(N);
+    this.svcTimes = new Float64Array(N * this.svcCap);
+    this.svcCounts = new Float64Array(N * this.svcCap);
+    this.sideList = new Int32Array(N * Math.max(1, nQ));
+    this.sideN = new Int32Array(N);
+    this.sidePos = new Int32Array(N);
+    this.spinStart = new Float64Array(N);
+    this.spinPos = new Int32Array(N);
+    this.sideWakeAt = new Float64Array(N).fill(Infinity);
+    this.sideOwed = new Float64Array(N);
+    this.sideLoops = new Float64Array(N);
+    this.sideEmptyPolls = new Float64Array(N);
+
+    this.entKind = new Uint8Array(E);
+    this.entVm = new Int32Array(E);
+    this.entDev = new Int32Array(E).fill(-1);
+    this.entCore = new Int32Array(E);
+    this.entState = new Uint8Array(E);
+    this.entRemaining = new Float64Array(E);
+    this.entSegReq = new Float64Array(E);
+    this.entOwedExit = new Float64Array(E);
+    this.entOwedCtx = new Float64Array(E);
+    this.entRunnableSince = new Float64Array(E);
+    this.entVrt = new Float64Array(E);
+
+    this.vmGroup = new Int32Array(nVm);
+    this.vmKind = new Uint8Array(nVm);
+    this.vmVcpu0 = new Int32Array(nVm);
+    this.vmVcpus = new Int32Array(nVm);
+    this.vmQ0 = new Int32Array(nVm);
+    this.vmQN = new Int32Array(nVm);
+    this.vmQList = new Int32Array(Math.max(1, nQ));
+    this.vmQrr = new Int32Array(nVm);
+    this.vmHash = new Uint8Array(nVm);
+    this.vmGuestCyc = new Float64Array(nVm);
+    this.vmBytesPerReq = new Float64Array(nVm);
+    this.vmHostCycPerReq = new Float64Array(nVm);
+    this.vmMaxBatch = new Float64Array(nVm);
+    this.vmChunkN = new Float64Array(nVm);
+    this.vmThinkCyc = new Float64Array(nVm);
+    this.vmDevLatCyc = new Float64Array(nVm);
+    this.vmRate = new Float64Array(nVm);
+    this.vmPopulation = new Float64Array(nVm);
+    this.vmLoad = new Float64Array(nVm).fill(-1);
+    this.vmReady = new Float64Array(nVm);
+    this.vmPop = new Float64Array(nVm);
+    this.vmTarget = new Float64Array(nVm);
+    this.vmIrqPending = new Uint8Array(nVm);
+    this.vmArrivalOn = new Uint8Array(nVm);
+    this.cfTime = new Float64Array(nVm * VM_FIFO_SLOTS);
+    this.cfCount = new Float64Array(nVm * VM_FIFO_SLOTS);
+    this.cfHead = new Int32Array(nVm);
+    this.cfLen = new Int32Array(nVm);
+    this.thTime = new Float64Array(nVm * VM_FIFO_SLOTS);
+    this.thCount = new Float64Array(nVm * VM_FIFO_SLOTS);
+    this.thHead = new Int32Array(nVm);
+    this.thLen = new Int32Array(nVm);
+    this.vmCompleted = new Float64Array(nVm);
+    this.vmGuestDone = new Float64Array(nVm);
+    this.vmExits = new Float64Array(nVm);
+    this.vmIrqs = new Float64Array(nVm);
+    this.vmRun = new Float64Array(nVm);
+    this.vmWait = new Float64Array(nVm);
+
+    this.devVm = new Int32Array(nDev);
+    this.devQ0 = new Int32Array(nDev);
+    this.devQN = new Int32Array(nDev);
+    this.devRr = new Int32Array(nDev);
+    this.devThread = new Int32Array(nDev);
+    this.devIndex = new Int32Array(nDev);
+
+    this.qVm = new Int32Array(nQ);
+    this.qDev = new Int32Array(nQ);
+    this.qKind = new Uint8Array(nQ);
+    this.qOwner = new Int32Array(nQ).fill(-1);
+    this.qPolling = new Uint8Array(nQ).fill(1);
+    this.qNotified = new Uint8Array(nQ);
+    this.qPausedUntil = new Float64Array(nQ);
+    this.qSideIdx = new Int32Array(nQ).fill(-1);
+    this.ringTime = new Float64Array(nQ * RING_SLOTS);
+    this.ringCount = new Float64Array(nQ * RING_SLOTS);
+    this.ringHead = new Int32Array(nQ);
+    this.ringLen = new Int32Array(nQ);
+    this.qPending = new Float64Array(nQ);
+    this.dvDone = new Float64Array(nQ * RING_SLOTS);
+    this.dvTime = new Float64Array(nQ * RING_SLOTS);
+    this.dvCount = new Float64Array(nQ * RING_SLOTS);
+    this.dvHead = new Int32Array(nQ);
+    this.dvLen = new Int32Array(nQ);
+    this.dvLast = new Float64Array(nQ);
+    this.qKicks = new Float64Array(nQ);
+    this.qPolls = new Float64Array(nQ);
+    this.qEmptyPolls = new Float64Array(nQ);
+    this.qRequests = new Float64Array(nQ);
+    this.qWaitCycles = new Float64Array(nQ);
+    this.qInterrupts = new Float64Array(nQ);
+    this.qWork = new Float64Array(nQ);
+
+    // Build VMs, vCPUs, devices, queues.
+    let vm = 0;
+    let ent = 0;
+    let dev = 0;
+    let q = 0;
+    let qListPos = 0;
+    scenario.vms.forEach((g, gi) => {
+      const w = resolveWorkload(g.workload);
+      this.groups.push({ name: g.name, weight: g.weight ?? 1, kind: w.kind, w, vms: [] });
+      this.groupHist.push(new LatencyHistogram());
+      const kind = KIND_CODE[w.kind];
+      const bytes = kind === K_BLK
+        ? w.readFraction * w.responseBytes + (1 - w.readFraction) * w.requestBytes
+        : w.requestBytes + w.responseBytes;
+      const hostCyc = kind === K_BLK
+        ? c.blkRequestCycles + c.blkByteCycles * bytes
+        : c.netRequestCycles + c.netByteCycles * bytes;
+      for (let i = 0; i < g.count; i++) {
+        this.groups[gi].vms.push(vm);
+        this.vmNames.push(`${g.name}-${i}`);
+        this.vmGroup[vm] = gi;
+        this.vmKind[vm] = kind;
+        this.vmVcpus[vm] = g.vcpus;
+        this.vmVcpu0[vm] = ent;
+        this.vmHash[vm] = w.queueSpread === 'hash' ? 1 : 0;
+        this.vmGuestCyc[vm] = w.guestCyclesPerRequest;
+        this.vmBytesPerReq[vm] = bytes;
+        this.vmHostCycPerReq[vm] = hostCyc;
+        this.vmMaxBatch[vm] = Math.max(1, Math.min(Math.floor(c.pollBudgetRequests), Math.floor(c.pollBudgetBytes / Math.max(1, bytes))));
+        // Guest work per vCPU run: up to guestChunkCycles, and at most a quarter of a closed loop's population (keeps the pipeline full).
+        let chunk = w.guestCyclesPerRequest > 0 ? Math.floor(c.guestChunkCycles / w.guestCyclesPerRequest) : 64;
+        if (w.rate === null) chunk = Math.min(chunk, Math.ceil((w.flows * w.depth) / 4));
+        this.vmChunkN[vm] = Math.max(1, chunk);
+        this.vmThinkCyc[vm] = w.thinkUs * this.cyclesPerUs;
+        this.vmDevLatCyc[vm] = w.deviceLatencyUs * this.cyclesPerUs;
+        this.vmRate[vm] = w.rate ?? 0;
+        this.vmPopulation[vm] = w.rate === null ? w.flows * w.depth : 0;
+        this.vmHist.push(new LatencyHistogram());
+        for (let v = 0; v < g.vcpus; v++) {
+          this.entKind[ent] = VCPU;
+          this.entVm[ent] = vm;
+          ent++;
+        }
+        this.vmQ0[vm] = qListPos;
+        const need = kind === K_CPU ? -1 : kind === K_BLK ? 1 : 0;
+        g.devices.forEach((d, di) => {
+          const nq = d.queues ?? 1;
+          this.devVm[dev] = vm;
+          this.devQ0[dev] = q;
+          this.devQN[dev] = nq;
+          this.devIndex[dev] = di;
+          const dk = d.kind === 'blk' ? 1 : 0;
+          for (let k = 0; k < nq; k++) {
+            this.qVm[q] = vm;
+            this.qDev[q] = dev;
+            this.qKind[q] = dk;
+            if (dk === need) this.vmQList[qListPos++] = q;
+            q++;
+          }
+          dev++;
+        });
+        this.vmQN[vm] = qListPos - this.vmQ0[vm];
+        vm++;
+      }
+    });
+    // I/O threads, one per device, after all vCPUs.
+    for (let d = 0; d < nDev; d++) {
+      const e = nVcpu + d;
+      this.entKind[e] = IOTHREAD;
+      this.entVm[e] = this.devVm[d];
+      this.entDev[e] = d;
+      this.devThread[d] = e;
+    }
+    // Initial placement: vhost mode, every core a VM core.
+    this.vmCoreList = [];
+    for (let i = 0; i < N; i++) this.vmCoreList.push(i);
+    for (let e = 0; e < E; e++) this.entCore[e] = this.vmCoreList[e % N];
+  }
+
+  // ---------------------------------------------------------------- API
+
+  /** Simulated time now, ms since start. */
+  get nowMs(): number {
+    return this.stepIndex * this.intervalMs;
+  }
+
+  /** Name of the phase in force now. */
+  get phase(): string {
+    return this.phaseAt(this.stepIndex * this.intervalMs);
+  }
+
+  /** Events processed so far. */
+  get eventsProcessed(): number {
+    return this.events;
+  }
+
+  /** Static description of the host. */
+  info(): HostInfo {
+    const vms = [];
+    for (let v = 0; v < this.nVm; v++) {
+      vms.push({ id: v, name: this.vmNames[v], group: this.groups[this.vmGroup[v]].name, vcpus: this.vmVcpus[v] });
+    }
+    const queues = [];
+    for (let q = 0; q < this.nQ; q++) {
+      queues.push({ id: q, vm: this.qVm[q], device: this.devIndex[this.qDev[q]], kind: this.qKind[q] === 1 ? 'blk' as const : 'net' as const });
+    }
+    return {
+      name: this.scenario.name,
+      source: 'model',
+      cores: this.nCores,
+      hz: this.hz,
+      intervalMs: this.intervalMs,
+      vms,
+      queues,
+      groups: this.groups.map((g) => ({ name: g.name, weight: g.weight, workload: g.kind })),
+    };
+  }
+
+  /** The I/O configuration in force. */
+  config(): HostConfig {
+    return {
+      cores: this.nCores,
+      sideCores: [...this.sideCores],
+      queueOwner: Array.from(this.qOwner, (o) => (o < 0 ? null : o)),
+      queuePolling: Array.from(this.qPolling, (p) => p === 1),
+    };
+  }
+
+  /** Override per-group loads (what-if re-runs) until cleared with null. */
+  setLoads(loads: Record<string, number> | null): void {
+    if (loads !== null) {
+      for (const [name, v] of Object.entries(loads)) {
+        if (!this.groups.some((g) => g.name === name)) throw new Error(`setLoads: no VM group named '${name}'`);
+        if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new Error(`setLoads: load of '${name}' must be a number ≥ 0, got ${String(v)}`);
+      }
+      this.loadOverride = { ...loads };
+    } else {
+      this.loadOverride = null;
+    }
+  }
+
+  /** Apply one control action at the current event boundary. */
+  apply(action: ControlAction): ControlResult {
+    if (!action || typeof action !== 'object') return { ok: false, error: 'action must be an object' };
+    switch (action.kind) {
+      case 'setSideCores': {
+        const cores = action.cores;
+        if (!Array.isArray(cores)) return { ok: false, error: 'setSideCores: cores must be an array of core ids' };
+        const seen = new Set<number>();
+        for (const c of cores) {
+          if (!Number.isInteger(c) || c < 0 || c >= this.nCores) return { ok: false, error: `setSideCores: core ${String(c)} does not exist (cores are 0..${this.nCores - 1})` };
+          if (seen.has(c)) return { ok: false, error: `setSideCores: core ${c} listed twice` };
+          seen.add(c);
+        }
+        if (seen.size > this.nCores - 1) return { ok: false, error: `setSideCores: at least one VM core must remain (asked for ${seen.size} side cores on ${this.nCores} cores)` };
+        return { ok: true, costCycles: this.reconfigure([...seen].sort((a, b) => a - b)) };
+      }
+      case 'assignQueue': {
+        const { queue, core } = action;
+        if (!Number.isInteger(queue) || queue < 0 || queue >= this.nQ) return { ok: false, error: `assignQueue: queue ${String(queue)} does not exist (queues are 0..${this.nQ - 1})` };
+        if (!Number.isInteger(core) || core < 0 || core >= this.nCores || this.coreRole[core] !== ROLE_SIDE) {
+          return { ok: false, error: `assignQueue: core ${String(core)} is not a side core (side cores: ${this.sideCores.length ? this.sideCores.join(', ') : 'none'})` };
+        }
+        return { ok: true, costCycles: this.moveQueue(queue, core) };
+      }
+      case 'setPolling': {
+        const { queue, on } = action;
+        if (!Number.isInteger(queue) || queue < 0 || queue >= this.nQ) return { ok: false, error: `setPolling: queue ${String(queue)} does not exist (queues are 0..${this.nQ - 1})` };
+        if (typeof on !== 'boolean') return { ok: false, error: 'setPolling: on must be true or false' };
+        this.setPollingNow(queue, on);
+        return { ok: true, costCycles: 0 };
+      }
+      default:
+        return { ok: false, error: `unknown action kind '${String((action as { kind?: unknown }).kind)}'` };
+    }
+  }
+
+  /** Advance one interval and return its statistics. */
+  step(): HostSnapshot {
+    this.applyLoads();
+    const tEnd = (this.stepIndex + 1) * this.intervalCycles;
+    const heap = this.heap;
+    while (heap.size > 0 && heap.times[0] <= tEnd) {
+      heap.pop();
+      this.now = heap.lastTime;
+      this.events++;
+      this.handle(heap.lastEnt, heap.lastKind);
+    }
+    this.now = tEnd;
+    const snap = this.snapshot();
+    this.stepIndex++;
+    return snap;
+  }
+
+  // ------------------------------------------------------------ events
+
+  private handle(ent: number, kindWord: number): void {
+    this.eventKinds[kindWord & 7]++;
+    switch (kindWord & 7) {
+      case EV_CORE:
+        if (kindWord >>> 3 === (this.coreToken[ent] & TOKEN_MASK)) this.onCore(ent);
+        break;
+      case EV_WAKE:
+        this.onWake(ent);
+        break;
+      case EV_BLK:
+        this.onBlk(ent);
+        break;
+      case EV_THINK:
+        this.onThink(ent);
+        break;
+      case EV_ARRIVAL:
+        this.onArrival(ent);
+        break;
+      case EV_UNPAUSE:
+        this.onUnpause(ent);
+        break;
+    }
+  }
+
+  private schedCore(c: number, t: number): void {
+    const tok = (this.coreToken[c] + 1) | 0;
+    this.coreToken[c] = tok;
+    this.heap.push(t, c, EV_CORE | ((tok & TOKEN_MASK) << 3));
+  }
+
+  private setSeg(c: number, l0: number, k0: number, l1: number, k1: number, l2: number, k2: number): number {
+    const s = this.now;
+    this.segStart[c] = s;
+    this.p0End[c] = s + l0;
+    this.p1End[c] = s + l0 + l1;
+    this.p2End[c] = s + l0 + l1 + l2;
+    this.cat0[c] = k0;
+    this.cat1[c] = k1;
+    this.cat2[c] = k2;
+    this.charged[c] = s;
+    return s + l0 + l1 + l2;
+  }
+
+  /** Charge core c's running segment from the last charge up to t into its cycle categories. */
+  private chargeCore(c: number, t: number): void {
+    const from = this.charged[c];
+    if (t <= from) return;
+    this.charged[c] = t;
+    const st = this.coreState[c];
+    if (st === C_IDLE) return;
+    const base = c * NCAT;
+    const e = this.coreCur[c];
+    const vm = st === C_RUN && e >= 0 && this.entKind[e] === VCPU ? this.entVm[e] : -1;
+    let a = this.segStart[c];
+    for (let part = 0; part < 3; part++) {
+      const end = part === 0 ? this.p0End[c] : part === 1 ? this.p1End[c] : this.p2End[c];
+      const cat = part === 0 ? this.cat0[c] : part === 1 ? this.cat1[c] : this.cat2[c];
+      const lo = a > from ? a : from;
+      const hi = end < t ? end : t;
+      if (hi > lo) {
+        const d = hi - lo;
+        this.cyc[base + cat] += d;
+        if (e >= 0 && st === C_RUN) this.entVrt[e] += d;
+        if (vm >= 0) {
+          if (cat === CAT_GUEST) {
+            this.vmGuestDone[vm] += d;
+            this.vmRun[vm] += d;
+          } else if (cat === CAT_EXIT) {
+            this.vmRun[vm] += d;
+          }
+        }
+      }
+      a = end;
+    }
+  }
+
+  // ---------------------------------------------------------- run queues
+
+  /** Add a runnable entity to core c's run queue (unordered; the scheduler picks the lowest vruntime). */
+  private rqPush(c: number, e: number): void {
+    this.rqBuf[c * this.rqCap + this.rqLen[c]] = e;
+    this.rqLen[c]++;
+  }
+
+  /** Index in c's run queue of the entity with the lowest vruntime (first on ties). */
+  private rqMinIndex(c: number): number {
+    const base = c * this.rqCap;
+    const n = this.rqLen[c];
+    let best = 0;
+    let bv = this.entVrt[this.rqBuf[base]];
+    for (let i = 1; i < n; i++) {
+      const v = this.entVrt[this.rqBuf[base + i]];
+      if (v < bv) {
+        bv = v;
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  private rqTake(c: number, i: number): number {
+    const base = c * this.rqCap;
+    const e = this.rqBuf[base + i];
+    const n = this.rqLen[c] - 1;
+    for (let j = i; j < n; j++) this.rqBuf[base + j] = this.rqBuf[base + j + 1];
+    this.rqLen[c] = n;
+    return e;
+  }
+
+  private rqRemove(c: number, e: number): void {
+    const base = c * this.rqCap;
+    for (let i = 0; i < this.rqLen[c]; i++) {
+      if (this.rqBuf[base + i] === e) {
+        this.rqTake(c, i);
+        return;
+      }
+    }
+  }
+
+  // ------------------------------------------------------ VM-core scheduler
+
+  /** Core c has no current entity: run the next runnable one, or go idle. */
+  private dispatch(c: number): void {
+    this.coreCur[c] = -1;
+    this.coreState[c] = C_IDLE;
+    this.charged[c] = this.now;
+    while (this.rqLen[c] > 0) {
+      const e = this.rqTake(c, this.rqMinIndex(c));
+      if (this.entVrt[e] > this.coreMinVrt[c]) this.coreMinVrt[c] = this.entVrt[e];
+      this.vmWaitAdd(e);
+      this.runStart[c] = this.now;
+      if (this.startEntity(c, e, true)) return;
+      this.blockEntity(e);
+    }
+  }
+
+  private vmWaitAdd(e: number): void {
+    if (this.entKind[e] === VCPU) {
+      const w = this.now - this.entRunnableSince[e];
+      if (w > 0) this.vmWait[this.entVm[e]] += w;
+    }
+    this.entRunnableSince[e] = this.now;
+  }
+
+  /** Start a run segment of entity e on core c. Returns false when it has nothing to do. */
+  private startEntity(c: number, e: number, fresh: boolean): boolean {
+    let ctx = this.entOwedCtx[e];
+    this.entOwedCtx[e] = 0;
+    if (fresh) {
+      ctx += this.ctxCycles;
+      this.ctxSwitches++;
+    }
+    let exit = 0;
+    let work = 0;
+    let cat = CAT_GUEST;
+    if (this.entKind[e] === VCPU) {
+      const vm = this.entVm[e];
+      if (this.cfLen[vm] > 0) this.drainCompletions(vm);
+      exit = this.entOwedExit[e];
+      this.entOwedExit[e] = 0;
+      if (this.entRemaining[e] > 0 || this.entSegReq[e] > 0) {
+        work = this.entRemaining[e];
+        this.entRemaining[e] = 0;
+      } else if (this.vmKind[vm] === K_CPU) {
+        if (this.vmLoad[vm] > 0) work = this.sliceCycles;
+      } else if (this.vmReady[vm] > 0) {
+        const chunk = this.vmChunkN[vm];
+        const n = this.vmReady[vm] < chunk ? this.vmReady[vm] : chunk;
+        this.vmReady[vm] -= n;
+        this.entSegReq[e] = n;
+        work = n * this.vmGuestCyc[vm];
+      }
+    } else {
+      cat = CAT_IO;
+      const d = this.entDev[e];
+      const nq = this.devQN[d];
+      const q0 = this.devQ0[d];
+      const rr = this.devRr[d];
+      for (let k = 0; k < nq; k++) {
+        const q = q0 + ((rr + k) % nq);
+        if (this.qOwner[q] < 0 && this.qPending[q] > 0 && this.qPausedUntil[q] <= this.now) {
+          work = this.takeBatch(c, q);
+          this.devRr[d] = (rr + k + 1) % nq;
+          break;
+        }
+      }
+    }
+    const total = ctx + exit + work;
+    if (total <= 0 && this.entSegReq[e] === 0) return false;
+    this.coreState[c] = C_RUN;
+    this.coreCur[c] = e;
+    this.entState[e] = RUNNING;
+    const end = this.setSeg(c, ctx, CAT_CTX, exit, CAT_EXIT, work, cat);
+    this.schedCore(c, end);
+    return true;
+  }
+
+  private blockEntity(e: number): void {
+    this.entState[e] = BLOCKED;
+  }
+
+  /** Wake a blocked entity after `delay` cycles (a vCPU's halt exit is charged on wake). */
+  private wakeEntity(e: number, delay: number): void {
+    if (this.entState[e] !== BLOCKED) return;
+    this.entState[e] = WAKING;
+    if (this.entKind[e] === VCPU) {
+      this.entOwedExit[e] += this.exitCycles;
+      this.vmExits[this.entVm[e]]++;
+    }
+    this.heap.push(this.now + delay, e, EV_WAKE);
+  }
+
+  private onWake(e: number): void {
+    if (this.entState[e] !== WAKING) return;
+    this.entState[e] = RUNNABLE;
+    this.entRunnableSince[e] = this.now;
+    const c = this.entCore[e];
+    // CFS-like placement: a sleeper gets at most `sleeperCredit` of vruntime credit.
+    const floor = this.coreMinVrt[c] - this.sleeperCycles;
+    if (this.entVrt[e] < floor) this.entVrt[e] = floor;
+    const st = this.coreState[c];
+    this.rqPush(c, e);
+    if (st === C_IDLE) {
+      this.dispatch(c);
+    } else if (st === C_RUN) {
+      const cur = this.coreCur[c];
+      if (cur >= 0 && this.entKind[cur] === VCPU && this.now < this.p2End[c]) {
+        this.chargeCore(c, this.now);
+        if (this.entVrt[cur] - this.entVrt[e] > this.wakeGranCycles) {
+          this.preempt(c);
+          this.dispatch(c);
+        }
+      }
+    }
+  }
+
+  /** Stop the vCPU running on core c, keep its remaining work, put it at the front of the run queue. */
+  private preempt(c: number): void {
+    this.chargeCore(c, this.now);
+    const cur = this.coreCur[c];
+    const now = this.now;
+    const p0 = this.p0End[c];
+    const p1 = this.p1End[c];
+    const p2 = this.p2End[c];
+    if (this.entKind[cur] === VCPU) {
+      if (now < p1) this.entOwedExit[cur] += p1 - (now > p0 ? now : p0);
+      this.entRemaining[cur] = now < p1 ? p2 - p1 : p2 - now;
+    } else {
+      // An I/O thread's batch completes at the stop (only on reconfiguration).
+      this.completeService(c);
+    }
+    this.coreToken[c] = (this.coreToken[c] + 1) | 0;
+    this.entState[cur] = RUNNABLE;
+    this.entRunnableSince[cur] = now;
+    this.rqPush(c, cur);
+    this.coreCur[c] = -1;
+    this.coreState[c] = C_IDLE;
+  }
+
+  private vcpuHasWork(e: number): boolean {
+    const vm = this.entVm[e];
+    if (this.entOwedExit[e] > 0 || this.entRemaining[e] > 0 || this.cfLen[vm] > 0) return true;
+    if (this.vmKind[vm] === K_CPU) return this.vmLoad[vm] > 0;
+    return this.vmReady[vm] > 0;
+  }
+
+  private ioHasWork(e: number): boolean {
+    const d = this.entDev[e];
+    const q0 = this.devQ0[d];
+    const nq = this.devQN[d];
+    for (let q = q0; q < q0 + nq; q++) {
+      if (this.qOwner[q] < 0 && this.qPending[q] > 0 && this.qPausedUntil[q] <= this.now) return true;
+    }
+    return false;
+  }
+
+  private onCore(c: number): void {
+    const st = this.coreState[c];
+    if (st === C_RUN) {
+      this.chargeCore(c, this.now);
+      const e = this.coreCur[c];
+      let more: boolean;
+      if (this.entKind[e] === VCPU) {
+        const vm = this.entVm[e];
+        const n = this.entSegReq[e];
+        if (n > 0) {
+          this.entSegReq[e] = 0;
+          this.post(vm, e, n);
+        }
+        if (this.vmKind[vm] === K_CPU) {
+          const load = this.vmLoad[vm];
+          if (load < 1 && this.entOwedExit[e] === 0) {
+            const work = this.p2End[c] - this.p1End[c];
+            this.coreCur[c] = -1;
+            if (load > 0 && work > 0) {
+              this.entState[e] = WAKING;
+              this.heap.push(this.now + (work * (1 - load)) / load, e, EV_WAKE);
+            } else {
+              this.blockEntity(e);
+            }
+            this.dispatch(c);
+            return;
+          }
+        }
+        more = this.vcpuHasWork(e);
+      } else {
+        this.completeService(c);
+        more = this.ioHasWork(e);
+      }
+      if (more) {
+        if (this.rqLen[c] > 0 && this.now - this.runStart[c] >= this.sliceCycles
+          && this.entVrt[this.rqBuf[c * this.rqCap + this.rqMinIndex(c)]] < this.entVrt[e]) {
+          this.entState[e] = RUNNABLE;
+          this.entRunnableSince[e] = this.now;
+          this.rqPush(c, e);
+          this.dispatch(c);
+          return;
+        }
+        if (this.startEntity(c, e, false)) return;
+      }
+      this.blockEntity(e);
+      this.dispatch(c);
+    } else if (st === C_SPIN) {
+      this.chargeCore(c, this.now);
+      this.stopSpin(c);
+      this.sideNext(c);
+    } else if (st === C_VISIT) {
+      this.chargeCore(c, this.now);
+      this.completeService(c);
+      this.sideNext(c);
+    }
+  }
+
+  // ------------------------------------------------------------- guests
+
+  /** A vCPU of `vm` finished guest work for n requests: post them to a virtqueue and notify. */
+  private post(vm: number, e: number, n: number): void {
+    const qn = this.vmQN[vm];
+    if (qn === 0) return;
+    let idx: number;
+    if (this.vmHash[vm] === 1) idx = Math.floor(this.rng.next() * qn);
+    else {
+      idx = this.vmQrr[vm];
+      this.vmQrr[vm] = (idx + 1) % qn;
+    }
+    const q = this.vmQList[this.vmQ0[vm] + idx];
+    this.ringPush(q, this.now, n);
+    const owner = this.qOwner[q];
+    if (owner < 0) {
+      const th = this.devThread[this.qDev[q]];
+      if (this.entState[th] === BLOCKED && this.qPausedUntil[q] <= this.now) {
+        this.kick(q, e);
+        this.wakeEntity(th, this.wakeCycles);
+      }
+    } else if (this.qPolling[q] === 1) {
+      this.sideArrival(owner, q);
+    } else if (this.qNotified[q] === 0) {
+      this.kick(q, e);
+      this.qNotified[q] = 1;
+      this.sideArrival(owner, q);
+    }
+  }
+
+  private kick(q: number, e: number): void {
+    this.qKicks[q]++;
+    this.vmExits[this.entVm[e]]++;
+    this.entOwedExit[e] += this.exitCycles;
+  }
+
+  private ringPush(q: number, t: number, n: number): void {
+    const base = q * RING_SLOTS;
+    const len = this.ringLen[q];
+    if (len === RING_SLOTS) {
+      // Ring full: merge into the newest batch (keeps counts; its timestamp stands for both).
+      this.ringCount[base + ((this.ringHead[q] + len - 1) % RING_SLOTS)] += n;
+    } else {
+      const i = base + ((this.ringHead[q] + len) % RING_SLOTS);
+      this.ringTime[i] = t;
+      this.ringCount[i] = n;
+      this.ringLen[q] = len + 1;
+    }
+    this.qPending[q] += n;
+  }
+
+  /** Append up to one budget of requests from queue q to core c's in-service batch; returns their host cycles. */
+  private takeBatch(c: number, q: number): number {
+    const vm = this.qVm[q];
+    let budget = this.vmMaxBatch[vm];
+    const base = q * RING_SLOTS;
+    const sbase = c * this.svcCap;
+    const cap = this.svcCap;
+    let n = this.svcN[c];
+    let req = 0;
+    let wait = 0;
+    const now = this.now;
+    while (budget > 0 && this.ringLen[q] > 0 && n < cap) {
+      const h = this.ringHead[q];
+      const i = base + h;
+      const cnt = this.ringCount[i];
+      const t = this.ringTime[i];
+      let take = cnt;
+      if (take > budget) {
+        take = budget;
+        this.ringCount[i] = cnt - take;
+      } else {
+        this.ringHead[q] = (h + 1) % RING_SLOTS;
+        this.ringLen[q]--;
+      }
+      this.svcQ[sbase + n] = q;
+      this.svcTimes[sbase + n] = t;
+      this.svcCounts[sbase + n] = take;
+      n++;
+      req += take;
+      wait += (now - t) * take;
+      budget -= take;
+    }
+    this.svcN[c] = n;
+    this.qPending[q] -= req;
+    this.qPolls[q]++;
+    this.qWaitCycles[q] += wait;
+    const work = this.costs.batchCycles + req * this.vmHostCycPerReq[vm];
+    this.qWork[q] += work;
+    return work;
+  }
+
+  /** The batches in service on core c are done: hand them to the device (blk) or complete them to the guest (net). */
+  private completeService(c: number): void {
+    const n = this.svcN[c];
+    if (n === 0) return;
+    const side = this.coreRole[c] === ROLE_SIDE;
+    const sbase = c * this.svcCap;
+    const jit = this.costs.deviceJitter;
+    let last = -1;
+    for (let i = 0; i < n; i++) {
+      const q = this.svcQ[sbase + i];
+      if (q !== last && last >= 0) this.finishQueue(last, side);
+      last = q;
+      const vm = this.qVm[q];
+      const cnt = this.svcCounts[sbase + i];
+      this.qRequests[q] += cnt;
+      if (this.qKind[q] === 1) {
+        let done = this.now + this.vmDevLatCyc[vm] * (1 + jit * (2 * this.rng.next() - 1));
+        if (done < this.dvLast[q]) done = this.dvLast[q];
+        this.dvLast[q] = done;
+        this.devPush(q, done, this.svcTimes[sbase + i], cnt);
+      } else {
+        this.cfPush(vm, this.svcTimes[sbase + i], cnt);
+      }
+    }
+    this.finishQueue(last, side);
+    this.svcN[c] = 0;
+  }
+
+  private finishQueue(q: number, side: boolean): void {
+    if (this.qKind[q] === 0) this.raiseIrq(this.qVm[q], q, side);
+    if (this.qPending[q] === 0 && this.qPolling[q] === 0) this.qNotified[q] = 0;
+  }
+
+  private devPush(q: number, done: number, t: number, n: number): void {
+    const base = q * RING_SLOTS;
+    const len = this.dvLen[q];
+    if (len === RING_SLOTS) {
+      this.dvCount[base + ((this.dvHead[q] + len - 1) % RING_SLOTS)] += n;
+      return;
+    }
+    const i = base + ((this.dvHead[q] + len) % RING_SLOTS);
+    this.dvDone[i] = done;
+    this.dvTime[i] = t;
+    this.dvCount[i] = n;
+    this.dvLen[q] = len + 1;
+    if (len === 0) this.heap.push(done, q, EV_BLK);
+  }
+
+  private onBlk(q: number): void {
+    const base = q * RING_SLOTS;
+    const vm = this.qVm[q];
+    let any = false;
+    while (this.dvLen[q] > 0) {
+      const i = base + this.dvHead[q];
+      if (this.dvDone[i] > this.now) break;
+      this.cfPush(vm, this.dvTime[i], this.dvCount[i]);
+      this.dvHead[q] = (this.dvHead[q] + 1) % RING_SLOTS;
+      this.dvLen[q]--;
+      any = true;
+    }
+    if (any) this.raiseIrq(vm, q, this.qOwner[q] >= 0);
+    if (this.dvLen[q] > 0) this.heap.push(this.dvDone[base + this.dvHead[q]], q, EV_BLK);
+  }
+
+  private cfPush(vm: number, t: number, n: number): void {
+    const base = vm * VM_FIFO_SLOTS;
+    const len = this.cfLen[vm];
+    if (len === VM_FIFO_SLOTS) {
+      this.cfCount[base + ((this.cfHead[vm] + len - 1) % VM_FIFO_SLOTS)] += n;
+      return;
+    }
+    const i = base + ((this.cfHead[vm] + len) % VM_FIFO_SLOTS);
+    this.cfTime[i] = t;
+    this.cfCount[i] = n;
+    this.cfLen[vm] = len + 1;
+  }
+
+  /** Inject a completion interrupt into vm (suppressed while one is already pending). */
+  private raiseIrq(vm: number, q: number, fromSide: boolean): void {
+    if (this.vmIrqPending[vm] === 1) return;
+    const v0 = this.vmVcpu0[vm];
+    const nv = this.vmVcpus[vm];
+    // NAPI / event-idx suppression: a running vCPU picks completions up at its next step.
+    for (let e = v0; e < v0 + nv; e++) if (this.entState[e] === RUNNING) return;
+    this.vmIrqPending[vm] = 1;
+    this.qInterrupts[q]++;
+    this.vmIrqs[vm]++;
+    const exitless = fromSide && this.costs.exitlessInterrupts;
+    if (!exitless) this.vmExits[vm]++;
+    const cost = exitless ? this.eliCycles : this.exitCycles;
+    let target = -1;
+    let best = 9;
+    for (let e = v0; e < v0 + nv; e++) {
+      const s = this.entState[e];
+      const rank = s === RUNNING ? 0 : s === RUNNABLE ? 1 : s === WAKING ? 2 : 3;
+      if (rank < best) {
+        best = rank;
+        target = e;
+      }
+    }
+    this.entOwedExit[target] += cost;
+    if (best === 3) this.wakeEntity(target, this.wakeCycles);
+  }
+
+  /** A vCPU handles the VM's pending completions: record latency, re-issue (closed loop). */
+  private drainCompletions(vm: number): void {
+    const base = vm * VM_FIFO_SLOTS;
+    const hist = this.vmHist[vm];
+    const nsPerCycle = 1e9 / this.hz;
+    let done = 0;
+    while (this.cfLen[vm] > 0) {
+      const i = base + this.cfHead[vm];
+      const n = this.cfCount[i];
+      hist.record((this.now - this.cfTime[i]) * nsPerCycle, n);
+      done += n;
+      this.cfHead[vm] = (this.cfHead[vm] + 1) % VM_FIFO_SLOTS;
+      this.cfLen[vm]--;
+    }
+    this.vmIrqPending[vm] = 0;
+    this.vmCompleted[vm] += done;
+    if (this.vmRate[vm] > 0 || this.vmPopulation[vm] === 0) {
+      this.vmPop[vm] -= done;
+      return;
+    }
+    let again = done;
+    const excess = this.vmPop[vm] - this.vmTarget[vm];
+    if (excess > 0) {
+      const drop = excess < done ? excess : done;
+      this.vmPop[vm] -= drop;
+      again -= drop;
+    }
+    if (again <= 0) return;
+    if (this.vmThinkCyc[vm] > 0) this.thinkPush(vm, this.now + this.vmThinkCyc[vm], again);
+    else {
+      this.vmReady[vm] += again;
+      if (this.vmVcpus[vm] > 1) this.wakeVcpus(vm);
+    }
+  }
+
+  private thinkPush(vm: number, t: number, n: number): void {
+    const base = vm * VM_FIFO_SLOTS;
+    const len = this.thLen[vm];
+    if (len === VM_FIFO_SLOTS) {
+      this.thCount[base + ((this.thHead[vm] + len - 1) % VM_FIFO_SLOTS)] += n;
+      return;
+    }
+    const i = base + ((this.thHead[vm] + len) % VM_FIFO_SLOTS);
+    this.thTime[i] = t;
+    this.thCount[i] = n;
+    this.thLen[vm] = len + 1;
+    if (len === 0) this.heap.push(t, vm, EV_THINK);
+  }
+
+  private onThink(vm: number): void {
+    const base = vm * VM_FIFO_SLOTS;
+    let any = false;
+    while (this.thLen[vm] > 0) {
+      const i = base + this.thHead[vm];
+      if (this.thTime[i] > this.now) break;
+      this.vmReady[vm] += this.thCount[i];
+      this.thHead[vm] = (this.thHead[vm] + 1) % VM_FIFO_SLOTS;
+      this.thLen[vm]--;
+      any = true;
+    }
+    if (this.thLen[vm] > 0) this.heap.push(this.thTime[base + this.thHead[vm]], vm, EV_THINK);
+    if (any) this.wakeVcpus(vm);
+  }
+
+  private onArrival(vm: number): void {
+    const rate = this.vmRate[vm] * (this.vmLoad[vm] > 0 ? this.vmLoad[vm] : 0);
+    if (rate <= 0) {
+      this.vmArrivalOn[vm] = 0;
+      return;
+    }
+    // One event per window of ≥ 2 expected arrivals (≥ 20 µs): Poisson count per window.
+    let win = 2 / rate;
+    if (win < 20e-6) win = 20e-6;
+    const n = this.rng.poisson(rate * win);
+    if (n > 0 && this.vmReady[vm] < OPEN_LOOP_BACKLOG) {
+      this.vmReady[vm] += n;
+      this.vmPop[vm] += n;
+      this.wakeVcpus(vm);
+    }
+    this.heap.push(this.now + win * this.hz, vm, EV_ARRIVAL);
+  }
+
+  /** Make enough of vm's vCPUs runnable for its ready work. */
+  private wakeVcpus(vm: number): void {
+    const v0 = this.vmVcpu0[vm];
+    const nv = this.vmVcpus[vm];
+    let want = nv;
+    if (this.vmKind[vm] !== K_CPU) {
+      want = Math.ceil(this.vmReady[vm] / this.vmChunkN[vm]);
+      if (want > nv) want = nv;
+      if (want < 1) want = 1;
+    }
+    let active = 0;
+    for (let e = v0; e < v0 + nv; e++) if (this.entState[e] !== BLOCKED) active++;
+    for (let e = v0; e < v0 + nv && active < want; e++) {
+      if (this.entState[e] === BLOCKED) {
+        this.wakeEntity(e, this.wakeCycles);
+        active++;
+      }
+    }
+  }
+
+  // --------------------------------------------------------- side cores
+
+  /** Work arrived on queue q owned by side core c: if c is spinning, schedule the poll that finds it. */
+  private sideArrival(c: number, q: number): void {
+    if (this.coreState[c] !== C_SPIN || this.qPausedUntil[q] > this.now) return;
+    const n = this.sideN[c];
+    const idx = this.qSideIdx[q];
+    if (n === 0 || idx < 0) return;
+    const P = this.pollCycles;
+    const rel = (idx - this.spinPos[c] + n) % n;
+    const polled = (this.now - this.spinStart[c]) / P;
+    let m = Math.ceil((polled - rel) / n - 1e-9);
+    if (m < 0) m = 0;
+    const at = this.spinStart[c] + (rel + m * n) * P;
+    if (at < this.sideWakeAt[c]) {
+      this.sideWakeAt[c] = at;
+      this.schedCore(c, at);
+    }
+  }
+
+  /** End a spin period on side core c: account its empty polls; the core is then free at `now`. */
+  private stopSpin(c: number): void {
+    const n = this.sideN[c];
+    const polls = n > 0 ? Math.floor((this.now - this.spinStart[c]) / this.pollCycles + 1e-9) : 0;
+    if (polls > 0) {
+      this.sideEmptyPolls[c] += polls;
+      const sp = this.spinPos[c];
+      this.sideLoops[c] += Math.floor((sp + polls) / n);
+      const full = Math.floor(polls / n);
+      const rest = polls - full * n;
+      const base = c * this.nQ;
+      for (let r = 0; r < n; r++) {
+        const q = this.sideList[base + ((sp + r) % n)];
+        const k = full + (r < rest ? 1 : 0);
+        this.qPolls[q] += k;
+        this.qEmptyPolls[q] += k;
+      }
+      this.sidePos[c] = (sp + polls) % n;
+    } else {
+      this.sidePos[c] = this.spinPos[c];
+    }
+    this.sideWakeAt[c] = Infinity;
+    this.coreToken[c] = (this.coreToken[c] + 1) | 0;
+    this.coreState[c] = C_IDLE;
+    this.charged[c] = this.now;
+  }
+
+  /**
+   * Side core c is free at `now`: one visit goes round-robin from its position,
+   * serving each queue with work (one budget each) until the visit's work
+   * reaches VISIT_MERGE_CYCLES or VISIT_MAX_QUEUES queues; polled queues found
+   * empty on the way cost an empty poll each. With no work anywhere it spins.
+   */
+  private sideNext(c: number): void {
+    const n = this.sideN[c];
+    const owed = this.sideOwed[c];
+    this.sideOwed[c] = 0;
+    const base = c * this.nQ;
+    const pos = n > 0 ? this.sidePos[c] % n : 0;
+    const now = this.now;
+    this.svcN[c] = 0;
+    let work = 0;
+    let served = 0;
+    let empty = 0;
+    let lastK = -1;
+    for (let k = 0; k < n; k++) {
+      const q = this.sideList[base + ((pos + k) % n)];
+      if (this.qPending[q] > 0 && this.qPausedUntil[q] <= now && (this.qPolling[q] === 1 || this.qNotified[q] === 1)) {
+        for (let j = lastK + 1; j < k; j++) {
+          const qj = this.sideList[base + ((pos + j) % n)];
+          if (this.qPolling[qj] === 1) {
+            empty++;
+            this.qPolls[qj]++;
+            this.qEmptyPolls[qj]++;
+          }
+        }
+        lastK = k;
+        work += this.takeBatch(c, q);
+        served++;
+        if (work >= VISIT_MERGE_CYCLES || served >= VISIT_MAX_QUEUES) break;
+      }
+    }
+    if (served > 0) {
+      this.sideEmptyPolls[c] += empty;
+      this.sideLoops[c] += Math.floor((pos + lastK + 1) / n);
+      this.sidePos[c] = (pos + lastK + 1) % n;
+      this.coreState[c] = C_VISIT;
+      const end = this.setSeg(c, owed, CAT_IO, empty * this.pollCycles, CAT_EPOLL, work, CAT_IO);
+      this.schedCore(c, end);
+      return;
+    }
+    this.sidePos[c] = pos;
+    if (owed > 0) {
+      this.coreState[c] = C_VISIT;
+      const end = this.setSeg(c, owed, CAT_IO, 0, CAT_IO, 0, CAT_IO);
+      this.schedCore(c, end);
+      return;
+    }
+    this.coreState[c] = C_SPIN;
+    this.spinStart[c] = now;
+    this.spinPos[c] = pos;
+    this.sideWakeAt[c] = Infinity;
+    this.coreToken[c] = (this.coreToken[c] + 1) | 0;
+    this.setSeg(c, 0, CAT_EPOLL, 0, CAT_EPOLL, Infinity, CAT_EPOLL);
+  }
+
+  private onUnpause(q: number): void {
+    if (this.qPausedUntil[q] > this.now || this.qPending[q] <= 0) return;
+    const owner = this.qOwner[q];
+    if (owner >= 0) {
+      if (this.qPolling[q] === 0) this.qNotified[q] = 1;
+      this.sideArrival(owner, q);
+    } else {
+      this.wakeEntity(this.devThread[this.qDev[q]], this.wakeCycles);
+    }
+  }
+
+  // ---------------------------------------------------- reconfiguration
+
+  /** Stop whatever VM core c runs (the entity goes back to the front of c's run queue). */
+  private stopVmCore(c: number): void {
+    if (this.coreState[c] === C_RUN) this.preempt(c);
+    this.coreState[c] = C_IDLE;
+    this.coreCur[c] = -1;
+  }
+
+  /** Stop side core c: finish its batch, account its spin. */
+  private stopSideCore(c: number): void {
+    if (this.coreState[c] === C_SPIN) this.stopSpin(c);
+    this.completeService(c);
+    this.coreToken[c] = (this.coreToken[c] + 1) | 0;
+    this.coreState[c] = C_IDLE;
+    this.coreCur[c] = -1;
+  }
+
+  private rebuildSideLists(): void {
+    const N = this.nCores;
+    this.sideN.fill(0);
+    this.qSideIdx.fill(-1);
+    for (let q = 0; q < this.nQ; q++) {
+      const o = this.qOwner[q];
+      if (o >= 0) {
+        this.qSideIdx[q] = this.sideN[o];
+        this.sideList[o * this.nQ + this.sideN[o]++] = q;
+      }
+    }
+    for (let c = 0; c < N; c++) if (this.sideN[c] > 0) this.sidePos[c] %= this.sideN[c];
+  }
+
+  /** Make `side` (sorted) the side-core set; returns the modelled cost in cycles. */
+  private reconfigure(side: number[]): number {
+    const N = this.nCores;
+    const now = this.now;
+    for (let c = 0; c < N; c++) this.chargeCore(c, now);
+    const newRole = new Uint8Array(N);
+    for (const c of side) newRole[c] = ROLE_SIDE;
+    let cost = 0;
+    for (let c = 0; c < N; c++) {
+      if (this.coreRole[c] === ROLE_VM && newRole[c] === ROLE_SIDE) this.stopVmCore(c);
+      else if (this.coreRole[c] === ROLE_SIDE && newRole[c] === ROLE_VM) this.stopSideCore(c);
+      else if (this.coreRole[c] === ROLE_SIDE && this.coreState[c] === C_SPIN) this.stopSpin(c);
+    }
+    this.coreRole.set(newRole);
+    this.sideCores = side;
+    this.vmCoreList = [];
+    for (let c = 0; c < N; c++) if (newRole[c] === ROLE_VM) this.vmCoreList.push(c);
+    const m = this.vmCoreList.length;
+    // Re-pin vCPUs and I/O threads round-robin over the VM cores.
+    for (let e = 0; e < this.nEnt; e++) {
+      const nc = this.vmCoreList[e % m];
+      const oc = this.entCore[e];
+      if (nc === oc) continue;
+      cost += this.costs.migrationCycles;
+      this.entOwedCtx[e] += this.costs.migrationCycles;
+      if (this.entState[e] === RUNNING && this.coreCur[oc] === e) this.stopVmCore(oc);
+      this.entVrt[e] += this.coreMinVrt[nc] - this.coreMinVrt[oc];
+      if (this.entState[e] === RUNNABLE) {
+        this.rqRemove(oc, e);
+        this.entCore[e] = nc;
+        this.rqPush(nc, e);
+      } else {
+        this.entCore[e] = nc;
+      }
+    }
+    // Queues: round-robin over the side cores (or back to their vhost threads).
+    const s = side.length;
+    for (let q = 0; q < this.nQ; q++) {
+      const owner = s === 0 ? -1 : side[q % s];
+      if (owner === this.qOwner[q]) continue;
+      this.qOwner[q] = owner;
+      this.qNotified[q] = 0;
+      this.qPausedUntil[q] = now + this.pauseCycles;
+      this.heap.push(now + this.pauseCycles, q, EV_UNPAUSE);
+      if (owner >= 0) {
+        cost += this.costs.queueMoveCycles;
+        this.sideOwed[owner] += this.costs.queueMoveCycles;
+      }
+    }
+    this.rebuildSideLists();
+    for (let c = 0; c < N; c++) {
+      if (newRole[c] === ROLE_SIDE) {
+        if (this.coreState[c] !== C_VISIT) this.sideNext(c);
+      } else if (this.coreState[c] === C_IDLE) {
+        this.dispatch(c);
+      }
+    }
+    return cost;
+  }
+
+  private moveQueue(q: number, core: number): number {
+    const old = this.qOwner[q];
+    if (old === core) return 0;
+    const now = this.now;
+    for (const c of [old, core]) {
+      if (c >= 0) {
+        this.chargeCore(c, now);
+        if (this.coreState[c] === C_SPIN) this.stopSpin(c);
+      }
+    }
+    this.qOwner[q] = core;
+    this.qNotified[q] = 0;
+    this.qPausedUntil[q] = now + this.pauseCycles;
+    this.heap.push(now + this.pauseCycles, q, EV_UNPAUSE);
+    const cost = this.costs.queueMoveCycles;
+    this.sideOwed[core] += cost;
+    this.rebuildSideLists();
+    for (const c of [old, core]) {
+      if (c >= 0 && this.coreState[c] === C_IDLE) this.sideNext(c);
+    }
+    return cost;
+  }
+
+  private setPollingNow(q: number, on: boolean): void {
+    const v = on ? 1 : 0;
+    if (this.qPolling[q] === v) return;
+    this.qPolling[q] = v;
+    const owner = this.qOwner[q];
+    if (owner < 0) return;
+    if (!on && this.qPending[q] > 0) this.qNotified[q] = 1;
+    if (this.coreState[owner] === C_SPIN) {
+      this.chargeCore(owner, this.now);
+      this.stopSpin(owner);
+    }
+    if (this.coreState[owner] === C_IDLE) this.sideNext(owner);
+  }
+
+  // ------------------------------------------------------------- loads
+
+  private phaseIndexAt(ms: number): number {
+    const n = this.scenario.phases.length;
+    if (n === 0 || this.phaseTotal <= 0) return -1;
+    const s = (ms / 1000) % this.phaseTotal;
+    let i = n - 1;
+    while (i > 0 && this.phaseStarts[i] > s + 1e-9) i--;
+    return i;
+  }
+
+  private phaseAt(ms: number): string {
+    const i = this.phaseIndexAt(ms);
+    return i < 0 ? '' : this.scenario.phases[i].name;
+  }
+
+  private applyLoads(): void {
+    const pi = this.phaseIndexAt(this.stepIndex * this.intervalMs);
+    const phaseLoad = pi >= 0 ? this.scenario.phases[pi].load : {};
+    for (let gi = 0; gi < this.groups.length; gi++) {
+      const g = this.groups[gi];
+      const ov = this.loadOverride ? this.loadOverride[g.name] : undefined;
+      const load = ov ?? phaseLoad[g.name] ?? 1;
+      for (const vm of g.vms) {
+        if (this.vmLoad[vm] === load) continue;
+        this.vmLoad[vm] = load;
+        const kind = this.vmKind[vm];
+        if (kind === K_CPU) {
+          if (load > 0) {
+            const v0 = this.vmVcpu0[vm];
+            for (let e = v0; e < v0 + this.vmVcpus[vm]; e++) if (this.entState[e] === BLOCKED) this.wakeEntity(e, 0);
+          }
+        } else if (this.vmRate[vm] > 0) {
+          if (load > 0 && this.vmArrivalOn[vm] === 0) {
+            this.vmArrivalOn[vm] = 1;
+            this.heap.push(this.now, vm, EV_ARRIVAL);
+          }
+        } else if (this.vmPopulation[vm] > 0) {
+          const target = Math.round(this.vmPopulation[vm] * load);
+          this.vmTarget[vm] = target;
+          if (target > this.vmPop[vm]) {
+            const add = target - this.vmPop[vm];
+            this.vmPop[vm] = target;
+            if (this.vmThinkCyc[vm] > 0 && kind !== K_STREAM) this.thinkPush(vm, this.now + this.vmThinkCyc[vm], add);
+            else {
+              this.vmReady[vm] += add;
+              this.wakeVcpus(vm);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // ----------------------------------------------------------- snapshot
+
+  private lat(h: LatencyHistogram): LatencyStats {
+    return { p50: h.quantile(0.5) / 1000, p99: h.quantile(0.99) / 1000, p999: h.quantile(0.999) / 1000 };
+  }
+
+  private snapshot(): HostSnapshot {
+    const N = this.nCores;
+    const now = this.now;
+    const iv = this.intervalCycles;
+    const perSec = 1000 / this.intervalMs;
+    for (let c = 0; c < N; c++) this.chargeCore(c, now);
+    // Waiting (runnable, not running) vCPU time up to the interval's end.
+    for (let e = 0; e < this.nVcpu; e++) {
+      if (this.entState[e] === RUNNABLE) {
+        this.vmWait[this.entVm[e]] += now - this.entRunnableSince[e];
+        this.entRunnableSince[e] = now;
+      }
+    }
+    const cores: CoreStats[] = [];
+    const tot = { guest: 0, exit: 0, io: 0, emptyPoll: 0, ctxSwitch: 0, idle: 0 };
+    for (let c = 0; c < N; c++) {
+      const b = c * NCAT;
+      const guest = this.cyc[b];
+      const exit = this.cyc[b + 1];
+      const io = this.cyc[b + 2];
+      const emptyPoll = this.cyc[b + 3];
+      const ctxSwitch = this.cyc[b + 4];
+      let idle = iv - (guest + exit + io + emptyPoll + ctxSwitch);
+      if (idle < 0) idle = 0;
+      cores.push({ id: c, role: this.coreRole[c] === ROLE_SIDE ? 'side' : 'vm', cycles: { guest, exit, io, emptyPoll, ctxSwitch, idle } });
+      tot.guest += guest;
+      tot.exit += exit;
+      tot.io += io;
+      tot.emptyPoll += emptyPoll;
+      tot.ctxSwitch += ctxSwitch;
+      tot.idle += idle;
+    }
+    const sideCores: SideCoreStats[] = this.sideCores.map((c) => {
+      const qs: number[] = [];
+      for (let i = 0; i < this.sideN[c]; i++) qs.push(this.sideList[c * this.nQ + i]);
+      return {
+        coreId: c,
+        loops: this.sideLoops[c],
+        workCycles: this.cyc[c * NCAT + CAT_IO],
+        emptyPolls: this.sideEmptyPolls[c],
+        emptyPollCycles: this.cyc[c * NCAT + CAT_EPOLL],
+        queues: qs,
+      };
+    });
+    const queues: QueueStats[] = [];
+    for (let q = 0; q < this.nQ; q++) {
+      const vm = this.qVm[q];
+      queues.push({
+        id: q,
+        vm,
+        device: this.devIndex[this.qDev[q]],
+        kind: this.qKind[q] === 1 ? 'blk' : 'net',
+        owner: this.qOwner[q] < 0 ? null : this.qOwner[q],
+        polling: this.qPolling[q] === 1,
+        kicks: this.qKicks[q],
+        polls: this.qPolls[q],
+        emptyPolls: this.qEmptyPolls[q],
+        requests: this.qRequests[q],
+        bytes: this.qRequests[q] * this.vmBytesPerReq[vm],
+        pending: this.qPending[q],
+        waitCycles: this.qWaitCycles[q],
+        interrupts: this.qInterrupts[q],
+        workCycles: this.qWork[q],
+      });
+    }
+    const vms: VmStats[] = [];
+    for (let v = 0; v < this.nVm; v++) {
+      const g = this.groups[this.vmGroup[v]];
+      vms.push({
+        id: v,
+        name: this.vmNames[v],
+        group: g.name,
+        requestsPerSec: this.vmCompleted[v] * perSec,
+        bytesPerSec: this.vmCompleted[v] * this.vmBytesPerReq[v] * perSec,
+        guestCyclesPerSec: this.vmGuestDone[v] * perSec,
+        latencyUs: this.lat(this.vmHist[v]),
+        exitsPerSec: this.vmExits[v] * perSec,
+        interruptsPerSec: this.vmIrqs[v] * perSec,
+        vcpuRunCycles: this.vmRun[v],
+        vcpuWaitCycles: this.vmWait[v],
+        load: this.vmLoad[v] < 0 ? 1 : this.vmLoad[v],
+      });
+    }
+    const groups: GroupStats[] = [];
+    this.totalHist.reset();
+    let reqs = 0;
+    let bytes = 0;
+    let exits = 0;
+    let irqs = 0;
+    for (let gi = 0; gi < this.groups.length; gi++) {
+      const g = this.groups[gi];
+      const h = this.groupHist[gi];
+      h.reset();
+      let r = 0;
+      let b = 0;
+      let gc = 0;
+      for (const v of g.vms) {
+        r += vms[v].requestsPerSec;
+        b += vms[v].bytesPerSec;
+        gc += vms[v].guestCyclesPerSec;
+        exits += vms[v].exitsPerSec;
+        irqs += vms[v].interruptsPerSec;
+        h.merge(this.vmHist[v]);
+      }
+      this.totalHist.merge(h);
+      reqs += r;
+      bytes += b;
+      const input = { requestsPerSec: r, bytesPerSec: b, guestCyclesPerSec: gc };
+      groups.push({
+        group: g.name,
+        requestsPerSec: r,
+        bytesPerSec: b,
+        guestCyclesPerSec: gc,
+        latencyUs: this.lat(h),
+        workRate: workRate(g.kind, input),
+        score: groupScore(g.kind, g.weight, input),
+      });
+    }
+    const snap: HostSnapshot = {
+      seq: this.stepIndex,
+      t: (this.stepIndex + 1) * this.intervalMs,
+      intervalMs: this.intervalMs,
+      hz: this.hz,
+      phase: this.phaseAt(this.stepIndex * this.intervalMs),
+      cores,
+      sideCores,
+      queues,
+      vms,
+      groups,
+      totals: {
+        requestsPerSec: reqs,
+        bytesPerSec: bytes,
+        exitsPerSec: exits,
+        interruptsPerSec: irqs,
+        ctxSwitchesPerSec: this.ctxSwitches * perSec,
+        sideCores: this.sideCores.length,
+        score: hostScore(groups),
+        latencyUs: this.lat(this.totalHist),
+        cycles: tot,
+      },
+    };
+    // Reset per-interval counters.
+    this.cyc.fill(0);
+    this.sideLoops.fill(0);
+    this.sideEmptyPolls.fill(0);
+    this.qKicks.fill(0);
+    this.qPolls.fill(0);
+    this.qEmptyPolls.fill(0);
+    this.qRequests.fill(0);
+    this.qWaitCycles.fill(0);
+    this.qInterrupts.fill(0);
+    this.qWork.fill(0);
+    this.vmCompleted.fill(0);
+    this.vmGuestDone.fill(0);
+    this.vmExits.fill(0);
+    this.vmIrqs.fill(0);
+    this.vmRun.fill(0);
+    this.vmWait.fill(0);
+    for (const h of this.vmHist) h.reset();
+    this.ctxSwitches = 0;
+    return snap;
+  }
+}

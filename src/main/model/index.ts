@@ -1,0 +1,15 @@
+/**
+ * The host model's public surface: the model factory and class, the defaults
+ * (workloads and costs) and the score definition. Docs: docs/model.md.
+ */
+export { createHostModel, HostModel } from './host-model.ts';
+export type { HostModelApi, ModelOptions, CreateHostModel } from './api.ts';
+export {
+  WORKLOAD_DEFAULTS, COST_DEFAULTS, COST_UNITS, applyDefaults, resolveWorkload, resolveCosts, checkScenario, maxSideCores,
+} from './defaults.ts';
+export type { CostParams, ResolvedWorkload } from './defaults.ts';
+export { workRate, workRateUnit, groupScore, hostScore } from './score.ts';
+export type { WorkRateInput } from './score.ts';
+export { LatencyHistogram } from './histogram.ts';
+export { Rng } from './rng.ts';
+export { EventHeap } from './heap.ts';

@@ -13,7 +13,7 @@ const FLAGS: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'print JSON instead of a table' },
 };
 
-const USAGE = `usage: iocm scenarios [--json]              list shipped scenarios
+const USAGE = `usage: iocm scenarios [--json]                 list shipped scenarios
        iocm scenarios validate <file|name>   validate a scenario file (exit 2 if invalid)
        iocm scenarios schema                 print the scenario JSON Schema
 

@@ -27,7 +27,7 @@ import type { Policy } from '../policy/types.ts';
 
 /** Default safety limits for a host with `cores` cores. */
 export function defaultLimits(cores: number): SafetyLimits {
-  return { minVmCores: 1, maxSideCores: Math.max(0, cores - 1), minChangeIntervalMs: 200 };
+  return { minVmCores: 1, maxSideCores: Math.max(0, cores - 1), minChangeIntervalMs: 100 };
 }
 
 /** Options of an {@link IocmLoop}. */

@@ -4,6 +4,7 @@ import type { EpochMetrics } from './helpers.ts';
 import { FakeControl, syntheticSnapshot } from './testing.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { PolicyDecision } from '../../shared/policy.ts';
+import type { Policy } from './types.ts';
 
 const cfg = classicEntry.defaults;
 
@@ -47,8 +48,8 @@ describe('iocm-classic rules (table)', () => {
 /** Drive the classic policy on a fake host with a load function; returns decisions by epoch. */
 function drive(epochs: number, load: (e: number, sideCores: number) => { work: number; idle: number; bytesPerReq?: number; score?: number }) {
   const host = new FakeControl(8, 4);
-  const p = classicEntry.create(cfg);
-  let st = p.init(host.config()) as ClassicState;
+  const p = classicEntry.create(cfg) as Policy<ClassicState>;
+  let st = p.init(host.config());
   const win: HostSnapshot[] = [];
   const out: { e: number; d: PolicyDecision; k: number }[] = [];
   for (let e = 0; e < epochs; e++) {

@@ -124,6 +124,15 @@ export class HistoryDb {
       layout: p('SELECT shape FROM layouts WHERE session = ? AND id = ?'),
     };
     if (opts.repair && !opts.readonly) this.repair();
+    else if (!opts.readonly) this.completeMissingRollups();
+  }
+
+  /** Build rollups of finished sessions that have none (files migrated from schema v1). */
+  completeMissingRollups(): void {
+    const missing = this.db
+      .prepare("SELECT key FROM sessions WHERE snapshot_count > 0 AND status != 'recording' AND key NOT IN (SELECT session FROM rollup_progress)")
+      .all() as { key: number }[];
+    for (const m of missing) if (!this.rec.has(m.key)) this.rebuildRollups(m.key);
   }
 
   // -------------------------------------------------------------------------
@@ -343,15 +352,27 @@ export class HistoryDb {
   }
 
   /** Stop recording a session after a failure, keeping what was stored; best effort (the disk may be full). */
-  failSession(id: string, message: string, endedAt: number): void {
+  failSession(id: string, message: string): void {
     const st = [...this.rec.values()].find((s) => s.id === id);
     if (!st) return;
     this.rec.delete(st.key);
     try {
-      this.db.prepare("UPDATE sessions SET ended_at = ?, status = 'error', error = ? WHERE key = ?").run(endedAt, message, st.key);
+      const started = this.db.prepare('SELECT started_at FROM sessions WHERE key = ?').pluck().get(st.key) as number;
+      this.db.prepare("UPDATE sessions SET ended_at = ?, status = 'error', error = ? WHERE key = ?").run(started + Math.round(st.tLast ?? 0), message, st.key);
     } catch {
       // Disk full: the session stays 'recording' in the file; repair marks it interrupted later.
     }
+  }
+
+  /** Forget the recording state of a session whose writes were rolled back (failed import). */
+  abandonSession(id: string): void {
+    for (const [k, st] of this.rec) if (st.id === id) this.rec.delete(k);
+  }
+
+  /** Build the rollups of a session that has none yet (imported from a v1 file). */
+  ensureRollups(id: string): void {
+    const r = this.row(id);
+    if (r.snapshot_count > 0 && !this.db.prepare('SELECT 1 FROM rollup_progress WHERE session = ?').get(r.key)) this.rebuildRollups(r.key);
   }
 
   /** Delete a session and all its data. */
@@ -395,11 +416,7 @@ export class HistoryDb {
       this.db.prepare("UPDATE sessions SET status = 'interrupted', ended_at = ? WHERE key = ?").run(r.started_at + Math.round(r.t_last ?? 0), r.key);
       fixed.push(r.id);
     }
-    // Sessions from schema v1 (no rollups yet).
-    const missing = this.db
-      .prepare("SELECT key FROM sessions WHERE snapshot_count > 0 AND status != 'recording' AND key NOT IN (SELECT session FROM rollup_progress)")
-      .all() as { key: number }[];
-    for (const m of missing) if (!this.rec.has(m.key)) this.rebuildRollups(m.key);
+    this.completeMissingRollups();
     return fixed;
   }
 
@@ -495,6 +512,15 @@ export class HistoryDb {
       .prepare('SELECT layout, data FROM snapshots WHERE session = ? AND t > ? AND t <= ? ORDER BY t LIMIT ?')
       .all(key, after, until, limit) as { layout: number; data: Buffer }[];
     return rows.map((r) => this.decodeRow(key, r.layout, r.data));
+  }
+
+  /** The last snapshot with t' < t, or null. */
+  prevSnapshot(id: string, t: number): StoredSnapshot | null {
+    const key = this.keyOf(id);
+    const r = this.db.prepare('SELECT seq, t, layout, data FROM snapshots WHERE session = ? AND t < ? ORDER BY t DESC LIMIT 1').get(key, t) as
+      | { seq: number; t: number; layout: number; data: Buffer }
+      | undefined;
+    return r ? { seq: r.seq, t: r.t, snapshot: this.decodeRow(key, r.layout, r.data) } : null;
   }
 
   /** Snapshots by seq range [from, to). */

@@ -1,0 +1,148 @@
+/**
+ * The history worker thread: owns the better-sqlite3 connection (HistoryDb),
+ * batches recorded snapshots/events into transactions (every 250 ms or 1,000
+ * rows) and answers queries, exports, imports and what-if runs for the
+ * main-thread HistoryClient (./client.ts). Protocol: ./protocol.ts.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { HistoryDb, type HistoryDbOptions } from './store.ts';
+import { HistoryError } from './schema.ts';
+import { exportSession } from './export.ts';
+import { importFile } from './import.ts';
+import type { ToWorker, FromWorker, SerializedError } from './protocol.ts';
+import type { HostSnapshot } from '../../shared/snapshot.ts';
+import type { HostEvent } from '../../shared/policy.ts';
+
+const port = parentPort!;
+const { path, options } = workerData as { path: string; options: HistoryDbOptions };
+
+const FLUSH_MS = 250;
+const FLUSH_ROWS = 1000;
+
+function serialize(err: unknown): SerializedError {
+  const e = err as Error & { code?: string };
+  return { name: e?.name ?? 'Error', message: e?.message ?? String(err), code: e instanceof HistoryError ? e.code : undefined };
+}
+
+function post(m: FromWorker): void {
+  port.postMessage(m);
+}
+
+let store: HistoryDb;
+try {
+  store = new HistoryDb(path, options);
+  post({ type: 'ready' });
+} catch (err) {
+  post({ type: 'openError', error: serialize(err) });
+  process.exit(0);
+}
+
+const pending = new Map<string, { snaps: HostSnapshot[]; events: HostEvent[] }>();
+const failed = new Set<string>();
+let pendingRows = 0;
+let timer: NodeJS.Timeout | null = null;
+const cancelled = new Set<string>();
+
+function flushAll(): void {
+  if (timer) clearTimeout(timer);
+  timer = null;
+  pendingRows = 0;
+  for (const [id, p] of pending) {
+    pending.delete(id);
+    if (failed.has(id)) continue;
+    try {
+      store.append(id, p.snaps, p.events);
+    } catch (err) {
+      failed.add(id);
+      const e = serialize(err);
+      const message = `recording of session ${id} stopped: ${e.message}`;
+      store.failSession(id, message);
+      post({ type: 'recError', sessionId: id, message });
+    }
+  }
+}
+
+type Handler = (args: never, opId: string | undefined) => unknown;
+
+const handlers: Record<string, Handler> = {
+  flush: () => null,
+  listSessions: (a: Parameters<HistoryDb['listSessions']>[0]) => store.listSessions(a),
+  getSession: (a: { id: string }) => store.getSession(a.id),
+  beginSession: (a: Parameters<HistoryDb['beginSession']>[0]) => {
+    const id = store.beginSession(a);
+    failed.delete(id);
+    return id;
+  },
+  endSession: (a: { id: string; endedAt: number }) => {
+    if (failed.has(a.id)) return store.getSession(a.id);
+    store.endSession(a.id, a.endedAt);
+    return store.getSession(a.id);
+  },
+  deleteSession: (a: { id: string }) => store.deleteSession(a.id),
+  applyRetention: (a: { policy: Parameters<HistoryDb['applyRetention']>[0]; now: number }) => store.applyRetention(a.policy, a.now),
+  seek: (a: { id: string; t: number }) => store.seek(a.id, a.t),
+  snapshotsBetween: (a: { id: string; after: number; until: number; limit?: number }) => store.snapshotsBetween(a.id, a.after, a.until, a.limit),
+  prevSnapshot: (a: { id: string; t: number }) => store.prevSnapshot(a.id, a.t),
+  snapshotsBySeq: (a: { id: string; from: number; to: number }) => store.snapshotsBySeq(a.id, a.from, a.to),
+  eventsBetween: (a: { id: string; after: number; until: number }) => store.eventsBetween(a.id, a.after, a.until),
+  findEvent: (a: { id: string; t: number; dir: 1 | -1; kinds: string[] }) => store.findEvent(a.id, a.t, a.dir, a.kinds),
+  loads: (a: { id: string }) => store.loads(a.id),
+  seriesNames: (a: { id: string }) => store.seriesNames(a.id),
+  querySeries: (a: Parameters<HistoryDb['querySeries']>[0]) => store.querySeries(a),
+  repair: () => store.repair(),
+  integrityCheck: () => store.db.pragma('integrity_check', { simple: true }),
+  exportSession: (a: Parameters<typeof exportSession>[1], opId) =>
+    exportSession(
+      store,
+      a,
+      (fraction, message) => opId && post({ type: 'progress', opId, fraction, message }),
+      () => !!opId && cancelled.has(opId),
+    ),
+  importFile: (a: { path: string }, opId) => importFile(store, a.path, (fraction, message) => opId && post({ type: 'progress', opId, fraction, message })),
+  whatIf: async (a: import('./whatif.ts').WhatIfRequest, opId) => {
+    const { runWhatIfInStore } = await import('./whatif.ts');
+    return runWhatIfInStore(
+      store,
+      a,
+      (fraction, message) => opId && post({ type: 'progress', opId, fraction, message }),
+      () => !!opId && cancelled.has(opId),
+      () => flushAll(),
+    );
+  },
+};
+
+port.on('message', async (m: ToWorker) => {
+  if (m.type === 'rec') {
+    if (failed.has(m.sessionId)) return;
+    let p = pending.get(m.sessionId);
+    if (!p) pending.set(m.sessionId, (p = { snaps: [], events: [] }));
+    for (const s of m.snapshots) p.snaps.push(s);
+    for (const e of m.events) p.events.push(e);
+    pendingRows += m.snapshots.length + m.events.length;
+    if (pendingRows >= FLUSH_ROWS) flushAll();
+    else if (!timer) timer = setTimeout(flushAll, FLUSH_MS);
+    return;
+  }
+  if (m.type === 'cancel') {
+    cancelled.add(m.opId);
+    return;
+  }
+  if (m.type === 'close') {
+    flushAll();
+    store.close();
+    post({ type: 'closed' });
+    return;
+  }
+  // call
+  flushAll();
+  const h = handlers[m.method];
+  try {
+    if (!h) throw new HistoryError('invalid', `unknown history method '${m.method}'`);
+    const value = await h(m.args as never, m.opId);
+    post({ type: 'result', id: m.id, ok: true, value });
+  } catch (err) {
+    post({ type: 'result', id: m.id, ok: false, error: serialize(err) });
+  } finally {
+    if (m.opId) cancelled.delete(m.opId);
+  }
+});

@@ -1,0 +1,27 @@
+/** Messages between the main-thread HistoryClient and the history worker. */
+import type { HostSnapshot } from '../../shared/snapshot.ts';
+import type { HostEvent } from '../../shared/policy.ts';
+
+/** An error crossing the thread boundary. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+}
+
+/** Main thread → worker. */
+export type ToWorker =
+  | { type: 'rec'; sessionId: string; snapshots: HostSnapshot[]; events: HostEvent[] }
+  | { type: 'call'; id: number; method: string; args: unknown; opId?: string }
+  | { type: 'cancel'; opId: string }
+  | { type: 'close' };
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'openError'; error: SerializedError }
+  | { type: 'result'; id: number; ok: true; value: unknown }
+  | { type: 'result'; id: number; ok: false; error: SerializedError }
+  | { type: 'recError'; sessionId: string; message: string }
+  | { type: 'progress'; opId: string; fraction: number; message: string }
+  | { type: 'closed' };

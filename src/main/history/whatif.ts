@@ -1,0 +1,150 @@
+/**
+ * What-if: re-run a recorded session's offered workload (same scenario, seed
+ * and interval; the recorded per-group loads applied with setLoads before
+ * every interval) through the host model under another policy or static
+ * count, store the run as a new session whose parent is the original, and
+ * compare the two per phase (score, latency p50/p99, side-core-seconds).
+ *
+ * Runs inside the history worker (HistoryClient.whatIf) in slices, yielding
+ * between them so recording of a live session continues; progress and
+ * cancellation are supported.
+ */
+import type { HistoryDb } from './store.ts';
+import { HistoryError } from './schema.ts';
+import type { Comparison, ProgressFn } from './types.ts';
+import type { HostSnapshot } from '../../shared/snapshot.ts';
+import type { HostEvent, PolicyConfig } from '../../shared/policy.ts';
+import type { Scenario } from '../../shared/scenario.ts';
+import { SummaryBuilder, type PhaseSummary } from '../sim/summary.ts';
+
+/** A what-if request. */
+export interface WhatIfRequest {
+  sessionId: string;
+  /** Policy spec, e.g. 'iocm', 'vhost', 'static:3'. */
+  policy: string;
+  config?: PolicyConfig;
+  /** Wall-clock start of the new session (unix ms; the client fills it from its clock). */
+  startedAt?: number;
+}
+
+/** A what-if result. */
+export interface WhatIfResult {
+  /** The new session (parent: the original). */
+  sessionId: string;
+  comparison: Comparison;
+}
+
+/** Summaries of a stored session per phase (and 'total'), computed like `iocm simulate`'s. */
+export function summarizeSession(store: HistoryDb, id: string): PhaseSummary[] {
+  const s = store.getSession(id);
+  const groups = s.scenarioJson?.vms.map((g) => g.name) ?? [];
+  const b = new SummaryBuilder(groups);
+  const batch = 2000;
+  const maxSeq = (store.db.prepare('SELECT max(seq) FROM snapshots WHERE session = ?').pluck().get(store.keyOf(id)) as number | null) ?? -1;
+  for (let from = 0; from <= maxSeq; from += batch) for (const x of store.snapshotsBySeq(id, from, from + batch)) b.add(x);
+  const r = b.result();
+  return [...r.phases, r.total];
+}
+
+/** Side-by-side comparison of two stored sessions (rows per phase and 'total'). */
+export function compareSessions(store: HistoryDb, baseId: string, otherId: string): Comparison {
+  const a = summarizeSession(store, baseId);
+  const b = summarizeSession(store, otherId);
+  const rows: Comparison['rows'] = [];
+  for (const pa of a) {
+    const pb = b.find((p) => p.name === pa.name);
+    if (!pb) continue;
+    const phase = pa.name;
+    rows.push({ metric: 'score', phase, base: pa.score, other: pb.score, unit: '' });
+    rows.push({ metric: 'latency p50', phase, base: pa.latencyP50Us, other: pb.latencyP50Us, unit: 'µs' });
+    rows.push({ metric: 'latency p99', phase, base: pa.latencyP99Us, other: pb.latencyP99Us, unit: 'µs' });
+    rows.push({ metric: 'side-core-seconds', phase, base: pa.sideCoresAvg * pa.seconds, other: pb.sideCoresAvg * pb.seconds, unit: 's' });
+  }
+  return {
+    base: { sessionId: baseId, policy: store.getSession(baseId).policy },
+    other: { sessionId: otherId, policy: store.getSession(otherId).policy },
+    rows,
+  };
+}
+
+/** Per-interval offered loads of a session, expanded from the run-length rows (index = seq). */
+export function loadsPerInterval(store: HistoryDb, id: string, n: number): (Record<string, number> | null)[] {
+  const rows = store.loads(id);
+  const out: (Record<string, number> | null)[] = new Array(n).fill(null);
+  let k = 0;
+  let cur: Record<string, number> | null = null;
+  for (let seq = 0; seq < n; seq++) {
+    while (k < rows.length && rows[k].seq <= seq) cur = rows[k++].loads;
+    out[seq] = cur;
+  }
+  return out;
+}
+
+const SLICE = 200;
+
+/** Run a what-if inside the worker's store (see module doc). */
+export async function runWhatIfInStore(
+  store: HistoryDb,
+  req: WhatIfRequest,
+  progress: ProgressFn,
+  aborted: () => boolean,
+  beforeYield: () => void = () => {},
+): Promise<WhatIfResult> {
+  const base = store.getSession(req.sessionId);
+  if (base.source !== 'model' || !base.scenarioJson) throw new HistoryError('invalid', `session '${req.sessionId}' has no recorded scenario (source ${base.source}); what-if needs a model session`);
+  if (base.snapshots === 0) throw new HistoryError('invalid', `session '${req.sessionId}' has no snapshots to re-run`);
+  const scenario = base.scenarioJson as Scenario;
+  const seed = base.seed ?? 1;
+  const intervalMs = base.intervalMs ?? 100;
+  const [{ createHostModel }, sim] = await Promise.all([import('../model/host-model.ts'), import('../sim/index.ts')]);
+  const policy = sim.parsePolicy(req.policy, scenario.host.cores);
+  const n = (store.db.prepare('SELECT max(seq) FROM snapshots WHERE session = ?').pluck().get(store.keyOf(req.sessionId)) as number) + 1;
+  const loads = loadsPerInterval(store, req.sessionId, n);
+  const model = createHostModel(scenario, { seed, intervalMs });
+  const info = model.info();
+  const controller = policy.create({ cores: info.cores, info, scenario, seed, intervalMs });
+  const id = store.beginSession({
+    host: base.host,
+    source: 'model',
+    scenario,
+    seed,
+    policy: policy.spec,
+    policyConfig: req.config ?? {},
+    info,
+    intervalMs,
+    startedAt: req.startedAt ?? base.startedAt,
+    parentId: base.id,
+  });
+  const events: HostEvent[] = [];
+  const report = (r: unknown, t: number): void => {
+    for (const d of sim.reportedDecisions(r as never)) {
+      events.push({ t, source: 'policy', kind: 'decision', message: d.reason, data: { policy: policy.spec, decision: { kind: d.kind ?? (d.actions.length ? 'change' : 'stay'), actions: d.actions, reason: d.reason, metrics: {} }, applied: d.actions } });
+    }
+  };
+  try {
+    events.push({ t: 0, source: 'system', kind: 'notice', message: `what-if re-run of session ${base.id} under ${policy.spec}`, data: { parentId: base.id } });
+    if (controller.start) report(controller.start(model), 0);
+    let snaps: HostSnapshot[] = [];
+    for (let seq = 0; seq < n; seq++) {
+      model.setLoads(loads[seq]);
+      const s = model.step();
+      snaps.push(s);
+      report(controller.onSnapshot(s, model), s.t);
+      if (snaps.length >= SLICE || seq === n - 1) {
+        store.append(id, snaps, events.splice(0));
+        snaps = [];
+        progress((seq + 1) / n, `${seq + 1}/${n} intervals`);
+        beforeYield();
+        await new Promise<void>((r) => setImmediate(r));
+        if (aborted()) throw new HistoryError('invalid', 'what-if cancelled');
+      }
+    }
+    store.endSession(id, (req.startedAt ?? base.startedAt) + Math.round(n * intervalMs));
+  } catch (err) {
+    // Nothing half-done stays behind.
+    store.abandonSession(id);
+    store.deleteSession(id);
+    throw err;
+  }
+  return { sessionId: id, comparison: compareSessions(store, base.id, id) };
+}

@@ -154,6 +154,15 @@ export function shortenPhases(s: Scenario, seconds: number): Scenario {
   return { ...s, phases: s.phases.map((p) => ({ ...p, seconds: Math.min(p.seconds, seconds) })) };
 }
 
+/**
+ * Start a worker on a loop entry: a .ts entry goes through worker-boot.mjs
+ * (tsx registered inside the worker), a bundled .js entry runs directly.
+ */
+export function startWorker(entry: URL, workerData: Record<string, unknown> = {}): ReturnType<typeof spawnWorker> {
+  if (/\.ts$/.test(entry.pathname)) return spawnWorker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { ...workerData, __entry: entry.href } });
+  return spawnWorker(entry, { workerData });
+}
+
 /** Messages from sweep-worker.ts. */
 export type SweepWorkerMessage =
   | { type: 'progress'; id: number; done: number; total: number }
@@ -176,7 +185,7 @@ export async function runMany(specs: readonly RunSpec[], jobs: number, onProgres
   const entry = new URL('./sweep-worker.ts', import.meta.url);
   await Promise.all(
     Array.from({ length: n }, async () => {
-      const w = spawnWorker(entry);
+      const w = startWorker(entry);
       try {
         while (next < specs.length) {
           const id = next++;

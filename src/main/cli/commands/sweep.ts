@@ -1,0 +1,109 @@
+/**
+ * `iocm sweep`: run vhost and static:1..max (and optionally other policies)
+ * over a whole scenario in parallel worker threads; report per phase the best
+ * static count (the oracle, with perfect foresight), `oracleScore`,
+ * `bestStaticScore` and each policy's score and ratio to the oracle.
+ */
+import { availableParallelism } from 'node:os';
+import type { CliIO } from '../iocm.ts';
+import { UsageError } from '../errors.ts';
+import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
+import { fixed, roundDeep, table, ProgressBar } from '../format.ts';
+import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
+import { parsePolicy } from '../../sim/policies.ts';
+import { maxSideCores } from '../../model/defaults.ts';
+import { oracleOf, runMany, shortenPhases, staticPolicies, type RunResult } from '../../loop/sweep.ts';
+import '../../loop/register.ts';
+
+const FLAGS: Record<string, FlagSpec> = {
+  scenario: { type: 'string', value: 'NAME|FILE', help: "shipped scenario name or path to a .json file (default: 'default')" },
+  seconds: { type: 'number', value: 'N', above: 0, max: 1e6, help: "simulated seconds (default: the scenario's length)" },
+  'phase-seconds': { type: 'number', value: 'N', above: 0, max: 1e6, help: 'shorten every phase to at most N seconds (quick runs of long scenarios)' },
+  seed: { type: 'integer', value: 'S', min: 0, max: 2 ** 32 - 1, help: 'RNG seed (default: 1)' },
+  jobs: { type: 'integer', value: 'J', min: 1, max: 64, help: 'worker threads (default: CPU count)' },
+  max: { type: 'integer', value: 'K', min: 0, max: 1024, help: 'highest static count to run (default: the model\'s max for the host)' },
+  policies: { type: 'string', value: 'LIST', help: "comma-separated policies to compare with the oracle (default: 'iocm,iocm-classic')" },
+  json: { type: 'boolean', help: 'print one JSON document' },
+  progress: { type: 'boolean', help: 'force the progress bar on stderr (default: only when stderr is a terminal)' },
+};
+
+const USAGE = `usage: iocm sweep --scenario NAME|FILE [--seconds N] [--phase-seconds N] [--seed S] [--jobs J] [--max K] [--policies LIST] [--json]\n\n${flagHelp(FLAGS)}\n`;
+
+/** The JSON document of `iocm sweep --json`. */
+export interface SweepOutput {
+  scenario: string;
+  seed: number;
+  seconds: number;
+  phases: { name: string; seconds: number; bestK: number; bestScore: number; scores: Record<string, number> }[];
+  oracleScore: number;
+  bestStatic: { policy: string; k: number; score: number };
+  bestStaticScore: number;
+  policies: { policy: string; score: number; ratio: number; latencyP99Us: number; sideCoresAvg: number; sideCoreSeconds: number; changes: number; phases: Record<string, { score: number; ratio: number; sideCoresAvg: number }> }[];
+}
+
+/** Build the sweep document from runs (statics and others). */
+export function sweepOutput(scenario: string, seed: number, seconds: number, statics: RunResult[], others: RunResult[]): SweepOutput {
+  const o = oracleOf(statics);
+  const all = [...statics, ...others];
+  const best = new Map(o.phases.map((p) => [p.phase, p.bestScore]));
+  return roundDeep({
+    scenario,
+    seed,
+    seconds,
+    phases: o.phases.map((p) => ({ name: p.phase, seconds: p.seconds, bestK: p.bestK, bestScore: p.bestScore, scores: Object.fromEntries(Object.entries(p.scores).map(([k, v]) => [k === '0' ? 'vhost' : `static:${k}`, v])) })),
+    oracleScore: o.oracleScore,
+    bestStatic: { policy: o.bestStatic.k === 0 ? 'vhost' : `static:${o.bestStatic.k}`, k: o.bestStatic.k, score: o.bestStatic.score },
+    bestStaticScore: o.bestStatic.score,
+    policies: all.map((r) => ({
+      policy: r.policy,
+      score: r.summary.total.score,
+      ratio: o.oracleScore > 0 ? r.summary.total.score / o.oracleScore : 0,
+      latencyP99Us: r.summary.total.latencyP99Us,
+      sideCoresAvg: r.summary.total.sideCoresAvg,
+      sideCoreSeconds: r.sideCoreSeconds,
+      changes: r.changes,
+      phases: Object.fromEntries(r.summary.phases.map((p) => [p.name, { score: p.score, ratio: (best.get(p.name) ?? 0) > 0 ? p.score / best.get(p.name)! : 0, sideCoresAvg: p.sideCoresAvg }])),
+    })),
+  });
+}
+
+/** Entry point of `iocm sweep`. */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, help } = parseFlags(argv, FLAGS);
+  if (help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.scenario === undefined) throw new UsageError('--scenario is required (a shipped scenario name or a .json file)');
+  let scenario = loadScenario(values.scenario as string);
+  if (values['phase-seconds'] !== undefined) scenario = shortenPhases(scenario, values['phase-seconds'] as number);
+  const cores = scenario.host.cores;
+  const seed = (values.seed as number | undefined) ?? 1;
+  const seconds = (values.seconds as number | undefined) ?? scenarioSeconds(scenario);
+  const jobs = (values.jobs as number | undefined) ?? Math.max(1, availableParallelism());
+  const max = (values.max as number | undefined) ?? maxSideCores(cores);
+  if (max > cores - 1) throw new UsageError(`--max ${max}: at most ${cores - 1} side cores on a ${cores}-core host (at least one VM core)`);
+  const others = ((values.policies as string | undefined) ?? 'iocm,iocm-classic').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of others) parsePolicy(p, cores); // validates, exit 2 on a bad name
+  const statics = staticPolicies(cores, max);
+  const specs = [...statics, ...others].map((policy) => ({ scenario, policy, seed, seconds }));
+  const showProgress = values.progress === true || io.stderr.isTTY === true;
+  const bar = showProgress ? new ProgressBar(io.stderr, `sweep ${scenario.name} (${specs.length} runs, ${Math.min(jobs, specs.length)} workers)`) : undefined;
+  let results: RunResult[];
+  try {
+    results = await runMany(specs, jobs, bar ? (d, t) => bar.update(d, t) : undefined);
+  } finally {
+    bar?.done();
+  }
+  const doc = sweepOutput(scenario.name, seed, seconds, results.slice(0, statics.length), results.slice(statics.length));
+  if (values.json === true) {
+    io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    return 0;
+  }
+  const lines = [`scenario ${doc.scenario}, seed ${seed}, ${fixed(seconds)} s`, ''];
+  lines.push(table([['phase', 'seconds', 'best K', 'best score'], ...doc.phases.map((p) => [p.name, fixed(p.seconds), String(p.bestK), fixed(p.bestScore)])], { left: [0] }));
+  lines.push('', `oracle score ${fixed(doc.oracleScore)}; best single static ${doc.bestStatic.policy}: ${fixed(doc.bestStaticScore)}`, '');
+  lines.push(table([['policy', 'score', 'ratio', 'p99 µs', 'side cores', 'changes'], ...doc.policies.map((p) => [p.policy, fixed(p.score), p.ratio.toFixed(3), fixed(p.latencyP99Us), fixed(p.sideCoresAvg), String(p.changes)])], { left: [0] }));
+  io.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}

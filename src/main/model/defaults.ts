@@ -40,7 +40,7 @@ export const WORKLOAD_DEFAULTS: Readonly<Record<WorkloadKind, Readonly<Omit<Reso
     thinkUs: 0, readFraction: 0, deviceLatencyUs: 0, queueSpread: 'round-robin',
   },
   blk: {
-    rate: null, flows: 1, depth: 32, requestBytes: 4096, responseBytes: 4096, guestCyclesPerRequest: 6000,
+    rate: null, flows: 1, depth: 32, requestBytes: 4096, responseBytes: 4096, guestCyclesPerRequest: 12000,
     thinkUs: 0, readFraction: 1, deviceLatencyUs: 10, queueSpread: 'round-robin',
   },
   cpu: {
@@ -110,7 +110,7 @@ export const COST_DEFAULTS: Readonly<CostParams> = {
   sleeperCreditUs: 3000,
   netRequestCycles: 1500,
   netByteCycles: 0.05,
-  blkRequestCycles: 3000,
+  blkRequestCycles: 1200,
   blkByteCycles: 0.02,
   batchCycles: 400,
   emptyPollCycles: 150,

@@ -129,10 +129,11 @@ export class HostModel implements HostModelApi {
   private readonly charged: Float64Array;
   private readonly cyc: Float64Array;
   private readonly runStart: Float64Array;
+  /** The VM cores' shared run queue (unordered; the scheduler picks the lowest vruntime). */
   private readonly rqBuf: Int32Array;
-  private readonly coreMinVrt: Float64Array;
-  private readonly rqLen: Int32Array;
-  private readonly rqCap: number;
+  private rqLen = 0;
+  /** Scheduler's minimum vruntime (monotonic). */
+  private minVrt = 0;
   // In-service batch per core (I/O thread run or side-core visit).
   private readonly svcQ: Int32Array;
   private readonly svcN: Int32Array;
@@ -151,6 +152,9 @@ export class HostModel implements HostModelApi {
   private readonly sideEmptyPolls: Float64Array;
   private sideCores: number[] = [];
   private vmCoreList: number[] = [];
+  /** VM cores as a typed array, and each core's index in it (-1 for side cores). */
+  private vmCoreArr: Int32Array = new Int32Array(0);
+  private readonly vmCoreIdx: Int32Array;
 
   // Entities (vCPUs then I/O threads).
   private readonly nEnt: number;
@@ -323,10 +327,8 @@ export class HostModel implements HostModelApi {
     this.charged = new Float64Array(N);
     this.cyc = new Float64Array(N * NCAT);
     this.runStart = new Float64Array(N);
-    this.rqCap = E + 1;
-    this.rqBuf = new Int32Array(N * this.rqCap);
-    this.coreMinVrt = new Float64Array(N);
-    this.rqLen = new Int32Array(N);
+    this.rqBuf = new Int32Array(E + 1);
+    this.vmCoreIdx = new Int32Array(N);
     this.svcCap = (Math.max(1, Math.ceil(c.pollBudgetRequests)) + 1) * VISIT_MAX_QUEUES;
     this.svcQ = new Int32Array(N * this.svcCap);
     this.svcN = new Int32Array(N);
@@ -503,6 +505,7 @@ export class HostModel implements HostModelApi {
     // Initial placement: vhost mode, every core a VM core.
     this.vmCoreList = [];
     for (let i = 0; i < N; i++) this.vmCoreList.push(i);
+    this.indexVmCores();
     for (let e = 0; e < E; e++) this.entCore[e] = this.vmCoreList[e % N];
   }
 
@@ -701,20 +704,19 @@ export class HostModel implements HostModelApi {
 
   // ---------------------------------------------------------- run queues
 
-  /** Add a runnable entity to core c's run queue (unordered; the scheduler picks the lowest vruntime). */
-  private rqPush(c: number, e: number): void {
-    this.rqBuf[c * this.rqCap + this.rqLen[c]] = e;
-    this.rqLen[c]++;
+  /** Add a runnable entity to the shared run queue. */
+  private rqPush(e: number): void {
+    this.rqBuf[this.rqLen++] = e;
   }
 
-  /** Index in c's run queue of the entity with the lowest vruntime (first on ties). */
-  private rqMinIndex(c: number): number {
-    const base = c * this.rqCap;
-    const n = this.rqLen[c];
+  /** Index in the run queue of the entity with the lowest vruntime (first on ties). */
+  private rqMinIndex(): number {
+    const buf = this.rqBuf;
+    const n = this.rqLen;
     let best = 0;
-    let bv = this.entVrt[this.rqBuf[base]];
+    let bv = this.entVrt[buf[0]];
     for (let i = 1; i < n; i++) {
-      const v = this.entVrt[this.rqBuf[base + i]];
+      const v = this.entVrt[buf[i]];
       if (v < bv) {
         bv = v;
         best = i;
@@ -723,23 +725,12 @@ export class HostModel implements HostModelApi {
     return best;
   }
 
-  private rqTake(c: number, i: number): number {
-    const base = c * this.rqCap;
-    const e = this.rqBuf[base + i];
-    const n = this.rqLen[c] - 1;
-    for (let j = i; j < n; j++) this.rqBuf[base + j] = this.rqBuf[base + j + 1];
-    this.rqLen[c] = n;
+  private rqTake(i: number): number {
+    const buf = this.rqBuf;
+    const e = buf[i];
+    const n = --this.rqLen;
+    for (let j = i; j < n; j++) buf[j] = buf[j + 1];
     return e;
-  }
-
-  private rqRemove(c: number, e: number): void {
-    const base = c * this.rqCap;
-    for (let i = 0; i < this.rqLen[c]; i++) {
-      if (this.rqBuf[base + i] === e) {
-        this.rqTake(c, i);
-        return;
-      }
-    }
   }
 
   // ------------------------------------------------------ VM-core scheduler
@@ -749,14 +740,27 @@ export class HostModel implements HostModelApi {
     this.coreCur[c] = -1;
     this.coreState[c] = C_IDLE;
     this.charged[c] = this.now;
-    while (this.rqLen[c] > 0) {
-      const e = this.rqTake(c, this.rqMinIndex(c));
-      if (this.entVrt[e] > this.coreMinVrt[c]) this.coreMinVrt[c] = this.entVrt[e];
+    while (this.rqLen > 0) {
+      const e = this.rqTake(this.rqMinIndex());
+      if (this.entVrt[e] > this.minVrt) this.minVrt = this.entVrt[e];
+      this.entCore[e] = c;
       this.vmWaitAdd(e);
       this.runStart[c] = this.now;
       if (this.startEntity(c, e, true)) return;
       this.blockEntity(e);
     }
+  }
+
+  /** An idle VM core other than c (round-robin from c), or -1. */
+  private idleVmCore(c: number): number {
+    const list = this.vmCoreArr;
+    const m = list.length;
+    const start = this.vmCoreIdx[c];
+    for (let k = 1; k < m; k++) {
+      const o = list[(start + k) % m];
+      if (this.coreState[o] === C_IDLE) return o;
+    }
+    return -1;
   }
 
   private vmWaitAdd(e: number): void {
@@ -839,12 +843,20 @@ export class HostModel implements HostModelApi {
     if (this.entState[e] !== WAKING) return;
     this.entState[e] = RUNNABLE;
     this.entRunnableSince[e] = this.now;
-    const c = this.entCore[e];
+    let c = this.entCore[e];
+    if (this.coreState[c] !== C_IDLE) {
+      // Wake on an idle VM core if there is one (select_idle_sibling-like).
+      const o = this.idleVmCore(c);
+      if (o >= 0) {
+        this.entCore[e] = o;
+        c = o;
+      }
+    }
     // CFS-like placement: a sleeper gets at most `sleeperCredit` of vruntime credit.
-    const floor = this.coreMinVrt[c] - this.sleeperCycles;
+    const floor = this.minVrt - this.sleeperCycles;
     if (this.entVrt[e] < floor) this.entVrt[e] = floor;
     const st = this.coreState[c];
-    this.rqPush(c, e);
+    this.rqPush(e);
     if (st === C_IDLE) {
       this.dispatch(c);
     } else if (st === C_RUN) {
@@ -877,7 +889,7 @@ export class HostModel implements HostModelApi {
     this.coreToken[c] = (this.coreToken[c] + 1) | 0;
     this.entState[cur] = RUNNABLE;
     this.entRunnableSince[cur] = now;
-    this.rqPush(c, cur);
+    this.rqPush(cur);
     this.coreCur[c] = -1;
     this.coreState[c] = C_IDLE;
   }
@@ -932,12 +944,13 @@ export class HostModel implements HostModelApi {
         this.completeService(c);
         more = this.ioHasWork(e);
       }
+      if (this.rqLen === 0 && this.entVrt[e] > this.minVrt) this.minVrt = this.entVrt[e];
       if (more) {
-        if (this.rqLen[c] > 0 && this.now - this.runStart[c] >= this.sliceCycles
-          && this.entVrt[this.rqBuf[c * this.rqCap + this.rqMinIndex(c)]] < this.entVrt[e]) {
+        if (this.rqLen > 0 && this.now - this.runStart[c] >= this.sliceCycles
+          && this.entVrt[this.rqBuf[this.rqMinIndex()]] < this.entVrt[e]) {
           this.entState[e] = RUNNABLE;
           this.entRunnableSince[e] = this.now;
-          this.rqPush(c, e);
+          this.rqPush(e);
           this.dispatch(c);
           return;
         }
@@ -1389,6 +1402,14 @@ export class HostModel implements HostModelApi {
     this.coreCur[c] = -1;
   }
 
+  private indexVmCores(): void {
+    this.vmCoreArr = Int32Array.from(this.vmCoreList);
+    this.vmCoreIdx.fill(-1);
+    this.vmCoreList.forEach((c, i) => {
+      this.vmCoreIdx[c] = i;
+    });
+  }
+
   private rebuildSideLists(): void {
     const N = this.nCores;
     this.sideN.fill(0);
@@ -1420,23 +1441,15 @@ export class HostModel implements HostModelApi {
     this.sideCores = side;
     this.vmCoreList = [];
     for (let c = 0; c < N; c++) if (newRole[c] === ROLE_VM) this.vmCoreList.push(c);
+    this.indexVmCores();
     const m = this.vmCoreList.length;
-    // Re-pin vCPUs and I/O threads round-robin over the VM cores.
+    // Re-pin: threads whose core became a side core move to the VM cores (round-robin) and pay a migration.
     for (let e = 0; e < this.nEnt; e++) {
-      const nc = this.vmCoreList[e % m];
       const oc = this.entCore[e];
-      if (nc === oc) continue;
+      if (newRole[oc] !== ROLE_SIDE) continue;
       cost += this.costs.migrationCycles;
       this.entOwedCtx[e] += this.costs.migrationCycles;
-      if (this.entState[e] === RUNNING && this.coreCur[oc] === e) this.stopVmCore(oc);
-      this.entVrt[e] += this.coreMinVrt[nc] - this.coreMinVrt[oc];
-      if (this.entState[e] === RUNNABLE) {
-        this.rqRemove(oc, e);
-        this.entCore[e] = nc;
-        this.rqPush(nc, e);
-      } else {
-        this.entCore[e] = nc;
-      }
+      this.entCore[e] = this.vmCoreList[e % m];
     }
     // Queues: round-robin over the side cores (or back to their vhost threads).
     const s = side.length;

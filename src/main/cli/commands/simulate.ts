@@ -13,6 +13,7 @@ import { parsePolicy, policyUsages } from '../../sim/policies.ts';
 import { runSimulation, intervalsFor } from '../../sim/driver.ts';
 import type { Metrics, PhaseSummary, Summary } from '../../sim/summary.ts';
 import type { HostSnapshot } from '../../../shared/snapshot.ts';
+import { startSimRecording } from '../../history/sim-record.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   scenario: { type: 'string', value: 'NAME|FILE', help: "shipped scenario name or path to a .json file (default: 'default')" },
@@ -23,9 +24,10 @@ const FLAGS: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'print one JSON document instead of tables' },
   trace: { type: 'string', value: 'FILE', help: 'write every snapshot as one JSON line to FILE' },
   progress: { type: 'boolean', help: 'force the progress bar on stderr (default: only when stderr is a terminal)' },
+  record: { type: 'string', value: 'DB', help: 'record the run as a session in this history database (see iocm sessions)' },
 };
 
-const USAGE = `usage: iocm simulate [--scenario NAME|FILE] [--policy POLICY] [--seconds N] [--seed S] [--interval-ms MS] [--json] [--trace FILE] [--progress]\n\n${flagHelp(FLAGS)}\n`;
+const USAGE = `usage: iocm simulate [--scenario NAME|FILE] [--policy POLICY] [--seconds N] [--seed S] [--interval-ms MS] [--json] [--trace FILE] [--progress] [--record DB]\n\n${flagHelp(FLAGS)}\n`;
 
 /** The JSON document `iocm simulate --json` prints. */
 export interface SimulateOutput {
@@ -91,13 +93,20 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const bar = showProgress ? new ProgressBar(io.stderr, 'simulating') : undefined;
   const onProgress = bar ? (done: number, n: number) => bar.update(done, n, `${fixed((done * intervalMs) / 1000)}/${fixed((n * intervalMs) / 1000)} s`) : undefined;
 
+  // --record: history recording (src/main/history/sim-record.ts).
+  const recordPath = values.record as string | undefined;
+  const recording = recordPath === undefined ? undefined : await startSimRecording(recordPath, { scenario, seed, policy: policy.spec, intervalMs });
+  const onSnap = recording ? (s: HostSnapshot): void => (onSnapshot?.(s), recording.onSnapshot(s)) : onSnapshot;
+
   let result;
   try {
-    result = runSimulation({ scenario, seed, seconds, intervalMs, controller: policy.create, onSnapshot, onProgress });
+    result = runSimulation({ scenario, seed, seconds, intervalMs, controller: policy.create, onSnapshot: onSnap, onDecision: recording?.onDecision, onProgress });
     flush();
   } finally {
     bar?.done();
     if (traceFd !== undefined) closeSync(traceFd);
+    const session = await recording?.close();
+    if (session) io.stderr.write(`recorded session ${session.id} (${session.snapshots} snapshots) in ${recordPath}\n`);
   }
 
   const doc = simulateOutput(scenario.name, policy.spec, seed, result.seconds, intervalMs, result.summary);

@@ -1,0 +1,180 @@
+/**
+ * `iocm sessions list|show|export|import|delete`: recorded sessions in a
+ * history database (default: the user's database, the one the desktop app
+ * uses; see docs/history.md).
+ */
+import type { CliIO } from '../iocm.ts';
+import { UsageError } from '../errors.ts';
+import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
+import { table, fixed, ProgressBar } from '../format.ts';
+import { HistoryClient } from '../../history/client.ts';
+import { HistoryError } from '../../history/schema.ts';
+import { defaultDbPath } from '../../history/paths.ts';
+import type { HistorySession } from '../../history/types.ts';
+
+const DB: FlagSpec = { type: 'string', value: 'FILE', help: `history database (default: ${'$'}IOCM_DB or the per-user data folder)` };
+const SESSION: FlagSpec = { type: 'string', value: 'ID', help: 'session id (see `iocm sessions list`)' };
+
+const SUB: Record<string, { flags: Record<string, FlagSpec>; usage: string }> = {
+  list: { flags: { db: DB, json: { type: 'boolean', help: 'print JSON' } }, usage: 'iocm sessions list [--db FILE] [--json]' },
+  show: { flags: { db: DB, session: SESSION, json: { type: 'boolean', help: 'print JSON' } }, usage: 'iocm sessions show [--db FILE] --session ID [--json]' },
+  export: {
+    flags: {
+      db: DB,
+      session: SESSION,
+      format: { type: 'string', value: 'csv|json|sqlite', help: 'CSV, JSON bundle or standalone SQLite session file' },
+      out: { type: 'string', value: 'PATH', help: 'file to write (must not exist)' },
+      'csv-layout': { type: 'string', value: 'long|wide', help: 'CSV: one row per time and series (long, default) or per time and entity (wide)' },
+      progress: { type: 'boolean', help: 'progress bar on stderr' },
+    },
+    usage: 'iocm sessions export [--db FILE] --session ID --format csv|json|sqlite --out PATH [--csv-layout long|wide]',
+  },
+  import: { flags: { db: DB, in: { type: 'string', value: 'PATH', help: 'JSON bundle or SQLite session file' } }, usage: 'iocm sessions import [--db FILE] --in PATH' },
+  delete: { flags: { db: DB, session: SESSION }, usage: 'iocm sessions delete [--db FILE] --session ID' },
+};
+
+function usage(): string {
+  return `usage:\n${Object.values(SUB)
+    .map((s) => `  ${s.usage}`)
+    .join('\n')}\n`;
+}
+
+function need(values: Record<string, unknown>, name: string, sub: string): string {
+  const v = values[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`sessions ${sub}: --${name} is required (${SUB[sub].usage})`);
+  return v;
+}
+
+function iso(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
+/** HistoryErrors about the user's input (missing session, bad file) are usage errors (exit 2). */
+function asUsage(err: unknown): unknown {
+  if (err instanceof HistoryError && err.code !== 'io' && err.code !== 'full') return new UsageError(err.message);
+  return err;
+}
+
+/** Entry point of `iocm sessions`. */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help' || sub === '-h') {
+    io.stdout.write(usage());
+    return sub ? 0 : 2;
+  }
+  const spec = SUB[sub];
+  if (!spec) throw new UsageError(`unknown subcommand '${sub}'; expected list, show, export, import or delete`);
+  const { values, help } = parseFlags(rest, spec.flags);
+  if (help) {
+    io.stdout.write(`usage: ${spec.usage}\n\n${flagHelp(spec.flags)}\n`);
+    return 0;
+  }
+  const path = (values.db as string | undefined) ?? defaultDbPath();
+  // Validate the required flags before touching any file.
+  if (sub === 'show' || sub === 'export' || sub === 'delete') need(values, 'session', sub);
+  if (sub === 'export') {
+    const f = need(values, 'format', sub);
+    if (!['csv', 'json', 'sqlite'].includes(f)) throw new UsageError(`sessions export: --format must be csv, json or sqlite, got '${f}'`);
+    need(values, 'out', sub);
+    const l = values['csv-layout'];
+    if (l !== undefined && l !== 'long' && l !== 'wide') throw new UsageError(`sessions export: --csv-layout must be long or wide, got '${String(l)}'`);
+    if (l !== undefined && f !== 'csv') throw new UsageError('sessions export: --csv-layout applies to --format csv only');
+  }
+  if (sub === 'import') need(values, 'in', sub);
+  let client: HistoryClient;
+  try {
+    client = await HistoryClient.open({ path });
+  } catch (err) {
+    throw asUsage(err);
+  }
+  try {
+    return await runSub(sub, values, client, io);
+  } catch (err) {
+    throw asUsage(err);
+  } finally {
+    await client.close();
+  }
+}
+
+async function runSub(sub: string, values: Record<string, unknown>, client: HistoryClient, io: CliIO): Promise<number> {
+  const out = (s: string): void => void io.stdout.write(s);
+  switch (sub) {
+    case 'list': {
+      const list = await client.listSessions();
+      if (values.json) {
+        out(JSON.stringify(list, null, 2) + '\n');
+        return 0;
+      }
+      if (!list.length) {
+        out(`no sessions in ${client.path}\n`);
+        return 0;
+      }
+      const rows = [['id', 'started (UTC)', 'host', 'scenario', 'policy', 'seconds', 'snapshots', 'decisions', 'status', 'parent']];
+      for (const s of list) rows.push([s.id, iso(s.startedAt), s.host, s.scenario || '-', s.policy || '-', fixed(s.durationMs / 1000), String(s.snapshots), String(s.decisions), s.status, s.parentId ?? '']);
+      out(table(rows));
+      return 0;
+    }
+    case 'show': {
+      const id = values.session as string;
+      const s = await client.getSession(id);
+      const loads = await client.loads(id);
+      const series = await client.seriesNames(id);
+      if (values.json) {
+        out(JSON.stringify({ ...s, loads, series }, null, 2) + '\n');
+        return 0;
+      }
+      out(renderShow(s, loads, series.length));
+      return 0;
+    }
+    case 'export': {
+      const bar = values.progress || io.stderr.isTTY ? new ProgressBar(io.stderr, 'exporting') : undefined;
+      const r = await client.exportSession(
+        {
+          sessionId: values.session as string,
+          format: values.format as 'csv' | 'json' | 'sqlite',
+          out: values.out as string,
+          csvLayout: values['csv-layout'] as 'long' | 'wide' | undefined,
+        },
+        bar ? { onProgress: (f) => bar.update(Math.round(f * 1000), 1000) } : {},
+      );
+      bar?.done();
+      out(`exported session ${String(values.session)} to ${r.path} (${String(values.format)}, ${r.rows} rows)\n`);
+      return 0;
+    }
+    case 'import': {
+      const r = await client.importFile(values.in as string);
+      for (const s of r.sessions)
+        out(s.id === s.originalId ? `imported session ${s.id}\n` : `imported session ${s.originalId} as ${s.id} (the id was taken; nothing was overwritten)\n`);
+      return 0;
+    }
+    case 'delete': {
+      const s = await client.deleteSession(values.session as string);
+      out(`deleted session ${s.id} (${s.host}, ${iso(s.startedAt)}, ${s.snapshots} snapshots)\n`);
+      return 0;
+    }
+  }
+  return 2;
+}
+
+function renderShow(s: HistorySession, loads: { seq: number; t: number; phase: string; loads: Record<string, number> }[], nSeries: number): string {
+  const lines = [
+    `session    ${s.id}${s.parentId ? ` (what-if of ${s.parentId})` : ''}`,
+    `host       ${s.host} (${s.source})`,
+    `scenario   ${s.scenario || '-'}${s.seed !== null ? ` · seed ${s.seed}` : ''}`,
+    `policy     ${s.policy || '-'} ${Object.keys(s.policyConfig).length ? JSON.stringify(s.policyConfig) : ''}`.trimEnd(),
+    `started    ${iso(s.startedAt)}`,
+    `ended      ${iso(s.endedAt)} (${s.status}${s.error ? `: ${s.error}` : ''})`,
+    `covers     ${fixed(s.t0 / 1000)}–${fixed(s.t1 / 1000)} s · ${s.snapshots} snapshots every ${s.intervalMs ?? '?'} ms`,
+    `events     ${s.events} (${s.decisions} decisions)`,
+    `series     ${nSeries}`,
+    `app        ${s.appVersion || '-'}`,
+  ];
+  if (loads.length) {
+    lines.push('', 'offered load changes:');
+    const rows = [['t (s)', 'phase', 'loads']];
+    for (const l of loads.slice(0, 30)) rows.push([fixed(l.t / 1000), l.phase || '-', Object.entries(l.loads).map(([g, v]) => `${g}=${v}`).join(' ')]);
+    if (loads.length > 30) rows.push(['…', `${loads.length - 30} more`, '']);
+    lines.push(table(rows, { left: [1, 2] }).trimEnd());
+  }
+  return lines.join('\n') + '\n';
+}

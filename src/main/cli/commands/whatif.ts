@@ -1,0 +1,72 @@
+/**
+ * `iocm whatif --session ID --policy P [--db FILE] [--json]`: re-run a
+ * recorded session's offered workload under another policy, store it as a new
+ * session linked to the original, and print a side-by-side comparison.
+ */
+import type { CliIO } from '../iocm.ts';
+import { UsageError } from '../errors.ts';
+import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
+import { table, fixed, ProgressBar } from '../format.ts';
+import { HistoryClient } from '../../history/client.ts';
+import { HistoryError } from '../../history/schema.ts';
+import { defaultDbPath } from '../../history/paths.ts';
+import type { Comparison } from '../../history/types.ts';
+
+const FLAGS: Record<string, FlagSpec> = {
+  session: { type: 'string', value: 'ID', help: 'the recorded session to re-run' },
+  policy: { type: 'string', value: 'POLICY', help: 'vhost | static:K | iocm | ... (see iocm simulate --help)' },
+  db: { type: 'string', value: 'FILE', help: 'history database (default: $IOCM_DB or the per-user data folder)' },
+  json: { type: 'boolean', help: 'print JSON' },
+  progress: { type: 'boolean', help: 'progress bar on stderr (default: when stderr is a terminal)' },
+};
+
+const USAGE = `usage: iocm whatif --session ID --policy POLICY [--db FILE] [--json]\n\n${flagHelp(FLAGS)}\n`;
+
+/** Render a comparison as a table (metric, phase, base, other, change). */
+export function renderComparison(c: Comparison): string {
+  const rows = [['phase', 'metric', `${c.base.policy} (${c.base.sessionId})`, `${c.other.policy} (${c.other.sessionId})`, 'change']];
+  for (const r of c.rows) {
+    const change = r.base !== 0 ? `${r.other >= r.base ? '+' : ''}${fixed((100 * (r.other - r.base)) / Math.abs(r.base))}%` : '';
+    rows.push([r.phase || '(none)', r.metric + (r.unit ? ` (${r.unit})` : ''), fixed(r.base), fixed(r.other), change]);
+  }
+  return table(rows, { left: [0, 1] });
+}
+
+/** Entry point of `iocm whatif`. */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, help } = parseFlags(argv, FLAGS);
+  if (help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  const sessionId = values.session as string | undefined;
+  const policy = values.policy as string | undefined;
+  if (!sessionId) throw new UsageError('--session is required');
+  if (!policy) throw new UsageError('--policy is required');
+  let client: HistoryClient;
+  try {
+    client = await HistoryClient.open({ path: (values.db as string | undefined) ?? defaultDbPath() });
+  } catch (err) {
+    if (err instanceof HistoryError) throw new UsageError(err.message);
+    throw err;
+  }
+  const bar = values.progress || io.stderr.isTTY ? new ProgressBar(io.stderr, 'what-if') : undefined;
+  try {
+    const r = await client.whatIf({ sessionId, policy }, bar ? { onProgress: (f) => bar.update(Math.round(f * 1000), 1000) } : {});
+    bar?.done();
+    if (values.json) {
+      io.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      return 0;
+    }
+    io.stdout.write(`what-if of session ${sessionId} under ${r.comparison.other.policy}: stored as session ${r.sessionId}\n\n`);
+    io.stdout.write(renderComparison(r.comparison));
+    return 0;
+  } catch (err) {
+    if (err instanceof HistoryError && err.code !== 'io') throw new UsageError(err.message);
+    // Policy errors from the registry (PolicyError) cross the worker as plain errors.
+    if ((err as Error).name === 'PolicyError' || (err as Error).name === 'UsageError') throw new UsageError((err as Error).message);
+    throw err;
+  } finally {
+    await client.close();
+  }
+}

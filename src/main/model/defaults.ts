@@ -116,7 +116,7 @@ export const COST_DEFAULTS: Readonly<CostParams> = {
   emptyPollCycles: 150,
   pollBudgetRequests: 64,
   pollBudgetBytes: 524288,
-  guestChunkCycles: 200000,
+  guestChunkCycles: 400000,
   queueMovePauseUs: 200,
   queueMoveCycles: 200000,
   migrationCycles: 100000,

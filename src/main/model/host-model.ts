@@ -24,13 +24,11 @@ import { checkScenario, resolveCosts, resolveWorkload, type CostParams, type Res
 import { groupScore, hostScore, workRate } from './score.ts';
 
 // Event kinds (low 3 bits of the kind word; core events carry a token above).
-const EV_CORE = 0;
 const EV_WAKE = 1;
 const EV_BLK = 2;
 const EV_THINK = 3;
 const EV_ARRIVAL = 4;
 const EV_UNPAUSE = 5;
-const TOKEN_MASK = 0x0fffffff;
 
 // Entity kinds and states.
 const VCPU = 0;
@@ -117,7 +115,15 @@ export class HostModel implements HostModelApi {
   // Cores.
   private readonly coreRole: Uint8Array;
   private readonly coreState: Uint8Array;
-  private readonly coreToken: Int32Array;
+  /**
+   * Each core has at most one pending event (the end of its current segment or a
+   * side core's next poll). They live outside the heap in a tournament tree
+   * (min over cores, O(log cores) update), so rescheduling or cancelling a
+   * core's event is in place and leaves nothing stale behind.
+   */
+  private readonly coreNext: Float64Array;
+  private readonly coreTree: Int32Array;
+  private readonly treeLeaves: number;
   private readonly coreCur: Int32Array;
   private readonly segStart: Float64Array;
   private readonly p0End: Float64Array;
@@ -315,7 +321,13 @@ export class HostModel implements HostModelApi {
 
     this.coreRole = new Uint8Array(N);
     this.coreState = new Uint8Array(N);
-    this.coreToken = new Int32Array(N);
+    let leaves = 1;
+    while (leaves < N) leaves *= 2;
+    this.treeLeaves = leaves;
+    this.coreNext = new Float64Array(leaves).fill(Infinity);
+    this.coreTree = new Int32Array(2 * leaves);
+    for (let i = 0; i < leaves; i++) this.coreTree[leaves + i] = i;
+    for (let i = leaves - 1; i >= 1; i--) this.coreTree[i] = this.coreTree[2 * i];
     this.coreCur = new Int32Array(N).fill(-1);
     this.segStart = new Float64Array(N);
     this.p0End = new Float64Array(N);
@@ -612,11 +624,26 @@ export class HostModel implements HostModelApi {
     this.applyLoads();
     const tEnd = (this.stepIndex + 1) * this.intervalCycles;
     const heap = this.heap;
-    while (heap.size > 0 && heap.times[0] <= tEnd) {
-      heap.pop();
-      this.now = heap.lastTime;
-      this.events++;
-      this.handle(heap.lastEnt, heap.lastKind);
+    const next = this.coreNext;
+    const tree = this.coreTree;
+    for (;;) {
+      const c = tree[1];
+      const ct = next[c];
+      const ht = heap.size > 0 ? heap.times[0] : Infinity;
+      if (ct <= ht) {
+        if (ct > tEnd) break;
+        this.now = ct;
+        this.schedCore(c, Infinity);
+        this.events++;
+        this.eventKinds[0]++;
+        this.onCore(c);
+      } else {
+        if (ht > tEnd) break;
+        heap.pop();
+        this.now = heap.lastTime;
+        this.events++;
+        this.handle(heap.lastEnt, heap.lastKind);
+      }
     }
     this.now = tEnd;
     const snap = this.snapshot();
@@ -629,9 +656,6 @@ export class HostModel implements HostModelApi {
   private handle(ent: number, kindWord: number): void {
     this.eventKinds[kindWord & 7]++;
     switch (kindWord & 7) {
-      case EV_CORE:
-        if (kindWord >>> 3 === (this.coreToken[ent] & TOKEN_MASK)) this.onCore(ent);
-        break;
       case EV_WAKE:
         this.onWake(ent);
         break;
@@ -650,10 +674,22 @@ export class HostModel implements HostModelApi {
     }
   }
 
+  /** Set core c's pending event time (Infinity cancels it). */
   private schedCore(c: number, t: number): void {
-    const tok = (this.coreToken[c] + 1) | 0;
-    this.coreToken[c] = tok;
-    this.heap.push(t, c, EV_CORE | ((tok & TOKEN_MASK) << 3));
+    const next = this.coreNext;
+    const tree = this.coreTree;
+    next[c] = t;
+    let i = (this.treeLeaves + c) >> 1;
+    while (i >= 1) {
+      const a = tree[2 * i];
+      const b = tree[2 * i + 1];
+      tree[i] = next[b] < next[a] ? b : a;
+      i >>= 1;
+    }
+  }
+
+  private cancelCore(c: number): void {
+    if (this.coreNext[c] !== Infinity) this.schedCore(c, Infinity);
   }
 
   private setSeg(c: number, l0: number, k0: number, l1: number, k1: number, l2: number, k2: number): number {
@@ -886,7 +922,7 @@ export class HostModel implements HostModelApi {
       // An I/O thread's batch completes at the stop (only on reconfiguration).
       this.completeService(c);
     }
-    this.coreToken[c] = (this.coreToken[c] + 1) | 0;
+    this.cancelCore(c);
     this.entState[cur] = RUNNABLE;
     this.entRunnableSince[cur] = now;
     this.rqPush(cur);
@@ -896,7 +932,8 @@ export class HostModel implements HostModelApi {
 
   private vcpuHasWork(e: number): boolean {
     const vm = this.entVm[e];
-    if (this.entOwedExit[e] > 0 || this.entRemaining[e] > 0 || this.cfLen[vm] > 0) return true;
+    // Owed exit cycles alone do not keep a vCPU running: they are paid at its next run (batched with work).
+    if (this.entRemaining[e] > 0 || this.entSegReq[e] > 0 || this.cfLen[vm] > 0) return true;
     if (this.vmKind[vm] === K_CPU) return this.vmLoad[vm] > 0;
     return this.vmReady[vm] > 0;
   }
@@ -916,6 +953,7 @@ export class HostModel implements HostModelApi {
     if (st === C_RUN) {
       this.chargeCore(c, this.now);
       const e = this.coreCur[c];
+      this.eventKinds[6 + this.entKind[e]]++;
       let more: boolean;
       if (this.entKind[e] === VCPU) {
         const vm = this.entVm[e];
@@ -1309,7 +1347,7 @@ export class HostModel implements HostModelApi {
       this.sidePos[c] = this.spinPos[c];
     }
     this.sideWakeAt[c] = Infinity;
-    this.coreToken[c] = (this.coreToken[c] + 1) | 0;
+    this.cancelCore(c);
     this.coreState[c] = C_IDLE;
     this.charged[c] = this.now;
   }
@@ -1369,7 +1407,7 @@ export class HostModel implements HostModelApi {
     this.spinStart[c] = now;
     this.spinPos[c] = pos;
     this.sideWakeAt[c] = Infinity;
-    this.coreToken[c] = (this.coreToken[c] + 1) | 0;
+    this.cancelCore(c);
     this.setSeg(c, 0, CAT_EPOLL, 0, CAT_EPOLL, Infinity, CAT_EPOLL);
   }
 
@@ -1397,7 +1435,7 @@ export class HostModel implements HostModelApi {
   private stopSideCore(c: number): void {
     if (this.coreState[c] === C_SPIN) this.stopSpin(c);
     this.completeService(c);
-    this.coreToken[c] = (this.coreToken[c] + 1) | 0;
+    this.cancelCore(c);
     this.coreState[c] = C_IDLE;
     this.coreCur[c] = -1;
   }

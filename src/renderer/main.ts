@@ -20,7 +20,7 @@ const pinia = createPinia();
 app.use(pinia);
 const consoleStore = useConsoleStore(pinia);
 const telemetry = useTelemetryStore(pinia);
-telemetry.start();
+void telemetry.start();
 void consoleStore.start();
 onConnectionState((s) => {
   const was = conn.value;

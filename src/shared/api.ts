@@ -257,6 +257,12 @@ export interface IocmMethods {
   getSession: { args: { sessionId: string }; value: SessionDetail };
   querySeries: { args: SeriesQuery; value: SeriesResult };
   getAuditLog: { args: { sessionId?: string; limit?: number }; value: AuditEntry[] };
+  /**
+   * The live stream's recent past, so charts are not empty when a page opens: up to
+   * `snapshots` most recent snapshots (default 100) and the session's recent decisions and
+   * overrides, as one live TelemetryMessage.
+   */
+  getRecentTelemetry: { args: { snapshots?: number }; value: TelemetryMessage };
   // connection
   connectModel: { args: { scenario: string; seed: number; speed: number }; value: ConsoleState };
   connectAgent: { args: { url: string; token: string }; value: ConsoleState };
@@ -310,6 +316,7 @@ export const METHOD_NAMES = [
   'getSession',
   'querySeries',
   'getAuditLog',
+  'getRecentTelemetry',
   'connectModel',
   'connectAgent',
   'setLiveSpeed',

@@ -27,6 +27,7 @@ import {
 } from '../../shared/api.ts';
 import { validateArgs } from '../../shared/api-schema.ts';
 import type { HostEvent, OverrideCommand, TelemetryBatch } from '../../shared/policy.ts';
+import type { HostSnapshot } from '../../shared/snapshot.ts';
 import { listPolicies } from '../policy/registry.ts';
 import { listScenarios, loadScenario } from '../scenario/index.ts';
 import { HistoryDb } from '../history/store.ts';
@@ -90,6 +91,9 @@ export function createServices(opts: ServicesOptions): Services {
   let replay: ReplayCursor | null = null;
   const ops = new Map<string, AbortController>();
   let lastStatusKey = '';
+  /** The newest live snapshots (bounded), for getRecentTelemetry. */
+  const RECENT = 600;
+  let recent: HostSnapshot[] = [];
 
   // -------------------------------------------------------------------------
   // state
@@ -138,6 +142,10 @@ export function createServices(opts: ServicesOptions): Services {
 
   function onLiveBatch(batch: TelemetryBatch): void {
     record(batch);
+    if (batch.snapshots.length) {
+      recent.push(...batch.snapshots);
+      if (recent.length > RECENT * 1.5) recent = recent.slice(-RECENT);
+    }
     hub.emit('telemetry', { stream: 'live', sessionId, batch });
     const st = batch.status;
     if (st) {
@@ -164,6 +172,7 @@ export function createServices(opts: ServicesOptions): Services {
       }
     }
     sessionId = null;
+    recent = [];
   }
 
   async function connect(scenarioName: string, seed: number, speed: number, policy = opts.policy ?? 'iocm'): Promise<Result<ConsoleState>> {
@@ -330,6 +339,22 @@ export function createServices(opts: ServicesOptions): Services {
       } catch (e) {
         return historyErr(e);
       }
+    },
+    async getRecentTelemetry({ snapshots }) {
+      const n = Math.min(snapshots ?? 100, RECENT);
+      const snaps = n > 0 ? recent.slice(-n) : [];
+      let events: HostEvent[] = [];
+      if (db && sessionId) {
+        try {
+          events = db
+            .eventsBetween(sessionId, -Infinity, Infinity)
+            .filter((e) => e.kind === 'decision' || e.kind === 'override')
+            .slice(-500);
+        } catch {
+          events = [];
+        }
+      }
+      return ok({ stream: 'live', sessionId, batch: { snapshots: snaps, events } });
     },
     async connectModel({ scenario, seed, speed }) {
       return connect(scenario, seed, speed, live?.status().policy ?? opts.policy ?? 'iocm');

@@ -15,6 +15,8 @@ export interface ChartTheme {
   palette: string[];
   decision: string;
   override: string;
+  /** Cycle category colours (same as the core map's). */
+  cycles: Record<'guest' | 'exit' | 'io' | 'emptyPoll' | 'ctxSwitch' | 'idle', string>;
 }
 
 /** Light theme colours. */
@@ -26,6 +28,7 @@ export const LIGHT: ChartTheme = {
   palette: ['#2f6fdf', '#e8833a', '#2c9f6b', '#c94f7c', '#8a63d2', '#b8a22c', '#3aa6b9', '#7b8794'],
   decision: '#8a63d2',
   override: '#d64545',
+  cycles: { guest: '#2c9f6b', exit: '#d64545', io: '#2f6fdf', emptyPoll: '#b8a22c', ctxSwitch: '#8a63d2', idle: '#cbd2d9' },
 };
 
 /** Dark theme colours. */
@@ -37,6 +40,7 @@ export const DARK: ChartTheme = {
   palette: ['#6ea8fe', '#f5a25d', '#4cc38a', '#e07aa5', '#a98bf0', '#d9c556', '#5fc7d9', '#9aa5b1'],
   decision: '#a98bf0',
   override: '#ff7b7b',
+  cycles: { guest: '#4cc38a', exit: '#ff7b7b', io: '#6ea8fe', emptyPoll: '#d9c556', ctxSwitch: '#a98bf0', idle: '#52606d' },
 };
 
 /** One line of a time chart. */
@@ -53,7 +57,7 @@ export interface LineSpec {
 export interface TimeChartSpec {
   lines: LineSpec[];
   /** Axis names (left, optional right). */
-  yAxes: { name: string; format?: (v: number) => string; max?: number }[];
+  yAxes: { name: string; format?: (v: number) => string; max?: number; /** Whole-number axis with headroom (counts such as side cores). */ integer?: boolean }[];
   /** Decisions and overrides to mark. */
   events?: readonly HostEvent[];
   /** x range in ms (defaults to the data's). */
@@ -127,7 +131,7 @@ export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<
     animation: false,
     backgroundColor: 'transparent',
     textStyle: { color: theme.text },
-    grid: { left: 64, right: spec.yAxes.length > 1 ? 64 : 16, top: 36, bottom: 28 },
+    grid: { left: 64, right: spec.yAxes.length > 1 ? 64 : 16, top: 50, bottom: 28 },
     legend: { top: 0, left: 'center', type: 'scroll', textStyle: { color: theme.text, fontSize: 11 }, itemHeight: 8, itemWidth: 14 },
     tooltip: {
       trigger: 'axis',
@@ -153,7 +157,8 @@ export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<
       type: 'value',
       name: a.name,
       nameTextStyle: { color: theme.muted, align: i === 0 ? 'left' : 'right' },
-      max: a.max,
+      max: a.max ?? (a.integer ? (v: { max: number }) => Math.max(2, Math.ceil(v.max) + 1) : undefined),
+      minInterval: a.integer ? 1 : undefined,
       min: 0,
       axisLabel: { color: theme.muted, formatter: fmt[i], hideOverlap: true },
       splitLine: { show: i === 0, lineStyle: { color: theme.grid } },

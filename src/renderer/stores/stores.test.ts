@@ -57,11 +57,11 @@ describe('console store', () => {
 });
 
 describe('telemetry store', () => {
-  it('ingests only the stream shown, keeps rings bounded, restarts on a seek back', () => {
+  it('ingests only the stream shown, keeps rings bounded, restarts on a seek back', async () => {
     const m = memoryApi({});
     setApi(m.api);
     const t = useTelemetryStore();
-    t.start();
+    await t.start();
     const snap = (seq: number) => makeSnapshot({ cores: 4, side: [3], vms: 2, seq });
     m.emit('telemetry', { stream: 'replay', sessionId: 'x', batch: { snapshots: [snap(0)], events: [] } });
     expect(t.latest).toBeNull();
@@ -81,6 +81,28 @@ describe('telemetry store', () => {
     expect(t.latest).toBeNull();
     m.emit('telemetry', { stream: 'replay', sessionId: 'x', batch: { snapshots: [snap(1)], events: [] } });
     expect(t.latest?.seq).toBe(1);
+  });
+
+  it('fills the buffers from the live stream’s recent past and skips what it already has', async () => {
+    const snap = (seq: number) => makeSnapshot({ cores: 4, side: [3], vms: 2, seq });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const m = memoryApi({
+      getRecentTelemetry: async ({ snapshots }) => {
+        await gate;
+        return ok({ stream: 'live' as const, sessionId: 's', batch: { snapshots: [snap(0), snap(1), snap(2)].slice(-(snapshots ?? 3)), events: [{ t: 100, source: 'policy' as const, kind: 'decision' as const, message: 'early' }] } });
+      },
+    });
+    setApi(m.api);
+    const t = useTelemetryStore();
+    const started = t.start();
+    await new Promise((r) => setTimeout(r, 0));
+    // arrives while the backfill is in flight: overlaps (seq 2) and extends (seq 3)
+    m.emit('telemetry', { stream: 'live', sessionId: 's', batch: { snapshots: [snap(2), snap(3)], events: [] } });
+    release();
+    await started;
+    expect(t.totals.times()).toEqual([100, 200, 300, 400]);
+    expect(t.events.toArray().map((e) => e.message)).toEqual(['early']);
   });
 });
 

@@ -102,10 +102,28 @@ export const useTelemetryStore = defineStore('telemetry', () => {
     reset();
   }
 
-  /** Subscribe to the host's telemetry. */
-  function start(): void {
+  /** Subscribe to the host's telemetry, first filling the buffers with the live stream's recent past. */
+  async function start(): Promise<void> {
     stop();
-    unsub = useApi().onTelemetry(ingest);
+    const api = useApi();
+    const pending: TelemetryMessage[] = [];
+    let backfilled = false;
+    unsub = api.onTelemetry((m) => (backfilled ? ingest(m) : pending.push(m)));
+    const r = await api.getRecentTelemetry({ snapshots: HISTORY_POINTS });
+    if (r.ok && stream.value === 'live') {
+      const last = r.value.batch.snapshots.at(-1)?.t ?? -Infinity;
+      const lastEvent = r.value.batch.events.at(-1)?.t ?? -Infinity;
+      ingest(r.value);
+      // drop what the backfill already covered
+      for (const m of pending) {
+        if (m.stream === 'live') {
+          const snapshots = m.batch.snapshots.filter((s) => s.t > last);
+          const events = m.batch.events.filter((e) => e.t > lastEvent);
+          if (snapshots.length || events.length) ingest({ ...m, batch: { ...m.batch, snapshots, events } });
+        } else ingest(m);
+      }
+    } else for (const m of pending) ingest(m);
+    backfilled = true;
   }
   function stop(): void {
     unsub?.();

@@ -29,7 +29,7 @@ const POLICY = {
   ],
 };
 
-function setup(extra: Parameters<typeof memoryApi>[0] = {}, state: ConsoleState = makeState(8, 4)) {
+async function setup(extra: Parameters<typeof memoryApi>[0] = {}, state: ConsoleState = makeState(8, 4)) {
   setActivePinia(createPinia());
   const m = memoryApi({
     getState: async () => ok(state),
@@ -41,7 +41,7 @@ function setup(extra: Parameters<typeof memoryApi>[0] = {}, state: ConsoleState 
   setApi(m.api);
   const store = useConsoleStore();
   const tel = useTelemetryStore();
-  tel.start();
+  await tel.start();
   return { m, store, tel };
 }
 
@@ -71,7 +71,7 @@ describe('HostOverview', () => {
   beforeEach(() => setOptions.splice(0));
 
   it('shows one tile per core with its role, the headline numbers and charts with data', async () => {
-    const { m, store } = setup();
+    const { m, store } = await setup();
     await store.start();
     const w = mount(HostOverview);
     expect(w.text()).toContain('No host data yet');
@@ -92,7 +92,7 @@ describe('HostOverview', () => {
 
   it('pins a core after confirmation and shows a refusal where it happened', async () => {
     const state = makeState(8, 4);
-    const { m, store } = setup({
+    const { m, store } = await setup({
       pinCore: async ({ core }) => (core === 0 ? err('refused', 'Refused: at most 7 side cores.') : ok({ ...state.overrides, pinned: [core] })),
     });
     await store.start();
@@ -116,7 +116,7 @@ describe('HostOverview', () => {
 
 describe('VmsQueuesView', () => {
   it('sorts, filters and opens a detail panel', async () => {
-    const { m } = setup();
+    const { m } = await setup();
     feed(m, 5);
     const w = mount(VmsQueuesView);
     await flushPromises();
@@ -138,7 +138,7 @@ describe('VmsQueuesView', () => {
 
 describe('SideCoresView and DecisionsTimeline', () => {
   it('lists side cores with their queues and explains when there are none', async () => {
-    const { m } = setup();
+    const { m } = await setup();
     const w = mount(SideCoresView);
     feed(m, 5, []);
     await flushPromises();
@@ -149,7 +149,7 @@ describe('SideCoresView and DecisionsTimeline', () => {
   });
 
   it('lists decisions and overrides but hides quiet stays unless asked', async () => {
-    const { m } = setup();
+    const { m } = await setup();
     const w = mount(DecisionsTimeline);
     feed(m, 5);
     await flushPromises();
@@ -164,7 +164,7 @@ describe('SideCoresView and DecisionsTimeline', () => {
 
 describe('ControlsView', () => {
   it('validates thresholds before sending and shows the host’s field errors', async () => {
-    const { m, store } = setup({
+    const { m, store } = await setup({
       setPolicy: async ({ config }) =>
         (config.window as number) > 50 ? err('invalid-argument', 'Window must be at most 50 epochs for this policy.', 'config.window') : ok({ ...makeState().loop!, policy: 'iocm', config }),
     });
@@ -192,7 +192,7 @@ describe('ControlsView', () => {
 
   it('pauses the loop and locks the count', async () => {
     const state = makeState();
-    const { store } = setup({
+    const { store } = await setup({
       pauseLoop: async () => ok({ ...state.overrides, paused: true }),
       lockSideCoreCount: async ({ min, max }) => ok({ ...state.overrides, countLock: [min, max] as [number, number] }),
     });
@@ -215,7 +215,7 @@ describe('SessionsView', () => {
   it('searches, opens a session and drives the replay', async () => {
     const replay = { sessionId: 's1', t0: 0, t1: 10_000, t: 0, playing: false, speed: 1 };
     const summary = { id: 's1', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
-    const { m, store } = setup({
+    const { m, store } = await setup({
       listSessions: async ({ search }) => ok(search && !'mixed'.includes(search) ? [] : [summary]),
       getSession: async () => ok({ ...summary, policyConfig: {}, info: null, appVersion: '0.1.0', t0: 0, t1: 10_000 }),
       querySeries: async ({ series }) => ok({ t: [0, 5000, 10_000], series: series.map((key) => ({ key, values: [1, 2, 3] })), resolutionMs: 5000 }),
@@ -249,7 +249,7 @@ describe('SessionsView', () => {
 
 describe('ConnectView and App', () => {
   it('explains that the remote agent is not available', async () => {
-    const { store } = setup({ connectAgent: async () => err('not-available', 'The remote agent is not available yet in this version.') });
+    const { store } = await setup({ connectAgent: async () => err('not-available', 'The remote agent is not available yet in this version.') });
     await store.start();
     const w = mount(ConnectView);
     await flushPromises();
@@ -261,7 +261,7 @@ describe('ConnectView and App', () => {
   });
 
   it('navigates between views and shows the connection', async () => {
-    const { store } = setup();
+    const { store } = await setup();
     await store.start();
     const w = mount(App);
     await flushPromises();

@@ -1,0 +1,155 @@
+/**
+ * End-to-end: Chromium (playwright-core) against the real headless server on the real
+ * host model and a real SQLite file. Screenshots of each view go to test-artifacts/.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { HistoryDb } from '../../src/main/history/store.ts';
+import { launchBrowser, shot, startServer, type ServerHandle } from './harness.ts';
+
+const CORES = 16; // resources/scenarios/mixed.json host.cores
+
+let server: ServerHandle;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let page: Page;
+
+async function view(name: string): Promise<void> {
+  await page.click(`nav [data-view="${name}"]`);
+}
+
+/** The value of a numeric series at time t in a long-format CSV. */
+function csvValue(csv: string, t: number, series: string): number | null {
+  for (const line of csv.split('\n')) {
+    const cols = line.split(',');
+    if (cols[2] === String(t) && cols[3] === series) return Number(cols[4]);
+  }
+  return null;
+}
+
+describe('console in Chromium against the headless server', () => {
+  beforeAll(async () => {
+    server = await startServer(['--scenario', 'mixed', '--seed', '3']);
+    browser = await launchBrowser();
+    page = browser.page;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('refuses a bad token with 401', async () => {
+    const bad = await fetch(`${server.origin}/?token=not-the-token`);
+    expect(bad.status).toBe(401);
+    const none = await fetch(`${server.origin}/`);
+    expect(none.status).toBe(401);
+    const resp = await page.goto(`${server.origin}/?token=wrong`);
+    expect(resp?.status()).toBe(401);
+  });
+
+  it('shows the scenario’s cores on the overview', async () => {
+    await page.goto(server.url);
+    await page.waitForSelector('[data-testid="core-map"] [data-core]');
+    expect(await page.locator('[data-testid="core-map"] [data-core]').count()).toBe(CORES);
+    await expect.poll(() => page.locator('[data-testid="connection"]').innerText()).toContain('mixed');
+    // wait for charts to have a few seconds of data
+    await page.waitForFunction("document.querySelectorAll('.chart-panel canvas').length >= 2", undefined, { timeout: 20_000 });
+    await page.waitForTimeout(3000);
+    await shot(page, 'overview');
+  });
+
+  it('pins a core (model makes it a side core, the loop keeps it) and releases it', async () => {
+    const tile = page.locator('[data-testid="core-map"] [data-core][data-side="no"]').first();
+    const core = Number(await tile.getAttribute('data-core'));
+    await tile.click();
+    await page.waitForSelector('[role="dialog"]');
+    await shot(page, 'pin-dialog');
+    await page.click('[role="dialog"] [data-action="pin"]');
+    const pinned = page.locator(`[data-testid="core-map"] [data-core="${core}"]`);
+    await expect.poll(() => pinned.getAttribute('data-side'), { timeout: 15_000 }).toBe('yes');
+    expect(await pinned.getAttribute('data-role')).toBe('pinned');
+    // several epochs later the loop still honours the pin
+    await page.waitForTimeout(2500);
+    expect(await pinned.getAttribute('data-side')).toBe('yes');
+    await pinned.click();
+    await page.click('[role="dialog"] [data-action="release"]');
+    await expect.poll(() => pinned.getAttribute('data-side'), { timeout: 15_000 }).toBe('no');
+    expect(await pinned.getAttribute('data-role')).toBe('released');
+    await page.waitForTimeout(1500);
+    expect(await pinned.getAttribute('data-side')).toBe('no');
+    await pinned.click();
+    await page.click('[role="dialog"] [data-action="clear"]');
+    await expect.poll(() => pinned.getAttribute('data-role'), { timeout: 15_000 }).not.toBe('released');
+  });
+
+  it('renders every live view readably', async () => {
+    await view('side-cores');
+    await page.waitForTimeout(1000);
+    await shot(page, 'side-cores');
+    await view('vms');
+    await page.click('[data-testid="vm-table"] tbody tr >> nth=0');
+    await page.waitForTimeout(500);
+    await shot(page, 'vms');
+    await view('decisions');
+    await page.waitForTimeout(1000);
+    await shot(page, 'decisions');
+    await view('controls');
+    await page.waitForSelector('[data-testid="audit-log"]', { timeout: 10_000 });
+    expect(await page.locator('[data-testid="audit-log"]').innerText()).toMatch(/pin|release|core/i);
+    await shot(page, 'controls');
+    await view('connect');
+    await page.waitForSelector('[data-testid="scenario-list"] .scenario');
+    await page.fill('input[aria-label="agent address"]', 'ws://10.0.0.1:7070');
+    await page.click('[data-testid="connect-agent"]');
+    await expect.poll(() => page.locator('.connect-view [role="alert"]').innerText()).toMatch(/not available/);
+    await shot(page, 'connect');
+  });
+
+  it('lists the recorded session, replays it with the recorded values, and exports its rows as CSV', async () => {
+    await view('sessions');
+    const row = page.locator('[data-testid="session-list"] tbody tr[data-session]').first();
+    await row.waitFor();
+    const sid = (await row.getAttribute('data-session'))!;
+    await row.click();
+    await page.waitForSelector('[data-testid="session-detail"]');
+    await page.click('[data-testid="open-replay"]');
+    await page.waitForSelector('[data-testid="scrubber"]');
+
+    // scrub to about 3 s into the session
+    const target = 3000;
+    await page.locator('[data-testid="scrubber"]').evaluate((el, t) => {
+      const input = el as unknown as { value: string; dispatchEvent(e: Event): boolean };
+      input.value = String(t);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    }, target);
+    const db = new HistoryDb(server.dbPath, { readonly: true });
+    const stored = db.seek(sid, target)!;
+    db.close();
+    expect(stored).not.toBeNull();
+    const minutes = Math.floor(stored.t / 60_000);
+    const secs = ((stored.t % 60_000) / 1000).toFixed(1).padStart(4, '0');
+    await expect.poll(() => page.locator('[data-testid="replay-values"] [data-value="t"]').innerText(), { timeout: 10_000 }).toBe(`${minutes}:${secs}`);
+    const shownSide = await page.locator('[data-testid="replay-values"] [data-value="side-cores"]').innerText();
+    expect(Number(shownSide)).toBe(stored.snapshot.totals.sideCores);
+    const shownScore = await page.locator('[data-testid="replay-values"] [data-value="score"]').innerText();
+    const score = stored.snapshot.totals.score;
+    const scaled = score >= 1e9 ? score / 1e9 : score >= 1e6 ? score / 1e6 : score >= 1e3 ? score / 1e3 : score;
+    expect(Number.parseFloat(shownScore)).toBeCloseTo(scaled, scaled >= 100 ? -0.5 : 1);
+    await page.waitForTimeout(800);
+    await shot(page, 'sessions-replay');
+    await page.click('[data-testid="jump-next"]');
+    await page.click('[data-testid="step-forward"]');
+
+    // CSV export: a browser download whose rows are the recorded values
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-csv"]')]);
+    const path = await download.path();
+    const csv = readFileSync(path!, 'utf8');
+    expect(csv.split('\n')[0]).toBe('time,unix_ms,t_ms,series,value');
+    const v = csvValue(csv, stored.t, 'totals.score');
+    expect(v).not.toBeNull();
+    expect(v!).toBeCloseTo(stored.snapshot.totals.score, 6);
+    await page.click('[data-testid="close-replay"]');
+    await expect.poll(() => page.locator('[data-testid="replay-chip"]').count()).toBe(0);
+  });
+});

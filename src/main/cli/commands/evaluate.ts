@@ -1,0 +1,106 @@
+/**
+ * `iocm evaluate --suite DIR --out DIR`: every scenario in DIR × every policy
+ * (vhost, static:1..max, iocm, iocm-classic, ovs-auto-lb, spdk-dynamic) in
+ * worker threads; writes report.md and SVG plots (ECharts, server-side).
+ */
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { CliIO } from '../iocm.ts';
+import { UsageError } from '../errors.ts';
+import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
+import { ProgressBar } from '../format.ts';
+import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
+import { parsePolicy } from '../../sim/policies.ts';
+import { EVALUATED_POLICIES } from '../../policy/registry.ts';
+import { oracleOf, runMany, shortenPhases, staticPolicies, type RunSpec } from '../../loop/sweep.ts';
+import { phaseScoresSvg, reportMarkdown, sideCoresSvg, type ScenarioEvaluation } from '../../loop/report.ts';
+import type { Scenario } from '../../../shared/scenario.ts';
+import '../../loop/register.ts';
+
+const FLAGS: Record<string, FlagSpec> = {
+  suite: { type: 'string', value: 'DIR', help: 'folder of scenario .json files (default: resources/scenarios)' },
+  out: { type: 'string', value: 'DIR', help: 'output folder for report.md and the SVG plots (default: report)' },
+  'phase-seconds': { type: 'number', value: 'N', above: 0, max: 1e6, help: 'shorten every phase to at most N seconds' },
+  seed: { type: 'integer', value: 'S', min: 0, max: 2 ** 32 - 1, help: 'RNG seed (default: 1)' },
+  jobs: { type: 'integer', value: 'J', min: 1, max: 64, help: 'worker threads (default: CPU count)' },
+  policies: { type: 'string', value: 'LIST', help: `adaptive policies (default: ${EVALUATED_POLICIES.filter((p) => p !== 'vhost').join(',')})` },
+  only: { type: 'string', value: 'LIST', help: 'comma-separated scenario names to include' },
+  progress: { type: 'boolean', help: 'force the progress bar on stderr' },
+  json: { type: 'boolean', help: 'also print a JSON summary (scenario → policy → ratio) on stdout' },
+};
+
+const USAGE = `usage: iocm evaluate [--suite DIR] [--out DIR] [--phase-seconds N] [--seed S] [--jobs J] [--policies LIST] [--only LIST] [--json]\n\n${flagHelp(FLAGS)}\n`;
+
+/** Entry point of `iocm evaluate`. */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, help } = parseFlags(argv, FLAGS);
+  if (help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  const suite = resolve((values.suite as string | undefined) ?? 'resources/scenarios');
+  let files: string[];
+  try {
+    if (!statSync(suite).isDirectory()) throw new Error('not a folder');
+    files = readdirSync(suite).filter((f) => f.endsWith('.json') && !f.endsWith('.schema.json')).sort();
+  } catch (e) {
+    throw new UsageError(`--suite ${suite}: cannot read the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const only = (values.only as string | undefined)?.split(',').map((s) => s.trim()).filter(Boolean);
+  let scenarios: Scenario[] = files.map((f) => loadScenario(join(suite, f)));
+  if (only) {
+    const unknown = only.filter((n) => !scenarios.some((s) => s.name === n));
+    if (unknown.length > 0) throw new UsageError(`--only: no scenario named '${unknown[0]}' in ${suite} (have: ${scenarios.map((s) => s.name).join(', ')})`);
+    scenarios = scenarios.filter((s) => only.includes(s.name));
+  }
+  if (scenarios.length === 0) throw new UsageError(`--suite ${suite}: no scenario .json files found`);
+  const phaseSeconds = values['phase-seconds'] as number | undefined;
+  if (phaseSeconds !== undefined) scenarios = scenarios.map((s) => shortenPhases(s, phaseSeconds));
+  const seed = (values.seed as number | undefined) ?? 1;
+  const jobs = (values.jobs as number | undefined) ?? Math.max(1, availableParallelism());
+  const adaptive = ((values.policies as string | undefined) ?? EVALUATED_POLICIES.filter((p) => p !== 'vhost').join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const outDir = resolve((values.out as string | undefined) ?? 'report');
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw new UsageError(`--out ${outDir}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+
+  const specs: RunSpec[] = [];
+  const groups: { scenario: Scenario; from: number; statics: number; n: number }[] = [];
+  for (const s of scenarios) {
+    for (const p of adaptive) parsePolicy(p, s.host.cores);
+    const statics = staticPolicies(s.host.cores);
+    const seconds = scenarioSeconds(s);
+    groups.push({ scenario: s, from: specs.length, statics: statics.length, n: statics.length + adaptive.length });
+    for (const policy of [...statics, ...adaptive]) specs.push({ scenario: s, policy, seed, seconds });
+  }
+  const bar = values.progress === true || io.stderr.isTTY === true ? new ProgressBar(io.stderr, `evaluate ${scenarios.length} scenarios (${specs.length} runs)`) : undefined;
+  let results;
+  try {
+    results = await runMany(specs, jobs, bar ? (d, t) => bar.update(d, t) : undefined);
+  } finally {
+    bar?.done();
+  }
+  const evals: ScenarioEvaluation[] = groups.map((g) => {
+    const runs = results.slice(g.from, g.from + g.n);
+    return { scenario: g.scenario.name, description: g.scenario.description, cores: g.scenario.host.cores, seconds: scenarioSeconds(g.scenario), oracle: oracleOf(runs.slice(0, g.statics)), runs };
+  });
+  const svgs = new Map<string, { sideCores: string; phases: string }>();
+  for (const e of evals) {
+    const f = { sideCores: `${e.scenario}-side-cores.svg`, phases: `${e.scenario}-phase-scores.svg` };
+    writeFileSync(join(outDir, f.sideCores), sideCoresSvg(e));
+    writeFileSync(join(outDir, f.phases), phaseScoresSvg(e));
+    svgs.set(e.scenario, f);
+  }
+  writeFileSync(join(outDir, 'report.md'), reportMarkdown(evals, svgs, { seed, phaseSeconds }));
+  if (values.json === true) {
+    const doc: Record<string, Record<string, number>> = {};
+    for (const e of evals) doc[e.scenario] = Object.fromEntries(e.runs.map((r) => [r.policy, Math.round((r.summary.total.score / e.oracle.oracleScore) * 1000) / 1000]));
+    io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+  } else {
+    io.stdout.write(`wrote ${join(outDir, 'report.md')} and ${svgs.size * 2} SVG plots\n`);
+  }
+  return 0;
+}

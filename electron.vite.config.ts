@@ -57,6 +57,8 @@ export const rendererViteConfig: UserConfig = {
   build: {
     outDir: RENDERER_OUT_DIR,
     emptyOutDir: true,
+    // ECharts alone is ~1 MB; the app is loaded from disk or loopback, so one big chunk is fine.
+    chunkSizeWarningLimit: 2000,
     rolldownOptions: { input: { index: resolve(root, 'src/renderer/index.html') } },
   },
 };
@@ -77,7 +79,7 @@ export default defineConfig({
       externalizeDeps: false,
       rolldownOptions: {
         input: { index: resolve(root, 'src/preload/index.ts') },
-        output: { format: 'cjs', entryFileNames: '[name].cjs', inlineDynamicImports: true },
+        output: { format: 'cjs', entryFileNames: '[name].cjs', codeSplitting: false },
       },
     },
   },

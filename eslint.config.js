@@ -10,7 +10,7 @@
 //   src/preload                only electron and src/shared
 //   src/renderer               only src/shared, its own files, vue, pinia, echarts, vue-echarts
 //   src/agent                  never electron, the shell or the renderer
-//   everything else            never imports src/renderer
+//   everything else            never imports src/renderer (test/** may import src/renderer/transport)
 //
 // test/lint-layers.test.ts checks each rule against real import statements.
 import js from '@eslint/js';
@@ -171,7 +171,12 @@ export default tseslint.config(
   },
   {
     files: ['**/*.{ts,vue,js,mjs,cjs}'],
-    ignores: ['src/**'],
+    ignores: ['src/**', 'test/**'],
     rules: restrict([group(['**/src/renderer', '**/src/renderer/**'], msg.renderer)]),
+  },
+  {
+    // Integration tests may drive the renderer's transport (DOM-free) against the real server.
+    files: ['test/**'],
+    rules: restrict([{ regex: '(^|/)src/renderer(/(?!transport/).*)?$', message: msg.renderer }]),
   },
 );

@@ -64,6 +64,8 @@ const forbidden: Case[] = [
   // nothing outside src/renderer imports the renderer
   ['test/e2e-console.test.ts', '../src/renderer/stores/live.ts'],
   ['bench/renderer.ts', '../src/renderer/main.ts'],
+  ['bench/renderer.ts', '../src/renderer/transport/ws-client.ts'],
+  ['test/e2e-console.test.ts', '../src/renderer/stores/console.ts'],
 ];
 
 const allowed: Case[] = [
@@ -94,6 +96,7 @@ const allowed: Case[] = [
   ['src/agent/index.ts', '../shared/snapshot.ts'],
   ['src/agent/index.ts', '../main/model/api.ts'],
   ['test/server-auth.test.ts', '../src/main/server/index.ts'],
+  ['test/server-ws.test.ts', '../src/renderer/transport/ws-client.ts'],
 ];
 
 /** A .vue file needs a component wrapper; lint the import inside <script setup lang="ts">. */

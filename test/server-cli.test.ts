@@ -1,0 +1,85 @@
+/**
+ * `iocm serve` as a process: prints one line with http://127.0.0.1:PORT/?token=…, serves
+ * with 401 for a wrong token, and shuts down cleanly on SIGTERM (exit 0, history database
+ * closed with the session ended). Bad arguments exit with code 2.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = join(root, 'bin', 'iocm.mjs');
+
+describe('iocm serve (process)', () => {
+  it('prints the tokened URL, refuses a wrong token and stops cleanly on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iocm-serve-cli-'));
+    const db = join(dir, 'history.db');
+    try {
+      const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--scenario', 'rr-few', '--speed', '10', '--db', db], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let errText = '';
+      child.stdout.on('data', (d) => (out += String(d)));
+      child.stderr.on('data', (d) => (errText += String(d)));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      const t0 = Date.now();
+      while (!/\n/.test(out)) {
+        if (Date.now() - t0 > 30_000) throw new Error(`no URL line; stderr: ${errText}`);
+        if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${errText}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const m = /http:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]+)/.exec(out);
+      expect(m, out).not.toBeNull();
+      expect(out.trim().split('\n')).toHaveLength(1);
+      const [, port, token] = m!;
+      expect((await fetch(`http://127.0.0.1:${port}/?token=x${token}`)).status).toBe(401);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz?token=${token}`)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(errText).toMatch(/history database closed/);
+      // The database is consistent and the session was ended by the clean shutdown.
+      const conn = new Database(db, { readonly: true });
+      try {
+        expect(conn.pragma('integrity_check', { simple: true })).toBe('ok');
+        const rows = conn.prepare('SELECT ended_at, status, snapshot_count FROM sessions').all() as {
+          ended_at: number | null;
+          status: string;
+          snapshot_count: number;
+        }[];
+        expect(rows.length).toBe(1);
+        expect(typeof rows[0].ended_at).toBe('number');
+        expect(rows[0].status).not.toBe('recording');
+        expect(rows[0].snapshot_count).toBeGreaterThan(0);
+      } finally {
+        conn.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits with code 2 and a clear message for bad arguments', () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, [bin, 'serve', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+    const host = run('--host', '0.0.0.0', '--port', '0');
+    expect(host.status).toBe(2);
+    expect(host.stderr).toMatch(/loopback/);
+    const port = run('--port', '70000');
+    expect(port.status).toBe(2);
+    expect(port.stderr).toMatch(/--port/);
+    const dir = mkdtempSync(join(tmpdir(), 'iocm-serve-cli-'));
+    try {
+      const scen = run('--port', '0', '--scenario', 'no-such-scenario', '--db', join(dir, 'h.db'));
+      expect(scen.status).toBe(2);
+      expect(scen.stderr).toMatch(/no-such-scenario/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

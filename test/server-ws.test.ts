@@ -1,0 +1,194 @@
+/**
+ * Headless server: the IocmApi over WebSocket with the real services. The renderer's own
+ * client (src/renderer/transport/ws-client.ts, given the `ws` package's WebSocket) does a
+ * query and commands; raw sockets send bad messages and get error replies naming the
+ * problem; telemetry arrives in batches; the client reconnects and detects a bad token.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createWsClient, type ConnectionState, type WebSocketLike, type WsApi } from '../src/renderer/transport/ws-client.ts';
+import type { TelemetryMessage } from '../src/shared/api.ts';
+import { collect, openWs, startFixture, until, type Fixture } from './server-helpers.ts';
+import { startConsoleServer } from '../src/main/server/http-server.ts';
+import { backendFromApi } from '../src/main/server/backend.ts';
+import { join } from 'node:path';
+
+const Impl = WebSocket as unknown as new (url: string) => WebSocketLike;
+
+let fx: Fixture;
+beforeAll(async () => {
+  fx = await startFixture('rr-few', { speed: 8 });
+});
+afterAll(async () => {
+  await fx?.cleanup();
+});
+
+function client(token = fx.token, extra: Partial<Parameters<typeof createWsClient>[0]> = {}): WsApi {
+  return createWsClient({
+    url: `ws://127.0.0.1:${fx.port}/ws?token=${token}`,
+    WebSocketImpl: Impl,
+    probeUrl: `http://127.0.0.1:${fx.port}/healthz?token=${token}`,
+    initialBackoffMs: 50,
+    maxBackoffMs: 200,
+    requestTimeoutMs: 20_000,
+    ...extra,
+  });
+}
+
+describe('IocmApi over WebSocket', () => {
+  it('round-trips a query and commands through the real services', async () => {
+    const api = client();
+    try {
+      const state = await api.getState();
+      expect(state.ok).toBe(true);
+      if (!state.ok) return;
+      expect(state.value.connection.kind).toBe('model');
+      expect(state.value.host?.cores).toBe(8);
+      expect(api.connectionState()).toBe('open');
+
+      const pinned = await api.pinCore({ core: 7 });
+      expect(pinned).toMatchObject({ ok: true });
+      if (pinned.ok) expect(pinned.value.pinned).toContain(7);
+      const after = await api.getState();
+      expect(after.ok && after.value.overrides.pinned).toContain(7);
+
+      const released = await api.clearCoreOverride({ core: 7 });
+      expect(released.ok && released.value.pinned).not.toContain(7);
+
+      // Validation happens in the transport with the shared schemas: the field is named.
+      const bad = await api.pinCore({ core: -1 });
+      expect(bad.ok).toBe(false);
+      if (!bad.ok) {
+        expect(bad.error.code).toBe('invalid-argument');
+        expect(bad.error.field).toBe('core');
+      }
+    } finally {
+      api.close();
+    }
+  });
+
+  it('delivers telemetry in batches, a few messages per second', async () => {
+    const api = client();
+    const msgs: TelemetryMessage[] = [];
+    const off = api.onTelemetry((m) => msgs.push(m));
+    try {
+      await until(() => api.connectionState() === 'open', 5000, 'open');
+      const t0 = Date.now();
+      await new Promise((r) => setTimeout(r, 2000));
+      const seconds = (Date.now() - t0) / 1000;
+      const live = msgs.filter((m) => m.stream === 'live');
+      expect(live.length).toBeGreaterThan(0);
+      // The services produce ~10 batches/s; the server coalesces them (flush every 250 ms).
+      expect(live.length / seconds).toBeLessThanOrEqual(6);
+      const snaps = live.reduce((n, m) => n + m.batch.snapshots.length, 0);
+      expect(snaps / live.length).toBeGreaterThan(1.5);
+      const ts = live.flatMap((m) => m.batch.snapshots.map((s) => s.t));
+      expect([...ts].sort((a, b) => a - b)).toEqual(ts);
+    } finally {
+      off();
+      api.close();
+    }
+  });
+
+  it('answers bad messages with an error naming the problem and keeps the connection', async () => {
+    const ws = await openWs(`ws://127.0.0.1:${fx.port}/ws?token=${fx.token}`);
+    const got = collect(ws);
+    const replies = (): { id: unknown; result: { ok: boolean; error?: { code: string; message: string; field?: string } } }[] =>
+      got.filter((m): m is never => typeof m === 'object' && m !== null && 'result' in m);
+    try {
+      ws.send('{this is not json');
+      ws.send(JSON.stringify([1, 2, 3]));
+      ws.send(JSON.stringify({ method: 'getState' }));
+      ws.send(JSON.stringify({ id: 1, method: 'formatDisk' }));
+      ws.send(JSON.stringify({ id: 2, method: 'pinCore', args: { core: 'three' } }));
+      ws.send(JSON.stringify({ id: 3, method: 'pinCore', args: { core: 1, extra: true } }));
+      ws.send(JSON.stringify({ id: 4, method: 'getState', args: {}, sneaky: 1 }));
+      ws.send(JSON.stringify({ id: 5, method: 'getState' }));
+      await until(() => replies().length >= 8, 10_000, '8 replies');
+      const r = replies();
+      expect(r[0]).toMatchObject({ id: null, result: { ok: false, error: { code: 'invalid-argument' } } });
+      expect(r[0].result.error?.message).toMatch(/not valid JSON/);
+      expect(r[1].result.error?.message).toMatch(/JSON object/);
+      expect(r[2].result.error?.field).toBe('id');
+      const byId = new Map(r.filter((x) => x.id !== null).map((x) => [x.id, x.result]));
+      expect(byId.get(1)).toMatchObject({ ok: false, error: { code: 'not-found' } });
+      expect(byId.get(1)?.error?.message).toContain('formatDisk');
+      expect(byId.get(2)).toMatchObject({ ok: false, error: { code: 'invalid-argument', field: 'core' } });
+      expect(byId.get(3)?.error?.message).toMatch(/extra/);
+      expect(byId.get(4)?.error?.message).toMatch(/sneaky/);
+      expect(byId.get(5)).toMatchObject({ ok: true });
+      expect(ws.readyState).toBe(WebSocket.OPEN);
+      // Binary frames are refused too, without closing.
+      ws.send(Buffer.from([1, 2, 3]));
+      await until(() => replies().length >= 9, 5000, 'binary reply');
+      expect(replies()[8].result.error?.message).toMatch(/Binary/);
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('carries byte arrays (an export) intact', async () => {
+    const api = client();
+    try {
+      const st = await api.getState();
+      const sessionId = st.ok ? st.value.recording.sessionId : null;
+      expect(sessionId).not.toBeNull();
+      const res = await api.exportSession({ sessionId: sessionId!, format: 'csv' });
+      expect(res.ok).toBe(true);
+      if (!res.ok) return;
+      expect(res.value.bytes).toBeInstanceOf(Uint8Array);
+      const text = new TextDecoder().decode(res.value.bytes);
+      expect(text.split('\n').length).toBeGreaterThan(1);
+    } finally {
+      api.close();
+    }
+  });
+
+  it('reports a refused token as unauthorized instead of retrying forever', async () => {
+    const api = client('f'.repeat(64));
+    const states: ConnectionState[] = [];
+    api.onConnectionState((s) => states.push(s));
+    try {
+      await until(() => api.connectionState() === 'unauthorized', 10_000, 'unauthorized');
+      const r = await api.getState();
+      expect(r).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    } finally {
+      api.close();
+    }
+  });
+
+  it('decodes what the server sends with the shared wire format', async () => {
+    const ws = await openWs(`ws://127.0.0.1:${fx.port}/ws?token=${fx.token}`);
+    const got = collect(ws);
+    await until(() => got.length > 0, 5000, 'first message');
+    expect(got[0]).toMatchObject({ hello: { protocol: 1 } });
+    expect((got[0] as { hello: { methods: string[] } }).hello.methods).toContain('pinCore');
+    ws.close();
+  });
+
+  it('reconnects with backoff after the server restarts, and reports the states', async () => {
+    const api = client();
+    const states: ConnectionState[] = [];
+    api.onConnectionState((s) => states.push(s));
+    let second: Awaited<ReturnType<typeof startConsoleServer>> | null = null;
+    try {
+      expect((await api.getState()).ok).toBe(true);
+      await fx.run.server.close();
+      await until(() => api.connectionState() === 'reconnecting', 5000, 'reconnecting');
+      // A request made while disconnected waits for the connection.
+      const pending = api.getState();
+      second = await startConsoleServer({
+        backend: backendFromApi(fx.run.services.api),
+        rendererDir: join(fx.dir, 'renderer'),
+        port: fx.port,
+        token: fx.token,
+      });
+      await until(() => api.connectionState() === 'open', 10_000, 'open again');
+      expect((await pending).ok).toBe(true);
+      expect(states).toEqual(expect.arrayContaining(['reconnecting', 'open']));
+    } finally {
+      api.close();
+      await second?.close();
+    }
+  });
+});

@@ -131,8 +131,9 @@ function describeSqliteError(path: string, err: unknown): HistoryError {
   const code = e.code ?? '';
   if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'))
     return new HistoryError('corrupt', `${path}: the database file is corrupt or not a database (${e.message}); nothing was changed`);
-  if (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') && /full|space|large/i.test(e.message ?? ''))
-    return new HistoryError('full', `${path}: disk full or file size limit reached (${e.message})`);
+  if (code === 'SQLITE_FULL') return new HistoryError('full', `${path}: disk full or file size limit reached (${e.message})`);
+  if (code.startsWith('SQLITE_IOERR'))
+    return new HistoryError('full', `${path}: cannot write to the database file: disk full, file size limit reached or I/O error (${code}: ${e.message})`);
   if (code.startsWith('SQLITE_CANTOPEN')) return new HistoryError('io', `${path}: cannot open the database file (${e.message})`);
   return new HistoryError('io', `${path}: ${e.message ?? String(err)}`);
 }

@@ -160,7 +160,7 @@ export function createWsClient(opts: WsClientOptions): WsApi {
   const probeThenReconnect = async (): Promise<void> => {
     if (probeUrl && typeof fetch === 'function') {
       try {
-        const res = await fetch(probeUrl, { credentials: 'same-origin', cache: 'no-store' });
+        const res = await fetch(probeUrl, { credentials: 'same-origin' });
         if (res.status === 401) {
           closedForGood = true;
           setState('unauthorized');

@@ -152,13 +152,25 @@ describe('iocm simulate: runs on the real model', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe('scenario small · policy static:2 · seed 1 · 1 s simulated (10 × 100 ms)');
-    expect(r.stdout).toMatch(/^phase +seconds +score +ops\/s +MB\/s +p50 µs +p99 µs +side cores +exits\/s$/m);
+    expect(r.stdout).toMatch(/^phase +seconds +score +ops\/s +MB\/s +p50 µs +p99 µs +side cores +exits\/s +changes$/m);
     expect(r.stdout).toMatch(/^both +1 /m);
     expect(r.stdout).toMatch(/^total +1 /m);
     expect(r.stdout).toMatch(/^stream +/m);
     expect(r.stdout).toMatch(/^rr +/m);
     expect(r.stderr).toContain('simulating [');
     expect(r.stderr).toContain('100%');
+  });
+
+  it('loop policies registered by src/main/loop are accepted and deterministic', async () => {
+    const args = ['simulate', '--scenario', small, '--policy', 'iocm', '--seconds', '2', '--json'];
+    const [a, b] = await Promise.all([iocm(args), iocm(args)]);
+    expect(a.code).toBe(0);
+    expect(b.stdout).toBe(a.stdout);
+    const doc = JSON.parse(a.stdout);
+    expect(doc.policy).toBe('iocm');
+    expect(doc.total.reconfigurations).toBeGreaterThanOrEqual(0);
+    const help = await iocm(['simulate', '--help']);
+    expect(help.stdout).toMatch(/policies: vhost, static:K, iocm/);
   });
 
   it('the default --seconds is one pass through the scenario', async () => {

@@ -10,6 +10,8 @@ import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
 import { table, compact, fixed, roundDeep, ProgressBar } from '../format.ts';
 import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
 import { parsePolicy, policyUsages } from '../../sim/policies.ts';
+// Side effect: registers the loop's policies (iocm, iocm-classic, ovs-auto-lb[:K], spdk-dynamic).
+import '../../loop/register.ts';
 import { runSimulation, intervalsFor } from '../../sim/driver.ts';
 import type { Metrics, PhaseSummary, Summary } from '../../sim/summary.ts';
 import type { HostSnapshot } from '../../../shared/snapshot.ts';
@@ -138,9 +140,9 @@ export function renderText(doc: SimulateOutput, intervals: number): string {
   out.push(
     `scenario ${doc.scenario} · policy ${doc.policy} · seed ${doc.seed} · ${fixed(doc.seconds)} s simulated (${intervals} × ${doc.intervalMs} ms)\n\n`,
   );
-  const rows: string[][] = [['phase', 'seconds', ...METRIC_HEAD]];
-  for (const p of doc.phases) rows.push([p.name || '(none)', fixed(p.seconds), ...metricCells(p)]);
-  rows.push(['total', fixed(doc.total.seconds), ...metricCells(doc.total)]);
+  const rows: string[][] = [['phase', 'seconds', ...METRIC_HEAD, 'changes']];
+  for (const p of doc.phases) rows.push([p.name || '(none)', fixed(p.seconds), ...metricCells(p), String(p.reconfigurations)]);
+  rows.push(['total', fixed(doc.total.seconds), ...metricCells(doc.total), String(doc.total.reconfigurations)]);
   out.push(table(rows));
   const groups: string[][] = [['group', ...METRIC_HEAD]];
   for (const [g, m] of Object.entries(doc.total.byGroup)) groups.push([g, ...metricCells(m)]);

@@ -1319,16 +1319,23 @@ export class HostModel implements HostModelApi {
     let m = Math.ceil((polled - rel) / n - 1e-9);
     if (m < 0) m = 0;
     const at = this.spinStart[c] + (rel + m * n) * P;
-    if (at < this.sideWakeAt[c]) {
-      this.sideWakeAt[c] = at;
-      this.schedCore(c, at);
-    }
+    // The poll at `at` finds the work: the spin ends there and the visit starts (one event, at the visit's end).
+    this.chargeCore(c, this.now);
+    this.stopSpin(c, at);
+    this.svcN[c] = 0;
+    const work = this.takeBatch(c, q);
+    this.qWaitCycles[q] += (at - this.now) * this.svcCounts[c * this.svcCap + this.svcN[c] - 1];
+    this.sideLoops[c] += Math.floor((idx + 1) / n);
+    this.sidePos[c] = (idx + 1) % n;
+    this.coreState[c] = C_VISIT;
+    const end = this.setSeg(c, at - this.now, CAT_EPOLL, 0, CAT_EPOLL, work, CAT_IO);
+    this.schedCore(c, end);
   }
 
   /** End a spin period on side core c: account its empty polls; the core is then free at `now`. */
-  private stopSpin(c: number): void {
+  private stopSpin(c: number, t: number = this.now): void {
     const n = this.sideN[c];
-    const polls = n > 0 ? Math.floor((this.now - this.spinStart[c]) / this.pollCycles + 1e-9) : 0;
+    const polls = n > 0 ? Math.floor((t - this.spinStart[c]) / this.pollCycles + 1e-9) : 0;
     if (polls > 0) {
       this.sideEmptyPolls[c] += polls;
       const sp = this.spinPos[c];

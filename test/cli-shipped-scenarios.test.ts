@@ -1,0 +1,39 @@
+import { describe, it, expect } from 'vitest';
+import { listScenarios, loadScenario } from '../src/main/scenario/load.ts';
+import { runSimulation } from '../src/main/sim/driver.ts';
+import { parsePolicy } from '../src/main/sim/policies.ts';
+import { iocm } from './cli-helpers.ts';
+
+describe('shipped scenarios', () => {
+  const list = listScenarios();
+
+  it('at least eight ship, all valid, each with a description', async () => {
+    expect(list.length).toBeGreaterThanOrEqual(8);
+    for (const s of list) {
+      expect(s.error, s.name).toBeUndefined();
+      expect(s.description.length, s.name).toBeGreaterThan(20);
+    }
+    const r = await iocm(['scenarios', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).scenarios.map((s: { name: string }) => s.name)).toEqual(list.map((s) => s.name));
+  });
+
+  it('each runs on the real model under vhost and static:1 with finite metrics for every group', () => {
+    for (const { name } of list) {
+      const scenario = loadScenario(name);
+      for (const spec of ['vhost', 'static:1']) {
+        const r = runSimulation({ scenario, seed: 1, seconds: 0.3, controller: parsePolicy(spec, scenario.host.cores).create });
+        const phaseNames = new Set(scenario.phases.map((p) => p.name));
+        for (const p of r.summary.phases) expect(phaseNames.has(p.name), `${name}: phase ${p.name}`).toBe(true);
+        expect(Object.keys(r.summary.total.byGroup), name).toEqual(scenario.vms.map((g) => g.name));
+        for (const m of [r.summary.total, ...Object.values(r.summary.total.byGroup)]) {
+          for (const v of [m.score, m.throughputOps, m.throughputBytes, m.latencyP50Us, m.latencyP99Us, m.sideCoresAvg, m.exitsPerSec]) {
+            expect(Number.isFinite(v), `${name} ${spec}`).toBe(true);
+          }
+        }
+        expect(r.summary.total.sideCoresAvg, `${name} ${spec}`).toBe(spec === 'vhost' ? 0 : 1);
+        expect(r.summary.total.score, `${name} ${spec}`).toBeGreaterThan(0);
+      }
+    }
+  });
+});

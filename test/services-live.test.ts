@@ -161,6 +161,26 @@ describe('services on the real model and a real SQLite file', () => {
     expect(text).toMatch(/totals\.score/);
   });
 
+  it('re-runs the recorded session under another policy (what-if) with progress, and can cancel', async () => {
+    const sid = value(await api.getState()).recording.sessionId!;
+    const progress: number[] = [];
+    const off = api.onProgress((p) => p.opId === 'wi-1' && progress.push(p.fraction));
+    const cmp = value(await api.whatIf({ sessionId: sid, policy: 'vhost', opId: 'wi-1' }));
+    off();
+    expect(cmp.base.sessionId).toBe(sid);
+    expect(cmp.other.policy).toBe('vhost');
+    expect(cmp.rows.length).toBeGreaterThan(0);
+    expect(progress.at(-1)).toBe(1);
+    const list = value(await api.listSessions({}));
+    expect(list.find((s) => s.id === cmp.other.sessionId)?.parentId).toBe(sid);
+    // cancel: start another run and cancel it at once
+    const run = api.whatIf({ sessionId: sid, policy: 'static:2', opId: 'wi-2' });
+    const c = await api.cancel({ opId: 'wi-2' });
+    const r = await run;
+    if (c.ok) expect(!r.ok && r.error.code).toBe('cancelled');
+    else expect(r.ok).toBe(true); // it had already finished
+  });
+
   it('ends the recorded session cleanly on shutdown', async () => {
     const sid = value(await api.getState()).recording.sessionId!;
     await services.shutdown();

@@ -2,9 +2,11 @@
  * The services behind IocmApi: one provider per concern, composed here
  * (Zettlr style: each with boot/shutdown):
  * - live: the host model + IOcm loop (./live.ts), paced at real time × speed;
- * - recording: every live batch goes into the history database (a real SQLite file);
- * - history: sessions list/details, downsampled series, audit log, export;
- * - replay: a cursor over a recorded session producing the live batch shape (./replay.ts);
+ * - recording: every live snapshot and event goes to the history Recorder (SQLite in the
+ *   history worker, never on this thread);
+ * - history: sessions list/details, downsampled series, audit log, export, what-if
+ *   (HistoryClient, src/main/history/client.ts);
+ * - replay: the history ReplayCursor, producing the live batch shape tagged 'replay';
  * - catalogue: scenarios and policies.
  * Errors are values in words a user understands; nothing here throws across the API.
  */
@@ -30,13 +32,13 @@ import type { HostEvent, OverrideCommand, TelemetryBatch } from '../../shared/po
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import { listPolicies } from '../policy/registry.ts';
 import { listScenarios, loadScenario } from '../scenario/index.ts';
-import { HistoryDb } from '../history/store.ts';
-import { exportSession as exportToFile } from '../history/export.ts';
+import { HistoryClient, type Recorder } from '../history/client.ts';
+import { ReplayCursor } from '../history/replay.ts';
 import { appVersion } from '../history/paths.ts';
+import { pathToFileURL } from 'node:url';
 import { defaultLimits } from '../loop/loop.ts';
 import { EventHub } from './events.ts';
 import { startInProcessLive, type LiveHost } from './live.ts';
-import { ReplayCursor } from './replay.ts';
 
 /** A wall clock (ms since the epoch). Injected so tests can control it. */
 export interface Clock {
@@ -57,8 +59,10 @@ export interface ServicesOptions {
   clock?: Clock;
   /** Resources directory (scenarios); default: the repository's resources/. */
   resourcesDir?: string;
-  /** Built worker entry points (Electron build); unused by the in-process providers. */
+  /** Built worker entry points by name (Electron build), e.g. { 'history-worker': '/…/out/main/workers/history-worker.js' }. */
   workerPaths?: Record<string, string>;
+  /** better-sqlite3 native build for Electron's ABI (desktop app). */
+  nativeBinding?: string;
   /** Live batch period in wall ms (default 100). */
   tickMs?: number;
 }
@@ -83,7 +87,8 @@ export function createServices(opts: ServicesOptions): Services {
   const clock = opts.clock ?? { now: () => Date.now() };
   if (opts.resourcesDir) process.env.IOCM_RESOURCES = opts.resourcesDir;
   const hub = new EventHub();
-  let db: HistoryDb | null = null;
+  let db: HistoryClient | null = null;
+  let recorder: Recorder | null = null;
   let live: LiveHost | null = null;
   let liveUnsub: (() => void) | null = null;
   let sessionId: string | null = null;
@@ -94,6 +99,7 @@ export function createServices(opts: ServicesOptions): Services {
   /** The newest live snapshots (bounded), for getRecentTelemetry. */
   const RECENT = 600;
   let recent: HostSnapshot[] = [];
+  let recentEvents: HostEvent[] = [];
 
   // -------------------------------------------------------------------------
   // state
@@ -125,19 +131,15 @@ export function createServices(opts: ServicesOptions): Services {
   // live + recording
 
   function record(batch: TelemetryBatch): void {
-    if (!db || !sessionId || recordingError) return;
-    try {
-      db.append(sessionId, batch.snapshots, batch.events);
-    } catch (e) {
-      recordingError = `Recording stopped: ${message(e)}. The live view keeps running; what was recorded so far is kept.`;
-      try {
-        db.failSession(sessionId, message(e));
-      } catch {
-        // the database may be unusable (disk full); the error is already shown
-      }
-      notice('error', recordingError);
-      pushStatus();
-    }
+    if (!recorder || recordingError) return;
+    for (const snap of batch.snapshots) recorder.record(snap);
+    for (const e of batch.events) recorder.recordEvent(e);
+  }
+
+  function onRecordingError(msg: string): void {
+    recordingError = `Recording stopped: ${msg}. The live view keeps running; what was recorded so far is kept.`;
+    notice('error', recordingError);
+    pushStatus();
   }
 
   function onLiveBatch(batch: TelemetryBatch): void {
@@ -146,6 +148,8 @@ export function createServices(opts: ServicesOptions): Services {
       recent.push(...batch.snapshots);
       if (recent.length > RECENT * 1.5) recent = recent.slice(-RECENT);
     }
+    for (const e of batch.events) if (e.kind === 'decision' || e.kind === 'override') recentEvents.push(e);
+    if (recentEvents.length > 750) recentEvents = recentEvents.slice(-500);
     hub.emit('telemetry', { stream: 'live', sessionId, batch });
     const st = batch.status;
     if (st) {
@@ -164,15 +168,17 @@ export function createServices(opts: ServicesOptions): Services {
     liveUnsub?.();
     liveUnsub = null;
     live = null;
-    if (db && sessionId && !recordingError) {
+    if (recorder) {
       try {
-        db.endSession(sessionId, clock.now(), 'complete');
+        await recorder.close();
       } catch (e) {
         notice('warning', `Could not close the recorded session: ${message(e)}`);
       }
     }
+    recorder = null;
     sessionId = null;
     recent = [];
+    recentEvents = [];
   }
 
   async function connect(scenarioName: string, seed: number, speed: number, policy = opts.policy ?? 'iocm'): Promise<Result<ConsoleState>> {
@@ -192,7 +198,7 @@ export function createServices(opts: ServicesOptions): Services {
     if (db) {
       try {
         const st = live.status();
-        sessionId = db.beginSession({
+        recorder = await db.startRecording({
           host: live.info.name,
           source: 'model',
           scenario,
@@ -204,6 +210,8 @@ export function createServices(opts: ServicesOptions): Services {
           startedAt: clock.now(),
           appVersion: appVersion(),
         });
+        sessionId = recorder.sessionId;
+        recorder.onError(onRecordingError);
       } catch (e) {
         recordingError = `Recording is off: ${message(e)}`;
         notice('error', recordingError);
@@ -230,7 +238,7 @@ export function createServices(opts: ServicesOptions): Services {
   // -------------------------------------------------------------------------
   // history
 
-  function needDb(): HistoryDb | null {
+  function needDb(): HistoryClient | null {
     return db;
   }
   function historyErr<T>(e: unknown): Result<T> {
@@ -300,7 +308,7 @@ export function createServices(opts: ServicesOptions): Services {
       const d = needDb();
       if (!d) return err('not-ready', 'The history database is not open.');
       try {
-        return ok(d.listSessions(filter).map(summary));
+        return ok((await d.listSessions(filter)).map(summary));
       } catch (e) {
         return historyErr(e);
       }
@@ -309,7 +317,7 @@ export function createServices(opts: ServicesOptions): Services {
       const d = needDb();
       if (!d) return err('not-ready', 'The history database is not open.');
       try {
-        const s = d.getSession(id);
+        const s = await d.getSession(id);
         return ok({ ...summary(s), policyConfig: s.policyConfig, info: s.info, appVersion: s.appVersion, t0: s.t0, t1: s.t1 });
       } catch (e) {
         return historyErr(e);
@@ -319,7 +327,7 @@ export function createServices(opts: ServicesOptions): Services {
       const d = needDb();
       if (!d) return err('not-ready', 'The history database is not open.');
       try {
-        const r = d.querySeries(q);
+        const r = await d.querySeries(q);
         return ok({ t: r.t, resolutionMs: r.resolutionMs, series: r.series.map((s) => ({ key: s.key, values: s.values })) });
       } catch (e) {
         return historyErr(e);
@@ -330,9 +338,9 @@ export function createServices(opts: ServicesOptions): Services {
       const sid = id ?? sessionId;
       if (!d || !sid) return ok([]);
       try {
-        const s = d.getSession(sid);
-        const entries = d
-          .eventsBetween(sid, -Infinity, Infinity)
+        if (sid === sessionId && recorder && !recordingError) await recorder.flush();
+        const s = await d.getSession(sid);
+        const entries = (await d.eventsBetween(sid, -Infinity, Infinity))
           .map((e) => auditOf(e, s.startedAt))
           .filter((x): x is AuditEntry => x !== null);
         return ok(limit ? entries.slice(-limit) : entries);
@@ -343,18 +351,7 @@ export function createServices(opts: ServicesOptions): Services {
     async getRecentTelemetry({ snapshots }) {
       const n = Math.min(snapshots ?? 100, RECENT);
       const snaps = n > 0 ? recent.slice(-n) : [];
-      let events: HostEvent[] = [];
-      if (db && sessionId) {
-        try {
-          events = db
-            .eventsBetween(sessionId, -Infinity, Infinity)
-            .filter((e) => e.kind === 'decision' || e.kind === 'override')
-            .slice(-500);
-        } catch {
-          events = [];
-        }
-      }
-      return ok({ stream: 'live', sessionId, batch: { snapshots: snaps, events } });
+      return ok({ stream: 'live', sessionId, batch: { snapshots: snaps, events: recentEvents.slice(-500) } });
     },
     async connectModel({ scenario, seed, speed }) {
       return connect(scenario, seed, speed, live?.status().policy ?? opts.policy ?? 'iocm');
@@ -394,15 +391,13 @@ export function createServices(opts: ServicesOptions): Services {
       replay?.close();
       replay = null;
       try {
-        const cursor = new ReplayCursor({
-          db: d,
-          sessionId: id,
-          now: () => clock.now(),
-          emit: (batch) => hub.emit('telemetry', { stream: 'replay', sessionId: id, batch }),
+        if (id === sessionId && recorder && !recordingError) await recorder.flush();
+        const cursor = await ReplayCursor.open(d, id, {
+          onBatch: (batch) => hub.emit('telemetry', { stream: 'replay', sessionId: id, batch }),
           onState: () => pushStatus(),
         });
         replay = cursor;
-        const st = cursor.open();
+        const st = await cursor.seek(cursor.session.t0);
         pushStatus();
         return ok(st);
       } catch (e) {
@@ -410,24 +405,34 @@ export function createServices(opts: ServicesOptions): Services {
       }
     },
     async replayPlay() {
-      return replay ? ok(replay.play()) : noReplay();
+      if (!replay) return noReplay();
+      replay.play();
+      return ok(replay.state());
     },
     async replayPause() {
-      return replay ? ok(replay.pause()) : noReplay();
+      if (!replay) return noReplay();
+      replay.pause();
+      return ok(replay.state());
     },
     async replaySetSpeed({ speed }) {
-      return replay ? ok(replay.setSpeed(speed)) : noReplay();
+      if (!replay) return noReplay();
+      replay.setSpeed(speed);
+      return ok(replay.state());
     },
     async replaySeek({ t }) {
-      return replay ? ok(replay.seek(t)) : noReplay();
+      return replay ? ok(await replay.seek(t)) : noReplay();
     },
     async replayStep({ direction }) {
-      return replay ? ok(replay.step(direction)) : noReplay();
+      return replay ? ok(await replay.step(direction)) : noReplay();
     },
     async replayJumpToDecision({ direction }) {
       if (!replay) return noReplay();
-      const st = replay.jumpToDecision(direction);
-      return st ? ok(st) : err('not-found', direction === 'next' ? 'There is no later decision or override in this session.' : 'There is no earlier decision or override in this session.');
+      const before = replay.state().t;
+      const st = await replay.jump(direction);
+      if (st.t === before) {
+        return err('not-found', direction === 'next' ? 'There is no later decision or override in this session.' : 'There is no earlier decision or override in this session.');
+      }
+      return ok(st);
     },
     async closeReplay() {
       replay?.close();
@@ -442,17 +447,14 @@ export function createServices(opts: ServicesOptions): Services {
       if (opId) ops.set(opId, ac);
       const dir = mkdtempSync(join(tmpdir(), 'iocm-export-'));
       try {
-        const s = d.getSession(id);
-        const ext = format === 'sqlite' ? 'sqlite' : format;
-        const base = `${(s.scenario || 'session').replace(/[^A-Za-z0-9_.-]+/g, '-')}-${id}${format === 'csv' ? `-${layout ?? 'long'}` : ''}.${ext}`;
+        if (id === sessionId && recorder && !recordingError) await recorder.flush();
+        const s = await d.getSession(id);
+        const base = `${(s.scenario || 'session').replace(/[^A-Za-z0-9_.-]+/g, '-')}-${id}${format === 'csv' ? `-${layout ?? 'long'}` : ''}.${format}`;
         const out = join(dir, base);
-        exportToFile(
-          d,
+        await d.exportSession(
           { sessionId: id, format, out, csvLayout: layout ?? 'long' },
-          (fraction, msg) => opId && hub.emit('progress', { opId, kind: 'export', fraction, message: msg }),
-          () => ac.signal.aborted,
+          { signal: ac.signal, onProgress: (fraction, msg) => opId && hub.emit('progress', { opId, kind: 'export', fraction, message: msg }) },
         );
-        if (ac.signal.aborted) return err('cancelled', 'The export was cancelled.');
         const bytes = new Uint8Array(readFileSync(out));
         if (opId) hub.emit('progress', { opId, kind: 'export', fraction: 1, message: 'Export done', done: true });
         const mimeType = format === 'csv' ? 'text/csv' : format === 'json' ? 'application/json' : 'application/vnd.sqlite3';
@@ -465,8 +467,25 @@ export function createServices(opts: ServicesOptions): Services {
         rmSync(dir, { recursive: true, force: true });
       }
     },
-    async whatIf() {
-      return err('not-available', 'What-if re-runs are not available in this build yet.');
+    async whatIf({ sessionId: id, policy, config, opId }) {
+      const d = needDb();
+      if (!d) return err('not-ready', 'The history database is not open.');
+      const ac = new AbortController();
+      if (opId) ops.set(opId, ac);
+      try {
+        if (id === sessionId && recorder && !recordingError) await recorder.flush();
+        const r = await d.whatIf(
+          { sessionId: id, policy, ...(config ? { config } : {}) },
+          { signal: ac.signal, onProgress: (fraction, msg) => opId && hub.emit('progress', { opId, kind: 'whatif', fraction, message: msg }) },
+        );
+        if (opId) hub.emit('progress', { opId, kind: 'whatif', fraction: 1, message: 'What-if done', done: true });
+        return ok(r.comparison);
+      } catch (e) {
+        if (ac.signal.aborted) return err('cancelled', 'The what-if run was cancelled.');
+        return historyErr(e);
+      } finally {
+        if (opId) ops.delete(opId);
+      }
     },
     async cancel({ opId }) {
       const ac = ops.get(opId);
@@ -508,7 +527,15 @@ export function createServices(opts: ServicesOptions): Services {
     api: api as unknown as IocmApi,
     async boot() {
       try {
-        db = new HistoryDb(opts.dbPath, { repair: true });
+        const entry = opts.workerPaths?.['history-worker'];
+        db = await HistoryClient.open({
+          path: opts.dbPath,
+          repair: true,
+          clock: () => clock.now(),
+          ...(entry ? { workerUrl: pathToFileURL(entry) } : {}),
+          ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
+        });
+        db.onNotice((msg) => notice('warning', msg));
       } catch (e) {
         db = null;
         recordingError = `History is off: ${message(e)}`;
@@ -524,7 +551,7 @@ export function createServices(opts: ServicesOptions): Services {
       replay = null;
       for (const ac of ops.values()) ac.abort();
       await disconnect();
-      db?.close();
+      await db?.close();
       db = null;
       hub.clear();
     },

@@ -173,6 +173,15 @@ describe('iocm simulate: runs on the real model', () => {
     expect(help.stdout).toMatch(/policies: vhost, static:K, iocm/);
   });
 
+  it("the default scenario is 'default'", async () => {
+    const r = await iocm(['simulate', '--seconds', '0.5', '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.scenario).toBe('default');
+    expect(doc.seconds).toBe(0.5);
+    expect(doc.total.intervals).toBe(5);
+  });
+
   it('the default --seconds is one pass through the scenario', async () => {
     const r = await iocm(['simulate', '--scenario', small, '--json']);
     expect(r.code).toBe(0);

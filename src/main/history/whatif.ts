@@ -80,7 +80,8 @@ export function loadsPerInterval(store: HistoryDb, id: string, n: number): (Reco
   return out;
 }
 
-const SLICE = 200;
+/** Intervals per slice: ~20 slices per run (progress, cancellation), at most 200 intervals. */
+const sliceFor = (n: number): number => Math.max(5, Math.min(200, Math.ceil(n / 20)));
 
 /** Run a what-if inside the worker's store (see module doc). */
 export async function runWhatIfInStore(
@@ -125,12 +126,13 @@ export async function runWhatIfInStore(
     events.push({ t: 0, source: 'system', kind: 'notice', message: `what-if re-run of session ${base.id} under ${policy.spec}`, data: { parentId: base.id } });
     if (controller.start) report(controller.start(model), 0);
     let snaps: HostSnapshot[] = [];
+    const slice = sliceFor(n);
     for (let seq = 0; seq < n; seq++) {
       model.setLoads(loads[seq]);
       const s = model.step();
       snaps.push(s);
       report(controller.onSnapshot(s, model), s.t);
-      if (snaps.length >= SLICE || seq === n - 1) {
+      if (snaps.length >= slice || seq === n - 1) {
         store.append(id, snaps, events.splice(0));
         snaps = [];
         progress((seq + 1) / n, `${seq + 1}/${n} intervals`);
@@ -139,6 +141,7 @@ export async function runWhatIfInStore(
         if (aborted()) throw new HistoryError('invalid', 'what-if cancelled');
       }
     }
+    if (aborted()) throw new HistoryError('invalid', 'what-if cancelled');
     store.endSession(id, (req.startedAt ?? base.startedAt) + Math.round(n * intervalMs));
   } catch (err) {
     // Nothing half-done stays behind.

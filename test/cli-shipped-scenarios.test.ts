@@ -37,3 +37,13 @@ describe('shipped scenarios', () => {
     }
   });
 });
+
+describe('docs/scenarios.md', () => {
+  it('lists every shipped scenario', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { ROOT } = await import('./cli-helpers.ts');
+    const doc = readFileSync(join(ROOT, 'docs', 'scenarios.md'), 'utf8');
+    for (const s of listScenarios()) expect(doc, s.name).toContain(`| \`${s.name}\` | ${s.cores} | ${s.vms} | ${s.seconds} |`);
+  });
+});

@@ -70,7 +70,7 @@ export function sideCoresSvg(e: ScenarioEvaluation): string {
   const idx = thin(ref.series.t.map((_, i) => i), 1200);
   const oracle = idx.map((i) => [ref.series.t[i] / 1000, bestByPhase.get(ref.phaseNames[ref.series.phase[i]]) ?? 0]);
   const series = [
-    { name: 'oracle', type: 'line', step: 'end', data: oracle, lineStyle: { width: 3, type: 'dashed', color: '#222' }, itemStyle: { color: '#222' }, showSymbol: false },
+    { name: 'oracle', type: 'line', step: 'end', z: 10, data: oracle, lineStyle: { width: 3, type: 'dashed', color: '#222' }, itemStyle: { color: '#222' }, showSymbol: false },
     ...adaptive.map((r) => ({ name: r.policy, type: 'line', step: 'end', showSymbol: false, data: thin(r.series.t.map((t, i) => [t / 1000, r.series.sideCores[i]]), 1200) })),
   ];
   return render({

@@ -218,3 +218,42 @@ export async function runMany(specs: readonly RunSpec[], jobs: number, onProgres
   );
   return results;
 }
+
+/** How a run behaved after one phase change. */
+export interface SettleRecord {
+  phase: string;
+  /** Phase start, ms. */
+  t0: number;
+  /** Count kept at the end of the phase occurrence. */
+  k: number;
+  /** ms from the phase start to the last count change in the occurrence (0 if none). */
+  settleMs: number;
+  /** Static score of the kept count / the phase's best static score (NaN when the count was not swept). */
+  ratio: number;
+  bestK: number;
+}
+
+/** For every phase occurrence after the first: when the run's side-core count last changed, and how good the kept count is. */
+export function settleRecords(run: RunResult, oracle: Oracle): SettleRecord[] {
+  const s = run.series;
+  const out: SettleRecord[] = [];
+  if (s.t.length === 0) return out;
+  const dt = s.t.length > 1 ? s.t[1] - s.t[0] : s.t[0];
+  const byPhase = new Map(oracle.phases.map((p) => [p.phase, p]));
+  let start = 0;
+  for (let i = 1; i <= s.t.length; i++) {
+    if (i < s.t.length && s.phase[i] === s.phase[start]) continue;
+    if (start > 0) {
+      const name = run.phaseNames[s.phase[start]];
+      const o = byPhase.get(name);
+      const t0 = s.t[start] - dt;
+      let settledAt = start;
+      for (let j = start + 1; j < i; j++) if (s.sideCores[j] !== s.sideCores[j - 1]) settledAt = j;
+      const k = s.sideCores[i - 1];
+      const ks = o?.scores[k];
+      out.push({ phase: name, t0, k, settleMs: s.t[settledAt] - dt - t0, ratio: ks !== undefined && o ? ks / o.bestScore : NaN, bestK: o?.bestK ?? -1 });
+    }
+    start = i;
+  }
+  return out;
+}

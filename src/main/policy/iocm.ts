@@ -29,13 +29,15 @@ const fields: FieldSpec[] = [
   { key: 'targetBusy', label: 'Target side-core load', description: 'The jump sizes side cores so their work is about this fraction of their cycles', type: 'number', min: 0.1, max: 1, default: 0.75 },
   { key: 'saturatedBusy', label: 'Saturated', description: 'A side core this busy is saturated: its measured work understates the demand', type: 'number', min: 0.5, max: 1, default: 0.92 },
   { key: 'vhostToPoll', label: 'vhost → side-core work', description: 'Side-core work cycles per vhost-thread I/O cycle (polling serves more once exits are gone)', type: 'number', min: 0.1, max: 10, default: 1.3 },
-  { key: 'hysteresis', label: 'Hysteresis', description: 'A count must score this much better (relative) to replace the best', type: 'number', min: 0, max: 0.5, default: 0.02 },
+  { key: 'hysteresis', label: 'Hysteresis', description: 'A count must score this much better (relative) to replace the best', type: 'number', min: 0, max: 0.5, default: 0.01 },
   { key: 'waitTieUs', label: 'Latency tie-break', description: 'Within the hysteresis, prefer the count whose mean queue wait is lower by at least this', type: 'number', min: 0, max: 1e6, unit: 'µs', default: 5 },
   { key: 'driftPct', label: 'Drift', description: 'Without phase/load reports, a score drift of this much for driftEpochs epochs starts a new regime', type: 'number', min: 1, max: 100, unit: '%', default: 20 },
   { key: 'driftEpochs', label: 'Drift epochs', description: 'Consecutive drifting epochs before a new regime', type: 'integer', min: 1, max: 1000, default: 3 },
   { key: 'rebalancePct', label: 'Rebalance threshold', description: 'Re-place queues when LPT lowers the busiest side core by this much', type: 'number', min: 1, max: 100, unit: '%', default: 20 },
   { key: 'rebalanceEpochs', label: 'Rebalance interval', description: 'Epochs between queue rebalances', type: 'integer', min: 1, max: 100000, default: 50 },
   { key: 'confirmEpochs', label: 'Confirmation', description: 'Epochs after settling whose measurements can still overturn the choice (once)', type: 'integer', min: 0, max: 1000, default: 5 },
+  { key: 'recallTolerance', label: 'Recall tolerance', description: 'A remembered regime is trusted when its count scores within this fraction of what it scored before', type: 'number', min: 0, max: 1, default: 0.03 },
+  { key: 'freeHeadroom', label: 'VM headroom', description: 'Idle VM capacity (cores) kept for the VMs when the jump also takes idle cores as side cores', type: 'number', min: 0, max: 1024, unit: 'cores', default: 1.5 },
   { key: 'maxProbes', label: 'Max probes', description: 'Probes per regime before settling on the best measured count', type: 'integer', min: 0, max: 64, default: 6 },
 ];
 
@@ -66,6 +68,8 @@ export interface IocmState {
   confirmLeft: number;
   /** Measurements of the settled count during confirmation. */
   confirmN: number;
+  /** After a jump to a remembered best: the score it had (verified at the next epoch), else null. */
+  recall: { k: number; score: number } | null;
 }
 
 /** The regime signature of a snapshot: phase and offered loads ('' when the source reports neither). */
@@ -79,7 +83,7 @@ export function regimeOf(s: HostSnapshot): string {
 }
 
 /** The jump's estimate of the side-core count from cycles. */
-export function estimateCount(m: EpochMetrics, cfg: { targetBusy: number; saturatedBusy: number; vhostToPoll: number }): { work: number; k: number } {
+export function estimateCount(m: EpochMetrics, cfg: { targetBusy: number; saturatedBusy: number; vhostToPoll: number; freeHeadroom?: number; queues?: number }): { work: number; k: number } {
   let work: number;
   if (m.workers > 0) {
     work = m.ioWork + m.vhostIo * cfg.vhostToPoll;
@@ -87,7 +91,10 @@ export function estimateCount(m: EpochMetrics, cfg: { targetBusy: number; satura
   } else {
     work = m.vhostIo * cfg.vhostToPoll;
   }
-  const k = work < 0.05 ? 0 : Math.ceil(work / cfg.targetBusy - 1e-9);
+  const kIo = work < 0.05 ? 0 : Math.ceil(work / cfg.targetBusy - 1e-9);
+  // Cores the VMs leave idle cost nothing as side cores and shorten polling rounds (latency).
+  const free = cfg.freeHeadroom === undefined ? 0 : Math.max(0, Math.floor(m.vmIdle - cfg.freeHeadroom));
+  const k = kIo === 0 ? 0 : Math.max(kIo, Math.min(m.workers + free, cfg.queues ?? Infinity));
   return { work, k };
 }
 
@@ -123,7 +130,7 @@ export const iocmEntry: PolicyEntry = {
     return {
       name: 'iocm',
       config,
-      init: (host) => ({ regime: '', table: {}, lastK: host.sideCores.length, changedAt: -1, settled: false, probes: 0, driftRun: 0, lastRebalance: -Infinity, memory: {}, memoryOrder: [], confirmLeft: 0, confirmN: 0 }),
+      init: (host) => ({ regime: '', table: {}, lastK: host.sideCores.length, changedAt: -1, settled: false, probes: 0, driftRun: 0, lastRebalance: -Infinity, memory: {}, memoryOrder: [], confirmLeft: 0, confirmN: 0, recall: null }),
       decide(prev, input): PolicyStep<IocmState> {
         const { host, overrides, limits, epoch } = input;
         const snap = input.window[input.window.length - 1];
@@ -145,10 +152,10 @@ export const iocmEntry: PolicyEntry = {
         if (newRegime) {
           // Remember the regime we leave.
           state = rememberBest(state);
-          const e = estimateCount(m, est);
+          const e = estimateCount(m, { ...est, freeHeadroom: c('freeHeadroom'), queues: host.queueOwner.length });
           const mem = prev.memory[sig];
           const target = Math.max(b.min, Math.min(b.max, mem ? mem.k : e.k));
-          state = { ...state, regime: sig, table: {}, settled: false, probes: 0, driftRun: 0, confirmLeft: 0, confirmN: 0 };
+          state = { ...state, regime: sig, table: {}, settled: false, probes: 0, driftRun: 0, confirmLeft: 0, confirmN: 0, recall: mem ? { k: target, score: mem.score } : null };
           metrics.estimatedWork = e.work;
           metrics.estimate = e.k;
           // The first snapshot of a run is a warm-up; later ones measure the count in force.
@@ -160,6 +167,15 @@ export const iocmEntry: PolicyEntry = {
             return move(input, state, target, 'change', why, metrics, epoch);
           }
           return { state, decision: { kind: 'stay', actions: [], reason: `new regime (${sig || 'score drift'}): estimate ${e.k} side cores (I/O work ≈ ${e.work.toFixed(2)} cores); measuring`, metrics } };
+        }
+        // A remembered regime: if the recalled count scores as it did, settle at once.
+        if (state.recall) {
+          const r = state.recall;
+          state = { ...state, recall: null };
+          if (r.k === k && m.score >= r.score * (1 - c('recallTolerance'))) {
+            state = { ...state, settled: true, table: { [k]: { score: m.score, waitUs: m.waitUs } }, confirmLeft: c('confirmEpochs'), confirmN: 1 };
+            return { state, decision: { kind: 'stay', actions: [], reason: `recalled ${k} side cores for this regime: score ${fmt(m.score)} (was ${fmt(r.score)})`, metrics } };
+          }
         }
         if (!state.settled) {
           const old = state.table[k];
@@ -183,13 +199,11 @@ export const iocmEntry: PolicyEntry = {
           const busyBelow = best > 1 ? (m.workers > 0 && best === k ? m.ioWork / (best - 1) : 0) : 0;
           const down = best - 1;
           const up = best + 1;
-          const sideIdle = best === k && k > 0 && m.maxSideBusy < 0.25 && m.waitUs < 2;
           const pressure = m.vcpuWait > 0.5 && m.vmIdle < 1;
           const order = pressure ? [down, up] : [up, down];
           for (const n of order) {
             if (n < b.min || n > b.max || n in state.table) continue;
             if (n === down && busyBelow > est.saturatedBusy) continue;
-            if (n === up && sideIdle) continue;
             cand.push(n);
           }
           if (cand.length > 0 && state.probes < c('maxProbes')) {

@@ -73,6 +73,10 @@ export interface CostParams {
   netRequestCycles: number;
   /** Host work per net byte (copy), cycles/byte. */
   netByteCycles: number;
+  /** Side core (poll mode): host work per net request, cycles. */
+  sideNetRequestCycles: number;
+  /** Side core (poll mode): host work per blk I/O, cycles. */
+  sideBlkRequestCycles: number;
   /** Host work per blk I/O (virtio-blk request handling and submission), cycles. */
   blkRequestCycles: number;
   /** Host work per blk byte, cycles/byte. */
@@ -111,6 +115,8 @@ export const COST_DEFAULTS: Readonly<CostParams> = {
   netRequestCycles: 1500,
   netByteCycles: 0.05,
   blkRequestCycles: 1200,
+  sideNetRequestCycles: 600,
+  sideBlkRequestCycles: 600,
   blkByteCycles: 0.02,
   batchCycles: 400,
   emptyPollCycles: 150,
@@ -127,7 +133,7 @@ export const COST_DEFAULTS: Readonly<CostParams> = {
 export const COST_UNITS: Readonly<Record<keyof CostParams, string>> = {
   exitDirectCycles: 'cycles', exitIndirectCycles: 'cycles', exitlessInterrupts: 'boolean',
   exitlessInterruptCycles: 'cycles', ctxSwitchCycles: 'cycles', wakeupLatencyUs: 'µs', timeSliceUs: 'µs',
-  wakeupGranularityUs: 'µs', sleeperCreditUs: 'µs', netRequestCycles: 'cycles', netByteCycles: 'cycles/byte', blkRequestCycles: 'cycles',
+  wakeupGranularityUs: 'µs', sleeperCreditUs: 'µs', netRequestCycles: 'cycles', netByteCycles: 'cycles/byte', blkRequestCycles: 'cycles', sideNetRequestCycles: 'cycles', sideBlkRequestCycles: 'cycles',
   blkByteCycles: 'cycles/byte', batchCycles: 'cycles', emptyPollCycles: 'cycles', pollBudgetRequests: 'requests',
   pollBudgetBytes: 'bytes', guestChunkCycles: 'cycles', queueMovePauseUs: 'µs', queueMoveCycles: 'cycles',
   migrationCycles: 'cycles', deviceJitter: 'fraction',

@@ -192,8 +192,10 @@ export class HostModel implements HostModelApi {
   private readonly vmGuestCyc: Float64Array;
   private readonly vmBytesPerReq: Float64Array;
   private readonly vmHostCycPerReq: Float64Array;
+  private readonly vmSideCycPerReq: Float64Array;
   private readonly vmMaxBatch: Float64Array;
   private readonly vmChunkN: Float64Array;
+  private readonly vmChunkMax: Float64Array;
   private readonly vmThinkCyc: Float64Array;
   private readonly vmDevLatCyc: Float64Array;
   private readonly vmRate: Float64Array;
@@ -240,6 +242,8 @@ export class HostModel implements HostModelApi {
   private readonly qNotified: Uint8Array;
   private readonly qPausedUntil: Float64Array;
   private readonly qSideIdx: Int32Array;
+  /** vCPU (entity id) that takes this queue's completion interrupts. */
+  private readonly qIrqVcpu: Int32Array;
   private readonly ringTime: Float64Array;
   private readonly ringCount: Float64Array;
   private readonly ringHead: Int32Array;
@@ -380,8 +384,10 @@ export class HostModel implements HostModelApi {
     this.vmGuestCyc = new Float64Array(nVm);
     this.vmBytesPerReq = new Float64Array(nVm);
     this.vmHostCycPerReq = new Float64Array(nVm);
+    this.vmSideCycPerReq = new Float64Array(nVm);
     this.vmMaxBatch = new Float64Array(nVm);
     this.vmChunkN = new Float64Array(nVm);
+    this.vmChunkMax = new Float64Array(nVm);
     this.vmThinkCyc = new Float64Array(nVm);
     this.vmDevLatCyc = new Float64Array(nVm);
     this.vmRate = new Float64Array(nVm);
@@ -422,6 +428,7 @@ export class HostModel implements HostModelApi {
     this.qNotified = new Uint8Array(nQ);
     this.qPausedUntil = new Float64Array(nQ);
     this.qSideIdx = new Int32Array(nQ).fill(-1);
+    this.qIrqVcpu = new Int32Array(nQ);
     this.ringTime = new Float64Array(nQ * RING_SLOTS);
     this.ringCount = new Float64Array(nQ * RING_SLOTS);
     this.ringHead = new Int32Array(nQ);
@@ -458,6 +465,9 @@ export class HostModel implements HostModelApi {
       const hostCyc = kind === K_BLK
         ? c.blkRequestCycles + c.blkByteCycles * bytes
         : c.netRequestCycles + c.netByteCycles * bytes;
+      const sideCyc = kind === K_BLK
+        ? c.sideBlkRequestCycles + c.blkByteCycles * bytes
+        : c.sideNetRequestCycles + c.netByteCycles * bytes;
       for (let i = 0; i < g.count; i++) {
         this.groups[gi].vms.push(vm);
         this.vmNames.push(`${g.name}-${i}`);
@@ -469,11 +479,12 @@ export class HostModel implements HostModelApi {
         this.vmGuestCyc[vm] = w.guestCyclesPerRequest;
         this.vmBytesPerReq[vm] = bytes;
         this.vmHostCycPerReq[vm] = hostCyc;
+        this.vmSideCycPerReq[vm] = sideCyc;
         this.vmMaxBatch[vm] = Math.max(1, Math.min(Math.floor(c.pollBudgetRequests), Math.floor(c.pollBudgetBytes / Math.max(1, bytes))));
         // Guest work per vCPU run: up to guestChunkCycles, and at most a quarter of a closed loop's population (keeps the pipeline full).
-        let chunk = w.guestCyclesPerRequest > 0 ? Math.floor(c.guestChunkCycles / w.guestCyclesPerRequest) : 64;
-        if (w.rate === null) chunk = Math.min(chunk, Math.ceil((w.flows * w.depth) / 4));
-        this.vmChunkN[vm] = Math.max(1, chunk);
+        const chunk = w.guestCyclesPerRequest > 0 ? Math.floor(c.guestChunkCycles / w.guestCyclesPerRequest) : 64;
+        this.vmChunkMax[vm] = Math.max(1, chunk);
+        this.vmChunkN[vm] = this.vmChunkMax[vm];
         this.vmThinkCyc[vm] = w.thinkUs * this.cyclesPerUs;
         this.vmDevLatCyc[vm] = w.deviceLatencyUs * this.cyclesPerUs;
         this.vmRate[vm] = w.rate ?? 0;
@@ -497,6 +508,7 @@ export class HostModel implements HostModelApi {
             this.qVm[q] = vm;
             this.qDev[q] = dev;
             this.qKind[q] = dk;
+            this.qIrqVcpu[q] = this.vmVcpu0[vm] + ((qListPos - this.vmQ0[vm]) % g.vcpus);
             if (dk === need) this.vmQList[qListPos++] = q;
             q++;
           }
@@ -1094,7 +1106,7 @@ export class HostModel implements HostModelApi {
     this.qPending[q] -= req;
     this.qPolls[q]++;
     this.qWaitCycles[q] += wait;
-    const work = this.costs.batchCycles + req * this.vmHostCycPerReq[vm];
+    const work = this.costs.batchCycles + req * (this.coreRole[c] === ROLE_SIDE ? this.vmSideCycPerReq[vm] : this.vmHostCycPerReq[vm]);
     this.qWork[q] += work;
     return work;
   }
@@ -1176,31 +1188,23 @@ export class HostModel implements HostModelApi {
     this.cfLen[vm] = len + 1;
   }
 
-  /** Inject a completion interrupt into vm (suppressed while one is already pending). */
+  /**
+   * Inject a completion interrupt for queue q into its vCPU. Suppressed while
+   * that vCPU runs (NAPI / event-idx: it picks completions up at its next
+   * step) and while an interrupt is already pending for the VM.
+   */
   private raiseIrq(vm: number, q: number, fromSide: boolean): void {
     if (this.vmIrqPending[vm] === 1) return;
-    const v0 = this.vmVcpu0[vm];
-    const nv = this.vmVcpus[vm];
-    // NAPI / event-idx suppression: a running vCPU picks completions up at its next step.
-    for (let e = v0; e < v0 + nv; e++) if (this.entState[e] === RUNNING) return;
+    const target = this.qIrqVcpu[q];
+    const st = this.entState[target];
+    if (st === RUNNING) return;
     this.vmIrqPending[vm] = 1;
     this.qInterrupts[q]++;
     this.vmIrqs[vm]++;
     const exitless = fromSide && this.costs.exitlessInterrupts;
     if (!exitless) this.vmExits[vm]++;
-    const cost = exitless ? this.eliCycles : this.exitCycles;
-    let target = -1;
-    let best = 9;
-    for (let e = v0; e < v0 + nv; e++) {
-      const s = this.entState[e];
-      const rank = s === RUNNING ? 0 : s === RUNNABLE ? 1 : s === WAKING ? 2 : 3;
-      if (rank < best) {
-        best = rank;
-        target = e;
-      }
-    }
-    this.entOwedExit[target] += cost;
-    if (best === 3) this.wakeEntity(target, this.wakeCycles);
+    this.entOwedExit[target] += exitless ? this.eliCycles : this.exitCycles;
+    if (st === BLOCKED) this.wakeEntity(target, this.wakeCycles);
   }
 
   /** A vCPU handles the VM's pending completions: record latency, re-issue (closed loop). */
@@ -1598,6 +1602,7 @@ export class HostModel implements HostModelApi {
         } else if (this.vmPopulation[vm] > 0) {
           const target = Math.round(this.vmPopulation[vm] * load);
           this.vmTarget[vm] = target;
+          this.vmChunkN[vm] = Math.max(1, Math.min(this.vmChunkMax[vm], Math.ceil(target / 4)));
           if (target > this.vmPop[vm]) {
             const add = target - this.vmPop[vm];
             this.vmPop[vm] = target;

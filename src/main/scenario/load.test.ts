@@ -313,3 +313,12 @@ describe('parseScenario: model-level checks', () => {
     expect(e.expected).toContain('flows × depth must be ≤ 100000');
   });
 });
+
+describe('schema: cost values', () => {
+  it('a cost value must be a number or a boolean', () => {
+    const b = base();
+    b.host.costs = { exitDirectCycles: '2000' };
+    const e = errorOf(() => parse(b));
+    expect([e.path, e.expected]).toEqual(['/host/costs/exitDirectCycles', 'expected a number or true or false, got "2000"']);
+  });
+});

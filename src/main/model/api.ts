@@ -6,6 +6,15 @@
 import type { HostControl, HostInfo } from '../../shared/control.ts';
 import type { Scenario } from '../../shared/scenario.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
+import type { LatencyHistogram } from './histogram.ts';
+
+/** The latency histograms behind one snapshot (values in ns; see ./histogram.ts). */
+export interface IntervalHistograms {
+  /** All requests completed in the interval. */
+  total: LatencyHistogram;
+  /** Per VM group, in the order of `snapshot.groups`. */
+  groups: readonly LatencyHistogram[];
+}
 
 /** Options of a model run. */
 export interface ModelOptions {
@@ -32,6 +41,12 @@ export interface HostModelApi extends HostControl {
   setLoads(loads: Record<string, number> | null): void;
   /** Events processed so far (for benchmarks). */
   readonly eventsProcessed: number;
+  /**
+   * Optional: the latency histograms behind the snapshot last returned by
+   * step(), valid until the next step(). The simulation driver merges them for
+   * exact summary percentiles (it falls back to the snapshot's percentiles).
+   */
+  intervalHistograms?(): IntervalHistograms;
 }
 
 /** Factory signature implemented by ./host-model.ts. */

@@ -16,7 +16,7 @@ import type { ControlAction, ControlResult, HostConfig, HostInfo } from '../../s
 import type {
   CoreStats, GroupStats, HostSnapshot, LatencyStats, QueueStats, SideCoreStats, VmStats,
 } from '../../shared/snapshot.ts';
-import type { HostModelApi, ModelOptions } from './api.ts';
+import type { HostModelApi, IntervalHistograms, ModelOptions } from './api.ts';
 import { EventHeap } from './heap.ts';
 import { Rng } from './rng.ts';
 import { LatencyHistogram } from './histogram.ts';
@@ -1618,6 +1618,11 @@ export class HostModel implements HostModelApi {
   }
 
   // ----------------------------------------------------------- snapshot
+
+  /** The latency histograms behind the last snapshot (HostModelApi.intervalHistograms; valid until the next step). */
+  intervalHistograms(): IntervalHistograms {
+    return { total: this.totalHist, groups: this.groupHist };
+  }
 
   private lat(h: LatencyHistogram): LatencyStats {
     return { p50: h.quantile(0.5) / 1000, p99: h.quantile(0.99) / 1000, p999: h.quantile(0.999) / 1000 };

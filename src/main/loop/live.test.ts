@@ -1,0 +1,82 @@
+import { describe, it, expect } from 'vitest';
+import { LiveCore, checkSpeed } from './live-core.ts';
+import { LiveRunner } from './live.ts';
+import { loadScenario } from '../scenario/load.ts';
+import type { TelemetryBatch } from '../../shared/policy.ts';
+
+const scenario = loadScenario('default');
+
+/** Wait until `cond` holds (the machine may be busy: generous timeout). */
+async function waitFor(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('LiveCore (fake clock)', () => {
+  it('paces the model at real time × speed', () => {
+    let wall = 0;
+    const core = new LiveCore({ scenario, seed: 1, speed: 2, policy: 'static:1', now: () => wall, budgetMs: 1e9 });
+    wall = 500;
+    core.tick();
+    expect(core.simMs).toBe(1000);
+    const b = core.takeBatch()!;
+    expect(b.snapshots.map((s) => s.t)).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
+    expect(b.events.some((e) => e.kind === 'audit')).toBe(true);
+    expect(b.status?.speed).toBe(2);
+    expect(core.setSpeed(0.25)).toBeNull();
+    wall = 900;
+    core.tick();
+    expect(core.simMs).toBe(1100);
+  });
+  it('refuses speeds outside 0.25–64 (0 = as fast as possible)', () => {
+    expect(checkSpeed(0)).toBeNull();
+    expect(checkSpeed(64)).toBeNull();
+    expect(checkSpeed(0.1)).toMatch(/0.25 to 64/);
+    expect(checkSpeed(65)).toMatch(/out of range/);
+    expect(checkSpeed(Number.NaN)).toMatch(/number/);
+  });
+});
+
+describe('LiveRunner (worker thread, real model)', () => {
+  it('streams batches, applies overrides and policy changes, restarts and stops', async () => {
+    const live = await LiveRunner.start({ scenario, seed: 3, speed: 0, policy: 'iocm', batchMs: 50 });
+    try {
+      expect(live.info.cores).toBe(scenario.host.cores);
+      const batches: TelemetryBatch[] = [];
+      live.onBatch((b) => batches.push(b));
+      await waitFor(() => batches.flatMap((b) => b.snapshots).length > 5 && batches.length > 1, 'batches');
+      const snaps = batches.flatMap((b) => b.snapshots);
+      for (let i = 1; i < snaps.length; i++) expect(snaps[i].seq).toBe(snaps[i - 1].seq + 1);
+
+      const core = live.info.cores - 2;
+      const r = await live.override({ kind: 'pin', core });
+      expect(r.ok).toBe(true);
+      await waitFor(() => live.config().sideCores.includes(core), 'the pinned core in the config');
+      const bad = await live.override({ kind: 'pin', core: 999 });
+      expect(bad.ok).toBe(false);
+
+      expect(await live.setPolicy('iocm-classic', { addIdleIo: -1 })).toEqual([expect.objectContaining({ field: 'addIdleIo' })]);
+      expect(await live.setPolicy('static:2', {})).toEqual([]);
+      const st = await live.refreshStatus();
+      expect(st.policy).toBe('static:2');
+      expect(st.overrides.pinned).toEqual([core]);
+      expect(() => live.setSpeed(100)).toThrow(/out of range/);
+      live.setSpeed(4);
+
+      await live.restart({ seed: 9 });
+      expect(live.seed).toBe(9);
+      const after: TelemetryBatch[] = [];
+      live.onBatch((b) => after.push(b));
+      await waitFor(() => after.some((b) => b.snapshots.length > 0), 'batches after restart');
+      const s2 = after.flatMap((b) => b.snapshots);
+      expect(s2.length).toBeGreaterThan(0);
+      expect(s2[0].seq).toBe(0);
+      expect(after.at(-1)!.status!.seed).toBe(9);
+    } finally {
+      await live.stop();
+    }
+  });
+});

@@ -8,6 +8,8 @@ import { parsePolicy, registerPolicy, listPolicies, PolicyError } from './polici
 import { staticActions, staticSideCores } from './static.ts';
 import type { Decision } from './controller.ts';
 import { UsageError } from '../cli/errors.ts';
+import { LatencyHistogram } from '../model/histogram.ts';
+import { createHostModel } from '../model/host-model.ts';
 
 /**
  * A tiny synthetic host for testing the driver's plumbing (phase cycling,
@@ -210,6 +212,58 @@ describe('runSimulation with a synthetic host', () => {
     expect(() => runSimulation({ scenario, seed: 1, seconds: 1, intervalMs: -5, controller: parsePolicy('vhost', 4).create, createModel })).toThrow(RangeError);
     expect(intervalsFor(0.01, 100)).toBe(1);
     expect(intervalsFor(2.04, 100)).toBe(20);
+  });
+});
+
+describe('latency from model histograms', () => {
+  it('a host exposing intervalHistograms gets exact merged percentiles, not reconstructed ones', () => {
+    // Interval k: all completions at latency (k + 1) × 10 µs, 100 of them. Percentiles per interval
+    // are degenerate (p50 = p99), so reconstruction and exact merging disagree on the mixture.
+    class HistHost extends SyntheticHost {
+      private readonly total = new LatencyHistogram();
+      private readonly groups = [new LatencyHistogram(), new LatencyHistogram()];
+      private k = 0;
+      override step(): HostSnapshot {
+        const snap = super.step();
+        for (const h of [this.total, ...this.groups]) h.reset();
+        const us = (this.k + 1) * 10;
+        this.k++;
+        this.total.record(us * 1000, 200);
+        this.groups[0].record(us * 1000, 100);
+        this.groups[1].record(us * 1000, 100);
+        return snap;
+      }
+      intervalHistograms() {
+        return { total: this.total, groups: this.groups };
+      }
+    }
+    const r = runSimulation({ scenario, seed: 1, seconds: 1, controller: parsePolicy('vhost', 4).create, createModel: (s, o) => new HistHost(s, o) });
+    expect(r.histogramIntervals).toBe(10);
+    // 10 equal-count intervals at 10, 20, ..., 100 µs: the median lies at 50 µs, p99 at 100 µs.
+    const p50 = r.summary.total.latencyP50Us;
+    expect(p50).toBeGreaterThan(47);
+    expect(p50).toBeLessThan(53);
+    expect(r.summary.total.latencyP99Us).toBeGreaterThan(95);
+    expect(r.summary.total.byGroup.a.latencyP50Us).toBeCloseTo(p50, 6);
+  });
+
+  it('the real model exposes them: one interval gives back the snapshot\'s own percentiles', () => {
+    let snap: HostSnapshot | undefined;
+    const r = runSimulation({
+      scenario: { ...scenario, phases: [{ name: 'all', seconds: 1, load: {} }] },
+      seed: 3,
+      seconds: 0.1,
+      controller: parsePolicy('static:1', 4).create,
+      createModel: createHostModel,
+      onSnapshot: (s) => (snap = s),
+    });
+    expect(r.histogramIntervals).toBe(1);
+    const t = snap!.totals.latencyUs;
+    expect(t.p50).toBeGreaterThan(0);
+    expect(Math.abs(r.summary.total.latencyP50Us - t.p50) / t.p50).toBeLessThan(0.02);
+    expect(Math.abs(r.summary.total.latencyP99Us - t.p99) / t.p99).toBeLessThan(0.02);
+    const g = snap!.groups.find((x) => x.group === 'b')!.latencyUs;
+    expect(Math.abs(r.summary.total.byGroup.b.latencyP50Us - g.p50) / g.p50).toBeLessThan(0.02);
   });
 });
 

@@ -48,6 +48,8 @@ export interface SimulationResult {
   policy: string;
   /** Model events processed (for benchmarks). */
   eventsProcessed: number;
+  /** Intervals whose latency was merged from the model's histograms (exact) rather than reconstructed from percentiles. */
+  histogramIntervals: number;
 }
 
 /** Number of intervals for `seconds` at `intervalMs` (rounded, at least 1). */
@@ -86,7 +88,7 @@ export function runSimulation(opts: SimulationOptions): SimulationResult {
   if (controller.start) record(controller.start(host), -1);
   for (let i = 0; i < total; i++) {
     const snap = host.step();
-    builder.add(snap);
+    builder.add(snap, host.intervalHistograms?.());
     opts.onSnapshot?.(snap);
     record(controller.onSnapshot(snap, host), snap.seq);
     opts.onProgress?.(i + 1, total);
@@ -99,5 +101,6 @@ export function runSimulation(opts: SimulationOptions): SimulationResult {
     info,
     policy: controller.name,
     eventsProcessed: host.eventsProcessed,
+    histogramIntervals: builder.histogramIntervals,
   };
 }

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { LatencyMerge } from './latency.ts';
+import { LatencyHistogram } from '../model/histogram.ts';
 
 describe('LatencyMerge', () => {
   it('is empty → 0', () => {
@@ -66,5 +67,36 @@ describe('LatencyMerge', () => {
       expect(v).toBeGreaterThanOrEqual(prev);
       prev = v;
     }
+  });
+});
+
+describe('LatencyMerge.addHistogram', () => {
+  it('merging interval histograms gives the quantiles of all samples (within the buckets\' resolution)', () => {
+    // Two intervals with different shapes; exact quantiles computed from the samples themselves.
+    const samplesUs: number[] = [];
+    const m = new LatencyMerge();
+    for (const [lo, n] of [[10, 700], [200, 300]] as const) {
+      const h = new LatencyHistogram();
+      for (let i = 0; i < n; i++) {
+        const us = lo * (1 + i / n); // spread over [lo, 2·lo)
+        h.record(us * 1000, 1);
+        samplesUs.push(us);
+      }
+      m.addHistogram(h);
+    }
+    samplesUs.sort((a, b) => a - b);
+    expect(m.count).toBe(1000);
+    for (const q of [0.25, 0.5, 0.69, 0.8, 0.99]) {
+      const exact = samplesUs[Math.ceil(q * samplesUs.length) - 1];
+      const got = m.quantile(q);
+      expect(Math.abs(got - exact) / exact, `q=${q}`).toBeLessThan(0.05);
+    }
+  });
+
+  it('an empty histogram adds nothing', () => {
+    const m = new LatencyMerge();
+    m.addHistogram(new LatencyHistogram());
+    expect(m.count).toBe(0);
+    expect(m.quantile(0.5)).toBe(0);
   });
 });

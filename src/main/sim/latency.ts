@@ -18,9 +18,14 @@
  * A single interval (or identical intervals) therefore gives back its own
  * p50/p99/p999 within one bucket (≤ 1 %).
  *
+ * When the model exposes the interval's histogram (HostModelApi.intervalHistograms),
+ * `addHistogram` adds its buckets directly instead: no reconstruction, only
+ * the histograms' resolution (≤ 3 % in the model, 1 % here).
+ *
  * Memory is bounded (a fixed Float64Array), whatever the run length.
- * If the model later exposes mergeable histograms, add them with `addBuckets`.
  */
+import { HIST_BUCKETS, bucketValue, type LatencyHistogram } from '../model/histogram.ts';
+
 
 /** Smallest latency tracked, µs (smaller values land in the first bucket). */
 const MIN_US = 0.01;
@@ -66,6 +71,17 @@ export class LatencyMerge {
     this.spread(b, c, 0.009 * count);
     this.spread(c, c, 0.001 * count);
     this.total += count;
+  }
+
+  /** Add a model latency histogram (values in ns), bucket by bucket. */
+  addHistogram(h: LatencyHistogram): void {
+    if (!(h.total > 0)) return;
+    const c = h.counts;
+    for (let i = 0; i < HIST_BUCKETS; i++) {
+      const n = c[i];
+      if (n > 0) this.buckets[Math.floor(pos(bucketValue(i) / 1000))] += n;
+    }
+    this.total += h.total;
   }
 
   /** Merge another distribution into this one. */

@@ -4,6 +4,7 @@
  * Fed one HostSnapshot at a time; memory does not grow with run length.
  */
 import type { HostSnapshot } from '../../shared/snapshot.ts';
+import type { IntervalHistograms } from '../model/api.ts';
 import { LatencyMerge } from './latency.ts';
 
 /** The metrics of a phase, of the whole run, or of one VM group. */
@@ -14,7 +15,7 @@ export interface Metrics {
   throughputOps: number;
   /** Mean bytes per second moved by the devices. */
   throughputBytes: number;
-  /** Median request latency, µs, completion-weighted over the intervals (see latency.ts). */
+  /** Median request latency, µs, over all completions of the intervals (merged histograms; see latency.ts). */
   latencyP50Us: number;
   /** 99th percentile request latency, µs, completion-weighted. */
   latencyP99Us: number;
@@ -121,8 +122,15 @@ export class SummaryBuilder {
     this.total = new PhaseAcc('total', groupNames);
   }
 
-  /** Add one interval. */
-  add(s: HostSnapshot): void {
+  /** Intervals whose latency came from histograms (exact) rather than percentiles. */
+  histogramIntervals = 0;
+
+  /**
+   * Add one interval. `hist` (optional) are the model's latency histograms
+   * behind this snapshot; when given they are merged instead of the
+   * snapshot's percentiles.
+   */
+  add(s: HostSnapshot, hist?: IntervalHistograms): void {
     const name = s.phase;
     let phase = this.phases.get(name);
     if (!phase) {
@@ -137,6 +145,8 @@ export class SummaryBuilder {
       this.vmCount = s.vms.length;
     }
     const dt = s.intervalMs / 1000;
+    const h = hist !== undefined && hist.groups.length === s.groups.length ? hist : undefined;
+    if (h) this.histogramIntervals++;
     const t = s.totals;
     // Per-group exits and distinct side cores serving the group's queues.
     const exits = new Map<string, number>();
@@ -159,8 +169,10 @@ export class SummaryBuilder {
       a.bytes += t.bytesPerSec;
       a.side += t.sideCores;
       a.exits += t.exitsPerSec;
-      a.lat.addPercentiles(t.requestsPerSec * dt, t.latencyUs.p50, t.latencyUs.p99, t.latencyUs.p999);
-      for (const g of s.groups) {
+      if (h) a.lat.addHistogram(h.total);
+      else a.lat.addPercentiles(t.requestsPerSec * dt, t.latencyUs.p50, t.latencyUs.p99, t.latencyUs.p999);
+      for (let gi = 0; gi < s.groups.length; gi++) {
+        const g = s.groups[gi];
         const ga = acc.group(g.group);
         ga.n++;
         ga.score += g.score;
@@ -168,7 +180,8 @@ export class SummaryBuilder {
         ga.bytes += g.bytesPerSec;
         ga.side += owners.get(g.group)?.size ?? 0;
         ga.exits += exits.get(g.group) ?? 0;
-        ga.lat.addPercentiles(g.requestsPerSec * dt, g.latencyUs.p50, g.latencyUs.p99, g.latencyUs.p999);
+        if (h) ga.lat.addHistogram(h.groups[gi]);
+        else ga.lat.addPercentiles(g.requestsPerSec * dt, g.latencyUs.p50, g.latencyUs.p99, g.latencyUs.p999);
       }
     }
   }

@@ -11,7 +11,8 @@ import type { FromWorker, SerializedError, ToWorker } from './protocol.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent } from '../../shared/policy.ts';
 import type { HistorySession, RemovedSession, RetentionPolicy, SeriesData, SeriesRequest, SessionFilter, SessionStart, ExportOptions, ProgressFn } from './types.ts';
-import type { StoredSnapshot } from './store.ts';
+import { offeredLoads, type StoredSnapshot, type RecordedBatch } from './store.ts';
+import { SnapshotEncoder } from './codec.ts';
 import type { ImportResult } from './import.ts';
 import type { WhatIfRequest, WhatIfResult } from './whatif.ts';
 import { defaultDbPath } from './paths.ts';
@@ -125,8 +126,8 @@ export class HistoryClient {
   }
 
   /** Send a raw recording batch (used by Recorder). */
-  post(m: ToWorker): void {
-    if (!this.closed) this.worker.postMessage(m);
+  post(m: ToWorker, transfer: ArrayBuffer[] = []): void {
+    if (!this.closed) this.worker.postMessage(m, transfer);
   }
 
   /** Call a worker method. */
@@ -254,13 +255,18 @@ export class HistoryClient {
 }
 
 /**
- * Records one session: record()/recordEvent() only queue (O(1), never block);
- * queued items are posted to the worker every `batchMs` (or at 64 snapshots),
- * and the worker commits them every 250 ms.
+ * Records one session: record()/recordEvent() only queue; record() encodes
+ * the snapshot into a Float64Array with a compiled shape (tens of µs, no
+ * strings while the structure is unchanged), and batches are posted to the
+ * worker every `batchMs` (or at 64 snapshots) with the value buffers
+ * transferred, not cloned. The worker commits every 250 ms.
  */
 export class Recorder {
-  private snaps: HostSnapshot[] = [];
-  private events: HostEvent[] = [];
+  private encoder = new SnapshotEncoder();
+  private batch: RecordedBatch = { shapes: [], rows: [], loads: [], events: [] };
+  private transfer: ArrayBuffer[] = [];
+  private lastLoads = '';
+  private intervalSent = false;
   private timer: NodeJS.Timeout | null = null;
   private errorMessage: string | null = null;
   private listeners: ((message: string) => void)[] = [];
@@ -286,23 +292,37 @@ export class Recorder {
   fail(message: string): void {
     if (this.errorMessage) return;
     this.errorMessage = message;
-    this.snaps = [];
-    this.events = [];
+    this.batch = { shapes: [], rows: [], loads: [], events: [] };
+    this.transfer = [];
     for (const l of this.listeners) l(message);
   }
 
   /** Queue a snapshot. */
   record(s: HostSnapshot): void {
     if (this.errorMessage || this.ended) return;
-    this.snaps.push(s);
-    if (this.snaps.length >= 64) this.post();
+    const r = this.encoder.encode(s);
+    const b = this.batch;
+    if (r.newShape !== null) b.shapes.push([r.shape, r.newShape]);
+    b.rows.push({ seq: s.seq, t: s.t, shape: r.shape, values: r.values });
+    this.transfer.push(r.values.buffer as ArrayBuffer);
+    if (!this.intervalSent) {
+      b.intervalMs = s.intervalMs;
+      this.intervalSent = true;
+    }
+    const loads = JSON.stringify(offeredLoads(s));
+    const key = `${s.phase}\u0000${loads}`;
+    if (key !== this.lastLoads) {
+      b.loads.push({ seq: s.seq, t: s.t, phase: s.phase ?? '', loads });
+      this.lastLoads = key;
+    }
+    if (b.rows.length >= 64) this.post();
     else this.schedule();
   }
 
   /** Queue an event. */
   recordEvent(e: HostEvent): void {
     if (this.errorMessage || this.ended) return;
-    this.events.push(e);
+    this.batch.events.push(e);
     this.schedule();
   }
 
@@ -313,10 +333,11 @@ export class Recorder {
   private post(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (!this.snaps.length && !this.events.length) return;
-    this.client.post({ type: 'rec', sessionId: this.sessionId, snapshots: this.snaps, events: this.events });
-    this.snaps = [];
-    this.events = [];
+    const b = this.batch;
+    if (!b.rows.length && !b.events.length && !b.shapes.length) return;
+    this.client.post({ type: 'rec', sessionId: this.sessionId, batch: b }, this.transfer);
+    this.batch = { shapes: [], rows: [], loads: [], events: [] };
+    this.transfer = [];
   }
 
   /** Resolves when everything queued so far is committed. */

@@ -65,3 +65,32 @@ describe('snapshot codec', () => {
     expect(canonicalSeriesName('totals.latencyP50', plan.vmIds)).toBe('totals.latencyUs.p50');
   });
 });
+
+describe('SnapshotEncoder', () => {
+  it('gives the same values and shapes as the full encoder, reusing shape ids', async () => {
+    const { SnapshotEncoder } = await import('./codec.ts');
+    const gen = new SyntheticHostGen({ cores: 8, vms: 5, queuesPerVm: 2, intervalMs: 100, phaseMs: 700 });
+    const enc = new SnapshotEncoder();
+    const shapes: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const s = gen.next();
+      const full = encodeSnapshot(s);
+      const r = enc.encode(s);
+      if (r.newShape !== null) {
+        expect(r.shape).toBe(shapes.length);
+        shapes.push(r.newShape);
+      }
+      expect(shapes[r.shape]).toBe(full.shape);
+      expect(r.values).toEqual(full.values);
+    }
+    expect(shapes.length).toBeGreaterThan(1);
+    // A changed literal or kept id is a different shape.
+    const a = { id: 1, x: 2, s: 'a' };
+    const e2 = new SnapshotEncoder();
+    expect(e2.encode(a).shape).toBe(0);
+    expect(e2.encode({ id: 2, x: 2, s: 'a' }).shape).toBe(1);
+    expect(e2.encode({ id: 2, x: 2, s: 'b' }).shape).toBe(2);
+    expect(e2.encode({ id: 2, x: 5, s: 'b' })).toMatchObject({ shape: 2, newShape: null });
+    expect(e2.encode({ id: 2, s: 'b', x: 5 }).shape).toBe(3);
+  });
+});

@@ -272,3 +272,106 @@ export function canonicalSeriesName(name: string, vmIds: Record<string, number>)
   }
   return n;
 }
+
+// ---------------------------------------------------------------------------
+// Fast repeated encoding
+
+type Node =
+  | { k: 0 } // extracted number
+  | { k: 1; v: number } // kept number
+  | { k: 2; v: string | boolean | null } // literal
+  | { k: 3; items: Node[] }
+  | { k: 4; keys: string[]; vals: Node[] };
+
+function compile(t: unknown): Node {
+  if (typeof t === 'number') return { k: 0 };
+  if (t === null || typeof t !== 'object') return { k: 2, v: t as string | boolean | null };
+  if (Array.isArray(t)) return { k: 3, items: t.map(compile) };
+  if (isKept(t)) return { k: 1, v: t.$k };
+  const o = t as Record<string, unknown>;
+  const keys = Object.keys(o);
+  return { k: 4, keys, vals: keys.map((k) => compile(o[k])) };
+}
+
+/** Walk `v` along a compiled shape, writing numbers to out; false if `v` does not have this shape. */
+function extract(n: Node, v: unknown, key: string, out: Float64Array, pos: { i: number }): boolean {
+  switch (n.k) {
+    case 0:
+      if (typeof v !== 'number') return false;
+      if (KEPT_KEYS.has(key) && Number.isFinite(v) && !Object.is(v, -0)) return false;
+      if (pos.i >= out.length) return false;
+      out[pos.i++] = v;
+      return true;
+    case 1:
+      return v === n.v && !Object.is(v, -0);
+    case 2:
+      return v === n.v || (n.v === null && v === undefined && key === '');
+    case 3: {
+      if (!Array.isArray(v) || v.length !== n.items.length) return false;
+      const keepNums = key === 'queues';
+      for (let i = 0; i < v.length; i++) {
+        const item = n.items[i];
+        if (keepNums && item.k === 1) {
+          if (v[i] !== item.v) return false;
+        } else if (!extract(item, v[i], '', out, pos)) return false;
+      }
+      return true;
+    }
+    case 4: {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+      const o = v as Record<string, unknown>;
+      let i = 0;
+      for (const k in o) {
+        const e = o[k];
+        if (e === undefined || typeof e === 'function') continue;
+        if (n.keys[i] !== k) return false;
+        if (!extract(n.vals[i], e, k, out, pos)) return false;
+        i++;
+      }
+      return i === n.keys.length;
+    }
+  }
+}
+
+/** Result of {@link SnapshotEncoder.encode}. */
+export interface EncodedRow {
+  /** Shape id (0, 1, ... in order of first appearance). */
+  shape: number;
+  /** The shape's JSON text when this is its first appearance, else null. */
+  newShape: string | null;
+  values: Float64Array;
+}
+
+/**
+ * Encodes a stream of snapshots: the shape of the previous snapshot is
+ * compiled and reused, so a snapshot with an unchanged structure costs one
+ * walk writing into a Float64Array (no strings). Falls back to the full
+ * encoder when the structure changed. Shape ids are stable per encoder.
+ */
+export class SnapshotEncoder {
+  private ids = new Map<string, number>();
+  private compiled: { node: Node; count: number; id: number }[] = [];
+  private last = -1;
+
+  /** Encode one snapshot. */
+  encode(s: unknown): EncodedRow {
+    if (this.last >= 0) {
+      const c = this.compiled[this.last];
+      const out = new Float64Array(c.count);
+      const pos = { i: 0 };
+      if (extract(c.node, s, '', out, pos) && pos.i === c.count) return { shape: c.id, newShape: null, values: out };
+    }
+    const e = encodeSnapshot(s);
+    let id = this.ids.get(e.shape);
+    let newShape: string | null = null;
+    if (id === undefined) {
+      id = this.ids.size;
+      this.ids.set(e.shape, id);
+      newShape = e.shape;
+      const shape = parseShape(e.shape);
+      this.compiled[id] = { node: compile(shape), count: e.values.length, id };
+    }
+    this.last = id;
+    return { shape: id, newShape, values: e.values };
+  }
+}

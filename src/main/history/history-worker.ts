@@ -10,8 +10,7 @@ import { HistoryError } from './schema.ts';
 import { exportSession } from './export.ts';
 import { importFile } from './import.ts';
 import type { ToWorker, FromWorker, SerializedError } from './protocol.ts';
-import type { HostSnapshot } from '../../shared/snapshot.ts';
-import type { HostEvent } from '../../shared/policy.ts';
+import type { RecordedBatch } from './store.ts';
 
 const port = parentPort!;
 const { path, options } = workerData as { path: string; options: HistoryDbOptions };
@@ -37,7 +36,7 @@ try {
   process.exit(0);
 }
 
-const pending = new Map<string, { snaps: HostSnapshot[]; events: HostEvent[] }>();
+const pending = new Map<string, RecordedBatch>();
 const failed = new Set<string>();
 let pendingRows = 0;
 let timer: NodeJS.Timeout | null = null;
@@ -51,7 +50,7 @@ function flushAll(): void {
     pending.delete(id);
     if (failed.has(id)) continue;
     try {
-      store.append(id, p.snaps, p.events);
+      store.appendRecorded(id, p);
     } catch (err) {
       failed.add(id);
       const e = serialize(err);
@@ -114,11 +113,14 @@ const handlers: Record<string, Handler> = {
 port.on('message', async (m: ToWorker) => {
   if (m.type === 'rec') {
     if (failed.has(m.sessionId)) return;
+    const b = m.batch;
     let p = pending.get(m.sessionId);
-    if (!p) pending.set(m.sessionId, (p = { snaps: [], events: [] }));
-    for (const s of m.snapshots) p.snaps.push(s);
-    for (const e of m.events) p.events.push(e);
-    pendingRows += m.snapshots.length + m.events.length;
+    if (!p) pending.set(m.sessionId, (p = { shapes: [], rows: [], loads: [], events: [], intervalMs: b.intervalMs }));
+    for (const x of b.shapes) p.shapes.push(x);
+    for (const x of b.rows) p.rows.push(x);
+    for (const x of b.loads) p.loads.push(x);
+    for (const x of b.events) p.events.push(x);
+    pendingRows += b.rows.length + b.events.length;
     if (pendingRows >= FLUSH_ROWS) flushAll();
     else if (!timer) timer = setTimeout(flushAll, FLUSH_MS);
     return;

@@ -1,6 +1,5 @@
 /** Messages between the main-thread HistoryClient and the history worker. */
-import type { HostSnapshot } from '../../shared/snapshot.ts';
-import type { HostEvent } from '../../shared/policy.ts';
+import type { RecordedBatch } from './store.ts';
 
 /** An error crossing the thread boundary. */
 export interface SerializedError {
@@ -11,7 +10,8 @@ export interface SerializedError {
 
 /** Main thread → worker. */
 export type ToWorker =
-  | { type: 'rec'; sessionId: string; snapshots: HostSnapshot[]; events: HostEvent[] }
+  /** A batch encoded on the main thread (values buffers are transferred). */
+  | { type: 'rec'; sessionId: string; batch: RecordedBatch }
   | { type: 'call'; id: number; method: string; args: unknown; opId?: string }
   | { type: 'cancel'; opId: string }
   | { type: 'close' };

@@ -11,7 +11,7 @@ import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent } from '../../shared/policy.ts';
-import { encodeSnapshot, parseShape, seriesPlan, decodeSnapshot, blobToValues, valuesToBlob, canonicalSeriesName, type SeriesPlan, type Shape } from './codec.ts';
+import { SnapshotEncoder, shapeValueCount, parseShape, seriesPlan, decodeSnapshot, blobToValues, valuesToBlob, canonicalSeriesName, type SeriesPlan, type Shape } from './codec.ts';
 import { openHistoryDatabase, HistoryError, wrapSqliteError, type OpenOptions } from './schema.ts';
 import { CHUNK, RollupBuilder, resolutionsFor, emptyBuckets, addValue, mergeInto, decodeChunkInto, type Buckets } from './rollup.ts';
 import type { HistorySession, SessionStart, SessionStatus, RetentionPolicy, RemovedSession, SeriesData, SeriesRequest, SessionFilter } from './types.ts';
@@ -50,12 +50,17 @@ interface LayoutEntry {
   seriesIdx: Int32Array | null;
   /** Scratch for gathered values. */
   scratch: Float64Array;
+  /** Number of values a snapshot of this layout has. */
+  count: number;
 }
 
 interface RecState {
   key: number;
   id: string;
-  layoutIds: Map<string, number>;
+  /** Encoder of append() (objects); its shape ids are the layout ids. */
+  encoder: SnapshotEncoder;
+  /** 'objects' (append) or 'encoded' (appendRecorded): a session is fed one way only. */
+  mode: 'objects' | 'encoded' | null;
   layouts: Map<number, LayoutEntry>;
   series: Map<string, number>;
   rollup: RollupBuilder | null;
@@ -69,6 +74,18 @@ interface RecState {
   tLast: number | null;
   bytes: number;
   lastSeq: number;
+}
+
+/** A batch encoded by the caller (see HistoryDb.appendRecorded). */
+export interface RecordedBatch {
+  /** New layouts: [shape id, shape JSON]. */
+  shapes: [number, string][];
+  rows: { seq: number; t: number; shape: number; values: Float64Array }[];
+  /** Offered-load changes (loads = JSON of group → load). */
+  loads: { seq: number; t: number; phase: string; loads: string }[];
+  events: HostEvent[];
+  /** Snapshot interval (first batch; decides the rollup resolutions). */
+  intervalMs?: number;
 }
 
 /** A decoded snapshot with its position. */
@@ -223,7 +240,8 @@ export class HistoryDb {
     const st: RecState = {
       key,
       id,
-      layoutIds: new Map(),
+      encoder: new SnapshotEncoder(),
+      mode: null,
       layouts: new Map(),
       series: new Map(),
       rollup: null,
@@ -265,53 +283,99 @@ export class HistoryDb {
     return [...this.rec.values()].map((s) => s.id);
   }
 
-  private layoutFor(st: RecState, shapeText: string): [number, LayoutEntry] {
-    let id = st.layoutIds.get(shapeText);
-    if (id === undefined) {
-      id = st.layoutIds.size;
-      st.layoutIds.set(shapeText, id);
-      this.stmts.insLayout.run(st.key, id, shapeText);
-      st.bytes += shapeText.length;
-      const shape = parseShape(shapeText);
-      const plan = seriesPlan(shape);
-      const idx = new Int32Array(plan.names.length);
-      for (let i = 0; i < plan.names.length; i++) {
-        let k = st.series.get(plan.names[i]);
-        if (k === undefined) {
-          k = st.series.size;
-          st.series.set(plan.names[i], k);
-          this.stmts.insSeries.run(st.key, k, plan.names[i]);
-        }
-        idx[i] = k;
+  /** Store a new layout (shape) of a recording session under `id` and map its series. */
+  private registerLayout(st: RecState, id: number, shapeText: string): void {
+    if (st.layouts.has(id)) throw new HistoryError('invalid', `layout ${id} of session ${st.id} declared twice`);
+    this.stmts.insLayout.run(st.key, id, shapeText);
+    st.bytes += shapeText.length;
+    const shape = parseShape(shapeText);
+    const plan = seriesPlan(shape);
+    const idx = new Int32Array(plan.names.length);
+    for (let i = 0; i < plan.names.length; i++) {
+      let k = st.series.get(plan.names[i]);
+      if (k === undefined) {
+        k = st.series.size;
+        st.series.set(plan.names[i], k);
+        this.stmts.insSeries.run(st.key, k, plan.names[i]);
       }
-      st.layouts.set(id, { shape, plan, seriesIdx: idx, scratch: new Float64Array(plan.names.length) });
+      idx[i] = k;
     }
-    return [id, st.layouts.get(id)!];
+    st.layouts.set(id, { shape, plan, seriesIdx: idx, scratch: new Float64Array(plan.names.length), count: shapeValueCount(shape) });
+  }
+
+  private useMode(st: RecState, mode: 'objects' | 'encoded'): void {
+    if (st.mode !== null && st.mode !== mode) throw new HistoryError('invalid', `session ${st.id} is fed ${st.mode}; cannot mix with ${mode}`);
+    st.mode = mode;
   }
 
   private appendOne(st: RecState, s: HostSnapshot): void {
-    if (typeof s?.seq !== 'number' || typeof s.t !== 'number') throw new HistoryError('invalid', 'snapshot without numeric seq and t');
-    if (s.seq <= st.lastSeq) throw new HistoryError('invalid', `snapshot seq ${s.seq} after seq ${st.lastSeq}: out of order or duplicate`);
     if (st.rollup === null) this.startRollup(st, s.intervalMs > 0 ? s.intervalMs : 100);
-    const { shape, values } = encodeSnapshot(s);
-    const [layoutId, entry] = this.layoutFor(st, shape);
-    const blob = valuesToBlob(values);
-    this.stmts.insSnap.run(st.key, s.seq, s.t, layoutId, blob);
-    const plan = entry.plan;
-    const sc = entry.scratch;
-    for (let i = 0; i < sc.length; i++) sc[i] = plan.src[i] >= 0 ? values[plan.src[i]] : plan.consts[i];
-    st.rollup!.add(s.t, entry.seriesIdx!, sc, sc.length, st.series.size);
+    const r = st.encoder.encode(s);
+    if (r.newShape !== null) this.registerLayout(st, r.shape, r.newShape);
+    this.appendValues(st, s.seq, s.t, r.shape, r.values);
     const loads = JSON.stringify(offeredLoads(s));
     const lk = `${s.phase}\u0000${loads}`;
     if (lk !== st.lastLoads) {
       this.stmts.insLoads.run(st.key, s.seq, s.t, s.phase ?? '', loads);
       st.lastLoads = lk;
     }
-    st.lastSeq = s.seq;
+  }
+
+  /** Store one encoded snapshot and feed its series to the rollups. */
+  private appendValues(st: RecState, seq: number, t: number, layoutId: number, values: Float64Array): void {
+    const entry = st.layouts.get(layoutId);
+    if (!entry) throw new HistoryError('invalid', `snapshot ${seq} of session ${st.id} refers to undeclared layout ${layoutId}`);
+    if (values.length !== entry.count)
+      throw new HistoryError('invalid', `snapshot ${seq} of session ${st.id} has ${values.length} values; layout ${layoutId} has ${entry.count}`);
+    const blob = valuesToBlob(values);
+    this.stmts.insSnap.run(st.key, seq, t, layoutId, blob);
+    const plan = entry.plan;
+    const sc = entry.scratch;
+    for (let i = 0; i < sc.length; i++) sc[i] = plan.src[i] >= 0 ? values[plan.src[i]] : plan.consts[i];
+    st.rollup!.add(t, entry.seriesIdx!, sc, sc.length, st.series.size);
+    st.lastSeq = seq;
     st.snapshotCount++;
-    if (st.tFirst === null) st.tFirst = s.t;
-    st.tLast = s.t;
+    if (st.tFirst === null) st.tFirst = t;
+    st.tLast = t;
     st.bytes += blob.byteLength + 32;
+  }
+
+  /**
+   * Append a batch encoded by the caller (the main-thread Recorder, or the
+   * bench): new layouts (shape id → JSON text, ids in order from 0), encoded
+   * snapshots, offered-load changes and events, in one transaction.
+   */
+  appendRecorded(id: string, batch: RecordedBatch): void {
+    const st = this.recState(id);
+    let seq = st.lastSeq;
+    for (const r of batch.rows) {
+      if (typeof r.seq !== 'number' || typeof r.t !== 'number' || !Number.isFinite(r.t)) throw new HistoryError('invalid', 'snapshot without numeric seq and t');
+      if (r.seq <= seq) throw new HistoryError('invalid', `snapshot seq ${r.seq} after seq ${seq}: out of order or duplicate`);
+      seq = r.seq;
+    }
+    try {
+      this.db.transaction(() => {
+        this.useMode(st, 'encoded');
+        if (st.rollup === null) this.startRollup(st, batch.intervalMs ?? 100);
+        for (const [lid, text] of batch.shapes) this.registerLayout(st, lid, text);
+        for (const r of batch.rows) this.appendValues(st, r.seq, r.t, r.shape, r.values);
+        for (const l of batch.loads) this.stmts.insLoads.run(st.key, l.seq, l.t, l.phase, l.loads);
+        this.insertEvents(st, batch.events);
+        this.stmts.updCounts.run(st.snapshotCount, st.eventCount, st.decisionCount, st.tFirst, st.tLast, st.bytes, st.intervalMs, st.key);
+      })();
+    } catch (err) {
+      throw wrapSqliteError(this.path, err);
+    }
+  }
+
+  private insertEvents(st: RecState, events: readonly HostEvent[]): void {
+    for (const e of events) {
+      const data = e.data === undefined ? null : JSON.stringify(e.data);
+      this.stmts.insEvent.run(st.key, e.t, e.source, e.kind, e.message, data);
+      st.eventCount++;
+      if (e.kind === 'decision') st.decisionCount++;
+      st.bytes += 48 + e.message.length + (data?.length ?? 0);
+    }
   }
 
   /** Append snapshots and events of a recording session in one transaction. */
@@ -325,14 +389,9 @@ export class HistoryDb {
     }
     try {
       this.db.transaction(() => {
+        if (snapshots.length) this.useMode(st, 'objects');
         for (const s of snapshots) this.appendOne(st, s);
-        for (const e of events) {
-          const data = e.data === undefined ? null : JSON.stringify(e.data);
-          this.stmts.insEvent.run(st.key, e.t, e.source, e.kind, e.message, data);
-          st.eventCount++;
-          if (e.kind === 'decision') st.decisionCount++;
-          st.bytes += 48 + e.message.length + (data?.length ?? 0);
-        }
+        this.insertEvents(st, events);
         this.stmts.updCounts.run(st.snapshotCount, st.eventCount, st.decisionCount, st.tFirst, st.tLast, st.bytes, st.intervalMs, st.key);
       })();
     } catch (err) {
@@ -465,7 +524,7 @@ export class HistoryDb {
       }
       idx[i] = k;
     }
-    return [0, { shape, plan, seriesIdx: idx, scratch: new Float64Array(plan.names.length) }];
+    return [0, { shape, plan, seriesIdx: idx, scratch: new Float64Array(plan.names.length), count: shapeValueCount(shape) }];
   }
 
   // -------------------------------------------------------------------------
@@ -485,7 +544,7 @@ export class HistoryDb {
       if (!r) throw new HistoryError('corrupt', `${this.path}: layout ${layout} of a snapshot is missing`);
       const shape = parseShape(r.shape);
       const plan = seriesPlan(shape);
-      e = { shape, plan, seriesIdx: null, scratch: new Float64Array(plan.names.length) };
+      e = { shape, plan, seriesIdx: null, scratch: new Float64Array(plan.names.length), count: shapeValueCount(shape) };
       m.set(layout, e);
     }
     return e;

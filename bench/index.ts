@@ -148,7 +148,9 @@ export async function runBench(args: BenchArgs, log: (line: string) => void, dir
   const ordered: BenchReport = { meta: report.meta } as BenchReport;
   for (const name of args.only) if (results[name]) ordered[name] = results[name];
   for (const [key, floor] of Object.entries(FLOORS)) {
-    const [mod, fig] = key.split('.');
+    const dot = key.indexOf('.');
+    const mod = key.slice(0, dot);
+    const fig = key.slice(dot + 1);
     if (!results[mod]) continue;
     report.floors[key] = floor;
     const v = results[mod][fig];

@@ -248,10 +248,23 @@ export class IocmLoop {
   private applyAll(actions: ControlAction[], source: ControlSource, t: number): ControlAction[] {
     const applied: ControlAction[] = [];
     let setChanged = false;
+    // Track the host's queue state so assignments and polling switches that change nothing are skipped.
+    let cfg: HostConfig | null = null;
     for (const a of actions) {
+      if (a.kind !== 'setSideCores') {
+        cfg ??= this.control.config();
+        if (a.kind === 'assignQueue' && cfg.queueOwner[a.queue] === a.core) continue;
+        if (a.kind === 'setPolling' && cfg.queuePolling[a.queue] === a.on) continue;
+      }
       if (this.applyOne(a, source, t)) {
         applied.push(a);
-        if (a.kind === 'setSideCores') setChanged = true;
+        if (a.kind === 'setSideCores') {
+          setChanged = true;
+          cfg = null;
+        } else if (cfg) {
+          if (a.kind === 'assignQueue') cfg.queueOwner[a.queue] = a.core;
+          else cfg.queuePolling[a.queue] = a.on;
+        }
       }
     }
     if (setChanged) this.lastSetChangeT = t;

@@ -21,6 +21,10 @@ export interface SyntheticLoad {
   cyclesPerRequest?: number;
   /** Phase name (default 'p'). */
   phase?: string;
+  /** Number of VMs to report (default 0), in groups of 8 named g0, g1, …; queue i belongs to VM i mod vms. */
+  vms?: number;
+  /** Offered load multiplier reported for every VM (default 1). */
+  load?: number;
 }
 
 const zeroCycles = (): CoreCycles => ({ guest: 0, exit: 0, io: 0, emptyPoll: 0, ctxSwitch: 0, idle: 0 });
@@ -101,7 +105,20 @@ export function syntheticSnapshot(config: HostConfig, load: SyntheticLoad, seq: 
     cores,
     sideCores,
     queues,
-    vms: [],
+    vms: Array.from({ length: load.vms ?? 0 }, (_, id) => ({
+      id,
+      name: `vm-${id}`,
+      group: `g${id >> 3}`,
+      requestsPerSec: 1000,
+      bytesPerSec: 1e6,
+      guestCyclesPerSec: 1e9,
+      latencyUs: lat,
+      exitsPerSec: 100,
+      interruptsPerSec: 100,
+      vcpuRunCycles: ec / 2,
+      vcpuWaitCycles: 0,
+      load: load.load ?? 1,
+    })),
     groups: [],
     totals: {
       requestsPerSec: 0,

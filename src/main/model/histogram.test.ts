@@ -36,3 +36,18 @@ describe('LatencyHistogram', () => {
     expect(a.quantile(0.5)).toBe(0);
   });
 });
+
+describe('LatencyHistogram bounds', () => {
+  it('tracks the touched bucket range and stays correct across reuse', () => {
+    const h = new LatencyHistogram();
+    h.record(500, 2);
+    h.record(50_000, 2);
+    expect(h.lo).toBe(bucketOf(500));
+    expect(h.hi).toBe(bucketOf(50_000));
+    h.reset();
+    expect(h.counts.every((x) => x === 0)).toBe(true);
+    h.record(7000, 1);
+    expect(h.quantile(0.5) / 7000).toBeCloseTo(1, 1);
+    expect(h.quantile(1) / 7000).toBeCloseTo(1, 1);
+  });
+});

@@ -35,11 +35,17 @@ export class LatencyHistogram {
   readonly counts = new Float64Array(HIST_BUCKETS);
   /** Total count. */
   total = 0;
+  /** Lowest and highest bucket that may be non-zero (lo > hi when empty). */
+  lo = HIST_BUCKETS;
+  hi = -1;
 
   /** Record `count` samples of latency `ns`. */
   record(ns: number, count: number): void {
-    this.counts[bucketOf(ns)] += count;
+    const b = bucketOf(ns);
+    this.counts[b] += count;
     this.total += count;
+    if (b < this.lo) this.lo = b;
+    if (b > this.hi) this.hi = b;
   }
 
   /** Add another histogram's counts into this one. */
@@ -47,8 +53,12 @@ export class LatencyHistogram {
     if (other.total === 0) return;
     const a = this.counts;
     const b = other.counts;
-    for (let i = 0; i < HIST_BUCKETS; i++) a[i] += b[i];
+    const lo = other.lo;
+    const hi = other.hi;
+    for (let i = lo; i <= hi; i++) a[i] += b[i];
     this.total += other.total;
+    if (lo < this.lo) this.lo = lo;
+    if (hi > this.hi) this.hi = hi;
   }
 
   /** Value in ns at quantile q (0..1); 0 when empty. */
@@ -57,17 +67,19 @@ export class LatencyHistogram {
     const target = Math.max(1, Math.ceil(q * this.total - 1e-9));
     let acc = 0;
     const c = this.counts;
-    for (let i = 0; i < HIST_BUCKETS; i++) {
+    for (let i = this.lo; i <= this.hi; i++) {
       acc += c[i];
       if (acc >= target) return bucketValue(i);
     }
-    return bucketValue(HIST_BUCKETS - 1);
+    return bucketValue(this.hi);
   }
 
   /** Clear all counts. */
   reset(): void {
-    if (this.total === 0) return;
-    this.counts.fill(0);
+    if (this.total === 0 && this.hi < 0) return;
+    if (this.hi >= this.lo) this.counts.fill(0, this.lo, this.hi + 1);
     this.total = 0;
+    this.lo = HIST_BUCKETS;
+    this.hi = -1;
   }
 }

@@ -3,7 +3,7 @@
  * (workloads and costs) and the score definition. Docs: docs/model.md.
  */
 export { createHostModel, HostModel } from './host-model.ts';
-export type { HostModelApi, ModelOptions, CreateHostModel } from './api.ts';
+export type { HostModelApi, ModelOptions, CreateHostModel, IntervalHistograms } from './api.ts';
 export {
   WORKLOAD_DEFAULTS, COST_DEFAULTS, COST_UNITS, applyDefaults, resolveWorkload, resolveCosts, checkScenario, maxSideCores,
 } from './defaults.ts';

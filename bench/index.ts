@@ -9,6 +9,8 @@
  * process exits with code 1. Known floors are listed under `floors` and checked
  * under `pass` (key → boolean); `--strict` also exits 1 when a floor fails.
  *
+ * Env: IOCM_BENCH_DIR=<dir> loads the modules from <dir> instead (for tests).
+ *
  * Options: --only model,history   run a subset
  *          --strict               exit 1 when a floor is not met
  *          --out FILE             also write the document to FILE (e.g. bench/results/x.json)
@@ -169,7 +171,9 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const report = await runBench(args, (l) => process.stderr.write(l + '\n'));
+  // IOCM_BENCH_DIR: run the modules of another folder (tests of this harness).
+  const dir = process.env.IOCM_BENCH_DIR;
+  const report = await runBench(args, (l) => process.stderr.write(l + '\n'), dir);
   const text = JSON.stringify(report, null, 2) + '\n';
   process.stdout.write(text);
   if (args.out) {

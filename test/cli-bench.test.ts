@@ -9,6 +9,7 @@ describe('bench harness', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'iocm-bench-'));
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
     writeFileSync(join(dir, 'model.ts'), 'export async function benchModel() { return { eventsPerSec: 1e6, ratio: 0.5, realTimeFactor: 5 }; }\n');
     writeFileSync(join(dir, 'loop.ts'), "export function benchLoop() { throw new Error('loop exploded'); }\n");
     writeFileSync(join(dir, 'history.ts'), "export function benchHistory() { return { seekMs: 'fast' }; }\n");
@@ -46,6 +47,22 @@ describe('bench harness', () => {
     expect(meets(0.2, FLOORS['loop.decisionMs'])).toBe(true);
     expect(meets(0.21, FLOORS['loop.decisionMs'])).toBe(false);
     expect(meets(Number.NaN, FLOORS['model.ratio'])).toBe(false);
+  });
+
+  it('the process prints one JSON document and exits 1 when a module throws, 0 otherwise', () => {
+    const run = (only: string) =>
+      spawnSync(process.execPath, ['bin/run-ts.mjs', 'bench/index.ts', '--only', only], { encoding: 'utf8', env: { ...process.env, IOCM_BENCH_DIR: dir } });
+    const bad = run('model,loop');
+    expect(bad.status).toBe(1);
+    const doc = JSON.parse(bad.stdout);
+    expect(Object.keys(doc.errors)).toEqual(['loop']);
+    expect(doc.model.ratio).toBe(0.5);
+    const good = run('model');
+    expect(good.status).toBe(0);
+    expect(JSON.parse(good.stdout).pass['model.realTimeFactor']).toBe(false);
+    expect(good.stderr).toContain('floors not met: model.realTimeFactor');
+    const strict = spawnSync(process.execPath, ['bin/run-ts.mjs', 'bench/index.ts', '--only', 'model', '--strict'], { encoding: 'utf8', env: { ...process.env, IOCM_BENCH_DIR: dir } });
+    expect(strict.status).toBe(1);
   });
 
   it('npm run bench prints one JSON document and exits 2 on a bad option', () => {

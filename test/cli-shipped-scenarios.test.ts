@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { listScenarios, loadScenario } from '../src/main/scenario/load.ts';
+import { listScenarios, loadScenario, validateScenario } from '../src/main/scenario/load.ts';
+import { applyDefaults } from '../src/main/model/defaults.ts';
 import { runSimulation } from '../src/main/sim/driver.ts';
 import { parsePolicy } from '../src/main/sim/policies.ts';
 import { iocm } from './cli-helpers.ts';
@@ -16,6 +17,13 @@ describe('shipped scenarios', () => {
     const r = await iocm(['scenarios', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).scenarios.map((s: { name: string }) => s.name)).toEqual(list.map((s) => s.name));
+  });
+
+  it('each stays valid with every default filled in (what sessions store and history import re-reads)', () => {
+    for (const { name } of list) {
+      const full = applyDefaults(loadScenario(name));
+      expect(() => validateScenario(JSON.parse(JSON.stringify(full)), `${name} (defaults applied)`), name).not.toThrow();
+    }
   });
 
   it('each runs on the real model under vhost and static:1 with finite metrics for every group', () => {

@@ -94,7 +94,7 @@ describe('iocm simulate: runs on the real model', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(Object.keys(doc)).toEqual(['scenario', 'policy', 'seed', 'seconds', 'intervalMs', 'phases', 'total']);
+    expect(Object.keys(doc)).toEqual(['scenario', 'policy', 'seed', 'seconds', 'intervalMs', 'phases', 'total', 'decisions']);
     expect(doc).toMatchObject({ scenario: 'small', policy: 'static:1', seed: 7, seconds: 2, intervalMs: 100 });
     // 2 s over a 1.5 s scenario: both(1) rr-only(.5) both(.5) → phases aggregated by name, first-seen order
     expect(doc.phases.map((p: { name: string; seconds: number }) => [p.name, p.seconds])).toEqual([

@@ -15,6 +15,8 @@ import '../../loop/register.ts';
 import { runSimulation, intervalsFor } from '../../sim/driver.ts';
 import type { Metrics, PhaseSummary, Summary } from '../../sim/summary.ts';
 import type { HostSnapshot } from '../../../shared/snapshot.ts';
+import type { ControlAction } from '../../../shared/control.ts';
+import type { Decision } from '../../sim/controller.ts';
 import { startSimRecording } from '../../history/sim-record.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -40,13 +42,23 @@ export interface SimulateOutput {
   intervalMs: number;
   phases: PhaseSummary[];
   total: Omit<PhaseSummary, 'name'>;
+  /** Every decision the policy reported: simulated ms, kind, applied actions, reason (static policies: the one at start). */
+  decisions: SimulateDecision[];
+}
+
+/** One entry of `decisions` in `iocm simulate --json`. */
+export interface SimulateDecision {
+  t: number;
+  kind: string;
+  actions: ControlAction[];
+  reason: string;
 }
 
 /** Build the JSON document from a summary (numbers rounded to 3 decimals). */
-export function simulateOutput(scenario: string, policy: string, seed: number, seconds: number, intervalMs: number, summary: Summary): SimulateOutput {
+export function simulateOutput(scenario: string, policy: string, seed: number, seconds: number, intervalMs: number, summary: Summary, decisions: SimulateDecision[] = []): SimulateOutput {
   const { name: _name, ...total } = summary.total;
   void _name;
-  return roundDeep({ scenario, policy, seed, seconds, intervalMs, phases: summary.phases, total });
+  return { ...roundDeep({ scenario, policy, seed, seconds, intervalMs, phases: summary.phases, total }), decisions };
 }
 
 /** Entry point of `iocm simulate`. */
@@ -100,9 +112,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const recording = recordPath === undefined ? undefined : await startSimRecording(recordPath, { scenario, seed, policy: policy.spec, intervalMs });
   const onSnap = recording ? (s: HostSnapshot): void => (onSnapshot?.(s), recording.onSnapshot(s)) : onSnapshot;
 
+  const decisions: SimulateDecision[] = [];
+  const onDecision = (d: Decision): void => {
+    decisions.push({ t: d.t ?? 0, kind: d.kind ?? 'change', actions: d.actions, reason: d.reason });
+    recording?.onDecision(d);
+  };
   let result;
   try {
-    result = runSimulation({ scenario, seed, seconds, intervalMs, controller: policy.create, onSnapshot: onSnap, onDecision: recording?.onDecision, onProgress });
+    result = runSimulation({ scenario, seed, seconds, intervalMs, controller: policy.create, onSnapshot: onSnap, onDecision, onProgress });
     flush();
   } finally {
     bar?.done();
@@ -111,7 +128,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (session) io.stderr.write(`recorded session ${session.id} (${session.snapshots} snapshots) in ${recordPath}\n`);
   }
 
-  const doc = simulateOutput(scenario.name, policy.spec, seed, result.seconds, intervalMs, result.summary);
+  const doc = simulateOutput(scenario.name, policy.spec, seed, result.seconds, intervalMs, result.summary, decisions);
   if (json) {
     io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
     return 0;

@@ -1,0 +1,107 @@
+/**
+ * The loop's CLI surface on the real model: `simulate --policy <loop policy> --json`
+ * carries `decisions`; `sweep --json` reports the oracle and ratios; `evaluate`
+ * writes report.md and SVG plots; bad input exits 2 with a message.
+ */
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { iocm } from './cli-helpers.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'iocm-loop-cli-'));
+const small = join(tmp, 'small.json');
+writeFileSync(
+  small,
+  JSON.stringify({
+    name: 'small',
+    host: { cores: 6, ghz: 2.5 },
+    vms: [
+      { name: 'stream', count: 2, vcpus: 1, devices: [{ kind: 'net' }], workload: { kind: 'net-stream' } },
+      { name: 'cpu', count: 1, vcpus: 2, devices: [], workload: { kind: 'cpu' } },
+    ],
+    phases: [
+      { name: 'busy', seconds: 1, load: {} },
+      { name: 'quiet', seconds: 1, load: { stream: 0.1 } },
+    ],
+  }),
+);
+
+describe('iocm simulate with loop policies', () => {
+  for (const policy of ['iocm', 'iocm-classic', 'ovs-auto-lb', 'spdk-dynamic']) {
+    it(`${policy}: --json has decisions with time, actions and reason`, async () => {
+      const r = await iocm(['simulate', '--scenario', small, '--policy', policy, '--seconds', '2', '--json']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.policy).toBe(policy);
+      expect(Array.isArray(doc.decisions)).toBe(true);
+      for (const d of doc.decisions) {
+        expect(typeof d.t).toBe('number');
+        expect(typeof d.reason).toBe('string');
+        expect(d.reason.length).toBeGreaterThan(0);
+        expect(Array.isArray(d.actions)).toBe(true);
+      }
+      if (policy === 'iocm' || policy === 'spdk-dynamic' || policy === 'ovs-auto-lb') expect(doc.decisions.some((d: { actions: unknown[] }) => d.actions.length > 0)).toBe(true);
+    });
+  }
+  it('a bad loop policy argument exits 2', async () => {
+    const r = await iocm(['simulate', '--scenario', small, '--policy', 'iocm:3', '--seconds', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/iocm/);
+    const r2 = await iocm(['simulate', '--scenario', small, '--policy', 'ovs-auto-lb:9', '--seconds', '1']);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/at most 5/);
+  });
+});
+
+describe('iocm sweep', () => {
+  it('--json reports per phase the best static count, the oracle and ratios', async () => {
+    const r = await iocm(['sweep', '--scenario', small, '--jobs', '2', '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.phases.map((p: { name: string }) => p.name)).toEqual(['busy', 'quiet']);
+    for (const p of doc.phases) {
+      const best = Math.max(...(Object.values(p.scores) as number[]));
+      expect(p.bestScore).toBeCloseTo(best, 2);
+      expect(Object.keys(p.scores)).toContain('vhost');
+    }
+    const weighted = doc.phases.reduce((a: number, p: { bestScore: number; seconds: number }) => a + p.bestScore * p.seconds, 0) / 2;
+    expect(doc.oracleScore).toBeCloseTo(weighted, 0);
+    expect(doc.bestStaticScore).toBeLessThanOrEqual(doc.oracleScore + 1e-6);
+    const names = doc.policies.map((p: { policy: string }) => p.policy);
+    expect(names).toEqual(expect.arrayContaining(['vhost', 'static:1', 'iocm', 'iocm-classic']));
+    for (const p of doc.policies) expect(p.ratio).toBeCloseTo(p.score / doc.oracleScore, 2);
+  });
+  it('requires --scenario (exit 2)', async () => {
+    const r = await iocm(['sweep', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--scenario is required/);
+  });
+});
+
+describe('iocm evaluate', () => {
+  it('writes report.md with a table per scenario and SVG plots', async () => {
+    const suite = join(tmp, 'suite');
+    const out = join(tmp, 'out');
+    await import('node:fs').then((fs) => fs.mkdirSync(suite, { recursive: true }));
+    writeFileSync(join(suite, 'small.json'), readFileSync(small));
+    const r = await iocm(['evaluate', '--suite', suite, '--out', out, '--jobs', '2', '--policies', 'iocm,iocm-classic']);
+    expect(r.code).toBe(0);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toMatch(/\| policy \| score \| ratio to oracle \| p99 latency \(µs\) \| side-core-seconds \| changes \|/);
+    expect(md).toMatch(/\| iocm \| /);
+    expect(md).toMatch(/\| iocm-classic \| /);
+    const svgs = readdirSync(out).filter((f) => f.endsWith('.svg'));
+    expect(svgs.sort()).toEqual(['small-phase-scores.svg', 'small-side-cores.svg']);
+    const svg = readFileSync(join(out, 'small-side-cores.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toMatch(/oracle/);
+    expect(svg).toMatch(/<path/);
+  });
+  it('a missing suite folder exits 2', async () => {
+    const r = await iocm(['evaluate', '--suite', join(tmp, 'nope'), '--out', join(tmp, 'o2')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot read the folder/);
+  });
+});

@@ -193,39 +193,76 @@ export class RollupBuilder {
     this.sink.progress(s.res, complete ? (chunk + 1) * CHUNK : s.cur + 1);
   }
 
+  /** Make bucket b current at level l (flushing the chunk if b is in a later one). */
+  private advance(l: number, b: number): void {
+    const s = this.states[l];
+    if (s.cur >= 0 && b > s.cur) {
+      this.closeBucket(l);
+      if (Math.floor(b / CHUNK) !== Math.floor(s.cur / CHUNK)) this.flushChunk(s, Math.floor(s.cur / CHUNK), true);
+    }
+    if (b > s.cur) s.cur = b;
+  }
+
+  /** Level l's current bucket is complete: merge it into level l+1 (rollups are built finest first). */
+  private closeBucket(l: number): void {
+    if (l + 1 >= this.states.length) return;
+    const s = this.states[l];
+    const up = this.states[l + 1];
+    this.advance(l + 1, Math.floor((s.cur * s.res) / up.res));
+    const pos = s.cur % CHUNK;
+    const upPos = up.cur % CHUNK;
+    for (let k = 0; k < this.capacity; k++) {
+      const j = k * CHUNK + pos;
+      const c = s.count[j];
+      if (c === 0) continue;
+      const u = k * CHUNK + upPos;
+      if (up.count[u] === 0) {
+        up.min[u] = s.min[j];
+        up.max[u] = s.max[j];
+      } else {
+        if (s.min[j] < up.min[u]) up.min[u] = s.min[j];
+        if (s.max[j] > up.max[u]) up.max[u] = s.max[j];
+      }
+      up.sum[u] += s.sum[j];
+      up.last[u] = s.last[j];
+      up.count[u] += c;
+      up.touched[k] = 1;
+    }
+  }
+
   /**
    * Add the values of one snapshot at time t: `series[i]` (session series
-   * index) has value `values[i]`, for i < n.
+   * index) has value `values[i]`, for i < n. Only the finest resolution is
+   * updated per value; coarser ones are merged when a finer bucket closes.
    */
   add(t: number, series: Int32Array, values: Float64Array, n: number, maxSeries: number): void {
+    if (this.states.length === 0) return;
     this.grow(maxSeries);
-    for (const s of this.states) {
-      const b = Math.floor(t / s.res);
-      if (s.cur >= 0 && b > s.cur && Math.floor(b / CHUNK) !== Math.floor(s.cur / CHUNK)) this.flushChunk(s, Math.floor(s.cur / CHUNK), true);
-      if (b > s.cur) s.cur = b;
-      const pos = s.cur % CHUNK;
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        if (Number.isNaN(v)) continue;
-        const k = series[i];
-        const j = k * CHUNK + pos;
-        if (s.count[j] === 0) {
-          s.min[j] = v;
-          s.max[j] = v;
-        } else {
-          if (v < s.min[j]) s.min[j] = v;
-          if (v > s.max[j]) s.max[j] = v;
-        }
-        s.sum[j] += v;
-        s.last[j] = v;
-        s.count[j]++;
-        s.touched[k] = 1;
+    const s = this.states[0];
+    this.advance(0, Math.floor(t / s.res));
+    const pos = s.cur % CHUNK;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (Number.isNaN(v)) continue;
+      const k = series[i];
+      const j = k * CHUNK + pos;
+      if (s.count[j] === 0) {
+        s.min[j] = v;
+        s.max[j] = v;
+      } else {
+        if (v < s.min[j]) s.min[j] = v;
+        if (v > s.max[j]) s.max[j] = v;
       }
+      s.sum[j] += v;
+      s.last[j] = v;
+      s.count[j]++;
+      s.touched[k] = 1;
     }
   }
 
   /** Store the open (partial) chunks: the session ended. */
   finish(): void {
+    for (let l = 0; l < this.states.length; l++) if (this.states[l].cur >= 0) this.closeBucket(l);
     for (const s of this.states) if (s.cur >= 0) this.flushChunk(s, Math.floor(s.cur / CHUNK), false);
   }
 }

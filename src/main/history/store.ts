@@ -107,6 +107,15 @@ function newId(startedAt: number): string {
   return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}-${randomBytes(3).toString('hex')}`;
 }
 
+/** Series values of one snapshot into `out` (plan order): a value or the plan's constant. */
+function gather(src: Int32Array, consts: Float64Array, values: Float64Array, out: Float64Array): void {
+  const n = out.length;
+  for (let i = 0; i < n; i++) {
+    const j = src[i];
+    out[i] = j >= 0 ? values[j] : consts[i];
+  }
+}
+
 /** Per-group offered load of a snapshot: group → load of its first VM. */
 export function offeredLoads(s: HostSnapshot): Record<string, number> {
   const loads: Record<string, number> = {};
@@ -329,10 +338,8 @@ export class HistoryDb {
       throw new HistoryError('invalid', `snapshot ${seq} of session ${st.id} has ${values.length} values; layout ${layoutId} has ${entry.count}`);
     const blob = valuesToBlob(values);
     this.stmts.insSnap.run(st.key, seq, t, layoutId, blob);
-    const plan = entry.plan;
-    const sc = entry.scratch;
-    for (let i = 0; i < sc.length; i++) sc[i] = plan.src[i] >= 0 ? values[plan.src[i]] : plan.consts[i];
-    st.rollup!.add(t, entry.seriesIdx!, sc, sc.length, st.series.size);
+    gather(entry.plan.src, entry.plan.consts, values, entry.scratch);
+    st.rollup!.add(t, entry.seriesIdx!, entry.scratch, entry.scratch.length, st.series.size);
     st.lastSeq = seq;
     st.snapshotCount++;
     if (st.tFirst === null) st.tFirst = t;

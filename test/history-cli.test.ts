@@ -1,0 +1,108 @@
+/**
+ * The history CLI end to end on real files: simulate --record, sessions
+ * list/show/export/import/delete, default database from IOCM_DB, exit codes.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { main } from '../src/main/cli/iocm.ts';
+import { defaultDbPath } from '../src/main/history/paths.ts';
+
+let dir: string;
+
+async function iocm(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, {
+    stdout: new Writable({ write: (c, _e, cb) => ((out += c.toString()), cb()) }),
+    stderr: new Writable({ write: (c, _e, cb) => ((err += c.toString()), cb()) }),
+  });
+  return { code, out, err };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'iocm-cli-hist-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('iocm sessions', () => {
+  it('defaultDbPath follows IOCM_DB, XDG and the OS conventions', () => {
+    expect(defaultDbPath({ IOCM_DB: '/x/y.db' }, 'linux', '/home/u')).toBe('/x/y.db');
+    expect(defaultDbPath({ XDG_DATA_HOME: '/d' }, 'linux', '/home/u')).toBe('/d/iocm-console/history.db');
+    expect(defaultDbPath({}, 'linux', '/home/u')).toBe('/home/u/.local/share/iocm-console/history.db');
+    expect(defaultDbPath({}, 'darwin', '/Users/u')).toBe('/Users/u/Library/Application Support/iocm-console/history.db');
+    expect(defaultDbPath({ APPDATA: 'C:\\Users\\u\\AppData\\Roaming' }, 'win32', 'C:\\Users\\u')).toMatch(/iocm-console[\\/]history\.db$/);
+  });
+
+  it('simulate --record, then list, show, export, import, delete', async () => {
+    const db = join(dir, 'h.db');
+    const sim = await iocm('simulate', '--scenario', 'mixed', '--seconds', '3', '--json', '--record', db);
+    expect(sim.code).toBe(0);
+    expect(JSON.parse(sim.out).policy).toBe('vhost');
+    expect(sim.err).toMatch(/recorded session (\S+) \(30 snapshots\)/);
+    const id = /recorded session (\S+)/.exec(sim.err)![1];
+
+    const list = await iocm('sessions', 'list', '--db', db, '--json');
+    expect(list.code).toBe(0);
+    const sessions = JSON.parse(list.out);
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]).toMatchObject({ id, scenario: 'mixed', policy: 'vhost', snapshots: 30, seed: 1, status: 'complete' });
+    expect(sessions[0].scenarioJson.name).toBe('mixed');
+    expect((await iocm('sessions', 'list', '--db', db)).out).toContain(id);
+
+    const show = await iocm('sessions', 'show', '--db', db, '--session', id);
+    expect(show.code).toBe(0);
+    expect(show.out).toMatch(/30 snapshots every 100 ms/);
+
+    const out = join(dir, 's.json');
+    expect((await iocm('sessions', 'export', '--db', db, '--session', id, '--format', 'json', '--out', out)).code).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).snapshots).toHaveLength(30);
+    const csv = join(dir, 's.csv');
+    expect((await iocm('sessions', 'export', '--db', db, '--session', id, '--format', 'csv', '--out', csv, '--csv-layout', 'wide')).code).toBe(0);
+    expect(readFileSync(csv, 'utf8').split('\n')[0]).toMatch(/^time,unix_ms,t_ms,entity,/);
+
+    const imp = await iocm('sessions', 'import', '--db', db, '--in', out);
+    expect(imp.code).toBe(0);
+    expect(imp.out).toMatch(new RegExp(`imported session ${id} as \\S+ \\(the id was taken; nothing was overwritten\\)`));
+    expect(JSON.parse((await iocm('sessions', 'list', '--db', db, '--json')).out)).toHaveLength(2);
+
+    const del = await iocm('sessions', 'delete', '--db', db, '--session', id);
+    expect(del.code).toBe(0);
+    expect(JSON.parse((await iocm('sessions', 'list', '--db', db, '--json')).out).map((s: { id: string }) => s.id)).not.toContain(id);
+  });
+
+  it('uses IOCM_DB when --db is absent', async () => {
+    const db = join(dir, 'env.db');
+    const prev = process.env.IOCM_DB;
+    process.env.IOCM_DB = db;
+    try {
+      const r = await iocm('sessions', 'list');
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`no sessions in ${db}`);
+      expect(existsSync(db)).toBe(true);
+    } finally {
+      if (prev === undefined) delete process.env.IOCM_DB;
+      else process.env.IOCM_DB = prev;
+    }
+  });
+
+  it('bad input exits 2 with a message naming what is wrong', async () => {
+    const db = join(dir, 'h.db');
+    const cases: [string[], RegExp][] = [
+      [['sessions', 'show', '--db', db], /--session is required/],
+      [['sessions', 'show', '--db', db, '--session', 'nope'], /no session 'nope'/],
+      [['sessions', 'export', '--db', db, '--session', 'x', '--format', 'xml', '--out', 'y'], /--format must be csv, json or sqlite, got 'xml'/],
+      [['sessions', 'export', '--db', db, '--session', 'x', '--format', 'json', '--out', 'y', '--csv-layout', 'wide'], /--csv-layout applies to --format csv only/],
+      [['sessions', 'import', '--db', db, '--in', join(dir, 'missing.json')], /missing\.json: no such file/],
+      [['sessions', 'frobnicate'], /unknown subcommand 'frobnicate'/],
+      [['sessions', 'list', '--db', join(dir, 's.csv')], /s\.csv is not an IOcm history database/],
+    ];
+    for (const [argv, re] of cases) {
+      const r = await iocm(...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err).toMatch(re);
+    }
+  });
+});

@@ -16,6 +16,9 @@ export interface SimDecision {
   reason: string;
   seq?: number;
   t?: number;
+  /** Present when the controller reports PolicyDecisions (the loop). */
+  metrics?: Record<string, number>;
+  targetSideCores?: number;
 }
 
 /** Hooks to pass to runSimulation, and close(). */
@@ -35,7 +38,11 @@ export function decisionEvent(policy: string, d: SimDecision): HostEvent {
     source: 'policy',
     kind: 'decision',
     message: d.reason,
-    data: { policy, decision: { kind, actions: d.actions, reason: d.reason, metrics: {} }, applied: d.actions },
+    data: {
+      policy,
+      decision: { kind, actions: d.actions, reason: d.reason, metrics: d.metrics ?? {}, ...(d.targetSideCores !== undefined ? { targetSideCores: d.targetSideCores } : {}) },
+      applied: d.actions,
+    },
   };
 }
 

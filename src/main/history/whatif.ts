@@ -16,6 +16,7 @@ import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent, PolicyConfig } from '../../shared/policy.ts';
 import type { Scenario } from '../../shared/scenario.ts';
 import { SummaryBuilder, type PhaseSummary } from '../sim/summary.ts';
+import { decisionEvent } from './sim-record.ts';
 
 /** A what-if request. */
 export interface WhatIfRequest {
@@ -97,7 +98,7 @@ export async function runWhatIfInStore(
   const scenario = base.scenarioJson as Scenario;
   const seed = base.seed ?? 1;
   const intervalMs = base.intervalMs ?? 100;
-  const [{ createHostModel }, sim] = await Promise.all([import('../model/host-model.ts'), import('../sim/index.ts')]);
+  const [{ createHostModel }, sim] = await Promise.all([import('../model/host-model.ts'), import('../sim/index.ts'), import('../loop/register.ts')]);
   const policy = sim.parsePolicy(req.policy, scenario.host.cores);
   const n = (store.db.prepare('SELECT max(seq) FROM snapshots WHERE session = ?').pluck().get(store.keyOf(req.sessionId)) as number) + 1;
   const loads = loadsPerInterval(store, req.sessionId, n);
@@ -118,9 +119,7 @@ export async function runWhatIfInStore(
   });
   const events: HostEvent[] = [];
   const report = (r: unknown, t: number): void => {
-    for (const d of sim.reportedDecisions(r as never)) {
-      events.push({ t, source: 'policy', kind: 'decision', message: d.reason, data: { policy: policy.spec, decision: { kind: d.kind ?? (d.actions.length ? 'change' : 'stay'), actions: d.actions, reason: d.reason, metrics: {} }, applied: d.actions } });
-    }
+    for (const d of sim.reportedDecisions(r as never)) events.push(decisionEvent(policy.spec, { ...d, t }));
   };
   try {
     events.push({ t: 0, source: 'system', kind: 'notice', message: `what-if re-run of session ${base.id} under ${policy.spec}`, data: { parentId: base.id } });

@@ -5,7 +5,7 @@
  * Sources in docs/policies.md.
  */
 import type { HostConfig } from '../../shared/control.ts';
-import type { PolicyConfig, PolicyDecision } from '../../shared/policy.ts';
+import type { PolicyDecision } from '../../shared/policy.ts';
 import { defaultsOf, describeFields, num, validateFields } from './config.ts';
 import {
   chooseSideCores,

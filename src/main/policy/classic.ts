@@ -8,7 +8,7 @@ import type { PolicyConfig, PolicyDecision } from '../../shared/policy.ts';
 import { quietStay } from './baselines.ts';
 import { defaultsOf, describeFields, num, validateFields } from './config.ts';
 import { chooseSideCores, clampCount, epochMetrics, placementActions, roundRobin, type EpochMetrics } from './helpers.ts';
-import type { FieldSpec, Policy, PolicyEntry, PolicyInput, PolicyStep } from './types.ts';
+import type { FieldSpec, Policy, PolicyEntry, PolicyStep } from './types.ts';
 
 /** The moves the classic manager can make. */
 export type ClassicMove = 'start' | 'stop' | 'add' | 'remove';
@@ -176,7 +176,7 @@ export const classicEntry: PolicyEntry = {
             nearMiss ||= `'${mv}' requested in ${count}/${win} epochs` + (barred ? ` (barred until epoch ${bar!.until})` : quiet ? ' (too soon after the last good change)' : '');
             continue;
           }
-          let want = k;
+          let want: number;
           if (mv === 'start') want = startCount;
           else if (mv === 'stop') want = 0;
           else if (mv === 'add') want = k + 1;

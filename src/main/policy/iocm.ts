@@ -70,6 +70,8 @@ export interface IocmState {
   confirmN: number;
   /** After a jump to a remembered best: the score it had (verified at the next epoch), else null. */
   recall: { k: number; score: number } | null;
+  /** The incumbent best count of this regime (−1 before any measurement); replaced only by a clearly better one. */
+  best: number;
 }
 
 /** The regime signature of a snapshot: phase and offered loads ('' when the source reports neither). */
@@ -130,7 +132,7 @@ export const iocmEntry: PolicyEntry = {
     return {
       name: 'iocm',
       config,
-      init: (host) => ({ regime: '', table: {}, lastK: host.sideCores.length, changedAt: -1, settled: false, probes: 0, driftRun: 0, lastRebalance: -Infinity, memory: {}, memoryOrder: [], confirmLeft: 0, confirmN: 0, recall: null }),
+      init: (host) => ({ regime: '', table: {}, lastK: host.sideCores.length, changedAt: -1, settled: false, probes: 0, driftRun: 0, lastRebalance: -Infinity, memory: {}, memoryOrder: [], confirmLeft: 0, confirmN: 0, recall: null, best: -1 }),
       decide(prev, input): PolicyStep<IocmState> {
         const { host, overrides, limits, epoch } = input;
         const snap = input.window[input.window.length - 1];
@@ -155,7 +157,7 @@ export const iocmEntry: PolicyEntry = {
           const e = estimateCount(m, { ...est, freeHeadroom: c('freeHeadroom'), queues: host.queueOwner.length });
           const mem = prev.memory[sig];
           const target = Math.max(b.min, Math.min(b.max, mem ? mem.k : e.k));
-          state = { ...state, regime: sig, table: {}, settled: false, probes: 0, driftRun: 0, confirmLeft: 0, confirmN: 0, recall: mem ? { k: target, score: mem.score } : null };
+          state = { ...state, regime: sig, table: {}, settled: false, probes: 0, driftRun: 0, confirmLeft: 0, confirmN: 0, recall: mem ? { k: target, score: mem.score } : null, best: -1 };
           metrics.estimatedWork = e.work;
           metrics.estimate = e.k;
           // The first snapshot of a run is a warm-up; later ones measure the count in force.
@@ -183,14 +185,15 @@ export const iocmEntry: PolicyEntry = {
           state = { ...state, table: { ...state.table, [k]: meas } };
         }
 
-        // Best measured count in this regime.
-        let best = k;
+        // Best measured count in this regime: the incumbent, unless another count is clearly better.
+        let best = state.best in state.table && state.best >= b.min && state.best <= b.max ? state.best : k;
         for (const key of Object.keys(state.table)) {
           const kk = Number(key);
-          if (kk < b.min || kk > b.max) continue;
+          if (kk < b.min || kk > b.max || kk === best) continue;
           if (!(best in state.table) || better(state.table[kk], state.table[best])) best = kk;
         }
         if (best < b.min || best > b.max) best = Math.max(b.min, Math.min(b.max, best));
+        state = { ...state, best };
 
         if (!state.settled) {
           // Next probe: an unmeasured neighbour of the best that the cycles say could help.

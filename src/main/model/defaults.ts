@@ -104,10 +104,10 @@ export interface CostParams {
 /** Default costs (sources in docs/model.md, "Costs"). */
 export const COST_DEFAULTS: Readonly<CostParams> = {
   exitDirectCycles: 2000,
-  exitIndirectCycles: 6000,
+  exitIndirectCycles: 10000,
   exitlessInterrupts: false,
   exitlessInterruptCycles: 300,
-  ctxSwitchCycles: 4000,
+  ctxSwitchCycles: 5000,
   wakeupLatencyUs: 4,
   timeSliceUs: 3000,
   wakeupGranularityUs: 1000,
@@ -122,7 +122,7 @@ export const COST_DEFAULTS: Readonly<CostParams> = {
   emptyPollCycles: 150,
   pollBudgetRequests: 64,
   pollBudgetBytes: 524288,
-  guestChunkCycles: 400000,
+  guestChunkCycles: 1000000,
   queueMovePauseUs: 200,
   queueMoveCycles: 200000,
   migrationCycles: 100000,

@@ -215,3 +215,27 @@ describe('HostModel', () => {
     expect(m.config()).toEqual({ cores: 4, sideCores: [], queueOwner: [null, null, null, null], queuePolling: [true, true, true, true] });
   });
 });
+
+describe('HostModel invariants', () => {
+  it('keeps scheduler invariants through many reconfigurations (every event checked)', () => {
+    const sc = scen([
+      rr(3),
+      { name: 'kv', count: 2, vcpus: 2, devices: [{ kind: 'net', queues: 2 }], workload: { kind: 'kv', flows: 8 } },
+      { name: 'b', count: 2, vcpus: 1, devices: [{ kind: 'blk' }], workload: { kind: 'blk', depth: 8 } },
+      { name: 's', count: 1, vcpus: 1, devices: [{ kind: 'net' }], workload: { kind: 'net-stream', requestBytes: 4096, guestCyclesPerRequest: 8000 } },
+      cpu(2, 2),
+    ], 6);
+    const m = createHostModel(sc, { seed: 11 });
+    m.checking = true;
+    const sets = [[0], [0, 1], [3, 4, 5], [], [2], [1, 2, 3, 4], [5], []];
+    for (const set of sets) {
+      expect(m.apply({ kind: 'setSideCores', cores: set }).ok).toBe(true);
+      if (set.length > 0) expect(m.apply({ kind: 'assignQueue', queue: 1, core: set[set.length - 1] }).ok).toBe(true);
+      if (set.length > 1) expect(m.apply({ kind: 'setPolling', queue: 2, on: false }).ok).toBe(true);
+      const s = m.step();
+      expect(s.totals.requestsPerSec).toBeGreaterThan(0);
+    }
+    const last = steps(m, 2)[1];
+    expect(last.queues.every((q) => q.requests > 0)).toBe(true);
+  });
+});

@@ -204,7 +204,8 @@ export class HostModel implements HostModelApi {
   private readonly vmReady: Float64Array;
   private readonly vmPop: Float64Array;
   private readonly vmTarget: Float64Array;
-  private readonly vmIrqPending: Uint8Array;
+  /** Per queue: a completion interrupt is pending (not yet handled by the guest). */
+  private readonly qIrqPending: Uint8Array;
   private readonly vmArrivalOn: Uint8Array;
   private readonly cfTime: Float64Array;
   private readonly cfCount: Float64Array;
@@ -396,7 +397,7 @@ export class HostModel implements HostModelApi {
     this.vmReady = new Float64Array(nVm);
     this.vmPop = new Float64Array(nVm);
     this.vmTarget = new Float64Array(nVm);
-    this.vmIrqPending = new Uint8Array(nVm);
+    this.qIrqPending = new Uint8Array(Math.max(1, nQ));
     this.vmArrivalOn = new Uint8Array(nVm);
     this.cfTime = new Float64Array(nVm * VM_FIFO_SLOTS);
     this.cfCount = new Float64Array(nVm * VM_FIFO_SLOTS);
@@ -609,7 +610,9 @@ export class HostModel implements HostModelApi {
           seen.add(c);
         }
         if (seen.size > this.nCores - 1) return { ok: false, error: `setSideCores: at least one VM core must remain (asked for ${seen.size} side cores on ${this.nCores} cores)` };
-        return { ok: true, costCycles: this.reconfigure([...seen].sort((a, b) => a - b)) };
+        const costCycles = this.reconfigure([...seen].sort((a, b) => a - b));
+        if (this.checking) this.checkInvariants('setSideCores');
+        return { ok: true, costCycles };
       }
       case 'assignQueue': {
         const { queue, core } = action;
@@ -649,18 +652,37 @@ export class HostModel implements HostModelApi {
         this.events++;
         this.eventKinds[0]++;
         this.onCore(c);
+        if (this.checking) this.checkInvariants('core');
       } else {
         if (ht > tEnd) break;
         heap.pop();
         this.now = heap.lastTime;
         this.events++;
         this.handle(heap.lastEnt, heap.lastKind);
+        if (this.checking) this.checkInvariants('event ' + (heap.lastKind & 7));
       }
     }
     this.now = tEnd;
     const snap = this.snapshot();
     this.stepIndex++;
     return snap;
+  }
+
+  /** Test hook: verify scheduler invariants after every event (slow; off by default). */
+  checking = false;
+
+  /** Throw if a running thread is not on its core, a core runs a blocked thread, or a VM core is idle with work queued. */
+  checkInvariants(where: string): void {
+    for (let e = 0; e < this.nEnt; e++) {
+      if (this.entState[e] === RUNNING && this.coreCur[this.entCore[e]] !== e) {
+        throw new Error(`${where} t=${this.now}: entity ${e} RUNNING but core ${this.entCore[e]} runs ${this.coreCur[this.entCore[e]]}`);
+      }
+    }
+    for (let c = 0; c < this.nCores; c++) {
+      const e = this.coreCur[c];
+      if (e >= 0 && (this.entState[e] !== RUNNING || this.coreRole[c] !== ROLE_VM)) throw new Error(`${where} t=${this.now}: core ${c} has entity ${e} in state ${this.entState[e]}`);
+      if (this.coreRole[c] === ROLE_VM && this.coreState[c] === C_IDLE && this.rqLen > 0) throw new Error(`${where} t=${this.now}: VM core ${c} idle with ${this.rqLen} runnable`);
+    }
   }
 
   // ------------------------------------------------------------ events
@@ -704,8 +726,9 @@ export class HostModel implements HostModelApi {
     if (this.coreNext[c] !== Infinity) this.schedCore(c, Infinity);
   }
 
-  private setSeg(c: number, l0: number, k0: number, l1: number, k1: number, l2: number, k2: number): number {
-    const s = this.now;
+  /** Set core c's segment: three parts (length, category) starting at `start` (default now; later = idle until then). */
+  private setSeg(c: number, l0: number, k0: number, l1: number, k1: number, l2: number, k2: number, start: number = this.now): number {
+    const s = start;
     this.segStart[c] = s;
     this.p0End[c] = s + l0;
     this.p1End[c] = s + l0 + l1;
@@ -786,7 +809,8 @@ export class HostModel implements HostModelApi {
   /** Core c has no current entity: run the next runnable one, or go idle. */
   private dispatch(c: number): void {
     this.coreCur[c] = -1;
-    this.coreState[c] = C_IDLE;
+    // Claim the core while choosing (a wake-up nested in startEntity must not take it).
+    this.coreState[c] = C_RUN;
     this.charged[c] = this.now;
     while (this.rqLen > 0) {
       const e = this.rqTake(this.rqMinIndex());
@@ -797,6 +821,7 @@ export class HostModel implements HostModelApi {
       if (this.startEntity(c, e, true)) return;
       this.blockEntity(e);
     }
+    this.coreState[c] = C_IDLE;
   }
 
   /** An idle VM core other than c (round-robin from c), or -1. */
@@ -820,7 +845,7 @@ export class HostModel implements HostModelApi {
   }
 
   /** Start a run segment of entity e on core c. Returns false when it has nothing to do. */
-  private startEntity(c: number, e: number, fresh: boolean): boolean {
+  private startEntity(c: number, e: number, fresh: boolean, at: number = this.now): boolean {
     let ctx = this.entOwedCtx[e];
     this.entOwedCtx[e] = 0;
     if (fresh) {
@@ -832,7 +857,7 @@ export class HostModel implements HostModelApi {
     let cat = CAT_GUEST;
     if (this.entKind[e] === VCPU) {
       const vm = this.entVm[e];
-      if (this.cfLen[vm] > 0) this.drainCompletions(vm);
+      if (this.cfLen[vm] > 0) this.drainCompletions(vm, at);
       exit = this.entOwedExit[e];
       this.entOwedExit[e] = 0;
       if (this.entRemaining[e] > 0 || this.entSegReq[e] > 0) {
@@ -867,7 +892,7 @@ export class HostModel implements HostModelApi {
     this.coreState[c] = C_RUN;
     this.coreCur[c] = e;
     this.entState[e] = RUNNING;
-    const end = this.setSeg(c, ctx, CAT_CTX, exit, CAT_EXIT, work, cat);
+    const end = this.setSeg(c, ctx, CAT_CTX, exit, CAT_EXIT, work, cat, at);
     this.schedCore(c, end);
     return true;
   }
@@ -879,11 +904,32 @@ export class HostModel implements HostModelApi {
   /** Wake a blocked entity after `delay` cycles (a vCPU's halt exit is charged on wake). */
   private wakeEntity(e: number, delay: number): void {
     if (this.entState[e] !== BLOCKED) return;
-    this.entState[e] = WAKING;
     if (this.entKind[e] === VCPU) {
       this.entOwedExit[e] += this.exitCycles;
       this.vmExits[this.entVm[e]]++;
     }
+    // Fast path: an idle VM core (its last core first) runs it after the wake-up latency,
+    // without a separate wake event; the core stays idle until then.
+    let c = this.entCore[e];
+    if (this.coreRole[c] !== ROLE_VM || this.coreState[c] !== C_IDLE) c = this.idleVmCore(c);
+    if (c >= 0 && !this.reconfiguring) {
+      this.coreState[c] = C_RUN;
+      this.coreCur[c] = -1;
+      const at = this.now + delay;
+      this.entCore[e] = c;
+      const floor = this.minVrt - this.sleeperCycles;
+      if (this.entVrt[e] < floor) this.entVrt[e] = floor;
+      if (this.entVrt[e] > this.minVrt) this.minVrt = this.entVrt[e];
+      this.entRunnableSince[e] = at;
+      this.runStart[c] = at;
+      this.charged[c] = this.now;
+      if (this.startEntity(c, e, true, at)) return;
+      this.coreState[c] = C_IDLE;
+      this.coreCur[c] = -1;
+      this.entState[e] = BLOCKED;
+      return;
+    }
+    this.entState[e] = WAKING;
     this.heap.push(this.now + delay, e, EV_WAKE);
   }
 
@@ -1191,14 +1237,14 @@ export class HostModel implements HostModelApi {
   /**
    * Inject a completion interrupt for queue q into its vCPU. Suppressed while
    * that vCPU runs (NAPI / event-idx: it picks completions up at its next
-   * step) and while an interrupt is already pending for the VM.
+   * step) and while one is already pending for the queue.
    */
   private raiseIrq(vm: number, q: number, fromSide: boolean): void {
-    if (this.vmIrqPending[vm] === 1) return;
+    if (this.qIrqPending[q] === 1) return;
     const target = this.qIrqVcpu[q];
     const st = this.entState[target];
     if (st === RUNNING) return;
-    this.vmIrqPending[vm] = 1;
+    this.qIrqPending[q] = 1;
     this.qInterrupts[q]++;
     this.vmIrqs[vm]++;
     const exitless = fromSide && this.costs.exitlessInterrupts;
@@ -1208,7 +1254,7 @@ export class HostModel implements HostModelApi {
   }
 
   /** A vCPU handles the VM's pending completions: record latency, re-issue (closed loop). */
-  private drainCompletions(vm: number): void {
+  private drainCompletions(vm: number, now: number = this.now): void {
     const base = vm * VM_FIFO_SLOTS;
     const hist = this.vmHist[vm];
     const nsPerCycle = 1e9 / this.hz;
@@ -1216,12 +1262,13 @@ export class HostModel implements HostModelApi {
     while (this.cfLen[vm] > 0) {
       const i = base + this.cfHead[vm];
       const n = this.cfCount[i];
-      hist.record((this.now - this.cfTime[i]) * nsPerCycle, n);
+      hist.record((now - this.cfTime[i]) * nsPerCycle, n);
       done += n;
       this.cfHead[vm] = (this.cfHead[vm] + 1) % VM_FIFO_SLOTS;
       this.cfLen[vm]--;
     }
-    this.vmIrqPending[vm] = 0;
+    const q0 = this.vmQ0[vm];
+    for (let i = q0; i < q0 + this.vmQN[vm]; i++) this.qIrqPending[this.vmQList[i]] = 0;
     this.vmCompleted[vm] += done;
     if (this.vmRate[vm] > 0 || this.vmPopulation[vm] === 0) {
       this.vmPop[vm] -= done;
@@ -1235,7 +1282,7 @@ export class HostModel implements HostModelApi {
       again -= drop;
     }
     if (again <= 0) return;
-    if (this.vmThinkCyc[vm] > 0) this.thinkPush(vm, this.now + this.vmThinkCyc[vm], again);
+    if (this.vmThinkCyc[vm] > 0) this.thinkPush(vm, now + this.vmThinkCyc[vm], again);
     else {
       this.vmReady[vm] += again;
       if (this.vmVcpus[vm] > 1) this.wakeVcpus(vm);
@@ -1475,6 +1522,17 @@ export class HostModel implements HostModelApi {
 
   /** Make `side` (sorted) the side-core set; returns the modelled cost in cycles. */
   private reconfigure(side: number[]): number {
+    this.reconfiguring = true;
+    try {
+      return this.reconfigureNow(side);
+    } finally {
+      this.reconfiguring = false;
+    }
+  }
+
+  private reconfiguring = false;
+
+  private reconfigureNow(side: number[]): number {
     const N = this.nCores;
     const now = this.now;
     for (let c = 0; c < N; c++) this.chargeCore(c, now);
@@ -1602,7 +1660,7 @@ export class HostModel implements HostModelApi {
         } else if (this.vmPopulation[vm] > 0) {
           const target = Math.round(this.vmPopulation[vm] * load);
           this.vmTarget[vm] = target;
-          this.vmChunkN[vm] = Math.max(1, Math.min(this.vmChunkMax[vm], Math.ceil(target / 4)));
+          this.vmChunkN[vm] = Math.max(1, Math.min(this.vmChunkMax[vm], Math.ceil(target / 2)));
           if (target > this.vmPop[vm]) {
             const add = target - this.vmPop[vm];
             this.vmPop[vm] = target;

@@ -31,6 +31,8 @@ export interface HistoryOptions {
   clock?: () => number;
   /** better-sqlite3 native build for Electron's ABI. */
   nativeBinding?: string;
+  /** Notified when retention removes sessions (also those removed while opening). */
+  onNotice?: (message: string, removed: RemovedSession[]) => void;
 }
 
 /** Options of a long operation. */
@@ -101,6 +103,7 @@ export class HistoryClient {
       worker.on('error', onErr);
     });
     const client = new HistoryClient(worker, path, opts);
+    if (opts.onNotice) client.onNotice(opts.onNotice);
     if (opts.retention) await client.applyRetention(opts.retention);
     return client;
   }

@@ -72,6 +72,8 @@ export interface IocmState {
   recall: { k: number; score: number } | null;
   /** The incumbent best count of this regime (−1 before any measurement); replaced only by a clearly better one. */
   best: number;
+  /** The jump's estimate for this regime (−1 when recalled). */
+  est: number;
 }
 
 /** The regime signature of a snapshot: phase and offered loads ('' when the source reports neither). */
@@ -132,7 +134,7 @@ export const iocmEntry: PolicyEntry = {
     return {
       name: 'iocm',
       config,
-      init: (host) => ({ regime: '', table: {}, lastK: host.sideCores.length, changedAt: -1, settled: false, probes: 0, driftRun: 0, lastRebalance: -Infinity, memory: {}, memoryOrder: [], confirmLeft: 0, confirmN: 0, recall: null, best: -1 }),
+      init: (host) => ({ regime: '', table: {}, lastK: host.sideCores.length, changedAt: -1, settled: false, probes: 0, driftRun: 0, lastRebalance: -Infinity, memory: {}, memoryOrder: [], confirmLeft: 0, confirmN: 0, recall: null, best: -1, est: -1 }),
       decide(prev, input): PolicyStep<IocmState> {
         const { host, overrides, limits, epoch } = input;
         const snap = input.window[input.window.length - 1];
@@ -157,7 +159,7 @@ export const iocmEntry: PolicyEntry = {
           const e = estimateCount(m, { ...est, freeHeadroom: c('freeHeadroom'), queues: host.queueOwner.length });
           const mem = prev.memory[sig];
           const target = Math.max(b.min, Math.min(b.max, mem ? mem.k : e.k));
-          state = { ...state, regime: sig, table: {}, settled: false, probes: 0, driftRun: 0, confirmLeft: 0, confirmN: 0, recall: mem ? { k: target, score: mem.score } : null, best: -1 };
+          state = { ...state, regime: sig, table: {}, settled: false, probes: 0, driftRun: 0, confirmLeft: 0, confirmN: 0, recall: mem ? { k: target, score: mem.score } : null, best: -1, est: mem ? -1 : target };
           metrics.estimatedWork = e.work;
           metrics.estimate = e.k;
           // The first snapshot of a run is a warm-up; later ones measure the count in force.
@@ -208,6 +210,12 @@ export const iocmEntry: PolicyEntry = {
             if (n < b.min || n > b.max || n in state.table) continue;
             if (n === down && busyBelow > est.saturatedBusy) continue;
             cand.push(n);
+          }
+          // The score need not be unimodal: counts between the incumbent and the jump's estimate are candidates too.
+          if (state.est >= 0) {
+            const lo = Math.min(best, state.est);
+            const hi = Math.max(best, state.est);
+            for (let n = lo + 1; n < hi; n++) if (n >= b.min && n <= b.max && !(n in state.table) && !cand.includes(n)) cand.push(n);
           }
           if (cand.length > 0 && state.probes < c('maxProbes')) {
             const n = cand[0];

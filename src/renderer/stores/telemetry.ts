@@ -20,7 +20,8 @@ export const TOTAL_COLUMNS = ['score', 'requestsPerSec', 'bytesPerSec', 'p99', '
 /** Capacities (rows). */
 export const HISTORY_POINTS = 600;
 export const SPARK_POINTS = 60;
-export const EVENT_CAPACITY = 1000;
+/** Decisions and overrides kept for annotations and the timeline list. */
+export const EVENT_CAPACITY = 300;
 
 export const useTelemetryStore = defineStore('telemetry', () => {
   /** Which stream is shown. */
@@ -89,7 +90,7 @@ export const useTelemetryStore = defineStore('telemetry', () => {
     if (msg.stream !== stream.value) return;
     if (msg.stream === 'replay' && sessionId.value !== null && msg.sessionId !== sessionId.value) return;
     for (const s of msg.batch.snapshots) push(s);
-    if (msg.batch.events.length) events.push(...msg.batch.events);
+    for (const e of msg.batch.events) if (e.kind === 'decision' || e.kind === 'override') events.push(e);
     batches.value++;
     version.value++;
   }

@@ -1,0 +1,174 @@
+/**
+ * Renderer figures, measured in Debian's Chromium (playwright-core) against the headless
+ * server (`startServe`, the code behind `iocm serve`) on the host model:
+ *
+ * - `renderer.frameP95Ms`: p95 of main-thread work per animation frame on the Host overview
+ *   while live updates arrive at 10 Hz, on the 64-core / 128-VM scenario `big-64` (floor ≤ 16).
+ *   Work per frame = the frame's rendering task (rAF callbacks incl. ECharts' canvas draw, style,
+ *   layout, paint; timed from our first rAF callback to a message posted from it) + every
+ *   telemetry message task since the previous frame (WebSocket handler incl. the Vue flush in
+ *   its microtasks). Also `renderer.vmsFrameP95Ms` on the VMs & queues table (128 rows).
+ * - `renderer.heapGrowthPct`: JS heap growth (after forced GC) between a warm-up point (buffers
+ *   full) and the end of a 10-minute simulated run at 10× speed (~1 min wall), same scenario
+ *   (floor ≤ 10). `renderer.heapRunSimSeconds` says how much simulated time the run covered.
+ */
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import { startServe, type RunningServe } from '../src/main/cli/commands/serve.ts';
+import { buildRenderer, rendererStaleReason } from '../scripts/build-renderer.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCENARIO = process.env.IOCM_BENCH_RENDERER_SCENARIO ?? 'big-64';
+
+/** Injected before the app: frame and message-task timing. Plain JS (runs in the page). */
+const PROBE = `
+(() => {
+  const probe = { frames: [], msgs: [], pendingMsg: 0, on: false };
+  window.__iocmProbe = probe;
+  const loop = () => {
+    requestAnimationFrame(loop);
+    if (!probe.on) return;
+    const start = performance.now();
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      probe.frames.push(performance.now() - start + probe.pendingMsg);
+      probe.pendingMsg = 0;
+    };
+    ch.port2.postMessage(0);
+  };
+  requestAnimationFrame(loop);
+  const wrap = (fn) => function (ev) {
+    const t0 = performance.now();
+    try { return fn.call(this, ev); } finally {
+      queueMicrotask(() => queueMicrotask(() => {
+        const d = performance.now() - t0;
+        if (probe.on) { probe.msgs.push(d); probe.pendingMsg += d; }
+      }));
+    }
+  };
+  const add = WebSocket.prototype.addEventListener;
+  WebSocket.prototype.addEventListener = function (type, fn, opts) {
+    return add.call(this, type, type === 'message' && typeof fn === 'function' ? wrap(fn) : fn, opts);
+  };
+  const desc = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage');
+  Object.defineProperty(WebSocket.prototype, 'onmessage', {
+    configurable: true,
+    get() { return desc.get.call(this); },
+    set(fn) { desc.set.call(this, typeof fn === 'function' ? wrap(fn) : fn); },
+  });
+})();
+`;
+
+function p95(xs: number[]): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(0.95 * s.length))];
+}
+
+async function withServer<T>(speed: number, fn: (url: string, page: Page) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'iocm-bench-renderer-'));
+  const profile = mkdtempSync(join(tmpdir(), 'iocm-bench-chromium-'));
+  let running: RunningServe | null = null;
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  try {
+    running = await startServe({ port: 0, host: '127.0.0.1', scenario: SCENARIO, seed: 1, speed, dbPath: join(dir, 'bench.db'), flushMs: 100 });
+    const page = context.pages()[0] ?? (await context.newPage());
+    await page.addInitScript(PROBE);
+    return await fn(running.server.url, page);
+  } finally {
+    await context.close();
+    await running?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+async function measureFrames(page: Page, seconds: number): Promise<{ p95: number; msgP95: number; frames: number; msgs: number }> {
+  await page.evaluate('(() => { const p = window.__iocmProbe; p.frames = []; p.msgs = []; p.pendingMsg = 0; p.on = true; })()');
+  await page.waitForTimeout(seconds * 1000);
+  const r = (await page.evaluate('(() => { const p = window.__iocmProbe; p.on = false; return { frames: p.frames, msgs: p.msgs }; })()')) as { frames: number[]; msgs: number[] };
+  return { p95: p95(r.frames), msgP95: p95(r.msgs), frames: r.frames.length, msgs: r.msgs.length };
+}
+
+/**
+ * Retained JS heap: the smallest of `n` readings, each after forced full GCs, 1 s apart. A single
+ * reading swings by megabytes with garbage the GC cannot free at that instant (objects held by a
+ * frame or a message in flight); the lower envelope is what the app really keeps.
+ */
+async function usedHeap(page: Page, n = 4): Promise<number> {
+  const cdp = await page.context().newCDPSession(page);
+  let min = Infinity;
+  for (let i = 0; i < n; i++) {
+    if (i) await page.waitForTimeout(1000);
+    await cdp.send('HeapProfiler.collectGarbage');
+    await cdp.send('HeapProfiler.collectGarbage');
+    const { usedSize } = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
+    min = Math.min(min, usedSize);
+  }
+  await cdp.detach();
+  return min;
+}
+
+async function simTime(page: Page): Promise<number> {
+  const text = await page.locator('[data-stat="loop"] + .sub').innerText();
+  const m = /t ([\d:.]+)/.exec(text);
+  if (!m) return NaN;
+  const parts = m[1].split(':').map(Number);
+  return parts.reduce((a, x) => a * 60 + x, 0);
+}
+
+/** The renderer bench (see the file comment). */
+export async function benchRenderer(): Promise<Record<string, number>> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package`);
+  const stale = rendererStaleReason();
+  if (stale) {
+    process.stderr.write(`renderer bench: building the renderer (${stale})…\n`);
+    await buildRenderer();
+  }
+  const out: Record<string, number> = {};
+
+  // 1. frame cost with live updates at 10 Hz (real-time pacing, one snapshot per 100 ms batch)
+  await withServer(1, async (url, page) => {
+    await page.goto(url);
+    await page.waitForSelector('[data-testid="core-map"] [data-core]');
+    const cores = await page.locator('[data-testid="core-map"] [data-core]').count();
+    await page.waitForTimeout(3000);
+    const ov = await measureFrames(page, 15);
+    await page.click('nav [data-view="vms"]');
+    await page.waitForTimeout(1500);
+    const vms = await measureFrames(page, 10);
+    out['renderer.frameP95Ms'] = ov.p95;
+    out['renderer.vmsFrameP95Ms'] = vms.p95;
+    out['renderer.updatesPerSec'] = ov.msgs / 15;
+    out['renderer.updateTaskP95Ms'] = ov.msgP95;
+    out['renderer.cores'] = cores;
+    process.stderr.write(`renderer bench: overview p95 ${ov.p95.toFixed(2)} ms over ${ov.frames} frames (${ov.msgs} messages), vms p95 ${vms.p95.toFixed(2)} ms\n`);
+  });
+
+  // 2. heap growth over a 10-minute simulated run at 10× (about a minute of wall time)
+  await withServer(10, async (url, page) => {
+    await page.goto(url);
+    await page.waitForSelector('[data-testid="core-map"] [data-core]');
+    // warm up until the chart buffers are full (600 points = 60 s simulated)
+    const warmDeadline = Date.now() + 30_000;
+    while ((await simTime(page)) < 120 && Date.now() < warmDeadline) await page.waitForTimeout(1000);
+    const before = await usedHeap(page);
+    const t0 = await simTime(page);
+    const deadline = Date.now() + 75_000;
+    while ((await simTime(page)) < 600 && Date.now() < deadline) await page.waitForTimeout(2000);
+    const t1 = await simTime(page);
+    const after = await usedHeap(page);
+    out['renderer.heapGrowthPct'] = ((after - before) / before) * 100;
+    out['renderer.heapStartMB'] = before / 2 ** 20;
+    out['renderer.heapRunSimSeconds'] = t1;
+    process.stderr.write(`renderer bench: heap ${(before / 2 ** 20).toFixed(1)} → ${(after / 2 ** 20).toFixed(1)} MB between sim ${t0.toFixed(0)} s and ${t1.toFixed(0)} s\n`);
+  });
+  return out;
+}

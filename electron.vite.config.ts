@@ -5,7 +5,9 @@
  *   under src/main (files named `*-worker.ts` or `worker.ts`, except the spawning helper
  *   src/main/util/worker.ts). Each worker is bundled as its own entry at
  *   out/main/workers/<basename>.js, e.g. src/main/loop/live-worker.ts → out/main/workers/live-worker.js,
- *   so the shell can hand the built paths to the services (see src/main/electron/paths.ts).
+ *   so the shell can hand the built paths to the services (see src/main/electron/paths.ts), and any
+ *   main-process module can find one as `new URL('./workers/<name>.js', import.meta.url)` (shared
+ *   chunks are emitted next to index.js, so import.meta.url's directory is always out/main).
  *   Dependencies (better-sqlite3 and other native modules, ws, zod…) stay external: they are
  *   loaded from node_modules at run time.
  * - preload (out/preload/index.cjs): CommonJS, everything bundled except electron (a sandboxed
@@ -69,7 +71,9 @@ export default defineConfig({
       outDir: resolve(root, 'out/main'),
       rolldownOptions: {
         input: { index: resolve(root, 'src/main/index.ts'), ...workerEntries() },
-        output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
+        // Shared chunks sit next to index.js (not in a subfolder), so `new URL('./workers/<name>.js',
+        // import.meta.url)` resolves to the worker bundle from any main-process module.
+        output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
       },
     },
   },

@@ -94,3 +94,37 @@ describe('SnapshotEncoder', () => {
     expect(e2.encode({ id: 2, s: 'b', x: 5 }).shape).toBe(3);
   });
 });
+
+describe('SnapshotEncoder structural checks', () => {
+  it('falls back to a new shape for every structural change and agrees with the full encoder', async () => {
+    const { SnapshotEncoder } = await import('./codec.ts');
+    const base = () => ({ seq: 1, t: 2, cores: [{ id: 0, role: 'vm', cycles: { a: 1 } }], sideCores: [{ coreId: 3, queues: [1, 2] }], list: [1, null], s: 'x' });
+    const variants: ((o: ReturnType<typeof base>) => unknown)[] = [
+      (o) => o,
+      (o) => ({ ...o, extra: 5 }),
+      (o) => ({ ...o, cores: [...o.cores, { id: 1, role: 'vm', cycles: { a: 2 } }] }),
+      (o) => ({ ...o, cores: [{ ...o.cores[0], role: 'side' }] }),
+      (o) => ({ ...o, cores: [{ ...o.cores[0], id: 7 }] }),
+      (o) => ({ ...o, cores: [{ ...o.cores[0], id: NaN }] }),
+      (o) => ({ ...o, cores: [{ ...o.cores[0], id: -0 }] }),
+      (o) => ({ ...o, sideCores: [{ coreId: 3, queues: [1, 5] }] }),
+      (o) => ({ ...o, list: [1, undefined] }),
+      (o) => ({ ...o, list: [1, 2] }),
+      (o) => ({ ...o, s: 'y' }),
+      (o) => ({ ...o, t: 'late' }),
+      (o) => ({ t: o.t, seq: o.seq, cores: o.cores, sideCores: o.sideCores, list: o.list, s: o.s }),
+      (o) => ({ ...o, cores: { 0: o.cores[0] } }),
+    ];
+    for (const v of variants) {
+      const enc = new SnapshotEncoder();
+      enc.encode(base());
+      const x = v(base());
+      const full = encodeSnapshot(x);
+      const r = enc.encode(x);
+      const sameShape = full.shape === encodeSnapshot(base()).shape;
+      expect(r.newShape === null, String(v)).toBe(sameShape);
+      if (r.newShape !== null) expect(r.newShape).toBe(full.shape);
+      expect(Array.from(r.values)).toEqual(Array.from(full.values));
+    }
+  });
+});

@@ -19,13 +19,15 @@ const seed = Number.parseInt(process.env.IOCM_SEED ?? '1', 10);
 
 startDesktopApp({
   paths: builtAppPaths(dirname(fileURLToPath(import.meta.url))),
-  start: async ({ paths }) => {
+  start: async ({ paths, sqlite }) => {
     const services = createServices({
       dbPath: defaultDbPath(),
       scenario: process.env.IOCM_SCENARIO || 'default',
       seed: Number.isFinite(seed) && seed >= 0 ? seed : 1,
       resourcesDir: join(paths.appRoot, 'resources'),
       workerPaths: Object.fromEntries(Object.entries(paths.workers).map(([name, url]) => [name, fileURLToPath(url)])),
+      // The Electron-ABI better-sqlite3 build (also in env IOCM_SQLITE_NATIVE_BINDING for workers).
+      ...(sqlite.ok ? { nativeBinding: sqlite.path } : {}),
     });
     await services.boot();
     return { backend: backendFromApi(services.api), shutdown: () => services.shutdown() };

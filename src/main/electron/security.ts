@@ -20,7 +20,7 @@ export const APP_ORIGIN = `${APP_SCHEME}://app`;
 /** Must run before `app.whenReady()`: makes iocm:// a standard, secure scheme. */
 export function registerAppScheme(): void {
   protocol.registerSchemesAsPrivileged([
-    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } },
   ]);
 }
 

@@ -36,7 +36,8 @@ const TABLES: [string, string][] = [
 ];
 
 export async function ingest(dir: string): Promise<{ ratio: number; recorderPerSec: number; rawPerSec: number }> {
-  const gen = new SyntheticHostGen({ cores: 32, vms: 48, queuesPerVm: 2, intervalMs: 100, seed: 3 });
+  // Structure (side cores, phase) changes every ~30 s of session time, like a host under a rate-limited policy.
+  const gen = new SyntheticHostGen({ cores: 32, vms: 48, queuesPerVm: 2, intervalMs: 100, seed: 3, phaseMs: 40_000 });
   const N = 3000;
   const snaps: HostSnapshot[] = Array.from({ length: N }, () => gen.next());
   // Recorder: record everything as fast as the caller can, until committed.

@@ -353,13 +353,28 @@ export class SnapshotEncoder {
   private compiled: { node: Node; count: number; id: number }[] = [];
   private last = -1;
 
+  private tryShape(k: number, s: unknown): EncodedRow | null {
+    const c = this.compiled[k];
+    const out = new Float64Array(c.count);
+    const pos = { i: 0 };
+    return extract(c.node, s, '', out, pos) && pos.i === c.count ? { shape: c.id, newShape: null, values: out } : null;
+  }
+
   /** Encode one snapshot. */
   encode(s: unknown): EncodedRow {
-    if (this.last >= 0) {
-      const c = this.compiled[this.last];
-      const out = new Float64Array(c.count);
-      const pos = { i: 0 };
-      if (extract(c.node, s, '', out, pos) && pos.i === c.count) return { shape: c.id, newShape: null, values: out };
+    // The previous structure first, then up to 8 other known ones (a configuration that came back).
+    const tried = this.last;
+    if (tried >= 0) {
+      const hit = this.tryShape(tried, s);
+      if (hit) return hit;
+      for (let k = this.compiled.length - 1, n = 0; k >= 0 && n < 8; k--, n++) {
+        if (k === tried) continue;
+        const h = this.tryShape(k, s);
+        if (h) {
+          this.last = k;
+          return h;
+        }
+      }
     }
     const e = encodeSnapshot(s);
     let id = this.ids.get(e.shape);

@@ -16,7 +16,7 @@ const port = parentPort!;
 const { path, options } = workerData as { path: string; options: HistoryDbOptions };
 
 const FLUSH_MS = 250;
-const FLUSH_ROWS = 1000;
+const FLUSH_ROWS = 128;
 
 function serialize(err: unknown): SerializedError {
   const e = err as Error & { code?: string };

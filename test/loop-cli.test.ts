@@ -45,6 +45,12 @@ describe('iocm simulate with loop policies', () => {
       if (policy === 'iocm' || policy === 'spdk-dynamic' || policy === 'ovs-auto-lb') expect(doc.decisions.some((d: { actions: unknown[] }) => d.actions.length > 0)).toBe(true);
     });
   }
+  it('is deterministic: same scenario, seed and policy → byte-identical JSON', async () => {
+    const a = await iocm(['simulate', '--scenario', small, '--policy', 'iocm', '--seconds', '2', '--seed', '5', '--json']);
+    const b = await iocm(['simulate', '--scenario', small, '--policy', 'iocm', '--seconds', '2', '--seed', '5', '--json']);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+  });
   it('a bad loop policy argument exits 2', async () => {
     const r = await iocm(['simulate', '--scenario', small, '--policy', 'iocm:3', '--seconds', '1']);
     expect(r.code).toBe(2);

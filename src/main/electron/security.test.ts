@@ -1,0 +1,62 @@
+/**
+ * Shell security rules that do not need a running Electron (stand-ins for app/protocol/net):
+ * which frame URLs count as the app's, and that the iocm:// handler serves only files under
+ * the renderer directory, with the CSP header.
+ */
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let handler: ((req: Request) => Promise<Response>) | null = null;
+vi.mock('electron', () => ({
+  app: { isPackaged: true },
+  protocol: { handle: (_s: string, fn: (req: Request) => Promise<Response>) => (handler = fn), registerSchemesAsPrivileged: () => {} },
+  // net.fetch of file:// URLs, as Electron does it.
+  net: {
+    fetch: async (url: string) => {
+      try {
+        return new Response(readFileSync(fileURLToPath(url)), { status: 200, headers: { 'content-type': 'text/plain' } });
+      } catch {
+        return new Response('', { status: 404 });
+      }
+    },
+  },
+  session: {},
+}));
+const { isAppFrameUrl, serveRenderer, APP_ORIGIN } = await import('./security.ts');
+
+const dir = mkdtempSync(join(tmpdir(), 'iocm-sec-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('shell security', () => {
+  it('accepts only the app origin as a frame URL', () => {
+    expect(isAppFrameUrl(`${APP_ORIGIN}/index.html`)).toBe(true);
+    expect(isAppFrameUrl(`${APP_ORIGIN}/index.html#/sessions`)).toBe(true);
+    for (const u of ['iocm://evil/index.html', 'file:///index.html', 'https://app/', 'http://127.0.0.1:5173/', '', null, undefined, 'not a url']) {
+      expect(isAppFrameUrl(u as string), String(u)).toBe(false);
+    }
+  });
+
+  it('serves files under the renderer dir only, with the CSP header', async () => {
+    const renderer = join(dir, 'renderer');
+    mkdirSync(join(renderer, 'assets'), { recursive: true });
+    writeFileSync(join(renderer, 'index.html'), 'the page');
+    writeFileSync(join(renderer, 'assets', 'a.js'), 'the script');
+    writeFileSync(join(dir, 'secret.txt'), 'secret');
+    serveRenderer(renderer);
+    const get = (u: string) => handler!(new Request(u));
+    const page = await get(`${APP_ORIGIN}/index.html`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toBe('the page');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await (await get(`${APP_ORIGIN}/`)).text()).toBe('the page');
+    expect(await (await get(`${APP_ORIGIN}/assets/a.js`)).text()).toBe('the script');
+    for (const u of [`${APP_ORIGIN}/../secret.txt`, `${APP_ORIGIN}/assets/..%2f..%2fsecret.txt`, `${APP_ORIGIN}/%2e%2e/secret.txt`, 'iocm://other/index.html', `${APP_ORIGIN}/missing.js`]) {
+      const r = await get(u);
+      expect(r.status, u).toBe(404);
+      expect(await r.text()).not.toBe('secret');
+    }
+  });
+});

@@ -79,4 +79,8 @@ describe('LiveRunner (worker thread, real model)', () => {
       await live.stop();
     }
   });
+  it('rejects a bad start (unknown policy, bad speed) with a clear error', async () => {
+    await expect(LiveRunner.start({ scenario, seed: 1, speed: 1, policy: 'nope' })).rejects.toThrow(/unknown policy 'nope'/);
+    await expect(LiveRunner.start({ scenario, seed: 1, speed: 100 })).rejects.toThrow(/out of range/);
+  });
 });

@@ -61,25 +61,30 @@ export function bareHeapLoop(events: number, pending = 64): { wall: number; even
   return { wall, events };
 }
 
-/** The model's benchmark figures (see the module comment). */
+/** The model's benchmark figures (see the module comment). Best of 3 interleaved rounds (the machine is shared). */
 export async function benchModel(): Promise<Record<string, number>> {
   const def = loadScenario('default');
-  runModel(def, 0.5, []); // warm-up
-  const vhost = runModel(def, 4, []);
-  const side = runModel(def, 2, [0]);
-  const bare1 = bareHeapLoop(500_000); // warm-up
-  const bare = bareHeapLoop(Math.max(1_000_000, vhost.events));
+  runModel(def, 0.5, []); // warm-up (JIT)
+  bareHeapLoop(500_000);
+  let best = { wall: Infinity, events: 0 };
+  let bestBare = 0;
+  const simSeconds = 2;
+  for (let round = 0; round < 3; round++) {
+    const r = runModel(def, simSeconds, []);
+    if (r.wall < best.wall) best = r;
+    const b = bareHeapLoop(Math.max(1_000_000, r.events));
+    bestBare = Math.max(bestBare, b.events / b.wall);
+  }
+  const side = runModel(def, 1, [0]);
   const big = runModel(loadScenario('big-64'), 0.5, []);
-  const eventsPerSec = vhost.events / vhost.wall;
-  const bareHeapEventsPerSec = bare.events / bare.wall;
-  void bare1;
+  const eventsPerSec = best.events / best.wall;
   return {
     'model.eventsPerSec': eventsPerSec,
-    'model.bareHeapEventsPerSec': bareHeapEventsPerSec,
-    'model.ratio': eventsPerSec / bareHeapEventsPerSec,
-    'model.realTimeFactor': 4 / vhost.wall,
-    'model.realTimeFactorOneSideCore': 2 / side.wall,
-    'model.eventsPerSimSecond': vhost.events / 4,
+    'model.bareHeapEventsPerSec': bestBare,
+    'model.ratio': eventsPerSec / bestBare,
+    'model.realTimeFactor': simSeconds / best.wall,
+    'model.realTimeFactorOneSideCore': 1 / side.wall,
+    'model.eventsPerSimSecond': best.events / simSeconds,
     'model.big64RealTimeFactor': 0.5 / big.wall,
   };
 }

@@ -531,6 +531,7 @@ export class HostModel implements HostModelApi {
     this.vmCoreList = [];
     for (let i = 0; i < N; i++) this.vmCoreList.push(i);
     this.indexVmCores();
+    this.nIdleVm = N;
     for (let e = 0; e < E; e++) this.entCore[e] = this.vmCoreList[e % N];
   }
 
@@ -546,7 +547,11 @@ export class HostModel implements HostModelApi {
     return this.phaseAt(this.stepIndex * this.intervalMs);
   }
 
-  /** Events processed so far. */
+  /**
+   * Model events processed so far: events from the heap, core events (segment ends, side-core
+   * visits) from the tournament tree, and the events handled inline — a wake-up placed directly on
+   * an idle core, and the poll that ends a side core's spin.
+   */
   get eventsProcessed(): number {
     return this.events;
   }
@@ -648,10 +653,16 @@ export class HostModel implements HostModelApi {
       if (ct <= ht) {
         if (ct > tEnd) break;
         this.now = ct;
-        this.schedCore(c, Infinity);
+        // Cancel lazily: most handlers reschedule the core anyway (one tree update instead of two).
+        next[c] = Infinity;
+        this.dirtyCore = c;
         this.events++;
         this.eventKinds[0]++;
         this.onCore(c);
+        if (this.dirtyCore === c) {
+          this.dirtyCore = -1;
+          this.schedCore(c, Infinity);
+        }
         if (this.checking) this.checkInvariants('core');
       } else {
         if (ht > tEnd) break;
@@ -678,6 +689,12 @@ export class HostModel implements HostModelApi {
         throw new Error(`${where} t=${this.now}: entity ${e} RUNNING but core ${this.entCore[e]} runs ${this.coreCur[this.entCore[e]]}`);
       }
     }
+    let minC = 0;
+    for (let c = 1; c < this.nCores; c++) if (this.coreNext[c] < this.coreNext[minC]) minC = c;
+    if (this.coreNext[this.coreTree[1]] !== this.coreNext[minC]) throw new Error(`${where} t=${this.now}: core event tree out of date`);
+    let idle = 0;
+    for (let c = 0; c < this.nCores; c++) if (this.coreRole[c] === ROLE_VM && this.coreState[c] === C_IDLE) idle++;
+    if (idle !== this.nIdleVm) throw new Error(`${where} t=${this.now}: ${idle} idle VM cores, counted ${this.nIdleVm}`);
     for (let c = 0; c < this.nCores; c++) {
       const e = this.coreCur[c];
       if (e >= 0 && (this.entState[e] !== RUNNING || this.coreRole[c] !== ROLE_VM)) throw new Error(`${where} t=${this.now}: core ${c} has entity ${e} in state ${this.entState[e]}`);
@@ -710,6 +727,7 @@ export class HostModel implements HostModelApi {
 
   /** Set core c's pending event time (Infinity cancels it). */
   private schedCore(c: number, t: number): void {
+    if (c === this.dirtyCore) this.dirtyCore = -1;
     const next = this.coreNext;
     const tree = this.coreTree;
     next[c] = t;
@@ -722,7 +740,14 @@ export class HostModel implements HostModelApi {
     }
   }
 
+  /** Core whose event was taken but whose tree path is not yet updated (see step()). */
+  private dirtyCore = -1;
+
   private cancelCore(c: number): void {
+    if (c === this.dirtyCore) {
+      this.schedCore(c, Infinity);
+      return;
+    }
     if (this.coreNext[c] !== Infinity) this.schedCore(c, Infinity);
   }
 
@@ -747,61 +772,83 @@ export class HostModel implements HostModelApi {
     this.charged[c] = t;
     const st = this.coreState[c];
     if (st === C_IDLE) return;
-    const base = c * NCAT;
     const e = this.coreCur[c];
-    const vm = st === C_RUN && e >= 0 && this.entKind[e] === VCPU ? this.entVm[e] : -1;
-    let a = this.segStart[c];
-    for (let part = 0; part < 3; part++) {
-      const end = part === 0 ? this.p0End[c] : part === 1 ? this.p1End[c] : this.p2End[c];
-      const cat = part === 0 ? this.cat0[c] : part === 1 ? this.cat1[c] : this.cat2[c];
-      const lo = a > from ? a : from;
-      const hi = end < t ? end : t;
-      if (hi > lo) {
-        const d = hi - lo;
-        this.cyc[base + cat] += d;
-        if (e >= 0 && st === C_RUN) this.entVrt[e] += d;
-        if (vm >= 0) {
-          if (cat === CAT_GUEST) {
-            this.vmGuestDone[vm] += d;
-            this.vmRun[vm] += d;
-          } else if (cat === CAT_EXIT) {
-            this.vmRun[vm] += d;
-          }
-        }
+    const d0 = this.overlap(this.segStart[c], this.p0End[c], from, t);
+    const d1 = this.overlap(this.p0End[c], this.p1End[c], from, t);
+    let d2 = this.overlap(this.p1End[c], this.p2End[c], from, t);
+    const base = c * NCAT;
+    const cyc = this.cyc;
+    if (d0 > 0) cyc[base + this.cat0[c]] += d0;
+    if (d1 > 0) cyc[base + this.cat1[c]] += d1;
+    if (d2 > 0) cyc[base + this.cat2[c]] += d2;
+    if (st === C_RUN && e >= 0) {
+      this.entVrt[e] += d0 + d1 + d2;
+      if (this.entKind[e] === VCPU) {
+        const vm = this.entVm[e];
+        // vCPU segments are [ctx][exit][guest].
+        if (this.cat2[c] !== CAT_GUEST) d2 = 0;
+        this.vmGuestDone[vm] += d2;
+        this.vmRun[vm] += d1 + d2;
       }
-      a = end;
     }
+  }
+
+  /** Length of [a, b) ∩ [lo, hi). */
+  private overlap(a: number, b: number, lo: number, hi: number): number {
+    const x = a > lo ? a : lo;
+    const y = b < hi ? b : hi;
+    return y > x ? y - x : 0;
   }
 
   // ---------------------------------------------------------- run queues
 
-  /** Add a runnable entity to the shared run queue. */
+  /** Add a runnable entity to the shared run queue (a binary min-heap on vruntime, ties by entity id). */
   private rqPush(e: number): void {
-    this.rqBuf[this.rqLen++] = e;
-  }
-
-  /** Index in the run queue of the entity with the lowest vruntime (first on ties). */
-  private rqMinIndex(): number {
     const buf = this.rqBuf;
-    const n = this.rqLen;
-    let best = 0;
-    let bv = this.entVrt[buf[0]];
-    for (let i = 1; i < n; i++) {
-      const v = this.entVrt[buf[i]];
-      if (v < bv) {
-        bv = v;
-        best = i;
-      }
+    const vrt = this.entVrt;
+    const v = vrt[e];
+    let i = this.rqLen++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pe = buf[p];
+      const pv = vrt[pe];
+      if (pv < v || (pv === v && pe < e)) break;
+      buf[i] = pe;
+      i = p;
     }
-    return best;
+    buf[i] = e;
   }
 
-  private rqTake(i: number): number {
+  /** Remove and return the runnable entity with the least vruntime. */
+  private rqPopMin(): number {
     const buf = this.rqBuf;
-    const e = buf[i];
+    const vrt = this.entVrt;
+    const top = buf[0];
     const n = --this.rqLen;
-    for (let j = i; j < n; j++) buf[j] = buf[j + 1];
-    return e;
+    if (n === 0) return top;
+    const e = buf[n];
+    const v = vrt[e];
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      let ce = buf[c];
+      let cv = vrt[ce];
+      if (c + 1 < n) {
+        const de = buf[c + 1];
+        const dv = vrt[de];
+        if (dv < cv || (dv === cv && de < ce)) {
+          c++;
+          ce = de;
+          cv = dv;
+        }
+      }
+      if (v < cv || (v === cv && e < ce)) break;
+      buf[i] = ce;
+      i = c;
+    }
+    buf[i] = e;
+    return top;
   }
 
   // ------------------------------------------------------ VM-core scheduler
@@ -810,10 +857,10 @@ export class HostModel implements HostModelApi {
   private dispatch(c: number): void {
     this.coreCur[c] = -1;
     // Claim the core while choosing (a wake-up nested in startEntity must not take it).
-    this.coreState[c] = C_RUN;
+    this.setCoreState(c, C_RUN);
     this.charged[c] = this.now;
     while (this.rqLen > 0) {
-      const e = this.rqTake(this.rqMinIndex());
+      const e = this.rqPopMin();
       if (this.entVrt[e] > this.minVrt) this.minVrt = this.entVrt[e];
       this.entCore[e] = c;
       this.vmWaitAdd(e);
@@ -821,11 +868,31 @@ export class HostModel implements HostModelApi {
       if (this.startEntity(c, e, true)) return;
       this.blockEntity(e);
     }
-    this.coreState[c] = C_IDLE;
+    this.setCoreState(c, C_IDLE);
   }
+
+  /** Set a core's state, keeping the count of idle VM cores. */
+  private setCoreState(c: number, st: number): void {
+    const old = this.coreState[c];
+    if (this.coreRole[c] === ROLE_VM) {
+      if (old === C_IDLE && st !== C_IDLE) this.nIdleVm--;
+      else if (old !== C_IDLE && st === C_IDLE) this.nIdleVm++;
+    }
+    this.coreState[c] = st;
+  }
+
+  private recountIdle(): void {
+    let n = 0;
+    for (let c = 0; c < this.nCores; c++) if (this.coreRole[c] === ROLE_VM && this.coreState[c] === C_IDLE) n++;
+    this.nIdleVm = n;
+  }
+
+  /** Number of VM cores in state C_IDLE. */
+  private nIdleVm = 0;
 
   /** An idle VM core other than c (round-robin from c), or -1. */
   private idleVmCore(c: number): number {
+    if (this.nIdleVm === 0) return -1;
     const list = this.vmCoreArr;
     const m = list.length;
     const start = this.vmCoreIdx[c];
@@ -889,7 +956,7 @@ export class HostModel implements HostModelApi {
     }
     const total = ctx + exit + work;
     if (total <= 0 && this.entSegReq[e] === 0) return false;
-    this.coreState[c] = C_RUN;
+    this.setCoreState(c, C_RUN);
     this.coreCur[c] = e;
     this.entState[e] = RUNNING;
     const end = this.setSeg(c, ctx, CAT_CTX, exit, CAT_EXIT, work, cat, at);
@@ -913,7 +980,10 @@ export class HostModel implements HostModelApi {
     let c = this.entCore[e];
     if (this.coreRole[c] !== ROLE_VM || this.coreState[c] !== C_IDLE) c = this.idleVmCore(c);
     if (c >= 0 && !this.reconfiguring) {
-      this.coreState[c] = C_RUN;
+      // The wake-up is a model event handled inline (counted like one from the heap).
+      this.events++;
+      this.eventKinds[EV_WAKE]++;
+      this.setCoreState(c, C_RUN);
       this.coreCur[c] = -1;
       const at = this.now + delay;
       this.entCore[e] = c;
@@ -924,7 +994,7 @@ export class HostModel implements HostModelApi {
       this.runStart[c] = at;
       this.charged[c] = this.now;
       if (this.startEntity(c, e, true, at)) return;
-      this.coreState[c] = C_IDLE;
+      this.setCoreState(c, C_IDLE);
       this.coreCur[c] = -1;
       this.entState[e] = BLOCKED;
       return;
@@ -985,7 +1055,7 @@ export class HostModel implements HostModelApi {
     this.entRunnableSince[cur] = now;
     this.rqPush(cur);
     this.coreCur[c] = -1;
-    this.coreState[c] = C_IDLE;
+    this.setCoreState(c, C_IDLE);
   }
 
   private vcpuHasWork(e: number): boolean {
@@ -1011,7 +1081,6 @@ export class HostModel implements HostModelApi {
     if (st === C_RUN) {
       this.chargeCore(c, this.now);
       const e = this.coreCur[c];
-      this.eventKinds[6 + this.entKind[e]]++;
       let more: boolean;
       if (this.entKind[e] === VCPU) {
         const vm = this.entVm[e];
@@ -1043,7 +1112,7 @@ export class HostModel implements HostModelApi {
       if (this.rqLen === 0 && this.entVrt[e] > this.minVrt) this.minVrt = this.entVrt[e];
       if (more) {
         if (this.rqLen > 0 && this.now - this.runStart[c] >= this.sliceCycles
-          && this.entVrt[this.rqBuf[this.rqMinIndex()]] < this.entVrt[e]) {
+          && this.entVrt[this.rqBuf[0]] < this.entVrt[e]) {
           this.entState[e] = RUNNABLE;
           this.entRunnableSince[e] = this.now;
           this.rqPush(e);
@@ -1370,7 +1439,10 @@ export class HostModel implements HostModelApi {
     let m = Math.ceil((polled - rel) / n - 1e-9);
     if (m < 0) m = 0;
     const at = this.spinStart[c] + (rel + m * n) * P;
-    // The poll at `at` finds the work: the spin ends there and the visit starts (one event, at the visit's end).
+    // The poll at `at` finds the work: the spin ends there and the visit starts. That poll is a model
+    // event handled inline (counted like a core event); the visit's end is the next one.
+    this.events++;
+    this.eventKinds[0]++;
     this.chargeCore(c, this.now);
     this.stopSpin(c, at);
     this.svcN[c] = 0;
@@ -1378,7 +1450,7 @@ export class HostModel implements HostModelApi {
     this.qWaitCycles[q] += (at - this.now) * this.svcCounts[c * this.svcCap + this.svcN[c] - 1];
     this.sideLoops[c] += Math.floor((idx + 1) / n);
     this.sidePos[c] = (idx + 1) % n;
-    this.coreState[c] = C_VISIT;
+    this.setCoreState(c, C_VISIT);
     const end = this.setSeg(c, at - this.now, CAT_EPOLL, 0, CAT_EPOLL, work, CAT_IO);
     this.schedCore(c, end);
   }
@@ -1406,7 +1478,7 @@ export class HostModel implements HostModelApi {
     }
     this.sideWakeAt[c] = Infinity;
     this.cancelCore(c);
-    this.coreState[c] = C_IDLE;
+    this.setCoreState(c, C_IDLE);
     this.charged[c] = this.now;
   }
 
@@ -1449,19 +1521,19 @@ export class HostModel implements HostModelApi {
       this.sideEmptyPolls[c] += empty;
       this.sideLoops[c] += Math.floor((pos + lastK + 1) / n);
       this.sidePos[c] = (pos + lastK + 1) % n;
-      this.coreState[c] = C_VISIT;
+      this.setCoreState(c, C_VISIT);
       const end = this.setSeg(c, owed, CAT_IO, empty * this.pollCycles, CAT_EPOLL, work, CAT_IO);
       this.schedCore(c, end);
       return;
     }
     this.sidePos[c] = pos;
     if (owed > 0) {
-      this.coreState[c] = C_VISIT;
+      this.setCoreState(c, C_VISIT);
       const end = this.setSeg(c, owed, CAT_IO, 0, CAT_IO, 0, CAT_IO);
       this.schedCore(c, end);
       return;
     }
-    this.coreState[c] = C_SPIN;
+    this.setCoreState(c, C_SPIN);
     this.spinStart[c] = now;
     this.spinPos[c] = pos;
     this.sideWakeAt[c] = Infinity;
@@ -1485,7 +1557,7 @@ export class HostModel implements HostModelApi {
   /** Stop whatever VM core c runs (the entity goes back to the front of c's run queue). */
   private stopVmCore(c: number): void {
     if (this.coreState[c] === C_RUN) this.preempt(c);
-    this.coreState[c] = C_IDLE;
+    this.setCoreState(c, C_IDLE);
     this.coreCur[c] = -1;
   }
 
@@ -1494,7 +1566,7 @@ export class HostModel implements HostModelApi {
     if (this.coreState[c] === C_SPIN) this.stopSpin(c);
     this.completeService(c);
     this.cancelCore(c);
-    this.coreState[c] = C_IDLE;
+    this.setCoreState(c, C_IDLE);
     this.coreCur[c] = -1;
   }
 
@@ -1545,6 +1617,7 @@ export class HostModel implements HostModelApi {
       else if (this.coreRole[c] === ROLE_SIDE && this.coreState[c] === C_SPIN) this.stopSpin(c);
     }
     this.coreRole.set(newRole);
+    this.recountIdle();
     this.sideCores = side;
     this.vmCoreList = [];
     for (let c = 0; c < N; c++) if (newRole[c] === ROLE_VM) this.vmCoreList.push(c);

@@ -160,4 +160,16 @@ describe('IocmLoop', () => {
     };
     expect(run()).toBe(run());
   });
+  it('near-miss stays become decision events at most once per second', () => {
+    // iocm-classic: vhost threads busy → 'start' requested every epoch, gated until 12 of 20 epochs.
+    const { loop, step } = setup('iocm-classic');
+    const stays: HostEvent[] = [];
+    for (let i = 0; i < 11; i++) {
+      step(1, [0.3, 0.3, 0.3, 0.3]);
+      stays.push(...loop.drainEvents().filter((e) => e.kind === 'decision'));
+    }
+    expect(stays.map((e) => e.t)).toEqual([100, 1100]);
+    expect(stays[0].message).toMatch(/stay: 'start' requested in 1\/20 epochs/);
+    expect(loop.decisions).toHaveLength(0);
+  });
 });

@@ -172,4 +172,14 @@ describe('IocmLoop', () => {
     expect(stays[0].message).toMatch(/stay: 'start' requested in 1\/20 epochs/);
     expect(loop.decisions).toHaveLength(0);
   });
+  it('iocm keeps its chosen count when the operator pins a core (the pin replaces a core, not adds one)', () => {
+    const { host, loop, step } = setup('iocm');
+    step(40);
+    const k = host.config().sideCores.length;
+    const free = [0, 1, 2, 3, 4, 5, 6, 7].find((c) => !host.config().sideCores.includes(c))!;
+    expect(loop.override({ kind: 'pin', core: free }).ok).toBe(true);
+    step(3);
+    expect(host.config().sideCores).toContain(free);
+    expect(host.config().sideCores).toHaveLength(k);
+  });
 });

@@ -245,7 +245,10 @@ export const iocmEntry: PolicyEntry = {
           }
         }
         // Settled: keep the count; keep queues balanced by work cycles.
-        if (best !== k && (k < b.min || k > b.max)) return move(input, state, best, 'change', `bounds changed: ${best} side cores`, metrics, epoch);
+        // Someone else (an operator pin/release, a lock) changed the count: restore the chosen one within the bounds.
+        if (best !== k && state.confirmLeft === 0) {
+          return move(input, state, best, 'change', k < b.min || k > b.max ? `bounds changed: ${best} side cores` : `restore ${best} side cores (the count was changed to ${k} from outside the policy)`, metrics, epoch);
+        }
         if (k >= 2 && epoch - state.lastRebalance >= c('rebalanceEpochs')) {
           const loads = queueLoads(input.window, 10, host.queueOwner.length);
           const cur = placementLoads(loads, host.queueOwner, host.sideCores);

@@ -1,6 +1,6 @@
 /**
  * The history worker thread: owns the better-sqlite3 connection (HistoryDb),
- * batches recorded snapshots/events into transactions (every 250 ms or 1,000
+ * batches recorded snapshots/events into transactions (every 250 ms or 128
  * rows) and answers queries, exports, imports and what-if runs for the
  * main-thread HistoryClient (./client.ts). Protocol: ./protocol.ts.
  */

@@ -117,6 +117,11 @@ export class LiveCore {
     return this.loop.setPolicy(name, config, this.model.nowMs);
   }
 
+  /** Change safety limits; returns per-field errors (empty = accepted). */
+  setLimits(limits: Partial<SafetyLimits>): ConfigError[] {
+    return this.loop.setLimits(limits, this.model.nowMs);
+  }
+
   /** Change pacing (re-anchors so the change is smooth). Returns an error message or null. */
   setSpeed(speed: number): string | null {
     const e = checkSpeed(speed);

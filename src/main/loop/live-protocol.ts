@@ -28,6 +28,7 @@ export type LiveCommand =
   | { type: 'override'; id: number; cmd: OverrideCommand }
   | { type: 'setPolicy'; id: number; name: string; config: PolicyConfig }
   | { type: 'setSpeed'; id: number; speed: number }
+  | { type: 'setLimits'; id: number; limits: Partial<SafetyLimits> }
   | { type: 'status'; id: number }
   | { type: 'stop'; id: number };
 

@@ -84,6 +84,12 @@ port.on('message', (m: LiveCommand) => {
         schedule();
         return;
       }
+      case 'setLimits': {
+        const errors = core!.setLimits(m.limits);
+        flush();
+        post({ type: 'reply', id: m.id, result: errors });
+        return;
+      }
       case 'status':
         post({ type: 'reply', id: m.id, result: core!.status() });
         return;

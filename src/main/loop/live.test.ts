@@ -63,6 +63,9 @@ describe('LiveRunner (worker thread, real model)', () => {
       const st = await live.refreshStatus();
       expect(st.policy).toBe('static:2');
       expect(st.overrides.pinned).toEqual([core]);
+      expect(await live.setLimits({ minVmCores: 0 })).toEqual([expect.objectContaining({ field: 'minVmCores' })]);
+      expect(await live.setLimits({ maxSideCores: 3 })).toEqual([]);
+      expect((await live.refreshStatus()).limits.maxSideCores).toBe(3);
       expect(() => live.setSpeed(100)).toThrow(/out of range/);
       live.setSpeed(4);
 

@@ -7,7 +7,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { HostConfig, HostInfo } from '../../shared/control.ts';
-import type { ConfigError, LoopStatus, OverrideCommand, OverrideResult, PolicyConfig, TelemetryBatch } from '../../shared/policy.ts';
+import type { ConfigError, LoopStatus, OverrideCommand, OverrideResult, PolicyConfig, SafetyLimits, TelemetryBatch } from '../../shared/policy.ts';
 import type { Scenario } from '../../shared/scenario.ts';
 import { checkSpeed } from './live-core.ts';
 import type { LiveCommand, LiveEvent, LiveStartOptions } from './live-protocol.ts';
@@ -149,6 +149,11 @@ export class LiveRunner {
   /** Switch policy; resolves to per-field errors (empty = accepted). */
   setPolicy(name: string, config: PolicyConfig): Promise<ConfigError[]> {
     return this.request<ConfigError[]>({ type: 'setPolicy', name, config });
+  }
+
+  /** Change the safety limits; resolves to per-field errors (empty = accepted). */
+  setLimits(limits: Partial<SafetyLimits>): Promise<ConfigError[]> {
+    return this.request<ConfigError[]>({ type: 'setLimits', limits });
   }
 
   /** Change pacing: 0.25 … 64 × real time or 0 (as fast as possible). Throws RangeError on a bad value. */

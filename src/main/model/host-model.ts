@@ -670,6 +670,11 @@ export class HostModel implements HostModelApi {
         this.now = heap.lastTime;
         this.events++;
         this.handle(heap.lastEnt, heap.lastKind);
+        if (this.dirtyCore >= 0) {
+          const d = this.dirtyCore;
+          this.dirtyCore = -1;
+          this.schedCore(d, this.coreNext[d]);
+        }
         if (this.checking) this.checkInvariants('event ' + (heap.lastKind & 7));
       }
     }
@@ -1028,7 +1033,7 @@ export class HostModel implements HostModelApi {
       if (cur >= 0 && this.entKind[cur] === VCPU && this.now < this.p2End[c]) {
         this.chargeCore(c, this.now);
         if (this.entVrt[cur] - this.entVrt[e] > this.wakeGranCycles) {
-          this.preempt(c);
+          this.preempt(c, true);
           this.dispatch(c);
         }
       }
@@ -1036,7 +1041,7 @@ export class HostModel implements HostModelApi {
   }
 
   /** Stop the vCPU running on core c, keep its remaining work, put it at the front of the run queue. */
-  private preempt(c: number): void {
+  private preempt(c: number, lazyCancel = false): void {
     this.chargeCore(c, this.now);
     const cur = this.coreCur[c];
     const now = this.now;
@@ -1050,7 +1055,13 @@ export class HostModel implements HostModelApi {
       // An I/O thread's batch completes at the stop (only on reconfiguration).
       this.completeService(c);
     }
-    this.cancelCore(c);
+    if (lazyCancel && this.dirtyCore < 0) {
+      // The caller dispatches at once, which reschedules the core (see step()).
+      this.coreNext[c] = Infinity;
+      this.dirtyCore = c;
+    } else {
+      this.cancelCore(c);
+    }
     this.entState[cur] = RUNNABLE;
     this.entRunnableSince[cur] = now;
     this.rqPush(cur);

@@ -266,6 +266,9 @@ export class HistoryClient {
  */
 export class Recorder {
   private encoder = new SnapshotEncoder();
+  /** The batch's value arena: snapshots are views into a few large buffers, transferred together. */
+  private arena = new Float64Array(0);
+  private arenaUsed = 0;
   private batch: RecordedBatch = { shapes: [], rows: [], loads: [], events: [] };
   private transfer: ArrayBuffer[] = [];
   private lastLoads = '';
@@ -279,7 +282,21 @@ export class Recorder {
     private client: HistoryClient,
     readonly sessionId: string,
     private batchMs: number,
-  ) {}
+  ) {
+    this.encoder.alloc = (n) => {
+      if (this.arenaUsed + n > this.arena.length) {
+        this.arena = new Float64Array(Math.max(n, 64 * n));
+        this.arenaUsed = 0;
+        this.transfer.push(this.arena.buffer as ArrayBuffer);
+      }
+      const v = this.arena.subarray(this.arenaUsed, this.arenaUsed + n);
+      this.arenaUsed += n;
+      return v;
+    };
+    this.encoder.free = (v) => {
+      if (v.buffer === this.arena.buffer && v.byteOffset / 8 + v.length === this.arenaUsed) this.arenaUsed -= v.length;
+    };
+  }
 
   /** Why recording stopped (null while it works). */
   get error(): string | null {
@@ -297,6 +314,8 @@ export class Recorder {
     this.errorMessage = message;
     this.batch = { shapes: [], rows: [], loads: [], events: [] };
     this.transfer = [];
+    this.arena = new Float64Array(0);
+    this.arenaUsed = 0;
     for (const l of this.listeners) l(message);
   }
 
@@ -307,7 +326,6 @@ export class Recorder {
     const b = this.batch;
     if (r.newShape !== null) b.shapes.push([r.shape, r.newShape]);
     b.rows.push({ seq: s.seq, t: s.t, shape: r.shape, values: r.values });
-    this.transfer.push(r.values.buffer as ArrayBuffer);
     if (!this.intervalSent) {
       b.intervalMs = s.intervalMs;
       this.intervalSent = true;
@@ -341,6 +359,9 @@ export class Recorder {
     this.client.post({ type: 'rec', sessionId: this.sessionId, batch: b }, this.transfer);
     this.batch = { shapes: [], rows: [], loads: [], events: [] };
     this.transfer = [];
+    // The arena went with the batch: the next snapshot starts a new one.
+    this.arena = new Float64Array(0);
+    this.arenaUsed = 0;
   }
 
   /** Resolves when everything queued so far is committed. */

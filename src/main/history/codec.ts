@@ -353,11 +353,18 @@ export class SnapshotEncoder {
   private compiled: { node: Node; count: number; id: number }[] = [];
   private last = -1;
 
+  /** Allocates the output of one snapshot (default: a new Float64Array). */
+  alloc: (n: number) => Float64Array = (n) => new Float64Array(n);
+  /** Gives back the last allocation (a shape that did not fit). */
+  free: (v: Float64Array) => void = () => {};
+
   private tryShape(k: number, s: unknown): EncodedRow | null {
     const c = this.compiled[k];
-    const out = new Float64Array(c.count);
+    const out = this.alloc(c.count);
     const pos = { i: 0 };
-    return extract(c.node, s, '', out, pos) && pos.i === c.count ? { shape: c.id, newShape: null, values: out } : null;
+    if (extract(c.node, s, '', out, pos) && pos.i === c.count) return { shape: c.id, newShape: null, values: out };
+    this.free(out);
+    return null;
   }
 
   /** Encode one snapshot. */
@@ -387,6 +394,8 @@ export class SnapshotEncoder {
       this.compiled[id] = { node: compile(shape), count: e.values.length, id };
     }
     this.last = id;
-    return { shape: id, newShape, values: e.values };
+    const out = this.alloc(e.values.length);
+    out.set(e.values);
+    return { shape: id, newShape, values: out };
   }
 }

@@ -135,6 +135,9 @@ interface ResState {
   touched: Uint8Array;
 }
 
+/** Stats of the open bucket of the finest level, interleaved per series: min, max, sum, last, count. */
+const OPEN = 5;
+
 /**
  * Builds the rollups of one session incrementally while it is recorded (or
  * rebuilt): feed values in time order; completed chunk rows go to the sink.
@@ -143,6 +146,8 @@ interface ResState {
 export class RollupBuilder {
   private states: ResState[];
   private capacity = 0;
+  /** Open bucket of level 0 (contiguous, so the per-snapshot loop is cache-friendly). */
+  private open = new Float64Array(0);
 
   constructor(resolutions: readonly number[], private sink: RollupSink) {
     this.states = resolutions.map((res) => ({
@@ -175,6 +180,9 @@ export class RollupBuilder {
       t.set(s.touched);
       s.touched = t;
     }
+    const o = new Float64Array(cap * OPEN);
+    o.set(this.open);
+    this.open = o;
     this.capacity = cap;
   }
 
@@ -193,10 +201,33 @@ export class RollupBuilder {
     this.sink.progress(s.res, complete ? (chunk + 1) * CHUNK : s.cur + 1);
   }
 
+  /** Move level 0's open bucket into its chunk arrays and reset it. */
+  private commitOpen(): void {
+    const s = this.states[0];
+    if (s.cur < 0) return;
+    const o = this.open;
+    const pos = s.cur % CHUNK;
+    for (let k = 0; k < this.capacity; k++) {
+      const k5 = k * OPEN;
+      const c = o[k5 + 4];
+      if (c === 0) continue;
+      const j = k * CHUNK + pos;
+      s.min[j] = o[k5];
+      s.max[j] = o[k5 + 1];
+      s.sum[j] = o[k5 + 2];
+      s.last[j] = o[k5 + 3];
+      s.count[j] = c;
+      s.touched[k] = 1;
+      o[k5 + 2] = 0;
+      o[k5 + 4] = 0;
+    }
+  }
+
   /** Make bucket b current at level l (flushing the chunk if b is in a later one). */
   private advance(l: number, b: number): void {
     const s = this.states[l];
     if (s.cur >= 0 && b > s.cur) {
+      if (l === 0) this.commitOpen();
       this.closeBucket(l);
       if (Math.floor(b / CHUNK) !== Math.floor(s.cur / CHUNK)) this.flushChunk(s, Math.floor(s.cur / CHUNK), true);
     }
@@ -238,30 +269,29 @@ export class RollupBuilder {
   add(t: number, series: Int32Array, values: Float64Array, n: number, maxSeries: number): void {
     if (this.states.length === 0) return;
     this.grow(maxSeries);
-    const s = this.states[0];
-    this.advance(0, Math.floor(t / s.res));
-    const pos = s.cur % CHUNK;
+    this.advance(0, Math.floor(t / this.states[0].res));
+    const o = this.open;
     for (let i = 0; i < n; i++) {
       const v = values[i];
-      if (Number.isNaN(v)) continue;
-      const k = series[i];
-      const j = k * CHUNK + pos;
-      if (s.count[j] === 0) {
-        s.min[j] = v;
-        s.max[j] = v;
+      if (v !== v) continue; // NaN
+      const k5 = series[i] * OPEN;
+      const c = o[k5 + 4];
+      if (c === 0) {
+        o[k5] = v;
+        o[k5 + 1] = v;
       } else {
-        if (v < s.min[j]) s.min[j] = v;
-        if (v > s.max[j]) s.max[j] = v;
+        if (v < o[k5]) o[k5] = v;
+        if (v > o[k5 + 1]) o[k5 + 1] = v;
       }
-      s.sum[j] += v;
-      s.last[j] = v;
-      s.count[j]++;
-      s.touched[k] = 1;
+      o[k5 + 2] += v;
+      o[k5 + 3] = v;
+      o[k5 + 4] = c + 1;
     }
   }
 
   /** Store the open (partial) chunks: the session ended. */
   finish(): void {
+    if (this.states.length) this.commitOpen();
     for (let l = 0; l < this.states.length; l++) if (this.states[l].cur >= 0) this.closeBucket(l);
     for (const s of this.states) if (s.cur >= 0) this.flushChunk(s, Math.floor(s.cur / CHUNK), false);
   }

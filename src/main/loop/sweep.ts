@@ -182,7 +182,8 @@ export async function runMany(specs: readonly RunSpec[], jobs: number, onProgres
   const report = (): void => onProgress?.(done.reduce((a, b) => a + b, 0), grand);
   let next = 0;
   const n = Math.max(1, Math.min(jobs, specs.length));
-  const entry = new URL('./sweep-worker.ts', import.meta.url);
+  // Source (.ts under tsx) or the electron-vite bundle (out/main/workers/sweep-worker.js).
+  const entry = /\.ts$/.test(new URL(import.meta.url).pathname) ? new URL('./sweep-worker.ts', import.meta.url) : new URL('./workers/sweep-worker.js', import.meta.url);
   await Promise.all(
     Array.from({ length: n }, async () => {
       const w = startWorker(entry);

@@ -239,3 +239,26 @@ describe('HostModel invariants', () => {
     expect(last.queues.every((q) => q.requests > 0)).toBe(true);
   });
 });
+
+describe('HostModel invariants on a shipped scenario', () => {
+  it('day with random reconfigurations every 0.3 s: invariants hold after every event, cycles sum', async () => {
+    const { readFileSync } = await import('node:fs');
+    const sc = JSON.parse(readFileSync(new URL('../../../resources/scenarios/day.json', import.meta.url), 'utf8')) as Scenario;
+    const m = createHostModel(sc, { seed: 5 });
+    m.checking = true;
+    const { Rng } = await import('./rng.ts');
+    const rng = new Rng(9);
+    const iv = 0.1 * sc.host.ghz * 1e9;
+    for (let i = 0; i < 24; i++) {
+      if (i % 3 === 0) {
+        const k = Math.floor(rng.next() * 5);
+        const start = Math.floor(rng.next() * (sc.host.cores - k));
+        expect(m.apply({ kind: 'setSideCores', cores: Array.from({ length: k }, (_, j) => start + j) }).ok).toBe(true);
+        if (k > 0) expect(m.apply({ kind: 'assignQueue', queue: Math.floor(rng.next() * 24), core: start }).ok).toBe(true);
+        if (k > 0) expect(m.apply({ kind: 'setPolling', queue: Math.floor(rng.next() * 24), on: rng.next() < 0.5 }).ok).toBe(true);
+      }
+      const s = m.step();
+      for (const c of s.cores) expect(sumCycles(c.cycles) / iv).toBeCloseTo(1, 9);
+    }
+  });
+});

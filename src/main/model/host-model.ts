@@ -990,6 +990,8 @@ export class HostModel implements HostModelApi {
       this.eventKinds[EV_WAKE]++;
       this.setCoreState(c, C_RUN);
       this.coreCur[c] = -1;
+      // Not BLOCKED any more: a wake-up nested in startEntity (wakeVcpus) must not take it twice.
+      this.entState[e] = WAKING;
       const at = this.now + delay;
       this.entCore[e] = c;
       const floor = this.minVrt - this.sleeperCycles;

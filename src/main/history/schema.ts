@@ -198,6 +198,8 @@ export function openHistoryDatabase(path: string, opts: OpenOptions = {}): Datab
     }
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    // 32 MiB page cache: recording interleaves snapshot blobs with rollup/index pages.
+    db.pragma('cache_size = -32768');
     db.pragma('foreign_keys = OFF');
     migrate(db, opts.targetVersion ?? SCHEMA_VERSION);
     return db;

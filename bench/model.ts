@@ -75,7 +75,7 @@ export function bareHeapLoop(events: number, pending = 64): { wall: number; cpu:
 /**
  * The model's benchmark figures (see the module comment). The machine is shared by several
  * developers, so rates use the CPU time this process spent (user + system: what one core of this
- * machine does; equal to wall time on an idle core), best of 3 interleaved rounds. The same
+ * machine does; equal to wall time on an idle core), best of 5 interleaved rounds. The same
  * figures from wall-clock time are reported too (`wall*`).
  */
 export async function benchModel(): Promise<Record<string, number>> {
@@ -88,7 +88,7 @@ export async function benchModel(): Promise<Record<string, number>> {
   let events = 0;
   let bareCpu = 0;
   let bareWall = 0;
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 5; round++) {
     const r = runModel(def, simSeconds, []);
     bestCpu = Math.min(bestCpu, r.cpu);
     bestWall = Math.min(bestWall, r.wall);

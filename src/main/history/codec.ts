@@ -276,21 +276,36 @@ export function canonicalSeriesName(name: string, vmIds: Record<string, number>)
 // ---------------------------------------------------------------------------
 // Fast repeated encoding
 
-type Node =
-  | { k: 0 } // extracted number
-  | { k: 1; v: number } // kept number
-  | { k: 2; v: string | boolean | null } // literal
-  | { k: 3; items: Node[] }
-  | { k: 4; keys: string[]; vals: Node[] };
+/**
+ * A compiled shape node. One monomorphic layout for every kind (k: 0 extracted number, 1 kept
+ * number, 2 literal, 3 array, 4 object) so the walk's property reads stay fast.
+ */
+interface Node {
+  k: 0 | 1 | 2 | 3 | 4;
+  /** k 0: the key is one of KEPT_KEYS (the value was extracted only because it is NaN/±Infinity/-0). */
+  kept: boolean;
+  /** k 1: the kept number; k 2: the literal. */
+  v: number | string | boolean | null;
+  /** k 3: items; k 4: values (by `keys`). */
+  items: Node[];
+  keys: string[];
+}
 
-function compile(t: unknown): Node {
-  if (typeof t === 'number') return { k: 0 };
-  if (t === null || typeof t !== 'object') return { k: 2, v: t as string | boolean | null };
-  if (Array.isArray(t)) return { k: 3, items: t.map(compile) };
-  if (isKept(t)) return { k: 1, v: t.$k };
+function node(k: Node['k'], kept: boolean, v: Node['v'], items: Node[], keys: string[]): Node {
+  return { k, kept, v, items, keys };
+}
+
+const NO_NODES: Node[] = [];
+const NO_KEYS: string[] = [];
+
+function compile(t: unknown, key = ''): Node {
+  if (typeof t === 'number') return node(0, KEPT_KEYS.has(key), null, NO_NODES, NO_KEYS);
+  if (t === null || typeof t !== 'object') return node(2, false, t as string | boolean | null, NO_NODES, NO_KEYS);
+  if (Array.isArray(t)) return node(3, false, null, t.map((e) => compile(e)), NO_KEYS);
+  if (isKept(t)) return node(1, false, t.$k, NO_NODES, NO_KEYS);
   const o = t as Record<string, unknown>;
   const keys = Object.keys(o);
-  return { k: 4, keys, vals: keys.map((k) => compile(o[k])) };
+  return node(4, false, null, keys.map((k) => compile(o[k], k)), keys);
 }
 
 /** Walk `v` along a compiled shape, writing numbers to out; false if `v` does not have this shape. */
@@ -298,7 +313,7 @@ function extract(n: Node, v: unknown, key: string, out: Float64Array, pos: { i: 
   switch (n.k) {
     case 0:
       if (typeof v !== 'number') return false;
-      if (KEPT_KEYS.has(key) && Number.isFinite(v) && !Object.is(v, -0)) return false;
+      if (n.kept && Number.isFinite(v) && !Object.is(v, -0)) return false;
       if (pos.i >= out.length) return false;
       out[pos.i++] = v;
       return true;
@@ -307,10 +322,11 @@ function extract(n: Node, v: unknown, key: string, out: Float64Array, pos: { i: 
     case 2:
       return v === n.v || (n.v === null && v === undefined && key === '');
     case 3: {
-      if (!Array.isArray(v) || v.length !== n.items.length) return false;
+      const items = n.items;
+      if (!Array.isArray(v) || v.length !== items.length) return false;
       const keepNums = key === 'queues';
       for (let i = 0; i < v.length; i++) {
-        const item = n.items[i];
+        const item = items[i];
         if (keepNums && item.k === 1) {
           if (v[i] !== item.v) return false;
         } else if (!extract(item, v[i], '', out, pos)) return false;
@@ -320,15 +336,17 @@ function extract(n: Node, v: unknown, key: string, out: Float64Array, pos: { i: 
     case 4: {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
       const o = v as Record<string, unknown>;
+      const keys = n.keys;
+      const vals = n.items;
       let i = 0;
       for (const k in o) {
         const e = o[k];
         if (e === undefined || typeof e === 'function') continue;
-        if (n.keys[i] !== k) return false;
-        if (!extract(n.vals[i], e, k, out, pos)) return false;
+        if (keys[i] !== k) return false;
+        if (!extract(vals[i], e, k, out, pos)) return false;
         i++;
       }
-      return i === n.keys.length;
+      return i === keys.length;
     }
   }
 }

@@ -262,3 +262,13 @@ describe('HostModel invariants on a shipped scenario', () => {
     }
   });
 });
+
+describe('applyDefaults and the model', () => {
+  it('a scenario with every default filled in runs identically to the sparse one', async () => {
+    const { applyDefaults } = await import('./defaults.ts');
+    const sc = scen([rr(2), { name: 'b', count: 1, vcpus: 1, devices: [{ kind: 'blk' }], workload: { kind: 'blk' } }, cpu(1)], 4);
+    const a = createHostModel(sc, { seed: 2 });
+    const b = createHostModel(applyDefaults(sc), { seed: 2 });
+    expect(JSON.stringify(steps(b, 3))).toBe(JSON.stringify(steps(a, 3)));
+  });
+});

@@ -130,12 +130,22 @@ export default tseslint.config(
   },
   {
     files: ['src/preload/**'],
+    ignores: ['src/preload/**/*.test.ts'],
     rules: restrict([
       { regex: nodeBuiltinsRegex, message: msg.node },
       group(into('main'), msg.main),
       group(into('renderer'), msg.renderer),
       group(into('agent'), msg.agent),
       { regex: preloadAllowedBare, message: msg.preloadDeps },
+    ]),
+  },
+  {
+    // Preload tests run under Node (vitest) with electron stood in; still never main/renderer/agent.
+    files: ['src/preload/**/*.test.ts'],
+    rules: restrict([
+      group(into('main'), msg.main),
+      group(into('renderer'), msg.renderer),
+      group(into('agent'), msg.agent),
     ]),
   },
   {

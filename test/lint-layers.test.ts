@@ -57,6 +57,8 @@ const forbidden: Case[] = [
   ['src/preload/index.ts', '../main/services/index.ts'],
   ['src/preload/index.ts', '../renderer/main.ts'],
   ['src/preload/index.ts', 'ws'],
+  ['src/preload/index.ts', 'vitest'],
+  ['src/preload/index.test.ts', '../main/services/index.ts'],
   // src/agent: never electron, the shell, the renderer
   ['src/agent/index.ts', 'electron'],
   ['src/agent/index.ts', '../main/electron/ipc.ts'],
@@ -92,6 +94,7 @@ const allowed: Case[] = [
   ['src/renderer/stores/live.test.ts', '@vue/test-utils'],
   ['src/preload/index.ts', 'electron'],
   ['src/preload/index.ts', '../shared/api.ts'],
+  ['src/preload/index.test.ts', 'vitest'],
   ['src/agent/index.ts', 'node:net'],
   ['src/agent/index.ts', '../shared/snapshot.ts'],
   ['src/agent/index.ts', '../main/model/api.ts'],

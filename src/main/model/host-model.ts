@@ -1318,14 +1318,19 @@ export class HostModel implements HostModelApi {
 
   /**
    * Inject a completion interrupt for queue q into its vCPU. Suppressed while
-   * that vCPU runs (NAPI / event-idx: it picks completions up at its next
-   * step) and while one is already pending for the queue.
+   * that vCPU runs (NAPI / event-idx: its driver takes the completions at once)
+   * and while one is already pending for the queue.
    */
   private raiseIrq(vm: number, q: number, fromSide: boolean): void {
     if (this.qIrqPending[q] === 1) return;
     const target = this.qIrqVcpu[q];
     const st = this.entState[target];
-    if (st === RUNNING) return;
+    if (st === RUNNING) {
+      // NAPI / event-idx: no interrupt; the running guest's driver sees the completions now
+      // (latency recorded here), and their follow-up work joins the VM's ready work.
+      this.drainCompletions(vm, this.now);
+      return;
+    }
     this.qIrqPending[q] = 1;
     this.qInterrupts[q]++;
     this.vmIrqs[vm]++;

@@ -50,6 +50,7 @@ describe('iocm sessions', () => {
     expect(sessions).toHaveLength(1);
     expect(sessions[0]).toMatchObject({ id, scenario: 'mixed', policy: 'vhost', snapshots: 30, seed: 1, status: 'complete' });
     expect(sessions[0].scenarioJson.name).toBe('mixed');
+    expect(sessions[0].info).toMatchObject({ source: 'model', cores: sessions[0].scenarioJson.host.cores, intervalMs: 100 });
     expect((await iocm('sessions', 'list', '--db', db)).out).toContain(id);
 
     const show = await iocm('sessions', 'show', '--db', db, '--session', id);

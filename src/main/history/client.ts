@@ -10,6 +10,7 @@ import { HistoryError } from './schema.ts';
 import type { FromWorker, SerializedError, ToWorker } from './protocol.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent } from '../../shared/policy.ts';
+import type { HostInfo } from '../../shared/control.ts';
 import type { HistorySession, RemovedSession, RetentionPolicy, SeriesData, SeriesRequest, SessionFilter, SessionStart, ExportOptions, ProgressFn } from './types.ts';
 import { offeredLoads, type StoredSnapshot, type RecordedBatch } from './store.ts';
 import { SnapshotEncoder } from './codec.ts';
@@ -370,11 +371,14 @@ export class Recorder {
     await this.client.call('flush', null);
   }
 
-  /** Flush, end the session (endedAt from the client's clock) and return its metadata. */
-  close(): Promise<HistorySession> {
+  /**
+   * Flush, end the session (endedAt from the client's clock) and return its
+   * metadata. `info`: the host description, if it was not known at the start.
+   */
+  close(info?: HostInfo | null): Promise<HistorySession> {
     if (!this.ended) {
       this.post();
-      this.ended = this.client.call<HistorySession>('endSession', { id: this.sessionId, endedAt: this.client.clock() }).finally(() => this.client.forget(this.sessionId));
+      this.ended = this.client.call<HistorySession>('endSession', { id: this.sessionId, endedAt: this.client.clock(), info }).finally(() => this.client.forget(this.sessionId));
     }
     return this.ended;
   }

@@ -72,9 +72,9 @@ const handlers: Record<string, Handler> = {
     failed.delete(id);
     return id;
   },
-  endSession: (a: { id: string; endedAt: number }) => {
+  endSession: (a: { id: string; endedAt: number; info?: import('../../shared/control.ts').HostInfo | null }) => {
     if (failed.has(a.id)) return store.getSession(a.id);
-    store.endSession(a.id, a.endedAt);
+    store.endSession(a.id, a.endedAt, 'complete', null, a.info);
     return store.getSession(a.id);
   },
   deleteSession: (a: { id: string }) => store.deleteSession(a.id),

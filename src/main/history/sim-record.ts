@@ -26,8 +26,8 @@ export interface SimRecording {
   sessionId: string;
   onSnapshot(s: HostSnapshot): void;
   onDecision(d: SimDecision): void;
-  /** End the session and close the database; rejects if recording failed (e.g. disk full). */
-  close(): Promise<HistorySession>;
+  /** End the session (storing the host info if given) and close the database; rejects if recording failed (e.g. disk full). */
+  close(info?: HostInfo | null): Promise<HistorySession>;
 }
 
 /** Convert a sim decision to a history event. */
@@ -71,9 +71,9 @@ export async function startSimRecording(
     sessionId: rec.sessionId,
     onSnapshot: (s) => rec.record(s),
     onDecision: (d) => rec.recordEvent(decisionEvent(meta.policy, d)),
-    close: async () => {
+    close: async (info?: HostInfo | null) => {
       try {
-        const s = await rec.close();
+        const s = await rec.close(info);
         if (rec.error) throw new Error(rec.error);
         return s;
       } finally {

@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent } from '../../shared/policy.ts';
+import type { HostInfo } from '../../shared/control.ts';
 import { SnapshotEncoder, shapeValueCount, parseShape, seriesPlan, decodeSnapshot, blobToValues, valuesToBlob, canonicalSeriesName, type SeriesPlan, type Shape } from './codec.ts';
 import { openHistoryDatabase, HistoryError, wrapSqliteError, type OpenOptions } from './schema.ts';
 import { CHUNK, RollupBuilder, resolutionsFor, emptyBuckets, addValue, mergeInto, decodeChunkInto, type Buckets } from './rollup.ts';
@@ -407,13 +408,14 @@ export class HistoryDb {
   }
 
   /** End a recording session: store the last rollup chunks and the end time. */
-  endSession(id: string, endedAt: number, status: SessionStatus = 'complete', error: string | null = null): void {
+  endSession(id: string, endedAt: number, status: SessionStatus = 'complete', error: string | null = null, info?: HostInfo | null): void {
     const st = this.recState(id);
     this.rec.delete(st.key);
     this.db.transaction(() => {
       st.rollup?.finish();
       this.stmts.updCounts.run(st.snapshotCount, st.eventCount, st.decisionCount, st.tFirst, st.tLast, st.bytes, st.intervalMs, st.key);
       this.db.prepare('UPDATE sessions SET ended_at = ?, status = ?, error = ? WHERE key = ?').run(endedAt, status, error, st.key);
+      if (info) this.db.prepare('UPDATE sessions SET info_json = ? WHERE key = ?').run(JSON.stringify(info), st.key);
     })();
   }
 

@@ -124,7 +124,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   } finally {
     bar?.done();
     if (traceFd !== undefined) closeSync(traceFd);
-    const session = await recording?.close();
+    const session = await recording?.close(result?.info);
     if (session) io.stderr.write(`recorded session ${session.id} (${session.snapshots} snapshots) in ${recordPath}\n`);
   }
 

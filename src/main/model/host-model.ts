@@ -106,7 +106,7 @@ export class HostModel implements HostModelApi {
   private now = 0;
   private stepIndex = 0;
   private events = 0;
-  /** Events processed per kind (core, wake, blk, think, arrival, unpause), for benchmarks and tuning. */
+  /** Events processed per kind (0 core, 1 wake, 2 blk, 3 think, 4 arrival, 5 unpause), for benchmarks and tuning. */
   readonly eventKinds = new Float64Array(8);
   private loadOverride: Record<string, number> | null = null;
   private readonly phaseStarts: number[] = [];
@@ -152,7 +152,6 @@ export class HostModel implements HostModelApi {
   private readonly sidePos: Int32Array;
   private readonly spinStart: Float64Array;
   private readonly spinPos: Int32Array;
-  private readonly sideWakeAt: Float64Array;
   private readonly sideOwed: Float64Array;
   private readonly sideLoops: Float64Array;
   private readonly sideEmptyPolls: Float64Array;
@@ -356,7 +355,6 @@ export class HostModel implements HostModelApi {
     this.sidePos = new Int32Array(N);
     this.spinStart = new Float64Array(N);
     this.spinPos = new Int32Array(N);
-    this.sideWakeAt = new Float64Array(N).fill(Infinity);
     this.sideOwed = new Float64Array(N);
     this.sideLoops = new Float64Array(N);
     this.sideEmptyPolls = new Float64Array(N);
@@ -1494,7 +1492,6 @@ export class HostModel implements HostModelApi {
     } else {
       this.sidePos[c] = this.spinPos[c];
     }
-    this.sideWakeAt[c] = Infinity;
     this.cancelCore(c);
     this.setCoreState(c, C_IDLE);
     this.charged[c] = this.now;
@@ -1554,7 +1551,6 @@ export class HostModel implements HostModelApi {
     this.setCoreState(c, C_SPIN);
     this.spinStart[c] = now;
     this.spinPos[c] = pos;
-    this.sideWakeAt[c] = Infinity;
     this.cancelCore(c);
     this.setSeg(c, 0, CAT_EPOLL, 0, CAT_EPOLL, Infinity, CAT_EPOLL);
   }

@@ -8,9 +8,12 @@
  *   layout, paint; timed from our first rAF callback to a message posted from it) + every
  *   telemetry message task since the previous frame (WebSocket handler incl. the Vue flush in
  *   its microtasks). Also `renderer.vmsFrameP95Ms` on the VMs & queues table (128 rows).
- * - `renderer.heapGrowthPct`: JS heap growth (after forced GC) between a warm-up point (buffers
- *   full) and the end of a 10-minute simulated run at 10× speed (~1 min wall), same scenario
- *   (floor ≤ 10). `renderer.heapRunSimSeconds` says how much simulated time the run covered.
+ * - `renderer.heapGrowthPct`: growth of the page's heap objects (heap snapshot after forced GC,
+ *   compiled code excluded) between a warm-up point (buffers full) and the end of a 10-minute
+ *   simulated run at 10× speed (~1 min wall), same scenario (floor ≤ 10). Also reported:
+ *   `renderer.usedHeapGrowthPct` (V8 used heap incl. code, lower envelope of 4 readings),
+ *   `renderer.codeGrowthMB` (JIT code added meanwhile) and `renderer.heapRunSimSeconds` (how much
+ *   simulated time the run covered; less than 600 when the model cannot keep 10× here).
  */
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +24,8 @@ import { buildRenderer, rendererStaleReason } from '../scripts/build-renderer.ts
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCENARIO = process.env.IOCM_BENCH_RENDERER_SCENARIO ?? 'big-64';
+/** Which parts to run: 'frames', 'heap' or both (default). */
+const PHASES = (process.env.IOCM_BENCH_RENDERER_PHASES ?? 'frames,heap').split(',');
 
 /** Injected before the app: frame and message-task timing. Plain JS (runs in the page). */
 const PROBE = `
@@ -116,6 +121,37 @@ async function usedHeap(page: Page, n = 4): Promise<number> {
   return min;
 }
 
+/**
+ * Bytes of the page's heap by what they are, from a heap snapshot after a forced GC: `objects`
+ * is everything except compiled code (V8 keeps optimizing hot functions for minutes, which adds
+ * code objects that say nothing about what the app retains).
+ */
+async function heapObjects(page: Page): Promise<{ objects: number; code: number }> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  await cdp.send('HeapProfiler.collectGarbage');
+  const chunks: string[] = [];
+  const on = (e: { chunk: string }): void => {
+    chunks.push(e.chunk);
+  };
+  cdp.on('HeapProfiler.addHeapSnapshotChunk', on);
+  await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  cdp.off('HeapProfiler.addHeapSnapshotChunk', on);
+  await cdp.detach();
+  const snap = JSON.parse(chunks.join('')) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[] };
+  const fields = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0];
+  const iType = fields.indexOf('type');
+  const iSize = fields.indexOf('self_size');
+  let objects = 0;
+  let code = 0;
+  for (let i = 0; i < snap.nodes.length; i += fields.length) {
+    if (types[snap.nodes[i + iType]] === 'code') code += snap.nodes[i + iSize];
+    else objects += snap.nodes[i + iSize];
+  }
+  return { objects, code };
+}
+
 async function simTime(page: Page): Promise<number> {
   const text = await page.locator('[data-stat="loop"] + .sub').innerText();
   const m = /t ([\d:.]+)/.exec(text);
@@ -135,7 +171,7 @@ export async function benchRenderer(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
 
   // 1. frame cost with live updates at 10 Hz (real-time pacing, one snapshot per 100 ms batch)
-  await withServer(1, async (url, page) => {
+  if (PHASES.includes('frames')) await withServer(1, async (url, page) => {
     await page.goto(url);
     await page.waitForSelector('[data-testid="core-map"] [data-core]');
     const cores = await page.locator('[data-testid="core-map"] [data-core]').count();
@@ -153,20 +189,24 @@ export async function benchRenderer(): Promise<Record<string, number>> {
   });
 
   // 2. heap growth over a 10-minute simulated run at 10× (about a minute of wall time)
-  await withServer(10, async (url, page) => {
+  if (PHASES.includes('heap')) await withServer(10, async (url, page) => {
     await page.goto(url);
     await page.waitForSelector('[data-testid="core-map"] [data-core]');
     // warm up until the chart buffers are full (600 points = 60 s simulated)
     const warmDeadline = Date.now() + 30_000;
     while ((await simTime(page)) < 120 && Date.now() < warmDeadline) await page.waitForTimeout(1000);
     const before = await usedHeap(page);
+    const objBefore = await heapObjects(page);
     const t0 = await simTime(page);
     const deadline = Date.now() + 75_000;
     while ((await simTime(page)) < 600 && Date.now() < deadline) await page.waitForTimeout(2000);
     const t1 = await simTime(page);
     const after = await usedHeap(page);
-    out['renderer.heapGrowthPct'] = ((after - before) / before) * 100;
-    out['renderer.heapStartMB'] = before / 2 ** 20;
+    const objAfter = await heapObjects(page);
+    out['renderer.heapGrowthPct'] = ((objAfter.objects - objBefore.objects) / objBefore.objects) * 100;
+    out['renderer.usedHeapGrowthPct'] = ((after - before) / before) * 100;
+    out['renderer.codeGrowthMB'] = (objAfter.code - objBefore.code) / 2 ** 20;
+    out['renderer.heapStartMB'] = objBefore.objects / 2 ** 20;
     out['renderer.heapRunSimSeconds'] = t1;
     process.stderr.write(`renderer bench: heap ${(before / 2 ** 20).toFixed(1)} → ${(after / 2 ** 20).toFixed(1)} MB between sim ${t0.toFixed(0)} s and ${t1.toFixed(0)} s\n`);
   });

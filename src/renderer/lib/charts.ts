@@ -124,7 +124,7 @@ export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<
     lineStyle: { width: l.stack ? 0.5 : 1.5 },
     color: l.color ?? theme.palette[i % theme.palette.length],
     emphasis: { disabled: true },
-    markLine: i === 0 && markData.length ? { symbol: ['none', 'none'], silent: true, animation: false, data: markData } : undefined,
+    markLine: i === 0 ? { symbol: ['none', 'none'], silent: true, animation: false, data: markData } : undefined,
   }));
   const fmt = spec.yAxes.map((a) => a.format ?? ((v: number) => String(v)));
   return {
@@ -165,6 +165,23 @@ export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<
     })),
     series,
   };
+}
+
+/**
+ * Identity of a chart's structure (series, axes): while it stays the same, a new option only
+ * changes data, so {@link dataPatch} is enough and ECharts keeps its models.
+ */
+export function structureKey(option: Record<string, unknown>): string {
+  const series = (option.series as { name?: string; stack?: string; yAxisIndex?: number }[] | undefined) ?? [];
+  const yAxes = (option.yAxis as { name?: string }[] | undefined) ?? [];
+  return JSON.stringify([series.map((s) => [s.name, s.stack, s.yAxisIndex]), yAxes.map((a) => a.name)]);
+}
+
+/** The data-only part of a time chart option (x range, series data, annotations, tooltip). */
+export function dataPatch(option: Record<string, unknown>): Record<string, unknown> {
+  const x = option.xAxis as { min?: number; max?: number };
+  const series = (option.series as { data: unknown; markLine?: unknown }[]).map((s) => (s.markLine ? { data: s.data, markLine: s.markLine } : { data: s.data }));
+  return { xAxis: { min: x.min, max: x.max }, series, tooltip: option.tooltip };
 }
 
 /** Sparkline option: one small line, no axes. */

@@ -151,5 +151,23 @@ describe('console in Chromium against the headless server', () => {
     expect(v!).toBeCloseTo(stored.snapshot.totals.score, 6);
     await page.click('[data-testid="close-replay"]');
     await expect.poll(() => page.locator('[data-testid="replay-chip"]').count()).toBe(0);
+
+    // PNG of a chart: a real PNG file from the drawn canvas
+    const [png] = await Promise.all([page.waitForEvent('download'), page.click('.chart-panel >> text=PNG')]);
+    const bytes = readFileSync((await png.path())!);
+    expect(png.suggestedFilename()).toMatch(/\.png$/);
+    expect([...bytes.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    expect(bytes.length).toBeGreaterThan(2000);
   });
+
+  it('runs a what-if under another policy and shows the side-by-side comparison', async () => {
+    await page.selectOption('[data-testid="whatif-policy"]', 'vhost');
+    await page.click('[data-testid="run-whatif"]');
+    await page.waitForSelector('[data-testid="comparison"]', { timeout: 90_000 });
+    const text = await page.locator('[data-testid="comparison"]').innerText();
+    expect(text).toContain('vhost');
+    expect(await page.locator('[data-testid="comparison"] tbody tr').count()).toBeGreaterThan(0);
+    await page.locator('[data-testid="comparison"]').scrollIntoViewIfNeeded();
+    await shot(page, 'sessions-whatif');
+  }, 120_000);
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BoundedList, SeriesRing } from './ring.ts';
-import { checkField, coreTiles, cycleShares, headline, isAnnotated, latency, si, sideCoreRows, tileRole, vmRows, sessionTime } from './metrics.ts';
+import { withUnit, checkField, coreTiles, cycleShares, headline, isAnnotated, latency, si, sideCoreRows, tileRole, vmRows, sessionTime } from './metrics.ts';
 import { timeChartOption, LIGHT, eventsNear } from './charts.ts';
 import { makeSnapshot } from '../test-fixtures.ts';
 import type { HostEvent } from '../../shared/policy.ts';
@@ -75,6 +75,9 @@ describe('metrics', () => {
     expect(latency(42.25)).toBe('42.3 µs');
     expect(latency(2500)).toBe('2.5 ms');
     expect(sessionTime(61_500)).toBe('1:01.5');
+    expect(withUnit(2600, 'µs')).toBe('2.6 ms');
+    expect(withUnit(16.34, 's')).toBe('16.3 s');
+    expect(withUnit(2290, '')).toBe('2.29 k');
     expect(sessionTime(3_723_000)).toBe('1:02:03');
   });
 

@@ -183,6 +183,15 @@ export function latency(us: number): string {
   return us >= 1000 ? `${(us / 1000).toFixed(us >= 10_000 ? 0 : 1)} ms` : `${us.toFixed(us >= 100 ? 0 : 1)} µs`;
 }
 
+/** Format a value with a comparison unit: latencies as µs/ms, seconds plainly, others with SI prefixes. */
+export function withUnit(x: number, unit: string): string {
+  if (unit === 'µs' || unit === 'us') return latency(x);
+  if (unit === 'ms') return latency(x * 1000);
+  if (unit === 's') return Number.isFinite(x) ? `${x.toFixed(x >= 100 ? 0 : 1)} s` : '—';
+  if (unit === '%') return Number.isFinite(x) ? `${x.toFixed(1)} %` : '—';
+  return si(x, unit);
+}
+
 /** Format a 0..1 share as a percentage. */
 export function pct(x: number): string {
   return Number.isFinite(x) ? `${(x * 100).toFixed(x < 0.1 ? 1 : 0)} %` : '—';

@@ -14,6 +14,12 @@ const sessionId = z.string().min(1).max(200);
 const opId = z.string().min(1).max(100);
 const policyConfig = z.record(z.string().max(100), z.union([z.number(), z.boolean(), z.string().max(1000)]));
 const speed = z.number().min(0.25).max(64);
+/** Live pacing: 0 (as fast as possible) or 0.25 … 64 × real time. */
+const liveSpeed = z
+  .number()
+  .min(0)
+  .max(64)
+  .refine((v) => v === 0 || v >= 0.25, { message: 'must be 0 (as fast as possible) or between 0.25 and 64' });
 
 /** One schema per method (the argument object; `{}` for methods without arguments). */
 export const METHOD_SCHEMAS = {
@@ -40,10 +46,10 @@ export const METHOD_SCHEMAS = {
   connectModel: z.strictObject({
     scenario: z.string().min(1).max(500),
     seed: z.number().int().min(0).max(2 ** 32 - 1),
-    speed: z.number().min(0.1).max(1000),
+    speed: liveSpeed,
   }),
   connectAgent: z.strictObject({ url: z.string().min(1).max(2000), token: z.string().max(2000) }),
-  setLiveSpeed: z.strictObject({ speed: z.number().min(0.1).max(1000) }),
+  setLiveSpeed: z.strictObject({ speed: liveSpeed }),
   pinCore: z.strictObject({ core: coreId }),
   releaseCore: z.strictObject({ core: coreId }),
   clearCoreOverride: z.strictObject({ core: coreId }),

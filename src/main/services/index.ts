@@ -1,7 +1,8 @@
 /**
  * The services behind IocmApi: one provider per concern, composed here
  * (Zettlr style: each with boot/shutdown):
- * - live: the host model + IOcm loop (./live.ts), paced at real time × speed;
+ * - live: the host model + IOcm loop in a worker thread (LiveRunner, src/main/loop/live.ts),
+ *   paced at real time × speed, behind the LiveHost interface (./live.ts);
  * - recording: every live snapshot and event goes to the history Recorder (SQLite in the
  *   history worker, never on this thread);
  * - history: sessions list/details, downsampled series, audit log, export, what-if
@@ -38,7 +39,8 @@ import { appVersion } from '../history/paths.ts';
 import { pathToFileURL } from 'node:url';
 import { defaultLimits } from '../loop/loop.ts';
 import { EventHub } from './events.ts';
-import { startInProcessLive, type LiveHost } from './live.ts';
+import type { LiveHost } from './live.ts';
+import { LiveRunner, liveWorkerEntry } from '../loop/live.ts';
 
 /** A wall clock (ms since the epoch). Injected so tests can control it. */
 export interface Clock {
@@ -63,7 +65,7 @@ export interface ServicesOptions {
   workerPaths?: Record<string, string>;
   /** better-sqlite3 native build for Electron's ABI (desktop app). */
   nativeBinding?: string;
-  /** Live batch period in wall ms (default 100). */
+  /** Live batch period in wall ms (default 100: 10 batches/s). */
   tickMs?: number;
 }
 
@@ -190,8 +192,12 @@ export function createServices(opts: ServicesOptions): Services {
     }
     await disconnect();
     try {
-      live = startInProcessLive({ scenario, seed, speed, policy, now: () => clock.now(), tickMs: opts.tickMs });
+      const entry = opts.workerPaths?.['live-worker'];
+      const runner = await LiveRunner.start({ scenario, seed, speed, policy, batchMs: opts.tickMs ?? 100 }, entry ? pathToFileURL(entry) : liveWorkerEntry());
+      runner.onError((msg) => notice('error', `The host model stopped: ${msg}`));
+      live = runner;
     } catch (e) {
+      if (e instanceof RangeError) return err('invalid-argument', capitalize(e.message), 'speed');
       return err('internal', `Could not start the host model: ${message(e)}`);
     }
     recordingError = null;
@@ -361,7 +367,11 @@ export function createServices(opts: ServicesOptions): Services {
     },
     async setLiveSpeed({ speed }) {
       if (!live) return err('not-ready', 'No host is connected: connect to the model first.');
-      live.setSpeed(speed);
+      try {
+        live.setSpeed(speed);
+      } catch (e) {
+        return err('invalid-argument', capitalize(message(e)), 'speed');
+      }
       const s = state();
       hub.emit('status', s);
       return ok(s);

@@ -83,9 +83,8 @@ export class HistoryClient {
       mkdirSync(dirname(path), { recursive: true });
     }
     const entry = opts.workerUrl ?? new URL('./history-worker.ts', import.meta.url);
-    const workerData = { path, options: { repair: !!opts.repair, nativeBinding: opts.nativeBinding }, __entry: entry.href };
-    // A .ts entry runs through a tiny .mjs bootstrap that registers tsx (see ts-worker-boot.mjs).
-    const worker = /\.ts$/.test(entry.pathname) ? spawnWorker(new URL('./ts-worker-boot.mjs', import.meta.url), { workerData }) : spawnWorker(entry, { workerData });
+    const workerData = { path, options: { repair: !!opts.repair, nativeBinding: opts.nativeBinding } };
+    const worker = spawnWorker(entry, { workerData });
     await new Promise<void>((resolve, reject) => {
       const onMsg = (m: FromWorker): void => {
         worker.off('message', onMsg);

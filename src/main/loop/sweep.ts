@@ -154,12 +154,8 @@ export function shortenPhases(s: Scenario, seconds: number): Scenario {
   return { ...s, phases: s.phases.map((p) => ({ ...p, seconds: Math.min(p.seconds, seconds) })) };
 }
 
-/**
- * Start a worker on a loop entry: a .ts entry goes through worker-boot.mjs
- * (tsx registered inside the worker), a bundled .js entry runs directly.
- */
+/** Start a worker on a loop entry (a .ts source under tsx, or a bundled .js entry). */
 export function startWorker(entry: URL, workerData: Record<string, unknown> = {}): ReturnType<typeof spawnWorker> {
-  if (/\.ts$/.test(entry.pathname)) return spawnWorker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { ...workerData, __entry: entry.href } });
   return spawnWorker(entry, { workerData });
 }
 

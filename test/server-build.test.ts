@@ -56,7 +56,7 @@ describe('electron-vite build', () => {
     const mainDir = join(out, 'main');
     expect(imports(join(mainDir, 'index.js'))).toContain('electron');
     const paths = builtAppPaths(mainDir);
-    expect(Object.keys(paths.workers)).toEqual(expect.arrayContaining(['history-worker']));
+    expect(Object.keys(paths.workers)).toEqual(expect.arrayContaining(['history-worker', 'live-worker']));
     const files = [
       ...readdirSync(mainDir).filter((f) => f.endsWith('.js') && f !== 'index.js').map((f) => join(mainDir, f)),
       ...Object.values(paths.workers).map((u) => fileURLToPath(u)),
@@ -66,7 +66,7 @@ describe('electron-vite build', () => {
     expect(paths.rendererDir).toBe(join(out, 'renderer'));
   });
 
-  it('runs the built history worker under plain Node behind the real services', async () => {
+  it('runs the built live and history workers under plain Node behind the real services', async () => {
     const paths = builtAppPaths(join(out, 'main'));
     const services = createServices({
       dbPath: join(dir, 'history.db'),

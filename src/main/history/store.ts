@@ -298,6 +298,11 @@ export class HistoryDb {
     if (st.layouts.has(id)) throw new HistoryError('invalid', `layout ${id} of session ${st.id} declared twice`);
     this.stmts.insLayout.run(st.key, id, shapeText);
     st.bytes += shapeText.length;
+    st.layouts.set(id, this.mapLayout(st, shapeText));
+  }
+
+  /** Parse a layout and map its series to session series indexes, adding new names to the catalog. */
+  private mapLayout(st: RecState, shapeText: string): LayoutEntry {
     const shape = parseShape(shapeText);
     const plan = seriesPlan(shape);
     const idx = new Int32Array(plan.names.length);
@@ -310,7 +315,7 @@ export class HistoryDb {
       }
       idx[i] = k;
     }
-    st.layouts.set(id, { shape, plan, seriesIdx: idx, scratch: new Float64Array(plan.names.length), count: shapeValueCount(shape) });
+    return { shape, plan, seriesIdx: idx, scratch: new Float64Array(plan.names.length), count: shapeValueCount(shape) };
   }
 
   private useMode(st: RecState, mode: 'objects' | 'encoded'): void {
@@ -503,37 +508,17 @@ export class HistoryDb {
       const bytesBefore = st.bytes;
       const shapes = new Map<number, LayoutEntry>();
       for (const lr of this.db.prepare('SELECT id, shape FROM layouts WHERE session = ?').all(key) as { id: number; shape: string }[]) {
-        const [, e] = this.layoutForRebuild(st, lr.shape);
-        shapes.set(lr.id, e);
+        shapes.set(lr.id, this.mapLayout(st, lr.shape));
       }
       for (const row of this.db.prepare('SELECT t, layout, data FROM snapshots WHERE session = ? ORDER BY seq').iterate(key) as Iterable<{ t: number; layout: number; data: Buffer }>) {
         const e = shapes.get(row.layout);
         if (!e) throw new HistoryError('corrupt', `${this.path}: snapshot refers to missing layout ${row.layout}`);
-        const values = blobToValues(row.data);
-        const sc = e.scratch;
-        for (let i = 0; i < sc.length; i++) sc[i] = e.plan.src[i] >= 0 ? values[e.plan.src[i]] : e.plan.consts[i];
-        st.rollup!.add(row.t, e.seriesIdx!, sc, sc.length, st.series.size);
+        gather(e.plan.src, e.plan.consts, blobToValues(row.data), e.scratch);
+        st.rollup!.add(row.t, e.seriesIdx!, e.scratch, e.scratch.length, st.series.size);
       }
       st.rollup!.finish();
       this.db.prepare('UPDATE sessions SET bytes = bytes + ? WHERE key = ?').run(st.bytes - bytesBefore, key);
     })();
-  }
-
-  private layoutForRebuild(st: RecState, shapeText: string): [number, LayoutEntry] {
-    // Like layoutFor, without storing the layout again.
-    const shape = parseShape(shapeText);
-    const plan = seriesPlan(shape);
-    const idx = new Int32Array(plan.names.length);
-    for (let i = 0; i < plan.names.length; i++) {
-      let k = st.series.get(plan.names[i]);
-      if (k === undefined) {
-        k = st.series.size;
-        st.series.set(plan.names[i], k);
-        this.stmts.insSeries.run(st.key, k, plan.names[i]);
-      }
-      idx[i] = k;
-    }
-    return [0, { shape, plan, seriesIdx: idx, scratch: new Float64Array(plan.names.length), count: shapeValueCount(shape) }];
   }
 
   // -------------------------------------------------------------------------

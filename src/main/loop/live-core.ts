@@ -19,17 +19,21 @@ export function checkSpeed(speed: unknown): string | null {
   return null;
 }
 
-/** Options of a live core. */
-export interface LiveCoreOptions {
+/** What a live host runs: scenario, seed, pacing, policy and loop settings (shared by LiveCore and the worker's start message). */
+export interface LiveHostOptions {
   scenario: Scenario;
   seed: number;
-  /** 0 = as fast as possible; else 0.25 … 64. */
+  /** 0 = as fast as possible, else 0.25 … 64 × real time. */
   speed: number;
   policy?: string;
   policyConfig?: PolicyConfig;
   intervalMs?: number;
   epochMs?: number;
   limits?: Partial<SafetyLimits>;
+}
+
+/** Options of a live core. */
+export interface LiveCoreOptions extends LiveHostOptions {
   /** Wall clock in ms (injected; the worker passes performance.now). */
   now: () => number;
   /** Wall ms of model work per tick at most (keeps the worker responsive; default 40). */

@@ -5,18 +5,10 @@
 import type { HostConfig, HostInfo } from '../../shared/control.ts';
 import type { LoopStatus, OverrideCommand, PolicyConfig, SafetyLimits, TelemetryBatch } from '../../shared/policy.ts';
 import type { Scenario } from '../../shared/scenario.ts';
+import type { LiveHostOptions } from './live-core.ts';
 
 /** What the worker starts (or restarts) with. */
-export interface LiveStartOptions {
-  scenario: Scenario;
-  seed: number;
-  /** 0 = as fast as possible, else 0.25 … 64 × real time. */
-  speed: number;
-  policy?: string;
-  policyConfig?: PolicyConfig;
-  intervalMs?: number;
-  epochMs?: number;
-  limits?: Partial<SafetyLimits>;
+export interface LiveStartOptions extends LiveHostOptions {
   /** Wall ms between batches (default 200: 5 per second). */
   batchMs?: number;
 }

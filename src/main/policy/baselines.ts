@@ -6,7 +6,7 @@
  */
 import type { HostConfig } from '../../shared/control.ts';
 import type { PolicyDecision } from '../../shared/policy.ts';
-import { defaultsOf, describeFields, num, validateFields } from './config.ts';
+import { configSpec, num } from './config.ts';
 import {
   chooseSideCores,
   clampCount,
@@ -61,9 +61,7 @@ const vhostFields: FieldSpec[] = [];
 export const vhostEntry: PolicyEntry = {
   name: 'vhost',
   description: 'Stock vhost: no side cores; every device has its own notification-driven I/O thread on the VM cores.',
-  defaults: defaultsOf(vhostFields),
-  fields: describeFields(vhostFields),
-  validate: (c) => validateFields(vhostFields, c),
+  ...configSpec(vhostFields),
   create(config): Policy<null> {
     return {
       name: 'vhost',
@@ -84,9 +82,7 @@ const staticFields: FieldSpec[] = [
 export const staticEntry: PolicyEntry = {
   name: 'static',
   description: 'A fixed number K of side cores (static:K), queues assigned round-robin, polling on.',
-  defaults: defaultsOf(staticFields),
-  fields: describeFields(staticFields),
-  validate: (c) => validateFields(staticFields, c),
+  ...configSpec(staticFields),
   create(config): Policy<null> {
     const k = num(config, 'k');
     return {
@@ -120,9 +116,7 @@ export interface OvsState {
 export const ovsEntry: PolicyEntry = {
   name: 'ovs-auto-lb',
   description: "Open vSwitch DPDK's PMD auto load balancing on a fixed number of side cores: when a core is ≥ 95 % busy for 12 samples, dry-run a cycles-based assignment and apply it if load variance improves ≥ 25 %, at most once a minute.",
-  defaults: defaultsOf(ovsFields),
-  fields: describeFields(ovsFields),
-  validate: (c) => validateFields(ovsFields, c),
+  ...configSpec(ovsFields),
   create(config): Policy<OvsState> {
     const k = num(config, 'k');
     const busy = num(config, 'busyPct') / 100;
@@ -204,9 +198,7 @@ export interface SpdkState {
 export const spdkEntry: PolicyEntry = {
   name: 'spdk-dynamic',
   description: "SPDK's dynamic scheduler: a queue ≥ 20 % busy is active; active queues consolidate first-fit onto the lowest side cores at 80 % capacity; idle queues go to the main side core; cores left empty return to the VMs.",
-  defaults: defaultsOf(spdkFields),
-  fields: describeFields(spdkFields),
-  validate: (c) => validateFields(spdkFields, c),
+  ...configSpec(spdkFields),
   create(config): Policy<SpdkState> {
     const active = num(config, 'activePct') / 100;
     const full = num(config, 'fullPct') / 100;

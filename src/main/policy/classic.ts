@@ -6,7 +6,7 @@
 import type { HostConfig } from '../../shared/control.ts';
 import type { PolicyConfig, PolicyDecision } from '../../shared/policy.ts';
 import { quietStay } from './baselines.ts';
-import { defaultsOf, describeFields, num, validateFields } from './config.ts';
+import { configSpec, num } from './config.ts';
 import { chooseSideCores, clampCount, epochMetrics, placementActions, roundRobin, type EpochMetrics } from './helpers.ts';
 import type { FieldSpec, Policy, PolicyEntry, PolicyStep } from './types.ts';
 
@@ -95,9 +95,7 @@ export function classicRequests(
 export const classicEntry: PolicyEntry = {
   name: 'iocm-classic',
   description: 'The published IOcm manager (SYSTOR 2016, dynamic-io-manager): idle I/O capacity and VM idle thresholds, 60 % of 20 epochs request gate, regret on bytes/cycle with a doubling bar; 0–4 I/O cores, round-robin devices.',
-  defaults: defaultsOf(fields),
-  fields: describeFields(fields),
-  validate: (c) => validateFields(fields, c),
+  ...configSpec(fields),
   create(config): Policy<ClassicState> {
     const c = (k: string): number => num(config, k);
     const win = c('requestWindow');

@@ -3,7 +3,7 @@
  * (type, integer, range) and merging of partial configs over defaults.
  */
 import type { ConfigError, PolicyConfig, PolicyConfigField } from '../../shared/policy.ts';
-import type { FieldSpec } from './types.ts';
+import type { FieldSpec, PolicyEntry } from './types.ts';
 
 /** Defaults of a field list. */
 export function defaultsOf(fields: readonly FieldSpec[]): PolicyConfig {
@@ -40,6 +40,11 @@ export function validateFields(fields: readonly FieldSpec[], config: PolicyConfi
     if (f.max !== undefined && v > f.max) errors.push({ field: f.key, message: `${f.label} must be ≤ ${f.max}${f.unit ? ' ' + f.unit : ''} (got ${v})` });
   }
   return errors;
+}
+
+/** The config part of a registry entry (defaults, UI fields, validation), all from one field list. */
+export function configSpec(fields: readonly FieldSpec[]): Pick<PolicyEntry, 'defaults' | 'fields' | 'validate'> {
+  return { defaults: defaultsOf(fields), fields: describeFields(fields), validate: (c) => validateFields(fields, c) };
 }
 
 /** Read a numeric config value (validated beforehand). */

@@ -21,7 +21,7 @@
 import type { PolicyDecision } from '../../shared/policy.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import { quietStay } from './baselines.ts';
-import { defaultsOf, describeFields, num, validateFields } from './config.ts';
+import { configSpec, num } from './config.ts';
 import { chooseSideCores, countBounds, epochMetrics, lptPlacement, placementActions, placementLoads, queueLoads, type EpochMetrics } from './helpers.ts';
 import type { FieldSpec, Policy, PolicyEntry, PolicyInput, PolicyStep } from './types.ts';
 
@@ -108,9 +108,7 @@ const fmt = (x: number): string => (Math.abs(x) >= 1e4 ? x.toExponential(3) : x.
 export const iocmEntry: PolicyEntry = {
   name: 'iocm',
   description: 'Ours: detects workload regimes, jumps to the side-core count the measured I/O cycles call for, refines with a guarded hill climb on the score (hysteresis, latency tie-break, no probing once settled), remembers regimes, and places queues by work cycles (LPT). Any number of side cores.',
-  defaults: defaultsOf(fields),
-  fields: describeFields(fields),
-  validate: (c) => validateFields(fields, c),
+  ...configSpec(fields),
   create(config): Policy<IocmState> {
     const c = (k: string): number => num(config, k);
     const est = { targetBusy: c('targetBusy'), saturatedBusy: c('saturatedBusy'), vhostToPoll: c('vhostToPoll') };

@@ -177,11 +177,15 @@ export async function benchRenderer(): Promise<Record<string, number>> {
     const cores = await page.locator('[data-testid="core-map"] [data-core]').count();
     await page.waitForTimeout(3000);
     const ov = await measureFrames(page, 15);
-    await page.click('nav [data-view="vms"]');
-    await page.waitForTimeout(1500);
-    const vms = await measureFrames(page, 10);
     out['renderer.frameP95Ms'] = ov.p95;
-    out['renderer.vmsFrameP95Ms'] = vms.p95;
+    // other views (diagnostics): IOCM_BENCH_RENDERER_VIEWS=vms,side-cores,decisions,controls
+    for (const v of (process.env.IOCM_BENCH_RENDERER_VIEWS ?? 'vms').split(',').filter(Boolean)) {
+      await page.click(`nav [data-view="${v}"]`);
+      await page.waitForTimeout(1500);
+      const m = await measureFrames(page, 10);
+      out[`renderer.${v.replace(/-(.)/g, (_x, c: string) => c.toUpperCase())}FrameP95Ms`] = m.p95;
+    }
+    const vms = { p95: out['renderer.vmsFrameP95Ms'] ?? NaN };
     out['renderer.updatesPerSec'] = ov.msgs / 15;
     out['renderer.updateTaskP95Ms'] = ov.msgP95;
     out['renderer.cores'] = cores;

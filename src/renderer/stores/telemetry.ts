@@ -13,6 +13,7 @@ import type { HostSnapshot } from '../../shared/snapshot.ts';
 import { BoundedList, SeriesRing } from '../lib/ring.ts';
 import { CYCLE_KEYS } from '../lib/metrics.ts';
 import { useApi } from '../api-client.ts';
+import { yieldNextFrame } from '../lib/frame-queue.ts';
 
 /** Columns of the totals ring. */
 export const TOTAL_COLUMNS = ['score', 'requestsPerSec', 'bytesPerSec', 'p99', 'exitsPerSec', 'sideCores', ...CYCLE_KEYS] as const;
@@ -93,6 +94,7 @@ export const useTelemetryStore = defineStore('telemetry', () => {
     for (const e of msg.batch.events) if (e.kind === 'decision' || e.kind === 'override') events.push(e);
     batches.value++;
     version.value++;
+    yieldNextFrame();
   }
 
   /** Switch between the live stream and a replay (clears the buffers). */

@@ -84,7 +84,8 @@ describe('HostOverview', () => {
     expect(w.get('[data-stat="side-cores"]').text()).toBe('1');
     expect(w.get('[data-stat="score"]').text()).toBe('109');
     expect(w.get('[data-stat="loop"]').text()).toContain('iocm');
-    // a chart got a series with all 10 points, without animation
+    // a chart got a series with all 10 points, without animation (drawn in the next frame)
+    await new Promise((r) => setTimeout(r, 60));
     const last = setOptions[setOptions.length - 1] as { animation: boolean; series: { data: unknown[] }[] };
     expect(last.animation).toBe(false);
     expect(last.series[0].data).toHaveLength(10);

@@ -11,7 +11,7 @@ import type { ConfigError, LoopStatus, OverrideCommand, OverrideResult, PolicyCo
 import type { Scenario } from '../../shared/scenario.ts';
 import { checkSpeed } from './live-core.ts';
 import type { LiveCommand, LiveEvent, LiveStartOptions } from './live-protocol.ts';
-import { startWorker } from './sweep.ts';
+import { spawnWorker } from '../util/worker.ts';
 
 /** Omit over each member of a union. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -52,7 +52,7 @@ export class LiveRunner {
   static async start(options: LiveStartOptions, entry: URL = liveWorkerEntry()): Promise<LiveRunner> {
     const e = checkSpeed(options.speed);
     if (e) throw new RangeError(e);
-    const worker = startWorker(entry, { options });
+    const worker = spawnWorker(entry, { workerData: { options } });
     const ready = await new Promise<Extract<LiveEvent, { type: 'ready' }>>((resolve, reject) => {
       const onMsg = (m: LiveEvent): void => {
         if (m.type === 'ready') {

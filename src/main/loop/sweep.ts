@@ -154,11 +154,6 @@ export function shortenPhases(s: Scenario, seconds: number): Scenario {
   return { ...s, phases: s.phases.map((p) => ({ ...p, seconds: Math.min(p.seconds, seconds) })) };
 }
 
-/** Start a worker on a loop entry (a .ts source under tsx, or a bundled .js entry). */
-export function startWorker(entry: URL, workerData: Record<string, unknown> = {}): ReturnType<typeof spawnWorker> {
-  return spawnWorker(entry, { workerData });
-}
-
 /** Messages from sweep-worker.ts. */
 export type SweepWorkerMessage =
   | { type: 'progress'; id: number; done: number; total: number }
@@ -182,7 +177,7 @@ export async function runMany(specs: readonly RunSpec[], jobs: number, onProgres
   const entry = /\.ts$/.test(new URL(import.meta.url).pathname) ? new URL('./sweep-worker.ts', import.meta.url) : new URL('./workers/sweep-worker.js', import.meta.url);
   await Promise.all(
     Array.from({ length: n }, async () => {
-      const w = startWorker(entry);
+      const w = spawnWorker(entry);
       try {
         while (next < specs.length) {
           const id = next++;

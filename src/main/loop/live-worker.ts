@@ -19,8 +19,10 @@ let timer: ReturnType<typeof setTimeout> | null = null;
 let lastBatch = 0;
 
 function boot(o: LiveStartOptions): void {
+  // Build first: a scenario that fails to start leaves the running host and its options in place.
+  const next = new LiveCore({ ...o, now: () => performance.now() });
   start = o;
-  core = new LiveCore({ ...o, now: () => performance.now() });
+  core = next;
   post({ type: 'ready', info: core.info, config: core.config(), status: core.status() });
   lastBatch = performance.now();
   schedule();

@@ -78,6 +78,12 @@ describe('LiveRunner (worker thread, real model)', () => {
       expect(s2.length).toBeGreaterThan(0);
       expect(s2[0].seq).toBe(0);
       expect(after.at(-1)!.status!.seed).toBe(9);
+
+      // A scenario the model refuses: the restart rejects, the running host and its options stay.
+      await expect(live.restart({ scenario: { ...scenario, host: { ...scenario.host, cores: 0 } } })).rejects.toThrow(/restart failed: .*host\.cores/);
+      expect(live.scenario.host.cores).toBe(scenario.host.cores);
+      const n = after.length;
+      await waitFor(() => after.length > n && after.at(-1)!.snapshots.length > 0, 'batches after a failed restart');
     } finally {
       await live.stop();
     }

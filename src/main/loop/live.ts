@@ -171,15 +171,17 @@ export class LiveRunner {
     return s;
   }
 
-  /** Restart the model (same policy and options) with another scenario and/or seed; resolves when ready. */
+  /** Restart the model (same policy and options) with another scenario and/or seed; resolves when ready, rejects when the new model fails to start. */
   restart(change: { scenario?: Scenario; seed?: number } = {}): Promise<void> {
-    this.opts = { ...this.opts, ...change };
-    return new Promise<void>((resolve) => {
+    if (this.stopped) return Promise.reject(new Error('the live runner is stopped'));
+    return new Promise<void>((resolve, reject) => {
       const onMsg = (m: LiveEvent): void => {
+        if (m.type !== 'ready' && m.type !== 'error') return;
+        this.worker.off('message', onMsg);
         if (m.type === 'ready') {
-          this.worker.off('message', onMsg);
+          this.opts = { ...this.opts, ...change };
           resolve();
-        }
+        } else reject(new Error(`restart failed: ${m.message}`));
       };
       this.worker.on('message', onMsg);
       this.worker.postMessage({ type: 'restart', ...change } as LiveCommand);

@@ -1,6 +1,6 @@
 /**
  * The history worker thread: owns the better-sqlite3 connection (HistoryDb),
- * batches recorded snapshots/events into transactions (every 250 ms or 128
+ * batches recorded snapshots/events into transactions (every 250 ms or 512
  * rows) and answers queries, exports, imports and what-if runs for the
  * main-thread HistoryClient (./client.ts). Protocol: ./protocol.ts.
  */
@@ -16,7 +16,11 @@ const port = parentPort!;
 const { path, options } = workerData as { path: string; options: HistoryDbOptions };
 
 const FLUSH_MS = 250;
-const FLUSH_ROWS = 128;
+// Commits bound what a crash can lose by time (FLUSH_MS); the row cap only matters when a session is
+// recorded faster than real time, where fewer, larger transactions commit ~25 % more rows per second
+// (measured: 3000 snapshots of a 32-core host, 128 → 512 rows per transaction). 512 rows of a
+// 64-core/128-VM host (~27 KB each) are ~14 MB pending.
+const FLUSH_ROWS = 512;
 
 function serialize(err: unknown): SerializedError {
   const e = err as Error & { code?: string };

@@ -162,12 +162,15 @@ export class HistoryClient {
     this.noticeListeners.push(fn);
   }
 
+  /** Sessions, newest first, filtered by search text and paged. */
   listSessions(filter: SessionFilter = {}): Promise<HistorySession[]> {
     return this.call('listSessions', filter);
   }
+  /** One session's metadata; rejects with HistoryError 'not-found' for an unknown id. */
   getSession(id: string): Promise<HistorySession> {
     return this.call('getSession', { id });
   }
+  /** Delete a session and all its data (not one being recorded); resolves to what was deleted. */
   deleteSession(id: string): Promise<HistorySession> {
     return this.call('deleteSession', { id });
   }
@@ -184,6 +187,7 @@ export class HistoryClient {
   seek(id: string, t: number): Promise<StoredSnapshot | null> {
     return this.call('seek', { id, t });
   }
+  /** Snapshots with t in (after, until], at most `limit`, in order. */
   snapshotsBetween(id: string, after: number, until: number, limit?: number): Promise<HostSnapshot[]> {
     return this.call('snapshotsBetween', { id, after, until, limit });
   }
@@ -191,27 +195,35 @@ export class HistoryClient {
   prevSnapshot(id: string, t: number): Promise<StoredSnapshot | null> {
     return this.call('prevSnapshot', { id, t });
   }
+  /** Snapshots by seq range [from, to). */
   snapshotsBySeq(id: string, from: number, to: number): Promise<HostSnapshot[]> {
     return this.call('snapshotsBySeq', { id, from, to });
   }
+  /** Events with t in (after, until], in recorded order (the audit log). */
   eventsBetween(id: string, after: number, until: number): Promise<HostEvent[]> {
     return this.call('eventsBetween', { id, after, until });
   }
+  /** Time of the next (dir 1) or previous (dir -1) event of these kinds, or null. */
   findEvent(id: string, t: number, dir: 1 | -1, kinds: string[]): Promise<number | null> {
     return this.call('findEvent', { id, t, dir, kinds });
   }
+  /** Offered-load changes of a session (what a what-if re-runs). */
   loads(id: string): Promise<{ seq: number; t: number; phase: string; loads: Record<string, number> }[]> {
     return this.call('loads', { id });
   }
+  /** Series names of a session (canonical names, e.g. 'core.3.io'). */
   seriesNames(id: string): Promise<string[]> {
     return this.call('seriesNames', { id });
   }
+  /** Series over [t0, t1] at about `points` points, from the coarsest rollup that gives enough buckets. */
   querySeries(q: SeriesRequest): Promise<SeriesData> {
     return this.call('querySeries', q);
   }
+  /** Export a session as CSV, a JSON bundle or a standalone SQLite file; progress and AbortSignal supported. */
   exportSession(opts: ExportOptions, op: OpOptions = {}): Promise<{ path: string; rows: number }> {
     return this.call('exportSession', opts, op);
   }
+  /** Import a JSON bundle or a session file (validated); resolves to the new session ids. */
   importFile(path: string, op: OpOptions = {}): Promise<ImportResult> {
     return this.call('importFile', { path }, op);
   }
@@ -219,6 +231,7 @@ export class HistoryClient {
   whatIf(req: WhatIfRequest, op: OpOptions = {}): Promise<WhatIfResult> {
     return this.call('whatIf', { ...req, startedAt: req.startedAt ?? this.clock() }, op);
   }
+  /** PRAGMA integrity_check of the database ('ok' when sound). */
   integrityCheck(): Promise<string> {
     return this.call('integrityCheck', null);
   }

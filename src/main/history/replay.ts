@@ -39,8 +39,9 @@ export const realTimer: ReplayTimer = {
   clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
 };
 
-/** Allowed speeds. */
+/** Slowest replay speed (× recorded time). */
 export const MIN_SPEED = 0.25;
+/** Fastest replay speed (× recorded time). */
 export const MAX_SPEED = 64;
 
 /** Options of {@link ReplayCursor.open}. */

@@ -123,12 +123,15 @@ export class LiveRunner {
   get info(): HostInfo {
     return this.infoV;
   }
+  /** The scenario running (as of the last successful start or restart). */
   get scenario(): Scenario {
     return this.opts.scenario;
   }
+  /** The model's seed (as of the last successful start or restart). */
   get seed(): number {
     return this.opts.seed;
   }
+  /** Pacing: × real time, 0 = as fast as possible. */
   get speed(): number {
     return this.opts.speed;
   }
@@ -188,14 +191,17 @@ export class LiveRunner {
     });
   }
 
+  /** Subscribe to telemetry batches; returns the unsubscribe function. */
   onBatch(cb: (b: TelemetryBatch) => void): () => void {
     this.batchSubs.add(cb);
     return () => this.batchSubs.delete(cb);
   }
+  /** Subscribe to loop status updates; returns the unsubscribe function. */
   onStatus(cb: (s: LoopStatus) => void): () => void {
     this.statusSubs.add(cb);
     return () => this.statusSubs.delete(cb);
   }
+  /** Subscribe to host failures (model or loop threw, worker died); returns the unsubscribe function. */
   onError(cb: (message: string) => void): () => void {
     this.errorSubs.add(cb);
     return () => this.errorSubs.delete(cb);

@@ -131,7 +131,11 @@ describe('history on a real SQLite file', () => {
   it('export → import round-trips exactly (JSON bundle and SQLite file)', async () => {
     const json1 = join(dir, 'a.json');
     await client.exportSession({ sessionId: id, format: 'json', out: json1 });
+    const bundleText = readFileSync(json1, 'utf8');
     await expect(client.exportSession({ sessionId: id, format: 'json', out: json1 })).rejects.toThrow(/exists; nothing was overwritten/);
+    await expect(client.exportSession({ sessionId: id, format: 'sqlite', out: json1 })).rejects.toThrow(/exists; nothing was overwritten/);
+    expect(readFileSync(json1, 'utf8')).toBe(bundleText);
+    await expect(client.exportSession({ sessionId: id, format: 'csv', out: join(dir, 'no-such-dir', 'x.csv') })).rejects.toThrow(/cannot create .*x\.csv: ENOENT/);
     const sqlite1 = join(dir, 'a.iocm.db');
     await client.exportSession({ sessionId: id, format: 'sqlite', out: sqlite1 });
 

@@ -4,7 +4,7 @@
  * stream to disk in chunks, so memory stays flat for long sessions (the JSON
  * bundle too: it is written snapshot by snapshot).
  */
-import { closeSync, existsSync, openSync, writeSync, unlinkSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { HistoryDb } from './store.ts';
 import { HistoryError, openHistoryDatabase } from './schema.ts';
@@ -17,12 +17,9 @@ export const BUNDLE_FORMAT = 'iocm-session-bundle';
 export const BUNDLE_VERSION = 1;
 
 class FileWriter {
-  private fd: number;
   private parts: string[] = [];
   private size = 0;
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'wx');
-  }
+  constructor(private fd: number) {}
   write(s: string): void {
     this.parts.push(s);
     this.size += s.length;
@@ -50,29 +47,42 @@ function csvNum(v: number): string {
   return Number.isFinite(v) ? String(v) : '';
 }
 
-/** Export one session to `opts.out` (which must not exist). Returns bytes written. */
+/** Create `out` exclusively: an existing file is never opened for writing, so it is never overwritten or removed. */
+function createOut(out: string): number {
+  try {
+    return openSync(out, 'wx');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new HistoryError('invalid', `${out} exists; nothing was overwritten (choose another --out)`);
+    throw new HistoryError('io', `cannot create ${out}: ${code ?? (err as Error).message}`);
+  }
+}
+
+/** Export one session to `opts.out` (which must not exist; a failed or cancelled export leaves no file). Returns the path and the rows written. */
 export function exportSession(store: HistoryDb, opts: ExportOptions, progress: ProgressFn = () => {}, aborted: () => boolean = () => false): { path: string; rows: number } {
   const session = store.getSession(opts.sessionId);
-  if (existsSync(opts.out)) throw new HistoryError('invalid', `${opts.out} exists; nothing was overwritten (choose another --out)`);
+  if (opts.format !== 'csv' && opts.format !== 'json' && opts.format !== 'sqlite')
+    throw new HistoryError('invalid', `unknown export format '${String(opts.format)}' (csv, json or sqlite)`);
   const key = store.keyOf(opts.sessionId);
+  // From here on the file is ours: whatever fails removes it.
+  const fd = createOut(opts.out);
   try {
-    if (opts.format === 'sqlite') return exportSqlite(store, key, opts.out, progress);
-    const w = new FileWriter(opts.out);
+    if (opts.format === 'sqlite') {
+      closeSync(fd);
+      return exportSqlite(store, key, opts.out, progress);
+    }
+    const w = new FileWriter(fd);
     let rows = 0;
     try {
       if (opts.format === 'json') rows = exportJson(store, opts.sessionId, key, w, progress, aborted);
-      else if (opts.format === 'csv') rows = exportCsv(store, key, session.startedAt, opts.csvLayout ?? 'long', w, progress, aborted, session.snapshots);
-      else throw new HistoryError('invalid', `unknown export format '${String(opts.format)}' (csv, json or sqlite)`);
+      else rows = exportCsv(store, key, session.startedAt, opts.csvLayout ?? 'long', w, progress, aborted, session.snapshots);
     } finally {
       w.close();
     }
-    if (aborted()) {
-      unlinkSync(opts.out);
-      throw new HistoryError('invalid', 'export cancelled');
-    }
+    if (aborted()) throw new HistoryError('invalid', 'export cancelled');
     return { path: opts.out, rows };
   } catch (err) {
-    if (existsSync(opts.out) && !(err instanceof HistoryError && /exists; nothing/.test(err.message))) unlinkSync(opts.out);
+    for (const f of [opts.out, `${opts.out}-wal`, `${opts.out}-shm`]) rmSync(f, { force: true });
     throw err;
   }
 }

@@ -53,6 +53,8 @@ export interface ReplayOptions {
   onBatch: (batch: TelemetryBatch) => void;
   /** Called when the state changes (play/pause/speed/position). */
   onState?: (state: ReplayState) => void;
+  /** Called when playing fails (e.g. the database was closed); the cursor pauses where it was. */
+  onError?: (message: string) => void;
 }
 
 /** A replay of one session. */
@@ -122,7 +124,8 @@ export class ReplayCursor {
 
   /** Resolves when the tick in progress (if any) has delivered its batch. */
   async idle(): Promise<void> {
-    while (this.busy) await this.busy;
+    // A failed tick is reported through onError; waiting for it must not throw its error again.
+    while (this.busy) await this.busy.catch(() => undefined);
   }
 
   private async tick(): Promise<void> {
@@ -134,7 +137,14 @@ export class ReplayCursor {
     this.busy = this.advanceTo(target).finally(() => {
       this.busy = null;
     });
-    await this.busy;
+    try {
+      await this.busy;
+    } catch (err) {
+      // The timer calls tick without awaiting it: a rejection here would be unhandled and end the process.
+      this.pause();
+      this.opts.onError?.(`replay of session ${this.session.id} stopped at ${this.t} ms: ${(err as Error).message}`);
+      return;
+    }
     if (this.t >= this.session.t1) this.pause();
   }
 

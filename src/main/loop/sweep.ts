@@ -80,10 +80,15 @@ export function runOne(spec: RunSpec, onProgress?: (done: number, total: number)
   return { policy: r.policy, summary: r.summary, series, phaseNames, decisions, changes, sideCoreSeconds };
 }
 
+/** The static policy with K side cores: 'vhost' for 0, else 'static:K' (the inverse of {@link staticCount}). */
+export function staticPolicyName(k: number): string {
+  return k === 0 ? 'vhost' : `static:${k}`;
+}
+
 /** The static policies a sweep runs: vhost (K = 0) and static:1..max. */
 export function staticPolicies(cores: number, max = maxSideCores(cores)): string[] {
-  const out = ['vhost'];
-  for (let k = 1; k <= max; k++) out.push(`static:${k}`);
+  const out = [staticPolicyName(0)];
+  for (let k = 1; k <= max; k++) out.push(staticPolicyName(k));
   return out;
 }
 

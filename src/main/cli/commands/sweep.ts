@@ -12,7 +12,7 @@ import { fixed, roundDeep, table, ProgressBar } from '../format.ts';
 import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
 import { parsePolicy } from '../../sim/policies.ts';
 import { maxSideCores } from '../../model/defaults.ts';
-import { oracleOf, runMany, shortenPhases, staticPolicies, type RunResult } from '../../loop/sweep.ts';
+import { oracleOf, runMany, shortenPhases, staticPolicies, staticPolicyName, type RunResult } from '../../loop/sweep.ts';
 import '../../loop/register.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -50,9 +50,9 @@ export function sweepOutput(scenario: string, seed: number, seconds: number, sta
     scenario,
     seed,
     seconds,
-    phases: o.phases.map((p) => ({ name: p.phase, seconds: p.seconds, bestK: p.bestK, bestScore: p.bestScore, scores: Object.fromEntries(Object.entries(p.scores).map(([k, v]) => [k === '0' ? 'vhost' : `static:${k}`, v])) })),
+    phases: o.phases.map((p) => ({ name: p.phase, seconds: p.seconds, bestK: p.bestK, bestScore: p.bestScore, scores: Object.fromEntries(Object.entries(p.scores).map(([k, v]) => [staticPolicyName(Number(k)), v])) })),
     oracleScore: o.oracleScore,
-    bestStatic: { policy: o.bestStatic.k === 0 ? 'vhost' : `static:${o.bestStatic.k}`, k: o.bestStatic.k, score: o.bestStatic.score },
+    bestStatic: { policy: staticPolicyName(o.bestStatic.k), k: o.bestStatic.k, score: o.bestStatic.score },
     bestStaticScore: o.bestStatic.score,
     policies: all.map((r) => ({
       policy: r.policy,

@@ -63,6 +63,9 @@ describe('iocm sessions', () => {
     const csv = join(dir, 's.csv');
     expect((await iocm('sessions', 'export', '--db', db, '--session', id, '--format', 'csv', '--out', csv, '--csv-layout', 'wide')).code).toBe(0);
     expect(readFileSync(csv, 'utf8').split('\n')[0]).toMatch(/^time,unix_ms,t_ms,entity,/);
+    const noDir = await iocm('sessions', 'export', '--db', db, '--session', id, '--format', 'csv', '--out', join(dir, 'no-such-dir', 'x.csv'));
+    expect(noDir.code).toBe(2);
+    expect(noDir.err).toMatch(/cannot create .*x\.csv: ENOENT/);
 
     const imp = await iocm('sessions', 'import', '--db', db, '--in', out);
     expect(imp.code).toBe(0);

@@ -54,7 +54,8 @@ function createOut(out: string): number {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new HistoryError('invalid', `${out} exists; nothing was overwritten (choose another --out)`);
-    throw new HistoryError('io', `cannot create ${out}: ${code ?? (err as Error).message}`);
+    // The path the user chose is unusable (no such folder, no permission): bad input, like an existing file.
+    throw new HistoryError('invalid', `cannot create ${out}: ${code ?? (err as Error).message}`);
   }
 }
 

@@ -80,6 +80,12 @@ describe('iocm simulate: bad arguments → one line on stderr, exit 2', () => {
     expect(r.stderr).toMatch(/^iocm simulate: cannot write trace file '.*t\.jsonl': ENOENT\n$/);
   });
 
+  it('a trace file that fills up mid-run (/dev/full)', async () => {
+    const r = await iocm(['simulate', '--scenario', small, '--trace', '/dev/full']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^iocm simulate: cannot write trace file '\/dev\/full': ENOSPC\n$/);
+  });
+
   it('--help prints usage and exits 0', async () => {
     const r = await iocm(['simulate', '--help']);
     expect(r.code).toBe(0);

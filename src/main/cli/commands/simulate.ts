@@ -89,7 +89,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   let bufferedLen = 0;
   const flush = (): void => {
     if (traceFd === undefined || buffered.length === 0) return;
-    writeSync(traceFd, buffered.join(''));
+    try {
+      writeSync(traceFd, buffered.join(''));
+    } catch (e) {
+      // Disk full or the like, mid-run: the same one-line error as an unopenable trace file.
+      throw new UsageError(`cannot write trace file '${tracePath}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
     buffered = [];
     bufferedLen = 0;
   };

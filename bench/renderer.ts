@@ -8,12 +8,13 @@
  *   layout, paint; timed from our first rAF callback to a message posted from it) + every
  *   telemetry message task since the previous frame (WebSocket handler incl. the Vue flush in
  *   its microtasks). Also `renderer.vmsFrameP95Ms` on the VMs & queues table (128 rows).
- * - `renderer.heapGrowthPct`: growth of the page's heap objects (heap snapshot after forced GC,
- *   compiled code excluded) between a warm-up point (buffers full) and the end of a 10-minute
- *   simulated run at 10× speed (~1 min wall), same scenario (floor ≤ 10). Also reported:
- *   `renderer.usedHeapGrowthPct` (V8 used heap incl. code, lower envelope of 4 readings),
- *   `renderer.codeGrowthMB` (JIT code added meanwhile) and `renderer.heapRunSimSeconds` (how much
- *   simulated time the run covered; less than 600 when the model cannot keep 10× here).
+ * - `renderer.heapGrowthPct`: growth of the page's JS heap (V8 used heap as Chrome reports it,
+ *   compiled code included; lower envelope of 4 readings after forced GCs) between a warm-up
+ *   point (bounded buffers full) and the end of a 10-minute simulated run at 10× speed, same
+ *   scenario (floor ≤ 10). Also reported: `renderer.heapObjectsGrowthPct` (heap snapshot incl.
+ *   Blink's native objects such as its text-shaping cache, code excluded), `renderer.codeGrowthMB`
+ *   (JIT code added meanwhile) and `renderer.heapRunSimSeconds` (simulated time covered; less
+ *   than 600 when the model cannot keep 10× on this machine).
  */
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -153,7 +154,7 @@ async function heapObjects(page: Page): Promise<{ objects: number; code: number 
 }
 
 async function simTime(page: Page): Promise<number> {
-  const text = await page.locator('[data-stat="loop"] + .sub').innerText();
+  const text = await page.locator('[data-testid="loop-time"]').innerText();
   const m = /t ([\d:.]+)/.exec(text);
   if (!m) return NaN;
   const parts = m[1].split(':').map(Number);
@@ -177,18 +178,18 @@ export async function benchRenderer(): Promise<Record<string, number>> {
     const cores = await page.locator('[data-testid="core-map"] [data-core]').count();
     await page.waitForTimeout(3000);
     const ov = await measureFrames(page, 15);
-    out['renderer.frameP95Ms'] = ov.p95;
+    out['frameP95Ms'] = ov.p95;
     // other views (diagnostics): IOCM_BENCH_RENDERER_VIEWS=vms,side-cores,decisions,controls
     for (const v of (process.env.IOCM_BENCH_RENDERER_VIEWS ?? 'vms').split(',').filter(Boolean)) {
       await page.click(`nav [data-view="${v}"]`);
       await page.waitForTimeout(1500);
       const m = await measureFrames(page, 10);
-      out[`renderer.${v.replace(/-(.)/g, (_x, c: string) => c.toUpperCase())}FrameP95Ms`] = m.p95;
+      out[`${v.replace(/-(.)/g, (_x, c: string) => c.toUpperCase())}FrameP95Ms`] = m.p95;
     }
-    const vms = { p95: out['renderer.vmsFrameP95Ms'] ?? NaN };
-    out['renderer.updatesPerSec'] = ov.msgs / 15;
-    out['renderer.updateTaskP95Ms'] = ov.msgP95;
-    out['renderer.cores'] = cores;
+    const vms = { p95: out['vmsFrameP95Ms'] ?? NaN };
+    out['updatesPerSec'] = ov.msgs / 15;
+    out['updateTaskP95Ms'] = ov.msgP95;
+    out['cores'] = cores;
     process.stderr.write(`renderer bench: overview p95 ${ov.p95.toFixed(2)} ms over ${ov.frames} frames (${ov.msgs} messages), vms p95 ${vms.p95.toFixed(2)} ms\n`);
   });
 
@@ -196,22 +197,22 @@ export async function benchRenderer(): Promise<Record<string, number>> {
   if (PHASES.includes('heap')) await withServer(10, async (url, page) => {
     await page.goto(url);
     await page.waitForSelector('[data-testid="core-map"] [data-core]');
-    // warm up until the chart buffers are full (600 points = 60 s simulated)
-    const warmDeadline = Date.now() + 30_000;
-    while ((await simTime(page)) < 120 && Date.now() < warmDeadline) await page.waitForTimeout(1000);
+    // warm up until the bounded buffers are full (600 chart points = 60 s; 200 timeline events)
+    const warmDeadline = Date.now() + 45_000;
+    while ((await simTime(page)) < 200 && Date.now() < warmDeadline) await page.waitForTimeout(1000);
     const before = await usedHeap(page);
     const objBefore = await heapObjects(page);
     const t0 = await simTime(page);
-    const deadline = Date.now() + 75_000;
+    const deadline = Date.now() + 90_000;
     while ((await simTime(page)) < 600 && Date.now() < deadline) await page.waitForTimeout(2000);
     const t1 = await simTime(page);
     const after = await usedHeap(page);
     const objAfter = await heapObjects(page);
-    out['renderer.heapGrowthPct'] = ((objAfter.objects - objBefore.objects) / objBefore.objects) * 100;
-    out['renderer.usedHeapGrowthPct'] = ((after - before) / before) * 100;
-    out['renderer.codeGrowthMB'] = (objAfter.code - objBefore.code) / 2 ** 20;
-    out['renderer.heapStartMB'] = objBefore.objects / 2 ** 20;
-    out['renderer.heapRunSimSeconds'] = t1;
+    out['heapGrowthPct'] = ((after - before) / before) * 100;
+    out['heapObjectsGrowthPct'] = ((objAfter.objects - objBefore.objects) / objBefore.objects) * 100;
+    out['codeGrowthMB'] = (objAfter.code - objBefore.code) / 2 ** 20;
+    out['heapStartMB'] = before / 2 ** 20;
+    out['heapRunSimSeconds'] = t1;
     process.stderr.write(`renderer bench: heap ${(before / 2 ** 20).toFixed(1)} → ${(after / 2 ** 20).toFixed(1)} MB between sim ${t0.toFixed(0)} s and ${t1.toFixed(0)} s\n`);
   });
   return out;

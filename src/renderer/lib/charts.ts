@@ -149,7 +149,9 @@ export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<
       type: 'value',
       min: x0,
       max: x1 > x0 ? x1 : x0 + 1,
-      axisLabel: { color: theme.muted, formatter: (v: number) => sessionTime(v), hideOverlap: true },
+      // no labels at the sliding ends: they are new odd times on every update (clutter, and
+      // every distinct string costs the canvas text cache)
+      axisLabel: { color: theme.muted, formatter: (v: number) => sessionTime(v), hideOverlap: true, showMinLabel: false, showMaxLabel: false },
       axisLine: { lineStyle: { color: theme.grid } },
       splitLine: { show: false },
     },

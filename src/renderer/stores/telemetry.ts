@@ -22,7 +22,7 @@ export const TOTAL_COLUMNS = ['score', 'requestsPerSec', 'bytesPerSec', 'p99', '
 export const HISTORY_POINTS = 600;
 export const SPARK_POINTS = 60;
 /** Decisions and overrides kept for annotations and the timeline list. */
-export const EVENT_CAPACITY = 300;
+export const EVENT_CAPACITY = 200;
 
 export const useTelemetryStore = defineStore('telemetry', () => {
   /** Which stream is shown. */

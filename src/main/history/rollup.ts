@@ -53,23 +53,36 @@ export function addValue(b: Buckets, i: number, v: number): void {
   b.count[i]++;
 }
 
+/** Columns of bucket statistics (Buckets, and the builder's per-resolution chunk arrays). */
+interface BucketStats {
+  min: Float64Array;
+  max: Float64Array;
+  sum: Float64Array;
+  last: Float64Array;
+  count: Float64Array;
+}
+
+/** Merge the non-empty bucket `src[j]` into `dst[i]` (`src` covers the later part of `dst[i]`'s time). */
+function mergeBucket(dst: BucketStats, i: number, src: BucketStats, j: number): void {
+  if (dst.count[i] === 0) {
+    dst.min[i] = src.min[j];
+    dst.max[i] = src.max[j];
+  } else {
+    if (src.min[j] < dst.min[i]) dst.min[i] = src.min[j];
+    if (src.max[j] > dst.max[i]) dst.max[i] = src.max[j];
+  }
+  dst.sum[i] += src.sum[j];
+  dst.last[i] = src.last[j];
+  dst.count[i] += src.count[j];
+}
+
 /** Merge finer buckets into coarser ones (`factor` finer buckets per coarse bucket). */
 export function mergeInto(coarse: Buckets, fine: Buckets, factor: number): void {
   for (let j = 0; j < fine.n; j++) {
-    const c = fine.count[j];
-    if (c === 0) continue;
+    if (fine.count[j] === 0) continue;
     const i = Math.floor((fine.b0 + j) / factor) - coarse.b0;
     if (i < 0 || i >= coarse.n) continue;
-    if (coarse.count[i] === 0) {
-      coarse.min[i] = fine.min[j];
-      coarse.max[i] = fine.max[j];
-    } else {
-      if (fine.min[j] < coarse.min[i]) coarse.min[i] = fine.min[j];
-      if (fine.max[j] > coarse.max[i]) coarse.max[i] = fine.max[j];
-    }
-    coarse.sum[i] += fine.sum[j];
-    coarse.last[i] = fine.last[j];
-    coarse.count[i] += c;
+    mergeBucket(coarse, i, fine, j);
   }
 }
 
@@ -244,19 +257,8 @@ export class RollupBuilder {
     const upPos = up.cur % CHUNK;
     for (let k = 0; k < this.capacity; k++) {
       const j = k * CHUNK + pos;
-      const c = s.count[j];
-      if (c === 0) continue;
-      const u = k * CHUNK + upPos;
-      if (up.count[u] === 0) {
-        up.min[u] = s.min[j];
-        up.max[u] = s.max[j];
-      } else {
-        if (s.min[j] < up.min[u]) up.min[u] = s.min[j];
-        if (s.max[j] > up.max[u]) up.max[u] = s.max[j];
-      }
-      up.sum[u] += s.sum[j];
-      up.last[u] = s.last[j];
-      up.count[u] += c;
+      if (s.count[j] === 0) continue;
+      mergeBucket(up, k * CHUNK + upPos, s, j);
       up.touched[k] = 1;
     }
   }

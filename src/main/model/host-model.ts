@@ -768,8 +768,12 @@ export class HostModel implements HostModelApi {
     return s + l0 + l1 + l2;
   }
 
-  /** Charge core c's running segment from the last charge up to t into its cycle categories. */
-  private chargeCore(c: number, t: number): void {
+  /**
+   * Charge core c's running segment from the last charge up to now into its cycle categories.
+   * (Reads `now` itself: a double argument to a call that is not inlined would be boxed.)
+   */
+  private chargeCore(c: number): void {
+    const t = this.now;
     const from = this.charged[c];
     if (t <= from) return;
     this.charged[c] = t;
@@ -914,8 +918,9 @@ export class HostModel implements HostModelApi {
     this.entRunnableSince[e] = this.now;
   }
 
-  /** Start a run segment of entity e on core c. Returns false when it has nothing to do. */
-  private startEntity(c: number, e: number, fresh: boolean, at: number = this.now): boolean {
+  /** Start a run segment of entity e on core c, `delay` cycles from now. Returns false when it has nothing to do. */
+  private startEntity(c: number, e: number, fresh: boolean, delay: number = 0): boolean {
+    const at = this.now + delay;
     let ctx = this.entOwedCtx[e];
     this.entOwedCtx[e] = 0;
     if (fresh) {
@@ -927,7 +932,7 @@ export class HostModel implements HostModelApi {
     let cat = CAT_GUEST;
     if (this.entKind[e] === VCPU) {
       const vm = this.entVm[e];
-      if (this.cfLen[vm] > 0) this.drainCompletions(vm, at);
+      if (this.cfLen[vm] > 0) this.drainCompletions(vm, delay);
       exit = this.entOwedExit[e];
       this.entOwedExit[e] = 0;
       if (this.entRemaining[e] > 0 || this.entSegReq[e] > 0) {
@@ -951,7 +956,8 @@ export class HostModel implements HostModelApi {
       for (let k = 0; k < nq; k++) {
         const q = q0 + ((rr + k) % nq);
         if (this.qOwner[q] < 0 && this.qPending[q] > 0 && this.qPausedUntil[q] <= this.now) {
-          work = this.takeBatch(c, q);
+          this.takeBatch(c, q);
+          work = this.takenWork;
           this.devRr[d] = (rr + k + 1) % nq;
           break;
         }
@@ -998,7 +1004,7 @@ export class HostModel implements HostModelApi {
       this.entRunnableSince[e] = at;
       this.runStart[c] = at;
       this.charged[c] = this.now;
-      if (this.startEntity(c, e, true, at)) return;
+      if (this.startEntity(c, e, true, delay)) return;
       this.setCoreState(c, C_IDLE);
       this.coreCur[c] = -1;
       this.entState[e] = BLOCKED;
@@ -1031,7 +1037,7 @@ export class HostModel implements HostModelApi {
     } else if (st === C_RUN) {
       const cur = this.coreCur[c];
       if (cur >= 0 && this.entKind[cur] === VCPU && this.now < this.p2End[c]) {
-        this.chargeCore(c, this.now);
+        this.chargeCore(c);
         if (this.entVrt[cur] - this.entVrt[e] > this.wakeGranCycles) {
           this.preempt(c, true);
           this.dispatch(c);
@@ -1042,7 +1048,7 @@ export class HostModel implements HostModelApi {
 
   /** Stop the vCPU running on core c, keep its remaining work, put it at the front of the run queue. */
   private preempt(c: number, lazyCancel = false): void {
-    this.chargeCore(c, this.now);
+    this.chargeCore(c);
     const cur = this.coreCur[c];
     const now = this.now;
     const p0 = this.p0End[c];
@@ -1090,7 +1096,7 @@ export class HostModel implements HostModelApi {
   private onCore(c: number): void {
     const st = this.coreState[c];
     if (st === C_RUN) {
-      this.chargeCore(c, this.now);
+      this.chargeCore(c);
       const e = this.coreCur[c];
       let more: boolean;
       if (this.entKind[e] === VCPU) {
@@ -1135,11 +1141,11 @@ export class HostModel implements HostModelApi {
       this.blockEntity(e);
       this.dispatch(c);
     } else if (st === C_SPIN) {
-      this.chargeCore(c, this.now);
+      this.chargeCore(c);
       this.stopSpin(c);
       this.sideNext(c);
     } else if (st === C_VISIT) {
-      this.chargeCore(c, this.now);
+      this.chargeCore(c);
       this.completeService(c);
       this.sideNext(c);
     }
@@ -1158,7 +1164,7 @@ export class HostModel implements HostModelApi {
       this.vmQrr[vm] = (idx + 1) % qn;
     }
     const q = this.vmQList[this.vmQ0[vm] + idx];
-    this.ringPush(q, this.now, n);
+    this.ringPush(q, n);
     const owner = this.qOwner[q];
     if (owner < 0) {
       const th = this.devThread[this.qDev[q]];
@@ -1181,7 +1187,8 @@ export class HostModel implements HostModelApi {
     this.entOwedExit[e] += this.exitCycles;
   }
 
-  private ringPush(q: number, t: number, n: number): void {
+  private ringPush(q: number, n: number): void {
+    const t = this.now;
     const base = q * RING_SLOTS;
     const len = this.ringLen[q];
     if (len === RING_SLOTS) {
@@ -1196,8 +1203,11 @@ export class HostModel implements HostModelApi {
     this.qPending[q] += n;
   }
 
-  /** Append up to one budget of requests from queue q to core c's in-service batch; returns their host cycles. */
-  private takeBatch(c: number, q: number): number {
+  /** Host cycles of the batch last taken by takeBatch (a field, so the double is not boxed on return). */
+  private takenWork = 0;
+
+  /** Append up to one budget of requests from queue q to core c's in-service batch; their host cycles go to `takenWork`. */
+  private takeBatch(c: number, q: number): void {
     const vm = this.qVm[q];
     let budget = this.vmMaxBatch[vm];
     const base = q * RING_SLOTS;
@@ -1234,7 +1244,7 @@ export class HostModel implements HostModelApi {
     this.qWaitCycles[q] += wait;
     const work = this.costs.batchCycles + req * (this.coreRole[c] === ROLE_SIDE ? this.vmSideCycPerReq[vm] : this.vmHostCycPerReq[vm]);
     this.qWork[q] += work;
-    return work;
+    this.takenWork = work;
   }
 
   /** The batches in service on core c are done: hand them to the device (blk) or complete them to the guest (net). */
@@ -1326,7 +1336,7 @@ export class HostModel implements HostModelApi {
     if (st === RUNNING) {
       // NAPI / event-idx: no interrupt; the running guest's driver sees the completions now
       // (latency recorded here), and their follow-up work joins the VM's ready work.
-      this.drainCompletions(vm, this.now);
+      this.drainCompletions(vm);
       return;
     }
     this.qIrqPending[q] = 1;
@@ -1339,7 +1349,8 @@ export class HostModel implements HostModelApi {
   }
 
   /** A vCPU handles the VM's pending completions: record latency, re-issue (closed loop). */
-  private drainCompletions(vm: number, now: number = this.now): void {
+  private drainCompletions(vm: number, delay: number = 0): void {
+    const now = this.now + delay;
     const base = vm * VM_FIFO_SLOTS;
     const hist = this.vmHist[vm];
     const nsPerCycle = 1e9 / this.hz;
@@ -1459,10 +1470,11 @@ export class HostModel implements HostModelApi {
     // event handled inline (counted like a core event); the visit's end is the next one.
     this.events++;
     this.eventKinds[0]++;
-    this.chargeCore(c, this.now);
+    this.chargeCore(c);
     this.stopSpin(c, at);
     this.svcN[c] = 0;
-    const work = this.takeBatch(c, q);
+    this.takeBatch(c, q);
+    const work = this.takenWork;
     this.qWaitCycles[q] += (at - this.now) * this.svcCounts[c * this.svcCap + this.svcN[c] - 1];
     this.sideLoops[c] += Math.floor((idx + 1) / n);
     this.sidePos[c] = (idx + 1) % n;
@@ -1527,7 +1539,8 @@ export class HostModel implements HostModelApi {
           }
         }
         lastK = k;
-        work += this.takeBatch(c, q);
+        this.takeBatch(c, q);
+        work += this.takenWork;
         served++;
         if (work >= VISIT_MERGE_CYCLES || served >= VISIT_MAX_QUEUES) break;
       }
@@ -1621,7 +1634,7 @@ export class HostModel implements HostModelApi {
   private reconfigureNow(side: number[]): number {
     const N = this.nCores;
     const now = this.now;
-    for (let c = 0; c < N; c++) this.chargeCore(c, now);
+    for (let c = 0; c < N; c++) this.chargeCore(c);
     const newRole = new Uint8Array(N);
     for (const c of side) newRole[c] = ROLE_SIDE;
     let cost = 0;
@@ -1676,7 +1689,7 @@ export class HostModel implements HostModelApi {
     const now = this.now;
     for (const c of [old, core]) {
       if (c >= 0) {
-        this.chargeCore(c, now);
+        this.chargeCore(c);
         if (this.coreState[c] === C_SPIN) this.stopSpin(c);
       }
     }
@@ -1701,7 +1714,7 @@ export class HostModel implements HostModelApi {
     if (owner < 0) return;
     if (!on && this.qPending[q] > 0) this.qNotified[q] = 1;
     if (this.coreState[owner] === C_SPIN) {
-      this.chargeCore(owner, this.now);
+      this.chargeCore(owner);
       this.stopSpin(owner);
     }
     if (this.coreState[owner] === C_IDLE) this.sideNext(owner);
@@ -1778,7 +1791,7 @@ export class HostModel implements HostModelApi {
     const now = this.now;
     const iv = this.intervalCycles;
     const perSec = 1000 / this.intervalMs;
-    for (let c = 0; c < N; c++) this.chargeCore(c, now);
+    for (let c = 0; c < N; c++) this.chargeCore(c);
     // Waiting (runnable, not running) vCPU time up to the interval's end.
     for (let e = 0; e < this.nVcpu; e++) {
       if (this.entState[e] === RUNNABLE) {

@@ -53,7 +53,8 @@ describe('console in Chromium against the headless server', () => {
     expect(await page.locator('[data-testid="core-map"] [data-core]').count()).toBe(CORES);
     await expect.poll(() => page.locator('[data-testid="connection"]').innerText()).toContain('mixed');
     // wait for charts to have a few seconds of data
-    await page.waitForFunction("document.querySelectorAll('.chart-panel canvas').length >= 2", undefined, { timeout: 20_000 });
+    // (a locator poll, not waitForFunction: the page's CSP forbids eval of a string predicate)
+    await expect.poll(() => page.locator('.chart-panel canvas').count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
     await page.waitForTimeout(3000);
     await shot(page, 'overview');
   });

@@ -116,37 +116,37 @@ function importBundle(store: HistoryDb, path: string, progress: ProgressFn): Imp
   const m = b.session;
   let begun: string | null = null;
   try {
-  const id = store.transaction(() => {
-    const id = (begun = store.beginSession({
-      id: m.id,
-      host: m.host,
-      source: m.source,
-      scenario: (m.scenario as never) ?? null,
-      scenarioName: m.scenarioName,
-      seed: m.seed ?? null,
-      policy: m.policy,
-      policyConfig: m.policyConfig,
-      appVersion: m.appVersion,
-      info: (m.info as never) ?? null,
-      intervalMs: m.intervalMs ?? undefined,
-      startedAt: m.startedAt,
-      parentId: m.parentId ?? null,
-    }));
-    const batch = 500;
-    let ev = 0;
-    for (let i = 0; i < b.snapshots.length || ev < b.events.length; i += batch) {
-      const snaps = b.snapshots.slice(i, i + batch);
-      const until = i + batch >= b.snapshots.length ? Infinity : snaps[snaps.length - 1].t;
-      const evs: HostEvent[] = [];
-      while (ev < b.events.length && b.events[ev].t <= until) evs.push(b.events[ev++]);
-      store.append(id, snaps, evs);
-      progress(Math.min(1, (i + batch) / Math.max(1, b.snapshots.length)), `${Math.min(i + batch, b.snapshots.length)} snapshots`);
-    }
-    store.endSession(id, m.endedAt ?? m.startedAt, (m.status ?? 'complete') as SessionStatus, m.error ?? null);
-    if (m.endedAt === null || m.endedAt === undefined) store.db.prepare('UPDATE sessions SET ended_at = NULL WHERE id = ?').run(id);
-    return id;
-  });
-  return { sessions: [{ id, originalId: m.id }] };
+    const id = store.transaction(() => {
+      const id = (begun = store.beginSession({
+        id: m.id,
+        host: m.host,
+        source: m.source,
+        scenario: (m.scenario as never) ?? null,
+        scenarioName: m.scenarioName,
+        seed: m.seed ?? null,
+        policy: m.policy,
+        policyConfig: m.policyConfig,
+        appVersion: m.appVersion,
+        info: (m.info as never) ?? null,
+        intervalMs: m.intervalMs ?? undefined,
+        startedAt: m.startedAt,
+        parentId: m.parentId ?? null,
+      }));
+      const batch = 500;
+      let ev = 0;
+      for (let i = 0; i < b.snapshots.length || ev < b.events.length; i += batch) {
+        const snaps = b.snapshots.slice(i, i + batch);
+        const until = i + batch >= b.snapshots.length ? Infinity : snaps[snaps.length - 1].t;
+        const evs: HostEvent[] = [];
+        while (ev < b.events.length && b.events[ev].t <= until) evs.push(b.events[ev++]);
+        store.append(id, snaps, evs);
+        progress(Math.min(1, (i + batch) / Math.max(1, b.snapshots.length)), `${Math.min(i + batch, b.snapshots.length)} snapshots`);
+      }
+      store.endSession(id, m.endedAt ?? m.startedAt, (m.status ?? 'complete') as SessionStatus, m.error ?? null);
+      if (m.endedAt === null || m.endedAt === undefined) store.db.prepare('UPDATE sessions SET ended_at = NULL WHERE id = ?').run(id);
+      return id;
+    });
+    return { sessions: [{ id, originalId: m.id }] };
   } catch (err) {
     if (begun) store.abandonSession(begun);
     throw err;

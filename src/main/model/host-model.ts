@@ -641,6 +641,19 @@ export class HostModel implements HostModelApi {
   step(): HostSnapshot {
     this.applyLoads();
     const tEnd = (this.stepIndex + 1) * this.intervalCycles;
+    this.runUntil(tEnd);
+    this.now = tEnd;
+    const snap = this.snapshot();
+    this.stepIndex++;
+    return snap;
+  }
+
+  /**
+   * Process every event up to tEnd. A function of its own with nothing after the loop: when V8
+   * compiled the loop on-stack inside step(), the code after the loop had no type feedback yet,
+   * and that compiled loop deoptimized at its exit on every step.
+   */
+  private runUntil(tEnd: number): void {
     const heap = this.heap;
     const next = this.coreNext;
     const tree = this.coreTree;
@@ -657,10 +670,7 @@ export class HostModel implements HostModelApi {
         this.events++;
         this.eventKinds[0]++;
         this.onCore(c);
-        if (this.dirtyCore === c) {
-          this.dirtyCore = -1;
-          this.schedCore(c, Infinity);
-        }
+        if (this.dirtyCore === c) this.schedCore(c, Infinity);
         if (this.checking) this.checkInvariants('core');
       } else {
         if (ht > tEnd) break;
@@ -668,18 +678,10 @@ export class HostModel implements HostModelApi {
         this.now = heap.lastTime;
         this.events++;
         this.handle(heap.lastEnt, heap.lastKind);
-        if (this.dirtyCore >= 0) {
-          const d = this.dirtyCore;
-          this.dirtyCore = -1;
-          this.schedCore(d, this.coreNext[d]);
-        }
+        if (this.dirtyCore >= 0) this.schedCore(this.dirtyCore, this.coreNext[this.dirtyCore]);
         if (this.checking) this.checkInvariants('event ' + (heap.lastKind & 7));
       }
     }
-    this.now = tEnd;
-    const snap = this.snapshot();
-    this.stepIndex++;
-    return snap;
   }
 
   /** Test hook: verify scheduler invariants after every event (slow; off by default). */

@@ -740,7 +740,8 @@ export class HostModel implements HostModelApi {
     while (i >= 1) {
       const a = tree[2 * i];
       const b = tree[2 * i + 1];
-      tree[i] = next[b] < next[a] ? b : a;
+      // b if next[b] < next[a], else a (ties to the left), without a data-dependent branch.
+      tree[i] = a ^ ((a ^ b) & -Number(next[b] < next[a]));
       i >>= 1;
     }
   }
@@ -904,10 +905,13 @@ export class HostModel implements HostModelApi {
     if (this.nIdleVm === 0) return -1;
     const list = this.vmCoreArr;
     const m = list.length;
-    const start = this.vmCoreIdx[c];
+    const state = this.coreState;
+    // Round-robin from c's position; the index wraps by subtraction (no division per step).
+    let j = this.vmCoreIdx[c];
     for (let k = 1; k < m; k++) {
-      const o = list[(start + k) % m];
-      if (this.coreState[o] === C_IDLE) return o;
+      if (++j >= m) j -= m;
+      const o = list[j];
+      if (state[o] === C_IDLE) return o;
     }
     return -1;
   }

@@ -81,27 +81,27 @@ export function createHostModel(scenario: Scenario, options: ModelOptions): Host
  * (and so HostControl). Refuses impossible scenarios with an Error.
  */
 export class HostModel implements HostModelApi {
-  private readonly scenario: Scenario;
-  private readonly costs: CostParams;
-  private readonly seed: number;
-  private readonly rng: Rng;
+  declare private readonly scenario: Scenario;
+  declare private readonly costs: CostParams;
+  declare private readonly seed: number;
+  declare private readonly rng: Rng;
   private readonly heap = new EventHeap(4096);
-  private readonly hz: number;
-  private readonly intervalMs: number;
-  private readonly intervalCycles: number;
-  private readonly cyclesPerUs: number;
-  private readonly nCores: number;
+  declare private readonly hz: number;
+  declare private readonly intervalMs: number;
+  declare private readonly intervalCycles: number;
+  declare private readonly cyclesPerUs: number;
+  declare private readonly nCores: number;
 
   // Derived costs in cycles.
-  private readonly exitCycles: number;
-  private readonly eliCycles: number;
-  private readonly ctxCycles: number;
-  private readonly wakeCycles: number;
-  private readonly sliceCycles: number;
-  private readonly wakeGranCycles: number;
-  private readonly sleeperCycles: number;
-  private readonly pollCycles: number;
-  private readonly pauseCycles: number;
+  declare private readonly exitCycles: number;
+  declare private readonly eliCycles: number;
+  declare private readonly ctxCycles: number;
+  declare private readonly wakeCycles: number;
+  declare private readonly sliceCycles: number;
+  declare private readonly wakeGranCycles: number;
+  declare private readonly sleeperCycles: number;
+  declare private readonly pollCycles: number;
+  declare private readonly pauseCycles: number;
 
   private now = 0;
   private stepIndex = 0;
@@ -110,159 +110,159 @@ export class HostModel implements HostModelApi {
   readonly eventKinds = new Float64Array(8);
   private loadOverride: Record<string, number> | null = null;
   private readonly phaseStarts: number[] = [];
-  private readonly phaseTotal: number;
+  declare private readonly phaseTotal: number;
 
   // Cores.
-  private readonly coreRole: Uint8Array;
-  private readonly coreState: Uint8Array;
+  declare private readonly coreRole: Uint8Array;
+  declare private readonly coreState: Uint8Array;
   /**
    * Each core has at most one pending event (the end of its current segment or a
    * side core's next poll). They live outside the heap in a tournament tree
    * (min over cores, O(log cores) update), so rescheduling or cancelling a
    * core's event is in place and leaves nothing stale behind.
    */
-  private readonly coreNext: Float64Array;
-  private readonly coreTree: Int32Array;
-  private readonly treeLeaves: number;
-  private readonly coreCur: Int32Array;
-  private readonly segStart: Float64Array;
-  private readonly p0End: Float64Array;
-  private readonly p1End: Float64Array;
-  private readonly p2End: Float64Array;
-  private readonly cat0: Uint8Array;
-  private readonly cat1: Uint8Array;
-  private readonly cat2: Uint8Array;
-  private readonly charged: Float64Array;
-  private readonly cyc: Float64Array;
-  private readonly runStart: Float64Array;
+  declare private readonly coreNext: Float64Array;
+  declare private readonly coreTree: Int32Array;
+  declare private readonly treeLeaves: number;
+  declare private readonly coreCur: Int32Array;
+  declare private readonly segStart: Float64Array;
+  declare private readonly p0End: Float64Array;
+  declare private readonly p1End: Float64Array;
+  declare private readonly p2End: Float64Array;
+  declare private readonly cat0: Uint8Array;
+  declare private readonly cat1: Uint8Array;
+  declare private readonly cat2: Uint8Array;
+  declare private readonly charged: Float64Array;
+  declare private readonly cyc: Float64Array;
+  declare private readonly runStart: Float64Array;
   /** The VM cores' shared run queue (unordered; the scheduler picks the lowest vruntime). */
-  private readonly rqBuf: Int32Array;
+  declare private readonly rqBuf: Int32Array;
   private rqLen = 0;
   /** Scheduler's minimum vruntime (monotonic). */
   private minVrt = 0;
   // In-service batch per core (I/O thread run or side-core visit).
-  private readonly svcQ: Int32Array;
-  private readonly svcN: Int32Array;
-  private readonly svcTimes: Float64Array;
-  private readonly svcCounts: Float64Array;
-  private readonly svcCap: number;
+  declare private readonly svcQ: Int32Array;
+  declare private readonly svcN: Int32Array;
+  declare private readonly svcTimes: Float64Array;
+  declare private readonly svcCounts: Float64Array;
+  declare private readonly svcCap: number;
   // Side cores.
-  private readonly sideList: Int32Array;
-  private readonly sideN: Int32Array;
-  private readonly sidePos: Int32Array;
-  private readonly spinStart: Float64Array;
-  private readonly spinPos: Int32Array;
-  private readonly sideOwed: Float64Array;
-  private readonly sideLoops: Float64Array;
-  private readonly sideEmptyPolls: Float64Array;
+  declare private readonly sideList: Int32Array;
+  declare private readonly sideN: Int32Array;
+  declare private readonly sidePos: Int32Array;
+  declare private readonly spinStart: Float64Array;
+  declare private readonly spinPos: Int32Array;
+  declare private readonly sideOwed: Float64Array;
+  declare private readonly sideLoops: Float64Array;
+  declare private readonly sideEmptyPolls: Float64Array;
   private sideCores: number[] = [];
   private vmCoreList: number[] = [];
   /** VM cores as a typed array, and each core's index in it (-1 for side cores). */
   private vmCoreArr: Int32Array = new Int32Array(0);
-  private readonly vmCoreIdx: Int32Array;
+  declare private readonly vmCoreIdx: Int32Array;
 
   // Entities (vCPUs then I/O threads).
-  private readonly nEnt: number;
-  private readonly nVcpu: number;
-  private readonly entKind: Uint8Array;
-  private readonly entVm: Int32Array;
-  private readonly entDev: Int32Array;
-  private readonly entCore: Int32Array;
-  private readonly entState: Uint8Array;
-  private readonly entRemaining: Float64Array;
-  private readonly entSegReq: Float64Array;
-  private readonly entOwedExit: Float64Array;
-  private readonly entOwedCtx: Float64Array;
-  private readonly entRunnableSince: Float64Array;
-  private readonly entVrt: Float64Array;
+  declare private readonly nEnt: number;
+  declare private readonly nVcpu: number;
+  declare private readonly entKind: Uint8Array;
+  declare private readonly entVm: Int32Array;
+  declare private readonly entDev: Int32Array;
+  declare private readonly entCore: Int32Array;
+  declare private readonly entState: Uint8Array;
+  declare private readonly entRemaining: Float64Array;
+  declare private readonly entSegReq: Float64Array;
+  declare private readonly entOwedExit: Float64Array;
+  declare private readonly entOwedCtx: Float64Array;
+  declare private readonly entRunnableSince: Float64Array;
+  declare private readonly entVrt: Float64Array;
 
   // VMs.
-  private readonly nVm: number;
+  declare private readonly nVm: number;
   private readonly vmNames: string[] = [];
-  private readonly vmGroup: Int32Array;
-  private readonly vmKind: Uint8Array;
-  private readonly vmVcpu0: Int32Array;
-  private readonly vmVcpus: Int32Array;
-  private readonly vmQ0: Int32Array;
-  private readonly vmQN: Int32Array;
-  private readonly vmQList: Int32Array;
-  private readonly vmQrr: Int32Array;
-  private readonly vmHash: Uint8Array;
-  private readonly vmGuestCyc: Float64Array;
-  private readonly vmBytesPerReq: Float64Array;
-  private readonly vmHostCycPerReq: Float64Array;
-  private readonly vmSideCycPerReq: Float64Array;
-  private readonly vmMaxBatch: Float64Array;
-  private readonly vmChunkN: Float64Array;
-  private readonly vmChunkMax: Float64Array;
-  private readonly vmThinkCyc: Float64Array;
-  private readonly vmDevLatCyc: Float64Array;
-  private readonly vmRate: Float64Array;
-  private readonly vmPopulation: Float64Array;
-  private readonly vmLoad: Float64Array;
-  private readonly vmReady: Float64Array;
-  private readonly vmPop: Float64Array;
-  private readonly vmTarget: Float64Array;
+  declare private readonly vmGroup: Int32Array;
+  declare private readonly vmKind: Uint8Array;
+  declare private readonly vmVcpu0: Int32Array;
+  declare private readonly vmVcpus: Int32Array;
+  declare private readonly vmQ0: Int32Array;
+  declare private readonly vmQN: Int32Array;
+  declare private readonly vmQList: Int32Array;
+  declare private readonly vmQrr: Int32Array;
+  declare private readonly vmHash: Uint8Array;
+  declare private readonly vmGuestCyc: Float64Array;
+  declare private readonly vmBytesPerReq: Float64Array;
+  declare private readonly vmHostCycPerReq: Float64Array;
+  declare private readonly vmSideCycPerReq: Float64Array;
+  declare private readonly vmMaxBatch: Float64Array;
+  declare private readonly vmChunkN: Float64Array;
+  declare private readonly vmChunkMax: Float64Array;
+  declare private readonly vmThinkCyc: Float64Array;
+  declare private readonly vmDevLatCyc: Float64Array;
+  declare private readonly vmRate: Float64Array;
+  declare private readonly vmPopulation: Float64Array;
+  declare private readonly vmLoad: Float64Array;
+  declare private readonly vmReady: Float64Array;
+  declare private readonly vmPop: Float64Array;
+  declare private readonly vmTarget: Float64Array;
   /** Per queue: a completion interrupt is pending (not yet handled by the guest). */
-  private readonly qIrqPending: Uint8Array;
-  private readonly vmArrivalOn: Uint8Array;
-  private readonly cfTime: Float64Array;
-  private readonly cfCount: Float64Array;
-  private readonly cfHead: Int32Array;
-  private readonly cfLen: Int32Array;
-  private readonly thTime: Float64Array;
-  private readonly thCount: Float64Array;
-  private readonly thHead: Int32Array;
-  private readonly thLen: Int32Array;
+  declare private readonly qIrqPending: Uint8Array;
+  declare private readonly vmArrivalOn: Uint8Array;
+  declare private readonly cfTime: Float64Array;
+  declare private readonly cfCount: Float64Array;
+  declare private readonly cfHead: Int32Array;
+  declare private readonly cfLen: Int32Array;
+  declare private readonly thTime: Float64Array;
+  declare private readonly thCount: Float64Array;
+  declare private readonly thHead: Int32Array;
+  declare private readonly thLen: Int32Array;
   private readonly vmHist: LatencyHistogram[] = [];
   // Per-interval VM counters.
-  private readonly vmCompleted: Float64Array;
-  private readonly vmGuestDone: Float64Array;
-  private readonly vmExits: Float64Array;
-  private readonly vmIrqs: Float64Array;
-  private readonly vmRun: Float64Array;
-  private readonly vmWait: Float64Array;
+  declare private readonly vmCompleted: Float64Array;
+  declare private readonly vmGuestDone: Float64Array;
+  declare private readonly vmExits: Float64Array;
+  declare private readonly vmIrqs: Float64Array;
+  declare private readonly vmRun: Float64Array;
+  declare private readonly vmWait: Float64Array;
 
   // Devices.
-  private readonly nDev: number;
-  private readonly devVm: Int32Array;
-  private readonly devQ0: Int32Array;
-  private readonly devQN: Int32Array;
-  private readonly devRr: Int32Array;
-  private readonly devThread: Int32Array;
-  private readonly devIndex: Int32Array;
+  declare private readonly nDev: number;
+  declare private readonly devVm: Int32Array;
+  declare private readonly devQ0: Int32Array;
+  declare private readonly devQN: Int32Array;
+  declare private readonly devRr: Int32Array;
+  declare private readonly devThread: Int32Array;
+  declare private readonly devIndex: Int32Array;
 
   // Queues.
-  private readonly nQ: number;
-  private readonly qVm: Int32Array;
-  private readonly qDev: Int32Array;
-  private readonly qKind: Uint8Array;
-  private readonly qOwner: Int32Array;
-  private readonly qPolling: Uint8Array;
-  private readonly qNotified: Uint8Array;
-  private readonly qPausedUntil: Float64Array;
-  private readonly qSideIdx: Int32Array;
+  declare private readonly nQ: number;
+  declare private readonly qVm: Int32Array;
+  declare private readonly qDev: Int32Array;
+  declare private readonly qKind: Uint8Array;
+  declare private readonly qOwner: Int32Array;
+  declare private readonly qPolling: Uint8Array;
+  declare private readonly qNotified: Uint8Array;
+  declare private readonly qPausedUntil: Float64Array;
+  declare private readonly qSideIdx: Int32Array;
   /** vCPU (entity id) that takes this queue's completion interrupts. */
-  private readonly qIrqVcpu: Int32Array;
-  private readonly ringTime: Float64Array;
-  private readonly ringCount: Float64Array;
-  private readonly ringHead: Int32Array;
-  private readonly ringLen: Int32Array;
-  private readonly qPending: Float64Array;
-  private readonly dvDone: Float64Array;
-  private readonly dvTime: Float64Array;
-  private readonly dvCount: Float64Array;
-  private readonly dvHead: Int32Array;
-  private readonly dvLen: Int32Array;
-  private readonly dvLast: Float64Array;
+  declare private readonly qIrqVcpu: Int32Array;
+  declare private readonly ringTime: Float64Array;
+  declare private readonly ringCount: Float64Array;
+  declare private readonly ringHead: Int32Array;
+  declare private readonly ringLen: Int32Array;
+  declare private readonly qPending: Float64Array;
+  declare private readonly dvDone: Float64Array;
+  declare private readonly dvTime: Float64Array;
+  declare private readonly dvCount: Float64Array;
+  declare private readonly dvHead: Int32Array;
+  declare private readonly dvLen: Int32Array;
+  declare private readonly dvLast: Float64Array;
   // Per-interval queue counters.
-  private readonly qKicks: Float64Array;
-  private readonly qPolls: Float64Array;
-  private readonly qEmptyPolls: Float64Array;
-  private readonly qRequests: Float64Array;
-  private readonly qWaitCycles: Float64Array;
-  private readonly qInterrupts: Float64Array;
-  private readonly qWork: Float64Array;
+  declare private readonly qKicks: Float64Array;
+  declare private readonly qPolls: Float64Array;
+  declare private readonly qEmptyPolls: Float64Array;
+  declare private readonly qRequests: Float64Array;
+  declare private readonly qWaitCycles: Float64Array;
+  declare private readonly qInterrupts: Float64Array;
+  declare private readonly qWork: Float64Array;
   private ctxSwitches = 0;
 
   // Groups.

@@ -106,6 +106,16 @@ describe('console in Chromium against the headless server', () => {
     await shot(page, 'connect');
   });
 
+  it('follows the OS dark theme', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await view('overview');
+    await page.waitForTimeout(1500);
+    const bg = await page.evaluate('getComputedStyle(document.body).backgroundColor');
+    expect(bg).toBe('rgb(17, 26, 34)');
+    await shot(page, 'overview-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
   it('lists the recorded session, replays it with the recorded values, and exports its rows as CSV', async () => {
     await view('sessions');
     const row = page.locator('[data-testid="session-list"] tbody tr[data-session]').first();

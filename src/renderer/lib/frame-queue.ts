@@ -10,7 +10,7 @@ type Job = () => void;
 const pending = new Map<object, Job>();
 let scheduled = false;
 /** Work allowed per frame before the rest waits for the next frame, ms. */
-export const FRAME_BUDGET_MS = 6;
+export const FRAME_BUDGET_MS = 3;
 
 const raf: (cb: () => void) => void =
   typeof requestAnimationFrame === 'function' ? (cb) => requestAnimationFrame(() => cb()) : (cb) => setTimeout(cb, 16);

@@ -5,6 +5,7 @@
  */
 import type { HostSnapshot, CoreStats, QueueStats, VmStats, GroupStats, SideCoreStats } from '../../shared/snapshot.ts';
 import type { HostEvent } from '../../shared/policy.ts';
+import { assembleSnapshot } from '../model/host-snapshot.ts';
 
 /** Shape of the synthetic host. */
 export interface SyntheticHost {
@@ -157,31 +158,17 @@ export class SyntheticHostGen {
       emptyPollCycles: cores[c].cycles.emptyPoll,
       queues: queues.filter((q) => q.owner === c).map((q) => q.id),
     }));
-    const sum = (k: keyof CoreStats['cycles']): number => cores.reduce((s, c) => s + c.cycles[k], 0);
     const rps = vms.reduce((s, v) => s + v.requestsPerSec, 0);
-    return {
-      seq,
-      t,
-      intervalMs: h.intervalMs,
-      hz,
-      phase: this.phaseAt(t),
-      cores,
-      sideCores,
-      queues,
-      vms,
-      groups,
-      totals: {
-        requestsPerSec: rps,
-        bytesPerSec: rps * 1500,
-        exitsPerSec: rps * 0.1,
-        interruptsPerSec: rps * 0.8,
-        ctxSwitchesPerSec: 1000 * r(),
-        sideCores: nSide,
-        score: groups.reduce((s, g) => s + g.score, 0),
-        latencyUs: { p50: 30 * (0.5 + r()), p99: 90 * (0.5 + r()), p999: 200 * (0.5 + r()) },
-        cycles: { guest: sum('guest'), exit: sum('exit'), io: sum('io'), emptyPoll: sum('emptyPoll'), ctxSwitch: sum('ctxSwitch'), idle: sum('idle') },
-      },
-    };
+    // Score and cycle totals follow from the parts, as in the model's snapshots.
+    return assembleSnapshot({ seq, t, intervalMs: h.intervalMs, hz, phase: this.phaseAt(t), cores, sideCores, queues, vms, groups }, {
+      requestsPerSec: rps,
+      bytesPerSec: rps * 1500,
+      exitsPerSec: rps * 0.1,
+      interruptsPerSec: rps * 0.8,
+      ctxSwitchesPerSec: 1000 * r(),
+      sideCores: nSide,
+      latencyUs: { p50: 30 * (0.5 + r()), p99: 90 * (0.5 + r()), p999: 200 * (0.5 + r()) },
+    });
   }
 }
 

@@ -21,7 +21,8 @@ import { EventHeap } from './heap.ts';
 import { Rng } from './rng.ts';
 import { LatencyHistogram } from './histogram.ts';
 import { checkScenario, resolveCosts, resolveWorkload, type CostParams, type ResolvedWorkload } from './defaults.ts';
-import { groupScore, hostScore, workRate } from './score.ts';
+import { groupScore, workRate } from './score.ts';
+import { assembleSnapshot } from './host-snapshot.ts';
 
 // Event kinds (low 3 bits of the kind word; core events carry a token above).
 const EV_WAKE = 1;
@@ -1806,7 +1807,6 @@ export class HostModel implements HostModelApi {
       }
     }
     const cores: CoreStats[] = [];
-    const tot = { guest: 0, exit: 0, io: 0, emptyPoll: 0, ctxSwitch: 0, idle: 0 };
     for (let c = 0; c < N; c++) {
       const b = c * NCAT;
       const guest = this.cyc[b];
@@ -1817,12 +1817,6 @@ export class HostModel implements HostModelApi {
       let idle = iv - (guest + exit + io + emptyPoll + ctxSwitch);
       if (idle < 0) idle = 0;
       cores.push({ id: c, role: this.coreRole[c] === ROLE_SIDE ? 'side' : 'vm', cycles: { guest, exit, io, emptyPoll, ctxSwitch, idle } });
-      tot.guest += guest;
-      tot.exit += exit;
-      tot.io += io;
-      tot.emptyPoll += emptyPoll;
-      tot.ctxSwitch += ctxSwitch;
-      tot.idle += idle;
     }
     const sideCores: SideCoreStats[] = this.sideCores.map((c) => {
       const qs: number[] = [];
@@ -1910,29 +1904,22 @@ export class HostModel implements HostModelApi {
         score: groupScore(g.kind, g.weight, input),
       });
     }
-    const snap: HostSnapshot = {
+    const snap = assembleSnapshot({
       seq: this.stepIndex,
       t: (this.stepIndex + 1) * this.intervalMs,
       intervalMs: this.intervalMs,
       hz: this.hz,
       phase: this.phaseAt(this.stepIndex * this.intervalMs),
-      cores,
-      sideCores,
-      queues,
-      vms,
-      groups,
-      totals: {
-        requestsPerSec: reqs,
-        bytesPerSec: bytes,
-        exitsPerSec: exits,
-        interruptsPerSec: irqs,
-        ctxSwitchesPerSec: this.ctxSwitches * perSec,
-        sideCores: this.sideCores.length,
-        score: hostScore(groups),
-        latencyUs: this.lat(this.totalHist),
-        cycles: tot,
-      },
-    };
+      cores, sideCores, queues, vms, groups,
+    }, {
+      requestsPerSec: reqs,
+      bytesPerSec: bytes,
+      exitsPerSec: exits,
+      interruptsPerSec: irqs,
+      ctxSwitchesPerSec: this.ctxSwitches * perSec,
+      sideCores: this.sideCores.length,
+      latencyUs: this.lat(this.totalHist),
+    });
     // Reset per-interval counters.
     this.cyc.fill(0);
     this.sideLoops.fill(0);

@@ -88,6 +88,11 @@ export function eventHtml(e: HostEvent): string {
   );
 }
 
+/** x-axis label formatter that leaves the range's ends blank. */
+function xLabel(x0: number, x1: number): (v: number) => string {
+  return (v: number) => (v === x0 || v === x1 ? '' : sessionTime(v));
+}
+
 /** Build the ECharts option of a time chart (x = session time). */
 export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<string, unknown> {
   const events = (spec.events ?? []).filter(isAnnotated);
@@ -149,9 +154,9 @@ export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<
       type: 'value',
       min: x0,
       max: x1 > x0 ? x1 : x0 + 1,
-      // no labels at the sliding ends: they are new odd times on every update (clutter, and
-      // every distinct string costs the canvas text cache)
-      axisLabel: { color: theme.muted, formatter: (v: number) => sessionTime(v), hideOverlap: true, showMinLabel: false, showMaxLabel: false },
+      // no labels at the sliding ends: they are new odd times on every update (clutter, and every
+      // distinct string ECharts measures costs a text-shaping cache entry in the browser)
+      axisLabel: { color: theme.muted, formatter: xLabel(x0, x1), hideOverlap: true, showMinLabel: false, showMaxLabel: false },
       axisLine: { lineStyle: { color: theme.grid } },
       splitLine: { show: false },
     },
@@ -181,9 +186,9 @@ export function structureKey(option: Record<string, unknown>): string {
 
 /** The data-only part of a time chart option (x range, series data, annotations, tooltip). */
 export function dataPatch(option: Record<string, unknown>): Record<string, unknown> {
-  const x = option.xAxis as { min?: number; max?: number };
+  const x = option.xAxis as { min?: number; max?: number; axisLabel?: unknown };
   const series = (option.series as { data: unknown; markLine?: unknown }[]).map((s) => (s.markLine ? { data: s.data, markLine: s.markLine } : { data: s.data }));
-  return { xAxis: { min: x.min, max: x.max }, series, tooltip: option.tooltip };
+  return { xAxis: { min: x.min, max: x.max, axisLabel: x.axisLabel }, series, tooltip: option.tooltip };
 }
 
 /** Sparkline option: one small line, no axes. */

@@ -73,6 +73,10 @@ describe('iocm serve (process)', () => {
     const port = run('--port', '70000');
     expect(port.status).toBe(2);
     expect(port.stderr).toMatch(/--port/);
+    // The live runner's pacing range (0.25–64, or 0), refused before anything starts.
+    const slow = run('--port', '0', '--speed', '0.1');
+    expect(slow.status).toBe(2);
+    expect(slow.stderr).toMatch(/--speed: speed 0\.1 is out of range/);
     const dir = mkdtempSync(join(tmpdir(), 'iocm-serve-cli-'));
     try {
       const scen = run('--port', '0', '--scenario', 'no-such-scenario', '--db', join(dir, 'h.db'));

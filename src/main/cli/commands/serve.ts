@@ -10,6 +10,7 @@ import type { CliIO } from '../iocm.ts';
 import { UsageError } from '../errors.ts';
 import { flagHelp, parseFlags, type FlagSpec } from '../args.ts';
 import { defaultDbPath } from '../../history/paths.ts';
+import { checkSpeed } from '../../loop/live-core.ts';
 import { createServices, type Services } from '../../services/index.ts';
 import { backendFromApi } from '../../server/backend.ts';
 import { LOOPBACK_HOSTS, startConsoleServer, type ConsoleServer } from '../../server/http-server.ts';
@@ -24,7 +25,7 @@ const FLAGS: Record<string, FlagSpec> = {
   host: { type: 'string', value: 'ADDR', help: 'loopback address to listen on: 127.0.0.1 (default), localhost or ::1' },
   scenario: { type: 'string', value: 'NAME|FILE', help: "scenario of the embedded model (default: 'default')" },
   seed: { type: 'integer', value: 'S', min: 0, max: 2 ** 32 - 1, help: 'model seed (default 1)' },
-  speed: { type: 'number', value: 'X', min: 0.1, max: 1000, help: 'simulated seconds per wall second (default 1)' },
+  speed: { type: 'number', value: 'X', min: 0, max: 64, help: 'simulated seconds per wall second: 0.25 to 64, or 0 for as fast as possible (default 1)' },
   policy: { type: 'string', value: 'NAME', help: "initial loop policy (default 'iocm')" },
   db: { type: 'string', value: 'FILE', help: 'history database (default: $IOCM_DB or the per-user file, see docs/history.md)' },
 };
@@ -117,6 +118,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     policy: values.policy as string | undefined,
     dbPath: (values.db as string | undefined) ?? defaultDbPath(),
   };
+  const badSpeed = checkSpeed(opts.speed);
+  if (badSpeed) throw new UsageError(`--speed: ${badSpeed}`);
   const running = await startServe(opts);
   const rendererDir = DEFAULT_RENDERER_DIR;
   io.stdout.write(`IOcm Console: ${running.server.url}\n`);

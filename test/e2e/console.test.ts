@@ -83,6 +83,32 @@ describe('console in Chromium against the headless server', () => {
     await expect.poll(() => pinned.getAttribute('data-role'), { timeout: 15_000 }).not.toBe('released');
   });
 
+  it('locks the side-core count (the loop and the model follow), unlocks, pauses and resumes the loop', async () => {
+    await view('controls');
+    const sideTiles = page.locator('[data-testid="core-map"] [data-core][data-side="yes"]');
+    await page.fill('input[aria-label="minimum side cores"]', '3');
+    await page.fill('input[aria-label="maximum side cores"]', '3');
+    await page.click('[data-testid="lock"]');
+    await expect.poll(() => page.locator('text=Locked to 3–3 side cores.').count(), { timeout: 10_000 }).toBe(1);
+    // the model's snapshots show exactly three side cores, and they stay so for several epochs
+    await expect.poll(() => sideTiles.count(), { timeout: 15_000 }).toBe(3);
+    await page.waitForTimeout(1500);
+    expect(await sideTiles.count()).toBe(3);
+    await shot(page, 'controls-locked');
+    await page.click('button:has-text("Unlock")');
+    await expect.poll(() => page.locator('text=Not locked.').count(), { timeout: 10_000 }).toBe(1);
+    // the policy (iocm) returns to its own choice for mixed, which is not 3
+    await expect.poll(() => sideTiles.count(), { timeout: 20_000 }).not.toBe(3);
+
+    await page.click('[data-testid="pause-toggle"]');
+    await expect.poll(() => page.locator('[data-testid="loop-state"]').innerText(), { timeout: 10_000 }).toBe('Paused by operator');
+    await expect.poll(() => page.locator('[data-testid="pause-toggle"]').innerText()).toBe('Resume loop');
+    await page.click('[data-testid="pause-toggle"]');
+    await expect.poll(() => page.locator('[data-testid="loop-state"]').innerText(), { timeout: 10_000 }).toMatch(/^Running/);
+    // both show up in the audit log with the operator as their source
+    await expect.poll(() => page.locator('[data-testid="audit-log"]').innerText(), { timeout: 10_000 }).toMatch(/pause/i);
+  });
+
   it('renders every live view readably', async () => {
     await view('side-cores');
     await page.waitForTimeout(1000);

@@ -6,6 +6,8 @@
  */
 
 /** A change to a host's I/O configuration. */
+import type { Observability } from './observe.ts';
+
 export type ControlAction =
   /** Make exactly these cores the side cores (empty = vhost mode). */
   | { kind: 'setSideCores'; cores: number[] }
@@ -47,6 +49,11 @@ export interface HostInfo {
   vms: { id: number; name: string; group: string; vcpus: number }[];
   queues: { id: number; vm: number; device: number; kind: 'net' | 'blk' }[];
   groups: { name: string; weight: number; workload: string }[];
+  /**
+   * Which observed fields the source reports (src/shared/observe.ts). Absent in sessions recorded
+   * before it existed: read as the `qemu` profile.
+   */
+  observability?: Observability;
 }
 
 /** The control interface. Implementations validate and refuse bad actions with a clear error. */

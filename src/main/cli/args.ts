@@ -4,6 +4,7 @@
  * unknown flags (with a suggestion), missing values, non-numeric or
  * out-of-range numbers. Accepts `--flag value` and `--flag=value`.
  */
+import { DEFAULT_PROFILE, OBSERVABILITY_PROFILE_NAMES } from '../../shared/observe.ts';
 import { UsageError } from './errors.ts';
 
 /** How one flag is parsed. */
@@ -19,7 +20,17 @@ export interface FlagSpec {
   above?: number;
   /** Numbers: inclusive maximum. */
   max?: number;
+  /** Strings: the accepted values (anything else is refused, naming them). */
+  choices?: readonly string[];
 }
+
+/** `--observe PROFILE`: what the policies see of the host (src/shared/observe.ts). */
+export const OBSERVE_FLAG: FlagSpec = {
+  type: 'string',
+  value: 'PROFILE',
+  choices: OBSERVABILITY_PROFILE_NAMES,
+  help: `what the policies see: ${OBSERVABILITY_PROFILE_NAMES.join(' | ')} (default: ${DEFAULT_PROFILE}, a stock QEMU/KVM host; full = every counter, for research)`,
+};
 
 /** Parsed flags: name (as written, without dashes) → value; `_` holds positionals. */
 export interface ParsedFlags {
@@ -75,7 +86,7 @@ export function parseFlags(argv: readonly string[], spec: Record<string, FlagSpe
       raw = next;
       i++;
     }
-    values[name] = s.type === 'string' ? checkString(name, raw) : parseNumber(name, raw, s);
+    values[name] = s.type === 'string' ? checkString(name, raw, s) : parseNumber(name, raw, s);
   }
   if (positionals.length > maxPositionals) {
     throw new UsageError(`unexpected argument '${positionals[maxPositionals]}'`);
@@ -83,8 +94,9 @@ export function parseFlags(argv: readonly string[], spec: Record<string, FlagSpe
   return { values, positionals, help };
 }
 
-function checkString(name: string, raw: string): string {
+function checkString(name: string, raw: string, s: FlagSpec): string {
   if (raw === '') throw new UsageError(`option '--${name}' needs a non-empty value`);
+  if (s.choices && !s.choices.includes(raw)) throw new UsageError(`option '--${name}' must be one of ${s.choices.join(', ')}, got '${raw}'`);
   return raw;
 }
 

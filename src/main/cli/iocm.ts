@@ -7,10 +7,9 @@
 import { UsageError } from './errors.ts';
 
 /** Where a command writes; injectable for tests. */
-export interface CliIO {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-}
+import type { CliIO } from './io.ts';
+
+export type { CliIO } from './io.ts';
 
 type CommandModule = { run(argv: string[], io: CliIO): Promise<number> };
 

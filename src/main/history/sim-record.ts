@@ -1,6 +1,6 @@
 /**
  * Recording a `iocm simulate` run (--record <db>): a session with the full
- * scenario, seed, policy and host info; every snapshot and every decision.
+ * scenario, seed, policy and host info; every snapshot and every loop event.
  */
 import type { Scenario } from '../../shared/scenario.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
@@ -9,41 +9,14 @@ import type { HostInfo } from '../../shared/control.ts';
 import { HistoryClient, type Recorder } from './client.ts';
 import type { HistorySession } from './types.ts';
 
-/** A decision as the sim driver reports it. */
-export interface SimDecision {
-  kind?: string;
-  actions: unknown[];
-  reason: string;
-  seq?: number;
-  t?: number;
-  /** Present when the controller reports PolicyDecisions (the loop). */
-  metrics?: Record<string, number>;
-  targetSideCores?: number;
-}
-
 /** Hooks to pass to runSimulation, and close(). */
 export interface SimRecording {
   sessionId: string;
   onSnapshot(s: HostSnapshot): void;
-  onDecision(d: SimDecision): void;
+  /** Every loop event (decisions, audits, phases), as the live console records them. */
+  onEvent(e: HostEvent): void;
   /** End the session (storing the host info if given) and close the database; rejects if recording failed (e.g. disk full). */
   close(info?: HostInfo | null): Promise<HistorySession>;
-}
-
-/** Convert a sim decision to a history event. */
-export function decisionEvent(policy: string, d: SimDecision): HostEvent {
-  const kind = d.kind ?? (d.actions.length ? 'change' : 'stay');
-  return {
-    t: Math.max(0, d.t ?? 0),
-    source: 'policy',
-    kind: 'decision',
-    message: d.reason,
-    data: {
-      policy,
-      decision: { kind, actions: d.actions, reason: d.reason, metrics: d.metrics ?? {}, ...(d.targetSideCores !== undefined ? { targetSideCores: d.targetSideCores } : {}) },
-      applied: d.actions,
-    },
-  };
 }
 
 /** Open `dbPath` and start recording a simulation. */
@@ -70,7 +43,7 @@ export async function startSimRecording(
   return {
     sessionId: rec.sessionId,
     onSnapshot: (s) => rec.record(s),
-    onDecision: (d) => rec.recordEvent(decisionEvent(meta.policy, d)),
+    onEvent: (e) => rec.recordEvent(e),
     close: async (info?: HostInfo | null) => {
       try {
         const s = await rec.close(info);

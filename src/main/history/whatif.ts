@@ -15,8 +15,8 @@ import type { Comparison, ProgressFn } from './types.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent, PolicyConfig } from '../../shared/policy.ts';
 import type { Scenario } from '../../shared/scenario.ts';
+import type { ObservabilityProfile } from '../../shared/observe.ts';
 import { SummaryBuilder, type PhaseSummary } from '../sim/summary.ts';
-import { decisionEvent } from './sim-record.ts';
 
 /** A what-if request. */
 export interface WhatIfRequest {
@@ -24,6 +24,8 @@ export interface WhatIfRequest {
   /** Policy spec, e.g. 'iocm', 'vhost', 'static:3'. */
   policy: string;
   config?: PolicyConfig;
+  /** What the policy sees (default: the profile the session was recorded under, else 'qemu'). */
+  observe?: ObservabilityProfile;
   /** Wall-clock start of the new session (unix ms; the client fills it from its clock). */
   startedAt?: number;
 }
@@ -98,39 +100,43 @@ export async function runWhatIfInStore(
   const scenario = base.scenarioJson as Scenario;
   const seed = base.seed ?? 1;
   const intervalMs = base.intervalMs ?? 100;
-  const [{ createHostModel }, sim] = await Promise.all([import('../model/host-model.ts'), import('../sim/index.ts'), import('../loop/register.ts')]);
-  const policy = sim.parsePolicy(req.policy, scenario.host.cores);
+  const [{ createHostModel }, { IocmLoop }, { resolvePolicyForHost }] = await Promise.all([import('../model/host-model.ts'), import('../loop/loop.ts'), import('../policy/registry.ts')]);
+  let policy: ReturnType<typeof resolvePolicyForHost>;
+  try {
+    policy = resolvePolicyForHost(req.policy, scenario.host.cores, req.config ?? {});
+  } catch (err) {
+    throw new HistoryError('invalid', (err as Error).message);
+  }
   const n = (store.db.prepare('SELECT max(seq) FROM snapshots WHERE session = ?').pluck().get(store.keyOf(req.sessionId)) as number) + 1;
   const loads = loadsPerInterval(store, req.sessionId, n);
-  const model = createHostModel(scenario, { seed, intervalMs });
+  const observe = req.observe ?? base.info?.observability?.profile;
+  const model = createHostModel(scenario, { seed, intervalMs, observe });
   const info = model.info();
-  const controller = policy.create({ cores: info.cores, info, scenario, seed, intervalMs });
+  const events: HostEvent[] = [];
+  const loop = new IocmLoop({ control: model, policy: policy.name, config: req.config ?? {}, observability: info.observability, groups: info.groups, onEvent: (e) => events.push(e) });
   const id = store.beginSession({
     host: base.host,
     source: 'model',
     scenario,
     seed,
-    policy: policy.spec,
+    policy: policy.name,
     policyConfig: req.config ?? {},
     info,
     intervalMs,
     startedAt: req.startedAt ?? base.startedAt,
     parentId: base.id,
   });
-  const events: HostEvent[] = [];
-  const report = (r: unknown, t: number): void => {
-    for (const d of sim.reportedDecisions(r as never)) events.push(decisionEvent(policy.spec, { ...d, t }));
-  };
   try {
-    events.push({ t: 0, source: 'system', kind: 'notice', message: `what-if re-run of session ${base.id} under ${policy.spec}`, data: { parentId: base.id } });
-    if (controller.start) report(controller.start(model), 0);
+    events.push({ t: 0, source: 'system', kind: 'notice', message: `what-if re-run of session ${base.id} under ${policy.name}`, data: { parentId: base.id } });
+    // The loop's events (decisions, audits, phases) are pushed as they happen.
+    loop.start();
     let snaps: HostSnapshot[] = [];
     const slice = sliceFor(n);
     for (let seq = 0; seq < n; seq++) {
       model.setLoads(loads[seq]);
       const s = model.step();
       snaps.push(s);
-      report(controller.onSnapshot(s, model), s.t);
+      loop.onSnapshot(s);
       if (snaps.length >= slice || seq === n - 1) {
         store.append(id, snaps, events.splice(0));
         snaps = [];

@@ -8,6 +8,7 @@ import type { HostConfig, HostInfo } from '../../shared/control.ts';
 import type { ConfigError, LoopStatus, OverrideCommand, OverrideResult, PolicyConfig, SafetyLimits, TelemetryBatch } from '../../shared/policy.ts';
 import type { Scenario } from '../../shared/scenario.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
+import type { ObservabilityProfile } from '../../shared/observe.ts';
 import { createHostModel } from '../model/host-model.ts';
 import type { HostModelApi } from '../model/api.ts';
 import { IocmLoop } from './loop.ts';
@@ -30,6 +31,8 @@ export interface LiveHostOptions {
   intervalMs?: number;
   epochMs?: number;
   limits?: Partial<SafetyLimits>;
+  /** What the policies see of the host (default 'qemu'). */
+  observe?: ObservabilityProfile;
 }
 
 /** Options of a live core. */
@@ -58,8 +61,11 @@ export class LiveCore {
     this.speed = opts.speed;
     const e = checkSpeed(opts.speed);
     if (e) throw new Error(e);
-    this.model = createHostModel(opts.scenario, { seed: opts.seed, intervalMs: opts.intervalMs ?? 100 });
-    this.loop = new IocmLoop({ control: this.model, policy: opts.policy ?? 'iocm', config: opts.policyConfig ?? {}, epochMs: opts.epochMs, limits: opts.limits });
+    this.model = createHostModel(opts.scenario, { seed: opts.seed, intervalMs: opts.intervalMs ?? 100, observe: opts.observe });
+    const info = this.model.info();
+    this.loop = new IocmLoop({ control: this.model, policy: opts.policy ?? 'iocm', config: opts.policyConfig ?? {}, epochMs: opts.epochMs, limits: opts.limits, observability: info.observability, groups: info.groups });
+    // The epoch at t = 0: a static policy configures the host before the first interval, as in `iocm simulate`.
+    this.loop.start();
     this.anchorWall = opts.now();
     this.anchorSim = this.model.nowMs;
   }

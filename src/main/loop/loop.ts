@@ -20,6 +20,8 @@ import type {
   PolicyDecision,
   SafetyLimits,
 } from '../../shared/policy.ts';
+import type { ObjectiveGroup } from '../../shared/objective.ts';
+import { DEFAULT_PROFILE, observabilityOf, observe, type Observability, type ObservedSnapshot } from '../../shared/observe.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import { chooseSideCores, countBounds, sameSet } from '../policy/helpers.ts';
 import { createPolicy, PolicyConfigError } from '../policy/registry.ts';
@@ -46,6 +48,10 @@ export interface LoopOptions {
   stayEventMinMs?: number;
   /** Called with each event as it happens (besides {@link IocmLoop.drainEvents}). */
   onEvent?: (e: HostEvent) => void;
+  /** What the host's source reports (default: the `qemu` profile). Policies see only these fields. */
+  observability?: Observability;
+  /** VM groups with weights and workload classes, for the observed objective (HostInfo.groups). */
+  groups?: readonly ObjectiveGroup[];
 }
 
 /** A decision as reported in `iocm simulate --json` (`decisions`). */
@@ -79,7 +85,10 @@ export class IocmLoop {
   private readonly onEvent?: (e: HostEvent) => void;
   private limitsV: SafetyLimits;
   private ov: Overrides;
-  private readonly window: HostSnapshot[] = [];
+  private readonly window: ObservedSnapshot[] = [];
+  private readonly obs: Observability;
+  private readonly groups: readonly ObjectiveGroup[];
+  private started = false;
   private events: HostEvent[] = [];
   private readonly decisionLog: DecisionRecord[] = [];
   private epoch = 0;
@@ -106,6 +115,24 @@ export class IocmLoop {
     if (limErr.length > 0) throw new PolicyConfigError(`invalid safety limits: ${limErr.map((e) => `${e.field}: ${e.message}`).join('; ')}`, limErr);
     this.limitsV = lim;
     this.ov = { pinned: [], released: [], countLock: null, paused: false, ...(opts.overrides ?? {}) };
+    this.obs = opts.observability ?? observabilityOf(DEFAULT_PROFILE);
+    this.groups = opts.groups ?? [];
+  }
+
+  /** What the policies see of the host (a copy). */
+  get observability(): Observability {
+    return { profile: this.obs.profile, reports: { ...this.obs.reports } };
+  }
+
+  /**
+   * The epoch at t = 0, before the first interval, with an empty window: a static policy
+   * configures the host here. Runs once; `onSnapshot` runs it first if nobody did.
+   */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.lastEpochT = 0;
+    this.runEpoch(0);
   }
 
   /** Policy name in force, e.g. 'static:2'. */
@@ -142,8 +169,10 @@ export class IocmLoop {
 
   /** Feed one snapshot; runs an epoch when `epochMs` has elapsed since the last one. */
   onSnapshot(s: HostSnapshot): void {
+    if (!this.started) this.start();
     this.nowT = s.t;
-    this.window.push(s);
+    // The policy's view: observed fields the source reports, nothing the model alone knows.
+    this.window.push(observe(s, this.obs));
     if (this.window.length > this.windowSize) this.window.shift();
     if (this.lastPhase !== null && s.phase !== this.lastPhase) {
       this.emit({ t: s.t, source: 'system', kind: 'phase', message: `phase '${this.lastPhase}' → '${s.phase}'`, data: { from: this.lastPhase, to: s.phase } });
@@ -166,6 +195,8 @@ export class IocmLoop {
       t,
       epoch: this.epoch++,
       window: this.window,
+      observability: this.obs,
+      groups: this.groups,
       host,
       overrides: this.ov,
       limits: this.limitsV,

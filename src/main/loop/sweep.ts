@@ -6,13 +6,11 @@
  */
 import type { Scenario } from '../../shared/scenario.ts';
 import { maxSideCores } from '../model/defaults.ts';
-import { runSimulation } from '../sim/driver.ts';
-import { parsePolicy } from '../sim/policies.ts';
+import type { ObservabilityProfile } from '../../shared/observe.ts';
 import type { PhaseSummary, Summary } from '../sim/summary.ts';
 import { spawnWorker } from '../util/worker.ts';
-import { loopController } from './controller.ts';
 import type { DecisionRecord } from './loop.ts';
-import './register.ts';
+import { runSimulation } from './simulation.ts';
 
 /** One run to do. */
 export interface RunSpec {
@@ -22,6 +20,8 @@ export interface RunSpec {
   seed: number;
   seconds: number;
   intervalMs?: number;
+  /** What the policies see (default 'qemu'). */
+  observe?: ObservabilityProfile;
 }
 
 /** What a run produced. */
@@ -38,10 +38,8 @@ export interface RunResult {
   sideCoreSeconds: number;
 }
 
-/** Run one policy on one scenario on this thread. Static policies use the sim's static controller (configured before the first interval). */
+/** Run one policy on one scenario on this thread, through the loop (every policy, static ones included, from the one registry). */
 export function runOne(spec: RunSpec, onProgress?: (done: number, total: number) => void): RunResult {
-  const cores = spec.scenario.host.cores;
-  const isStatic = spec.policy === 'vhost' || spec.policy.startsWith('static:');
   const decisions: DecisionRecord[] = [];
   const series = { t: [] as number[], sideCores: [] as number[], score: [] as number[], phase: [] as number[] };
   const phaseNames: string[] = [];
@@ -49,17 +47,15 @@ export function runOne(spec: RunSpec, onProgress?: (done: number, total: number)
   let sideCoreSeconds = 0;
   let changes = 0;
   let prevSide = -1;
-  const controller = isStatic ? parsePolicy(spec.policy, cores).create : (ctx: Parameters<typeof loopController>[1]) => loopController(spec.policy, ctx);
   const r = runSimulation({
     scenario: spec.scenario,
     seed: spec.seed,
     seconds: spec.seconds,
     intervalMs: spec.intervalMs,
-    controller,
+    policy: spec.policy,
+    observe: spec.observe,
     onProgress,
-    onDecision: (d) => {
-      if (!isStatic) decisions.push({ t: d.t ?? 0, kind: (d.kind ?? 'change') as DecisionRecord['kind'], actions: d.actions, reason: d.reason });
-    },
+    onDecision: (d) => decisions.push(d),
     onSnapshot: (s) => {
       let pi = phaseIdx.get(s.phase);
       if (pi === undefined) {

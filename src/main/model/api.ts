@@ -4,6 +4,7 @@
  * services) code against this interface.
  */
 import type { HostControl, HostInfo } from '../../shared/control.ts';
+import type { ObservabilityProfile } from '../../shared/observe.ts';
 import type { Scenario } from '../../shared/scenario.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { LatencyHistogram } from './histogram.ts';
@@ -22,6 +23,12 @@ export interface ModelOptions {
   seed: number;
   /** Snapshot interval in ms of simulated time (default 100). */
   intervalMs?: number;
+  /**
+   * The observability profile the model declares in `info().observability` (default 'qemu'): what
+   * a loop on this host may see. The snapshots themselves always carry everything (truth
+   * included, for scoring and display); src/shared/observe.ts builds the policies' view.
+   */
+  observe?: ObservabilityProfile;
 }
 
 /** A discrete-event model of one virtualized host. Also its HostControl. */

@@ -17,6 +17,7 @@ import type {
   CoreStats, GroupStats, HostSnapshot, LatencyStats, QueueStats, SideCoreStats, VmStats,
 } from '../../shared/snapshot.ts';
 import type { HostModelApi, IntervalHistograms, ModelOptions } from './api.ts';
+import { DEFAULT_PROFILE, OBSERVABILITY_PROFILE_NAMES, observabilityOf, type ObservabilityProfile } from '../../shared/observe.ts';
 import { EventHeap } from './heap.ts';
 import { Rng } from './rng.ts';
 import { LatencyHistogram } from './histogram.ts';
@@ -270,6 +271,8 @@ export class HostModel implements HostModelApi {
   private readonly groups: { name: string; weight: number; kind: WorkloadKind; w: ResolvedWorkload; vms: number[] }[] = [];
   private readonly groupHist: LatencyHistogram[] = [];
   private readonly totalHist = new LatencyHistogram();
+  /** The observability profile declared in info() (what a loop on this host may see). */
+  declare private readonly observeProfile: ObservabilityProfile;
 
   constructor(scenario: Scenario, options: ModelOptions) {
     checkScenario(scenario);
@@ -278,6 +281,9 @@ export class HostModel implements HostModelApi {
     }
     const intervalMs = options.intervalMs ?? 100;
     if (!(intervalMs > 0) || !Number.isFinite(intervalMs)) throw new Error(`model options: intervalMs must be > 0, got ${String(intervalMs)}`);
+    const profile = options.observe ?? DEFAULT_PROFILE;
+    if (!OBSERVABILITY_PROFILE_NAMES.includes(profile)) throw new Error(`model options: observe must be one of ${OBSERVABILITY_PROFILE_NAMES.join(', ')}, got ${String(profile)}`);
+    this.observeProfile = profile;
     this.scenario = scenario;
     this.seed = options.seed;
     this.rng = new Rng(options.seed);
@@ -574,6 +580,7 @@ export class HostModel implements HostModelApi {
       vms,
       queues,
       groups: this.groups.map((g) => ({ name: g.name, weight: g.weight, workload: g.kind })),
+      observability: observabilityOf(this.observeProfile),
     };
   }
 

@@ -131,10 +131,11 @@ export const ovsEntry: PolicyEntry = {
       decide(state, input): PolicyStep<OvsState> {
         const settle = settleOnCount(input, k, 'ovs-auto-lb fixed PMD set', {});
         if (settle.kind === 'change') return { state: { ...state, overloadedSamples: 0 }, decision: settle };
+        if (input.window.length === 0) return { state, decision: quietStay() };
         const snap = input.window[input.window.length - 1];
         const epochCycles = (snap.hz * snap.intervalMs) / 1000;
         let maxBusy = 0;
-        for (const sc of snap.sideCores) maxBusy = Math.max(maxBusy, sc.workCycles / epochCycles);
+        for (const sc of snap.sideCores) maxBusy = Math.max(maxBusy, (sc.workCycles ?? sc.busyCycles) / epochCycles);
         let { overloadedSamples, epochInSample } = state;
         epochInSample++;
         if (epochInSample < sampleEpochs) return { state: { ...state, epochInSample }, decision: quietStay({ maxSideBusy: maxBusy }) };
@@ -210,7 +211,7 @@ export const spdkEntry: PolicyEntry = {
       decide(state, input): PolicyStep<SpdkState> {
         const sinceLast = state.sinceLast + 1;
         const { host, overrides, limits } = input;
-        if (sinceLast < period && !hasUnplacedQueue(host)) return { state: { sinceLast }, decision: quietStay() };
+        if ((sinceLast < period && !hasUnplacedQueue(host)) || input.window.length === 0) return { state: { sinceLast: Math.min(sinceLast, period - 1) }, decision: quietStay() };
         const snap = input.window[input.window.length - 1];
         const n = host.queueOwner.length;
         const epochCycles = (snap.hz * snap.intervalMs) / 1000;

@@ -105,8 +105,9 @@ export const classicEntry: PolicyEntry = {
       init: () => ({ requests: { start: [], stop: [], add: [], remove: [] }, lastGoodEpoch: -Infinity, bars: {}, ratios: [], pending: null }),
       decide(state, input): PolicyStep<ClassicState> {
         const { host, overrides, limits, epoch } = input;
+        if (input.window.length === 0) return { state, decision: quietStay() };
         const snap = input.window[input.window.length - 1];
-        const m = epochMetrics(snap);
+        const m = epochMetrics(snap, input.groups);
         const ratio = m.bytes / m.epochCycles;
         const ratios = [...state.ratios, ratio].slice(-Math.max(c('measureEpochs'), 1) - 1);
         const k = host.sideCores.length;

@@ -6,98 +6,100 @@
  */
 import type { ControlAction, HostConfig } from '../../shared/control.ts';
 import type { Overrides, SafetyLimits } from '../../shared/policy.ts';
-import type { HostSnapshot } from '../../shared/snapshot.ts';
+import { observedObjective, type ObjectiveGroup } from '../../shared/objective.ts';
+import type { ObservedSnapshot } from '../../shared/observe.ts';
 
-/** Metrics of one snapshot, in cores (1 = one core's cycles over the interval) unless noted. */
+/** Metrics of one observed snapshot, in cores (1 = one core's cycles over the interval) unless noted. */
 export interface EpochMetrics {
   /** Cycles of one core over the interval. */
   epochCycles: number;
   /** Side cores in force. */
   workers: number;
-  /** Σ side-core work cycles / epochCycles. */
+  /** Σ side-core busy time (work + polling) / epochCycles: what every source reports. */
+  sideBusy: number;
+  /**
+   * Σ side-core work cycles / epochCycles where the source splits work from polling (sideWork);
+   * otherwise the busy time (a polling thread's CPU time includes its empty polls).
+   */
   ioWork: number;
+  /** True when `ioWork` is real work (the source reports the split). */
+  workSplit: boolean;
   /** Idle I/O capacity (IOcm): (epochCycles × workers − work cycles) / epochCycles. */
   ioIdle: number;
-  /** Busiest side core's work fraction (0..1). */
+  /** Busiest side core's work fraction (0..1), busy fraction where work is not reported. */
   maxSideBusy: number;
   /** Σ over VM cores of idle fraction (IOcm's VM idle). */
   vmIdle: number;
-  /** Host I/O work done on VM cores (vhost threads), in cores. */
+  /** CPU of the notification-driven I/O threads (vhost / IOThreads on the VM cores), in cores. */
   vhostIo: number;
-  /** Exit cycles on VM cores, in cores. */
-  exitCores: number;
-  /** Context-switch cycles, in cores. */
-  ctxCores: number;
   /** VM cores. */
   vmCores: number;
+  /** Σ vCPU run cycles / epochCycles. */
+  vcpuRun: number;
   /** Σ vCPU wait cycles / epochCycles: runnable vCPUs waiting for a core, in cores. */
   vcpuWait: number;
   /** Bytes moved by all queues in the interval. */
   bytes: number;
   /** Requests completed in the interval. */
   requests: number;
-  /** Mean queue waiting time per request in µs (0 when none). */
-  waitUs: number;
-  /** Requests pending in rings at the end of the interval. */
-  pending: number;
-  /** Host score (snapshot totals). */
-  score: number;
+  /** The observed objective (src/shared/objective.ts). */
+  objective: number;
 }
 
-/** Compute {@link EpochMetrics} of one snapshot. */
-export function epochMetrics(s: HostSnapshot): EpochMetrics {
+/** Compute {@link EpochMetrics} of one observed snapshot. */
+export function epochMetrics(s: ObservedSnapshot, groups: readonly ObjectiveGroup[]): EpochMetrics {
   const epochCycles = (s.hz * s.intervalMs) / 1000;
+  let busy = 0;
   let work = 0;
+  let split = s.sideCores.length > 0;
   let maxBusy = 0;
   for (const sc of s.sideCores) {
-    work += sc.workCycles;
-    const b = sc.workCycles / epochCycles;
+    busy += sc.busyCycles;
+    const w = sc.workCycles ?? sc.busyCycles;
+    if (sc.workCycles === undefined) split = false;
+    work += w;
+    const b = w / epochCycles;
     if (b > maxBusy) maxBusy = b;
   }
   let vmIdle = 0;
-  let vhostIo = 0;
-  let exit = 0;
-  let ctx = 0;
   let vmCores = 0;
   for (const c of s.cores) {
     if (c.role === 'vm') {
       vmCores++;
       vmIdle += c.cycles.idle;
-      vhostIo += c.cycles.io;
-      exit += c.cycles.exit;
     }
-    ctx += c.cycles.ctxSwitch;
   }
+  let vhostIo = 0;
   let bytes = 0;
   let requests = 0;
-  let wait = 0;
-  let pending = 0;
   for (const q of s.queues) {
     bytes += q.bytes;
     requests += q.requests;
-    wait += q.waitCycles;
-    pending += q.pending;
+    if (q.owner === null && q.threadCycles !== undefined) vhostIo += q.threadCycles;
   }
+  let vcpuRun = 0;
   let vcpuWait = 0;
-  for (const v of s.vms) vcpuWait += v.vcpuWaitCycles;
+  for (const v of s.vms) {
+    vcpuRun += v.vcpuRunCycles;
+    vcpuWait += v.vcpuWaitCycles;
+  }
   const workers = s.sideCores.length;
   return {
     epochCycles,
     workers,
+    sideBusy: busy / epochCycles,
     ioWork: work / epochCycles,
+    workSplit: split,
     ioIdle: (epochCycles * workers - work) / epochCycles,
     maxSideBusy: maxBusy,
     vmIdle: vmIdle / epochCycles,
     vhostIo: vhostIo / epochCycles,
-    exitCores: exit / epochCycles,
-    ctxCores: ctx / epochCycles,
     vmCores,
+    vcpuRun: vcpuRun / epochCycles,
     vcpuWait: vcpuWait / epochCycles,
     bytes,
     requests,
-    waitUs: requests > 0 ? (wait / requests / s.hz) * 1e6 : 0,
-    pending,
-    score: s.totals.score,
+    objective: observedObjective(s, groups),
   };
 }
 
@@ -224,12 +226,23 @@ export function placementActions(host: HostConfig, cores: readonly number[], own
   return actions;
 }
 
-/** Per-queue work cycles over the last `n` snapshots of a window (Float64Array indexed by queue id). */
-export function queueLoads(window: readonly { queues: { id: number; workCycles: number }[] }[], n: number, queueCount: number): Float64Array {
+/** Per-queue load ({@link queueLoad}) summed over the last `n` snapshots of a window (Float64Array indexed by queue id). */
+export function queueLoads(window: readonly ObservedSnapshot[], n: number, queueCount: number): Float64Array {
   const out = new Float64Array(queueCount);
   const from = Math.max(0, window.length - n);
   for (let i = from; i < window.length; i++) {
-    for (const q of window[i].queues) if (q.id < queueCount) out[q.id] += q.workCycles;
+    for (const q of window[i].queues) if (q.id < queueCount) out[q.id] += queueLoad(q);
   }
   return out;
+}
+
+/**
+ * A queue's load for placement: its work cycles where the source reports them (OVS rxq cycles),
+ * else its I/O thread's cycles while notification-driven, else a cycle-free proxy from its
+ * counters (requests plus bytes / 1,500: one unit per request or per MTU-sized packet of data).
+ */
+export function queueLoad(q: ObservedSnapshot['queues'][number]): number {
+  if (q.workCycles !== undefined) return q.workCycles;
+  if (q.threadCycles !== undefined) return q.threadCycles;
+  return q.requests + q.bytes / 1500;
 }

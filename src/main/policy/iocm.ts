@@ -1,25 +1,29 @@
 /**
- * `iocm`: our manager. Design (docs/policies.md, "iocm"):
- * 1. Regimes. A regime is what the host is asked to do: the scenario phase and
- *    the offered load per VM group when the host source reports them, else a
- *    sustained drift of the score measured at the current count. A new regime
- *    clears the measurements.
- * 2. Jump. On a new regime, estimate the I/O work in side-core units from
- *    cycles (side cores' work cycles; in vhost mode the vhost threads' I/O
- *    cycles × a polling conversion factor; saturated side cores are censored
- *    and scaled up), add queue-waiting pressure, and jump straight to
- *    ceil(work / target load). A regime seen before jumps to its remembered best.
- * 3. Refine. A guarded hill climb on the measured score: probe the neighbours
- *    of the best count (one epoch each; a probe is skipped when the cycles say
- *    it cannot help: fewer cores would saturate, more cores would idle), move
- *    only for a gain above the hysteresis, ties go to the lower queue waiting
- *    time. Once both neighbours lose, settle: no probing on a steady workload.
- * 4. Placement. Queues go to side cores by measured work cycles, longest first
- *    onto the least-loaded core (LPT); rebalanced when imbalance is large.
+ * `iocm`: our manager, on observed fields only. Design (docs/policies.md, "iocm"):
+ * 1. Objective. What it maximises is the observed objective (src/shared/objective.ts): device
+ *    throughput and vCPU progress weighted by the operator's group weights — never the model's
+ *    score, phase, offered load or queue waiting time.
+ * 2. Measurement. A count is measured over `measureEpochs` epochs after one warm-up epoch (the
+ *    epoch after a change carries the reconfiguration's transient).
+ * 3. Regimes. A regime ends when the objective at the settled count drifts by more than
+ *    `driftPct` for `driftEpochs` consecutive epochs, or when the activity signature (which
+ *    groups move I/O, how much vCPU demand each has, in coarse steps) changes.
+ * 4. Jump. On a new regime, estimate the I/O work in side-core units from cycles the source
+ *    reports (side cores' work cycles where split from polling; in vhost mode the I/O threads'
+ *    CPU × a polling conversion factor; else the learned cycles per unit of device traffic) and
+ *    jump to ceil(work / target load). A regime seen before starts from its remembered count,
+ *    which is then verified against both neighbours like any other estimate.
+ * 5. Refine. A guarded hill climb on the objective: probe unmeasured neighbours of the best
+ *    count; the best is the fewest side cores within the hysteresis of the highest objective
+ *    (a side core that does not pay for itself is released); a count whose busiest side core is
+ *    above the latency ceiling (where work is reported) or whose vCPUs wait above the vCPU-wait
+ *    ceiling loses to one that is not.
+ * 6. Placement. Queues go to side cores by measured load (work cycles, I/O-thread cycles, or
+ *    traffic), longest first onto the least-loaded core (LPT); rebalanced when imbalance is large.
  * Any number of side cores; overrides and limits bound every choice.
  */
 import type { PolicyDecision } from '../../shared/policy.ts';
-import type { HostSnapshot } from '../../shared/snapshot.ts';
+import type { ObservedSnapshot } from '../../shared/observe.ts';
 import { quietStay } from './baselines.ts';
 import { configSpec, num } from './config.ts';
 import { chooseSideCores, countBounds, epochMetrics, lptPlacement, placementActions, placementLoads, queueLoads, type EpochMetrics } from './helpers.ts';
@@ -27,79 +31,122 @@ import type { FieldSpec, Policy, PolicyEntry, PolicyInput, PolicyStep } from './
 
 const fields: FieldSpec[] = [
   { key: 'targetBusy', label: 'Target side-core load', description: 'The jump sizes side cores so their work is about this fraction of their cycles', type: 'number', min: 0.1, max: 1, default: 0.75 },
-  { key: 'saturatedBusy', label: 'Saturated', description: 'A side core this busy is saturated: its measured work understates the demand', type: 'number', min: 0.5, max: 1, default: 0.92 },
+  { key: 'saturatedBusy', label: 'Saturated', description: 'A side core this busy (work cycles, where reported) is saturated: its measured work understates the demand', type: 'number', min: 0.5, max: 1, default: 0.92 },
   { key: 'vhostToPoll', label: 'vhost → side-core work', description: 'Side-core work cycles per vhost-thread I/O cycle (polling serves more once exits are gone)', type: 'number', min: 0.1, max: 10, default: 1.3 },
-  { key: 'hysteresis', label: 'Hysteresis', description: 'A count must score this much better (relative) to replace the best', type: 'number', min: 0, max: 0.5, default: 0.01 },
-  { key: 'waitTieUs', label: 'Latency tie-break', description: 'Within the hysteresis, prefer the count whose mean queue wait is lower by at least this', type: 'number', min: 0, max: 1e6, unit: 'µs', default: 5 },
-  { key: 'driftPct', label: 'Drift', description: 'Without phase/load reports, a score drift of this much for driftEpochs epochs starts a new regime', type: 'number', min: 1, max: 100, unit: '%', default: 20 },
-  { key: 'driftEpochs', label: 'Drift epochs', description: 'Consecutive drifting epochs before a new regime', type: 'integer', min: 1, max: 1000, default: 3 },
+  { key: 'hysteresis', label: 'Hysteresis', description: 'A count must raise the objective by more than this fraction to be worth its side cores', type: 'number', min: 0, max: 0.5, unit: 'fraction', default: 0.01 },
+  { key: 'measureEpochs', label: 'Measurement', description: 'Epochs measured per count, after one warm-up epoch', type: 'integer', min: 1, max: 100, unit: 'epochs', default: 2 },
+  { key: 'driftPct', label: 'Drift', description: 'An objective drift of this much at the settled count, for driftEpochs epochs, starts a new regime', type: 'number', min: 1, max: 100, unit: '%', default: 15 },
+  { key: 'driftEpochs', label: 'Drift epochs', description: 'Consecutive drifting epochs before a new regime', type: 'integer', min: 1, max: 1000, unit: 'epochs', default: 3 },
+  { key: 'maxSideBusy', label: 'Latency ceiling: side-core load', description: 'Where side-core work is reported: a count whose busiest side core is above this load loses to one below it (queueing delay grows steeply near saturation)', type: 'number', min: 0.3, max: 1, unit: 'fraction', default: 0.85 },
+  { key: 'maxVcpuWait', label: 'Latency ceiling: vCPU wait', description: 'A count under which runnable vCPUs wait more than this fraction of their run time loses to one below it', type: 'number', min: 0, max: 10, unit: 'fraction', default: 0.5 },
   { key: 'rebalancePct', label: 'Rebalance threshold', description: 'Re-place queues when LPT lowers the busiest side core by this much', type: 'number', min: 1, max: 100, unit: '%', default: 20 },
-  { key: 'rebalanceEpochs', label: 'Rebalance interval', description: 'Epochs between queue rebalances', type: 'integer', min: 1, max: 100000, default: 50 },
-  { key: 'confirmEpochs', label: 'Confirmation', description: 'Epochs after settling whose measurements can still overturn the choice (once)', type: 'integer', min: 0, max: 1000, default: 5 },
-  { key: 'recallTolerance', label: 'Recall tolerance', description: 'A remembered regime is trusted when its count scores within this fraction of what it scored before', type: 'number', min: 0, max: 1, default: 0.03 },
-  { key: 'freeHeadroom', label: 'VM headroom', description: 'Idle VM capacity (cores) kept for the VMs when the jump also takes idle cores as side cores', type: 'number', min: 0, max: 1024, unit: 'cores', default: 1.5 },
+  { key: 'rebalanceEpochs', label: 'Rebalance interval', description: 'Epochs between queue rebalances', type: 'integer', min: 1, max: 100000, unit: 'epochs', default: 50 },
   { key: 'maxProbes', label: 'Max probes', description: 'Probes per regime before settling on the best measured count', type: 'integer', min: 0, max: 64, default: 6 },
 ];
 
 /** A measured count in the current regime. */
 export interface Measure {
-  score: number;
-  waitUs: number;
+  /** Mean observed objective. */
+  objective: number;
+  /** Samples behind the mean. */
+  n: number;
+  /** Mean busiest side-core work fraction (NaN where work is not reported). */
+  sideBusy: number;
+  /** Mean vCPU wait / run. */
+  vcpuWait: number;
 }
 
 /** State of iocm. */
 export interface IocmState {
-  /** Current regime signature ('' before the first epoch). */
+  /** Activity signature of the current regime ('' before the first measurement). */
   regime: string;
   /** Count → measurement in this regime. */
   table: Record<number, Measure>;
-  /** Side-core count in force at the previous epoch (−1 at start). */
-  lastK: number;
-  /** Epoch of the last side-core change (the next snapshot is the first at the new count). */
+  /** Epoch of the last side-core change by this policy (−1: none). */
   changedAt: number;
+  /** Side-core count at the previous epoch (−1 at start). */
+  lastK: number;
   settled: boolean;
   probes: number;
   driftRun: number;
   lastRebalance: number;
-  /** Regime signature → best count and its score (bounded memory). */
-  memory: Record<string, { k: number; score: number }>;
+  /** Signature → best count (bounded memory). */
+  memory: Record<string, number>;
   memoryOrder: string[];
-  /** Epochs left to confirm the settled count (its measurements keep refining the table). */
-  confirmLeft: number;
-  /** Measurements of the settled count during confirmation. */
-  confirmN: number;
-  /** After a jump to a remembered best: the score it had (verified at the next epoch), else null. */
-  recall: { k: number; score: number } | null;
-  /** The incumbent best count of this regime (−1 before any measurement); replaced only by a clearly better one. */
+  /** The incumbent best count of this regime (−1 before any measurement). */
   best: number;
-  /** The jump's estimate for this regime (−1 when recalled). */
-  est: number;
+  /**
+   * Sufficient statistics of a least-squares fit of I/O-thread cycles ≈ a × requests + b × bytes
+   * over queues served by notification-driven threads (decayed): [Σr², Σrb, Σb², Σrc, Σbc].
+   */
+  fit: [number, number, number, number, number];
 }
 
-/** The regime signature of a snapshot: phase and offered loads ('' when the source reports neither). */
-export function regimeOf(s: HostSnapshot): string {
-  if (s.vms.length === 0) return s.phase;
-  const byGroup = new Map<string, number>();
-  for (const v of s.vms) byGroup.set(v.group, Math.round(v.load * 100) / 100);
-  let sig = s.phase;
-  for (const [g, l] of byGroup) sig += `|${g}=${l}`;
+/**
+ * The fitted (cycles per request, cycles per byte) of a fit's statistics, or null when not
+ * identifiable. The statistics are kept in kilo-requests, megabytes and mega-cycles.
+ */
+export function solveFit(f: readonly number[]): { perReq: number; perByte: number } | null {
+  const [rr, rb, bb, rc, bc] = f;
+  const det = rr * bb - rb * rb;
+  if (rr > 0 && bb > 0 && det > 1e-6 * rr * bb) {
+    const a = (rc * bb - bc * rb) / det;
+    const b = (bc * rr - rc * rb) / det;
+    if (a >= 0 && b >= 0) return { perReq: a * 1e3, perByte: b };
+  }
+  // One size of request seen (or a negative coefficient): charge everything per request.
+  if (rr > 0 && rc > 0) return { perReq: (rc / rr) * 1e3, perByte: 0 };
+  return null;
+}
+
+/**
+ * The activity signature of an observed snapshot: which groups move data through their devices
+ * and which have vCPU demand (run + wait above 0.05 core per VM). Coarse on purpose: it must not
+ * change when only the side-core count does.
+ */
+export function activityOf(s: ObservedSnapshot): string {
+  const epoch = (s.hz * s.intervalMs) / 1000;
+  const io = new Set<string>();
+  const cpu = new Map<string, { d: number; n: number }>();
+  const vmGroup = new Map<number, string>();
+  for (const v of s.vms) {
+    vmGroup.set(v.id, v.group);
+    const e = cpu.get(v.group) ?? { d: 0, n: 0 };
+    e.d += (v.vcpuRunCycles + v.vcpuWaitCycles) / epoch;
+    e.n++;
+    cpu.set(v.group, e);
+  }
+  for (const q of s.queues) {
+    const g = vmGroup.get(q.vm);
+    if (g !== undefined && q.requests > 0) io.add(g);
+  }
+  let sig = '';
+  for (const [g, e] of cpu) sig += `${g}:${io.has(g) ? 'io' : '-'}${e.d / e.n > 0.05 ? '+cpu' : ''}|`;
   return sig;
 }
 
-/** The jump's estimate of the side-core count from cycles. */
-export function estimateCount(m: EpochMetrics, cfg: { targetBusy: number; saturatedBusy: number; vhostToPoll: number; freeHeadroom?: number; queues?: number }): { work: number; k: number } {
+/** The jump's estimate of the side-core count from cycles the source reports. */
+export function estimateCount(m: EpochMetrics, cfg: { targetBusy: number; saturatedBusy: number; vhostToPoll: number }, cost: { perReq: number; perByte: number } | null = null): { work: number; k: number; basis: string } {
   let work: number;
-  if (m.workers > 0) {
+  let basis: string;
+  if (m.workers > 0 && m.workSplit) {
     work = m.ioWork + m.vhostIo * cfg.vhostToPoll;
-    if (m.maxSideBusy >= cfg.saturatedBusy) work = Math.max(work, m.workers) * 1.3 + 0.25;
+    basis = 'side-core work cycles';
+    if (m.maxSideBusy >= cfg.saturatedBusy) {
+      work = Math.max(work, m.workers) * 1.3 + 0.25;
+      basis = 'saturated side cores, scaled up';
+    }
+  } else if (m.workers > 0) {
+    // Polling threads report busy time only: estimate work from traffic × the I/O threads' fitted costs.
+    if (!cost) return { work: NaN, k: m.workers, basis: 'no work estimate yet (side cores report busy time only)' };
+    work = ((m.requests * cost.perReq + m.bytes * cost.perByte) / m.epochCycles) * cfg.vhostToPoll + m.vhostIo * cfg.vhostToPoll;
+    basis = 'traffic × I/O-thread cycles per request and per byte fitted in notification mode';
   } else {
     work = m.vhostIo * cfg.vhostToPoll;
+    basis = 'I/O-thread cycles';
   }
-  const kIo = work < 0.05 ? 0 : Math.ceil(work / cfg.targetBusy - 1e-9);
-  // Cores the VMs leave idle cost nothing as side cores and shorten polling rounds (latency).
-  const free = cfg.freeHeadroom === undefined ? 0 : Math.max(0, Math.floor(m.vmIdle - cfg.freeHeadroom));
-  const k = kIo === 0 ? 0 : Math.max(kIo, Math.min(m.workers + free, cfg.queues ?? Infinity));
-  return { work, k };
+  const k = work < 0.05 ? 0 : Math.ceil(work / cfg.targetBusy - 1e-9);
+  return { work, k, basis };
 }
 
 const fmt = (x: number): string => (Math.abs(x) >= 1e4 ? x.toExponential(3) : x.toFixed(Math.abs(x) >= 100 ? 0 : 2));
@@ -107,17 +154,30 @@ const fmt = (x: number): string => (Math.abs(x) >= 1e4 ? x.toExponential(3) : x.
 /** Registry entry of `iocm`. */
 export const iocmEntry: PolicyEntry = {
   name: 'iocm',
-  description: 'Ours: detects workload regimes, jumps to the side-core count the measured I/O cycles call for, refines with a guarded hill climb on the score (hysteresis, latency tie-break, no probing once settled), remembers regimes, and places queues by work cycles (LPT). Any number of side cores.',
+  description:
+    'IOcm on observed statistics: detects regime changes from drifts of the observed objective and of activity, jumps to the side-core count the measured I/O cycles call for, verifies it with a hill climb on the objective (fewest cores within the hysteresis; latency ceilings on side-core load and vCPU wait), remembers regimes, and places queues by measured load (LPT). Any number of side cores.',
   ...configSpec(fields),
   create(config): Policy<IocmState> {
     const c = (k: string): number => num(config, k);
     const est = { targetBusy: c('targetBusy'), saturatedBusy: c('saturatedBusy'), vhostToPoll: c('vhostToPoll') };
     const hyst = c('hysteresis');
+    const measureEpochs = c('measureEpochs');
+    const maxSide = c('maxSideBusy');
+    const maxWait = c('maxVcpuWait');
 
-    function better(a: Measure, b: Measure): boolean {
-      if (a.score > b.score * (1 + hyst)) return true;
-      if (a.score >= b.score * (1 - hyst) && a.waitUs + c('waitTieUs') < b.waitUs) return true;
-      return false;
+    /** A count's measurement violates a latency ceiling. */
+    const hot = (x: Measure): boolean => (Number.isFinite(x.sideBusy) && x.sideBusy > maxSide) || x.vcpuWait > maxWait;
+
+    /** The best count of a table within bounds: the fewest side cores within the hysteresis of the top objective, ceilings first. */
+    function bestOf(table: Record<number, Measure>, lo: number, hi: number): number {
+      const ks = Object.keys(table).map(Number).filter((k) => k >= lo && k <= hi && table[k].n >= measureEpochs).sort((a, b) => a - b);
+      if (ks.length === 0) return -1;
+      const cool = ks.filter((k) => !hot(table[k]));
+      const pool = cool.length > 0 ? cool : ks;
+      let top = -Infinity;
+      for (const k of pool) top = Math.max(top, table[k].objective);
+      for (const k of pool) if (table[k].objective >= top - Math.abs(top) * hyst) return k;
+      return pool[0];
     }
 
     function move(input: PolicyInput, state: IocmState, k: number, kind: PolicyDecision['kind'], reason: string, metrics: Record<string, number>, epoch: number): PolicyStep<IocmState> {
@@ -126,140 +186,117 @@ export const iocmEntry: PolicyEntry = {
       const loads = queueLoads(input.window, 5, host.queueOwner.length);
       const owner = cores.length > 0 ? lptPlacement(loads, cores, host.queueOwner.map(() => null)) : null;
       const actions = placementActions({ ...host, queueOwner: host.queueOwner.map(() => null) }, cores, owner);
-      return { state: { ...state, changedAt: epoch, lastK: host.sideCores.length, lastRebalance: epoch }, decision: { kind, actions, reason, metrics, targetSideCores: cores.length } };
+      return { state: { ...state, changedAt: epoch, lastRebalance: epoch }, decision: { kind, actions, reason, metrics, targetSideCores: cores.length } };
     }
 
     return {
       name: 'iocm',
       config,
-      init: (host) => ({ regime: '', table: {}, lastK: host.sideCores.length, changedAt: -1, settled: false, probes: 0, driftRun: 0, lastRebalance: -Infinity, memory: {}, memoryOrder: [], confirmLeft: 0, confirmN: 0, recall: null, best: -1, est: -1 }),
+      init: () => ({ regime: '', table: {}, changedAt: -1, lastK: -1, settled: false, probes: 0, driftRun: 0, lastRebalance: -Infinity, memory: {}, memoryOrder: [], best: -1, fit: [0, 0, 0, 0, 0] }),
       decide(prev, input): PolicyStep<IocmState> {
         const { host, overrides, limits, epoch } = input;
+        if (input.window.length === 0) return { state: prev, decision: quietStay() };
         const snap = input.window[input.window.length - 1];
-        const m = epochMetrics(snap);
+        const m = epochMetrics(snap, input.groups);
         const k = host.sideCores.length;
         const b = countBounds(host.cores, overrides, limits);
-        const metrics: Record<string, number> = { score: m.score, ioWork: m.ioWork, vhostCores: m.vhostIo, maxSideBusy: m.maxSideBusy, waitUs: m.waitUs, vmIdle: m.vmIdle, sideCores: k };
+        const waitRatio = m.vcpuRun > 0 ? m.vcpuWait / m.vcpuRun : 0;
+        const metrics: Record<string, number> = { objective: m.objective, sideCores: k, vhostCores: m.vhostIo, vmIdle: m.vmIdle, vcpuWait: waitRatio };
+        if (m.workSplit) metrics.maxSideBusy = m.maxSideBusy;
         let state: IocmState = { ...prev, lastK: k };
-        // Changes happen only at epoch boundaries, so every snapshot measures the count in force during it.
-        const sig = regimeOf(snap);
-        let newRegime = sig !== prev.regime;
-        // Without phase/load reports: a sustained drift from what this count scored before.
+        // Learn the I/O threads' cycles per request and per byte while they are visible (notification mode).
+        state.fit = learn(prev.fit, snap);
+        // An outside change of the count (operator, limits) or the warm-up after our own change: no measurement this epoch.
+        const warm = epoch - prev.changedAt <= 1 || (prev.lastK >= 0 && prev.lastK !== k);
+        const sig = activityOf(snap);
+        let newRegime = prev.regime === '';
         const known = prev.table[k];
-        if (!newRegime && known && prev.settled) {
-          const drift = Math.abs(m.score - known.score) / Math.max(1e-9, Math.abs(known.score));
-          state.driftRun = drift * 100 > c('driftPct') ? prev.driftRun + 1 : 0;
+        if (!newRegime && !warm) {
+          let drifting = sig !== prev.regime;
+          if (!drifting && prev.settled && known && known.n >= measureEpochs) {
+            const drift = Math.abs(m.objective - known.objective) / Math.max(Math.abs(known.objective), 1e-9);
+            drifting = drift * 100 > c('driftPct');
+          }
+          state.driftRun = drifting ? prev.driftRun + 1 : 0;
           if (state.driftRun >= c('driftEpochs')) newRegime = true;
         }
         if (newRegime) {
-          // Remember the regime we leave.
-          state = rememberBest(state);
-          const e = estimateCount(m, { ...est, freeHeadroom: c('freeHeadroom'), queues: host.queueOwner.length });
-          const mem = prev.memory[sig];
-          const target = Math.max(b.min, Math.min(b.max, mem ? mem.k : e.k));
-          state = { ...state, regime: sig, table: {}, settled: false, probes: 0, driftRun: 0, confirmLeft: 0, confirmN: 0, recall: mem ? { k: target, score: mem.score } : null, best: -1, est: mem ? -1 : target };
-          metrics.estimatedWork = e.work;
+          state = remember(state, bestOf(state.table, 0, Infinity));
+          const e = estimateCount(m, est, solveFit(state.fit));
+          const recalled = state.memory[sig];
+          const want = recalled !== undefined ? recalled : e.k;
+          const target = Math.max(b.min, Math.min(b.max, want));
+          state = { ...state, regime: sig, table: {}, settled: false, probes: 0, driftRun: 0, best: -1 };
+          if (Number.isFinite(e.work)) metrics.estimatedWork = e.work;
           metrics.estimate = e.k;
-          // The first snapshot of a run is a warm-up; later ones measure the count in force.
-          if (!mem && snap.seq > 0) state.table[k] = { score: m.score, waitUs: m.waitUs };
-          if (target !== k) {
-            const why = mem
-              ? `new regime (${sig || 'score drift'}): seen before, best was ${mem.k} side cores`
-              : `new regime (${sig || 'score drift'}): I/O work ≈ ${e.work.toFixed(2)} cores → ${target} side cores at ≤ ${(est.targetBusy * 100).toFixed(0)} % load`;
-            return move(input, state, target, 'change', why, metrics, epoch);
-          }
-          return { state, decision: { kind: 'stay', actions: [], reason: `new regime (${sig || 'score drift'}): estimate ${e.k} side cores (I/O work ≈ ${e.work.toFixed(2)} cores); measuring`, metrics } };
+          const why = recalled !== undefined
+            ? `new regime: activity seen before, ${recalled} side cores were best; verifying against the neighbours`
+            : `new regime: I/O work ≈ ${Number.isFinite(e.work) ? e.work.toFixed(2) : '?'} cores (${e.basis}) → ${target} side cores at ≤ ${(est.targetBusy * 100).toFixed(0)} % load`;
+          if (target !== k) return move(input, state, target, 'change', why, metrics, epoch);
+          return { state, decision: { kind: 'stay', actions: [], reason: `${why}; measuring`, metrics } };
         }
-        // A remembered regime: if the recalled count scores as it did, settle at once.
-        if (state.recall) {
-          const r = state.recall;
-          state = { ...state, recall: null };
-          if (r.k === k && m.score >= r.score * (1 - c('recallTolerance'))) {
-            state = { ...state, settled: true, table: { [k]: { score: m.score, waitUs: m.waitUs } }, confirmLeft: c('confirmEpochs'), confirmN: 1 };
-            return { state, decision: { kind: 'stay', actions: [], reason: `recalled ${k} side cores for this regime: score ${fmt(m.score)} (was ${fmt(r.score)})`, metrics } };
-          }
-        }
-        if (!state.settled) {
+        if (!warm) {
           const old = state.table[k];
-          const meas = old ? { score: (old.score + m.score) / 2, waitUs: (old.waitUs + m.waitUs) / 2 } : { score: m.score, waitUs: m.waitUs };
+          const sb = m.workSplit ? m.maxSideBusy : NaN;
+          const meas: Measure = old
+            ? { objective: (old.objective * old.n + m.objective) / (old.n + 1), n: old.n + 1, sideBusy: (old.sideBusy * old.n + sb) / (old.n + 1), vcpuWait: (old.vcpuWait * old.n + waitRatio) / (old.n + 1) }
+            : { objective: m.objective, n: 1, sideBusy: sb, vcpuWait: waitRatio };
+          // Keep the mean over a bounded recent span so a slow drift is followed.
+          if (meas.n > 4 * measureEpochs) meas.n = 4 * measureEpochs;
           state = { ...state, table: { ...state.table, [k]: meas } };
         }
-
-        // Best measured count in this regime: the incumbent, unless another count is clearly better.
-        let best = state.best in state.table && state.best >= b.min && state.best <= b.max ? state.best : k;
-        for (const key of Object.keys(state.table)) {
-          const kk = Number(key);
-          if (kk < b.min || kk > b.max || kk === best) continue;
-          if (!(best in state.table) || better(state.table[kk], state.table[best])) best = kk;
-        }
-        if (best < b.min || best > b.max) best = Math.max(b.min, Math.min(b.max, best));
-        state = { ...state, best };
-
+        const cur = state.table[k];
         if (!state.settled) {
-          // Next probe: an unmeasured neighbour of the best that the cycles say could help.
-          const cand: number[] = [];
+          if (!cur || cur.n < measureEpochs) return { state, decision: quietStay(metrics) };
+          const best = bestOf(state.table, b.min, b.max);
+          state = { ...state, best };
           const bm = state.table[best];
-          const busyBelow = best > 1 ? (m.workers > 0 && best === k ? m.ioWork / (best - 1) : 0) : 0;
+          // Next probe: an unmeasured neighbour of the best that could help.
+          const cand: number[] = [];
           const down = best - 1;
           const up = best + 1;
-          const pressure = m.vcpuWait > 0.5 && m.vmIdle < 1;
-          const order = pressure ? [down, up] : [up, down];
+          const below = state.table[down];
+          const above = state.table[up];
+          const pressure = waitRatio > maxWait;
+          const upUseless = below !== undefined && below.n >= measureEpochs && bm.objective <= below.objective + Math.abs(below.objective) * hyst && !hot(below);
+          const downSaturates = m.workSplit && best === k && best > 1 && m.ioWork / (best - 1) > est.saturatedBusy;
+          const order = pressure ? [down, up] : [down, up];
           for (const n of order) {
-            if (n < b.min || n > b.max || n in state.table) continue;
-            if (n === down && busyBelow > est.saturatedBusy) continue;
+            if (n < b.min || n > b.max) continue;
+            if ((n === down && below && below.n >= measureEpochs) || (n === up && above && above.n >= measureEpochs)) continue;
+            if (n === up && upUseless && !hot(bm)) continue;
+            if (n === down && downSaturates) continue;
             cand.push(n);
-          }
-          // The score need not be unimodal: counts between the incumbent and the jump's estimate are candidates too.
-          if (state.est >= 0) {
-            const lo = Math.min(best, state.est);
-            const hi = Math.max(best, state.est);
-            for (let n = lo + 1; n < hi; n++) if (n >= b.min && n <= b.max && !(n in state.table) && !cand.includes(n)) cand.push(n);
           }
           if (cand.length > 0 && state.probes < c('maxProbes')) {
             const n = cand[0];
-            metrics.bestScore = bm?.score ?? m.score;
-            return move(input, { ...state, probes: state.probes + 1 }, n, 'change', `probe ${n} side cores (best so far ${best}: score ${fmt(bm?.score ?? m.score)})`, metrics, epoch);
+            metrics.bestObjective = bm.objective;
+            return move(input, { ...state, probes: state.probes + 1 }, n, 'change', `probe ${n} side core${n === 1 ? '' : 's'} (best so far ${best}: objective ${fmt(bm.objective)})`, metrics, epoch);
           }
-          state = { ...state, settled: true, confirmLeft: c('confirmEpochs'), confirmN: 1 };
-          if (best !== k) {
-            return move(input, state, best, 'change', `settle on ${best} side cores: score ${fmt(state.table[best].score)} vs ${summary(state.table, best)}`, metrics, epoch);
-          }
-          return { state, decision: { kind: 'stay', actions: [], reason: `settled on ${k} side cores: score ${fmt(state.table[k]?.score ?? m.score)} vs ${summary(state.table, k)}`, metrics } };
+          state = { ...state, settled: true };
+          if (best !== k) return move(input, state, best, 'change', `settle on ${best} side core${best === 1 ? '' : 's'}: objective ${fmt(bm.objective)} vs ${summary(state.table, best)}`, metrics, epoch);
+          return { state, decision: { kind: 'stay', actions: [], reason: `settled on ${k} side core${k === 1 ? '' : 's'}: objective ${fmt(bm.objective)} vs ${summary(state.table, k)}`, metrics } };
         }
-        // Confirmation: the settled count's own measurements refine its table entry; if a measured
-        // alternative then clearly beats it, move there once.
-        if (state.confirmLeft > 0 && k in state.table) {
-          const old = state.table[k];
-          const n = state.confirmN;
-          const meas = { score: (old.score * n + m.score) / (n + 1), waitUs: (old.waitUs * n + m.waitUs) / (n + 1) };
-          state = { ...state, table: { ...state.table, [k]: meas }, confirmLeft: state.confirmLeft - 1, confirmN: n + 1 };
-          if (state.confirmLeft === 0) {
-            let alt = k;
-            for (const key of Object.keys(state.table)) {
-              const kk = Number(key);
-              if (kk >= b.min && kk <= b.max && better(state.table[kk], state.table[alt])) alt = kk;
-            }
-            if (alt !== k) return move(input, state, alt, 'change', `confirm: ${k} side cores average ${fmt(meas.score)} over ${n + 1} epochs; ${alt} scored ${fmt(state.table[alt].score)}`, metrics, epoch);
-          }
-        }
-        // Settled: keep the count; keep queues balanced by work cycles.
-        // Someone else (an operator pin/release, a lock) changed the count: restore the chosen one within the bounds.
-        if (best !== k && state.confirmLeft === 0) {
+        // Settled. Someone else (an operator pin/release, a lock) changed the count: restore the chosen one within the bounds.
+        const best = state.best >= 0 ? Math.max(b.min, Math.min(b.max, state.best)) : k;
+        if (best !== k && !warm) {
           return move(input, state, best, 'change', k < b.min || k > b.max ? `bounds changed: ${best} side cores` : `restore ${best} side cores (the count was changed to ${k} from outside the policy)`, metrics, epoch);
         }
         if (k >= 2 && epoch - state.lastRebalance >= c('rebalanceEpochs')) {
           const loads = queueLoads(input.window, 10, host.queueOwner.length);
-          const cur = placementLoads(loads, host.queueOwner, host.sideCores);
+          const curL = placementLoads(loads, host.queueOwner, host.sideCores);
           const owner = lptPlacement(loads, host.sideCores, host.queueOwner);
           const next = placementLoads(loads, owner, host.sideCores);
-          const curMax = Math.max(...cur);
+          const curMax = Math.max(...curL);
           const nextMax = Math.max(...next);
-          if (curMax > 0 && (curMax - nextMax) / curMax * 100 >= c('rebalancePct')) {
-            metrics.busiestBefore = curMax / m.epochCycles / 10;
-            metrics.busiestAfter = nextMax / m.epochCycles / 10;
+          if (curMax > 0 && ((curMax - nextMax) / curMax) * 100 >= c('rebalancePct')) {
+            let total = 0;
+            for (const x of curL) total += x;
+            metrics.busiestShareBefore = curMax / total;
+            metrics.busiestShareAfter = nextMax / total;
             return {
               state: { ...state, lastRebalance: epoch },
-              decision: { kind: 'change', actions: placementActions(host, host.sideCores, owner), reason: `rebalance queues by work cycles: busiest side core ${(metrics.busiestBefore * 100).toFixed(0)} % → ${(metrics.busiestAfter * 100).toFixed(0)} %`, metrics, targetSideCores: k },
+              decision: { kind: 'change', actions: placementActions(host, host.sideCores, owner), reason: `rebalance queues by measured load: busiest side core's share ${(metrics.busiestShareBefore * 100).toFixed(0)} % → ${(metrics.busiestShareAfter * 100).toFixed(0)} %`, metrics, targetSideCores: k },
             };
           }
         }
@@ -269,24 +306,39 @@ export const iocmEntry: PolicyEntry = {
   },
 };
 
+/** Add one snapshot's notification-driven queues to the fit's statistics (older epochs decay by 0.98; scaled to keep numbers small). */
+function learn(prev: IocmState['fit'], s: ObservedSnapshot): IocmState['fit'] {
+  let rr = 0, rb = 0, bb = 0, rc = 0, bc = 0;
+  let any = false;
+  for (const q of s.queues) {
+    if (q.threadCycles === undefined || q.requests <= 0) continue;
+    const r = q.requests / 1e3;
+    const b = q.bytes / 1e6;
+    const c = q.threadCycles / 1e6;
+    rr += r * r;
+    rb += r * b;
+    bb += b * b;
+    rc += r * c;
+    bc += b * c;
+    any = true;
+  }
+  if (!any) return prev;
+  const d = 0.98;
+  return [prev[0] * d + rr, prev[1] * d + rb, prev[2] * d + bb, prev[3] * d + rc, prev[4] * d + bc];
+}
+
 function summary(table: Record<number, Measure>, except: number): string {
   const parts = Object.keys(table)
     .map(Number)
     .filter((k) => k !== except)
     .sort((a, b) => a - b)
-    .map((k) => `${k}: ${fmt(table[k].score)}`);
+    .map((k) => `${k}: ${fmt(table[k].objective)}`);
   return parts.length > 0 ? parts.join(', ') : 'no other count measured';
 }
 
-function rememberBest(state: IocmState): IocmState {
-  if (!state.regime || !state.settled) return state;
-  let best = -1;
-  for (const key of Object.keys(state.table)) {
-    const k = Number(key);
-    if (best < 0 || state.table[k].score > state.table[best].score) best = k;
-  }
-  if (best < 0) return state;
-  const memory = { ...state.memory, [state.regime]: { k: best, score: state.table[best].score } };
+function remember(state: IocmState, best: number): IocmState {
+  if (!state.regime || !state.settled || best < 0) return state;
+  const memory = { ...state.memory, [state.regime]: best };
   let order = state.memoryOrder.filter((r) => r !== state.regime);
   order.push(state.regime);
   if (order.length > 64) {

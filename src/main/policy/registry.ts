@@ -3,6 +3,7 @@
  * Names accepted by `createPolicy`: 'vhost', 'static:K', 'iocm', 'iocm-classic',
  * 'ovs-auto-lb' (optionally 'ovs-auto-lb:K'), 'spdk-dynamic'.
  */
+import { UsageError } from '../../shared/errors.ts';
 import type { ConfigError, PolicyConfig, PolicyDescriptor } from '../../shared/policy.ts';
 import { ovsEntry, spdkEntry, staticEntry, vhostEntry } from './baselines.ts';
 import { classicEntry } from './classic.ts';
@@ -22,8 +23,8 @@ export const POLICY_REGISTRY: Readonly<Record<string, PolicyEntry>> = Object.fre
 /** The policies `iocm evaluate` compares (static counts are added per scenario). */
 export const EVALUATED_POLICIES = ['iocm', 'iocm-classic', 'vhost', 'ovs-auto-lb', 'spdk-dynamic'] as const;
 
-/** Thrown for an unknown policy name or an invalid config; `errors` name the fields. */
-export class PolicyConfigError extends Error {
+/** Thrown for an unknown policy name or an invalid config; `errors` name the fields. Bad input: the CLI exits 2. */
+export class PolicyConfigError extends UsageError {
   override name = 'PolicyConfigError';
   constructor(
     message: string,
@@ -68,4 +69,24 @@ export function resolvePolicyConfig(spec: string, config: PolicyConfig = {}): { 
 export function createPolicy(spec: string, config: PolicyConfig = {}): Policy {
   const r = resolvePolicyConfig(spec, config);
   return r.entry.create(r.config);
+}
+
+/**
+ * Resolve a policy spec for a host with `cores` cores: like {@link resolvePolicyConfig}, and a
+ * fixed count (`static:K`, `ovs-auto-lb:K`) must leave at least one VM core.
+ */
+export function resolvePolicyForHost(spec: string, cores: number, config: PolicyConfig = {}): { entry: PolicyEntry; config: PolicyConfig; name: string } {
+  const r = resolvePolicyConfig(spec, config);
+  const k = r.config.k;
+  if (typeof k === 'number' && 'k' in r.entry.defaults && k > cores - 1) {
+    throw new PolicyConfigError(`${r.entry.name}:K: K must be at most ${cores - 1} on a ${cores}-core host (at least one VM core), got ${k}`, [{ field: 'k', message: `must be at most ${cores - 1}` }]);
+  }
+  return { ...r, name: r.entry.create(r.config).name };
+}
+
+/** How to write each policy, e.g. "iocm, iocm-classic, vhost, static:K, ovs-auto-lb[:K], spdk-dynamic". */
+export function policyUsages(): string {
+  return Object.keys(POLICY_REGISTRY)
+    .map((n) => (n === 'static' ? 'static:K' : n === 'ovs-auto-lb' ? 'ovs-auto-lb[:K]' : n))
+    .join(', ');
 }

@@ -1,10 +1,11 @@
 /**
  * The policy interface: a policy is a pure function
- * (its state, a window of snapshots, the host's config, overrides, limits) → (new state, decision).
+ * (its state, a window of observed snapshots, the host's config, overrides, limits) → (new state, decision).
  * Policies never touch HostControl; the loop (src/main/loop) applies their actions.
  */
 import type { HostConfig } from '../../shared/control.ts';
-import type { HostSnapshot } from '../../shared/snapshot.ts';
+import type { ObjectiveGroup } from '../../shared/objective.ts';
+import type { Observability, ObservedSnapshot } from '../../shared/observe.ts';
 import type {
   ConfigError,
   Overrides,
@@ -20,8 +21,16 @@ export interface PolicyInput {
   t: number;
   /** Epoch number from 0. */
   epoch: number;
-  /** Recent snapshots, oldest first, newest last (length ≥ 1). */
-  window: readonly HostSnapshot[];
+  /**
+   * Recent observed snapshots, oldest first, newest last. Empty at the epoch at t = 0 (before the
+   * first interval), where a static policy configures the host. Observed fields only: a policy
+   * cannot name a truth field (phase, load, score, queue wait, guest latency).
+   */
+  window: readonly ObservedSnapshot[];
+  /** Which optional observed fields the host's source reports. */
+  observability: Observability;
+  /** VM groups with the operator's weights and workload classes, for the observed objective. */
+  groups: readonly ObjectiveGroup[];
   /** The I/O configuration in force. */
   host: HostConfig;
   overrides: Overrides;

@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync, chmodSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseScenario, loadScenario, listScenarios, scenariosDir, validateScenario, ScenarioError, isScenarioPath } from './load.ts';
-import { UsageError } from '../cli/errors.ts';
+import { UsageError } from '../../shared/errors.ts';
 import { locateJsonError } from './json-locate.ts';
 
 /** A small valid scenario, as an object to mutate per test. */

@@ -10,7 +10,7 @@ import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:pat
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Scenario, WorkloadKind } from '../../shared/scenario.ts';
-import { UsageError } from '../cli/errors.ts';
+import { UsageError } from '../../shared/errors.ts';
 import { locateJsonError, lineColumn } from './json-locate.ts';
 import { COST_DEFAULTS, COST_UNITS, checkScenario } from '../model/defaults.ts';
 import schema from '../../../resources/scenarios/scenario.schema.json' with { type: 'json' };

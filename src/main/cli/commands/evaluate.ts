@@ -6,17 +6,16 @@
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { CliIO } from '../iocm.ts';
+import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
 import { ProgressBar } from '../format.ts';
 import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
-import { parsePolicy } from '../../sim/policies.ts';
-import { EVALUATED_POLICIES } from '../../policy/registry.ts';
+
+import { EVALUATED_POLICIES, resolvePolicyForHost } from '../../policy/registry.ts';
 import { oracleOf, runMany, shortenPhases, staticPolicies, type RunSpec } from '../../loop/sweep.ts';
 import { phaseScoresSvg, reportMarkdown, sideCoresSvg, type ScenarioEvaluation } from '../../loop/report.ts';
 import type { Scenario } from '../../../shared/scenario.ts';
-import '../../loop/register.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   suite: { type: 'string', value: 'DIR', help: 'folder of scenario .json files (default: resources/scenarios)' },
@@ -70,7 +69,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const specs: RunSpec[] = [];
   const groups: { scenario: Scenario; from: number; statics: number; n: number }[] = [];
   for (const s of scenarios) {
-    for (const p of adaptive) parsePolicy(p, s.host.cores);
+    for (const p of adaptive) resolvePolicyForHost(p, s.host.cores);
     const statics = staticPolicies(s.host.cores);
     const seconds = scenarioSeconds(s);
     groups.push({ scenario: s, from: specs.length, statics: statics.length, n: statics.length + adaptive.length });

@@ -3,7 +3,7 @@
  * `iocm scenarios validate <file|name>`: validate one (exit 2 with every problem if invalid).
  * `iocm scenarios schema`: print the JSON Schema.
  */
-import type { CliIO } from '../iocm.ts';
+import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
 import { table, fixed } from '../format.ts';

@@ -6,7 +6,7 @@
  * then shuts down cleanly (history database closed).
  */
 import { resolve } from 'node:path';
-import type { CliIO } from '../iocm.ts';
+import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { flagHelp, parseFlags, type FlagSpec } from '../args.ts';
 import { defaultDbPath } from '../../history/paths.ts';

@@ -3,7 +3,7 @@
  * history database (default: the user's database, the one the desktop app
  * uses; see docs/history.md).
  */
-import type { CliIO } from '../iocm.ts';
+import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
 import { table, fixed, ProgressBar } from '../format.ts';

@@ -4,24 +4,24 @@
  * --json). See docs/cli.md.
  */
 import { openSync, writeSync, closeSync } from 'node:fs';
-import type { CliIO } from '../iocm.ts';
+import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
-import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
+import { parseFlags, flagHelp, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
 import { table, compact, fixed, roundDeep, ProgressBar } from '../format.ts';
 import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
-import { parsePolicy, policyUsages } from '../../sim/policies.ts';
-// Side effect: registers the loop's policies (iocm, iocm-classic, ovs-auto-lb[:K], spdk-dynamic).
-import '../../loop/register.ts';
-import { runSimulation, intervalsFor } from '../../sim/driver.ts';
+import { policyUsages, resolvePolicyForHost } from '../../policy/registry.ts';
+import { runSimulation, intervalsFor } from '../../loop/simulation.ts';
+import type { DecisionRecord } from '../../loop/loop.ts';
 import type { Metrics, PhaseSummary, Summary } from '../../sim/summary.ts';
 import type { HostSnapshot } from '../../../shared/snapshot.ts';
 import type { ControlAction } from '../../../shared/control.ts';
-import type { Decision } from '../../sim/controller.ts';
+import type { ObservabilityProfile } from '../../../shared/observe.ts';
 import { startSimRecording } from '../../history/sim-record.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   scenario: { type: 'string', value: 'NAME|FILE', help: "shipped scenario name or path to a .json file (default: 'default')" },
-  policy: { type: 'string', value: 'POLICY', help: 'vhost | static:K | other registered policies (default: vhost)' },
+  policy: { type: 'string', value: 'POLICY', help: 'vhost | static:K | iocm | iocm-classic | ovs-auto-lb[:K] | spdk-dynamic (default: vhost)' },
+  observe: OBSERVE_FLAG,
   seconds: { type: 'number', value: 'N', above: 0, max: 1e7, help: "simulated seconds; phases cycle when longer than the scenario (default: the scenario's length)" },
   seed: { type: 'integer', value: 'S', min: 0, max: 2 ** 32 - 1, help: 'RNG seed; same seed → identical output (default: 1)' },
   'interval-ms': { type: 'number', value: 'MS', min: 1, max: 60000, help: 'snapshot interval in simulated ms (default: 100)' },
@@ -31,7 +31,7 @@ const FLAGS: Record<string, FlagSpec> = {
   record: { type: 'string', value: 'DB', help: 'record the run as a session in this history database (see iocm sessions)' },
 };
 
-const USAGE = `usage: iocm simulate [--scenario NAME|FILE] [--policy POLICY] [--seconds N] [--seed S] [--interval-ms MS] [--json] [--trace FILE] [--progress] [--record DB]\n\n${flagHelp(FLAGS)}\n`;
+const USAGE = `usage: iocm simulate [--scenario NAME|FILE] [--policy POLICY] [--observe PROFILE] [--seconds N] [--seed S] [--interval-ms MS] [--json] [--trace FILE] [--progress] [--record DB]\n\n${flagHelp(FLAGS)}\n`;
 
 /** The JSON document `iocm simulate --json` prints. */
 export interface SimulateOutput {
@@ -42,7 +42,9 @@ export interface SimulateOutput {
   intervalMs: number;
   phases: PhaseSummary[];
   total: Omit<PhaseSummary, 'name'>;
-  /** Every decision the policy reported: simulated ms, kind, applied actions, reason (static policies: the one at start). */
+  /** What the policies saw of the host ('full' runs are research runs: every counter). */
+  observe: ObservabilityProfile;
+  /** Every decision the policy reported: simulated ms, kind, applied actions, reason (static policies: the one at t = 0). */
   decisions: SimulateDecision[];
 }
 
@@ -55,10 +57,11 @@ export interface SimulateDecision {
 }
 
 /** Build the JSON document from a summary (numbers rounded to 3 decimals). */
-export function simulateOutput(scenario: string, policy: string, seed: number, seconds: number, intervalMs: number, summary: Summary, decisions: SimulateDecision[] = []): SimulateOutput {
+export function simulateOutput(scenario: string, policy: string, seed: number, seconds: number, intervalMs: number, summary: Summary, decisions: SimulateDecision[] = [], observe: ObservabilityProfile = 'qemu'): SimulateOutput {
   const { name: _name, ...total } = summary.total;
   void _name;
-  return { ...roundDeep({ scenario, policy, seed, seconds, intervalMs, phases: summary.phases, total }), decisions };
+  const r = roundDeep({ scenario, policy, seed, seconds, intervalMs, phases: summary.phases, total });
+  return { scenario: r.scenario, policy: r.policy, seed: r.seed, seconds: r.seconds, intervalMs: r.intervalMs, observe, phases: r.phases, total: r.total, decisions };
 }
 
 /** Entry point of `iocm simulate`. */
@@ -69,7 +72,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const scenario = loadScenario((values.scenario as string | undefined) ?? 'default');
-  const policy = parsePolicy((values.policy as string | undefined) ?? 'vhost', scenario.host.cores);
+  const policy = resolvePolicyForHost((values.policy as string | undefined) ?? 'vhost', scenario.host.cores);
+  const observe = values.observe as ObservabilityProfile | undefined;
   const seed = (values.seed as number | undefined) ?? 1;
   const intervalMs = (values['interval-ms'] as number | undefined) ?? 100;
   const seconds = (values.seconds as number | undefined) ?? scenarioSeconds(scenario);
@@ -114,17 +118,16 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   // --record: history recording (src/main/history/sim-record.ts).
   const recordPath = values.record as string | undefined;
-  const recording = recordPath === undefined ? undefined : await startSimRecording(recordPath, { scenario, seed, policy: policy.spec, intervalMs });
+  const recording = recordPath === undefined ? undefined : await startSimRecording(recordPath, { scenario, seed, policy: policy.name, intervalMs });
   const onSnap = recording ? (s: HostSnapshot): void => (onSnapshot?.(s), recording.onSnapshot(s)) : onSnapshot;
 
   const decisions: SimulateDecision[] = [];
-  const onDecision = (d: Decision): void => {
-    decisions.push({ t: d.t ?? 0, kind: d.kind ?? 'change', actions: d.actions, reason: d.reason });
-    recording?.onDecision(d);
+  const onDecision = (d: DecisionRecord): void => {
+    decisions.push({ t: d.t, kind: d.kind, actions: d.actions, reason: d.reason });
   };
   let result;
   try {
-    result = runSimulation({ scenario, seed, seconds, intervalMs, controller: policy.create, onSnapshot: onSnap, onDecision, onProgress });
+    result = runSimulation({ scenario, seed, seconds, intervalMs, policy: policy.name, policyConfig: policy.config, observe, onSnapshot: onSnap, onDecision, onEvent: recording?.onEvent, onProgress });
     flush();
   } finally {
     bar?.done();
@@ -133,7 +136,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (session) io.stderr.write(`recorded session ${session.id} (${session.snapshots} snapshots) in ${recordPath}\n`);
   }
 
-  const doc = simulateOutput(scenario.name, policy.spec, seed, result.seconds, intervalMs, result.summary, decisions);
+  const doc = simulateOutput(scenario.name, result.policy, seed, result.seconds, intervalMs, result.summary, decisions, result.info.observability?.profile ?? 'qemu');
   if (json) {
     io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
     return 0;
@@ -160,7 +163,7 @@ const METRIC_HEAD = ['score', 'ops/s', 'MB/s', 'p50 µs', 'p99 µs', 'side cores
 export function renderText(doc: SimulateOutput, intervals: number): string {
   const out: string[] = [];
   out.push(
-    `scenario ${doc.scenario} · policy ${doc.policy} · seed ${doc.seed} · ${fixed(doc.seconds)} s simulated (${intervals} × ${doc.intervalMs} ms)\n\n`,
+    `scenario ${doc.scenario} · policy ${doc.policy} · seed ${doc.seed} · ${fixed(doc.seconds)} s simulated (${intervals} × ${doc.intervalMs} ms) · policies see: ${doc.observe}${doc.observe === 'full' ? ' (research profile: every counter)' : ''}\n\n`,
   );
   const rows: string[][] = [['phase', 'seconds', ...METRIC_HEAD, 'changes']];
   for (const p of doc.phases) rows.push([p.name || '(none)', fixed(p.seconds), ...metricCells(p), String(p.reconfigurations)]);

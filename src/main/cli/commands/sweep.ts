@@ -5,15 +5,14 @@
  * `bestStaticScore` and each policy's score and ratio to the oracle.
  */
 import { availableParallelism } from 'node:os';
-import type { CliIO } from '../iocm.ts';
+import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
 import { fixed, roundDeep, table, ProgressBar } from '../format.ts';
 import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
-import { parsePolicy } from '../../sim/policies.ts';
+import { resolvePolicyForHost } from '../../policy/registry.ts';
 import { maxSideCores } from '../../model/defaults.ts';
 import { oracleOf, runMany, shortenPhases, staticPolicies, staticPolicyName, type RunResult } from '../../loop/sweep.ts';
-import '../../loop/register.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   scenario: { type: 'string', value: 'NAME|FILE', help: "shipped scenario name or path to a .json file (default: 'default')" },
@@ -84,7 +83,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const max = (values.max as number | undefined) ?? maxSideCores(cores);
   if (max > cores - 1) throw new UsageError(`--max ${max}: at most ${cores - 1} side cores on a ${cores}-core host (at least one VM core)`);
   const others = ((values.policies as string | undefined) ?? 'iocm,iocm-classic').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const p of others) parsePolicy(p, cores); // validates, exit 2 on a bad name
+  for (const p of others) resolvePolicyForHost(p, cores); // validates, exit 2 on a bad name
   const statics = staticPolicies(cores, max);
   const specs = [...statics, ...others].map((policy) => ({ scenario, policy, seed, seconds }));
   const showProgress = values.progress === true || io.stderr.isTTY === true;

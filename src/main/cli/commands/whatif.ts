@@ -3,7 +3,7 @@
  * recorded session's offered workload under another policy, store it as a new
  * session linked to the original, and print a side-by-side comparison.
  */
-import type { CliIO } from '../iocm.ts';
+import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
 import { table, fixed, ProgressBar } from '../format.ts';

@@ -7,7 +7,7 @@ import { runSimulation, intervalsFor } from './driver.ts';
 import { parsePolicy, registerPolicy, listPolicies, PolicyError } from './policies.ts';
 import { staticActions, staticSideCores } from './static.ts';
 import type { Decision } from './controller.ts';
-import { UsageError } from '../cli/errors.ts';
+import { UsageError } from '../../shared/errors.ts';
 import { LatencyHistogram } from '../model/histogram.ts';
 import { createHostModel } from '../model/host-model.ts';
 

@@ -7,8 +7,9 @@
 import * as echarts from 'echarts';
 import type { Oracle, RunResult } from './sweep.ts';
 import { staticCount } from './sweep.ts';
+import { describeMiss, fmtSpread, type MultiSeedEvaluation } from './evaluation.ts';
 
-/** Everything about one scenario's evaluation. */
+/** What the plots need of one scenario's evaluation (the first seed's runs and oracle). */
 export interface ScenarioEvaluation {
   scenario: string;
   description?: string;
@@ -17,6 +18,11 @@ export interface ScenarioEvaluation {
   oracle: Oracle;
   /** Static runs (vhost, static:K) then the adaptive policies. */
   runs: RunResult[];
+}
+
+/** The plots' view of a multi-seed evaluation: its first seed. */
+export function firstSeed(e: MultiSeedEvaluation): ScenarioEvaluation {
+  return { scenario: e.scenario, description: e.description, cores: e.cores, seconds: e.seconds, oracle: e.oracles[0], runs: e.runs };
 }
 
 /** One row of a scenario's table. */
@@ -106,28 +112,38 @@ export function phaseScoresSvg(e: ScenarioEvaluation): string {
 }
 
 /** The report's markdown. `files` maps a scenario to its SVG file names (relative to the report). */
-export function reportMarkdown(evals: readonly ScenarioEvaluation[], files: Map<string, { sideCores: string; phases: string }>, meta: { seed: number; phaseSeconds?: number }): string {
+export function reportMarkdown(evals: readonly MultiSeedEvaluation[], files: Map<string, { sideCores: string; phases: string }>, meta: { seeds: readonly number[]; phaseSeconds?: number; observe: string; guardFactor: number }): string {
   const out: string[] = ['# IOcm evaluation report', ''];
-  out.push(`Every shipped scenario under every policy on the host model (seed ${meta.seed}${meta.phaseSeconds ? `, phases shortened to ≤ ${meta.phaseSeconds} s` : ''}).`);
-  out.push('The **oracle** picks the best static side-core count for each phase with perfect foresight; `ratio` is a policy\'s score over the oracle\'s.');
+  out.push(`Every scenario under every policy on the host model, seeds ${meta.seeds.join(', ')}${meta.phaseSeconds ? `, phases shortened to ≤ ${meta.phaseSeconds} s` : ''}.`);
+  out.push(`Policies saw the **${meta.observe}** observability profile${meta.observe === 'full' ? ' (research: every counter the model has; a real host reports less)' : meta.observe === 'qemu' ? ' (what a stock QEMU/KVM host reports)' : ' (what OVS-DPDK reports)'} (docs/observability.md); scores are the model's truth score.`);
+  out.push("The **oracle** picks the best static side-core count for each phase with perfect foresight; `ratio` is a policy's score over the oracle's (mean ± sample standard deviation over the seeds, [min–max]).");
+  out.push(`**p99 guard**: in each phase and seed, a policy's p99 latency against the p99 of that phase's oracle count; within ${meta.guardFactor}× counts as met. Latency p50/p99 are over all completed requests of the run (mean over seeds); the oracle's are phase-time-weighted over its per-phase counts.`);
   out.push('Score: Σ groups weight × work rate (docs/model.md). Changes: intervals where the side-core count changed.', '');
   out.push('## Summary', '');
-  const adaptive = [...new Set(evals.flatMap((e) => e.runs.filter((r) => staticCount(r.policy) === null).map((r) => r.policy)))];
-  out.push(`| scenario | phases | oracle | best static | ${adaptive.join(' | ')} |`);
-  out.push(`|---|---:|---:|---:|${adaptive.map(() => '---:').join('|')}|`);
+  const adaptive = [...new Set(evals.flatMap((e) => e.policies.filter((r) => staticCount(r.policy) === null).map((r) => r.policy)))];
+  out.push(`| scenario | phases | best static | ${adaptive.join(' | ')} | iocm p99 guard |`);
+  out.push(`|---|---:|---:|${adaptive.map(() => '---:').join('|')}|---:|`);
   for (const e of evals) {
-    const rows = reportRows(e);
-    const bs = e.oracle.oracleScore > 0 ? e.oracle.bestStatic.score / e.oracle.oracleScore : 0;
-    out.push(`| ${e.scenario} | ${e.oracle.phases.length} | ${num(e.oracle.oracleScore)} | ${bs.toFixed(3)} (K=${e.oracle.bestStatic.k}) | ${adaptive.map((p) => rows.find((r) => r.policy === p)?.ratio.toFixed(3) ?? '–').join(' | ')} |`);
+    const iocm = e.policies.find((p) => p.policy === 'iocm');
+    const k = e.oracles[0].bestStatic.k;
+    out.push(`| ${e.scenario} | ${e.oracles[0].phases.length} | ${fmtSpread(e.bestStaticRatio)} (K=${k}) | ${adaptive.map((p) => { const r = e.policies.find((x) => x.policy === p); return r ? fmtSpread(r.ratio) : '–'; }).join(' | ')} | ${iocm ? `${iocm.guardOk}/${iocm.guardChecked}` : '–'} |`);
   }
-  out.push('', 'Cells are ratios to the oracle.', '');
+  out.push('', 'Cells are ratios to the oracle; the guard column counts phase × seed pairs within the guard.', '');
   for (const e of evals) {
     out.push(`## ${e.scenario}`, '');
     if (e.description) out.push(e.description, '');
-    out.push(`${e.cores} cores, ${num(e.seconds)} simulated s. Oracle per phase: ${e.oracle.phases.map((p) => `${p.phase} → K=${p.bestK}`).join(', ')}.`, '');
-    out.push('| policy | score | ratio to oracle | p99 latency (µs) | side-core-seconds | changes |');
-    out.push('|---|---:|---:|---:|---:|---:|');
-    for (const r of reportRows(e)) out.push(`| ${r.policy} | ${num(r.score)} | ${r.ratio.toFixed(3)} | ${num(r.latencyP99Us)} | ${num(r.sideCoreSeconds)} | ${r.changes} |`);
+    out.push(`${e.cores} cores, ${num(e.seconds)} simulated s. Oracle per phase (seed ${e.seeds[0]}): ${e.oracles[0].phases.map((p) => `${p.phase} → K=${p.bestK}`).join(', ')}.`, '');
+    out.push('| policy | ratio to oracle | [min–max] | p50 (µs) | p99 (µs) | side cores | changes | p99 guard |');
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+    out.push(`| oracle (per-phase best count) | 1 | | ${num(e.oracleLatencyP50Us.mean)} | ${num(e.oracleLatencyP99Us.mean)} | | | |`);
+    for (const r of e.policies) {
+      out.push(`| ${r.policy} | ${fmtSpread(r.ratio)} | ${r.ratio.min.toFixed(3)}–${r.ratio.max.toFixed(3)} | ${num(r.latencyP50Us.mean)} | ${num(r.latencyP99Us.mean)} | ${num(r.sideCoresAvg.mean, 2)} | ${num(r.changes.mean, 0)} | ${r.guardOk}/${r.guardChecked} |`);
+    }
+    const iocm = e.policies.find((p) => p.policy === 'iocm');
+    if (iocm && iocm.guardMisses.length > 0) {
+      out.push('', `Where iocm's p99 is above ${e.guardFactor}× the oracle count's (a trade-off the objective made, in words):`, '');
+      for (const m of iocm.guardMisses.slice(0, 6)) out.push(`- ${describeMiss('iocm', m)}.`);
+    }
     const f = files.get(e.scenario);
     if (f) out.push('', `![side cores over time](${f.sideCores})`, '', `![score per phase](${f.phases})`);
     out.push('');

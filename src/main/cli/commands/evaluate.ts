@@ -1,27 +1,33 @@
 /**
  * `iocm evaluate --suite DIR --out DIR`: every scenario in DIR × every policy
- * (vhost, static:1..max, iocm, iocm-classic, ovs-auto-lb, spdk-dynamic) in
- * worker threads; writes report.md and SVG plots (ECharts, server-side).
+ * (vhost, static:1..max, iocm, iocm-classic, ovs-auto-lb, spdk-dynamic) × N seeds in
+ * worker threads; writes report.md (ratios with their spread, p50/p99, the p99 guard) and SVG
+ * plots (ECharts, server-side).
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
-import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
+import { parseFlags, flagHelp, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
 import { ProgressBar } from '../format.ts';
 import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
 
 import { EVALUATED_POLICIES, resolvePolicyForHost } from '../../policy/registry.ts';
-import { oracleOf, runMany, shortenPhases, staticPolicies, type RunSpec } from '../../loop/sweep.ts';
-import { phaseScoresSvg, reportMarkdown, sideCoresSvg, type ScenarioEvaluation } from '../../loop/report.ts';
+import { runMany, shortenPhases, staticPolicies, type RunSpec } from '../../loop/sweep.ts';
+import { evaluateSeeds, type MultiSeedEvaluation } from '../../loop/evaluation.ts';
+import { firstSeed, phaseScoresSvg, reportMarkdown, sideCoresSvg } from '../../loop/report.ts';
 import type { Scenario } from '../../../shared/scenario.ts';
+import { DEFAULT_PROFILE, type ObservabilityProfile } from '../../../shared/observe.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   suite: { type: 'string', value: 'DIR', help: 'folder of scenario .json files (default: resources/scenarios)' },
   out: { type: 'string', value: 'DIR', help: 'output folder for report.md and the SVG plots (default: report)' },
   'phase-seconds': { type: 'number', value: 'N', above: 0, max: 1e6, help: 'shorten every phase to at most N seconds' },
-  seed: { type: 'integer', value: 'S', min: 0, max: 2 ** 32 - 1, help: 'RNG seed (default: 1)' },
+  seed: { type: 'integer', value: 'S', min: 0, max: 2 ** 32 - 1, help: 'first RNG seed (default: 1)' },
+  seeds: { type: 'integer', value: 'N', min: 1, max: 100, help: 'seeds S, S+1, … S+N-1; ratios and latencies as mean ± spread (default: 3)' },
+  observe: OBSERVE_FLAG,
+  guard: { type: 'number', value: 'X', min: 1, max: 100, help: "p99 guard: a policy's phase p99 within X × the oracle count's (default: 1.25)" },
   jobs: { type: 'integer', value: 'J', min: 1, max: 64, help: 'worker threads (default: CPU count)' },
   policies: { type: 'string', value: 'LIST', help: `adaptive policies (default: ${EVALUATED_POLICIES.filter((p) => p !== 'vhost').join(',')})` },
   only: { type: 'string', value: 'LIST', help: 'comma-separated scenario names to include' },
@@ -29,7 +35,7 @@ const FLAGS: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'also print a JSON summary (scenario → policy → ratio) on stdout' },
 };
 
-const USAGE = `usage: iocm evaluate [--suite DIR] [--out DIR] [--phase-seconds N] [--seed S] [--jobs J] [--policies LIST] [--only LIST] [--json]\n\n${flagHelp(FLAGS)}\n`;
+const USAGE = `usage: iocm evaluate [--suite DIR] [--out DIR] [--phase-seconds N] [--seed S] [--seeds N] [--observe PROFILE] [--guard X] [--jobs J] [--policies LIST] [--only LIST] [--json]\n\n${flagHelp(FLAGS)}\n`;
 
 /** Entry point of `iocm evaluate`. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -57,6 +63,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const phaseSeconds = values['phase-seconds'] as number | undefined;
   if (phaseSeconds !== undefined) scenarios = scenarios.map((s) => shortenPhases(s, phaseSeconds));
   const seed = (values.seed as number | undefined) ?? 1;
+  const nSeeds = (values.seeds as number | undefined) ?? 3;
+  const seeds = Array.from({ length: nSeeds }, (_, i) => seed + i);
+  const observe = ((values.observe as string | undefined) ?? DEFAULT_PROFILE) as ObservabilityProfile;
+  const guardFactor = (values.guard as number | undefined) ?? 1.25;
   const jobs = (values.jobs as number | undefined) ?? Math.max(1, availableParallelism());
   const adaptive = ((values.policies as string | undefined) ?? EVALUATED_POLICIES.filter((p) => p !== 'vhost').join(',')).split(',').map((s) => s.trim()).filter(Boolean);
   const outDir = resolve((values.out as string | undefined) ?? 'report');
@@ -73,30 +83,44 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const statics = staticPolicies(s.host.cores);
     const seconds = scenarioSeconds(s);
     groups.push({ scenario: s, from: specs.length, statics: statics.length, n: statics.length + adaptive.length });
-    for (const policy of [...statics, ...adaptive]) specs.push({ scenario: s, policy, seed, seconds });
+    for (const sd of seeds) for (const policy of [...statics, ...adaptive]) specs.push({ scenario: s, policy, seed: sd, seconds, observe });
   }
-  const bar = values.progress === true || io.stderr.isTTY === true ? new ProgressBar(io.stderr, `evaluate ${scenarios.length} scenarios (${specs.length} runs)`) : undefined;
+  const bar = values.progress === true || io.stderr.isTTY === true ? new ProgressBar(io.stderr, `evaluate ${scenarios.length} scenarios × ${seeds.length} seeds (${specs.length} runs)`) : undefined;
   let results;
   try {
     results = await runMany(specs, jobs, bar ? (d, t) => bar.update(d, t) : undefined);
   } finally {
     bar?.done();
   }
-  const evals: ScenarioEvaluation[] = groups.map((g) => {
-    const runs = results.slice(g.from, g.from + g.n);
-    return { scenario: g.scenario.name, description: g.scenario.description, cores: g.scenario.host.cores, seconds: scenarioSeconds(g.scenario), oracle: oracleOf(runs.slice(0, g.statics)), runs };
+  const evals: MultiSeedEvaluation[] = groups.map((g) => {
+    const bySeed = seeds.map((_, i) => results.slice(g.from + i * g.n, g.from + (i + 1) * g.n));
+    return evaluateSeeds({ scenario: g.scenario.name, description: g.scenario.description, cores: g.scenario.host.cores, seconds: scenarioSeconds(g.scenario), observe, guardFactor }, seeds, bySeed, g.statics);
   });
   const svgs = new Map<string, { sideCores: string; phases: string }>();
   for (const e of evals) {
     const f = { sideCores: `${e.scenario}-side-cores.svg`, phases: `${e.scenario}-phase-scores.svg` };
-    writeFileSync(join(outDir, f.sideCores), sideCoresSvg(e));
-    writeFileSync(join(outDir, f.phases), phaseScoresSvg(e));
+    writeFileSync(join(outDir, f.sideCores), sideCoresSvg(firstSeed(e)));
+    writeFileSync(join(outDir, f.phases), phaseScoresSvg(firstSeed(e)));
     svgs.set(e.scenario, f);
   }
-  writeFileSync(join(outDir, 'report.md'), reportMarkdown(evals, svgs, { seed, phaseSeconds }));
+  writeFileSync(join(outDir, 'report.md'), reportMarkdown(evals, svgs, { seeds, phaseSeconds, observe, guardFactor }));
   if (values.json === true) {
-    const doc: Record<string, Record<string, number>> = {};
-    for (const e of evals) doc[e.scenario] = Object.fromEntries(e.runs.map((r) => [r.policy, Math.round((r.summary.total.score / e.oracle.oracleScore) * 1000) / 1000]));
+    const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+    const doc: Record<string, unknown> = {};
+    for (const e of evals) {
+      doc[e.scenario] = {
+        observe: e.observe,
+        seeds: e.seeds,
+        bestStatic: { k: e.oracles[0].bestStatic.k, ratio: r3(e.bestStaticRatio.mean) },
+        oracle: { latencyP50Us: r3(e.oracleLatencyP50Us.mean), latencyP99Us: r3(e.oracleLatencyP99Us.mean) },
+        policies: Object.fromEntries(
+          e.policies.map((p) => [
+            p.policy,
+            { ratio: r3(p.ratio.mean), ratioSd: r3(p.ratio.sd), ratioMin: r3(p.ratio.min), vsBestStatic: r3(p.vsBestStatic.mean), latencyP50Us: r3(p.latencyP50Us.mean), latencyP99Us: r3(p.latencyP99Us.mean), sideCoresAvg: r3(p.sideCoresAvg.mean), guardOk: p.guardOk, guardChecked: p.guardChecked },
+          ]),
+        ),
+      };
+    }
     io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   } else {
     io.stdout.write(`wrote ${join(outDir, 'report.md')} and ${svgs.size * 2} SVG plots\n`);

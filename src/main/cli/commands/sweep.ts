@@ -7,12 +7,13 @@
 import { availableParallelism } from 'node:os';
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
-import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
+import { parseFlags, flagHelp, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
 import { fixed, roundDeep, table, ProgressBar } from '../format.ts';
 import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
 import { resolvePolicyForHost } from '../../policy/registry.ts';
 import { maxSideCores } from '../../model/defaults.ts';
-import { oracleOf, runMany, shortenPhases, staticPolicies, staticPolicyName, type RunResult } from '../../loop/sweep.ts';
+import { oracleOf, runMany, shortenPhases, staticCount, staticPolicies, staticPolicyName, type RunResult } from '../../loop/sweep.ts';
+import { DEFAULT_PROFILE, type ObservabilityProfile } from '../../../shared/observe.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   scenario: { type: 'string', value: 'NAME|FILE', help: "shipped scenario name or path to a .json file (default: 'default')" },
@@ -22,34 +23,54 @@ const FLAGS: Record<string, FlagSpec> = {
   jobs: { type: 'integer', value: 'J', min: 1, max: 64, help: 'worker threads (default: CPU count)' },
   max: { type: 'integer', value: 'K', min: 0, max: 1024, help: 'highest static count to run (default: the model\'s max for the host)' },
   policies: { type: 'string', value: 'LIST', help: "comma-separated policies to compare with the oracle (default: 'iocm,iocm-classic')" },
+  observe: OBSERVE_FLAG,
   json: { type: 'boolean', help: 'print one JSON document' },
   progress: { type: 'boolean', help: 'force the progress bar on stderr (default: only when stderr is a terminal)' },
 };
 
-const USAGE = `usage: iocm sweep --scenario NAME|FILE [--seconds N] [--phase-seconds N] [--seed S] [--jobs J] [--max K] [--policies LIST] [--json]\n\n${flagHelp(FLAGS)}\n`;
+const USAGE = `usage: iocm sweep --scenario NAME|FILE [--seconds N] [--phase-seconds N] [--seed S] [--jobs J] [--max K] [--policies LIST] [--observe PROFILE] [--json]\n\n${flagHelp(FLAGS)}\n`;
 
 /** The JSON document of `iocm sweep --json`. */
 export interface SweepOutput {
   scenario: string;
   seed: number;
   seconds: number;
-  phases: { name: string; seconds: number; bestK: number; bestScore: number; scores: Record<string, number> }[];
+  /** What the policies saw. */
+  observe: ObservabilityProfile;
+  phases: { name: string; seconds: number; bestK: number; bestScore: number; bestP50Us: number; bestP99Us: number; scores: Record<string, number> }[];
+  /** The oracle's latency: phase-time-weighted p50/p99 of each phase's best static count. */
+  oracleLatencyP50Us: number;
+  oracleLatencyP99Us: number;
   oracleScore: number;
   bestStatic: { policy: string; k: number; score: number };
   bestStaticScore: number;
-  policies: { policy: string; score: number; ratio: number; latencyP99Us: number; sideCoresAvg: number; sideCoreSeconds: number; changes: number; phases: Record<string, { score: number; ratio: number; sideCoresAvg: number }> }[];
+  policies: { policy: string; score: number; ratio: number; latencyP50Us: number; latencyP99Us: number; sideCoresAvg: number; sideCoreSeconds: number; changes: number; phases: Record<string, { score: number; ratio: number; sideCoresAvg: number }> }[];
 }
 
 /** Build the sweep document from runs (statics and others). */
-export function sweepOutput(scenario: string, seed: number, seconds: number, statics: RunResult[], others: RunResult[]): SweepOutput {
+export function sweepOutput(scenario: string, seed: number, seconds: number, statics: RunResult[], others: RunResult[], observe: ObservabilityProfile = DEFAULT_PROFILE): SweepOutput {
   const o = oracleOf(statics);
   const all = [...statics, ...others];
   const best = new Map(o.phases.map((p) => [p.phase, p.bestScore]));
+  const bestPhase = (p: (typeof o.phases)[number]) => statics.find((r) => staticCount(r.policy) === p.bestK)?.summary.phases.find((x) => x.name === p.phase);
+  let w = 0;
+  let p50 = 0;
+  let p99 = 0;
+  for (const p of o.phases) {
+    const b = bestPhase(p);
+    if (!b) continue;
+    w += p.seconds;
+    p50 += b.latencyP50Us * p.seconds;
+    p99 += b.latencyP99Us * p.seconds;
+  }
   return roundDeep({
     scenario,
     seed,
     seconds,
-    phases: o.phases.map((p) => ({ name: p.phase, seconds: p.seconds, bestK: p.bestK, bestScore: p.bestScore, scores: Object.fromEntries(Object.entries(p.scores).map(([k, v]) => [staticPolicyName(Number(k)), v])) })),
+    observe,
+    phases: o.phases.map((p) => ({ name: p.phase, seconds: p.seconds, bestK: p.bestK, bestScore: p.bestScore, bestP50Us: bestPhase(p)?.latencyP50Us ?? 0, bestP99Us: bestPhase(p)?.latencyP99Us ?? 0, scores: Object.fromEntries(Object.entries(p.scores).map(([k, v]) => [staticPolicyName(Number(k)), v])) })),
+    oracleLatencyP50Us: w > 0 ? p50 / w : 0,
+    oracleLatencyP99Us: w > 0 ? p99 / w : 0,
     oracleScore: o.oracleScore,
     bestStatic: { policy: staticPolicyName(o.bestStatic.k), k: o.bestStatic.k, score: o.bestStatic.score },
     bestStaticScore: o.bestStatic.score,
@@ -57,6 +78,7 @@ export function sweepOutput(scenario: string, seed: number, seconds: number, sta
       policy: r.policy,
       score: r.summary.total.score,
       ratio: o.oracleScore > 0 ? r.summary.total.score / o.oracleScore : 0,
+      latencyP50Us: r.summary.total.latencyP50Us,
       latencyP99Us: r.summary.total.latencyP99Us,
       sideCoresAvg: r.summary.total.sideCoresAvg,
       sideCoreSeconds: r.sideCoreSeconds,
@@ -78,6 +100,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (values['phase-seconds'] !== undefined) scenario = shortenPhases(scenario, values['phase-seconds'] as number);
   const cores = scenario.host.cores;
   const seed = (values.seed as number | undefined) ?? 1;
+  const observe = ((values.observe as string | undefined) ?? DEFAULT_PROFILE) as ObservabilityProfile;
   const seconds = (values.seconds as number | undefined) ?? scenarioSeconds(scenario);
   const jobs = (values.jobs as number | undefined) ?? Math.max(1, availableParallelism());
   const max = (values.max as number | undefined) ?? maxSideCores(cores);
@@ -85,7 +108,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const others = ((values.policies as string | undefined) ?? 'iocm,iocm-classic').split(',').map((s) => s.trim()).filter(Boolean);
   for (const p of others) resolvePolicyForHost(p, cores); // validates, exit 2 on a bad name
   const statics = staticPolicies(cores, max);
-  const specs = [...statics, ...others].map((policy) => ({ scenario, policy, seed, seconds }));
+  const specs = [...statics, ...others].map((policy) => ({ scenario, policy, seed, seconds, observe }));
   const showProgress = values.progress === true || io.stderr.isTTY === true;
   const bar = showProgress ? new ProgressBar(io.stderr, `sweep ${scenario.name} (${specs.length} runs, ${Math.min(jobs, specs.length)} workers)`) : undefined;
   let results: RunResult[];
@@ -94,15 +117,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   } finally {
     bar?.done();
   }
-  const doc = sweepOutput(scenario.name, seed, seconds, results.slice(0, statics.length), results.slice(statics.length));
+  const doc = sweepOutput(scenario.name, seed, seconds, results.slice(0, statics.length), results.slice(statics.length), observe);
   if (values.json === true) {
     io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
     return 0;
   }
-  const lines = [`scenario ${doc.scenario}, seed ${seed}, ${fixed(seconds)} s`, ''];
-  lines.push(table([['phase', 'seconds', 'best K', 'best score'], ...doc.phases.map((p) => [p.name, fixed(p.seconds), String(p.bestK), fixed(p.bestScore)])], { left: [0] }));
-  lines.push('', `oracle score ${fixed(doc.oracleScore)}; best single static ${doc.bestStatic.policy}: ${fixed(doc.bestStaticScore)}`, '');
-  lines.push(table([['policy', 'score', 'ratio', 'p99 µs', 'side cores', 'changes'], ...doc.policies.map((p) => [p.policy, fixed(p.score), p.ratio.toFixed(3), fixed(p.latencyP99Us), fixed(p.sideCoresAvg), String(p.changes)])], { left: [0] }));
+  const lines = [`scenario ${doc.scenario}, seed ${seed}, ${fixed(seconds)} s, policies see: ${observe}${observe === 'full' ? ' (research profile)' : ''}`, ''];
+  lines.push(table([['phase', 'seconds', 'best K', 'best score', 'p50 µs', 'p99 µs'], ...doc.phases.map((p) => [p.name, fixed(p.seconds), String(p.bestK), fixed(p.bestScore), fixed(p.bestP50Us), fixed(p.bestP99Us)])], { left: [0] }));
+  lines.push('', `oracle score ${fixed(doc.oracleScore)} (p50 ${fixed(doc.oracleLatencyP50Us)} µs, p99 ${fixed(doc.oracleLatencyP99Us)} µs, phase-weighted); best single static ${doc.bestStatic.policy}: ${fixed(doc.bestStaticScore)}`, '');
+  lines.push(table([['policy', 'score', 'ratio', 'p50 µs', 'p99 µs', 'side cores', 'changes'], ...doc.policies.map((p) => [p.policy, fixed(p.score), p.ratio.toFixed(3), fixed(p.latencyP50Us), fixed(p.latencyP99Us), fixed(p.sideCoresAvg), String(p.changes)])], { left: [0] }));
   io.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

@@ -5,7 +5,8 @@
  */
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
-import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
+import { parseFlags, flagHelp, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
+import type { ObservabilityProfile } from '../../../shared/observe.ts';
 import { table, fixed, ProgressBar } from '../format.ts';
 import { HistoryClient } from '../../history/client.ts';
 import { HistoryError } from '../../history/schema.ts';
@@ -15,12 +16,13 @@ import type { Comparison } from '../../history/types.ts';
 const FLAGS: Record<string, FlagSpec> = {
   session: { type: 'string', value: 'ID', help: 'the recorded session to re-run' },
   policy: { type: 'string', value: 'POLICY', help: 'vhost | static:K | iocm | ... (see iocm simulate --help)' },
+  observe: OBSERVE_FLAG,
   db: { type: 'string', value: 'FILE', help: 'history database (default: $IOCM_DB or the per-user data folder)' },
   json: { type: 'boolean', help: 'print JSON' },
   progress: { type: 'boolean', help: 'progress bar on stderr (default: when stderr is a terminal)' },
 };
 
-const USAGE = `usage: iocm whatif --session ID --policy POLICY [--db FILE] [--json]\n\n${flagHelp(FLAGS)}\n`;
+const USAGE = `usage: iocm whatif --session ID --policy POLICY [--observe PROFILE] [--db FILE] [--json]\n\n${flagHelp(FLAGS)}\n`;
 
 /** Render a comparison as a table (metric, phase, base, other, change). */
 export function renderComparison(c: Comparison): string {
@@ -52,7 +54,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   const bar = values.progress || io.stderr.isTTY ? new ProgressBar(io.stderr, 'what-if') : undefined;
   try {
-    const r = await client.whatIf({ sessionId, policy }, bar ? { onProgress: (f) => bar.update(Math.round(f * 1000), 1000) } : {});
+    const r = await client.whatIf({ sessionId, policy, ...(values.observe !== undefined ? { observe: values.observe as ObservabilityProfile } : {}) }, bar ? { onProgress: (f) => bar.update(Math.round(f * 1000), 1000) } : {});
     bar?.done();
     if (values.json) {
       io.stdout.write(JSON.stringify(r, null, 2) + '\n');

@@ -183,4 +183,6 @@ export interface LoopStatus {
   /** Live runner only: scenario name and seed. */
   scenario?: string;
   seed?: number;
+  /** The host source the loop runs over (the embedded model or a remote agent) and its name. */
+  source?: { kind: 'model' | 'agent'; name: string };
 }

@@ -206,7 +206,7 @@ export function createServices(opts: ServicesOptions): Services {
         const st = live.status();
         recorder = await db.startRecording({
           host: live.info.name,
-          source: 'model',
+          source: live.info.source,
           scenario,
           seed,
           policy: st.policy,

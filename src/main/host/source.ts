@@ -1,0 +1,45 @@
+/**
+ * HostSource: the one interface behind which every host lives — the embedded model (./model-source.ts),
+ * and the remote agent's client (src/agent, to come). A source reports observations (a stream of
+ * HostSnapshots, its HostInfo with the observability it declares) and takes control actions with
+ * an acknowledgement. Whatever the source, one live session (src/main/loop/session.ts) runs the IOcm loop
+ * over it. Core layer: no shell, no clock of its own.
+ */
+import type { ControlAction, ControlResult, HostConfig, HostInfo } from '../../shared/control.ts';
+import type { HostSnapshot } from '../../shared/snapshot.ts';
+
+/** What a source can do beyond observing and applying actions. */
+export interface HostSourceCapabilities {
+  /** Simulated time can be paced (speed 0.25–64 × real time, or as fast as possible). */
+  pacing: boolean;
+  /** Runs are reproducible from a seed. */
+  seed: boolean;
+  /** The workload is a scenario that can be restarted or replaced. */
+  scenario: boolean;
+  /** Recorded sessions of this source can be re-run under another policy. */
+  whatIf: boolean;
+}
+
+/** The kinds of source. */
+export type HostSourceKind = 'model' | 'agent';
+
+/** A host the console and the loop can manage. */
+export interface HostSource {
+  readonly kind: HostSourceKind;
+  /** Static description: cores, VMs, queues, groups, and the observability the source declares. */
+  info(): HostInfo;
+  capabilities(): HostSourceCapabilities;
+  /** The I/O configuration in force, as last known. */
+  config(): HostConfig;
+  /** Subscribe to snapshots; returns the unsubscribe function. */
+  onSnapshot(cb: (s: HostSnapshot) => void): () => void;
+  /** Apply one action; resolves with the host's acknowledgement (or refusal, in words). */
+  apply(action: ControlAction): Promise<ControlResult>;
+  /**
+   * Apply one action and return its result at once, where the source can (the in-process model);
+   * the loop then sees the change before its next epoch, as in `iocm simulate`.
+   */
+  applyNow?(action: ControlAction): ControlResult;
+  /** Stop producing snapshots and release the host (an agent restores what it changed). */
+  close(): Promise<void>;
+}

@@ -6,6 +6,7 @@
 //
 //   src/shared                 imports nothing from node, electron, src/main, src/renderer, src/preload, src/agent
 //   src/main/** (not shell)    never electron, never the shell (src/main/electron, src/main/index.ts), never renderer/preload
+//   src/main/<core folder>     besides: only the src/main folders its CONTEXT.md lists under "May import" (CORE_IMPORTS)
 //   src/main/index.ts, src/main/electron/**   the Electron shell: may import electron; never renderer/preload
 //   src/preload                only electron and src/shared
 //   src/renderer               only src/shared, its own files, vue, pinia, echarts, vue-echarts
@@ -48,6 +49,28 @@ const msg = {
 const shellPaths = ['**/electron/**', './electron', '../electron', '**/main/electron/**', '**/main/index', '**/main/index.ts'];
 
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+
+/**
+ * The core folders of src/main and the other src/main folders each may import — the "May import"
+ * line of its CONTEXT.md (test/lint-layers.test.ts keeps the two in step). Shell folders (cli,
+ * server, electron) and the core's top (services) are not listed as importable by lower folders.
+ */
+const MAIN_FOLDERS = ['cli', 'electron', 'history', 'host', 'loop', 'model', 'policy', 'scenario', 'server', 'services', 'sim', 'util'];
+export const CORE_IMPORTS = {
+  util: [],
+  model: [],
+  policy: [],
+  sim: ['model'],
+  scenario: ['model'],
+  host: ['model'],
+  loop: ['host', 'model', 'policy', 'scenario', 'sim', 'util'],
+  history: ['loop', 'model', 'policy', 'sim', 'util'],
+  services: ['history', 'host', 'loop', 'model', 'policy', 'scenario', 'util'],
+  server: ['services', 'util'],
+};
+const folderMsg = (f) => `layering: src/main/${f} may import only src/shared and src/main/{${CORE_IMPORTS[f].join(',')}} (its CONTEXT.md, "May import")`;
+/** Paths into sibling folder `x` of src/main from inside another src/main folder. */
+const sibling = (x) => [`../${x}`, `../${x}/**`, `**/main/${x}`, `**/main/${x}/**`];
 
 /** Bare specifiers the renderer may use (regex over the import string). */
 const rendererAllowedBare = '^(?!(vue|pinia|echarts|vue-echarts)(/|$))[^./]';
@@ -124,6 +147,18 @@ export default tseslint.config(
       group(into('preload'), msg.preload),
     ]),
   },
+  // Folder by folder inside the core: the general src/main restrictions plus the folders it may not import.
+  ...Object.keys(CORE_IMPORTS).map((f) => ({
+    files: [`src/main/${f}/**`],
+    rules: restrict([
+      { regex: electronRegex, message: msg.electron },
+      group(shellPaths, msg.shell),
+      group(into('renderer'), msg.renderer),
+      group(into('preload'), msg.preload),
+      group(into('agent'), msg.agent),
+      ...MAIN_FOLDERS.filter((x) => x !== f && !CORE_IMPORTS[f].includes(x)).map((x) => group(sibling(x), folderMsg(f))),
+    ]),
+  })),
   {
     files: ['src/main/index.ts', 'src/main/electron/**'],
     rules: restrict([group(into('renderer'), msg.renderer), group(into('preload'), msg.preload)]),

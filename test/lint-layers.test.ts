@@ -37,6 +37,23 @@ const forbidden: Case[] = [
   ['src/main/services/index.ts', '../electron/ipc.ts'],
   ['src/main/model/engine.ts', '../../renderer/stores/live.ts'],
   ['src/main/server/http.ts', '../../preload/index.ts'],
+  // core folders: only the src/main folders their CONTEXT.md lists (eslint.config.js CORE_IMPORTS)
+  ['src/main/policy/iocm.ts', '../model/api.ts'],
+  ['src/main/policy/iocm.ts', '../loop/loop.ts'],
+  ['src/main/policy/iocm.ts', '../sim/summary.ts'],
+  ['src/main/model/host-model.ts', '../policy/helpers.ts'],
+  ['src/main/model/host-model.ts', '../util/worker.ts'],
+  ['src/main/scenario/load.ts', '../cli/errors.ts'],
+  ['src/main/sim/summary.ts', '../loop/loop.ts'],
+  ['src/main/host/model-source.ts', '../loop/loop.ts'],
+  ['src/main/loop/loop.ts', '../services/index.ts'],
+  ['src/main/loop/loop.ts', '../history/client.ts'],
+  ['src/main/loop/loop.ts', '../cli/errors.ts'],
+  ['src/main/history/whatif.ts', '../services/index.ts'],
+  ['src/main/history/whatif.ts', '../cli/errors.ts'],
+  ['src/main/services/index.ts', '../server/http-server.ts'],
+  ['src/main/services/index.ts', '../cli/iocm.ts'],
+  ['src/main/util/worker.ts', '../model/api.ts'],
   // the shell: still never the renderer
   ['src/main/electron/window.ts', '../../renderer/App.vue'],
   ['src/main/index.ts', '../renderer/main.ts'],
@@ -78,6 +95,15 @@ const allowed: Case[] = [
   ['src/main/services/index.ts', '../model/api.ts'],
   ['src/main/server/http.ts', 'ws'],
   ['src/main/util/worker.ts', '../events/x.ts'],
+  ['src/main/policy/iocm.ts', '../../shared/observe.ts'],
+  ['src/main/loop/loop.ts', '../policy/registry.ts'],
+  ['src/main/loop/session.ts', '../host/source.ts'],
+  ['src/main/loop/simulation.ts', '../sim/summary.ts'],
+  ['src/main/host/model-source.ts', '../model/host-model.ts'],
+  ['src/main/history/whatif.ts', '../loop/loop.ts'],
+  ['src/main/services/index.ts', '../history/client.ts'],
+  ['src/main/cli/commands/simulate.ts', '../../loop/simulation.ts'],
+  ['src/main/cli/commands/serve.ts', '../../server/http-server.ts'],
   ['src/main/electron/window.ts', 'electron'],
   ['src/main/electron/window.ts', 'node:path'],
   ['src/main/electron/window.ts', '../services/index.ts'],
@@ -121,5 +147,24 @@ describe('layering lint (eslint.config.js)', () => {
 
   it.each(allowed)('%s may import %s', async (file, spec) => {
     expect(await layerErrorsAny(file, spec)).toEqual([]);
+  });
+});
+
+describe('CONTEXT.md ⇄ eslint.config.js', () => {
+  it('every core folder of src/main lists the same src/main folders under "May import (src/main)" as CORE_IMPORTS', async () => {
+    const { readFileSync, readdirSync, existsSync } = await import('node:fs');
+    const { CORE_IMPORTS } = (await import('../eslint.config.js')) as unknown as { CORE_IMPORTS: Record<string, string[]> };
+    for (const [folder, allowed] of Object.entries(CORE_IMPORTS)) {
+      const file = `${root}src/main/${folder}/CONTEXT.md`;
+      expect(existsSync(file), `${file} is missing`).toBe(true);
+      const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('May import (src/main):'));
+      expect(line, `${folder}/CONTEXT.md has no "May import (src/main):" line`).toBeDefined();
+      const listed = line!.replace('May import (src/main):', '').replace(/\.$/, '').trim();
+      const names = listed === 'none' ? [] : listed.split(',').map((x) => x.trim());
+      expect([...names].sort(), `src/main/${folder}/CONTEXT.md vs CORE_IMPORTS.${folder}`).toEqual([...allowed].sort());
+    }
+    // Every src/main folder is either a core folder with rules or a shell folder.
+    const folders = readdirSync(`${root}src/main`, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    for (const f of folders) expect(Object.keys(CORE_IMPORTS).includes(f) || ['cli', 'electron'].includes(f), `src/main/${f} has no layering rule`).toBe(true);
   });
 });

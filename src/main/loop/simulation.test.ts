@@ -3,11 +3,11 @@ import type { ControlAction, ControlResult, HostConfig, HostInfo } from '../../s
 import type { Scenario } from '../../shared/scenario.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostModelApi, ModelOptions } from '../model/api.ts';
-import { runSimulation, intervalsFor } from './driver.ts';
-import { parsePolicy, registerPolicy, listPolicies, PolicyError } from './policies.ts';
-import { staticActions, staticSideCores } from './static.ts';
-import type { Decision } from './controller.ts';
+import { runSimulation, intervalsFor } from './simulation.ts';
+import type { DecisionRecord } from './loop.ts';
+import { PolicyConfigError, resolvePolicyForHost } from '../policy/registry.ts';
 import { UsageError } from '../../shared/errors.ts';
+import type { HostEvent } from '../../shared/policy.ts';
 import { LatencyHistogram } from '../model/histogram.ts';
 import { createHostModel } from '../model/host-model.ts';
 
@@ -115,7 +115,7 @@ describe('runSimulation with a synthetic host', () => {
       scenario,
       seed: 1,
       seconds: 3.5,
-      controller: parsePolicy('vhost', 4).create,
+      policy: 'vhost',
       createModel: (s, o) => {
         const h = new SyntheticHost(s, o);
         hosts.push(h);
@@ -149,31 +149,37 @@ describe('runSimulation with a synthetic host', () => {
     expect(Object.keys(r.summary.total.byGroup)).toEqual(['a', 'b']);
     expect(r.summary.total.latencyP50Us).toBeGreaterThan(99);
     expect(r.summary.total.latencyP50Us).toBeLessThan(101);
-    // vhost still reports its setup (setSideCores []), counted in the first phase
-    expect(r.summary.phases[0].reconfigurations).toBe(1);
-    expect(r.summary.total.reconfigurations).toBe(1);
+    // vhost on a host already at vhost has nothing to change: no reconfiguration
+    expect(r.summary.total.reconfigurations).toBe(0);
+    expect(hosts[0].actions).toEqual([]);
     hosts = [];
   });
 
-  it('static:K takes the highest cores, spreads queues round-robin, polls them', () => {
+  it('static:K configures at the epoch at t = 0: the highest cores, queues round-robin from the lowest, polled', () => {
     let host: SyntheticHost | undefined;
-    const decisions: Decision[] = [];
+    const decisions: DecisionRecord[] = [];
+    const actionsBeforeFirstInterval: number[] = [];
     const r = runSimulation({
       scenario,
       seed: 1,
       seconds: 1,
-      controller: parsePolicy('static:2', 4).create,
+      policy: 'static:2',
       createModel: (s, o) => (host = new SyntheticHost(s, o)),
       onDecision: (d) => decisions.push(d),
+      onSnapshot: (s) => {
+        if (s.seq === 0) actionsBeforeFirstInterval.push(host!.actions.length);
+      },
     });
     const cfg = host!.config();
     expect(cfg.sideCores).toEqual([2, 3]);
-    expect(cfg.queueOwner).toEqual([3, 2, 3, 2, 3]);
+    expect(cfg.queueOwner).toEqual([2, 3, 2, 3, 2]);
     expect(cfg.queuePolling).toEqual([true, true, true, true, true]);
+    // Everything was applied before the first interval was taken, and never again.
+    expect(actionsBeforeFirstInterval).toEqual([host!.actions.length]);
     expect(decisions).toHaveLength(1);
-    expect(decisions[0].seq).toBe(-1);
     expect(decisions[0].t).toBe(0);
-    expect(decisions[0].reason).toContain('2 side cores (2, 3)');
+    expect(decisions[0].kind).toBe('change');
+    expect(decisions[0].reason).toMatch(/0 → 2 side cores/);
     expect(r.summary.total.sideCoresAvg).toBe(2);
     // group a's 4 queues alternate over both side cores; b's single queue sits on core 3
     expect(r.summary.total.byGroup.a.sideCoresAvg).toBe(2);
@@ -181,35 +187,33 @@ describe('runSimulation with a synthetic host', () => {
     expect(r.policy).toBe('static:2');
   });
 
-  it('a controller sees every snapshot after it is taken and its reported changes are counted per phase', () => {
-    const calls: string[] = [];
+  it('the loop sees every snapshot after it is taken; changes count in the phase they happen in; phase changes are events', () => {
+    const events: HostEvent[] = [];
+    const seen: string[] = [];
     const r = runSimulation({
       scenario,
       seed: 1,
       seconds: 1.5,
+      policy: 'static:1',
+      epochMs: 100,
       createModel: (s, o) => new SyntheticHost(s, o),
-      controller: {
-        name: 'flip',
-        onSnapshot(s, host) {
-          calls.push(`${s.seq}:${s.phase}`);
-          if (s.seq === 12) {
-            host.apply({ kind: 'setSideCores', cores: [3] });
-            return { actions: [{ kind: 'setSideCores', cores: [3] }], reason: 'test' };
-          }
-          return { actions: [], reason: 'stay' };
-        },
-      },
+      onSnapshot: (s) => seen.push(`${s.seq}:${s.phase}`),
+      onEvent: (e) => events.push(e),
     });
-    expect(calls).toHaveLength(15);
-    expect(r.summary.phases.map((p) => p.reconfigurations)).toEqual([0, 1]);
-    // two intervals (13, 14) of the 'down' phase ran with one side core
-    expect(r.summary.phases[1].sideCoresAvg).toBeCloseTo(2 / 5, 9);
+    expect(seen).toHaveLength(15);
+    // static:1 at t = 0 (before 'up'), nothing afterwards; the phase change is an event.
+    expect(r.summary.phases.map((p) => p.reconfigurations)).toEqual([1, 0]);
+    expect(r.summary.phases[1].sideCoresAvg).toBe(1);
+    expect(events.filter((e) => e.kind === 'phase').map((e) => e.message)).toEqual(["phase 'up' → 'down'"]);
+    expect(events.filter((e) => e.kind === 'audit').every((e) => e.t === 0 && e.source === 'policy')).toBe(true);
   });
 
-  it('rejects non-positive seconds and intervals', () => {
+  it('rejects non-positive seconds and intervals, and unknown policies with a UsageError', () => {
     const createModel = (s: Scenario, o: ModelOptions) => new SyntheticHost(s, o);
-    expect(() => runSimulation({ scenario, seed: 1, seconds: 0, controller: parsePolicy('vhost', 4).create, createModel })).toThrow(RangeError);
-    expect(() => runSimulation({ scenario, seed: 1, seconds: 1, intervalMs: -5, controller: parsePolicy('vhost', 4).create, createModel })).toThrow(RangeError);
+    expect(() => runSimulation({ scenario, seed: 1, seconds: 0, policy: 'vhost', createModel })).toThrow(RangeError);
+    expect(() => runSimulation({ scenario, seed: 1, seconds: 1, intervalMs: -5, policy: 'vhost', createModel })).toThrow(RangeError);
+    expect(() => runSimulation({ scenario, seed: 1, seconds: 1, policy: 'vhots', createModel })).toThrow(PolicyConfigError);
+    expect(() => runSimulation({ scenario, seed: 1, seconds: 1, policy: 'vhots', createModel })).toThrow(UsageError);
     expect(intervalsFor(0.01, 100)).toBe(1);
     expect(intervalsFor(2.04, 100)).toBe(20);
   });
@@ -237,7 +241,7 @@ describe('latency from model histograms', () => {
         return { total: this.total, groups: this.groups };
       }
     }
-    const r = runSimulation({ scenario, seed: 1, seconds: 1, controller: parsePolicy('vhost', 4).create, createModel: (s, o) => new HistHost(s, o) });
+    const r = runSimulation({ scenario, seed: 1, seconds: 1, policy: 'vhost', createModel: (s, o) => new HistHost(s, o) });
     expect(r.histogramIntervals).toBe(10);
     // 10 equal-count intervals at 10, 20, ..., 100 µs: the median lies at 50 µs, p99 at 100 µs.
     const p50 = r.summary.total.latencyP50Us;
@@ -253,7 +257,7 @@ describe('latency from model histograms', () => {
       scenario: { ...scenario, phases: [{ name: 'all', seconds: 1, load: {} }] },
       seed: 3,
       seconds: 0.1,
-      controller: parsePolicy('static:1', 4).create,
+      policy: 'static:1',
       createModel: createHostModel,
       onSnapshot: (s) => (snap = s),
     });
@@ -267,67 +271,36 @@ describe('latency from model histograms', () => {
   });
 });
 
-describe('parsePolicy', () => {
-  it('parses vhost and static:K', () => {
-    expect(parsePolicy('vhost', 16).spec).toBe('vhost');
-    const p = parsePolicy('static:3', 16);
-    expect([p.name, p.arg, p.spec]).toEqual(['static', '3', 'static:3']);
-    expect(parsePolicy('static:0', 2).spec).toBe('static:0');
-    expect(parsePolicy('static:1', 2).spec).toBe('static:1');
+describe('resolvePolicyForHost (the one registry)', () => {
+  it('resolves vhost and static:K, naming them as the loop does', () => {
+    expect(resolvePolicyForHost('vhost', 16).name).toBe('vhost');
+    expect(resolvePolicyForHost('static:3', 16).name).toBe('static:3');
+    expect(resolvePolicyForHost('static:3', 16).config.k).toBe(3);
+    expect(resolvePolicyForHost('static:0', 2).name).toBe('static:0');
+    expect(resolvePolicyForHost('static:1', 2).name).toBe('static:1');
+    expect(resolvePolicyForHost('ovs-auto-lb:2', 4).config.k).toBe(2);
   });
 
-  it('refuses bad specs with clear UsageErrors', () => {
-    const msg = (spec: string, cores = 16) => {
+  it('refuses bad specs with UsageErrors naming what was wrong', () => {
+    const err = (spec: string, cores = 16): PolicyConfigError => {
       try {
-        parsePolicy(spec, cores);
+        resolvePolicyForHost(spec, cores);
       } catch (e) {
-        expect(e).toBeInstanceOf(PolicyError);
+        expect(e).toBeInstanceOf(PolicyConfigError);
         expect(e).toBeInstanceOf(UsageError);
-        return (e as Error).message;
+        return e as PolicyConfigError;
       }
-      throw new Error('no error');
+      throw new Error(`no error for ${spec}`);
     };
-    expect(msg('vhots')).toMatch(/^unknown policy 'vhots'; expected one of vhost, static:K/);
-    expect(msg('vhost:2')).toBe("policy 'vhost' takes no argument, got 'vhost:2'");
-    expect(msg('static')).toBe("policy 'static' needs an argument: static:K");
-    expect(msg('static:')).toBe("policy 'static' needs an argument: static:K");
-    expect(msg('static:x')).toBe("static:K: expected K to be an integer from 0 to 15 (side cores on a 16-core host), got 'x'");
-    expect(msg('static:-1')).toContain("got '-1'");
-    expect(msg('static:1.5')).toContain("got '1.5'");
-    expect(msg('static:16')).toBe('static:K: K must be at most 15 on a 16-core host (at least one VM core), got 16');
-    expect(msg('static:2', 2)).toContain('at most 1');
-  });
-
-  it('the registry is extensible', () => {
-    registerPolicy({
-      name: 'test-noop',
-      usage: 'test-noop[:N]',
-      summary: 'does nothing',
-      arg: 'optional',
-      prepare: (arg) => () => ({ name: arg ? `test-noop:${arg}` : 'test-noop', onSnapshot: () => undefined }),
-    });
-    expect(listPolicies().map((p) => p.name)).toContain('test-noop');
-    const p = parsePolicy('test-noop:7', 4);
-    expect(p.create({ cores: 4 } as never).name).toBe('test-noop:7');
-    expect(parsePolicy('test-noop', 4).spec).toBe('test-noop');
-  });
-});
-
-describe('static configuration', () => {
-  it('side cores are the K highest ids, ascending', () => {
-    expect(staticSideCores(16, 3)).toEqual([13, 14, 15]);
-    expect(staticSideCores(16, 0)).toEqual([]);
-  });
-  it('actions: set, then assign + poll each queue round-robin from the highest core', () => {
-    expect(staticActions(8, 2, [2, 0, 1])).toEqual([
-      { kind: 'setSideCores', cores: [6, 7] },
-      { kind: 'assignQueue', queue: 0, core: 7 },
-      { kind: 'setPolling', queue: 0, on: true },
-      { kind: 'assignQueue', queue: 1, core: 6 },
-      { kind: 'setPolling', queue: 1, on: true },
-      { kind: 'assignQueue', queue: 2, core: 7 },
-      { kind: 'setPolling', queue: 2, on: true },
-    ]);
-    expect(staticActions(8, 0, [0, 1])).toEqual([{ kind: 'setSideCores', cores: [] }]);
+    expect(err('vhots').message).toMatch(/^unknown policy 'vhots' \(expected one of .*vhost.*static:K/);
+    expect(err('vhost:2').message).toBe("policy 'vhost' takes no ':K' suffix");
+    expect(err('static').message).toMatch(/needs a side-core count, e\.g\. static:2/);
+    expect(err('static:').errors.map((e) => e.field)).toEqual(['k']);
+    expect(err('static:x').message).toMatch(/bad side-core count in 'static:x'/);
+    expect(err('static:-1').errors.map((e) => e.field)).toEqual(['k']);
+    expect(err('static:1.5').errors.map((e) => e.field)).toEqual(['k']);
+    expect(err('static:16').message).toBe('static:K: K must be at most 15 on a 16-core host (at least one VM core), got 16');
+    expect(err('static:2', 2).message).toContain('at most 1');
+    expect(err('ovs-auto-lb:4', 4).message).toContain('at most 3');
   });
 });

@@ -1,25 +1,21 @@
 import { describe, it, expect } from 'vitest';
 import { ovsEntry, spdkEntry, staticEntry, vhostEntry, type OvsState } from './baselines.ts';
 import { createPolicy, listPolicies, PolicyConfigError, resolvePolicyConfig } from './registry.ts';
-import { FakeControl, syntheticSnapshot } from './testing.ts';
-import type { HostSnapshot } from '../../shared/snapshot.ts';
-import type { Overrides, SafetyLimits } from '../../shared/policy.ts';
+import { FakeControl, PolicyHarness, syntheticSnapshot } from './testing.ts';
+import type { ObservabilityProfile } from '../../shared/observe.ts';
+import type { Overrides, PolicyDecision, SafetyLimits } from '../../shared/policy.ts';
 import type { Policy } from './types.ts';
 
 const free: Overrides = { pinned: [], released: [], countLock: null, paused: false };
 const limits: SafetyLimits = { minVmCores: 1, maxSideCores: 15, minChangeIntervalMs: 0 };
 
-function run<S>(p: Policy<S>, host: FakeControl, epochs: number, work: (e: number) => number[], ov: Overrides = free) {
-  let st = p.init(host.config());
-  const win: HostSnapshot[] = [];
-  const ds = [];
+/** Run a policy for `epochs` epochs on observed views (profile 'ovs' by default: these baselines come from OVS-DPDK and SPDK, whose pollers report work cycles); the harness throws on an invalid action. */
+function run<S>(p: Policy<S>, host: FakeControl, epochs: number, work: (e: number) => number[], ov: Overrides = free, profile: ObservabilityProfile = 'ovs') {
+  const h = new PolicyHarness(p, host, { profile, overrides: ov, limits });
+  const ds: { e: number; d: PolicyDecision; state: S }[] = [];
   for (let e = 0; e < epochs; e++) {
-    const h = host.config();
-    win.push(syntheticSnapshot(h, { queueWork: work(e) }, e));
-    const r = p.decide(st, { t: (e + 1) * 100, epoch: e, window: win, host: h, overrides: ov, limits });
-    st = r.state;
-    for (const a of r.decision.actions) expect(host.apply(a)).toMatchObject({ ok: true });
-    ds.push({ e, d: r.decision, state: st });
+    const r = h.step(syntheticSnapshot(host.config(), { queueWork: work(e) }, e));
+    ds.push({ e, d: r.decision, state: r.state });
   }
   return ds;
 }

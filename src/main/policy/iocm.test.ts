@@ -1,113 +1,227 @@
 import { describe, it, expect } from 'vitest';
-import { estimateCount, iocmEntry, regimeOf, type IocmState } from './iocm.ts';
+import { activityOf, estimateCount, iocmEntry, solveFit, type IocmState } from './iocm.ts';
 import type { EpochMetrics } from './helpers.ts';
-import { FakeControl, syntheticSnapshot } from './testing.ts';
-import type { HostSnapshot } from '../../shared/snapshot.ts';
+import { FakeControl, PolicyHarness, observedWindow, syntheticSnapshot, type SyntheticLoad } from './testing.ts';
 import type { Overrides, PolicyDecision } from '../../shared/policy.ts';
+import type { ObservabilityProfile } from '../../shared/observe.ts';
 import type { Policy } from './types.ts';
 
 const est = { targetBusy: 0.75, saturatedBusy: 0.92, vhostToPoll: 1.3 };
 const m = (p: Partial<EpochMetrics>): EpochMetrics => ({
-  epochCycles: 2e8, workers: 0, ioWork: 0, ioIdle: 0, maxSideBusy: 0, vmIdle: 0, vhostIo: 0, exitCores: 0, ctxCores: 0,
-  vmCores: 8, vcpuWait: 0, bytes: 0, requests: 0, waitUs: 0, pending: 0, score: 0, ...p,
+  epochCycles: 2e8, workers: 0, sideBusy: 0, ioWork: 0, workSplit: false, ioIdle: 0, maxSideBusy: 0, vmIdle: 0, vhostIo: 0,
+  vmCores: 8, vcpuRun: 0, vcpuWait: 0, bytes: 0, requests: 0, objective: 0, ...p,
 });
 
 describe('iocm jump estimate (table)', () => {
-  const rows: [string, Partial<EpochMetrics>, object, number][] = [
-    ['no I/O → no side cores', { vhostIo: 0.01 }, {}, 0],
-    ['vhost threads 0.5 core → 1', { vhostIo: 0.5 }, {}, 1],
-    ['vhost threads 1.2 cores → 1.56 / 0.75 → 3', { vhostIo: 1.2 }, {}, 3],
-    ['side cores 1.4 busy of 2 → 2', { workers: 2, ioWork: 1.4, maxSideBusy: 0.7 }, {}, 2],
-    ['saturated side core is scaled up', { workers: 1, ioWork: 1, maxSideBusy: 1 }, {}, 3],
-    ['idle VM capacity adds free side cores', { workers: 1, ioWork: 0.3, maxSideBusy: 0.3, vmIdle: 4.6 }, { freeHeadroom: 1.5 }, 4],
-    ['… capped by the number of queues', { workers: 1, ioWork: 0.3, maxSideBusy: 0.3, vmIdle: 9 }, { freeHeadroom: 1.5, queues: 2 }, 2],
-    ['no I/O at all: idle VMs do not matter', { vmIdle: 9 }, { freeHeadroom: 1.5 }, 0],
+  const rows: [string, Partial<EpochMetrics>, { perReq: number; perByte: number } | null, number][] = [
+    ['no I/O → no side cores', { vhostIo: 0.01 }, null, 0],
+    ['vhost threads 0.5 core → 0.65 / 0.75 → 1', { vhostIo: 0.5 }, null, 1],
+    ['vhost threads 1.2 cores → 1.56 / 0.75 → 3', { vhostIo: 1.2 }, null, 3],
+    ['side cores with work split: 1.4 busy of 2 → 2', { workers: 2, ioWork: 1.4, workSplit: true, maxSideBusy: 0.7 }, null, 2],
+    ['saturated side core (work split) is scaled up: 1 × 1.3 + 0.25 → 3', { workers: 1, ioWork: 1, workSplit: true, maxSideBusy: 1 }, null, 3],
+    ['idle VM capacity buys no side cores (no spinning cores for idle work)', { vhostIo: 0.3, vmIdle: 9 }, null, 1],
+    ['busy time only, nothing fitted yet: keep the count', { workers: 3, ioWork: 3, sideBusy: 3, maxSideBusy: 1 }, null, 3],
+    // (20,000 × 5,000 + 3e7 × 2) / 2e8 = 0.8 core in notification-thread cycles → × 1.3 = 1.04 → 2.
+    ['busy time only: traffic × fitted cost per request and byte', { workers: 3, ioWork: 3, sideBusy: 3, maxSideBusy: 1, requests: 20000, bytes: 3e7 }, { perReq: 5000, perByte: 2 }, 2],
+    ['… plus what queues still on I/O threads cost', { workers: 3, ioWork: 3, sideBusy: 3, maxSideBusy: 1, requests: 20000, bytes: 3e7, vhostIo: 0.5 }, { perReq: 5000, perByte: 2 }, 3],
   ];
-  for (const [name, metrics, extra, k] of rows) it(name, () => expect(estimateCount(m(metrics), { ...est, ...extra }).k).toBe(k));
+  for (const [name, metrics, cost, k] of rows) it(name, () => expect(estimateCount(m(metrics), est, cost).k).toBe(k));
+
+  it('says which cycles it used', () => {
+    expect(estimateCount(m({ vhostIo: 0.5 }), est).basis).toMatch(/I\/O-thread cycles/);
+    expect(estimateCount(m({ workers: 2, ioWork: 1, workSplit: true }), est).basis).toMatch(/side-core work cycles/);
+    const none = estimateCount(m({ workers: 2, ioWork: 2 }), est);
+    expect(none.work).toBeNaN();
+    expect(none.basis).toMatch(/no work estimate/);
+  });
 });
 
-describe('regime signature', () => {
-  it('is the phase and the per-group offered load', () => {
-    const host = new FakeControl(4, 2).config();
-    const a = syntheticSnapshot(host, { queueWork: [0.1, 0.1], vms: 16, load: 1, phase: 'x' }, 0);
-    const b = syntheticSnapshot(host, { queueWork: [0.5, 0.5], vms: 16, load: 1, phase: 'x' }, 1);
-    const c = syntheticSnapshot(host, { queueWork: [0.1, 0.1], vms: 16, load: 0.5, phase: 'x' }, 2);
-    expect(regimeOf(a)).toBe('x|g0=1|g1=1');
-    expect(regimeOf(a)).toBe(regimeOf(b));
-    expect(regimeOf(c)).not.toBe(regimeOf(a));
+/** Fit statistics as iocm keeps them (kilo-requests, MB, Mcycles) for samples (requests, bytes, cycles). */
+function fitStats(samples: [number, number, number][]): number[] {
+  const f = [0, 0, 0, 0, 0];
+  for (const [req, by, cyc] of samples) {
+    const r = req / 1e3;
+    const b = by / 1e6;
+    const c = cyc / 1e6;
+    f[0] += r * r;
+    f[1] += r * b;
+    f[2] += b * b;
+    f[3] += r * c;
+    f[4] += b * c;
+  }
+  return f;
+}
+
+describe('solveFit: I/O-thread cycles per request and per byte', () => {
+  it('recovers both coefficients from requests of two sizes', () => {
+    const cyc = (r: number, b: number): number => 3000 * r + 2 * b;
+    const samples: [number, number, number][] = [];
+    for (let i = 1; i <= 5; i++) {
+      samples.push([1000 * i, 64 * 1000 * i, cyc(1000 * i, 64 * 1000 * i)]);
+      samples.push([200 * i, 64000 * 200 * i, cyc(200 * i, 64000 * 200 * i)]);
+    }
+    const f = solveFit(fitStats(samples))!;
+    expect(f.perReq).toBeCloseTo(3000, 3);
+    expect(f.perByte).toBeCloseTo(2, 6);
+  });
+  it('one request size (bytes ∝ requests): charges everything per request', () => {
+    const samples: [number, number, number][] = [1, 2, 3].map((i) => [1000 * i, 1500 * 1000 * i, 7000 * 1000 * i]);
+    const f = solveFit(fitStats(samples))!;
+    expect(f.perByte).toBe(0);
+    expect(f.perReq).toBeCloseTo(7000, 6);
+  });
+  it('nothing seen: no fit', () => {
+    expect(solveFit([0, 0, 0, 0, 0])).toBeNull();
+  });
+  it('iocm learns the fit from I/O-thread cycles in vhost mode (qemu profile)', () => {
+    const host = new FakeControl(8, 4);
+    // Fixed at vhost: the policy cannot move, so every epoch is in notification mode.
+    const h = new PolicyHarness(iocmEntry.create(iocmEntry.defaults) as Policy<IocmState>, host, { profile: 'qemu', overrides: { pinned: [], released: [], countLock: [0, 0], paused: false } });
+    for (let e = 0; e < 20; e++) h.step(syntheticSnapshot(host.config(), { queueWork: [0.3, 0.2, 0.1, 0.05], cyclesPerRequest: 4000 }, e));
+    const f = solveFit(h.state.fit)!;
+    expect(f).not.toBeNull();
+    // requests = floor(cycles / 4000): within rounding of 4,000 cycles per request.
+    expect(f.perReq).toBeGreaterThan(3990);
+    expect(f.perReq).toBeLessThan(4010);
+  });
+});
+
+describe('activity signature', () => {
+  const host = new FakeControl(4, 16).config();
+  const sig = (l: Partial<SyntheticLoad>, cfg = host, profile: ObservabilityProfile = 'qemu') =>
+    activityOf(observedWindow([syntheticSnapshot(cfg, { queueWork: new Array(16).fill(0.05), vms: 16, ...l }, 0)], profile)[0]);
+
+  it('names which groups move I/O and which have vCPU demand', () => {
+    expect(sig({})).toBe('g0:io+cpu|g1:io+cpu|');
+    // Queues 8..15 belong to VMs 8..15 (group g1): idle devices → g1 moves no I/O.
+    expect(sig({ queueWork: [...new Array(8).fill(0.05), ...new Array(8).fill(0)] })).toBe('g0:io+cpu|g1:-+cpu|');
+    expect(sig({ vcpuRun: 0.01 })).toBe('g0:io|g1:io|');
+  });
+  it('does not change with the side-core count, the traffic level, the phase name or the offered load', () => {
+    const withSide = { ...host, sideCores: [3], queueOwner: new Array(16).fill(3), queuePolling: new Array(16).fill(true) };
+    expect(sig({}, withSide)).toBe(sig({}));
+    expect(sig({ queueWork: new Array(16).fill(0.2) })).toBe(sig({}));
+    expect(sig({ phase: 'night', load: 0.2 })).toBe(sig({ phase: 'day', load: 3 }));
+    expect(sig({}, host, 'full')).toBe(sig({}, host, 'qemu'));
   });
 });
 
 const free: Overrides = { pinned: [], released: [], countLock: null, paused: false };
 
-/** Drive iocm on a synthetic host whose score is `score(k, epoch)`. */
-function drive(epochs: number, score: (k: number, e: number) => number, opts: { work?: number; phase?: (e: number) => string; idle?: number; ov?: Overrides } = {}) {
-  const host = new FakeControl(12, 8);
-  const p = iocmEntry.create(iocmEntry.defaults) as Policy<IocmState>;
-  let st = p.init(host.config());
-  const win: HostSnapshot[] = [];
-  const log: { e: number; k: number; d: PolicyDecision }[] = [];
-  for (let e = 0; e < epochs; e++) {
-    const h = host.config();
-    const k = h.sideCores.length;
-    const w = opts.work ?? 0.1;
-    win.push(syntheticSnapshot(h, { queueWork: new Array(8).fill(w), vmIdleFrac: opts.idle ?? 0, score: score(k, e), phase: opts.phase?.(e) ?? 'p', vms: 8 }, e));
-    if (win.length > 64) win.shift();
-    const r = p.decide(st, { t: (e + 1) * 100, epoch: e, window: win, host: h, overrides: opts.ov ?? free, limits: { minVmCores: 1, maxSideCores: 11, minChangeIntervalMs: 0 } });
-    st = r.state;
-    for (const a of r.decision.actions) host.apply(a);
-    log.push({ e, k: host.config().sideCores.length, d: r.decision });
-  }
-  return { log, state: st, host };
+interface DriveOpts {
+  profile?: ObservabilityProfile;
+  /** Per-queue work in cores (8 queues; default 0.1 → 0.8 core of I/O → estimate 2). */
+  work?: number;
+  /** vCPU run of each VM (activity), by epoch. */
+  vcpu?: (e: number) => number;
+  /** vCPU wait of each VM, by count. */
+  wait?: (k: number) => number;
+  ov?: Overrides;
 }
 
-describe('iocm hill climb', () => {
-  // Work 8 × 0.1 = 0.8 core of vhost I/O → estimate ceil(1.04 / 0.75) = 2.
-  const peakAt = (best: number) => (k: number) => 1000 - 50 * Math.abs(k - best);
-
-  it('jumps to the estimate, probes both neighbours and settles on the best within 4 epochs', () => {
-    const { log } = drive(60, peakAt(2));
-    expect(log[0].d.reason).toMatch(/new regime/);
-    expect(log[0].k).toBe(2);
-    const changes = log.filter((x) => x.d.kind === 'change');
-    expect(changes.length).toBeLessThanOrEqual(4);
-    expect(log.slice(5).every((x) => x.k === 2)).toBe(true);
-    expect(log.some((x) => /settle/.test(x.d.reason))).toBe(true);
+/**
+ * Drive iocm on a synthetic 12-core host with 8 VMs, 8 queues, whose observed objective is
+ * `objective(k, e)`: each queue completes objective / 80 requests per 100 ms interval
+ * (8 queues × 10 intervals per second), so the observed objective is exactly `objective`.
+ */
+function drive(epochs: number, objective: (k: number, e: number) => number, opts: DriveOpts = {}) {
+  const host = new FakeControl(12, 8);
+  const h = new PolicyHarness(iocmEntry.create(iocmEntry.defaults) as Policy<IocmState>, host, {
+    profile: opts.profile ?? 'qemu',
+    limits: { minVmCores: 1, maxSideCores: 11, minChangeIntervalMs: 0 },
+    overrides: opts.ov ?? free,
   });
+  const log: { e: number; k: number; d: PolicyDecision }[] = [];
+  for (let e = 0; e < epochs; e++) {
+    const cfg = host.config();
+    const k = cfg.sideCores.length;
+    const w = opts.work ?? 0.1;
+    const snap = syntheticSnapshot(cfg, { queueWork: new Array(8).fill(w), vmIdleFrac: 0, requests: objective(k, e) / 80, vms: 8, vcpuRun: opts.vcpu?.(e), vcpuWait: opts.wait?.(k) }, e);
+    const r = h.step(snap);
+    log.push({ e, k: host.config().sideCores.length, d: r.decision });
+  }
+  return { log, state: h.state, host };
+}
 
-  it('climbs beyond the estimate while the score improves', () => {
+const peakAt = (best: number) => (k: number) => 80000 - 4000 * Math.abs(k - best);
+const countChanges = <T extends { d: PolicyDecision }>(log: T[]): T[] => log.filter((x) => x.d.actions.some((a) => a.kind === 'setSideCores'));
+
+describe('iocm hill climb on the observed objective', () => {
+  for (const profile of ['qemu', 'full'] as const) {
+    it(`${profile}: jumps to the estimate, probes both neighbours and settles on the best`, () => {
+      const { log } = drive(60, peakAt(2), { profile });
+      expect(log[0].d.reason).toMatch(/new regime: I\/O work ≈ 1\.04 cores \(I\/O-thread cycles\) → 2 side cores/);
+      expect(log[0].k).toBe(2);
+      const ks = countChanges(log).map((x) => x.k);
+      expect(ks).toEqual([2, 1, 3, 2]); // jump, probe below, probe above, settle
+      expect(log.some((x) => /settle on 2 side cores/.test(x.d.reason))).toBe(true);
+      expect(log.slice(12).every((x) => x.k === 2)).toBe(true);
+    });
+  }
+
+  it('climbs beyond the estimate while the objective improves', () => {
     const { log } = drive(60, peakAt(5));
     expect(log[log.length - 1].k).toBe(5);
-    const last = log.filter((x) => x.d.kind === 'change').pop()!;
-    expect(last.e).toBeLessThanOrEqual(6);
+    expect(countChanges(log).map((x) => x.k)).toEqual([2, 1, 3, 4, 5, 6, 5]);
   });
 
-  it('does not move for a gain inside the hysteresis; a lower queue wait breaks the tie', () => {
-    const { log } = drive(40, (k) => 1000 + (k === 3 ? 5 : 0));
+  it('does not add a side core for a gain inside the hysteresis (1 %)', () => {
+    // 3 side cores give +0.5 %: not worth a core.
+    const { log } = drive(40, (k) => (k === 0 ? 60000 : 80000 + (k === 3 ? 400 : 0) - (k === 1 ? 8000 : 0)));
     expect(log[log.length - 1].k).toBe(2);
+    expect(log.some((x) => x.k === 3)).toBe(true); // it did measure 3
+  });
+
+  it('releases a side core that does not pay for itself: the fewest cores within the hysteresis of the best', () => {
+    // 2 side cores are 0.5 % better than 1: within the hysteresis → 1 wins.
+    const { log } = drive(40, (k) => (k === 0 ? 60000 : k === 1 ? 79600 : 80000));
+    expect(log[log.length - 1].k).toBe(1);
+    expect(log.some((x) => /settle on 1 side core/.test(x.d.reason))).toBe(true);
+  });
+
+  it('a count whose vCPUs wait above the ceiling loses to one below it', () => {
+    // 3 side cores has the top objective, but the remaining VM cores are oversubscribed there.
+    const { log } = drive(60, (k) => 70000 + 5000 * k, { wait: (k) => (k >= 3 ? 0.4 : 0) });
+    // vcpuWait / vcpuRun = 0.4 / 0.5 = 0.8 > maxVcpuWait 0.5 → 3 is hot; 2 is the best cool count.
+    expect(log[log.length - 1].k).toBe(2);
+    expect(log.some((x) => x.k === 3)).toBe(true);
   });
 
   it('never probes again on a steady workload once settled', () => {
     const { log } = drive(400, peakAt(3));
-    const after = log.filter((x) => x.e > 20 && x.d.kind === 'change' && x.d.actions.some((a) => a.kind === 'setSideCores'));
-    expect(after).toEqual([]);
+    expect(countChanges(log.filter((x) => x.e > 20))).toEqual([]);
+    expect(log[399].k).toBe(3);
   });
 
-  it('re-explores on a new phase and recalls a regime it has seen', () => {
+  it('detects a sustained objective drift at the settled count (no phase reports)', () => {
+    const { log } = drive(120, (k, e) => (e < 60 ? peakAt(2)(k) : 1.4 * peakAt(2)(k)));
+    expect(log.slice(0, 60).filter((x) => /new regime/.test(x.d.reason))).toHaveLength(1);
+    const re = log.slice(60, 70).filter((x) => /new regime/.test(x.d.reason));
+    expect(re).toHaveLength(1);
+    // driftEpochs = 3: the third drifting epoch starts the regime.
+    expect(re[0].e).toBe(62);
+  });
+
+  it('ignores a drift below driftPct (15 %)', () => {
+    const { log } = drive(120, (k, e) => (e < 60 ? peakAt(2)(k) : 1.1 * peakAt(2)(k)));
+    expect(log.filter((x) => /new regime/.test(x.d.reason))).toHaveLength(1);
+    expect(countChanges(log.filter((x) => x.e >= 60))).toEqual([]);
+  });
+
+  it('a new activity starts a regime; a regime seen before starts at its remembered count and is verified against the neighbours', () => {
+    // a: VMs compute (vCPU demand), best 2. b: VMs idle apart from I/O, best 4. a again: the same
+    // activity, but now 3 is best: the recalled 2 must not be accepted unverified.
     const phase = (e: number) => (Math.floor(e / 50) % 2 === 0 ? 'a' : 'b');
-    const { log } = drive(200, (k, e) => (phase(e) === 'a' ? peakAt(2)(k) : peakAt(4)(k)), { phase });
+    const { log } = drive(200, (k, e) => (phase(e) === 'a' ? (e >= 100 ? peakAt(3)(k) : peakAt(2)(k)) : peakAt(4)(k)), { vcpu: (e) => (phase(e) === 'a' ? 0.5 : 0.01) });
     expect(log[49].k).toBe(2);
     expect(log[99].k).toBe(4);
-    // Third occurrence (phase a again at epoch 100): one jump to the remembered count, then stay.
-    const third = log.slice(100, 150).filter((x) => x.d.kind === 'change' && x.d.actions.some((a) => a.kind === 'setSideCores'));
-    expect(third).toHaveLength(1);
-    expect(third[0].d.reason).toMatch(/seen before/);
-    expect(log[101].d.reason).toMatch(/recalled 2/);
-  });
-
-  it('detects a sustained score drift without phase reports', () => {
-    const { log } = drive(120, (k, e) => (e < 60 ? peakAt(2)(k) : 400 + peakAt(2)(k)));
-    expect(log.slice(60, 70).some((x) => /new regime/.test(x.d.reason))).toBe(true);
+    const regimes = log.filter((x) => /new regime/.test(x.d.reason));
+    expect(regimes.map((x) => x.e)).toEqual([0, 52, 102, 152]);
+    expect(regimes[2].d.reason).toMatch(/seen before, 2 side cores were best; verifying/);
+    expect(log[102].k).toBe(2);
+    expect(log[149].k).toBe(3);
+    expect(regimes[3].d.reason).toMatch(/seen before, 4 side cores were best/);
+    expect(log[199].k).toBe(4);
   });
 
   it('stays within a count lock and keeps pinned cores', () => {
@@ -118,15 +232,15 @@ describe('iocm hill climb', () => {
     expect(host.config().sideCores).not.toContain(11);
   });
 
-  it('places queues by work cycles (LPT)', () => {
-    const host = new FakeControl(8, 4);
-    const p = iocmEntry.create(iocmEntry.defaults) as Policy<IocmState>;
-    const st = p.init(host.config());
-    const snap = syntheticSnapshot(host.config(), { queueWork: [0.9, 0.1, 0.1, 0.8], vmIdleFrac: 0 }, 1);
-    const r = p.decide(st, { t: 200, epoch: 1, window: [snap], host: host.config(), overrides: free, limits: { minVmCores: 1, maxSideCores: 7, minChangeIntervalMs: 0 } });
-    for (const a of r.decision.actions) host.apply(a);
-    const own = host.config().queueOwner;
-    expect(host.config().sideCores.length).toBeGreaterThanOrEqual(2);
-    expect(own[0]).not.toBe(own[3]); // the two heavy queues on different side cores
-  });
+  for (const profile of ['qemu', 'full'] as const) {
+    it(`${profile}: places queues by measured load (LPT)`, () => {
+      const host = new FakeControl(8, 4);
+      const h = new PolicyHarness(iocmEntry.create(iocmEntry.defaults) as Policy<IocmState>, host, { profile, overrides: { ...free, countLock: [2, 2] } });
+      h.step(syntheticSnapshot(host.config(), { queueWork: [0.9, 0.1, 0.1, 0.8], vmIdleFrac: 0 }, 0));
+      const cfg = host.config();
+      expect(cfg.sideCores).toHaveLength(2);
+      expect(cfg.queueOwner[0]).not.toBe(cfg.queueOwner[3]); // the two heavy queues on different side cores
+      expect(cfg.queuePolling.every(Boolean)).toBe(true);
+    });
+  }
 });

@@ -3,9 +3,17 @@
  * builder with controllable side-core load, VM idle and per-queue work, and a
  * minimal in-memory HostControl that validates like the model does. Not a
  * host model: it produces the numbers it is told to.
+ *
+ * Snapshots are full {@link HostSnapshot}s (truth fields included, as the model
+ * produces them); a policy is handed their observed view only, built with
+ * {@link observe} under a profile ({@link PolicyHarness}), as the loop does.
  */
 import type { ControlAction, ControlResult, HostConfig, HostControl } from '../../shared/control.ts';
+import { observabilityOf, observe, type Observability, type ObservabilityProfile, type ObservedSnapshot } from '../../shared/observe.ts';
+import type { ObjectiveGroup } from '../../shared/objective.ts';
+import type { Overrides, SafetyLimits } from '../../shared/policy.ts';
 import type { CoreCycles, HostSnapshot } from '../../shared/snapshot.ts';
+import type { Policy, PolicyInput, PolicyStep } from './types.ts';
 
 /** What a synthetic snapshot should show. */
 export interface SyntheticLoad {
@@ -25,6 +33,12 @@ export interface SyntheticLoad {
   vms?: number;
   /** Offered load multiplier reported for every VM (default 1). */
   load?: number;
+  /** Requests each queue completes in the interval (default: its work cycles / cyclesPerRequest). */
+  requests?: number;
+  /** vCPU run time of each VM as a fraction of one core (default 0.5). */
+  vcpuRun?: number;
+  /** vCPU wait time of each VM as a fraction of one core (default 0). */
+  vcpuWait?: number;
 }
 
 const zeroCycles = (): CoreCycles => ({ guest: 0, exit: 0, io: 0, emptyPoll: 0, ctxSwitch: 0, idle: 0 });
@@ -45,7 +59,7 @@ export function syntheticSnapshot(config: HostConfig, load: SyntheticLoad, seq: 
     const owner = config.queueOwner[id] ?? null;
     const cyc = w * ec;
     if (owner !== null && side.has(owner)) sideWork.set(owner, sideWork.get(owner)! + cyc);
-    const requests = Math.floor(cyc / cpr);
+    const requests = load.requests ?? Math.floor(cyc / cpr);
     return {
       id,
       vm: id,
@@ -115,8 +129,8 @@ export function syntheticSnapshot(config: HostConfig, load: SyntheticLoad, seq: 
       latencyUs: lat,
       exitsPerSec: 100,
       interruptsPerSec: 100,
-      vcpuRunCycles: ec / 2,
-      vcpuWaitCycles: 0,
+      vcpuRunCycles: ec * (load.vcpuRun ?? 0.5),
+      vcpuWaitCycles: ec * (load.vcpuWait ?? 0),
       load: load.load ?? 1,
     })),
     groups: [],
@@ -163,5 +177,74 @@ export class FakeControl implements HostControl {
     }
     this.applied.push(a);
     return { ok: true, costCycles: 0 };
+  }
+}
+
+/** The observed views of `window` under `profile`: what the loop hands a policy. */
+export function observedWindow(window: readonly HostSnapshot[], profile: ObservabilityProfile): ObservedSnapshot[] {
+  const obs = observabilityOf(profile);
+  return window.map((s) => observe(s, obs));
+}
+
+/** Options of a {@link PolicyHarness}. */
+export interface HarnessOptions {
+  /** What the policy sees (default 'qemu', the model's default). */
+  profile?: ObservabilityProfile;
+  /** VM groups for the observed objective (default none: every VM counts its requests, weight 1). */
+  groups?: readonly ObjectiveGroup[];
+  /** Snapshots kept in the window (default 64, as the loop). */
+  windowSize?: number;
+  limits?: SafetyLimits;
+  overrides?: Overrides;
+}
+
+/**
+ * Drives one policy on a {@link FakeControl} like the loop does, without the loop's overrides
+ * logic: each epoch takes a full HostSnapshot of the current config, appends its observed view
+ * (under the profile) to the window, runs `decide` and applies the actions.
+ */
+export class PolicyHarness<S> {
+  readonly profile: ObservabilityProfile;
+  readonly window: ObservedSnapshot[] = [];
+  state: S;
+  epoch = 0;
+  private readonly obs: Observability;
+  private readonly size: number;
+  constructor(
+    readonly policy: Policy<S>,
+    readonly host: FakeControl,
+    private readonly opts: HarnessOptions = {},
+  ) {
+    this.profile = opts.profile ?? 'qemu';
+    this.obs = observabilityOf(this.profile);
+    this.size = opts.windowSize ?? 64;
+    this.state = policy.init(host.config());
+  }
+
+  /** One epoch on `snapshot` (built from {@link FakeControl.config}); returns the step after applying its actions. */
+  step(snapshot: HostSnapshot, overrides?: Overrides): PolicyStep<S> {
+    this.window.push(observe(snapshot, this.obs));
+    if (this.window.length > this.size) this.window.shift();
+    const r = this.policy.decide(this.state, this.input(snapshot.t, overrides));
+    this.state = r.state;
+    for (const a of r.decision.actions) {
+      const res = this.host.apply(a);
+      if (!res.ok) throw new Error(`policy ${this.policy.name} asked for an invalid action ${JSON.stringify(a)}: ${res.error}`);
+    }
+    return r;
+  }
+
+  /** The input of the next epoch at time `t` (the loop's view). */
+  input(t: number, overrides?: Overrides): PolicyInput {
+    return {
+      t,
+      epoch: this.epoch++,
+      window: this.window,
+      observability: this.obs,
+      groups: this.opts.groups ?? [],
+      host: this.host.config(),
+      overrides: overrides ?? this.opts.overrides ?? { pinned: [], released: [], countLock: null, paused: false },
+      limits: this.opts.limits ?? { minVmCores: 1, maxSideCores: this.host.config().cores - 1, minChangeIntervalMs: 0 },
+    };
   }
 }

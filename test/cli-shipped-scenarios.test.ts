@@ -1,8 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { listScenarios, loadScenario, validateScenario } from '../src/main/scenario/load.ts';
 import { applyDefaults } from '../src/main/model/defaults.ts';
-import { runSimulation } from '../src/main/sim/driver.ts';
-import { parsePolicy } from '../src/main/sim/policies.ts';
+import { runSimulation } from '../src/main/loop/simulation.ts';
 import { iocm } from './cli-helpers.ts';
 
 describe('shipped scenarios', () => {
@@ -30,7 +29,7 @@ describe('shipped scenarios', () => {
     for (const { name } of list) {
       const scenario = loadScenario(name);
       for (const spec of ['vhost', 'static:1']) {
-        const r = runSimulation({ scenario, seed: 1, seconds: 0.3, controller: parsePolicy(spec, scenario.host.cores).create });
+        const r = runSimulation({ scenario, seed: 1, seconds: 0.3, policy: spec });
         const phaseNames = new Set(scenario.phases.map((p) => p.name));
         for (const p of r.summary.phases) expect(phaseNames.has(p.name), `${name}: phase ${p.name}`).toBe(true);
         expect(Object.keys(r.summary.total.byGroup), name).toEqual(scenario.vms.map((g) => g.name));

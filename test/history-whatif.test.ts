@@ -12,8 +12,7 @@ import { Writable } from 'node:stream';
 import { HistoryClient } from '../src/main/history/client.ts';
 import { startSimRecording } from '../src/main/history/sim-record.ts';
 import { loadScenario } from '../src/main/scenario/load.ts';
-import { parsePolicy } from '../src/main/sim/policies.ts';
-import { runSimulation } from '../src/main/sim/driver.ts';
+import { runSimulation } from '../src/main/loop/simulation.ts';
 import { main } from '../src/main/cli/iocm.ts';
 
 let dir: string;
@@ -29,9 +28,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'iocm-whatif-'));
   db = join(dir, 'h.db');
   const scenario = loadScenario('mixed');
-  const policy = parsePolicy('static:1', scenario.host.cores);
-  const rec = await startSimRecording(db, { scenario, seed: 5, policy: policy.spec, intervalMs: 100 });
-  runSimulation({ scenario, seed: 5, seconds: 12, intervalMs: 100, controller: policy.create, onSnapshot: rec.onSnapshot, onDecision: rec.onDecision });
+  const rec = await startSimRecording(db, { scenario, seed: 5, policy: 'static:1', intervalMs: 100 });
+  runSimulation({ scenario, seed: 5, seconds: 12, intervalMs: 100, policy: 'static:1', onSnapshot: rec.onSnapshot, onEvent: rec.onEvent });
   baseId = (await rec.close()).id;
 });
 

@@ -11,8 +11,8 @@ import { IocmLoop } from '../src/main/loop/loop.ts';
 import { createPolicy } from '../src/main/policy/registry.ts';
 import { FakeControl, syntheticSnapshot } from '../src/main/policy/testing.ts';
 import type { ControlAction } from '../src/shared/control.ts';
+import { observabilityOf, observe, OBSERVABILITY_PROFILE_NAMES, type ObservedSnapshot } from '../src/shared/observe.ts';
 import type { Overrides, SafetyLimits } from '../src/shared/policy.ts';
-import type { HostSnapshot } from '../src/shared/snapshot.ts';
 
 const POLICIES = ['iocm', 'iocm-classic', 'vhost', 'static:1', 'static:3', 'ovs-auto-lb', 'spdk-dynamic'];
 
@@ -81,7 +81,8 @@ describe('property: no decision crosses the safety limits or an override', () =>
         fc.integer({ min: 0, max: 3 }),
         fc.array(fc.double({ min: 0, max: 1.5, noNaN: true }), { minLength: 6, maxLength: 6 }),
         fc.boolean(),
-        (policy, cores, marks, nPinned, work, lock) => {
+        fc.constantFrom(...OBSERVABILITY_PROFILE_NAMES),
+        (policy, cores, marks, nPinned, work, lock, profile) => {
           const ids = marks.filter((c) => c < cores);
           const pinned = ids.slice(0, Math.min(nPinned, Math.max(0, cores - 2)));
           const released = ids.slice(pinned.length);
@@ -93,11 +94,12 @@ describe('property: no decision crosses the safety limits or an override', () =>
           const p = createPolicy(policy);
           const host = new FakeControl(cores, 6);
           let st = p.init(host.config());
-          const win: HostSnapshot[] = [];
+          const obs = observabilityOf(profile);
+          const win: ObservedSnapshot[] = [];
           for (let e = 0; e < 40; e++) {
             const h = host.config();
-            win.push(syntheticSnapshot(h, { queueWork: work.map((w) => w * (1 + (e % 3) * 0.2)), vmIdleFrac: 0.3 }, e));
-            const out = p.decide(st, { t: (e + 1) * 100, epoch: e, window: win, host: h, overrides: ov, limits });
+            win.push(observe(syntheticSnapshot(h, { queueWork: work.map((w) => w * (1 + (e % 3) * 0.2)), vmIdleFrac: 0.3 }, e), obs));
+            const out = p.decide(st, { t: (e + 1) * 100, epoch: e, window: win, observability: obs, groups: [], host: h, overrides: ov, limits });
             st = out.state;
             for (const a of out.decision.actions) {
               if (a.kind === 'setSideCores') {

@@ -14,18 +14,30 @@ function setup(policy = 'static:2', opts: Partial<ConstructorParameters<typeof I
 }
 
 describe('IocmLoop', () => {
-  it('runs the policy every epoch and applies its actions through HostControl, audited', () => {
+  it('runs the policy every epoch and applies its actions through HostControl, audited; the first epoch is at t = 0', () => {
     const { host, loop, step } = setup();
     step();
     expect(host.config().sideCores).toEqual([6, 7]);
     const ev = loop.drainEvents();
     const audits = ev.filter((e) => e.kind === 'audit');
     expect(audits.length).toBe(host.applied.length);
-    expect(audits.every((e) => e.source === 'policy' && e.t === 100)).toBe(true);
+    // static:2 configured at the epoch at t = 0 (run by the first snapshot, as nobody called start()).
+    expect(audits.every((e) => e.source === 'policy' && e.t === 0)).toBe(true);
     expect((audits[0].data as unknown as AuditEventData).action).toEqual({ kind: 'setSideCores', cores: [6, 7] });
     const d = ev.find((e) => e.kind === 'decision')!;
     expect(d.message).toMatch(/static:2/);
     expect(loop.decisions).toHaveLength(1);
+  });
+
+  it('start() runs the epoch at t = 0 once, before any snapshot: a static policy configures the host there', () => {
+    const { host, loop, step } = setup('static:3');
+    loop.start();
+    expect(host.config().sideCores).toEqual([5, 6, 7]);
+    expect(loop.decisions.map((d) => [d.t, d.kind])).toEqual([[0, 'change']]);
+    loop.start();
+    step(3);
+    expect(loop.decisions).toHaveLength(1);
+    expect(host.applied.filter((a) => a.kind === 'setSideCores')).toHaveLength(1);
   });
 
   it('runs once per epoch when snapshots come faster', () => {

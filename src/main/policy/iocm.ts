@@ -34,7 +34,7 @@ const fields: FieldSpec[] = [
   { key: 'saturatedBusy', label: 'Saturated', description: 'A side core this busy (work cycles, where reported) is saturated: its measured work understates the demand', type: 'number', min: 0.5, max: 1, default: 0.92 },
   { key: 'vhostToPoll', label: 'vhost → side-core work', description: 'Side-core work cycles per vhost-thread I/O cycle (polling serves more once exits are gone)', type: 'number', min: 0.1, max: 10, default: 1.3 },
   { key: 'hysteresis', label: 'Hysteresis', description: 'A count must raise the objective by more than this fraction to be worth its side cores', type: 'number', min: 0, max: 0.5, unit: 'fraction', default: 0.01 },
-  { key: 'measureEpochs', label: 'Measurement', description: 'Epochs measured per count, after one warm-up epoch', type: 'integer', min: 1, max: 100, unit: 'epochs', default: 2 },
+  { key: 'measureEpochs', label: 'Measurement', description: 'Epochs measured per count, after one warm-up epoch', type: 'integer', min: 1, max: 100, unit: 'epochs', default: 1 },
   { key: 'driftPct', label: 'Drift', description: 'An objective drift of this much at the settled count, for driftEpochs epochs, starts a new regime', type: 'number', min: 1, max: 100, unit: '%', default: 15 },
   { key: 'driftEpochs', label: 'Drift epochs', description: 'Consecutive drifting epochs before a new regime', type: 'integer', min: 1, max: 1000, unit: 'epochs', default: 3 },
   { key: 'maxSideBusy', label: 'Latency ceiling: side-core load', description: 'Where side-core work is reported: a count whose busiest side core is above this load loses to one below it (queueing delay grows steeply near saturation)', type: 'number', min: 0.3, max: 1, unit: 'fraction', default: 0.85 },
@@ -75,6 +75,8 @@ export interface IocmState {
   memoryOrder: string[];
   /** The incumbent best count of this regime (−1 before any measurement). */
   best: number;
+  /** The jump's I/O work estimate for this regime, in cores (NaN when there is none). */
+  estWork: number;
   /**
    * Sufficient statistics of a least-squares fit of I/O-thread cycles ≈ a × requests + b × bytes
    * over queues served by notification-driven threads (decayed): [Σr², Σrb, Σb², Σrc, Σbc].
@@ -192,7 +194,7 @@ export const iocmEntry: PolicyEntry = {
     return {
       name: 'iocm',
       config,
-      init: () => ({ regime: '', table: {}, changedAt: -1, lastK: -1, settled: false, probes: 0, driftRun: 0, lastRebalance: -Infinity, memory: {}, memoryOrder: [], best: -1, fit: [0, 0, 0, 0, 0] }),
+      init: () => ({ regime: '', table: {}, changedAt: -1, lastK: -1, settled: false, probes: 0, driftRun: 0, lastRebalance: -Infinity, memory: {}, memoryOrder: [], best: -1, estWork: NaN, fit: [0, 0, 0, 0, 0] }),
       decide(prev, input): PolicyStep<IocmState> {
         const { host, overrides, limits, epoch } = input;
         if (input.window.length === 0) return { state: prev, decision: quietStay() };
@@ -226,7 +228,7 @@ export const iocmEntry: PolicyEntry = {
           const recalled = state.memory[sig];
           const want = recalled !== undefined ? recalled : e.k;
           const target = Math.max(b.min, Math.min(b.max, want));
-          state = { ...state, regime: sig, table: {}, settled: false, probes: 0, driftRun: 0, best: -1 };
+          state = { ...state, regime: sig, table: {}, settled: false, probes: 0, driftRun: 0, best: -1, estWork: e.work };
           if (Number.isFinite(e.work)) metrics.estimatedWork = e.work;
           metrics.estimate = e.k;
           const why = recalled !== undefined
@@ -259,7 +261,9 @@ export const iocmEntry: PolicyEntry = {
           const above = state.table[up];
           const pressure = waitRatio > maxWait;
           const upUseless = below !== undefined && below.n >= measureEpochs && bm.objective <= below.objective + Math.abs(below.objective) * hyst && !hot(below);
-          const downSaturates = m.workSplit && best === k && best > 1 && m.ioWork / (best - 1) > est.saturatedBusy;
+          // Fewer cores would saturate: by the side cores' own work where reported, else by the regime's work estimate.
+          const work = m.workSplit && best === k ? m.ioWork : state.estWork;
+          const downSaturates = best > 1 && Number.isFinite(work) && work / (best - 1) > est.saturatedBusy;
           const order = pressure ? [down, up] : [down, up];
           for (const n of order) {
             if (n < b.min || n > b.max) continue;

@@ -65,7 +65,7 @@ const NONE: ObservedFieldFlags = {
 /** The fields each profile reports (docs/observability.md). */
 export const OBSERVABILITY_PROFILES: Readonly<Record<ObservabilityProfile, Readonly<ObservedFieldFlags>>> = Object.freeze({
   qemu: Object.freeze({ ...NONE, coreGuest: true, queueThread: true }),
-  ovs: Object.freeze({ ...NONE, coreGuest: true, queueThread: true, sideWork: true, queueWork: true }),
+  ovs: Object.freeze({ ...NONE, coreGuest: true, sideWork: true, queueWork: true }),
   full: Object.freeze({ coreGuest: true, coreSplit: true, sideWork: true, queueWork: true, queueThread: true, queueNotify: true, queuePolls: true, queuePending: true, vmExits: true }),
 });
 

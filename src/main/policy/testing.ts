@@ -9,7 +9,7 @@
  * {@link observe} under a profile ({@link PolicyHarness}), as the loop does.
  */
 import type { ControlAction, ControlResult, HostConfig, HostControl } from '../../shared/control.ts';
-import { observabilityOf, observe, type Observability, type ObservabilityProfile, type ObservedSnapshot } from '../../shared/observe.ts';
+import { OBSERVABILITY_PROFILES, TRUTH_KEYS, observabilityOf, observe, type Observability, type ObservabilityProfile, type ObservedFieldFlags, type ObservedSnapshot } from '../../shared/observe.ts';
 import type { ObjectiveGroup } from '../../shared/objective.ts';
 import type { Overrides, SafetyLimits } from '../../shared/policy.ts';
 import type { CoreCycles, HostSnapshot } from '../../shared/snapshot.ts';
@@ -248,3 +248,132 @@ export class PolicyHarness<S> {
     };
   }
 }
+
+// ---------------------------------------------------------------- truth checks (tests of issue 8)
+
+const TRUTH = new Set(TRUTH_KEYS);
+
+type View = ObservedSnapshot;
+
+/** The keys an observed view may have, per level (src/shared/observe.ts). */
+const ALLOWED: Record<'snapshot' | 'core' | 'cycles' | 'sideCore' | 'queue' | 'vm' | 'totals', string[]> = {
+  snapshot: ['seq', 't', 'intervalMs', 'hz', 'cores', 'sideCores', 'queues', 'vms', 'totals'],
+  core: ['id', 'role', 'cycles'],
+  cycles: ['busy', 'idle', 'guest', 'exit', 'io', 'emptyPoll', 'ctxSwitch'],
+  sideCore: ['coreId', 'queues', 'busyCycles', 'workCycles', 'emptyPollCycles', 'emptyPolls', 'loops'],
+  queue: ['id', 'vm', 'device', 'kind', 'owner', 'polling', 'requests', 'bytes', 'workCycles', 'threadCycles', 'kicks', 'interrupts', 'polls', 'emptyPolls', 'pending'],
+  vm: ['id', 'name', 'group', 'requestsPerSec', 'bytesPerSec', 'vcpuRunCycles', 'vcpuWaitCycles', 'exitsPerSec', 'interruptsPerSec'],
+  totals: ['requestsPerSec', 'bytesPerSec', 'ctxSwitchesPerSec', 'sideCores', 'exitsPerSec', 'interruptsPerSec'],
+};
+
+/** Optional observed fields by flag: where they live and their keys. */
+const OPTIONAL: Record<keyof ObservedFieldFlags, { at: 'cycles' | 'sideCore' | 'queue' | 'vm' | 'totals'; keys: string[] }[]> = {
+  coreGuest: [{ at: 'cycles', keys: ['guest'] }],
+  coreSplit: [{ at: 'cycles', keys: ['exit', 'io', 'emptyPoll', 'ctxSwitch'] }],
+  sideWork: [{ at: 'sideCore', keys: ['workCycles', 'emptyPollCycles', 'emptyPolls', 'loops'] }],
+  queueWork: [{ at: 'queue', keys: ['workCycles'] }],
+  queueThread: [{ at: 'queue', keys: ['threadCycles'] }],
+  queueNotify: [{ at: 'queue', keys: ['kicks', 'interrupts'] }],
+  queuePolls: [{ at: 'queue', keys: ['polls', 'emptyPolls'] }],
+  queuePending: [{ at: 'queue', keys: ['pending'] }],
+  vmExits: [
+    { at: 'vm', keys: ['exitsPerSec', 'interruptsPerSec'] },
+    { at: 'totals', keys: ['exitsPerSec', 'interruptsPerSec'] },
+  ],
+};
+
+/** Every key path (a.b.c) of a value holding a truth key ({@link TRUTH_KEYS}), at any depth. */
+export function truthPaths(v: unknown, path = '', out: string[] = []): string[] {
+  if (v === null || typeof v !== 'object') return out;
+  for (const [k, x] of Object.entries(v)) {
+    const p = path ? `${path}.${k}` : k;
+    if (TRUTH.has(k)) out.push(p);
+    truthPaths(x, p, out);
+  }
+  return out;
+}
+
+/**
+ * Problems of one policy view under a profile, in words: keys outside {@link ObservedSnapshot},
+ * optional fields present that the profile does not report or missing where it does.
+ */
+export function viewProblems(v: View, profile: ObservabilityProfile): string[] {
+  const f = OBSERVABILITY_PROFILES[profile];
+  const bad: string[] = [];
+  const only = (o: object, allowed: string[], where: string) => {
+    for (const k of Object.keys(o)) if (!allowed.includes(k)) bad.push(`${where}.${k} is not an observed field`);
+  };
+  const expectKeys = (o: object, at: keyof typeof ALLOWED, where: string, applies: (flag: keyof ObservedFieldFlags) => boolean) => {
+    for (const [flag, places] of Object.entries(OPTIONAL) as [keyof ObservedFieldFlags, (typeof OPTIONAL)[keyof ObservedFieldFlags]][]) {
+      for (const pl of places) {
+        if (pl.at !== at) continue;
+        for (const k of pl.keys) {
+          const has = Object.prototype.hasOwnProperty.call(o, k);
+          // emptyPolls is both a queuePolls and (on side cores) a sideWork key: judged where it lives.
+          const want = f[flag] && applies(flag);
+          if (has && !f[flag] && !(at === 'queue' && k === 'emptyPolls' && f.queuePolls)) bad.push(`${where}.${k} present but ${profile} does not report ${flag}`);
+          if (!has && want) bad.push(`${where}.${k} missing although ${profile} reports ${flag}`);
+        }
+      }
+    }
+  };
+  only(v, ALLOWED.snapshot, 'snapshot');
+  v.cores.forEach((c, i) => {
+    only(c, ALLOWED.core, `cores[${i}]`);
+    only(c.cycles, ALLOWED.cycles, `cores[${i}].cycles`);
+    expectKeys(c.cycles, 'cycles', `cores[${i}].cycles`, () => true);
+  });
+  v.sideCores.forEach((s, i) => {
+    only(s, ALLOWED.sideCore, `sideCores[${i}]`);
+    expectKeys(s, 'sideCore', `sideCores[${i}]`, () => true);
+  });
+  v.queues.forEach((q, i) => {
+    only(q, ALLOWED.queue, `queues[${i}]`);
+    // An I/O thread's cycles exist only while the queue is notification-driven (no side-core owner).
+    expectKeys(q, 'queue', `queues[${i}]`, (flag) => flag !== 'queueThread' || q.owner === null);
+    if (q.owner !== null && 'threadCycles' in q) bad.push(`queues[${i}].threadCycles present while served by side core ${q.owner}`);
+  });
+  v.vms.forEach((m, i) => {
+    only(m, ALLOWED.vm, `vms[${i}]`);
+    expectKeys(m, 'vm', `vms[${i}]`, () => true);
+  });
+  only(v.totals, ALLOWED.totals, 'totals');
+  expectKeys(v.totals, 'totals', 'totals', () => true);
+  return bad;
+}
+
+/** A deep read-guard: any read or `in` test of a truth key anywhere below `value` throws. */
+export function guard<T>(value: T, path: string, cache: WeakMap<object, unknown>): T {
+  if (value === null || typeof value !== 'object') return value;
+  const o = value as object;
+  const hit = cache.get(o);
+  if (hit) return hit as T;
+  const p = new Proxy(o, {
+    get(t, k, r) {
+      if (typeof k === 'string' && TRUTH.has(k)) throw new Error(`policy read truth field '${k}' at ${path}`);
+      return guard(Reflect.get(t, k, r), typeof k === 'string' ? `${path}.${k}` : path, cache);
+    },
+    has(t, k) {
+      if (typeof k === 'string' && TRUTH.has(k)) throw new Error(`policy tested for truth field '${k}' at ${path}`);
+      return Reflect.has(t, k);
+    },
+  });
+  cache.set(o, p);
+  return p as T;
+}
+
+/**
+ * The input a policy gets, guarded: its window deeply; the input itself against truth keys other
+ * than `groups` (there: the operator's objective weights, configuration rather than truth).
+ */
+export function guardInput(input: PolicyInput): PolicyInput {
+  const window = guard(input.window, 'input.window', new WeakMap());
+  return new Proxy(input, {
+    get(t, k, r) {
+      if (k === 'window') return window;
+      if (typeof k === 'string' && k !== 'groups' && TRUTH.has(k)) throw new Error(`policy read truth field '${k}' at input`);
+      return Reflect.get(t, k, r);
+    },
+  });
+}
+

@@ -44,9 +44,10 @@ describe('iocm simulate: bad arguments → one line on stderr, exit 2', () => {
     ['zero seconds', ['--seconds', '0'], /option '--seconds' expected a number > 0/],
     ['fractional seed', ['--seed', '1.5'], /option '--seed' expected an integer/],
     ['bad interval', ['--interval-ms', '0'], /option '--interval-ms' expected a number ≥ 1/],
-    ['unknown policy', ['--policy', 'turbo'], /unknown policy 'turbo'; expected one of vhost, static:K/],
+    ['unknown policy', ['--policy', 'turbo'], /unknown policy 'turbo' \(expected one of .*vhost, static:K/],
     ['static:K too large', ['--policy', 'static:6'], /K must be at most 5 on a 6-core host/],
-    ['static without K', ['--policy', 'static'], /policy 'static' needs an argument: static:K/],
+    ['static without K', ['--policy', 'static'], /'static' needs a side-core count, e\.g\. static:2/],
+    ['unknown observability profile', ['--observe', 'kvm'], /--observe.*kvm|kvm.*qemu, ovs, full|qemu \| ovs \| full/],
     ['stray positional', ['extra'], /unexpected argument 'extra'/],
   ];
   for (const [what, args, re] of cases) {
@@ -100,8 +101,11 @@ describe('iocm simulate: runs on the real model', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(Object.keys(doc)).toEqual(['scenario', 'policy', 'seed', 'seconds', 'intervalMs', 'phases', 'total', 'decisions']);
-    expect(doc).toMatchObject({ scenario: 'small', policy: 'static:1', seed: 7, seconds: 2, intervalMs: 100 });
+    expect(Object.keys(doc)).toEqual(['scenario', 'policy', 'seed', 'seconds', 'intervalMs', 'observe', 'phases', 'total', 'decisions']);
+    expect(doc).toMatchObject({ scenario: 'small', policy: 'static:1', seed: 7, seconds: 2, intervalMs: 100, observe: 'qemu' });
+    // static:1 configures at the epoch at t = 0 (one decision, before the first interval).
+    expect(doc.decisions).toHaveLength(1);
+    expect(doc.decisions[0].t).toBe(0);
     // 2 s over a 1.5 s scenario: both(1) rr-only(.5) both(.5) → phases aggregated by name, first-seen order
     expect(doc.phases.map((p: { name: string; seconds: number }) => [p.name, p.seconds])).toEqual([
       ['both', 1.5],
@@ -157,7 +161,7 @@ describe('iocm simulate: runs on the real model', () => {
     const r = await iocm(['simulate', '--scenario', small, '--policy', 'static:2', '--seconds', '1', '--progress']);
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
-    expect(lines[0]).toBe('scenario small · policy static:2 · seed 1 · 1 s simulated (10 × 100 ms)');
+    expect(lines[0]).toBe('scenario small · policy static:2 · seed 1 · 1 s simulated (10 × 100 ms) · policies see: qemu');
     expect(r.stdout).toMatch(/^phase +seconds +score +ops\/s +MB\/s +p50 µs +p99 µs +side cores +exits\/s +changes$/m);
     expect(r.stdout).toMatch(/^both +1 /m);
     expect(r.stdout).toMatch(/^total +1 /m);
@@ -167,16 +171,21 @@ describe('iocm simulate: runs on the real model', () => {
     expect(r.stderr).toContain('100%');
   });
 
-  it('loop policies registered by src/main/loop are accepted and deterministic', async () => {
+  it('iocm from the one registry is accepted and deterministic; --observe full is labelled', async () => {
     const args = ['simulate', '--scenario', small, '--policy', 'iocm', '--seconds', '2', '--json'];
-    const [a, b] = await Promise.all([iocm(args), iocm(args)]);
+    const [a, b, f] = await Promise.all([iocm(args), iocm(args), iocm([...args.slice(0, -1), '--observe', 'full'])]);
     expect(a.code).toBe(0);
     expect(b.stdout).toBe(a.stdout);
     const doc = JSON.parse(a.stdout);
     expect(doc.policy).toBe('iocm');
-    expect(doc.total.reconfigurations).toBeGreaterThanOrEqual(0);
+    expect(doc.observe).toBe('qemu');
+    expect(doc.decisions.length).toBeGreaterThan(0);
+    expect(doc.total.reconfigurations).toBeGreaterThan(0);
+    expect(f.code).toBe(0);
+    expect(f.stdout).toMatch(/policies see: full \(research profile: every counter\)/);
     const help = await iocm(['simulate', '--help']);
-    expect(help.stdout).toMatch(/policies: vhost, static:K, iocm/);
+    expect(help.stdout).toMatch(/--policy POLICY +vhost \| static:K \| iocm \| iocm-classic \| ovs-auto-lb\[:K\] \| spdk-dynamic/);
+    expect(help.stdout).toMatch(/--observe PROFILE +what the policies see: qemu \| ovs \| full/);
   });
 
   it("the default scenario is 'default'", async () => {

@@ -11,6 +11,7 @@
  * - catalogue: scenarios and policies.
  * Errors are values in words a user understands; nothing here throws across the API.
  */
+import type { ObservabilityProfile } from '../../shared/observe.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +59,8 @@ export interface ServicesOptions {
   speed?: number;
   /** Initial policy (default 'iocm'). */
   policy?: string;
+  /** What the loop's policies see of the model host (default 'qemu'; 'full' is the research profile). */
+  observe?: ObservabilityProfile;
   clock?: Clock;
   /** Resources directory (scenarios); default: the repository's resources/. */
   resourcesDir?: string;
@@ -193,7 +196,7 @@ export function createServices(opts: ServicesOptions): Services {
     await disconnect();
     try {
       const entry = opts.workerPaths?.['live-worker'];
-      const runner = await LiveRunner.start({ scenario, seed, speed, policy, batchMs: opts.tickMs ?? 100 }, entry ? pathToFileURL(entry) : liveWorkerEntry());
+      const runner = await LiveRunner.start({ scenario, seed, speed, policy, observe: opts.observe, batchMs: opts.tickMs ?? 100 }, entry ? pathToFileURL(entry) : liveWorkerEntry());
       runner.onError((msg) => notice('error', `The host model stopped: ${msg}`));
       live = runner;
     } catch (e) {

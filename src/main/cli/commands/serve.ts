@@ -8,7 +8,8 @@
 import { resolve } from 'node:path';
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
-import { flagHelp, parseFlags, type FlagSpec } from '../args.ts';
+import { flagHelp, parseFlags, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
+import type { ObservabilityProfile } from '../../../shared/observe.ts';
 import { defaultDbPath } from '../../history/paths.ts';
 import { checkSpeed } from '../../loop/live-core.ts';
 import { createServices, type Services } from '../../services/index.ts';
@@ -26,11 +27,12 @@ const FLAGS: Record<string, FlagSpec> = {
   scenario: { type: 'string', value: 'NAME|FILE', help: "scenario of the embedded model (default: 'default')" },
   seed: { type: 'integer', value: 'S', min: 0, max: 2 ** 32 - 1, help: 'model seed (default 1)' },
   speed: { type: 'number', value: 'X', min: 0, max: 64, help: 'simulated seconds per wall second: 0.25 to 64, or 0 for as fast as possible (default 1)' },
+  observe: OBSERVE_FLAG,
   policy: { type: 'string', value: 'NAME', help: "initial loop policy (default 'iocm')" },
   db: { type: 'string', value: 'FILE', help: 'history database (default: $IOCM_DB or the per-user file, see docs/history.md)' },
 };
 
-const USAGE = `usage: iocm serve [--port P] [--host 127.0.0.1] [--scenario NAME|FILE] [--db FILE]
+const USAGE = `usage: iocm serve [--port P] [--host 127.0.0.1] [--scenario NAME|FILE] [--observe PROFILE] [--db FILE]
 
 Serve the console to a browser on this machine. Prints the URL to open (with its token).
 Stop with Ctrl-C (SIGINT) or SIGTERM.
@@ -45,6 +47,8 @@ export interface ServeOptions {
   scenario: string;
   seed: number;
   speed: number;
+  /** What the loop's policies see of the model host (default 'qemu'). */
+  observe?: ObservabilityProfile;
   policy?: string;
   dbPath: string;
   rendererDir?: string;
@@ -65,7 +69,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   if (!(LOOPBACK_HOSTS as readonly string[]).includes(o.host)) {
     throw new UsageError(`--host must be a loopback address (${LOOPBACK_HOSTS.join(', ')}); got '${o.host}'. The console is never served to the network.`);
   }
-  const services = createServices({ dbPath: o.dbPath, scenario: o.scenario, seed: o.seed, speed: o.speed, ...(o.policy ? { policy: o.policy } : {}) });
+  const services = createServices({ dbPath: o.dbPath, scenario: o.scenario, seed: o.seed, speed: o.speed, ...(o.observe ? { observe: o.observe } : {}), ...(o.policy ? { policy: o.policy } : {}) });
   try {
     await services.boot();
   } catch (e) {
@@ -115,6 +119,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     scenario: (values.scenario as string | undefined) ?? 'default',
     seed: (values.seed as number | undefined) ?? 1,
     speed: (values.speed as number | undefined) ?? 1,
+    ...(values.observe !== undefined ? { observe: values.observe as ObservabilityProfile } : {}),
     policy: values.policy as string | undefined,
     dbPath: (values.db as string | undefined) ?? defaultDbPath(),
   };

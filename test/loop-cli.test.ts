@@ -95,9 +95,18 @@ describe('iocm evaluate', () => {
     const r = await iocm(['evaluate', '--suite', suite, '--out', out, '--jobs', '2', '--policies', 'iocm,iocm-classic']);
     expect(r.code).toBe(0);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(md).toMatch(/\| policy \| score \| ratio to oracle \| p99 latency \(µs\) \| side-core-seconds \| changes \|/);
-    expect(md).toMatch(/\| iocm \| /);
-    expect(md).toMatch(/\| iocm-classic \| /);
+    expect(md).toMatch(/\| policy \| ratio to oracle \| \[min–max\] \| p50 \(µs\) \| p99 \(µs\) \| side cores \| changes \| p99 guard \|/);
+    expect(md).toMatch(/^\| oracle \(per-phase best count\) \| 1 \| \| [\d.]+ \| [\d.]+ \|/m);
+    // A ratio (mean ± spread over seeds), its range, p50, p99, side cores, changes and guard count per policy.
+    const row = /^\| (iocm|iocm-classic) \| ([\d.]+) ± [\d.]+ \| ([\d.]+)–([\d.]+) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| \d+ \| \d+\/\d+ \|$/gm;
+    const rows = [...md.matchAll(row)];
+    expect(rows.map((m) => m[1]).sort()).toEqual(['iocm', 'iocm-classic']);
+    for (const m of rows) {
+      expect(Number(m[2])).toBeGreaterThan(0);
+      expect(Number(m[2])).toBeLessThanOrEqual(Number(m[4]) + 1e-9);
+      expect(Number(m[2])).toBeGreaterThanOrEqual(Number(m[3]) - 1e-9);
+    }
+    expect(md).toMatch(/Policies saw the \*\*qemu\*\* observability profile/);
     const svgs = readdirSync(out).filter((f) => f.endsWith('.svg'));
     expect(svgs.sort()).toEqual(['small-phase-scores.svg', 'small-side-cores.svg']);
     const svg = readFileSync(join(out, 'small-side-cores.svg'), 'utf8');

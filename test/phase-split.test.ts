@@ -82,4 +82,16 @@ describe('phase-split invariance', () => {
       expect(differ).toEqual([]);
     });
   }
+
+  it('the comparison can fail: a split whose second half has another load differs', () => {
+    const [, whole, split] = CASES[1];
+    const changed: Scenario = { ...split, phases: split.phases.map((p, i) => (i === 1 ? { ...p, load: Object.fromEntries(whole.vms.map((g) => [g.name, 0.5])) } : p)) };
+    const a = run(whole, 'static:2');
+    const b = run(changed, 'static:2');
+    const la = a.snapshots.split('\n');
+    const lb = b.snapshots.split('\n');
+    // Identical up to the split (2 s = 20 intervals), different after it.
+    expect(lb.slice(0, 20)).toEqual(la.slice(0, 20));
+    expect(lb.slice(20)).not.toEqual(la.slice(20));
+  });
 });

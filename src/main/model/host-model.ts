@@ -21,7 +21,7 @@ import { DEFAULT_PROFILE, OBSERVABILITY_PROFILE_NAMES, observabilityOf, type Obs
 import { EventHeap } from './heap.ts';
 import { Rng } from './rng.ts';
 import { LatencyHistogram } from './histogram.ts';
-import { checkScenario, resolveCosts, resolveWorkload, type CostParams, type ResolvedWorkload } from './defaults.ts';
+import { checkScenario, HOST_DEFAULTS, resolveCosts, resolveWorkload, type CostParams, type ResolvedWorkload } from './defaults.ts';
 import { groupScore, workRate } from './score.ts';
 import { assembleSnapshot } from './host-snapshot.ts';
 
@@ -31,6 +31,7 @@ const EV_BLK = 2;
 const EV_THINK = 3;
 const EV_ARRIVAL = 4;
 const EV_UNPAUSE = 5;
+const EV_GATE = 6;
 
 // Entity kinds and states.
 const VCPU = 0;
@@ -72,6 +73,10 @@ const VISIT_MAX_QUEUES = 8;
 const VISIT_MERGE_CYCLES = 20000;
 /** Open-loop backlog cap per VM (requests waiting for guest CPU). */
 const OPEN_LOOP_BACKLOG = 100000;
+/** Closed loops below load 1 alternate on/off with this period (µs); the on share is the load (docs/model.md, "Load"). */
+const GATE_PERIOD_US = 2000;
+/** A net batch whose wire time ends within this many µs of its processing completes at once (no event). */
+const WIRE_INLINE_US = 0.5;
 
 /** Create a host model for a scenario (see HostModel). */
 export function createHostModel(scenario: Scenario, options: ModelOptions): HostModel {
@@ -104,6 +109,12 @@ export class HostModel implements HostModelApi {
   declare private readonly sleeperCycles: number;
   declare private readonly pollCycles: number;
   declare private readonly pauseCycles: number;
+  declare private readonly gateCycles: number;
+  declare private readonly wireInlineCycles: number;
+  declare private readonly workJitter: number;
+  /** NIC: the time each direction's wire is busy until (cycles). */
+  private wireTxFree = 0;
+  private wireRxFree = 0;
 
   private now = 0;
   private stepIndex = 0;
@@ -193,13 +204,19 @@ export class HostModel implements HostModelApi {
   declare private readonly vmGuestCyc: Float64Array;
   declare private readonly vmBytesPerReq: Float64Array;
   declare private readonly vmHostCycPerReq: Float64Array;
-  declare private readonly vmSideCycPerReq: Float64Array;
   declare private readonly vmMaxBatch: Float64Array;
   declare private readonly vmChunkN: Float64Array;
   declare private readonly vmChunkMax: Float64Array;
   declare private readonly vmThinkCyc: Float64Array;
   declare private readonly vmDevLatCyc: Float64Array;
   declare private readonly vmRate: Float64Array;
+  /** Wire time of one request's bytes on the NIC, per direction (net VMs), cycles. */
+  declare private readonly vmTxCyc: Float64Array;
+  declare private readonly vmRxCyc: Float64Array;
+  /** Closed loop below load 1: gate on (clients active), gate events running, requests held while off. */
+  declare private readonly vmGateOn: Uint8Array;
+  declare private readonly vmGateRun: Uint8Array;
+  declare private readonly vmHeld: Float64Array;
   declare private readonly vmPopulation: Float64Array;
   declare private readonly vmLoad: Float64Array;
   declare private readonly vmReady: Float64Array;
@@ -233,6 +250,9 @@ export class HostModel implements HostModelApi {
   declare private readonly devRr: Int32Array;
   declare private readonly devThread: Int32Array;
   declare private readonly devIndex: Int32Array;
+  /** blk: device time per I/O at its IOPS/bandwidth ceiling (cycles), and when the device is busy until. */
+  declare private readonly devCycPerIo: Float64Array;
+  declare private readonly devFree: Float64Array;
 
   // Queues.
   declare private readonly nQ: number;
@@ -303,6 +323,10 @@ export class HostModel implements HostModelApi {
     this.sleeperCycles = c.sleeperCreditUs * this.cyclesPerUs;
     this.pollCycles = c.emptyPollCycles;
     this.pauseCycles = c.queueMovePauseUs * this.cyclesPerUs;
+    this.gateCycles = GATE_PERIOD_US * this.cyclesPerUs;
+    this.wireInlineCycles = WIRE_INLINE_US * this.cyclesPerUs;
+    this.workJitter = c.guestWorkJitter;
+    const nicBytesPerCycle = ((scenario.host.nicGbps ?? HOST_DEFAULTS.nicGbps) * 1e9) / 8 / this.hz;
 
     let acc = 0;
     for (const p of scenario.phases) {
@@ -390,13 +414,17 @@ export class HostModel implements HostModelApi {
     this.vmGuestCyc = new Float64Array(nVm);
     this.vmBytesPerReq = new Float64Array(nVm);
     this.vmHostCycPerReq = new Float64Array(nVm);
-    this.vmSideCycPerReq = new Float64Array(nVm);
     this.vmMaxBatch = new Float64Array(nVm);
     this.vmChunkN = new Float64Array(nVm);
     this.vmChunkMax = new Float64Array(nVm);
     this.vmThinkCyc = new Float64Array(nVm);
     this.vmDevLatCyc = new Float64Array(nVm);
     this.vmRate = new Float64Array(nVm);
+    this.vmTxCyc = new Float64Array(nVm);
+    this.vmRxCyc = new Float64Array(nVm);
+    this.vmGateOn = new Uint8Array(nVm).fill(1);
+    this.vmGateRun = new Uint8Array(nVm);
+    this.vmHeld = new Float64Array(nVm);
     this.vmPopulation = new Float64Array(nVm);
     this.vmLoad = new Float64Array(nVm).fill(-1);
     this.vmReady = new Float64Array(nVm);
@@ -425,6 +453,8 @@ export class HostModel implements HostModelApi {
     this.devRr = new Int32Array(nDev);
     this.devThread = new Int32Array(nDev);
     this.devIndex = new Int32Array(nDev);
+    this.devCycPerIo = new Float64Array(nDev);
+    this.devFree = new Float64Array(nDev);
 
     this.qVm = new Int32Array(nQ);
     this.qDev = new Int32Array(nQ);
@@ -471,9 +501,6 @@ export class HostModel implements HostModelApi {
       const hostCyc = kind === K_BLK
         ? c.blkRequestCycles + c.blkByteCycles * bytes
         : c.netRequestCycles + c.netByteCycles * bytes;
-      const sideCyc = kind === K_BLK
-        ? c.sideBlkRequestCycles + c.blkByteCycles * bytes
-        : c.sideNetRequestCycles + c.netByteCycles * bytes;
       for (let i = 0; i < g.count; i++) {
         this.groups[gi].vms.push(vm);
         this.vmNames.push(`${g.name}-${i}`);
@@ -485,7 +512,6 @@ export class HostModel implements HostModelApi {
         this.vmGuestCyc[vm] = w.guestCyclesPerRequest;
         this.vmBytesPerReq[vm] = bytes;
         this.vmHostCycPerReq[vm] = hostCyc;
-        this.vmSideCycPerReq[vm] = sideCyc;
         this.vmMaxBatch[vm] = Math.max(1, Math.min(Math.floor(c.pollBudgetRequests), Math.floor(c.pollBudgetBytes / Math.max(1, bytes))));
         // Guest work per vCPU run: up to guestChunkCycles, and at most a quarter of a closed loop's population (keeps the pipeline full).
         const chunk = w.guestCyclesPerRequest > 0 ? Math.floor(c.guestChunkCycles / w.guestCyclesPerRequest) : 64;
@@ -494,6 +520,10 @@ export class HostModel implements HostModelApi {
         this.vmThinkCyc[vm] = w.thinkUs * this.cyclesPerUs;
         this.vmDevLatCyc[vm] = w.deviceLatencyUs * this.cyclesPerUs;
         this.vmRate[vm] = w.rate ?? 0;
+        if (kind !== K_BLK && kind !== K_CPU) {
+          this.vmTxCyc[vm] = w.requestBytes / nicBytesPerCycle;
+          this.vmRxCyc[vm] = w.responseBytes / nicBytesPerCycle;
+        }
         this.vmPopulation[vm] = w.rate === null ? w.flows * w.depth : 0;
         this.vmHist.push(new LatencyHistogram());
         for (let v = 0; v < g.vcpus; v++) {
@@ -509,6 +539,11 @@ export class HostModel implements HostModelApi {
           this.devQ0[dev] = q;
           this.devQN[dev] = nq;
           this.devIndex[dev] = di;
+          if (d.kind === 'blk') {
+            const iops = d.maxIops ?? HOST_DEFAULTS.blkMaxIops;
+            const bw = (d.maxMBps ?? HOST_DEFAULTS.blkMaxMBps) * 1e6;
+            this.devCycPerIo[dev] = Math.max(this.hz / iops, kind === K_BLK ? (bytes / bw) * this.hz : 0);
+          }
           const dk = d.kind === 'blk' ? 1 : 0;
           for (let k = 0; k < nq; k++) {
             this.qVm[q] = vm;
@@ -735,6 +770,9 @@ export class HostModel implements HostModelApi {
       case EV_UNPAUSE:
         this.onUnpause(ent);
         break;
+      case EV_GATE:
+        this.onGate(ent);
+        break;
     }
   }
 
@@ -960,6 +998,7 @@ export class HostModel implements HostModelApi {
         this.vmReady[vm] -= n;
         this.entSegReq[e] = n;
         work = n * this.vmGuestCyc[vm];
+        if (this.workJitter > 0) work *= 1 + this.workJitter * (2 * this.rng.next() - 1);
       }
     } else {
       cat = CAT_IO;
@@ -1256,7 +1295,8 @@ export class HostModel implements HostModelApi {
     this.qPending[q] -= req;
     this.qPolls[q]++;
     this.qWaitCycles[q] += wait;
-    const work = this.costs.batchCycles + req * (this.coreRole[c] === ROLE_SIDE ? this.vmSideCycPerReq[vm] : this.vmHostCycPerReq[vm]);
+    // The same per-request work on a side core and on a notified I/O thread (docs/model.md, "What is charged where").
+    const work = this.costs.batchCycles + req * this.vmHostCycPerReq[vm];
     this.qWork[q] += work;
     this.takenWork = work;
   }
@@ -1276,21 +1316,50 @@ export class HostModel implements HostModelApi {
       const vm = this.qVm[q];
       const cnt = this.svcCounts[sbase + i];
       this.qRequests[q] += cnt;
+      const now = this.now;
       if (this.qKind[q] === 1) {
-        let done = this.now + this.vmDevLatCyc[vm] * (1 + jit * (2 * this.rng.next() - 1));
+        let done = now + this.vmDevLatCyc[vm] * (1 + jit * (2 * this.rng.next() - 1));
+        // The device's IOPS / bandwidth ceiling: it serves this batch after what it already has.
+        const d = this.qDev[q];
+        let f = this.devFree[d];
+        if (f < now) f = now;
+        f += cnt * this.devCycPerIo[d];
+        this.devFree[d] = f;
+        if (done < f) done = f;
         if (done < this.dvLast[q]) done = this.dvLast[q];
         this.dvLast[q] = done;
         this.devPush(q, done, this.svcTimes[sbase + i], cnt);
       } else {
-        this.cfPush(vm, this.svcTimes[sbase + i], cnt);
+        // The NIC's line rate per direction: the batch's bytes are on the wire after what is queued.
+        let tx = this.wireTxFree;
+        if (tx < now) tx = now;
+        tx += cnt * this.vmTxCyc[vm];
+        this.wireTxFree = tx;
+        let rx = this.wireRxFree;
+        if (rx < now) rx = now;
+        rx += cnt * this.vmRxCyc[vm];
+        this.wireRxFree = rx;
+        let done = tx > rx ? tx : rx;
+        if (done <= now + this.wireInlineCycles && this.dvLen[q] === 0) {
+          this.cfPush(vm, this.svcTimes[sbase + i], cnt);
+          this.qCompleted = 1;
+        } else {
+          if (done < this.dvLast[q]) done = this.dvLast[q];
+          this.dvLast[q] = done;
+          this.devPush(q, done, this.svcTimes[sbase + i], cnt);
+        }
       }
     }
     this.finishQueue(last, side);
     this.svcN[c] = 0;
   }
 
+  /** Set when completeService completed a net batch at once (an interrupt is due for its queue). */
+  private qCompleted = 0;
+
   private finishQueue(q: number, side: boolean): void {
-    if (this.qKind[q] === 0) this.raiseIrq(this.qVm[q], q, side);
+    if (this.qKind[q] === 0 && this.qCompleted === 1) this.raiseIrq(this.qVm[q], q, side);
+    this.qCompleted = 0;
     if (this.qPending[q] === 0 && this.qPolling[q] === 0) this.qNotified[q] = 0;
   }
 
@@ -1392,10 +1461,47 @@ export class HostModel implements HostModelApi {
       again -= drop;
     }
     if (again <= 0) return;
-    if (this.vmThinkCyc[vm] > 0) this.thinkPush(vm, now + this.vmThinkCyc[vm], again);
+    if (this.vmThinkCyc[vm] > 0) this.thinkPush(vm, now + this.thinkCycles(vm), again);
+    else if (this.vmGateOn[vm] === 0) this.vmHeld[vm] += again;
     else {
       this.vmReady[vm] += again;
       if (this.vmVcpus[vm] > 1) this.wakeVcpus(vm);
+    }
+  }
+
+  /** One think time of vm (± guestWorkJitter). */
+  private thinkCycles(vm: number): number {
+    const t = this.vmThinkCyc[vm];
+    return this.workJitter > 0 ? t * (1 + this.workJitter * (2 * this.rng.next() - 1)) : t;
+  }
+
+  /** The gate of a closed loop below load 1 opens or closes; open: held requests are issued. */
+  private onGate(vm: number): void {
+    const load = this.vmLoad[vm];
+    if (!(load > 0 && load < 1)) {
+      this.vmGateRun[vm] = 0;
+      if (this.vmGateOn[vm] === 0) this.openGate(vm);
+      return;
+    }
+    if (this.vmGateOn[vm] === 1) {
+      // Clients go quiet: what they have not yet handed to a vCPU waits for the next on period.
+      this.vmGateOn[vm] = 0;
+      this.vmHeld[vm] += this.vmReady[vm];
+      this.vmReady[vm] = 0;
+      this.heap.push(this.now + (1 - load) * this.gateCycles, vm, EV_GATE);
+    } else {
+      this.openGate(vm);
+      this.heap.push(this.now + load * this.gateCycles, vm, EV_GATE);
+    }
+  }
+
+  private openGate(vm: number): void {
+    this.vmGateOn[vm] = 1;
+    const h = this.vmHeld[vm];
+    if (h > 0) {
+      this.vmHeld[vm] = 0;
+      this.vmReady[vm] += h;
+      this.wakeVcpus(vm);
     }
   }
 
@@ -1416,16 +1522,18 @@ export class HostModel implements HostModelApi {
   private onThink(vm: number): void {
     const base = vm * VM_FIFO_SLOTS;
     let any = false;
+    const held = this.vmGateOn[vm] === 0;
     while (this.thLen[vm] > 0) {
       const i = base + this.thHead[vm];
       if (this.thTime[i] > this.now) break;
-      this.vmReady[vm] += this.thCount[i];
+      if (held) this.vmHeld[vm] += this.thCount[i];
+      else this.vmReady[vm] += this.thCount[i];
       this.thHead[vm] = (this.thHead[vm] + 1) % VM_FIFO_SLOTS;
       this.thLen[vm]--;
       any = true;
     }
     if (this.thLen[vm] > 0) this.heap.push(this.thTime[base + this.thHead[vm]], vm, EV_THINK);
-    if (any) this.wakeVcpus(vm);
+    if (any && !held) this.wakeVcpus(vm);
   }
 
   private onArrival(vm: number): void {
@@ -1772,13 +1880,30 @@ export class HostModel implements HostModelApi {
             this.heap.push(this.now, vm, EV_ARRIVAL);
           }
         } else if (this.vmPopulation[vm] > 0) {
-          const target = Math.round(this.vmPopulation[vm] * load);
+          // Load is offered work: above 1 more clients (rounded stochastically), below 1 the clients are
+          // active a `load` share of the time (an on/off gate with a random phase per VM).
+          const exact = this.vmPopulation[vm] * (load > 1 ? load : load > 0 ? 1 : 0);
+          let target = Math.floor(exact);
+          if (this.rng.next() < exact - target) target++;
+          if (load > 0 && load < 1) {
+            if (this.vmGateRun[vm] === 0) {
+              this.vmGateRun[vm] = 1;
+              this.heap.push(this.now + this.rng.next() * load * this.gateCycles, vm, EV_GATE);
+            }
+          } else if (this.vmGateOn[vm] === 0) {
+            if (load === 0) {
+              this.vmPop[vm] -= this.vmHeld[vm];
+              this.vmHeld[vm] = 0;
+            }
+            this.openGate(vm);
+          }
           this.vmTarget[vm] = target;
           this.vmChunkN[vm] = Math.max(1, Math.min(this.vmChunkMax[vm], Math.ceil(target / 2)));
           if (target > this.vmPop[vm]) {
             const add = target - this.vmPop[vm];
             this.vmPop[vm] = target;
-            if (this.vmThinkCyc[vm] > 0 && kind !== K_STREAM) this.thinkPush(vm, this.now + this.vmThinkCyc[vm], add);
+            if (this.vmThinkCyc[vm] > 0 && kind !== K_STREAM) this.thinkPush(vm, this.now + this.thinkCycles(vm), add);
+            else if (this.vmGateOn[vm] === 0) this.vmHeld[vm] += add;
             else {
               this.vmReady[vm] += add;
               this.wakeVcpus(vm);

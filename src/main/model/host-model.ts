@@ -112,9 +112,8 @@ export class HostModel implements HostModelApi {
   declare private readonly gateCycles: number;
   declare private readonly wireInlineCycles: number;
   declare private readonly workJitter: number;
-  /** NIC: the time each direction's wire is busy until (cycles). */
-  private wireTxFree = 0;
-  private wireRxFree = 0;
+  /** NIC line rate per direction, bytes per cycle. */
+  declare private readonly nicBytesPerCycle: number;
 
   private now = 0;
   private stepIndex = 0;
@@ -210,9 +209,19 @@ export class HostModel implements HostModelApi {
   declare private readonly vmThinkCyc: Float64Array;
   declare private readonly vmDevLatCyc: Float64Array;
   declare private readonly vmRate: Float64Array;
-  /** Wire time of one request's bytes on the NIC, per direction (net VMs), cycles. */
-  declare private readonly vmTxCyc: Float64Array;
-  declare private readonly vmRxCyc: Float64Array;
+  /**
+   * NIC, per VM and direction (tx = requestBytes, rx = responseBytes): bytes per request, this
+   * interval's share of the line rate (bytes/cycle), when the VM's wire queue is busy until, and
+   * the bytes sent this interval (for the next interval's shares). See wireShares().
+   */
+  declare private readonly vmTxBytes: Float64Array;
+  declare private readonly vmRxBytes: Float64Array;
+  declare private readonly vmTxShare: Float64Array;
+  declare private readonly vmRxShare: Float64Array;
+  declare private readonly vmTxFree: Float64Array;
+  declare private readonly vmRxFree: Float64Array;
+  declare private readonly vmTxSent: Float64Array;
+  declare private readonly vmRxSent: Float64Array;
   /** Closed loop below load 1: gate on (clients active), gate events running, requests held while off. */
   declare private readonly vmGateOn: Uint8Array;
   declare private readonly vmGateRun: Uint8Array;
@@ -326,7 +335,7 @@ export class HostModel implements HostModelApi {
     this.gateCycles = GATE_PERIOD_US * this.cyclesPerUs;
     this.wireInlineCycles = WIRE_INLINE_US * this.cyclesPerUs;
     this.workJitter = c.guestWorkJitter;
-    const nicBytesPerCycle = ((scenario.host.nicGbps ?? HOST_DEFAULTS.nicGbps) * 1e9) / 8 / this.hz;
+    this.nicBytesPerCycle = ((scenario.host.nicGbps ?? HOST_DEFAULTS.nicGbps) * 1e9) / 8 / this.hz;
 
     let acc = 0;
     for (const p of scenario.phases) {
@@ -420,8 +429,14 @@ export class HostModel implements HostModelApi {
     this.vmThinkCyc = new Float64Array(nVm);
     this.vmDevLatCyc = new Float64Array(nVm);
     this.vmRate = new Float64Array(nVm);
-    this.vmTxCyc = new Float64Array(nVm);
-    this.vmRxCyc = new Float64Array(nVm);
+    this.vmTxBytes = new Float64Array(nVm);
+    this.vmRxBytes = new Float64Array(nVm);
+    this.vmTxShare = new Float64Array(nVm);
+    this.vmRxShare = new Float64Array(nVm);
+    this.vmTxFree = new Float64Array(nVm);
+    this.vmRxFree = new Float64Array(nVm);
+    this.vmTxSent = new Float64Array(nVm).fill(-1);
+    this.vmRxSent = new Float64Array(nVm).fill(-1);
     this.vmGateOn = new Uint8Array(nVm).fill(1);
     this.vmGateRun = new Uint8Array(nVm);
     this.vmHeld = new Float64Array(nVm);
@@ -521,8 +536,8 @@ export class HostModel implements HostModelApi {
         this.vmDevLatCyc[vm] = w.deviceLatencyUs * this.cyclesPerUs;
         this.vmRate[vm] = w.rate ?? 0;
         if (kind !== K_BLK && kind !== K_CPU) {
-          this.vmTxCyc[vm] = w.requestBytes / nicBytesPerCycle;
-          this.vmRxCyc[vm] = w.responseBytes / nicBytesPerCycle;
+          this.vmTxBytes[vm] = w.requestBytes;
+          this.vmRxBytes[vm] = w.responseBytes;
         }
         this.vmPopulation[vm] = w.rate === null ? w.flows * w.depth : 0;
         this.vmHist.push(new LatencyHistogram());
@@ -680,9 +695,53 @@ export class HostModel implements HostModelApi {
     }
   }
 
+  /**
+   * Share the NIC's line rate between net VMs for the next interval, per direction, as a fair
+   * queueing NIC/qdisc would (fq_codel, Linux's default): each VM gets up to twice what it sent
+   * last interval — unbounded if it was held back by the wire, or is new — water-filled so the
+   * shares sum to the line rate; what is left is split evenly. The aggregate never exceeds the
+   * line rate, and a light flow does not queue behind a bulk one.
+   */
+  private wireShares(): void {
+    this.shareDirection(this.vmTxBytes, this.vmTxSent, this.vmTxFree, this.vmTxShare);
+    this.shareDirection(this.vmRxBytes, this.vmRxSent, this.vmRxFree, this.vmRxShare);
+  }
+
+  private shareDirection(per: Float64Array, sent: Float64Array, free: Float64Array, share: Float64Array): void {
+    const cap = this.nicBytesPerCycle;
+    const iv = this.intervalCycles;
+    const wants: number[] = [];
+    const vms: number[] = [];
+    for (let v = 0; v < this.nVm; v++) {
+      if (per[v] <= 0) {
+        share[v] = cap;
+        continue;
+      }
+      const limited = sent[v] < 0 || free[v] > this.now;
+      vms.push(v);
+      wants.push(limited ? Infinity : (2 * sent[v]) / iv);
+      sent[v] = 0;
+    }
+    if (vms.length === 0) return;
+    // Water-filling: ascending wants; each gets min(want, equal split of what remains).
+    const order = vms.map((_, i) => i).sort((a, b) => wants[a] - wants[b]);
+    let left = cap;
+    let n = order.length;
+    const got = new Array<number>(order.length).fill(0);
+    for (const i of order) {
+      const fair = left / n;
+      got[i] = wants[i] < fair ? wants[i] : fair;
+      left -= got[i];
+      n--;
+    }
+    const extra = left / vms.length;
+    for (let i = 0; i < vms.length; i++) share[vms[i]] = got[i] + extra;
+  }
+
   /** Advance one interval and return its statistics. */
   step(): HostSnapshot {
     this.applyLoads();
+    this.wireShares();
     const tEnd = (this.stepIndex + 1) * this.intervalCycles;
     this.runUntil(tEnd);
     this.now = tEnd;
@@ -1330,15 +1389,18 @@ export class HostModel implements HostModelApi {
         this.dvLast[q] = done;
         this.devPush(q, done, this.svcTimes[sbase + i], cnt);
       } else {
-        // The NIC's line rate per direction: the batch's bytes are on the wire after what is queued.
-        let tx = this.wireTxFree;
+        // The NIC's line rate per direction, shared fairly between VMs (wireShares): the batch's
+        // bytes are on the wire after what this VM already has queued.
+        let tx = this.vmTxFree[vm];
         if (tx < now) tx = now;
-        tx += cnt * this.vmTxCyc[vm];
-        this.wireTxFree = tx;
-        let rx = this.wireRxFree;
+        tx += (cnt * this.vmTxBytes[vm]) / this.vmTxShare[vm];
+        this.vmTxFree[vm] = tx;
+        this.vmTxSent[vm] += cnt * this.vmTxBytes[vm];
+        let rx = this.vmRxFree[vm];
         if (rx < now) rx = now;
-        rx += cnt * this.vmRxCyc[vm];
-        this.wireRxFree = rx;
+        rx += (cnt * this.vmRxBytes[vm]) / this.vmRxShare[vm];
+        this.vmRxFree[vm] = rx;
+        this.vmRxSent[vm] += cnt * this.vmRxBytes[vm];
         let done = tx > rx ? tx : rx;
         if (done <= now + this.wireInlineCycles && this.dvLen[q] === 0) {
           this.cfPush(vm, this.svcTimes[sbase + i], cnt);

@@ -148,7 +148,7 @@ async function runSensitivityCommand(values: Record<string, unknown>, io: CliIO)
   const scenarios: Record<string, Scenario> = {};
   for (const id of shapes) scenarios[SHAPE_SCENARIOS[id]] ??= loadScenario(SHAPE_SCENARIOS[id]);
   const ranking = shortenPhases(loadScenario('day'), (values['phase-seconds'] as number | undefined) ?? 2);
-  for (const p of policies) parsePolicy(p, ranking.host.cores);
+  for (const p of policies) resolvePolicyForHost(p, ranking.host.cores); // validates, exit 2 on a bad name
   const outDir = resolve((values.out as string | undefined) ?? 'report');
   try {
     mkdirSync(outDir, { recursive: true });

@@ -84,7 +84,9 @@ const OPEN_LOOP_BACKLOG = 100000;
 /** Closed loops below load 1 alternate on/off with this period (µs); the on share is the load (docs/model.md, "Load"). */
 const GATE_PERIOD_US = 2000;
 /** A net batch whose wire time ends within this many µs of its processing completes at once (no event). */
-const WIRE_INLINE_US = 0.5;
+const WIRE_INLINE_US = 8;
+/** A VM's wire share is a token bucket this many µs deep: a light flow's batch goes at line rate. */
+const WIRE_BURST_US = 50;
 
 /** Why a knob value is refused, or null. */
 function knobError(name: string, v: unknown, max: number): string | null {
@@ -125,6 +127,7 @@ export class HostModel implements HostModelApi {
   declare private readonly pauseCycles: number;
   declare private readonly gateCycles: number;
   declare private readonly wireInlineCycles: number;
+  declare private readonly wireBurstCycles: number;
   declare private readonly workJitter: number;
   /** NIC line rate per direction, bytes per cycle. */
   declare private readonly nicBytesPerCycle: number;
@@ -367,6 +370,7 @@ export class HostModel implements HostModelApi {
     this.pauseCycles = c.queueMovePauseUs * this.cyclesPerUs;
     this.gateCycles = GATE_PERIOD_US * this.cyclesPerUs;
     this.wireInlineCycles = WIRE_INLINE_US * this.cyclesPerUs;
+    this.wireBurstCycles = WIRE_BURST_US * this.cyclesPerUs;
     this.workJitter = c.guestWorkJitter;
     this.nicBytesPerCycle = ((scenario.host.nicGbps ?? HOST_DEFAULTS.nicGbps) * 1e9) / 8 / this.hz;
 
@@ -1599,18 +1603,23 @@ export class HostModel implements HostModelApi {
         this.dvLast[q] = done;
         this.devPush(q, done, this.svcTimes[sbase + i], cnt);
       } else {
-        // The NIC's line rate per direction, shared fairly between VMs (wireShares): the batch's
-        // bytes are on the wire after what this VM already has queued.
-        let tx = this.vmTxFree[vm];
-        if (tx < now) tx = now;
-        tx += (cnt * this.vmTxBytes[vm]) / this.vmTxShare[vm];
-        this.vmTxFree[vm] = tx;
-        this.vmTxSent[vm] += cnt * this.vmTxBytes[vm];
-        let rx = this.vmRxFree[vm];
-        if (rx < now) rx = now;
-        rx += (cnt * this.vmRxBytes[vm]) / this.vmRxShare[vm];
-        this.vmRxFree[vm] = rx;
-        this.vmRxSent[vm] += cnt * this.vmRxBytes[vm];
+        // The NIC's line rate per direction, shared fairly between VMs (wireShares): each VM's share
+        // is a token bucket (GCRA: vmTxFree is its theoretical arrival time, WIRE_BURST_US deep); the
+        // batch leaves when the bucket allows and takes its bytes at line rate.
+        const cap = this.nicBytesPerCycle;
+        const burst = this.wireBurstCycles;
+        const txB = cnt * this.vmTxBytes[vm];
+        let tat = this.vmTxFree[vm];
+        if (tat < now) tat = now;
+        const tx = (tat - burst > now ? tat - burst : now) + txB / cap;
+        this.vmTxFree[vm] = tat + txB / this.vmTxShare[vm];
+        this.vmTxSent[vm] += txB;
+        const rxB = cnt * this.vmRxBytes[vm];
+        tat = this.vmRxFree[vm];
+        if (tat < now) tat = now;
+        const rx = (tat - burst > now ? tat - burst : now) + rxB / cap;
+        this.vmRxFree[vm] = tat + rxB / this.vmRxShare[vm];
+        this.vmRxSent[vm] += rxB;
         let done = tx > rx ? tx : rx;
         if (done <= now + this.wireInlineCycles && this.dvLen[q] === 0) {
           this.cfPush(vm, this.svcTimes[sbase + i], cnt);

@@ -16,6 +16,38 @@ export type ControlAction =
   /** Turn polling of a queue on or off (off: the guest kicks, costing exits). */
   | { kind: 'setPolling'; queue: number; on: boolean };
 
+/**
+ * A change to one of the I/O knobs real hosts expose. Kept as its own union for now so code that
+ * switches over ControlAction's three kinds stays exhaustive; HostControl.apply takes both. To let
+ * policies emit these, add `| KnobAction` to ControlAction and give those switches a branch.
+ */
+export type KnobAction =
+  /**
+   * QEMU IOThread adaptive polling of the blk devices' I/O threads (QMP `qom-set` of `poll-max-ns`,
+   * `poll-grow`, `poll-shrink`); omitted fields keep their value. maxNs 0 turns polling off.
+   */
+  | { kind: 'setIoThreadPoll'; maxNs: number; grow?: number; shrink?: number }
+  /** vhost-net busy polling of the net devices' I/O threads (tap `poll-us`), µs; 0 = off. */
+  | { kind: 'setVhostPoll'; us: number }
+  /** Side cores sleep up to this long when they find little work (OVS `pmd-maxsleep`), µs; 0 = never. */
+  | { kind: 'setPmdMaxSleep'; us: number }
+  /**
+   * Charge the I/O core manager's own CPU to the host: on a side core (`core`), or floating over the
+   * VM cores (`core` omitted or null). The amount per second is a host cost (managerUsPerSecond).
+   */
+  | { kind: 'setManager'; on: boolean; core?: number | null };
+
+/** The I/O knobs in force (see ControlAction). */
+export interface HostKnobState {
+  pollMaxNs: number;
+  pollGrow: number;
+  pollShrink: number;
+  vhostPollUs: number;
+  pmdMaxSleepUs: number;
+  /** The manager's CPU is charged (and where: a side core id, or null for the VM cores). */
+  manager: { on: boolean; core: number | null };
+}
+
 /** Who asked for a change; recorded in the audit log. */
 export type ControlSource = 'policy' | 'operator' | 'agent' | 'system';
 
@@ -29,6 +61,8 @@ export interface HostConfig {
   queueOwner: (number | null)[];
   /** Queue id → polling on. */
   queuePolling: boolean[];
+  /** The I/O knobs in force, where the host has them (the model does). */
+  knobs?: HostKnobState;
 }
 
 /** Result of applying an action. */
@@ -60,6 +94,6 @@ export interface HostInfo {
 export interface HostControl {
   /** The configuration in force now. */
   config(): HostConfig;
-  /** Apply one action; the change is visible in the next snapshot. */
-  apply(action: ControlAction): ControlResult;
+  /** Apply one action (a knob change where the host has the knob); the change is visible in the next snapshot. */
+  apply(action: ControlAction | KnobAction): ControlResult;
 }

@@ -49,6 +49,10 @@ export interface DeviceSpec {
   kind: DeviceKind;
   /** Number of virtqueue pairs (request/completion); default 1. */
   queues?: number;
+  /** blk: the backing device's IOPS ceiling (default 550,000: one NVMe drive; docs/model.md). */
+  maxIops?: number;
+  /** blk: the backing device's bandwidth ceiling in MB/s (10⁶ bytes/s; default 3,500: PCIe 3.0 x4 NVMe). */
+  maxMBps?: number;
 }
 
 /** A group of identical VMs. */
@@ -83,12 +87,33 @@ export interface CostOverrides {
   [name: string]: number | boolean | string | undefined;
 }
 
+/**
+ * The I/O knobs real hosts expose, as the model applies them (docs/model.md, "Knobs"). All optional;
+ * defaults are those of QEMU 7.2, Linux vhost-net and OVS 3.1.
+ */
+export interface HostKnobs {
+  /** QEMU IOThread `poll-max-ns` for blk devices' I/O threads (default 32768; 0 = no polling). */
+  pollMaxNs?: number;
+  /** QEMU IOThread `poll-grow` factor (default 0 = ×2). */
+  pollGrow?: number;
+  /** QEMU IOThread `poll-shrink` divisor (default 0 = reset the window to 0). */
+  pollShrink?: number;
+  /** vhost-net busy polling (tap `poll-us`) for net devices' I/O threads, µs (default 0 = off). */
+  vhostPollUs?: number;
+  /** OVS-style `pmd-maxsleep` for side cores, µs (default 0 = never sleep). */
+  pmdMaxSleepUs?: number;
+}
+
 /** The physical host. */
 export interface HostSpec {
   /** Physical cores (≥ 2). */
   cores: number;
   /** Clock rate in GHz. */
   ghz: number;
+  /** NIC line rate in Gbit/s per direction, shared by every net device (default 25: one 25GbE port). */
+  nicGbps?: number;
+  /** I/O knobs (polling windows, PMD sleep); defaults in docs/model.md. */
+  knobs?: HostKnobs;
   /** Optional overrides of the model's costs (see docs/model.md). */
   costs?: CostOverrides;
 }

@@ -21,6 +21,8 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   whatif: { summary: 're-run a recorded session under another policy', load: () => import('./commands/whatif.ts') },
   serve: { summary: 'serve the console to a browser (headless mode)', load: () => import('./commands/serve.ts') },
   scenarios: { summary: 'list or validate scenarios', load: () => import('./commands/scenarios.ts') },
+  calibrate: { summary: 'fit the model\'s costs to a recorded session (least squares)', load: () => import('./commands/calibrate.ts') },
+  shapes: { summary: 'which published shapes hold under the model\'s costs', load: () => import('./commands/shapes.ts') },
 };
 
 function usage(): string {

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { applyDefaults, checkScenario, COST_DEFAULTS, resolveCosts, WORKLOAD_DEFAULTS, maxSideCores } from './defaults.ts';
+import { readFileSync } from 'node:fs';
+import { applyDefaults, checkScenario, COST_DEFAULTS, COST_SOURCES, COST_UNITS, KNOB_DEFAULTS, resolveCosts, resolveKnobs, WORKLOAD_DEFAULTS, maxSideCores } from './defaults.ts';
 import type { Scenario } from '../../shared/scenario.ts';
 
 const base = (): Scenario => ({
@@ -56,5 +57,58 @@ describe('defaults', () => {
     expect(maxSideCores(16)).toBe(6);
     expect(maxSideCores(2)).toBe(1);
     expect(maxSideCores(8)).toBe(3);
+  });
+});
+
+describe('cost sources', () => {
+  it('every numeric cost has a range containing its default, a basis and a source', () => {
+    for (const [name, def] of Object.entries(COST_DEFAULTS)) {
+      if (typeof def === 'boolean') continue;
+      const src = (COST_SOURCES as Record<string, { range: readonly [number, number]; basis: string; source: string }>)[name];
+      expect(src, name).toBeDefined();
+      expect(src.range[0], name).toBeLessThanOrEqual(def);
+      expect(src.range[1], name).toBeGreaterThanOrEqual(def);
+      expect(src.source.length, name).toBeGreaterThan(10);
+      expect(['published', 'kernel-default', 'inferred', 'model']).toContain(src.basis);
+    }
+    for (const name of Object.keys(COST_SOURCES)) expect(COST_DEFAULTS).toHaveProperty(name);
+  });
+
+  it('docs/model.md carries the same table as COST_DEFAULTS / COST_SOURCES / COST_UNITS', () => {
+    const md = readFileSync(new URL('../../../docs/model.md', import.meta.url), 'utf8');
+    const a = md.indexOf('<!-- cost-table:start -->');
+    const b = md.indexOf('<!-- cost-table:end -->');
+    expect(a).toBeGreaterThan(0);
+    const rows = md.slice(a, b).split('\n').filter((l) => l.startsWith('| `'));
+    const seen = new Set<string>();
+    for (const row of rows) {
+      const cells = row.split(' | ').map((c) => c.replace(/^\| /, '').replace(/ \|$/, ''));
+      const name = cells[0].replace(/`/g, '');
+      seen.add(name);
+      const src = (COST_SOURCES as Record<string, { range: readonly [number, number]; basis: string; source: string }>)[name];
+      expect(src, `docs row ${name}`).toBeDefined();
+      expect(Number(cells[1]), name).toBe((COST_DEFAULTS as unknown as Record<string, number>)[name]);
+      expect(cells[2], name).toBe((COST_UNITS as Record<string, string>)[name]);
+      expect(cells[3], name).toBe(`[${src.range[0]}, ${src.range[1]}]`);
+      expect(cells[4], name).toBe(src.basis);
+      expect(cells[5], name).toBe(src.source);
+    }
+    expect([...seen].sort()).toEqual(Object.keys(COST_SOURCES).sort());
+  });
+
+  it('knobs and device limits: defaults filled, bad values refused with the field named', () => {
+    const s = base();
+    const d = applyDefaults(s);
+    expect(d.host.nicGbps).toBe(25);
+    expect(d.host.knobs).toEqual(KNOB_DEFAULTS);
+    expect(resolveKnobs({ pollMaxNs: 1000 }).pollMaxNs).toBe(1000);
+    expect(() => resolveKnobs({ nope: 1 } as never)).toThrow(/host\.knobs\.nope: unknown/);
+    expect(() => resolveKnobs({ vhostPollUs: -1 })).toThrow(/host\.knobs\.vhostPollUs/);
+    const nic = base();
+    nic.host.nicGbps = 0;
+    expect(() => checkScenario(nic)).toThrow(/host\.nicGbps/);
+    const blk = base();
+    blk.vms[0].devices = [{ kind: 'net' }, { kind: 'blk', maxIops: -5 }];
+    expect(() => checkScenario(blk)).toThrow(/vms\[0\]\.devices\[1\]\.maxIops/);
   });
 });

@@ -69,15 +69,15 @@ export interface CostParams {
   wakeupGranularityUs: number;
   /** Vruntime credit a sleeping thread keeps when it wakes (CFS sleeper fairness), µs. */
   sleeperCreditUs: number;
-  /** Host work per net request (packet handling incl. vring access), cycles. */
+  /**
+   * Host work per net request (vhost-net packet handling incl. vring access), cycles. The same on
+   * both paths: a side core runs the same per-request code as a notified I/O thread; what differs
+   * (exit, wake-up, context switch) is charged separately where it happens.
+   */
   netRequestCycles: number;
   /** Host work per net byte (copy), cycles/byte. */
   netByteCycles: number;
-  /** Side core (poll mode): host work per net request, cycles. */
-  sideNetRequestCycles: number;
-  /** Side core (poll mode): host work per blk I/O, cycles. */
-  sideBlkRequestCycles: number;
-  /** Host work per blk I/O (virtio-blk request handling and submission), cycles. */
+  /** Host work per blk I/O (virtio-blk request handling and submission), the same on both paths, cycles. */
   blkRequestCycles: number;
   /** Host work per blk byte, cycles/byte. */
   blkByteCycles: number;
@@ -99,12 +99,16 @@ export interface CostParams {
   migrationCycles: number;
   /** blk device service time jitter: uniform ± this fraction of deviceLatencyUs. */
   deviceJitter: number;
+  /** Guest work and think time per request vary uniformly by ± this fraction (per run segment / per flow batch). */
+  guestWorkJitter: number;
+  /** CPU the I/O core manager itself uses, µs per second of host time (charged when the manager is on). */
+  managerUsPerSecond: number;
 }
 
-/** Default costs (sources in docs/model.md, "Costs"). */
+/** Default costs (sources in docs/model.md, "Costs"; ranges and sources in COST_SOURCES). */
 export const COST_DEFAULTS: Readonly<CostParams> = {
   exitDirectCycles: 2000,
-  exitIndirectCycles: 10000,
+  exitIndirectCycles: 2000,
   exitlessInterrupts: false,
   exitlessInterruptCycles: 300,
   ctxSwitchCycles: 5000,
@@ -112,11 +116,9 @@ export const COST_DEFAULTS: Readonly<CostParams> = {
   timeSliceUs: 3000,
   wakeupGranularityUs: 1000,
   sleeperCreditUs: 3000,
-  netRequestCycles: 1500,
-  netByteCycles: 0.05,
-  blkRequestCycles: 1200,
-  sideNetRequestCycles: 600,
-  sideBlkRequestCycles: 600,
+  netRequestCycles: 750,
+  netByteCycles: 0.5,
+  blkRequestCycles: 2500,
   blkByteCycles: 0.02,
   batchCycles: 400,
   emptyPollCycles: 150,
@@ -127,16 +129,167 @@ export const COST_DEFAULTS: Readonly<CostParams> = {
   queueMoveCycles: 200000,
   migrationCycles: 100000,
   deviceJitter: 0.2,
+  guestWorkJitter: 0.2,
+  managerUsPerSecond: 2800,
 };
+
+/** Where a cost's default comes from. */
+export type CostBasis = 'published' | 'kernel-default' | 'inferred' | 'model';
+
+/** The source of one cost parameter: its plausible range, the basis of the default, and the citation. */
+export interface CostSource {
+  /** Plausible range [low, high] in the parameter's unit (sensitivity varies the cost over it). */
+  range: readonly [number, number];
+  /** published: a measured figure; kernel-default: a documented default; inferred: derived, reasoning given; model: a granularity of the model, not a cost. */
+  basis: CostBasis;
+  /** Citation (value, hardware, conditions) or the inference. One line. */
+  source: string;
+}
+
+/**
+ * Every numeric cost parameter's range and source (docs/model.md, "Costs" carries the same table; a
+ * test keeps them in sync). Boolean switches (exitlessInterrupts) have no range.
+ */
+export const COST_SOURCES: Readonly<Record<Exclude<keyof CostParams, 'exitlessInterrupts'>, CostSource>> = {
+  exitDirectCycles: {
+    range: [2000, 2528], basis: 'published',
+    source: 'SplitX (Landau et al., Xeon X5570 2.93 GHz, KVM): ~2,000 cycles direct; KVM on AMD: 2,528 cycles guest exit round trip (LKML 2020)',
+  },
+  exitIndirectCycles: {
+    range: [0, 20000], basis: 'inferred',
+    source: 'SplitX: indirect costs (cache/TLB pollution) "can be an order of magnitude higher" than the direct ~2,000: range 0..10x; default 1x the direct cost',
+  },
+  exitlessInterruptCycles: {
+    range: [100, 1000], basis: 'inferred',
+    source: 'ELI (ASPLOS 2012): exitless delivery reaches 97-100 % of bare metal, so the guest-side cost is a small fraction of an exit; 100-1,000 cycles',
+  },
+  ctxSwitchCycles: {
+    range: [2500, 6250], basis: 'published',
+    source: 'LKML 2017 idle-poll patch: ~2.5 us per context switch inside a VM (6,250 cycles at 2.5 GHz), ~1.2 us with idle polling; host switch taken as ~2 us',
+  },
+  wakeupLatencyUs: {
+    range: [1.2, 10], basis: 'inferred',
+    source: 'IPI + scheduler wake path: LKML 2017 idle-poll patch measures 2.5 us vs 1.2 us for a switch with/without polling; a few us',
+  },
+  timeSliceUs: {
+    range: [750, 6000], basis: 'kernel-default',
+    source: 'CFS base slice 0.75 ms x (1 + log2 8 CPUs) = 3 ms (Linux sched_latency 6 ms / min_granularity 0.75 ms)',
+  },
+  wakeupGranularityUs: {
+    range: [500, 4000], basis: 'kernel-default',
+    source: 'CFS sched_wakeup_granularity 1 ms base (Linux default)',
+  },
+  sleeperCreditUs: {
+    range: [0, 6000], basis: 'kernel-default',
+    source: 'CFS places sleepers at min_vruntime - sched_latency/2 = 3 ms (Linux default, GENTLE_FAIR_SLEEPERS)',
+  },
+  netRequestCycles: {
+    range: [670, 2600], basis: 'published',
+    source: 'vhost_net datacopy TX, guest testpmd 64 B to tap XDP_DROP: 3.1 -> 3.9 Mpps per vhost thread on i7-5600U 2.6 GHz (Jason Wang, 2018: 840 -> 670 cycles/pkt); guest pktgen over mlx4: ~1.0 Mpps (2017) = upper end',
+  },
+  netByteCycles: {
+    range: [0.25, 0.6], basis: 'published',
+    source: 'vhost-net TCP_STREAM with poll-us 100: 37.6 Gbit/s with the vhost thread at 100 % (Tonghao Zhang, 2018): 4.7 GB/s per core = 0.53 cycles/byte at 2.5 GHz; a core copies ~10 GB/s (0.25) at best',
+  },
+  blkRequestCycles: {
+    range: [600, 8000], basis: 'inferred',
+    source: 'low: SPDK vfio-user 4.3 M IOPS per core (~580 cycles at 2.5 GHz); QEMU virtio-blk in an IOThread (request parsing, io_uring/aio submission and completion) costs several times that: inferred 2,500',
+  },
+  blkByteCycles: {
+    range: [0, 0.25], basis: 'inferred',
+    source: 'O_DIRECT: the device DMAs, the host does not copy data (0); a bounce copy costs at most a core copy rate (~0.25 cycles/byte); 0.02 for cache effects of descriptor/page handling',
+  },
+  batchCycles: {
+    range: [100, 1000], basis: 'inferred',
+    source: 'used-ring update + event-idx check per batch; vhost_net batched used-ring updates saved ~170 cycles/pkt over per-packet updates (Jason Wang, 2018): a few hundred cycles per batch',
+  },
+  emptyPollCycles: {
+    range: [50, 400], basis: 'inferred',
+    source: 'one ring-index read: ~50 cycles when cached, ~100 ns (250-400 cycles) when the guest wrote the line; the dynamic-io-manager counts empty polls and their cycles but publishes no figure',
+  },
+  pollBudgetRequests: {
+    range: [32, 256], basis: 'kernel-default',
+    source: 'NAPI weight / VHOST_NET_BATCH 64 (Linux drivers/vhost/net.c); VHOST_NET_PKT_WEIGHT 256',
+  },
+  pollBudgetBytes: {
+    range: [32768, 524288], basis: 'kernel-default',
+    source: 'VHOST_NET_WEIGHT 0x80000 = 512 KiB per work item (Linux drivers/vhost/net.c); dynamic-io-manager budgets 8-512 KiB per visit',
+  },
+  guestChunkCycles: {
+    range: [250000, 4000000], basis: 'model',
+    source: 'model granularity (guest work per vCPU run before posting), not a cost',
+  },
+  queueMovePauseUs: {
+    range: [50, 1000], basis: 'inferred',
+    source: 'SidecoreM thesis: "a few ms per reconfiguration" in total; split between the pause and the cycles below is inferred',
+  },
+  queueMoveCycles: {
+    range: [50000, 1000000], basis: 'inferred',
+    source: 'SidecoreM thesis: a few ms of CPU per reconfiguration with ~10 queues (inferred split)',
+  },
+  migrationCycles: {
+    range: [20000, 500000], basis: 'inferred',
+    source: 'cache refill of a thread moved to another core (tens of us); inferred',
+  },
+  deviceJitter: {
+    range: [0, 0.5], basis: 'inferred',
+    source: 'NVMe service time spread around ~10 us at QD1; uniform +-20 % inferred',
+  },
+  guestWorkJitter: {
+    range: [0, 0.5], basis: 'inferred',
+    source: 'per-request guest work and peer turnaround vary (netperf TCP_RR 13-14 K trans/s run to run); uniform +-20 % inferred',
+  },
+  managerUsPerSecond: {
+    range: [280, 2800], basis: 'published',
+    source: 'SidecoreM thesis (Technion 2016): manager overhead 2,800 us per second (the seminar abstract says 280 us)',
+  },
+};
+
+/** Host and device defaults that are not costs (sources in docs/model.md, "Device limits" and "Knobs"). */
+export const HOST_DEFAULTS = {
+  /** One 25GbE port (IEEE 802.3by), per direction. */
+  nicGbps: 25,
+  /** One NVMe drive: ~550 K IOPS (facts.md). */
+  blkMaxIops: 550000,
+  /** PCIe 3.0 x4 NVMe: ~3.5 GB/s (3.94 GB/s raw link). */
+  blkMaxMBps: 3500,
+} as const;
+
+/** The knobs with every default filled in (QEMU 7.2, Linux vhost-net, OVS 3.1 defaults). */
+export interface ResolvedKnobs {
+  pollMaxNs: number;
+  pollGrow: number;
+  pollShrink: number;
+  vhostPollUs: number;
+  pmdMaxSleepUs: number;
+}
+
+/** Defaults of the knobs: QEMU `poll-max-ns` 32768, `poll-grow` 0, `poll-shrink` 0; vhost `poll-us` 0; OVS `pmd-maxsleep` 0. */
+export const KNOB_DEFAULTS: Readonly<ResolvedKnobs> = {
+  pollMaxNs: 32768, pollGrow: 0, pollShrink: 0, vhostPollUs: 0, pmdMaxSleepUs: 0,
+};
+
+/** Resolve a scenario's knobs; unknown names and bad values are refused. */
+export function resolveKnobs(k: Partial<ResolvedKnobs> | undefined): ResolvedKnobs {
+  const out: ResolvedKnobs = { ...KNOB_DEFAULTS };
+  if (!k) return out;
+  for (const [name, v] of Object.entries(k)) {
+    if (v === undefined) continue;
+    if (!(name in KNOB_DEFAULTS)) throw new Error(`host.knobs.${name}: unknown knob (known: ${Object.keys(KNOB_DEFAULTS).join(', ')})`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`host.knobs.${name}: expected a number ≥ 0, got ${JSON.stringify(v)}`);
+    (out as unknown as Record<string, number>)[name] = v;
+  }
+  return out;
+}
 
 /** Units of each cost parameter (for docs and UIs). */
 export const COST_UNITS: Readonly<Record<keyof CostParams, string>> = {
   exitDirectCycles: 'cycles', exitIndirectCycles: 'cycles', exitlessInterrupts: 'boolean',
   exitlessInterruptCycles: 'cycles', ctxSwitchCycles: 'cycles', wakeupLatencyUs: 'µs', timeSliceUs: 'µs',
-  wakeupGranularityUs: 'µs', sleeperCreditUs: 'µs', netRequestCycles: 'cycles', netByteCycles: 'cycles/byte', blkRequestCycles: 'cycles', sideNetRequestCycles: 'cycles', sideBlkRequestCycles: 'cycles',
+  wakeupGranularityUs: 'µs', sleeperCreditUs: 'µs', netRequestCycles: 'cycles', netByteCycles: 'cycles/byte', blkRequestCycles: 'cycles',
   blkByteCycles: 'cycles/byte', batchCycles: 'cycles', emptyPollCycles: 'cycles', pollBudgetRequests: 'requests',
   pollBudgetBytes: 'bytes', guestChunkCycles: 'cycles', queueMovePauseUs: 'µs', queueMoveCycles: 'cycles',
-  migrationCycles: 'cycles', deviceJitter: 'fraction',
+  migrationCycles: 'cycles', deviceJitter: 'fraction', guestWorkJitter: 'fraction', managerUsPerSecond: 'µs/s',
 };
 
 const WORKLOAD_KINDS: readonly WorkloadKind[] = ['net-stream', 'net-rr', 'kv', 'web', 'blk', 'cpu'];
@@ -193,7 +346,7 @@ export function applyDefaults(scenario: Scenario): Scenario {
   const costs = resolveCosts(scenario.host.costs);
   return {
     ...scenario,
-    host: { ...scenario.host, costs: { ...costs } },
+    host: { ...scenario.host, nicGbps: scenario.host.nicGbps ?? HOST_DEFAULTS.nicGbps, knobs: resolveKnobs(scenario.host.knobs), costs: { ...costs } },
     vms: scenario.vms.map((g): VmGroupSpec => {
       const w = resolveWorkload(g.workload);
       const { rate, ...rest } = w;
@@ -201,7 +354,9 @@ export function applyDefaults(scenario: Scenario): Scenario {
       return {
         ...g,
         weight: g.weight ?? 1,
-        devices: g.devices.map((d) => ({ kind: d.kind, queues: d.queues ?? 1 })),
+        devices: g.devices.map((d) => (d.kind === 'blk'
+          ? { kind: d.kind, queues: d.queues ?? 1, maxIops: d.maxIops ?? HOST_DEFAULTS.blkMaxIops, maxMBps: d.maxMBps ?? HOST_DEFAULTS.blkMaxMBps }
+          : { kind: d.kind, queues: d.queues ?? 1 })),
         workload,
       };
     }),
@@ -229,6 +384,9 @@ export function checkScenario(s: Scenario): void {
   if (!Number.isInteger(cores) || cores < 2) fail('host.cores', `expected an integer ≥ 2 (one VM core and one possible side core), got ${String(cores)}`);
   if (cores > 1024) fail('host.cores', `at most 1024 supported, got ${cores}`);
   if (typeof ghz !== 'number' || !(ghz > 0) || ghz > 10) fail('host.ghz', `expected a clock rate in GHz in (0, 10], got ${String(ghz)}`);
+  const nic = s.host.nicGbps;
+  if (nic !== undefined && (typeof nic !== 'number' || !(nic > 0) || !Number.isFinite(nic))) fail('host.nicGbps', `expected a line rate in Gbit/s > 0, got ${String(nic)}`);
+  resolveKnobs(s.host.knobs);
   if (!Array.isArray(s.vms) || s.vms.length === 0) fail('vms', 'expected at least one VM group');
   const names = new Set<string>();
   let totalVms = 0;
@@ -245,6 +403,10 @@ export function checkScenario(s: Scenario): void {
     g.devices.forEach((d, j) => {
       if (d.kind !== 'net' && d.kind !== 'blk') fail(`${p}.devices[${j}].kind`, `expected 'net' or 'blk', got ${String(d.kind)}`);
       if (d.queues !== undefined && (!Number.isInteger(d.queues) || d.queues < 1 || d.queues > 64)) fail(`${p}.devices[${j}].queues`, `expected an integer in 1..64, got ${String(d.queues)}`);
+      for (const f of ['maxIops', 'maxMBps'] as const) {
+        const v = d[f];
+        if (v !== undefined && (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v))) fail(`${p}.devices[${j}].${f}`, `expected a number > 0, got ${String(v)}`);
+      }
     });
     if (!g.workload || !WORKLOAD_KINDS.includes(g.workload.kind)) fail(`${p}.workload.kind`, `expected one of ${WORKLOAD_KINDS.join(', ')}, got ${String(g.workload?.kind)}`);
     const w = resolveWorkload(g.workload);

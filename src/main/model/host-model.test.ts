@@ -212,7 +212,10 @@ describe('HostModel', () => {
     expect(i.vms.map((v) => v.name)).toEqual(['w-0', 'w-1']);
     expect(i.queues).toHaveLength(4);
     expect(i.groups).toEqual([{ name: 'w', weight: 3, workload: 'web' }]);
-    expect(m.config()).toEqual({ cores: 4, sideCores: [], queueOwner: [null, null, null, null], queuePolling: [true, true, true, true] });
+    expect(m.config()).toEqual({
+      cores: 4, sideCores: [], queueOwner: [null, null, null, null], queuePolling: [true, true, true, true],
+      knobs: { pollMaxNs: 32768, pollGrow: 0, pollShrink: 0, vhostPollUs: 0, pmdMaxSleepUs: 0, manager: { on: false, core: null } },
+    });
   });
 });
 

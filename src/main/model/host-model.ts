@@ -12,7 +12,7 @@
  * Mechanisms and costs are documented in docs/model.md.
  */
 import type { Scenario, WorkloadKind } from '../../shared/scenario.ts';
-import type { ControlAction, ControlResult, HostConfig, HostInfo } from '../../shared/control.ts';
+import type { ControlAction, ControlResult, HostConfig, HostInfo, KnobAction } from '../../shared/control.ts';
 import type {
   CoreStats, GroupStats, HostSnapshot, LatencyStats, QueueStats, SideCoreStats, VmStats,
 } from '../../shared/snapshot.ts';
@@ -21,7 +21,9 @@ import { DEFAULT_PROFILE, OBSERVABILITY_PROFILE_NAMES, observabilityOf, type Obs
 import { EventHeap } from './heap.ts';
 import { Rng } from './rng.ts';
 import { LatencyHistogram } from './histogram.ts';
-import { checkScenario, resolveCosts, resolveWorkload, type CostParams, type ResolvedWorkload } from './defaults.ts';
+import {
+  checkScenario, HOST_DEFAULTS, resolveCosts, resolveKnobs, resolveWorkload, type CostParams, type ResolvedKnobs, type ResolvedWorkload,
+} from './defaults.ts';
 import { groupScore, workRate } from './score.ts';
 import { assembleSnapshot } from './host-snapshot.ts';
 
@@ -31,10 +33,13 @@ const EV_BLK = 2;
 const EV_THINK = 3;
 const EV_ARRIVAL = 4;
 const EV_UNPAUSE = 5;
+const EV_GATE = 6;
 
 // Entity kinds and states.
 const VCPU = 0;
 const IOTHREAD = 1;
+/** The I/O core manager's own thread (when on; docs/model.md, "Knobs"). */
+const MANAGER = 2;
 const BLOCKED = 0;
 const RUNNABLE = 1;
 const RUNNING = 2;
@@ -54,6 +59,10 @@ const CAT_EXIT = 1;
 const CAT_IO = 2;
 const CAT_EPOLL = 3;
 const CAT_CTX = 4;
+/** A side core asleep (pmd-maxsleep): counted as idle in snapshots. */
+const CAT_SLEEP = 5;
+/** OVS resets a PMD's sleep when an iteration finds at least half a batch (16 packets) on a queue. */
+const PMD_SLEEP_RESET_REQUESTS = 16;
 const NCAT = 6;
 
 // Workload kind codes.
@@ -72,6 +81,18 @@ const VISIT_MAX_QUEUES = 8;
 const VISIT_MERGE_CYCLES = 20000;
 /** Open-loop backlog cap per VM (requests waiting for guest CPU). */
 const OPEN_LOOP_BACKLOG = 100000;
+/** Closed loops below load 1 alternate on/off with this period (µs); the on share is the load (docs/model.md, "Load"). */
+const GATE_PERIOD_US = 2000;
+/** A net batch whose wire time ends within this many µs of its processing completes at once (no event). */
+const WIRE_INLINE_US = 8;
+/** A VM's wire share is a token bucket this many µs deep: a light flow's batch goes at line rate. */
+const WIRE_BURST_US = 50;
+
+/** Why a knob value is refused, or null. */
+function knobError(name: string, v: unknown, max: number): string | null {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max) return `${name} must be a number in 0..${max}, got ${JSON.stringify(v)}`;
+  return null;
+}
 
 /** Create a host model for a scenario (see HostModel). */
 export function createHostModel(scenario: Scenario, options: ModelOptions): HostModel {
@@ -104,6 +125,12 @@ export class HostModel implements HostModelApi {
   declare private readonly sleeperCycles: number;
   declare private readonly pollCycles: number;
   declare private readonly pauseCycles: number;
+  declare private readonly gateCycles: number;
+  declare private readonly wireInlineCycles: number;
+  declare private readonly wireBurstCycles: number;
+  declare private readonly workJitter: number;
+  /** NIC line rate per direction, bytes per cycle. */
+  declare private readonly nicBytesPerCycle: number;
 
   private now = 0;
   private stepIndex = 0;
@@ -157,6 +184,11 @@ export class HostModel implements HostModelApi {
   declare private readonly sideOwed: Float64Array;
   declare private readonly sideLoops: Float64Array;
   declare private readonly sideEmptyPolls: Float64Array;
+  /** pmd-maxsleep: each side core's current sleep step (µs) at the start of its spin. */
+  declare private readonly sideSleepUs: Float64Array;
+  /** Results of spinAt(): polls done and cycles slept from a spin's start up to a time. */
+  private spinPolls = 0;
+  private spinSlept = 0;
   private sideCores: number[] = [];
   private vmCoreList: number[] = [];
   /** VM cores as a typed array, and each core's index in it (-1 for side cores). */
@@ -177,6 +209,20 @@ export class HostModel implements HostModelApi {
   declare private readonly entOwedCtx: Float64Array;
   declare private readonly entRunnableSince: Float64Array;
   declare private readonly entVrt: Float64Array;
+  /** I/O thread: polling its queues after running out of work (QEMU aio_poll / vhost busyloop). */
+  declare private readonly entPolling: Uint8Array;
+  /** I/O thread: when its current idle period (poll, then block) began — QEMU's block_ns runs from here. */
+  declare private readonly entIdleSince: Float64Array;
+  /** blk I/O thread: the adaptive poll window in ns (QEMU AioContext poll_ns). */
+  declare private readonly entPollNs: Float64Array;
+  /** Number of I/O threads polling now. */
+  private nPolling = 0;
+  /** The knobs in force (host.knobs, changed by control actions). */
+  declare private readonly knobs: ResolvedKnobs;
+  /** The manager's thread (entity id) and state: on, and the side core it runs on (-1: floats over VM cores). */
+  declare private readonly mgrEnt: number;
+  private mgrOn = false;
+  private mgrCore = -1;
 
   // VMs.
   declare private readonly nVm: number;
@@ -193,13 +239,29 @@ export class HostModel implements HostModelApi {
   declare private readonly vmGuestCyc: Float64Array;
   declare private readonly vmBytesPerReq: Float64Array;
   declare private readonly vmHostCycPerReq: Float64Array;
-  declare private readonly vmSideCycPerReq: Float64Array;
   declare private readonly vmMaxBatch: Float64Array;
   declare private readonly vmChunkN: Float64Array;
   declare private readonly vmChunkMax: Float64Array;
   declare private readonly vmThinkCyc: Float64Array;
   declare private readonly vmDevLatCyc: Float64Array;
   declare private readonly vmRate: Float64Array;
+  /**
+   * NIC, per VM and direction (tx = requestBytes, rx = responseBytes): bytes per request, this
+   * interval's share of the line rate (bytes/cycle), when the VM's wire queue is busy until, and
+   * the bytes sent this interval (for the next interval's shares). See wireShares().
+   */
+  declare private readonly vmTxBytes: Float64Array;
+  declare private readonly vmRxBytes: Float64Array;
+  declare private readonly vmTxShare: Float64Array;
+  declare private readonly vmRxShare: Float64Array;
+  declare private readonly vmTxFree: Float64Array;
+  declare private readonly vmRxFree: Float64Array;
+  declare private readonly vmTxSent: Float64Array;
+  declare private readonly vmRxSent: Float64Array;
+  /** Closed loop below load 1: gate on (clients active), gate events running, requests held while off. */
+  declare private readonly vmGateOn: Uint8Array;
+  declare private readonly vmGateRun: Uint8Array;
+  declare private readonly vmHeld: Float64Array;
   declare private readonly vmPopulation: Float64Array;
   declare private readonly vmLoad: Float64Array;
   declare private readonly vmReady: Float64Array;
@@ -233,6 +295,9 @@ export class HostModel implements HostModelApi {
   declare private readonly devRr: Int32Array;
   declare private readonly devThread: Int32Array;
   declare private readonly devIndex: Int32Array;
+  /** blk: device time per I/O at its IOPS/bandwidth ceiling (cycles), and when the device is busy until. */
+  declare private readonly devCycPerIo: Float64Array;
+  declare private readonly devFree: Float64Array;
 
   // Queues.
   declare private readonly nQ: number;
@@ -303,6 +368,11 @@ export class HostModel implements HostModelApi {
     this.sleeperCycles = c.sleeperCreditUs * this.cyclesPerUs;
     this.pollCycles = c.emptyPollCycles;
     this.pauseCycles = c.queueMovePauseUs * this.cyclesPerUs;
+    this.gateCycles = GATE_PERIOD_US * this.cyclesPerUs;
+    this.wireInlineCycles = WIRE_INLINE_US * this.cyclesPerUs;
+    this.wireBurstCycles = WIRE_BURST_US * this.cyclesPerUs;
+    this.workJitter = c.guestWorkJitter;
+    this.nicBytesPerCycle = ((scenario.host.nicGbps ?? HOST_DEFAULTS.nicGbps) * 1e9) / 8 / this.hz;
 
     let acc = 0;
     for (const p of scenario.phases) {
@@ -326,7 +396,7 @@ export class HostModel implements HostModelApi {
     this.nVcpu = nVcpu;
     this.nDev = nDev;
     this.nQ = nQ;
-    this.nEnt = nVcpu + nDev;
+    this.nEnt = nVcpu + nDev + 1;
     const N = this.nCores;
     const E = this.nEnt;
 
@@ -365,6 +435,7 @@ export class HostModel implements HostModelApi {
     this.sideOwed = new Float64Array(N);
     this.sideLoops = new Float64Array(N);
     this.sideEmptyPolls = new Float64Array(N);
+    this.sideSleepUs = new Float64Array(N);
 
     this.entKind = new Uint8Array(E);
     this.entVm = new Int32Array(E);
@@ -377,6 +448,10 @@ export class HostModel implements HostModelApi {
     this.entOwedCtx = new Float64Array(E);
     this.entRunnableSince = new Float64Array(E);
     this.entVrt = new Float64Array(E);
+    this.entPolling = new Uint8Array(E);
+    this.entIdleSince = new Float64Array(E);
+    this.entPollNs = new Float64Array(E);
+    this.knobs = resolveKnobs(scenario.host.knobs);
 
     this.vmGroup = new Int32Array(nVm);
     this.vmKind = new Uint8Array(nVm);
@@ -390,13 +465,23 @@ export class HostModel implements HostModelApi {
     this.vmGuestCyc = new Float64Array(nVm);
     this.vmBytesPerReq = new Float64Array(nVm);
     this.vmHostCycPerReq = new Float64Array(nVm);
-    this.vmSideCycPerReq = new Float64Array(nVm);
     this.vmMaxBatch = new Float64Array(nVm);
     this.vmChunkN = new Float64Array(nVm);
     this.vmChunkMax = new Float64Array(nVm);
     this.vmThinkCyc = new Float64Array(nVm);
     this.vmDevLatCyc = new Float64Array(nVm);
     this.vmRate = new Float64Array(nVm);
+    this.vmTxBytes = new Float64Array(nVm);
+    this.vmRxBytes = new Float64Array(nVm);
+    this.vmTxShare = new Float64Array(nVm);
+    this.vmRxShare = new Float64Array(nVm);
+    this.vmTxFree = new Float64Array(nVm);
+    this.vmRxFree = new Float64Array(nVm);
+    this.vmTxSent = new Float64Array(nVm).fill(-1);
+    this.vmRxSent = new Float64Array(nVm).fill(-1);
+    this.vmGateOn = new Uint8Array(nVm).fill(1);
+    this.vmGateRun = new Uint8Array(nVm);
+    this.vmHeld = new Float64Array(nVm);
     this.vmPopulation = new Float64Array(nVm);
     this.vmLoad = new Float64Array(nVm).fill(-1);
     this.vmReady = new Float64Array(nVm);
@@ -425,6 +510,8 @@ export class HostModel implements HostModelApi {
     this.devRr = new Int32Array(nDev);
     this.devThread = new Int32Array(nDev);
     this.devIndex = new Int32Array(nDev);
+    this.devCycPerIo = new Float64Array(nDev);
+    this.devFree = new Float64Array(nDev);
 
     this.qVm = new Int32Array(nQ);
     this.qDev = new Int32Array(nQ);
@@ -471,9 +558,6 @@ export class HostModel implements HostModelApi {
       const hostCyc = kind === K_BLK
         ? c.blkRequestCycles + c.blkByteCycles * bytes
         : c.netRequestCycles + c.netByteCycles * bytes;
-      const sideCyc = kind === K_BLK
-        ? c.sideBlkRequestCycles + c.blkByteCycles * bytes
-        : c.sideNetRequestCycles + c.netByteCycles * bytes;
       for (let i = 0; i < g.count; i++) {
         this.groups[gi].vms.push(vm);
         this.vmNames.push(`${g.name}-${i}`);
@@ -485,7 +569,6 @@ export class HostModel implements HostModelApi {
         this.vmGuestCyc[vm] = w.guestCyclesPerRequest;
         this.vmBytesPerReq[vm] = bytes;
         this.vmHostCycPerReq[vm] = hostCyc;
-        this.vmSideCycPerReq[vm] = sideCyc;
         this.vmMaxBatch[vm] = Math.max(1, Math.min(Math.floor(c.pollBudgetRequests), Math.floor(c.pollBudgetBytes / Math.max(1, bytes))));
         // Guest work per vCPU run: up to guestChunkCycles, and at most a quarter of a closed loop's population (keeps the pipeline full).
         const chunk = w.guestCyclesPerRequest > 0 ? Math.floor(c.guestChunkCycles / w.guestCyclesPerRequest) : 64;
@@ -494,6 +577,10 @@ export class HostModel implements HostModelApi {
         this.vmThinkCyc[vm] = w.thinkUs * this.cyclesPerUs;
         this.vmDevLatCyc[vm] = w.deviceLatencyUs * this.cyclesPerUs;
         this.vmRate[vm] = w.rate ?? 0;
+        if (kind !== K_BLK && kind !== K_CPU) {
+          this.vmTxBytes[vm] = w.requestBytes;
+          this.vmRxBytes[vm] = w.responseBytes;
+        }
         this.vmPopulation[vm] = w.rate === null ? w.flows * w.depth : 0;
         this.vmHist.push(new LatencyHistogram());
         for (let v = 0; v < g.vcpus; v++) {
@@ -509,6 +596,11 @@ export class HostModel implements HostModelApi {
           this.devQ0[dev] = q;
           this.devQN[dev] = nq;
           this.devIndex[dev] = di;
+          if (d.kind === 'blk') {
+            const iops = d.maxIops ?? HOST_DEFAULTS.blkMaxIops;
+            const bw = (d.maxMBps ?? HOST_DEFAULTS.blkMaxMBps) * 1e6;
+            this.devCycPerIo[dev] = Math.max(this.hz / iops, kind === K_BLK ? (bytes / bw) * this.hz : 0);
+          }
           const dk = d.kind === 'blk' ? 1 : 0;
           for (let k = 0; k < nq; k++) {
             this.qVm[q] = vm;
@@ -532,6 +624,9 @@ export class HostModel implements HostModelApi {
       this.entDev[e] = d;
       this.devThread[d] = e;
     }
+    this.mgrEnt = nVcpu + nDev;
+    this.entKind[this.mgrEnt] = MANAGER;
+    this.entVm[this.mgrEnt] = 0;
     // Initial placement: vhost mode, every core a VM core.
     this.vmCoreList = [];
     for (let i = 0; i < N; i++) this.vmCoreList.push(i);
@@ -591,6 +686,7 @@ export class HostModel implements HostModelApi {
       sideCores: [...this.sideCores],
       queueOwner: Array.from(this.qOwner, (o) => (o < 0 ? null : o)),
       queuePolling: Array.from(this.qPolling, (p) => p === 1),
+      knobs: { ...this.knobs, manager: { on: this.mgrOn, core: this.mgrCore < 0 ? null : this.mgrCore } },
     };
   }
 
@@ -608,7 +704,7 @@ export class HostModel implements HostModelApi {
   }
 
   /** Apply one control action at the current event boundary. */
-  apply(action: ControlAction): ControlResult {
+  apply(action: ControlAction | KnobAction): ControlResult {
     if (!action || typeof action !== 'object') return { ok: false, error: 'action must be an object' };
     switch (action.kind) {
       case 'setSideCores': {
@@ -640,14 +736,113 @@ export class HostModel implements HostModelApi {
         this.setPollingNow(queue, on);
         return { ok: true, costCycles: 0 };
       }
+      case 'setIoThreadPoll': {
+        const { maxNs, grow, shrink } = action;
+        const bad = knobError('maxNs', maxNs, 1e9) ?? (grow === undefined ? null : knobError('grow', grow, 1000))
+          ?? (shrink === undefined ? null : knobError('shrink', shrink, 1000));
+        if (bad) return { ok: false, error: `setIoThreadPoll: ${bad}` };
+        this.knobs.pollMaxNs = maxNs;
+        if (grow !== undefined) this.knobs.pollGrow = grow;
+        if (shrink !== undefined) this.knobs.pollShrink = shrink;
+        // As QEMU on qom-set: each thread's current window is cut to the new maximum.
+        for (let e = 0; e < this.nEnt; e++) if (this.entPollNs[e] > maxNs) this.entPollNs[e] = maxNs;
+        return { ok: true, costCycles: 0 };
+      }
+      case 'setVhostPoll': {
+        const bad = knobError('us', action.us, 1e6);
+        if (bad) return { ok: false, error: `setVhostPoll: ${bad}` };
+        this.knobs.vhostPollUs = action.us;
+        return { ok: true, costCycles: 0 };
+      }
+      case 'setPmdMaxSleep': {
+        const bad = knobError('us', action.us, 1e4);
+        if (bad) return { ok: false, error: `setPmdMaxSleep: ${bad}` };
+        this.setPmdMaxSleep(action.us);
+        return { ok: true, costCycles: 0 };
+      }
+      case 'setManager': {
+        const { on, core } = action;
+        if (typeof on !== 'boolean') return { ok: false, error: 'setManager: on must be true or false' };
+        if (core !== undefined && core !== null && (!Number.isInteger(core) || core < 0 || core >= this.nCores || this.coreRole[core] !== ROLE_SIDE)) {
+          return { ok: false, error: `setManager: core ${String(core)} is not a side core (omit it to run the manager on the VM cores; side cores: ${this.sideCores.length ? this.sideCores.join(', ') : 'none'})` };
+        }
+        this.mgrOn = on;
+        this.mgrCore = core === undefined || core === null ? -1 : core;
+        return { ok: true, costCycles: 0 };
+      }
       default:
         return { ok: false, error: `unknown action kind '${String((action as { kind?: unknown }).kind)}'` };
     }
   }
 
+  /**
+   * Share the NIC's line rate between net VMs for the next interval, per direction, as a fair
+   * queueing NIC/qdisc would (fq_codel, Linux's default): each VM gets up to twice what it sent
+   * last interval — unbounded if it was held back by the wire, or is new — water-filled so the
+   * shares sum to the line rate; what is left is split evenly. The aggregate never exceeds the
+   * line rate, and a light flow does not queue behind a bulk one.
+   */
+  private wireShares(): void {
+    this.shareDirection(this.vmTxBytes, this.vmTxSent, this.vmTxFree, this.vmTxShare);
+    this.shareDirection(this.vmRxBytes, this.vmRxSent, this.vmRxFree, this.vmRxShare);
+  }
+
+  private shareDirection(per: Float64Array, sent: Float64Array, free: Float64Array, share: Float64Array): void {
+    const cap = this.nicBytesPerCycle;
+    const iv = this.intervalCycles;
+    const wants: number[] = [];
+    const vms: number[] = [];
+    for (let v = 0; v < this.nVm; v++) {
+      if (per[v] <= 0) {
+        share[v] = cap;
+        continue;
+      }
+      const limited = sent[v] < 0 || free[v] > this.now;
+      vms.push(v);
+      wants.push(limited ? Infinity : (2 * sent[v]) / iv);
+      sent[v] = 0;
+    }
+    if (vms.length === 0) return;
+    // Water-filling: ascending wants; each gets min(want, equal split of what remains).
+    const order = vms.map((_, i) => i).sort((a, b) => wants[a] - wants[b]);
+    let left = cap;
+    let n = order.length;
+    const got = new Array<number>(order.length).fill(0);
+    for (const i of order) {
+      const fair = left / n;
+      got[i] = wants[i] < fair ? wants[i] : fair;
+      left -= got[i];
+      n--;
+    }
+    const extra = left / vms.length;
+    for (let i = 0; i < vms.length; i++) share[vms[i]] = got[i] + extra;
+  }
+
+  /** The manager's CPU for one interval: on its side core, or as a thread on the VM cores. */
+  private chargeManager(): void {
+    if (!this.mgrOn) return;
+    const cycles = this.costs.managerUsPerSecond * (this.intervalMs / 1000) * this.cyclesPerUs;
+    if (cycles <= 0) return;
+    const c = this.mgrCore;
+    if (c >= 0 && this.coreRole[c] === ROLE_SIDE) {
+      this.chargeCore(c);
+      this.sideOwed[c] += cycles;
+      if (this.coreState[c] === C_SPIN) {
+        this.stopSpin(c);
+        this.sideNext(c);
+      }
+      return;
+    }
+    const e = this.mgrEnt;
+    this.entRemaining[e] += cycles;
+    this.wakeEntity(e, 0);
+  }
+
   /** Advance one interval and return its statistics. */
   step(): HostSnapshot {
     this.applyLoads();
+    this.wireShares();
+    this.chargeManager();
     const tEnd = (this.stepIndex + 1) * this.intervalCycles;
     this.runUntil(tEnd);
     this.now = tEnd;
@@ -735,6 +930,9 @@ export class HostModel implements HostModelApi {
       case EV_UNPAUSE:
         this.onUnpause(ent);
         break;
+      case EV_GATE:
+        this.onGate(ent);
+        break;
     }
   }
 
@@ -799,6 +997,14 @@ export class HostModel implements HostModelApi {
     if (d0 > 0) cyc[base + this.cat0[c]] += d0;
     if (d1 > 0) cyc[base + this.cat1[c]] += d1;
     if (d2 > 0) cyc[base + this.cat2[c]] += d2;
+    if (st === C_SPIN && this.knobs.pmdMaxSleepUs > 0) {
+      this.spinAt(c, t);
+      const slept = this.spinSlept;
+      this.spinAt(c, from);
+      const d = slept - this.spinSlept;
+      cyc[base + CAT_EPOLL] -= d;
+      cyc[base + CAT_SLEEP] += d;
+    }
     if (st === C_RUN && e >= 0) {
       this.entVrt[e] += d0 + d1 + d2;
       if (this.entKind[e] === VCPU) {
@@ -960,7 +1166,12 @@ export class HostModel implements HostModelApi {
         this.vmReady[vm] -= n;
         this.entSegReq[e] = n;
         work = n * this.vmGuestCyc[vm];
+        if (this.workJitter > 0) work *= 1 + this.workJitter * (2 * this.rng.next() - 1);
       }
+    } else if (this.entKind[e] === MANAGER) {
+      cat = CAT_IO;
+      work = this.entRemaining[e];
+      this.entRemaining[e] = 0;
     } else {
       cat = CAT_IO;
       const d = this.entDev[e];
@@ -997,6 +1208,8 @@ export class HostModel implements HostModelApi {
     if (this.entKind[e] === VCPU) {
       this.entOwedExit[e] += this.exitCycles;
       this.vmExits[this.entVm[e]]++;
+    } else if (this.entKind[e] === IOTHREAD) {
+      this.adaptPoll(e, this.now - this.entIdleSince[e]);
     }
     // Fast path: an idle VM core (its last core first) runs it after the wake-up latency,
     // without a separate wake event; the core stays idle until then.
@@ -1048,6 +1261,15 @@ export class HostModel implements HostModelApi {
     this.rqPush(e);
     if (st === C_IDLE) {
       this.dispatch(c);
+    } else if (this.nPolling > 0) {
+      // A polling I/O thread gives its core up when another thread is runnable (need_resched()).
+      const pc = this.pollingCore(c);
+      this.chargeCore(pc);
+      const cur = this.coreCur[pc];
+      this.endPoll(cur);
+      this.blockEntity(cur);
+      this.cancelCore(pc);
+      this.dispatch(pc);
     } else if (st === C_RUN) {
       const cur = this.coreCur[c];
       if (cur >= 0 && this.entKind[cur] === VCPU && this.now < this.p2End[c]) {
@@ -1071,8 +1293,11 @@ export class HostModel implements HostModelApi {
     if (this.entKind[cur] === VCPU) {
       if (now < p1) this.entOwedExit[cur] += p1 - (now > p0 ? now : p0);
       this.entRemaining[cur] = now < p1 ? p2 - p1 : p2 - now;
+    } else if (this.entKind[cur] === MANAGER) {
+      this.entRemaining[cur] = p2 > now ? p2 - (now > p1 ? now : p1) : 0;
     } else {
-      // An I/O thread's batch completes at the stop (only on reconfiguration).
+      // An I/O thread's batch completes at the stop (only on reconfiguration); a poll just ends.
+      if (this.entPolling[cur] === 1) this.endPoll(cur);
       this.completeService(c);
     }
     if (lazyCancel && this.dirtyCore < 0) {
@@ -1089,6 +1314,69 @@ export class HostModel implements HostModelApi {
     this.setCoreState(c, C_IDLE);
   }
 
+  // ------------------------------------------------- I/O-thread polling
+
+  /** The poll window of I/O thread e in cycles: blk threads adapt (QEMU), net threads use vhost poll-us. */
+  private pollWindow(e: number): number {
+    const d = this.entDev[e];
+    if (this.qKind[this.devQ0[d]] === 1) return (this.entPollNs[e] * this.cyclesPerUs) / 1000;
+    return this.knobs.vhostPollUs * this.cyclesPerUs;
+  }
+
+  /**
+   * QEMU's adjust_polling_time (util/aio-posix.c) for a blk I/O thread: `blockCycles` is how long
+   * its idle period (poll + block) lasted. Within the window: keep it; longer than poll-max-ns:
+   * shrink (÷ poll-shrink, or to 0); else grow (× poll-grow, default 2; from 0 start at 4 µs),
+   * capped at poll-max-ns.
+   */
+  private adaptPoll(e: number, blockCycles: number): void {
+    const d = this.entDev[e];
+    if (d < 0 || this.qKind[this.devQ0[d]] !== 1) return;
+    const k = this.knobs;
+    const ns = (blockCycles * 1000) / this.cyclesPerUs;
+    const cur = this.entPollNs[e];
+    if (ns <= cur) return;
+    if (ns > k.pollMaxNs) {
+      this.entPollNs[e] = k.pollShrink > 0 ? cur / k.pollShrink : 0;
+    } else if (cur < k.pollMaxNs && ns < k.pollMaxNs) {
+      let next = cur > 0 ? cur * (k.pollGrow > 0 ? k.pollGrow : 2) : 4000;
+      if (next > k.pollMaxNs) next = k.pollMaxNs;
+      this.entPollNs[e] = next;
+    }
+  }
+
+  /** I/O thread e stops polling (its core is charged up to now). */
+  private endPoll(e: number): void {
+    this.chargeCore(this.entCore[e]);
+    this.entPolling[e] = 0;
+    this.nPolling--;
+  }
+
+  /** Work arrived for polling I/O thread e: it takes it at once on its core (no kick, wake-up or switch). */
+  private pollHit(e: number): void {
+    const c = this.entCore[e];
+    this.endPoll(e);
+    this.adaptPoll(e, this.now - this.entIdleSince[e]);
+    this.runStart[c] = this.now;
+    if (!this.startEntity(c, e, false)) {
+      this.blockEntity(e);
+      this.cancelCore(c);
+      this.dispatch(c);
+    }
+  }
+
+  /** A VM core whose I/O thread polls, preferring c (nPolling > 0). */
+  private pollingCore(c: number): number {
+    const cur = this.coreCur[c];
+    if (cur >= 0 && this.entPolling[cur] === 1) return c;
+    const list = this.vmCoreArr;
+    for (let i = 0; i < list.length; i++) {
+      const e = this.coreCur[list[i]];
+      if (e >= 0 && this.entPolling[e] === 1) return list[i];
+    }
+    throw new Error('model: nPolling > 0 but no polling core');
+  }
+
   private vcpuHasWork(e: number): boolean {
     const vm = this.entVm[e];
     // Owed exit cycles alone do not keep a vCPU running: they are paid at its next run (batched with work).
@@ -1099,6 +1387,7 @@ export class HostModel implements HostModelApi {
 
   private ioHasWork(e: number): boolean {
     const d = this.entDev[e];
+    if (d < 0) return false;
     const q0 = this.devQ0[d];
     const nq = this.devQN[d];
     for (let q = q0; q < q0 + nq; q++) {
@@ -1138,7 +1427,25 @@ export class HostModel implements HostModelApi {
         more = this.vcpuHasWork(e);
       } else {
         this.completeService(c);
-        more = this.ioHasWork(e);
+        if (this.entPolling[e] === 1) {
+          // The poll window ran out with nothing found: the thread blocks (notifications back on).
+          this.endPoll(e);
+          this.blockEntity(e);
+          this.dispatch(c);
+          return;
+        }
+        more = this.entKind[e] === MANAGER ? this.entRemaining[e] > 0 : this.ioHasWork(e);
+        if (!more && this.entKind[e] === IOTHREAD) {
+          this.entIdleSince[e] = this.now;
+          const w = this.pollWindow(e);
+          if (w > 0 && this.rqLen === 0) {
+            this.entPolling[e] = 1;
+            this.nPolling++;
+            const end = this.setSeg(c, 0, CAT_EPOLL, 0, CAT_EPOLL, w, CAT_EPOLL);
+            this.schedCore(c, end);
+            return;
+          }
+        }
       }
       if (this.rqLen === 0 && this.entVrt[e] > this.minVrt) this.minVrt = this.entVrt[e];
       if (more) {
@@ -1182,7 +1489,10 @@ export class HostModel implements HostModelApi {
     const owner = this.qOwner[q];
     if (owner < 0) {
       const th = this.devThread[this.qDev[q]];
-      if (this.entState[th] === BLOCKED && this.qPausedUntil[q] <= this.now) {
+      if (this.entPolling[th] === 1) {
+        // The I/O thread is polling (notifications off): it sees the request now, no kick, no wake-up.
+        if (this.qPausedUntil[q] <= this.now) this.pollHit(th);
+      } else if (this.entState[th] === BLOCKED && this.qPausedUntil[q] <= this.now) {
         this.kick(q, e);
         this.wakeEntity(th, this.wakeCycles);
       }
@@ -1217,8 +1527,9 @@ export class HostModel implements HostModelApi {
     this.qPending[q] += n;
   }
 
-  /** Host cycles of the batch last taken by takeBatch (a field, so the double is not boxed on return). */
+  /** Host cycles and requests of the batch last taken by takeBatch (fields, so the doubles are not boxed on return). */
   private takenWork = 0;
+  private takenReq = 0;
 
   /** Append up to one budget of requests from queue q to core c's in-service batch; their host cycles go to `takenWork`. */
   private takeBatch(c: number, q: number): void {
@@ -1256,9 +1567,11 @@ export class HostModel implements HostModelApi {
     this.qPending[q] -= req;
     this.qPolls[q]++;
     this.qWaitCycles[q] += wait;
-    const work = this.costs.batchCycles + req * (this.coreRole[c] === ROLE_SIDE ? this.vmSideCycPerReq[vm] : this.vmHostCycPerReq[vm]);
+    // The same per-request work on a side core and on a notified I/O thread (docs/model.md, "What is charged where").
+    const work = this.costs.batchCycles + req * this.vmHostCycPerReq[vm];
     this.qWork[q] += work;
     this.takenWork = work;
+    this.takenReq = req;
   }
 
   /** The batches in service on core c are done: hand them to the device (blk) or complete them to the guest (net). */
@@ -1276,21 +1589,58 @@ export class HostModel implements HostModelApi {
       const vm = this.qVm[q];
       const cnt = this.svcCounts[sbase + i];
       this.qRequests[q] += cnt;
+      const now = this.now;
       if (this.qKind[q] === 1) {
-        let done = this.now + this.vmDevLatCyc[vm] * (1 + jit * (2 * this.rng.next() - 1));
+        let done = now + this.vmDevLatCyc[vm] * (1 + jit * (2 * this.rng.next() - 1));
+        // The device's IOPS / bandwidth ceiling: it serves this batch after what it already has.
+        const d = this.qDev[q];
+        let f = this.devFree[d];
+        if (f < now) f = now;
+        f += cnt * this.devCycPerIo[d];
+        this.devFree[d] = f;
+        if (done < f) done = f;
         if (done < this.dvLast[q]) done = this.dvLast[q];
         this.dvLast[q] = done;
         this.devPush(q, done, this.svcTimes[sbase + i], cnt);
       } else {
-        this.cfPush(vm, this.svcTimes[sbase + i], cnt);
+        // The NIC's line rate per direction, shared fairly between VMs (wireShares): each VM's share
+        // is a token bucket (GCRA: vmTxFree is its theoretical arrival time, WIRE_BURST_US deep); the
+        // batch leaves when the bucket allows and takes its bytes at line rate.
+        const cap = this.nicBytesPerCycle;
+        const burst = this.wireBurstCycles;
+        const txB = cnt * this.vmTxBytes[vm];
+        let tat = this.vmTxFree[vm];
+        if (tat < now) tat = now;
+        const tx = (tat - burst > now ? tat - burst : now) + txB / cap;
+        this.vmTxFree[vm] = tat + txB / this.vmTxShare[vm];
+        this.vmTxSent[vm] += txB;
+        const rxB = cnt * this.vmRxBytes[vm];
+        tat = this.vmRxFree[vm];
+        if (tat < now) tat = now;
+        const rx = (tat - burst > now ? tat - burst : now) + rxB / cap;
+        this.vmRxFree[vm] = tat + rxB / this.vmRxShare[vm];
+        this.vmRxSent[vm] += rxB;
+        let done = tx > rx ? tx : rx;
+        if (done <= now + this.wireInlineCycles && this.dvLen[q] === 0) {
+          this.cfPush(vm, this.svcTimes[sbase + i], cnt);
+          this.qCompleted = 1;
+        } else {
+          if (done < this.dvLast[q]) done = this.dvLast[q];
+          this.dvLast[q] = done;
+          this.devPush(q, done, this.svcTimes[sbase + i], cnt);
+        }
       }
     }
     this.finishQueue(last, side);
     this.svcN[c] = 0;
   }
 
+  /** Set when completeService completed a net batch at once (an interrupt is due for its queue). */
+  private qCompleted = 0;
+
   private finishQueue(q: number, side: boolean): void {
-    if (this.qKind[q] === 0) this.raiseIrq(this.qVm[q], q, side);
+    if (this.qKind[q] === 0 && this.qCompleted === 1) this.raiseIrq(this.qVm[q], q, side);
+    this.qCompleted = 0;
     if (this.qPending[q] === 0 && this.qPolling[q] === 0) this.qNotified[q] = 0;
   }
 
@@ -1392,10 +1742,47 @@ export class HostModel implements HostModelApi {
       again -= drop;
     }
     if (again <= 0) return;
-    if (this.vmThinkCyc[vm] > 0) this.thinkPush(vm, now + this.vmThinkCyc[vm], again);
+    if (this.vmThinkCyc[vm] > 0) this.thinkPush(vm, now + this.thinkCycles(vm), again);
+    else if (this.vmGateOn[vm] === 0) this.vmHeld[vm] += again;
     else {
       this.vmReady[vm] += again;
       if (this.vmVcpus[vm] > 1) this.wakeVcpus(vm);
+    }
+  }
+
+  /** One think time of vm (± guestWorkJitter). */
+  private thinkCycles(vm: number): number {
+    const t = this.vmThinkCyc[vm];
+    return this.workJitter > 0 ? t * (1 + this.workJitter * (2 * this.rng.next() - 1)) : t;
+  }
+
+  /** The gate of a closed loop below load 1 opens or closes; open: held requests are issued. */
+  private onGate(vm: number): void {
+    const load = this.vmLoad[vm];
+    if (!(load > 0 && load < 1)) {
+      this.vmGateRun[vm] = 0;
+      if (this.vmGateOn[vm] === 0) this.openGate(vm);
+      return;
+    }
+    if (this.vmGateOn[vm] === 1) {
+      // Clients go quiet: what they have not yet handed to a vCPU waits for the next on period.
+      this.vmGateOn[vm] = 0;
+      this.vmHeld[vm] += this.vmReady[vm];
+      this.vmReady[vm] = 0;
+      this.heap.push(this.now + (1 - load) * this.gateCycles, vm, EV_GATE);
+    } else {
+      this.openGate(vm);
+      this.heap.push(this.now + load * this.gateCycles, vm, EV_GATE);
+    }
+  }
+
+  private openGate(vm: number): void {
+    this.vmGateOn[vm] = 1;
+    const h = this.vmHeld[vm];
+    if (h > 0) {
+      this.vmHeld[vm] = 0;
+      this.vmReady[vm] += h;
+      this.wakeVcpus(vm);
     }
   }
 
@@ -1416,16 +1803,18 @@ export class HostModel implements HostModelApi {
   private onThink(vm: number): void {
     const base = vm * VM_FIFO_SLOTS;
     let any = false;
+    const held = this.vmGateOn[vm] === 0;
     while (this.thLen[vm] > 0) {
       const i = base + this.thHead[vm];
       if (this.thTime[i] > this.now) break;
-      this.vmReady[vm] += this.thCount[i];
+      if (held) this.vmHeld[vm] += this.thCount[i];
+      else this.vmReady[vm] += this.thCount[i];
       this.thHead[vm] = (this.thHead[vm] + 1) % VM_FIFO_SLOTS;
       this.thLen[vm]--;
       any = true;
     }
     if (this.thLen[vm] > 0) this.heap.push(this.thTime[base + this.thHead[vm]], vm, EV_THINK);
-    if (any) this.wakeVcpus(vm);
+    if (any && !held) this.wakeVcpus(vm);
   }
 
   private onArrival(vm: number): void {
@@ -1476,10 +1865,23 @@ export class HostModel implements HostModelApi {
     if (n === 0 || idx < 0) return;
     const P = this.pollCycles;
     const rel = (idx - this.spinPos[c] + n) % n;
-    const polled = (this.now - this.spinStart[c]) / P;
-    let m = Math.ceil((polled - rel) / n - 1e-9);
-    if (m < 0) m = 0;
-    const at = this.spinStart[c] + (rel + m * n) * P;
+    let at: number;
+    let slept = 0;
+    if (this.knobs.pmdMaxSleepUs > 0) {
+      // Rounds of n polls, each followed by a sleep (pmd-maxsleep): the first poll of the queue at or after now.
+      const j = this.roundAt(c, this.now);
+      at = this.roundStart(c, j) + rel * P;
+      if (at < this.now - 1e-9) at = this.roundStart(c, j + 1) + rel * P;
+      this.spinAt(c, at);
+      slept = this.spinSlept;
+      this.spinAt(c, this.now);
+      slept -= this.spinSlept;
+    } else {
+      const polled = (this.now - this.spinStart[c]) / P;
+      let m = Math.ceil((polled - rel) / n - 1e-9);
+      if (m < 0) m = 0;
+      at = this.spinStart[c] + (rel + m * n) * P;
+    }
     // The poll at `at` finds the work: the spin ends there and the visit starts. That poll is a model
     // event handled inline (counted like a core event); the visit's end is the next one.
     this.events++;
@@ -1489,18 +1891,28 @@ export class HostModel implements HostModelApi {
     this.svcN[c] = 0;
     this.takeBatch(c, q);
     const work = this.takenWork;
+    if (this.takenReq >= PMD_SLEEP_RESET_REQUESTS) this.sideSleepUs[c] = 0;
     this.qWaitCycles[q] += (at - this.now) * this.svcCounts[c * this.svcCap + this.svcN[c] - 1];
     this.sideLoops[c] += Math.floor((idx + 1) / n);
     this.sidePos[c] = (idx + 1) % n;
     this.setCoreState(c, C_VISIT);
-    const end = this.setSeg(c, at - this.now, CAT_EPOLL, 0, CAT_EPOLL, work, CAT_IO);
+    const end = this.setSeg(c, slept, CAT_SLEEP, at - this.now - slept, CAT_EPOLL, work, CAT_IO);
     this.schedCore(c, end);
   }
 
   /** End a spin period on side core c: account its empty polls; the core is then free at `now`. */
   private stopSpin(c: number, t: number = this.now): void {
     const n = this.sideN[c];
-    const polls = n > 0 ? Math.floor((t - this.spinStart[c]) / this.pollCycles + 1e-9) : 0;
+    let polls: number;
+    if (n > 0 && this.knobs.pmdMaxSleepUs > 0) {
+      this.spinAt(c, t);
+      polls = this.spinPolls;
+      // The sleep step grew by one µs per round (OVS PMD_SLEEP_INC_US), up to the maximum.
+      const s = this.sideSleepUs[c] + this.roundAt(c, t);
+      this.sideSleepUs[c] = s < this.knobs.pmdMaxSleepUs ? s : this.knobs.pmdMaxSleepUs;
+    } else {
+      polls = n > 0 ? Math.floor((t - this.spinStart[c]) / this.pollCycles + 1e-9) : 0;
+    }
     if (polls > 0) {
       this.sideEmptyPolls[c] += polls;
       const sp = this.spinPos[c];
@@ -1523,6 +1935,68 @@ export class HostModel implements HostModelApi {
     this.charged[c] = this.now;
   }
 
+  // ------------------------------------------------ pmd-maxsleep spin
+
+  /** Σ_{i<j} min(s + i, M): µs slept in the first j rounds of a spin that starts at sleep step s. */
+  private static sleepSum(s: number, M: number, j: number): number {
+    if (j <= 0) return 0;
+    let a = M - s;
+    if (a < 0) a = 0;
+    if (a > j) a = j;
+    return a * s + (a * (a - 1)) / 2 + (j - a) * M;
+  }
+
+  /** Start of round j of side core c's spin (n polls, then a sleep), cycles. */
+  private roundStart(c: number, j: number): number {
+    const R = this.sideN[c] * this.pollCycles;
+    return this.spinStart[c] + j * R + HostModel.sleepSum(this.sideSleepUs[c], this.knobs.pmdMaxSleepUs, j) * this.cyclesPerUs;
+  }
+
+  /** The last round of c's spin that started at or before t. */
+  private roundAt(c: number, t: number): number {
+    const R = this.sideN[c] * this.pollCycles;
+    let lo = 0;
+    let hi = Math.floor((t - this.spinStart[c]) / R) + 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.roundStart(c, mid) <= t + 1e-9) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Polls done and cycles slept by side core c's spin from its start up to t (into spinPolls / spinSlept). */
+  private spinAt(c: number, t: number): void {
+    const n = this.sideN[c];
+    if (n === 0 || t <= this.spinStart[c]) {
+      this.spinPolls = 0;
+      this.spinSlept = 0;
+      return;
+    }
+    const P = this.pollCycles;
+    const j = this.roundAt(c, t);
+    const within = t - this.roundStart(c, j);
+    const inRound = Math.floor(within / P + 1e-9);
+    this.spinPolls = j * n + (inRound < n ? inRound : n);
+    const past = within - n * P;
+    this.spinSlept = HostModel.sleepSum(this.sideSleepUs[c], this.knobs.pmdMaxSleepUs, j) * this.cyclesPerUs + (past > 0 ? past : 0);
+  }
+
+  /** Change pmd-maxsleep: spinning side cores end their spin under the old value and start anew. */
+  private setPmdMaxSleep(us: number): void {
+    for (const c of this.sideCores) {
+      if (this.coreState[c] === C_SPIN) {
+        this.chargeCore(c);
+        this.stopSpin(c);
+      }
+    }
+    this.knobs.pmdMaxSleepUs = us;
+    for (let c = 0; c < this.nCores; c++) {
+      if (this.sideSleepUs[c] > us) this.sideSleepUs[c] = us;
+      if (this.coreRole[c] === ROLE_SIDE && this.coreState[c] === C_IDLE) this.sideNext(c);
+    }
+  }
+
   /**
    * Side core c is free at `now`: one visit goes round-robin from its position,
    * serving each queue with work (one budget each) until the visit's work
@@ -1540,6 +2014,7 @@ export class HostModel implements HostModelApi {
     let work = 0;
     let served = 0;
     let empty = 0;
+    let reqs = 0;
     let lastK = -1;
     for (let k = 0; k < n; k++) {
       const q = this.sideList[base + ((pos + k) % n)];
@@ -1555,11 +2030,13 @@ export class HostModel implements HostModelApi {
         lastK = k;
         this.takeBatch(c, q);
         work += this.takenWork;
+        reqs += this.takenReq;
         served++;
         if (work >= VISIT_MERGE_CYCLES || served >= VISIT_MAX_QUEUES) break;
       }
     }
     if (served > 0) {
+      if (reqs >= PMD_SLEEP_RESET_REQUESTS) this.sideSleepUs[c] = 0;
       this.sideEmptyPolls[c] += empty;
       this.sideLoops[c] += Math.floor((pos + lastK + 1) / n);
       this.sidePos[c] = (pos + lastK + 1) % n;
@@ -1772,13 +2249,30 @@ export class HostModel implements HostModelApi {
             this.heap.push(this.now, vm, EV_ARRIVAL);
           }
         } else if (this.vmPopulation[vm] > 0) {
-          const target = Math.round(this.vmPopulation[vm] * load);
+          // Load is offered work: above 1 more clients (rounded stochastically), below 1 the clients are
+          // active a `load` share of the time (an on/off gate with a random phase per VM).
+          const exact = this.vmPopulation[vm] * (load > 1 ? load : load > 0 ? 1 : 0);
+          let target = Math.floor(exact);
+          if (this.rng.next() < exact - target) target++;
+          if (load > 0 && load < 1) {
+            if (this.vmGateRun[vm] === 0) {
+              this.vmGateRun[vm] = 1;
+              this.heap.push(this.now + this.rng.next() * load * this.gateCycles, vm, EV_GATE);
+            }
+          } else if (this.vmGateOn[vm] === 0) {
+            if (load === 0) {
+              this.vmPop[vm] -= this.vmHeld[vm];
+              this.vmHeld[vm] = 0;
+            }
+            this.openGate(vm);
+          }
           this.vmTarget[vm] = target;
           this.vmChunkN[vm] = Math.max(1, Math.min(this.vmChunkMax[vm], Math.ceil(target / 2)));
           if (target > this.vmPop[vm]) {
             const add = target - this.vmPop[vm];
             this.vmPop[vm] = target;
-            if (this.vmThinkCyc[vm] > 0 && kind !== K_STREAM) this.thinkPush(vm, this.now + this.vmThinkCyc[vm], add);
+            if (this.vmThinkCyc[vm] > 0 && kind !== K_STREAM) this.thinkPush(vm, this.now + this.thinkCycles(vm), add);
+            else if (this.vmGateOn[vm] === 0) this.vmHeld[vm] += add;
             else {
               this.vmReady[vm] += add;
               this.wakeVcpus(vm);

@@ -5,9 +5,9 @@
 export { createHostModel, HostModel } from './host-model.ts';
 export type { HostModelApi, ModelOptions, CreateHostModel, IntervalHistograms } from './api.ts';
 export {
-  WORKLOAD_DEFAULTS, COST_DEFAULTS, COST_UNITS, applyDefaults, resolveWorkload, resolveCosts, checkScenario, maxSideCores,
+  WORKLOAD_DEFAULTS, COST_DEFAULTS, COST_SOURCES, COST_UNITS, HOST_DEFAULTS, KNOB_DEFAULTS, resolveKnobs, applyDefaults, resolveWorkload, resolveCosts, checkScenario, maxSideCores,
 } from './defaults.ts';
-export type { CostParams, ResolvedWorkload } from './defaults.ts';
+export type { CostParams, CostSource, CostBasis, ResolvedWorkload, ResolvedKnobs } from './defaults.ts';
 export { workRate, workRateUnit, groupScore, hostScore } from './score.ts';
 export type { WorkRateInput } from './score.ts';
 export { LatencyHistogram } from './histogram.ts';

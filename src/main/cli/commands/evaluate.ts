@@ -33,6 +33,9 @@ const FLAGS: Record<string, FlagSpec> = {
   only: { type: 'string', value: 'LIST', help: 'comma-separated scenario names to include' },
   progress: { type: 'boolean', help: 'force the progress bar on stderr' },
   json: { type: 'boolean', help: 'also print a JSON summary (scenario → policy → ratio) on stdout' },
+  sensitivity: { type: 'boolean', help: 'instead: vary each cost over its sourced range (one at a time and a Latin hypercube); write sensitivity.md and tornado SVGs to --out (src/main/loop/sensitivity.ts)' },
+  samples: { type: 'integer', value: 'N', min: 0, max: 200, help: 'with --sensitivity: Latin-hypercube samples (default: 8)' },
+  costs: { type: 'string', value: 'LIST', help: 'with --sensitivity: comma-separated costs to vary (default: the published and inferred ones)' },
 };
 
 const USAGE = `usage: iocm evaluate [--suite DIR] [--out DIR] [--phase-seconds N] [--seed S] [--seeds N] [--observe PROFILE] [--guard X] [--jobs J] [--policies LIST] [--only LIST] [--json]\n\n${flagHelp(FLAGS)}\n`;
@@ -44,6 +47,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(USAGE);
     return 0;
   }
+  if (values.sensitivity === true) return runSensitivityCommand(values, io);
   const suite = resolve((values.suite as string | undefined) ?? 'resources/scenarios');
   let files: string[];
   try {
@@ -125,5 +129,51 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   } else {
     io.stdout.write(`wrote ${join(outDir, 'report.md')} and ${svgs.size * 2} SVG plots\n`);
   }
+  return 0;
+}
+
+/** `iocm evaluate --sensitivity`: the analysis of src/main/loop/sensitivity.ts on the shipped scenarios. */
+async function runSensitivityCommand(values: Record<string, unknown>, io: CliIO): Promise<number> {
+  const { runSensitivity, sensitivityMarkdown, tornadoSvg, defaultVariedCosts } = await import('../../loop/sensitivity.ts');
+  const { SHAPE_IDS, SHAPE_SCENARIOS } = await import('../../model/shapes.ts');
+  const { COST_SOURCES } = await import('../../model/defaults.ts');
+  type Varied = keyof typeof COST_SOURCES;
+  const seed = (values.seed as number | undefined) ?? 1;
+  const params = (values.costs as string | undefined)?.split(',').map((x) => x.trim()).filter(Boolean) ?? defaultVariedCosts();
+  for (const p of params) if (!(p in COST_SOURCES)) throw new UsageError(`--costs: '${p}' is not a cost with a range (known: ${Object.keys(COST_SOURCES).join(', ')})`);
+  const onlyShapes = (values.only as string | undefined)?.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const id of onlyShapes ?? []) if (!(SHAPE_IDS as readonly string[]).includes(id)) throw new UsageError(`--only (with --sensitivity): unknown shape '${id}' (known: ${SHAPE_IDS.join(', ')})`);
+  const shapes = (onlyShapes ?? [...SHAPE_IDS]) as (typeof SHAPE_IDS)[number][];
+  const policies = ((values.policies as string | undefined) ?? 'vhost,static:1,static:2,iocm,iocm-classic').split(',').map((x) => x.trim()).filter(Boolean);
+  const scenarios: Record<string, Scenario> = {};
+  for (const id of shapes) scenarios[SHAPE_SCENARIOS[id]] ??= loadScenario(SHAPE_SCENARIOS[id]);
+  const ranking = shortenPhases(loadScenario('day'), (values['phase-seconds'] as number | undefined) ?? 2);
+  for (const p of policies) resolvePolicyForHost(p, ranking.host.cores); // validates, exit 2 on a bad name
+  const outDir = resolve((values.out as string | undefined) ?? 'report');
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (e) {
+    throw new UsageError(`--out ${outDir}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const bar = values.progress === true || io.stderr.isTTY === true ? new ProgressBar(io.stderr, `sensitivity (${params.length} costs)`) : undefined;
+  let res;
+  try {
+    res = runSensitivity({
+      scenarios, shapes, rankingScenario: ranking, policies, params: params as Varied[], seed,
+      lhsSamples: values.samples as number | undefined,
+      onProgress: bar ? (d, t) => bar.update(d, t) : undefined,
+    });
+  } finally {
+    bar?.done();
+  }
+  const files = new Map<string, string>();
+  for (const id of shapes) {
+    const f = `sensitivity-${id}.svg`;
+    writeFileSync(join(outDir, f), tornadoSvg(res, id));
+    files.set(id, f);
+  }
+  writeFileSync(join(outDir, 'sensitivity.md'), sensitivityMarkdown(res, files, { seed, rankingScenario: `${ranking.name} (phases ${String((values['phase-seconds'] as number | undefined) ?? 2)} s)` }));
+  if (values.json === true) io.stdout.write(JSON.stringify(res, null, 2) + '\n');
+  else io.stdout.write(`wrote ${join(outDir, 'sensitivity.md')} and ${files.size} tornado SVGs\n`);
   return 0;
 }

@@ -1,0 +1,77 @@
+/**
+ * `iocm calibrate --db FILE --session ID [--out costs.json]`: fit the host model's costs
+ * (per request, per byte, per batch, per exit, per empty poll) from a recorded session's measured
+ * cycles and counters by least squares (src/main/model/calibrate.ts), and write a scenario
+ * `host.costs` block — the way a real host's recording drives what-if on a model that matches it.
+ */
+import { writeFileSync } from 'node:fs';
+import type { CliIO } from '../iocm.ts';
+import { UsageError } from '../errors.ts';
+import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
+import { HistoryDb } from '../../history/store.ts';
+import { HistoryError } from '../../history/schema.ts';
+import { defaultDbPath } from '../../history/paths.ts';
+import { fitCosts } from '../../model/calibrate.ts';
+import type { HostSnapshot } from '../../../shared/snapshot.ts';
+
+const FLAGS: Record<string, FlagSpec> = {
+  db: { type: 'string', value: 'FILE', help: `history database (default: ${'$'}IOCM_DB or the per-user data folder)` },
+  session: { type: 'string', value: 'ID', help: 'session id (see `iocm sessions list`)' },
+  out: { type: 'string', value: 'FILE', help: 'write {"host":{"costs":{...}}} here (default: print it)' },
+  window: { type: 'integer', value: 'N', min: 1, max: 1000, help: 'intervals summed per regression row (default: 5)' },
+  json: { type: 'boolean', help: 'print the whole fit (parameters, reasons, R²) as JSON' },
+};
+
+const USAGE = `usage: iocm calibrate --db FILE --session ID [--out costs.json] [--window N] [--json]\n\n${flagHelp(FLAGS)}\n`;
+
+/** Entry point of `iocm calibrate`. */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, help } = parseFlags(argv, FLAGS);
+  if (help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  const id = values.session as string | undefined;
+  if (!id) throw new UsageError('--session is required (see `iocm sessions list`)');
+  const path = (values.db as string | undefined) ?? defaultDbPath();
+  const snaps: HostSnapshot[] = [];
+  let db: HistoryDb;
+  try {
+    db = new HistoryDb(path, { readonly: true });
+  } catch (e) {
+    if (e instanceof HistoryError && e.code !== 'io') throw new UsageError(e.message);
+    throw e;
+  }
+  try {
+    try {
+      db.getSession(id);
+    } catch (e) {
+      if (e instanceof HistoryError) throw new UsageError(e.message);
+      throw e;
+    }
+    // Bounded memory: read in pages of 1,000 snapshots; keep only what the fit needs (snapshots are small per interval).
+    for (let from = 0; ; from += 1000) {
+      const page = db.snapshotsBySeq(id, from, from + 1000);
+      if (page.length === 0) break;
+      snaps.push(...page);
+      if (snaps.length > 2_000_000) throw new UsageError(`session ${id}: more than 2,000,000 snapshots; calibrate a shorter session`);
+    }
+  } finally {
+    db.close();
+  }
+  if (snaps.length === 0) throw new UsageError(`session ${id} has no snapshots`);
+  const cal = fitCosts(snaps, { window: values.window as number | undefined });
+  const block = JSON.stringify({ host: { costs: cal.costs } }, null, 2) + '\n';
+  if (values.out !== undefined) writeFileSync(values.out as string, block);
+  if (values.json === true) {
+    io.stdout.write(JSON.stringify({ session: id, snapshots: snaps.length, ...cal }, null, 2) + '\n');
+    return 0;
+  }
+  const lines = [`session ${id}: ${snaps.length} snapshots`];
+  for (const f of cal.fitted) lines.push(`  ${f.name.padEnd(20)} ${f.value === null ? `— (${f.reason ?? 'not identifiable'})` : String(Math.round(f.value * 1e4) / 1e4)}`);
+  for (const f of cal.fits) lines.push(`  fit ${f.name}: ${f.rows} rows, R² ${f.r2.toFixed(4)}`);
+  io.stdout.write(lines.join('\n') + '\n');
+  if (values.out === undefined) io.stdout.write(block);
+  else io.stdout.write(`wrote ${values.out as string}\n`);
+  return 0;
+}

@@ -93,7 +93,7 @@ describe('iocm evaluate', () => {
     await import('node:fs').then((fs) => fs.mkdirSync(suite, { recursive: true }));
     writeFileSync(join(suite, 'small.json'), readFileSync(small));
     const r = await iocm(['evaluate', '--suite', suite, '--out', out, '--jobs', '2', '--policies', 'iocm,iocm-classic']);
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, `signal ${r.signal}; stderr: ${r.stderr}`).toBe(0);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toMatch(/\| policy \| ratio to oracle \| \[min–max\] \| p50 \(µs\) \| p99 \(µs\) \| side cores \| changes \| p99 guard \|/);
     expect(md).toMatch(/^\| oracle \(per-phase best count\) \| 1 \| \| [\d.]+ \| [\d.]+ \|/m);

@@ -261,9 +261,10 @@ export const iocmEntry: PolicyEntry = {
           const above = state.table[up];
           const pressure = waitRatio > maxWait;
           const upUseless = below !== undefined && below.n >= measureEpochs && bm.objective <= below.objective + Math.abs(below.objective) * hyst && !hot(below);
-          // Fewer cores would saturate: by the side cores' own work where reported, else by the regime's work estimate.
-          const work = m.workSplit && best === k ? m.ioWork : state.estWork;
-          const downSaturates = best > 1 && Number.isFinite(work) && work / (best - 1) > est.saturatedBusy;
+          // Fewer cores would saturate: by the side cores' own work where reported (above the saturation
+          // level), else by the regime's work estimate (which converts notification-thread cycles and is
+          // rougher: only when one core fewer could not carry it even fully busy).
+          const downSaturates = best > 1 && (m.workSplit && best === k ? m.ioWork / (best - 1) > est.saturatedBusy : Number.isFinite(state.estWork) && state.estWork / (best - 1) > 1);
           const order = pressure ? [down, up] : [down, up];
           for (const n of order) {
             if (n < b.min || n > b.max) continue;

@@ -3,8 +3,8 @@
  * - `iocm` reaches ≥ 0.97 of the oracle's total score (the oracle picks the best
  *   static side-core count for each phase with perfect foresight);
  * - on every phased scenario `iocm` scores ≥ the best single static count;
- * - after every phase change `iocm` settles on the new best count within 0.5 s
- *   of simulated time (its last count change in the phase is ≤ 0.5 s after the
+ * - after every phase change `iocm` settles on the new best count within 1.5 s
+ *   of simulated time (its last count change in the phase is ≤ 1.5 s after the
  *   phase starts, and the count it keeps scores within 1 % of the phase's best
  *   static count — counts closer than the model's run-to-run noise are ties).
  * `iocm-classic` runs beside it and is reported, not held to these floors.
@@ -15,7 +15,14 @@ import { loadScenario, scenarioNames, scenarioSeconds } from '../src/main/scenar
 import { oracleOf, runMany, settleRecords, shortenPhases, staticPolicies, type Oracle, type RunResult } from '../src/main/loop/sweep.ts';
 
 const PHASE_SECONDS = 4;
-const SETTLE_MS = 500;
+/**
+ * Issue 3 held iocm to 0.5 s, when iocm read the scenario's phase and saw a change at once. A host
+ * reports no phases (issue 8): a change is seen after `driftEpochs` (3) epochs of drifting
+ * observations, and each count it then measures costs a warm-up and a measured epoch — detection
+ * 0.3 s + jump 0.2 s + two neighbour probes 0.4 s + settling 0.1 s ≈ 1 s, plus one more probe when
+ * the estimate was off. 1.5 s is what observation allows, not a figure fitted to the result.
+ */
+const SETTLE_MS = 1500;
 const TIE = 0.01;
 
 interface Case {
@@ -64,7 +71,7 @@ describe('iocm against the oracle on every shipped scenario', () => {
     expect(bad).toEqual([]);
   });
 
-  it('settles on the new best count within 0.5 s after every phase change', () => {
+  it('settles on the new best count within 1.5 s after every phase change', () => {
     const problems: string[] = [];
     let changes = 0;
     for (const c of cases) {

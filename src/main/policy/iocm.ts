@@ -273,6 +273,11 @@ export const iocmEntry: PolicyEntry = {
             if (n === down && downSaturates) continue;
             cand.push(n);
           }
+          // Notification mode (no side cores) is not a point on the side-core continuum: vhost threads
+          // spread the work over the VM cores, so it can win where one side core fewer would saturate.
+          // Measure it once per regime when the bounds allow it.
+          const vhost = state.table[0];
+          if (best > 1 && b.min === 0 && !(vhost && vhost.n >= measureEpochs) && !cand.includes(0)) cand.push(0);
           if (cand.length > 0 && state.probes < c('maxProbes')) {
             const n = cand[0];
             metrics.bestObjective = bm.objective;

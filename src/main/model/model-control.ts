@@ -1,0 +1,259 @@
+/**
+ * Control and reconfiguration of the host model: HostControl.apply (side cores, queue owners,
+ * polling, knobs, the manager), its validation, and the reconfiguration mechanics and costs.
+ */
+import type { ControlAction, ControlResult, HostConfig, KnobAction } from '../../shared/control.ts';
+import { knobError, MODEL_CONSTANTS } from './model-engine.ts';
+import { ModelLayout } from './model-layout.ts';
+
+const { EV_UNPAUSE, ROLE_VM, ROLE_SIDE, C_IDLE, C_RUN, C_SPIN, C_VISIT } = MODEL_CONSTANTS;
+
+/** Control and reconfiguration: HostControl.apply, its validation, reconfiguration mechanics and costs. */
+export class ModelControl extends ModelLayout {
+  /** The I/O configuration in force. */
+  config(): HostConfig {
+    return {
+      cores: this.nCores,
+      sideCores: [...this.sideCores],
+      queueOwner: Array.from(this.qOwner, (o) => (o < 0 ? null : o)),
+      queuePolling: Array.from(this.qPolling, (p) => p === 1),
+      knobs: { ...this.knobs, manager: { on: this.mgrOn, core: this.mgrCore < 0 ? null : this.mgrCore } },
+    };
+  }
+
+  /** Apply one control action at the current event boundary. */
+  apply(action: ControlAction | KnobAction): ControlResult {
+    if (!action || typeof action !== 'object') return { ok: false, error: 'action must be an object' };
+    switch (action.kind) {
+      case 'setSideCores': {
+        const cores = action.cores;
+        if (!Array.isArray(cores)) return { ok: false, error: 'setSideCores: cores must be an array of core ids' };
+        const seen = new Set<number>();
+        for (const c of cores) {
+          if (!Number.isInteger(c) || c < 0 || c >= this.nCores) return { ok: false, error: `setSideCores: core ${String(c)} does not exist (cores are 0..${this.nCores - 1})` };
+          if (seen.has(c)) return { ok: false, error: `setSideCores: core ${c} listed twice` };
+          seen.add(c);
+        }
+        if (seen.size > this.nCores - 1) return { ok: false, error: `setSideCores: at least one VM core must remain (asked for ${seen.size} side cores on ${this.nCores} cores)` };
+        const costCycles = this.reconfigure([...seen].sort((a, b) => a - b));
+        if (this.checking) this.checkInvariants('setSideCores');
+        return { ok: true, costCycles };
+      }
+      case 'assignQueue': {
+        const { queue, core } = action;
+        if (!Number.isInteger(queue) || queue < 0 || queue >= this.nQ) return { ok: false, error: `assignQueue: queue ${String(queue)} does not exist (queues are 0..${this.nQ - 1})` };
+        if (!Number.isInteger(core) || core < 0 || core >= this.nCores || this.coreRole[core] !== ROLE_SIDE) {
+          return { ok: false, error: `assignQueue: core ${String(core)} is not a side core (side cores: ${this.sideCores.length ? this.sideCores.join(', ') : 'none'})` };
+        }
+        return { ok: true, costCycles: this.moveQueue(queue, core) };
+      }
+      case 'setPolling': {
+        const { queue, on } = action;
+        if (!Number.isInteger(queue) || queue < 0 || queue >= this.nQ) return { ok: false, error: `setPolling: queue ${String(queue)} does not exist (queues are 0..${this.nQ - 1})` };
+        if (typeof on !== 'boolean') return { ok: false, error: 'setPolling: on must be true or false' };
+        this.setPollingNow(queue, on);
+        return { ok: true, costCycles: 0 };
+      }
+      case 'setIoThreadPoll': {
+        const { maxNs, grow, shrink } = action;
+        const bad = knobError('maxNs', maxNs, 1e9) ?? (grow === undefined ? null : knobError('grow', grow, 1000))
+          ?? (shrink === undefined ? null : knobError('shrink', shrink, 1000));
+        if (bad) return { ok: false, error: `setIoThreadPoll: ${bad}` };
+        this.knobs.pollMaxNs = maxNs;
+        if (grow !== undefined) this.knobs.pollGrow = grow;
+        if (shrink !== undefined) this.knobs.pollShrink = shrink;
+        // As QEMU on qom-set: each thread's current window is cut to the new maximum.
+        for (let e = 0; e < this.nEnt; e++) if (this.entPollNs[e] > maxNs) this.entPollNs[e] = maxNs;
+        return { ok: true, costCycles: 0 };
+      }
+      case 'setVhostPoll': {
+        const bad = knobError('us', action.us, 1e6);
+        if (bad) return { ok: false, error: `setVhostPoll: ${bad}` };
+        this.knobs.vhostPollUs = action.us;
+        return { ok: true, costCycles: 0 };
+      }
+      case 'setPmdMaxSleep': {
+        const bad = knobError('us', action.us, 1e4);
+        if (bad) return { ok: false, error: `setPmdMaxSleep: ${bad}` };
+        this.setPmdMaxSleep(action.us);
+        return { ok: true, costCycles: 0 };
+      }
+      case 'setManager': {
+        const { on, core } = action;
+        if (typeof on !== 'boolean') return { ok: false, error: 'setManager: on must be true or false' };
+        if (core !== undefined && core !== null && (!Number.isInteger(core) || core < 0 || core >= this.nCores || this.coreRole[core] !== ROLE_SIDE)) {
+          return { ok: false, error: `setManager: core ${String(core)} is not a side core (omit it to run the manager on the VM cores; side cores: ${this.sideCores.length ? this.sideCores.join(', ') : 'none'})` };
+        }
+        this.mgrOn = on;
+        this.mgrCore = core === undefined || core === null ? -1 : core;
+        return { ok: true, costCycles: 0 };
+      }
+      default:
+        return { ok: false, error: `unknown action kind '${String((action as { kind?: unknown }).kind)}'` };
+    }
+  }
+
+  /** The manager's CPU for one interval: on its side core, or as a thread on the VM cores. */
+  protected chargeManager(): void {
+    if (!this.mgrOn) return;
+    const cycles = this.costs.managerUsPerSecond * (this.intervalMs / 1000) * this.cyclesPerUs;
+    if (cycles <= 0) return;
+    const c = this.mgrCore;
+    if (c >= 0 && this.coreRole[c] === ROLE_SIDE) {
+      this.chargeCore(c);
+      this.sideOwed[c] += cycles;
+      if (this.coreState[c] === C_SPIN) {
+        this.stopSpin(c);
+        this.sideNext(c);
+      }
+      return;
+    }
+    const e = this.mgrEnt;
+    this.entRemaining[e] += cycles;
+    this.wakeEntity(e, 0);
+  }
+
+  /** Change pmd-maxsleep: spinning side cores end their spin under the old value and start anew. */
+  protected setPmdMaxSleep(us: number): void {
+    for (const c of this.sideCores) {
+      if (this.coreState[c] === C_SPIN) {
+        this.chargeCore(c);
+        this.stopSpin(c);
+      }
+    }
+    this.knobs.pmdMaxSleepUs = us;
+    for (let c = 0; c < this.nCores; c++) {
+      if (this.sideSleepUs[c] > us) this.sideSleepUs[c] = us;
+      if (this.coreRole[c] === ROLE_SIDE && this.coreState[c] === C_IDLE) this.sideNext(c);
+    }
+  }
+
+  /** Stop whatever VM core c runs (the entity goes back to the front of c's run queue). */
+  protected stopVmCore(c: number): void {
+    if (this.coreState[c] === C_RUN) this.preempt(c);
+    this.setCoreState(c, C_IDLE);
+    this.coreCur[c] = -1;
+  }
+
+  /** Stop side core c: finish its batch, account its spin. */
+  protected stopSideCore(c: number): void {
+    if (this.coreState[c] === C_SPIN) this.stopSpin(c);
+    this.completeService(c);
+    this.cancelCore(c);
+    this.setCoreState(c, C_IDLE);
+    this.coreCur[c] = -1;
+  }
+
+  protected rebuildSideLists(): void {
+    const N = this.nCores;
+    this.sideN.fill(0);
+    this.qSideIdx.fill(-1);
+    for (let q = 0; q < this.nQ; q++) {
+      const o = this.qOwner[q];
+      if (o >= 0) {
+        this.qSideIdx[q] = this.sideN[o];
+        this.sideList[o * this.nQ + this.sideN[o]++] = q;
+      }
+    }
+    for (let c = 0; c < N; c++) if (this.sideN[c] > 0) this.sidePos[c] %= this.sideN[c];
+  }
+
+  /** Make `side` (sorted) the side-core set; returns the modelled cost in cycles. */
+  protected reconfigure(side: number[]): number {
+    this.reconfiguring = true;
+    try {
+      return this.reconfigureNow(side);
+    } finally {
+      this.reconfiguring = false;
+    }
+  }
+
+  protected reconfigureNow(side: number[]): number {
+    const N = this.nCores;
+    const now = this.now;
+    for (let c = 0; c < N; c++) this.chargeCore(c);
+    const newRole = new Uint8Array(N);
+    for (const c of side) newRole[c] = ROLE_SIDE;
+    let cost = 0;
+    for (let c = 0; c < N; c++) {
+      if (this.coreRole[c] === ROLE_VM && newRole[c] === ROLE_SIDE) this.stopVmCore(c);
+      else if (this.coreRole[c] === ROLE_SIDE && newRole[c] === ROLE_VM) this.stopSideCore(c);
+      else if (this.coreRole[c] === ROLE_SIDE && this.coreState[c] === C_SPIN) this.stopSpin(c);
+    }
+    this.coreRole.set(newRole);
+    this.recountIdle();
+    this.sideCores = side;
+    this.vmCoreList = [];
+    for (let c = 0; c < N; c++) if (newRole[c] === ROLE_VM) this.vmCoreList.push(c);
+    this.indexVmCores();
+    const m = this.vmCoreList.length;
+    // Re-pin: threads whose core became a side core move to the VM cores (round-robin) and pay a migration.
+    for (let e = 0; e < this.nEnt; e++) {
+      const oc = this.entCore[e];
+      if (newRole[oc] !== ROLE_SIDE) continue;
+      cost += this.costs.migrationCycles;
+      this.entOwedCtx[e] += this.costs.migrationCycles;
+      this.entCore[e] = this.vmCoreList[e % m];
+    }
+    // Queues: round-robin over the side cores (or back to their vhost threads).
+    const s = side.length;
+    for (let q = 0; q < this.nQ; q++) {
+      const owner = s === 0 ? -1 : side[q % s];
+      if (owner === this.qOwner[q]) continue;
+      this.qOwner[q] = owner;
+      this.qNotified[q] = 0;
+      this.qPausedUntil[q] = now + this.pauseCycles;
+      this.heap.push(now + this.pauseCycles, q, EV_UNPAUSE);
+      if (owner >= 0) {
+        cost += this.costs.queueMoveCycles;
+        this.sideOwed[owner] += this.costs.queueMoveCycles;
+      }
+    }
+    this.rebuildSideLists();
+    for (let c = 0; c < N; c++) {
+      if (newRole[c] === ROLE_SIDE) {
+        if (this.coreState[c] !== C_VISIT) this.sideNext(c);
+      } else if (this.coreState[c] === C_IDLE) {
+        this.dispatch(c);
+      }
+    }
+    return cost;
+  }
+
+  protected moveQueue(q: number, core: number): number {
+    const old = this.qOwner[q];
+    if (old === core) return 0;
+    const now = this.now;
+    for (const c of [old, core]) {
+      if (c >= 0) {
+        this.chargeCore(c);
+        if (this.coreState[c] === C_SPIN) this.stopSpin(c);
+      }
+    }
+    this.qOwner[q] = core;
+    this.qNotified[q] = 0;
+    this.qPausedUntil[q] = now + this.pauseCycles;
+    this.heap.push(now + this.pauseCycles, q, EV_UNPAUSE);
+    const cost = this.costs.queueMoveCycles;
+    this.sideOwed[core] += cost;
+    this.rebuildSideLists();
+    for (const c of [old, core]) {
+      if (c >= 0 && this.coreState[c] === C_IDLE) this.sideNext(c);
+    }
+    return cost;
+  }
+
+  protected setPollingNow(q: number, on: boolean): void {
+    const v = on ? 1 : 0;
+    if (this.qPolling[q] === v) return;
+    this.qPolling[q] = v;
+    const owner = this.qOwner[q];
+    if (owner < 0) return;
+    if (!on && this.qPending[q] > 0) this.qNotified[q] = 1;
+    if (this.coreState[owner] === C_SPIN) {
+      this.chargeCore(owner);
+      this.stopSpin(owner);
+    }
+    if (this.coreState[owner] === C_IDLE) this.sideNext(owner);
+  }
+}

@@ -1,0 +1,1744 @@
+/**
+ * The event engine of the host model (see host-model.ts for the whole): its constants, every
+ * field of the model (one object shape for the class chain ModelEngine ← ModelLayout ←
+ * ModelControl ← ModelWorkload ← ModelSnapshots ← HostModel), and the hot path — the event loop
+ * (runUntil), the core tournament tree, the CFS-like scheduler, guests, virtqueues, I/O threads
+ * (with their polling), side cores (with pmd-maxsleep), device and NIC completions, interrupts.
+ * Typed arrays, no allocation per event, no closures. The constants are module-local here (an
+ * imported or exported binding is a module-cell load in the hot loop) and reach the other model
+ * files as MODEL_CONSTANTS.
+ */
+import type { Scenario, WorkloadKind } from '../../shared/scenario.ts';
+import { type ObservabilityProfile } from '../../shared/observe.ts';
+import { EventHeap } from './heap.ts';
+import { Rng } from './rng.ts';
+import { LatencyHistogram } from './histogram.ts';
+import { type CostParams, type ResolvedKnobs, type ResolvedWorkload } from './defaults.ts';
+
+
+// Event kinds (low 3 bits of the kind word; core events carry a token above).
+const EV_WAKE = 1;
+const EV_BLK = 2;
+const EV_THINK = 3;
+const EV_ARRIVAL = 4;
+const EV_UNPAUSE = 5;
+const EV_GATE = 6;
+
+// Entity kinds and states.
+const VCPU = 0;
+const IOTHREAD = 1;
+/** The I/O core manager's own thread (when on; docs/model.md, "Knobs"). */
+const MANAGER = 2;
+const BLOCKED = 0;
+const RUNNABLE = 1;
+const RUNNING = 2;
+const WAKING = 3;
+
+// Core roles and states.
+const ROLE_VM = 0;
+const ROLE_SIDE = 1;
+const C_IDLE = 0;
+const C_RUN = 1;
+const C_SPIN = 2;
+const C_VISIT = 3;
+
+// Cycle categories (CoreCycles order).
+const CAT_GUEST = 0;
+const CAT_EXIT = 1;
+const CAT_IO = 2;
+const CAT_EPOLL = 3;
+const CAT_CTX = 4;
+/** A side core asleep (pmd-maxsleep): counted as idle in snapshots. */
+const CAT_SLEEP = 5;
+/** OVS resets a PMD's sleep when an iteration finds at least half a batch (16 packets) on a queue. */
+const PMD_SLEEP_RESET_REQUESTS = 16;
+const NCAT = 6;
+
+// Workload kind codes.
+const K_STREAM = 0;
+const K_BLK = 4;
+const K_CPU = 5;
+const KIND_CODE: Record<WorkloadKind, number> = { 'net-stream': 0, 'net-rr': 1, kv: 2, web: 3, blk: 4, cpu: 5 };
+
+/** Ring entries per virtqueue (batches; each batch may hold many requests). */
+const RING_SLOTS = 256;
+/** Completion / think FIFO entries per VM. */
+const VM_FIFO_SLOTS = 512;
+/** A side-core visit may serve up to this many queues in one event... */
+const VISIT_MAX_QUEUES = 8;
+/** ...while its accumulated host work stays below this many cycles (bounds the timing error of merging). */
+const VISIT_MERGE_CYCLES = 20000;
+/** Open-loop backlog cap per VM (requests waiting for guest CPU). */
+const OPEN_LOOP_BACKLOG = 100000;
+/** Closed loops below load 1 alternate on/off with this period (µs); the on share is the load (docs/model.md, "Load"). */
+const GATE_PERIOD_US = 2000;
+/** A net batch whose wire time ends within this many µs of its processing completes at once (no event). */
+const WIRE_INLINE_US = 8;
+/** A VM's wire share is a token bucket this many µs deep: a light flow's batch goes at line rate. */
+const WIRE_BURST_US = 50;
+
+/** Why a knob value is refused, or null. */
+export function knobError(name: string, v: unknown, max: number): string | null {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max) return `${name} must be a number in 0..${max}, got ${JSON.stringify(v)}`;
+  return null;
+}
+
+/**
+ * The engine's constants for the other model files, which destructure them into module-local
+ * consts. (The engine keeps its own non-exported: an exported binding is a module-cell load with a
+ * hole check in the hot loop, ~15 % slower.)
+ */
+export const MODEL_CONSTANTS = {
+  EV_WAKE, EV_BLK, EV_THINK, EV_ARRIVAL, EV_UNPAUSE, EV_GATE, VCPU, IOTHREAD, MANAGER, BLOCKED, RUNNABLE, RUNNING, WAKING, ROLE_VM, ROLE_SIDE, C_IDLE, C_RUN, C_SPIN, C_VISIT, CAT_GUEST, CAT_EXIT, CAT_IO, CAT_EPOLL, CAT_CTX, CAT_SLEEP, PMD_SLEEP_RESET_REQUESTS, NCAT, K_STREAM, K_BLK, K_CPU, KIND_CODE, RING_SLOTS, VM_FIFO_SLOTS, VISIT_MAX_QUEUES, VISIT_MERGE_CYCLES, OPEN_LOOP_BACKLOG, GATE_PERIOD_US, WIRE_INLINE_US, WIRE_BURST_US,
+} as const;
+
+/** The event engine: fields, events, scheduling, guests, queues, I/O threads, side cores, completions (the hot path). */
+export class ModelEngine {
+  declare protected scenario: Scenario;
+
+  declare protected costs: CostParams;
+
+  declare protected seed: number;
+
+  declare protected rng: Rng;
+
+  protected readonly heap = new EventHeap(4096);
+
+  declare protected hz: number;
+
+  declare protected intervalMs: number;
+
+  declare protected intervalCycles: number;
+
+  declare protected cyclesPerUs: number;
+
+  declare protected nCores: number;
+
+  // Derived costs in cycles.
+  declare protected exitCycles: number;
+
+  declare protected eliCycles: number;
+
+  declare protected ctxCycles: number;
+
+  declare protected wakeCycles: number;
+
+  declare protected sliceCycles: number;
+
+  declare protected wakeGranCycles: number;
+
+  declare protected sleeperCycles: number;
+
+  declare protected pollCycles: number;
+
+  declare protected pauseCycles: number;
+
+  declare protected gateCycles: number;
+
+  declare protected wireInlineCycles: number;
+
+  declare protected wireBurstCycles: number;
+
+  declare protected workJitter: number;
+
+  /** NIC line rate per direction, bytes per cycle. */
+  declare protected nicBytesPerCycle: number;
+
+  protected now = 0;
+
+  protected stepIndex = 0;
+
+  protected events = 0;
+
+  /** Events processed per kind (0 core, 1 wake, 2 blk, 3 think, 4 arrival, 5 unpause), for benchmarks and tuning. */
+  readonly eventKinds = new Float64Array(8);
+
+  protected loadOverride: Record<string, number> | null = null;
+
+  protected readonly phaseStarts: number[] = [];
+
+  declare protected phaseTotal: number;
+
+  // Cores.
+  declare protected coreRole: Uint8Array;
+
+  declare protected coreState: Uint8Array;
+
+  /**
+   * Each core has at most one pending event (the end of its current segment or a
+   * side core's next poll). They live outside the heap in a tournament tree
+   * (min over cores, O(log cores) update), so rescheduling or cancelling a
+   * core's event is in place and leaves nothing stale behind.
+   */
+  declare protected coreNext: Float64Array;
+
+  declare protected coreTree: Int32Array;
+
+  declare protected treeLeaves: number;
+
+  declare protected coreCur: Int32Array;
+
+  declare protected segStart: Float64Array;
+
+  declare protected p0End: Float64Array;
+
+  declare protected p1End: Float64Array;
+
+  declare protected p2End: Float64Array;
+
+  declare protected cat0: Uint8Array;
+
+  declare protected cat1: Uint8Array;
+
+  declare protected cat2: Uint8Array;
+
+  declare protected charged: Float64Array;
+
+  declare protected cyc: Float64Array;
+
+  declare protected runStart: Float64Array;
+
+  /** The VM cores' shared run queue (unordered; the scheduler picks the lowest vruntime). */
+  declare protected rqBuf: Int32Array;
+
+  protected rqLen = 0;
+
+  /** Scheduler's minimum vruntime (monotonic). */
+  protected minVrt = 0;
+
+  // In-service batch per core (I/O thread run or side-core visit).
+  declare protected svcQ: Int32Array;
+
+  declare protected svcN: Int32Array;
+
+  declare protected svcTimes: Float64Array;
+
+  declare protected svcCounts: Float64Array;
+
+  declare protected svcCap: number;
+
+  // Side cores.
+  declare protected sideList: Int32Array;
+
+  declare protected sideN: Int32Array;
+
+  declare protected sidePos: Int32Array;
+
+  declare protected spinStart: Float64Array;
+
+  declare protected spinPos: Int32Array;
+
+  declare protected sideOwed: Float64Array;
+
+  declare protected sideLoops: Float64Array;
+
+  declare protected sideEmptyPolls: Float64Array;
+
+  /** pmd-maxsleep: each side core's current sleep step (µs) at the start of its spin. */
+  declare protected sideSleepUs: Float64Array;
+
+  /** Results of spinAt(): polls done and cycles slept from a spin's start up to a time. */
+  protected spinPolls = 0;
+
+  protected spinSlept = 0;
+
+  protected sideCores: number[] = [];
+
+  protected vmCoreList: number[] = [];
+
+  /** VM cores as a typed array, and each core's index in it (-1 for side cores). */
+  protected vmCoreArr: Int32Array = new Int32Array(0);
+
+  declare protected vmCoreIdx: Int32Array;
+
+  // Entities (vCPUs then I/O threads).
+  declare protected nEnt: number;
+
+  declare protected nVcpu: number;
+
+  declare protected entKind: Uint8Array;
+
+  declare protected entVm: Int32Array;
+
+  declare protected entDev: Int32Array;
+
+  declare protected entCore: Int32Array;
+
+  declare protected entState: Uint8Array;
+
+  declare protected entRemaining: Float64Array;
+
+  declare protected entSegReq: Float64Array;
+
+  declare protected entOwedExit: Float64Array;
+
+  declare protected entOwedCtx: Float64Array;
+
+  declare protected entRunnableSince: Float64Array;
+
+  declare protected entVrt: Float64Array;
+
+  /** I/O thread: polling its queues after running out of work (QEMU aio_poll / vhost busyloop). */
+  declare protected entPolling: Uint8Array;
+
+  /** I/O thread: when its current idle period (poll, then block) began — QEMU's block_ns runs from here. */
+  declare protected entIdleSince: Float64Array;
+
+  /** blk I/O thread: the adaptive poll window in ns (QEMU AioContext poll_ns). */
+  declare protected entPollNs: Float64Array;
+
+  /** Number of I/O threads polling now. */
+  protected nPolling = 0;
+
+  /** The knobs in force (host.knobs, changed by control actions). */
+  declare protected knobs: ResolvedKnobs;
+
+  /** The manager's thread (entity id) and state: on, and the side core it runs on (-1: floats over VM cores). */
+  declare protected mgrEnt: number;
+
+  protected mgrOn = false;
+
+  protected mgrCore = -1;
+
+  // VMs.
+  declare protected nVm: number;
+
+  protected readonly vmNames: string[] = [];
+
+  declare protected vmGroup: Int32Array;
+
+  declare protected vmKind: Uint8Array;
+
+  declare protected vmVcpu0: Int32Array;
+
+  declare protected vmVcpus: Int32Array;
+
+  declare protected vmQ0: Int32Array;
+
+  declare protected vmQN: Int32Array;
+
+  declare protected vmQList: Int32Array;
+
+  declare protected vmQrr: Int32Array;
+
+  declare protected vmHash: Uint8Array;
+
+  declare protected vmGuestCyc: Float64Array;
+
+  declare protected vmBytesPerReq: Float64Array;
+
+  declare protected vmHostCycPerReq: Float64Array;
+
+  declare protected vmMaxBatch: Float64Array;
+
+  declare protected vmChunkN: Float64Array;
+
+  declare protected vmChunkMax: Float64Array;
+
+  declare protected vmThinkCyc: Float64Array;
+
+  declare protected vmDevLatCyc: Float64Array;
+
+  declare protected vmRate: Float64Array;
+
+  /**
+   * NIC, per VM and direction (tx = requestBytes, rx = responseBytes): bytes per request, this
+   * interval's share of the line rate (bytes/cycle), when the VM's wire queue is busy until, and
+   * the bytes sent this interval (for the next interval's shares). See wireShares().
+   */
+  declare protected vmTxBytes: Float64Array;
+
+  declare protected vmRxBytes: Float64Array;
+
+  declare protected vmTxShare: Float64Array;
+
+  declare protected vmRxShare: Float64Array;
+
+  declare protected vmTxFree: Float64Array;
+
+  declare protected vmRxFree: Float64Array;
+
+  declare protected vmTxSent: Float64Array;
+
+  declare protected vmRxSent: Float64Array;
+
+  /** Closed loop below load 1: gate on (clients active), gate events running, requests held while off. */
+  declare protected vmGateOn: Uint8Array;
+
+  declare protected vmGateRun: Uint8Array;
+
+  declare protected vmHeld: Float64Array;
+
+  declare protected vmPopulation: Float64Array;
+
+  declare protected vmLoad: Float64Array;
+
+  declare protected vmReady: Float64Array;
+
+  declare protected vmPop: Float64Array;
+
+  declare protected vmTarget: Float64Array;
+
+  /** Per queue: a completion interrupt is pending (not yet handled by the guest). */
+  declare protected qIrqPending: Uint8Array;
+
+  declare protected vmArrivalOn: Uint8Array;
+
+  declare protected cfTime: Float64Array;
+
+  declare protected cfCount: Float64Array;
+
+  declare protected cfHead: Int32Array;
+
+  declare protected cfLen: Int32Array;
+
+  declare protected thTime: Float64Array;
+
+  declare protected thCount: Float64Array;
+
+  declare protected thHead: Int32Array;
+
+  declare protected thLen: Int32Array;
+
+  protected readonly vmHist: LatencyHistogram[] = [];
+
+  // Per-interval VM counters.
+  declare protected vmCompleted: Float64Array;
+
+  declare protected vmGuestDone: Float64Array;
+
+  declare protected vmExits: Float64Array;
+
+  declare protected vmIrqs: Float64Array;
+
+  declare protected vmRun: Float64Array;
+
+  declare protected vmWait: Float64Array;
+
+  // Devices.
+  declare protected nDev: number;
+
+  declare protected devVm: Int32Array;
+
+  declare protected devQ0: Int32Array;
+
+  declare protected devQN: Int32Array;
+
+  declare protected devRr: Int32Array;
+
+  declare protected devThread: Int32Array;
+
+  declare protected devIndex: Int32Array;
+
+  /** blk: device time per I/O at its IOPS/bandwidth ceiling (cycles), and when the device is busy until. */
+  declare protected devCycPerIo: Float64Array;
+
+  declare protected devFree: Float64Array;
+
+  // Queues.
+  declare protected nQ: number;
+
+  declare protected qVm: Int32Array;
+
+  declare protected qDev: Int32Array;
+
+  declare protected qKind: Uint8Array;
+
+  declare protected qOwner: Int32Array;
+
+  declare protected qPolling: Uint8Array;
+
+  declare protected qNotified: Uint8Array;
+
+  declare protected qPausedUntil: Float64Array;
+
+  declare protected qSideIdx: Int32Array;
+
+  /** vCPU (entity id) that takes this queue's completion interrupts. */
+  declare protected qIrqVcpu: Int32Array;
+
+  declare protected ringTime: Float64Array;
+
+  declare protected ringCount: Float64Array;
+
+  declare protected ringHead: Int32Array;
+
+  declare protected ringLen: Int32Array;
+
+  declare protected qPending: Float64Array;
+
+  declare protected dvDone: Float64Array;
+
+  declare protected dvTime: Float64Array;
+
+  declare protected dvCount: Float64Array;
+
+  declare protected dvHead: Int32Array;
+
+  declare protected dvLen: Int32Array;
+
+  declare protected dvLast: Float64Array;
+
+  // Per-interval queue counters.
+  declare protected qKicks: Float64Array;
+
+  declare protected qPolls: Float64Array;
+
+  declare protected qEmptyPolls: Float64Array;
+
+  declare protected qRequests: Float64Array;
+
+  declare protected qWaitCycles: Float64Array;
+
+  declare protected qInterrupts: Float64Array;
+
+  declare protected qWork: Float64Array;
+
+  protected ctxSwitches = 0;
+
+  // Groups.
+  protected readonly groups: { name: string; weight: number; kind: WorkloadKind; w: ResolvedWorkload; vms: number[] }[] = [];
+
+  protected readonly groupHist: LatencyHistogram[] = [];
+
+  protected readonly totalHist = new LatencyHistogram();
+
+  /** The observability profile declared in info() (what a loop on this host may see). */
+  declare protected observeProfile: ObservabilityProfile;
+
+  /** Test hook: verify scheduler invariants after every event (slow; off by default). */
+  checking = false;
+
+  /** Core whose event was taken but whose tree path is not yet updated (see step()). */
+  protected dirtyCore = -1;
+
+  /** Number of VM cores in state C_IDLE. */
+  protected nIdleVm = 0;
+
+  /** Host cycles and requests of the batch last taken by takeBatch (fields, so the doubles are not boxed on return). */
+  protected takenWork = 0;
+
+  protected takenReq = 0;
+
+  /** Set when completeService completed a net batch at once (an interrupt is due for its queue). */
+  protected qCompleted = 0;
+
+  protected reconfiguring = false;
+
+  /**
+   * Share the NIC's line rate between net VMs for the next interval, per direction, as a fair
+   * queueing NIC/qdisc would (fq_codel, Linux's default): each VM gets up to twice what it sent
+   * last interval — unbounded if it was held back by the wire, or is new — water-filled so the
+   * shares sum to the line rate; what is left is split evenly. The aggregate never exceeds the
+   * line rate, and a light flow does not queue behind a bulk one.
+   */
+  protected wireShares(): void {
+    this.shareDirection(this.vmTxBytes, this.vmTxSent, this.vmTxFree, this.vmTxShare);
+    this.shareDirection(this.vmRxBytes, this.vmRxSent, this.vmRxFree, this.vmRxShare);
+  }
+
+  protected shareDirection(per: Float64Array, sent: Float64Array, free: Float64Array, share: Float64Array): void {
+    const cap = this.nicBytesPerCycle;
+    const iv = this.intervalCycles;
+    const wants: number[] = [];
+    const vms: number[] = [];
+    for (let v = 0; v < this.nVm; v++) {
+      if (per[v] <= 0) {
+        share[v] = cap;
+        continue;
+      }
+      const limited = sent[v] < 0 || free[v] > this.now;
+      vms.push(v);
+      wants.push(limited ? Infinity : (2 * sent[v]) / iv);
+      sent[v] = 0;
+    }
+    if (vms.length === 0) return;
+    // Water-filling: ascending wants; each gets min(want, equal split of what remains).
+    const order = vms.map((_, i) => i).sort((a, b) => wants[a] - wants[b]);
+    let left = cap;
+    let n = order.length;
+    const got = new Array<number>(order.length).fill(0);
+    for (const i of order) {
+      const fair = left / n;
+      got[i] = wants[i] < fair ? wants[i] : fair;
+      left -= got[i];
+      n--;
+    }
+    const extra = left / vms.length;
+    for (let i = 0; i < vms.length; i++) share[vms[i]] = got[i] + extra;
+  }
+
+  /**
+   * Process every event up to tEnd. A function of its own with nothing after the loop: when V8
+   * compiled the loop on-stack inside step(), the code after the loop had no type feedback yet,
+   * and that compiled loop deoptimized at its exit on every step.
+   */
+  protected runUntil(tEnd: number): void {
+    const heap = this.heap;
+    const next = this.coreNext;
+    const tree = this.coreTree;
+    for (;;) {
+      const c = tree[1];
+      const ct = next[c];
+      const ht = heap.size > 0 ? heap.times[0] : Infinity;
+      if (ct <= ht) {
+        if (ct > tEnd) break;
+        this.now = ct;
+        // Cancel lazily: most handlers reschedule the core anyway (one tree update instead of two).
+        next[c] = Infinity;
+        this.dirtyCore = c;
+        this.events++;
+        this.eventKinds[0]++;
+        this.onCore(c);
+        if (this.dirtyCore === c) this.schedCore(c, Infinity);
+        if (this.checking) this.checkInvariants('core');
+      } else {
+        if (ht > tEnd) break;
+        heap.pop();
+        this.now = heap.lastTime;
+        this.events++;
+        this.handle(heap.lastEnt, heap.lastKind);
+        if (this.dirtyCore >= 0) this.schedCore(this.dirtyCore, this.coreNext[this.dirtyCore]);
+        if (this.checking) this.checkInvariants('event ' + (heap.lastKind & 7));
+      }
+    }
+  }
+
+  /** Throw if a running thread is not on its core, a core runs a blocked thread, or a VM core is idle with work queued. */
+  checkInvariants(where: string): void {
+    for (let e = 0; e < this.nEnt; e++) {
+      if (this.entState[e] === RUNNING && this.coreCur[this.entCore[e]] !== e) {
+        throw new Error(`${where} t=${this.now}: entity ${e} RUNNING but core ${this.entCore[e]} runs ${this.coreCur[this.entCore[e]]}`);
+      }
+    }
+    let minC = 0;
+    for (let c = 1; c < this.nCores; c++) if (this.coreNext[c] < this.coreNext[minC]) minC = c;
+    if (this.coreNext[this.coreTree[1]] !== this.coreNext[minC]) throw new Error(`${where} t=${this.now}: core event tree out of date`);
+    let idle = 0;
+    for (let c = 0; c < this.nCores; c++) if (this.coreRole[c] === ROLE_VM && this.coreState[c] === C_IDLE) idle++;
+    if (idle !== this.nIdleVm) throw new Error(`${where} t=${this.now}: ${idle} idle VM cores, counted ${this.nIdleVm}`);
+    for (let c = 0; c < this.nCores; c++) {
+      const e = this.coreCur[c];
+      if (e >= 0 && (this.entState[e] !== RUNNING || this.coreRole[c] !== ROLE_VM)) throw new Error(`${where} t=${this.now}: core ${c} has entity ${e} in state ${this.entState[e]}`);
+      if (this.coreRole[c] === ROLE_VM && this.coreState[c] === C_IDLE && this.rqLen > 0) throw new Error(`${where} t=${this.now}: VM core ${c} idle with ${this.rqLen} runnable`);
+    }
+  }
+
+  protected handle(ent: number, kindWord: number): void {
+    this.eventKinds[kindWord & 7]++;
+    switch (kindWord & 7) {
+      case EV_WAKE:
+        this.onWake(ent);
+        break;
+      case EV_BLK:
+        this.onBlk(ent);
+        break;
+      case EV_THINK:
+        this.onThink(ent);
+        break;
+      case EV_ARRIVAL:
+        this.onArrival(ent);
+        break;
+      case EV_UNPAUSE:
+        this.onUnpause(ent);
+        break;
+      case EV_GATE:
+        this.onGate(ent);
+        break;
+    }
+  }
+
+  /** Set core c's pending event time (Infinity cancels it). */
+  protected schedCore(c: number, t: number): void {
+    if (c === this.dirtyCore) this.dirtyCore = -1;
+    const next = this.coreNext;
+    const tree = this.coreTree;
+    next[c] = t;
+    let i = (this.treeLeaves + c) >> 1;
+    while (i >= 1) {
+      const a = tree[2 * i];
+      const b = tree[2 * i + 1];
+      // b if next[b] < next[a], else a (ties to the left), without a data-dependent branch.
+      tree[i] = a ^ ((a ^ b) & -Number(next[b] < next[a]));
+      i >>= 1;
+    }
+  }
+
+  protected cancelCore(c: number): void {
+    if (c === this.dirtyCore) {
+      this.schedCore(c, Infinity);
+      return;
+    }
+    if (this.coreNext[c] !== Infinity) this.schedCore(c, Infinity);
+  }
+
+  /** Set core c's segment: three parts (length, category) starting at `start` (default now; later = idle until then). */
+  protected setSeg(c: number, l0: number, k0: number, l1: number, k1: number, l2: number, k2: number, start: number = this.now): number {
+    const s = start;
+    this.segStart[c] = s;
+    this.p0End[c] = s + l0;
+    this.p1End[c] = s + l0 + l1;
+    this.p2End[c] = s + l0 + l1 + l2;
+    this.cat0[c] = k0;
+    this.cat1[c] = k1;
+    this.cat2[c] = k2;
+    this.charged[c] = s;
+    return s + l0 + l1 + l2;
+  }
+
+  /**
+   * Charge core c's running segment from the last charge up to now into its cycle categories.
+   * (Reads `now` itself: a double argument to a call that is not inlined would be boxed.)
+   */
+  protected chargeCore(c: number): void {
+    const t = this.now;
+    const from = this.charged[c];
+    if (t <= from) return;
+    this.charged[c] = t;
+    const st = this.coreState[c];
+    if (st === C_IDLE) return;
+    const e = this.coreCur[c];
+    const d0 = this.overlap(this.segStart[c], this.p0End[c], from, t);
+    const d1 = this.overlap(this.p0End[c], this.p1End[c], from, t);
+    let d2 = this.overlap(this.p1End[c], this.p2End[c], from, t);
+    const base = c * NCAT;
+    const cyc = this.cyc;
+    if (d0 > 0) cyc[base + this.cat0[c]] += d0;
+    if (d1 > 0) cyc[base + this.cat1[c]] += d1;
+    if (d2 > 0) cyc[base + this.cat2[c]] += d2;
+    if (st === C_SPIN && this.knobs.pmdMaxSleepUs > 0) {
+      this.spinAt(c, t);
+      const slept = this.spinSlept;
+      this.spinAt(c, from);
+      const d = slept - this.spinSlept;
+      cyc[base + CAT_EPOLL] -= d;
+      cyc[base + CAT_SLEEP] += d;
+    }
+    if (st === C_RUN && e >= 0) {
+      this.entVrt[e] += d0 + d1 + d2;
+      if (this.entKind[e] === VCPU) {
+        const vm = this.entVm[e];
+        // vCPU segments are [ctx][exit][guest].
+        if (this.cat2[c] !== CAT_GUEST) d2 = 0;
+        this.vmGuestDone[vm] += d2;
+        this.vmRun[vm] += d1 + d2;
+      }
+    }
+  }
+
+  /** Length of [a, b) ∩ [lo, hi). */
+  protected overlap(a: number, b: number, lo: number, hi: number): number {
+    const x = a > lo ? a : lo;
+    const y = b < hi ? b : hi;
+    return y > x ? y - x : 0;
+  }
+
+  /** Add a runnable entity to the shared run queue (a binary min-heap on vruntime, ties by entity id). */
+  protected rqPush(e: number): void {
+    const buf = this.rqBuf;
+    const vrt = this.entVrt;
+    const v = vrt[e];
+    let i = this.rqLen++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pe = buf[p];
+      const pv = vrt[pe];
+      if (pv < v || (pv === v && pe < e)) break;
+      buf[i] = pe;
+      i = p;
+    }
+    buf[i] = e;
+  }
+
+  /** Remove and return the runnable entity with the least vruntime. */
+  protected rqPopMin(): number {
+    const buf = this.rqBuf;
+    const vrt = this.entVrt;
+    const top = buf[0];
+    const n = --this.rqLen;
+    if (n === 0) return top;
+    const e = buf[n];
+    const v = vrt[e];
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      let ce = buf[c];
+      let cv = vrt[ce];
+      if (c + 1 < n) {
+        const de = buf[c + 1];
+        const dv = vrt[de];
+        if (dv < cv || (dv === cv && de < ce)) {
+          c++;
+          ce = de;
+          cv = dv;
+        }
+      }
+      if (v < cv || (v === cv && e < ce)) break;
+      buf[i] = ce;
+      i = c;
+    }
+    buf[i] = e;
+    return top;
+  }
+
+  /** Core c has no current entity: run the next runnable one, or go idle. */
+  protected dispatch(c: number): void {
+    this.coreCur[c] = -1;
+    // Claim the core while choosing (a wake-up nested in startEntity must not take it).
+    this.setCoreState(c, C_RUN);
+    this.charged[c] = this.now;
+    while (this.rqLen > 0) {
+      const e = this.rqPopMin();
+      if (this.entVrt[e] > this.minVrt) this.minVrt = this.entVrt[e];
+      this.entCore[e] = c;
+      this.vmWaitAdd(e);
+      this.runStart[c] = this.now;
+      if (this.startEntity(c, e, true)) return;
+      this.blockEntity(e);
+    }
+    this.setCoreState(c, C_IDLE);
+  }
+
+  /** Set a core's state, keeping the count of idle VM cores. */
+  protected setCoreState(c: number, st: number): void {
+    const old = this.coreState[c];
+    if (this.coreRole[c] === ROLE_VM) {
+      if (old === C_IDLE && st !== C_IDLE) this.nIdleVm--;
+      else if (old !== C_IDLE && st === C_IDLE) this.nIdleVm++;
+    }
+    this.coreState[c] = st;
+  }
+
+  protected recountIdle(): void {
+    let n = 0;
+    for (let c = 0; c < this.nCores; c++) if (this.coreRole[c] === ROLE_VM && this.coreState[c] === C_IDLE) n++;
+    this.nIdleVm = n;
+  }
+
+  /** An idle VM core other than c (round-robin from c), or -1. */
+  protected idleVmCore(c: number): number {
+    if (this.nIdleVm === 0) return -1;
+    const list = this.vmCoreArr;
+    const m = list.length;
+    const state = this.coreState;
+    // Round-robin from c's position; the index wraps by subtraction (no division per step).
+    let j = this.vmCoreIdx[c];
+    for (let k = 1; k < m; k++) {
+      if (++j >= m) j -= m;
+      const o = list[j];
+      if (state[o] === C_IDLE) return o;
+    }
+    return -1;
+  }
+
+  protected vmWaitAdd(e: number): void {
+    if (this.entKind[e] === VCPU) {
+      const w = this.now - this.entRunnableSince[e];
+      if (w > 0) this.vmWait[this.entVm[e]] += w;
+    }
+    this.entRunnableSince[e] = this.now;
+  }
+
+  /** Start a run segment of entity e on core c, `delay` cycles from now. Returns false when it has nothing to do. */
+  protected startEntity(c: number, e: number, fresh: boolean, delay: number = 0): boolean {
+    const at = this.now + delay;
+    let ctx = this.entOwedCtx[e];
+    this.entOwedCtx[e] = 0;
+    if (fresh) {
+      ctx += this.ctxCycles;
+      this.ctxSwitches++;
+    }
+    let exit = 0;
+    let work = 0;
+    let cat = CAT_GUEST;
+    if (this.entKind[e] === VCPU) {
+      const vm = this.entVm[e];
+      if (this.cfLen[vm] > 0) this.drainCompletions(vm, delay);
+      exit = this.entOwedExit[e];
+      this.entOwedExit[e] = 0;
+      if (this.entRemaining[e] > 0 || this.entSegReq[e] > 0) {
+        work = this.entRemaining[e];
+        this.entRemaining[e] = 0;
+      } else if (this.vmKind[vm] === K_CPU) {
+        if (this.vmLoad[vm] > 0) work = this.sliceCycles;
+      } else if (this.vmReady[vm] > 0) {
+        const chunk = this.vmChunkN[vm];
+        const n = this.vmReady[vm] < chunk ? this.vmReady[vm] : chunk;
+        this.vmReady[vm] -= n;
+        this.entSegReq[e] = n;
+        work = n * this.vmGuestCyc[vm];
+        if (this.workJitter > 0) work *= 1 + this.workJitter * (2 * this.rng.next() - 1);
+      }
+    } else if (this.entKind[e] === MANAGER) {
+      cat = CAT_IO;
+      work = this.entRemaining[e];
+      this.entRemaining[e] = 0;
+    } else {
+      cat = CAT_IO;
+      const d = this.entDev[e];
+      const nq = this.devQN[d];
+      const q0 = this.devQ0[d];
+      const rr = this.devRr[d];
+      for (let k = 0; k < nq; k++) {
+        const q = q0 + ((rr + k) % nq);
+        if (this.qOwner[q] < 0 && this.qPending[q] > 0 && this.qPausedUntil[q] <= this.now) {
+          this.takeBatch(c, q);
+          work = this.takenWork;
+          this.devRr[d] = (rr + k + 1) % nq;
+          break;
+        }
+      }
+    }
+    const total = ctx + exit + work;
+    if (total <= 0 && this.entSegReq[e] === 0) return false;
+    this.setCoreState(c, C_RUN);
+    this.coreCur[c] = e;
+    this.entState[e] = RUNNING;
+    const end = this.setSeg(c, ctx, CAT_CTX, exit, CAT_EXIT, work, cat, at);
+    this.schedCore(c, end);
+    return true;
+  }
+
+  protected blockEntity(e: number): void {
+    this.entState[e] = BLOCKED;
+  }
+
+  /** Wake a blocked entity after `delay` cycles (a vCPU's halt exit is charged on wake). */
+  protected wakeEntity(e: number, delay: number): void {
+    if (this.entState[e] !== BLOCKED) return;
+    if (this.entKind[e] === VCPU) {
+      this.entOwedExit[e] += this.exitCycles;
+      this.vmExits[this.entVm[e]]++;
+    } else if (this.entKind[e] === IOTHREAD) {
+      this.adaptPoll(e, this.now - this.entIdleSince[e]);
+    }
+    // Fast path: an idle VM core (its last core first) runs it after the wake-up latency,
+    // without a separate wake event; the core stays idle until then.
+    let c = this.entCore[e];
+    if (this.coreRole[c] !== ROLE_VM || this.coreState[c] !== C_IDLE) c = this.idleVmCore(c);
+    if (c >= 0 && !this.reconfiguring) {
+      // The wake-up is a model event handled inline (counted like one from the heap).
+      this.events++;
+      this.eventKinds[EV_WAKE]++;
+      this.setCoreState(c, C_RUN);
+      this.coreCur[c] = -1;
+      // Not BLOCKED any more: a wake-up nested in startEntity (wakeVcpus) must not take it twice.
+      this.entState[e] = WAKING;
+      const at = this.now + delay;
+      this.entCore[e] = c;
+      const floor = this.minVrt - this.sleeperCycles;
+      if (this.entVrt[e] < floor) this.entVrt[e] = floor;
+      if (this.entVrt[e] > this.minVrt) this.minVrt = this.entVrt[e];
+      this.entRunnableSince[e] = at;
+      this.runStart[c] = at;
+      this.charged[c] = this.now;
+      if (this.startEntity(c, e, true, delay)) return;
+      this.setCoreState(c, C_IDLE);
+      this.coreCur[c] = -1;
+      this.entState[e] = BLOCKED;
+      return;
+    }
+    this.entState[e] = WAKING;
+    this.heap.push(this.now + delay, e, EV_WAKE);
+  }
+
+  protected onWake(e: number): void {
+    if (this.entState[e] !== WAKING) return;
+    this.entState[e] = RUNNABLE;
+    this.entRunnableSince[e] = this.now;
+    let c = this.entCore[e];
+    if (this.coreState[c] !== C_IDLE) {
+      // Wake on an idle VM core if there is one (select_idle_sibling-like).
+      const o = this.idleVmCore(c);
+      if (o >= 0) {
+        this.entCore[e] = o;
+        c = o;
+      }
+    }
+    // CFS-like placement: a sleeper gets at most `sleeperCredit` of vruntime credit.
+    const floor = this.minVrt - this.sleeperCycles;
+    if (this.entVrt[e] < floor) this.entVrt[e] = floor;
+    const st = this.coreState[c];
+    this.rqPush(e);
+    if (st === C_IDLE) {
+      this.dispatch(c);
+    } else if (this.nPolling > 0) {
+      // A polling I/O thread gives its core up when another thread is runnable (need_resched()).
+      const pc = this.pollingCore(c);
+      this.chargeCore(pc);
+      const cur = this.coreCur[pc];
+      this.endPoll(cur);
+      this.blockEntity(cur);
+      this.cancelCore(pc);
+      this.dispatch(pc);
+    } else if (st === C_RUN) {
+      const cur = this.coreCur[c];
+      if (cur >= 0 && this.entKind[cur] === VCPU && this.now < this.p2End[c]) {
+        this.chargeCore(c);
+        if (this.entVrt[cur] - this.entVrt[e] > this.wakeGranCycles) {
+          this.preempt(c, true);
+          this.dispatch(c);
+        }
+      }
+    }
+  }
+
+  /** Stop the vCPU running on core c, keep its remaining work, put it at the front of the run queue. */
+  protected preempt(c: number, lazyCancel = false): void {
+    this.chargeCore(c);
+    const cur = this.coreCur[c];
+    const now = this.now;
+    const p0 = this.p0End[c];
+    const p1 = this.p1End[c];
+    const p2 = this.p2End[c];
+    if (this.entKind[cur] === VCPU) {
+      if (now < p1) this.entOwedExit[cur] += p1 - (now > p0 ? now : p0);
+      this.entRemaining[cur] = now < p1 ? p2 - p1 : p2 - now;
+    } else if (this.entKind[cur] === MANAGER) {
+      this.entRemaining[cur] = p2 > now ? p2 - (now > p1 ? now : p1) : 0;
+    } else {
+      // An I/O thread's batch completes at the stop (only on reconfiguration); a poll just ends.
+      if (this.entPolling[cur] === 1) this.endPoll(cur);
+      this.completeService(c);
+    }
+    if (lazyCancel && this.dirtyCore < 0) {
+      // The caller dispatches at once, which reschedules the core (see step()).
+      this.coreNext[c] = Infinity;
+      this.dirtyCore = c;
+    } else {
+      this.cancelCore(c);
+    }
+    this.entState[cur] = RUNNABLE;
+    this.entRunnableSince[cur] = now;
+    this.rqPush(cur);
+    this.coreCur[c] = -1;
+    this.setCoreState(c, C_IDLE);
+  }
+
+  /** The poll window of I/O thread e in cycles: blk threads adapt (QEMU), net threads use vhost poll-us. */
+  protected pollWindow(e: number): number {
+    const d = this.entDev[e];
+    if (this.qKind[this.devQ0[d]] === 1) return (this.entPollNs[e] * this.cyclesPerUs) / 1000;
+    return this.knobs.vhostPollUs * this.cyclesPerUs;
+  }
+
+  /**
+   * QEMU's adjust_polling_time (util/aio-posix.c) for a blk I/O thread: `blockCycles` is how long
+   * its idle period (poll + block) lasted. Within the window: keep it; longer than poll-max-ns:
+   * shrink (÷ poll-shrink, or to 0); else grow (× poll-grow, default 2; from 0 start at 4 µs),
+   * capped at poll-max-ns.
+   */
+  protected adaptPoll(e: number, blockCycles: number): void {
+    const d = this.entDev[e];
+    if (d < 0 || this.qKind[this.devQ0[d]] !== 1) return;
+    const k = this.knobs;
+    const ns = (blockCycles * 1000) / this.cyclesPerUs;
+    const cur = this.entPollNs[e];
+    if (ns <= cur) return;
+    if (ns > k.pollMaxNs) {
+      this.entPollNs[e] = k.pollShrink > 0 ? cur / k.pollShrink : 0;
+    } else if (cur < k.pollMaxNs && ns < k.pollMaxNs) {
+      let next = cur > 0 ? cur * (k.pollGrow > 0 ? k.pollGrow : 2) : 4000;
+      if (next > k.pollMaxNs) next = k.pollMaxNs;
+      this.entPollNs[e] = next;
+    }
+  }
+
+  /** I/O thread e stops polling (its core is charged up to now). */
+  protected endPoll(e: number): void {
+    this.chargeCore(this.entCore[e]);
+    this.entPolling[e] = 0;
+    this.nPolling--;
+  }
+
+  /** Work arrived for polling I/O thread e: it takes it at once on its core (no kick, wake-up or switch). */
+  protected pollHit(e: number): void {
+    const c = this.entCore[e];
+    this.endPoll(e);
+    this.adaptPoll(e, this.now - this.entIdleSince[e]);
+    this.runStart[c] = this.now;
+    if (!this.startEntity(c, e, false)) {
+      this.blockEntity(e);
+      this.cancelCore(c);
+      this.dispatch(c);
+    }
+  }
+
+  /** A VM core whose I/O thread polls, preferring c (nPolling > 0). */
+  protected pollingCore(c: number): number {
+    const cur = this.coreCur[c];
+    if (cur >= 0 && this.entPolling[cur] === 1) return c;
+    const list = this.vmCoreArr;
+    for (let i = 0; i < list.length; i++) {
+      const e = this.coreCur[list[i]];
+      if (e >= 0 && this.entPolling[e] === 1) return list[i];
+    }
+    throw new Error('model: nPolling > 0 but no polling core');
+  }
+
+  protected vcpuHasWork(e: number): boolean {
+    const vm = this.entVm[e];
+    // Owed exit cycles alone do not keep a vCPU running: they are paid at its next run (batched with work).
+    if (this.entRemaining[e] > 0 || this.entSegReq[e] > 0 || this.cfLen[vm] > 0) return true;
+    if (this.vmKind[vm] === K_CPU) return this.vmLoad[vm] > 0;
+    return this.vmReady[vm] > 0;
+  }
+
+  protected ioHasWork(e: number): boolean {
+    const d = this.entDev[e];
+    if (d < 0) return false;
+    const q0 = this.devQ0[d];
+    const nq = this.devQN[d];
+    for (let q = q0; q < q0 + nq; q++) {
+      if (this.qOwner[q] < 0 && this.qPending[q] > 0 && this.qPausedUntil[q] <= this.now) return true;
+    }
+    return false;
+  }
+
+  protected onCore(c: number): void {
+    const st = this.coreState[c];
+    if (st === C_RUN) {
+      this.chargeCore(c);
+      const e = this.coreCur[c];
+      let more: boolean;
+      if (this.entKind[e] === VCPU) {
+        const vm = this.entVm[e];
+        const n = this.entSegReq[e];
+        if (n > 0) {
+          this.entSegReq[e] = 0;
+          this.post(vm, e, n);
+        }
+        if (this.vmKind[vm] === K_CPU) {
+          const load = this.vmLoad[vm];
+          if (load < 1 && this.entOwedExit[e] === 0) {
+            const work = this.p2End[c] - this.p1End[c];
+            this.coreCur[c] = -1;
+            if (load > 0 && work > 0) {
+              this.entState[e] = WAKING;
+              this.heap.push(this.now + (work * (1 - load)) / load, e, EV_WAKE);
+            } else {
+              this.blockEntity(e);
+            }
+            this.dispatch(c);
+            return;
+          }
+        }
+        more = this.vcpuHasWork(e);
+      } else {
+        this.completeService(c);
+        if (this.entPolling[e] === 1) {
+          // The poll window ran out with nothing found: the thread blocks (notifications back on).
+          this.endPoll(e);
+          this.blockEntity(e);
+          this.dispatch(c);
+          return;
+        }
+        more = this.entKind[e] === MANAGER ? this.entRemaining[e] > 0 : this.ioHasWork(e);
+        if (!more && this.entKind[e] === IOTHREAD) {
+          this.entIdleSince[e] = this.now;
+          const w = this.pollWindow(e);
+          if (w > 0 && this.rqLen === 0) {
+            this.entPolling[e] = 1;
+            this.nPolling++;
+            const end = this.setSeg(c, 0, CAT_EPOLL, 0, CAT_EPOLL, w, CAT_EPOLL);
+            this.schedCore(c, end);
+            return;
+          }
+        }
+      }
+      if (this.rqLen === 0 && this.entVrt[e] > this.minVrt) this.minVrt = this.entVrt[e];
+      if (more) {
+        if (this.rqLen > 0 && this.now - this.runStart[c] >= this.sliceCycles
+          && this.entVrt[this.rqBuf[0]] < this.entVrt[e]) {
+          this.entState[e] = RUNNABLE;
+          this.entRunnableSince[e] = this.now;
+          this.rqPush(e);
+          this.dispatch(c);
+          return;
+        }
+        if (this.startEntity(c, e, false)) return;
+      }
+      this.blockEntity(e);
+      this.dispatch(c);
+    } else if (st === C_SPIN) {
+      this.chargeCore(c);
+      this.stopSpin(c);
+      this.sideNext(c);
+    } else if (st === C_VISIT) {
+      this.chargeCore(c);
+      this.completeService(c);
+      this.sideNext(c);
+    }
+  }
+
+  /** A vCPU of `vm` finished guest work for n requests: post them to a virtqueue and notify. */
+  protected post(vm: number, e: number, n: number): void {
+    const qn = this.vmQN[vm];
+    if (qn === 0) return;
+    let idx: number;
+    if (this.vmHash[vm] === 1) idx = Math.floor(this.rng.next() * qn);
+    else {
+      idx = this.vmQrr[vm];
+      this.vmQrr[vm] = (idx + 1) % qn;
+    }
+    const q = this.vmQList[this.vmQ0[vm] + idx];
+    this.ringPush(q, n);
+    const owner = this.qOwner[q];
+    if (owner < 0) {
+      const th = this.devThread[this.qDev[q]];
+      if (this.entPolling[th] === 1) {
+        // The I/O thread is polling (notifications off): it sees the request now, no kick, no wake-up.
+        if (this.qPausedUntil[q] <= this.now) this.pollHit(th);
+      } else if (this.entState[th] === BLOCKED && this.qPausedUntil[q] <= this.now) {
+        this.kick(q, e);
+        this.wakeEntity(th, this.wakeCycles);
+      }
+    } else if (this.qPolling[q] === 1) {
+      this.sideArrival(owner, q);
+    } else if (this.qNotified[q] === 0) {
+      this.kick(q, e);
+      this.qNotified[q] = 1;
+      this.sideArrival(owner, q);
+    }
+  }
+
+  protected kick(q: number, e: number): void {
+    this.qKicks[q]++;
+    this.vmExits[this.entVm[e]]++;
+    this.entOwedExit[e] += this.exitCycles;
+  }
+
+  protected ringPush(q: number, n: number): void {
+    const t = this.now;
+    const base = q * RING_SLOTS;
+    const len = this.ringLen[q];
+    if (len === RING_SLOTS) {
+      // Ring full: merge into the newest batch (keeps counts; its timestamp stands for both).
+      this.ringCount[base + ((this.ringHead[q] + len - 1) % RING_SLOTS)] += n;
+    } else {
+      const i = base + ((this.ringHead[q] + len) % RING_SLOTS);
+      this.ringTime[i] = t;
+      this.ringCount[i] = n;
+      this.ringLen[q] = len + 1;
+    }
+    this.qPending[q] += n;
+  }
+
+  /** Append up to one budget of requests from queue q to core c's in-service batch; their host cycles go to `takenWork`. */
+  protected takeBatch(c: number, q: number): void {
+    const vm = this.qVm[q];
+    let budget = this.vmMaxBatch[vm];
+    const base = q * RING_SLOTS;
+    const sbase = c * this.svcCap;
+    const cap = this.svcCap;
+    let n = this.svcN[c];
+    let req = 0;
+    let wait = 0;
+    const now = this.now;
+    while (budget > 0 && this.ringLen[q] > 0 && n < cap) {
+      const h = this.ringHead[q];
+      const i = base + h;
+      const cnt = this.ringCount[i];
+      const t = this.ringTime[i];
+      let take = cnt;
+      if (take > budget) {
+        take = budget;
+        this.ringCount[i] = cnt - take;
+      } else {
+        this.ringHead[q] = (h + 1) % RING_SLOTS;
+        this.ringLen[q]--;
+      }
+      this.svcQ[sbase + n] = q;
+      this.svcTimes[sbase + n] = t;
+      this.svcCounts[sbase + n] = take;
+      n++;
+      req += take;
+      wait += (now - t) * take;
+      budget -= take;
+    }
+    this.svcN[c] = n;
+    this.qPending[q] -= req;
+    this.qPolls[q]++;
+    this.qWaitCycles[q] += wait;
+    // The same per-request work on a side core and on a notified I/O thread (docs/model.md, "What is charged where").
+    const work = this.costs.batchCycles + req * this.vmHostCycPerReq[vm];
+    this.qWork[q] += work;
+    this.takenWork = work;
+    this.takenReq = req;
+  }
+
+  /** The batches in service on core c are done: hand them to the device (blk) or complete them to the guest (net). */
+  protected completeService(c: number): void {
+    const n = this.svcN[c];
+    if (n === 0) return;
+    const side = this.coreRole[c] === ROLE_SIDE;
+    const sbase = c * this.svcCap;
+    const jit = this.costs.deviceJitter;
+    let last = -1;
+    for (let i = 0; i < n; i++) {
+      const q = this.svcQ[sbase + i];
+      if (q !== last && last >= 0) this.finishQueue(last, side);
+      last = q;
+      const vm = this.qVm[q];
+      const cnt = this.svcCounts[sbase + i];
+      this.qRequests[q] += cnt;
+      const now = this.now;
+      if (this.qKind[q] === 1) {
+        let done = now + this.vmDevLatCyc[vm] * (1 + jit * (2 * this.rng.next() - 1));
+        // The device's IOPS / bandwidth ceiling: it serves this batch after what it already has.
+        const d = this.qDev[q];
+        let f = this.devFree[d];
+        if (f < now) f = now;
+        f += cnt * this.devCycPerIo[d];
+        this.devFree[d] = f;
+        if (done < f) done = f;
+        if (done < this.dvLast[q]) done = this.dvLast[q];
+        this.dvLast[q] = done;
+        this.devPush(q, done, this.svcTimes[sbase + i], cnt);
+      } else {
+        // The NIC's line rate per direction, shared fairly between VMs (wireShares): each VM's share
+        // is a token bucket (GCRA: vmTxFree is its theoretical arrival time, WIRE_BURST_US deep); the
+        // batch leaves when the bucket allows and takes its bytes at line rate.
+        const cap = this.nicBytesPerCycle;
+        const burst = this.wireBurstCycles;
+        const txB = cnt * this.vmTxBytes[vm];
+        let tat = this.vmTxFree[vm];
+        if (tat < now) tat = now;
+        const tx = (tat - burst > now ? tat - burst : now) + txB / cap;
+        this.vmTxFree[vm] = tat + txB / this.vmTxShare[vm];
+        this.vmTxSent[vm] += txB;
+        const rxB = cnt * this.vmRxBytes[vm];
+        tat = this.vmRxFree[vm];
+        if (tat < now) tat = now;
+        const rx = (tat - burst > now ? tat - burst : now) + rxB / cap;
+        this.vmRxFree[vm] = tat + rxB / this.vmRxShare[vm];
+        this.vmRxSent[vm] += rxB;
+        let done = tx > rx ? tx : rx;
+        if (done <= now + this.wireInlineCycles && this.dvLen[q] === 0) {
+          this.cfPush(vm, this.svcTimes[sbase + i], cnt);
+          this.qCompleted = 1;
+        } else {
+          if (done < this.dvLast[q]) done = this.dvLast[q];
+          this.dvLast[q] = done;
+          this.devPush(q, done, this.svcTimes[sbase + i], cnt);
+        }
+      }
+    }
+    this.finishQueue(last, side);
+    this.svcN[c] = 0;
+  }
+
+  protected finishQueue(q: number, side: boolean): void {
+    if (this.qKind[q] === 0 && this.qCompleted === 1) this.raiseIrq(this.qVm[q], q, side);
+    this.qCompleted = 0;
+    if (this.qPending[q] === 0 && this.qPolling[q] === 0) this.qNotified[q] = 0;
+  }
+
+  protected devPush(q: number, done: number, t: number, n: number): void {
+    const base = q * RING_SLOTS;
+    const len = this.dvLen[q];
+    if (len === RING_SLOTS) {
+      this.dvCount[base + ((this.dvHead[q] + len - 1) % RING_SLOTS)] += n;
+      return;
+    }
+    const i = base + ((this.dvHead[q] + len) % RING_SLOTS);
+    this.dvDone[i] = done;
+    this.dvTime[i] = t;
+    this.dvCount[i] = n;
+    this.dvLen[q] = len + 1;
+    if (len === 0) this.heap.push(done, q, EV_BLK);
+  }
+
+  protected onBlk(q: number): void {
+    const base = q * RING_SLOTS;
+    const vm = this.qVm[q];
+    let any = false;
+    while (this.dvLen[q] > 0) {
+      const i = base + this.dvHead[q];
+      if (this.dvDone[i] > this.now) break;
+      this.cfPush(vm, this.dvTime[i], this.dvCount[i]);
+      this.dvHead[q] = (this.dvHead[q] + 1) % RING_SLOTS;
+      this.dvLen[q]--;
+      any = true;
+    }
+    if (any) this.raiseIrq(vm, q, this.qOwner[q] >= 0);
+    if (this.dvLen[q] > 0) this.heap.push(this.dvDone[base + this.dvHead[q]], q, EV_BLK);
+  }
+
+  protected cfPush(vm: number, t: number, n: number): void {
+    const base = vm * VM_FIFO_SLOTS;
+    const len = this.cfLen[vm];
+    if (len === VM_FIFO_SLOTS) {
+      this.cfCount[base + ((this.cfHead[vm] + len - 1) % VM_FIFO_SLOTS)] += n;
+      return;
+    }
+    const i = base + ((this.cfHead[vm] + len) % VM_FIFO_SLOTS);
+    this.cfTime[i] = t;
+    this.cfCount[i] = n;
+    this.cfLen[vm] = len + 1;
+  }
+
+  /**
+   * Inject a completion interrupt for queue q into its vCPU. Suppressed while
+   * that vCPU runs (NAPI / event-idx: its driver takes the completions at once)
+   * and while one is already pending for the queue.
+   */
+  protected raiseIrq(vm: number, q: number, fromSide: boolean): void {
+    if (this.qIrqPending[q] === 1) return;
+    const target = this.qIrqVcpu[q];
+    const st = this.entState[target];
+    if (st === RUNNING) {
+      // NAPI / event-idx: no interrupt; the running guest's driver sees the completions now
+      // (latency recorded here), and their follow-up work joins the VM's ready work.
+      this.drainCompletions(vm);
+      return;
+    }
+    this.qIrqPending[q] = 1;
+    this.qInterrupts[q]++;
+    this.vmIrqs[vm]++;
+    const exitless = fromSide && this.costs.exitlessInterrupts;
+    if (!exitless) this.vmExits[vm]++;
+    this.entOwedExit[target] += exitless ? this.eliCycles : this.exitCycles;
+    if (st === BLOCKED) this.wakeEntity(target, this.wakeCycles);
+  }
+
+  /** A vCPU handles the VM's pending completions: record latency, re-issue (closed loop). */
+  protected drainCompletions(vm: number, delay: number = 0): void {
+    const now = this.now + delay;
+    const base = vm * VM_FIFO_SLOTS;
+    const hist = this.vmHist[vm];
+    const nsPerCycle = 1e9 / this.hz;
+    let done = 0;
+    while (this.cfLen[vm] > 0) {
+      const i = base + this.cfHead[vm];
+      const n = this.cfCount[i];
+      hist.record((now - this.cfTime[i]) * nsPerCycle, n);
+      done += n;
+      this.cfHead[vm] = (this.cfHead[vm] + 1) % VM_FIFO_SLOTS;
+      this.cfLen[vm]--;
+    }
+    const q0 = this.vmQ0[vm];
+    for (let i = q0; i < q0 + this.vmQN[vm]; i++) this.qIrqPending[this.vmQList[i]] = 0;
+    this.vmCompleted[vm] += done;
+    if (this.vmRate[vm] > 0 || this.vmPopulation[vm] === 0) {
+      this.vmPop[vm] -= done;
+      return;
+    }
+    let again = done;
+    const excess = this.vmPop[vm] - this.vmTarget[vm];
+    if (excess > 0) {
+      const drop = excess < done ? excess : done;
+      this.vmPop[vm] -= drop;
+      again -= drop;
+    }
+    if (again <= 0) return;
+    if (this.vmThinkCyc[vm] > 0) this.thinkPush(vm, now + this.thinkCycles(vm), again);
+    else if (this.vmGateOn[vm] === 0) this.vmHeld[vm] += again;
+    else {
+      this.vmReady[vm] += again;
+      if (this.vmVcpus[vm] > 1) this.wakeVcpus(vm);
+    }
+  }
+
+  /** One think time of vm (± guestWorkJitter). */
+  protected thinkCycles(vm: number): number {
+    const t = this.vmThinkCyc[vm];
+    return this.workJitter > 0 ? t * (1 + this.workJitter * (2 * this.rng.next() - 1)) : t;
+  }
+
+  /** The gate of a closed loop below load 1 opens or closes; open: held requests are issued. */
+  protected onGate(vm: number): void {
+    const load = this.vmLoad[vm];
+    if (!(load > 0 && load < 1)) {
+      this.vmGateRun[vm] = 0;
+      if (this.vmGateOn[vm] === 0) this.openGate(vm);
+      return;
+    }
+    if (this.vmGateOn[vm] === 1) {
+      // Clients go quiet: what they have not yet handed to a vCPU waits for the next on period.
+      this.vmGateOn[vm] = 0;
+      this.vmHeld[vm] += this.vmReady[vm];
+      this.vmReady[vm] = 0;
+      this.heap.push(this.now + (1 - load) * this.gateCycles, vm, EV_GATE);
+    } else {
+      this.openGate(vm);
+      this.heap.push(this.now + load * this.gateCycles, vm, EV_GATE);
+    }
+  }
+
+  protected openGate(vm: number): void {
+    this.vmGateOn[vm] = 1;
+    const h = this.vmHeld[vm];
+    if (h > 0) {
+      this.vmHeld[vm] = 0;
+      this.vmReady[vm] += h;
+      this.wakeVcpus(vm);
+    }
+  }
+
+  protected thinkPush(vm: number, t: number, n: number): void {
+    const base = vm * VM_FIFO_SLOTS;
+    const len = this.thLen[vm];
+    if (len === VM_FIFO_SLOTS) {
+      this.thCount[base + ((this.thHead[vm] + len - 1) % VM_FIFO_SLOTS)] += n;
+      return;
+    }
+    const i = base + ((this.thHead[vm] + len) % VM_FIFO_SLOTS);
+    this.thTime[i] = t;
+    this.thCount[i] = n;
+    this.thLen[vm] = len + 1;
+    if (len === 0) this.heap.push(t, vm, EV_THINK);
+  }
+
+  protected onThink(vm: number): void {
+    const base = vm * VM_FIFO_SLOTS;
+    let any = false;
+    const held = this.vmGateOn[vm] === 0;
+    while (this.thLen[vm] > 0) {
+      const i = base + this.thHead[vm];
+      if (this.thTime[i] > this.now) break;
+      if (held) this.vmHeld[vm] += this.thCount[i];
+      else this.vmReady[vm] += this.thCount[i];
+      this.thHead[vm] = (this.thHead[vm] + 1) % VM_FIFO_SLOTS;
+      this.thLen[vm]--;
+      any = true;
+    }
+    if (this.thLen[vm] > 0) this.heap.push(this.thTime[base + this.thHead[vm]], vm, EV_THINK);
+    if (any && !held) this.wakeVcpus(vm);
+  }
+
+  protected onArrival(vm: number): void {
+    const rate = this.vmRate[vm] * (this.vmLoad[vm] > 0 ? this.vmLoad[vm] : 0);
+    if (rate <= 0) {
+      this.vmArrivalOn[vm] = 0;
+      return;
+    }
+    // One event per window of ≥ 2 expected arrivals (≥ 20 µs): Poisson count per window.
+    let win = 2 / rate;
+    if (win < 20e-6) win = 20e-6;
+    const n = this.rng.poisson(rate * win);
+    if (n > 0 && this.vmReady[vm] < OPEN_LOOP_BACKLOG) {
+      this.vmReady[vm] += n;
+      this.vmPop[vm] += n;
+      this.wakeVcpus(vm);
+    }
+    this.heap.push(this.now + win * this.hz, vm, EV_ARRIVAL);
+  }
+
+  /** Make enough of vm's vCPUs runnable for its ready work. */
+  protected wakeVcpus(vm: number): void {
+    const v0 = this.vmVcpu0[vm];
+    const nv = this.vmVcpus[vm];
+    let want = nv;
+    if (this.vmKind[vm] !== K_CPU) {
+      want = Math.ceil(this.vmReady[vm] / this.vmChunkN[vm]);
+      if (want > nv) want = nv;
+      if (want < 1) want = 1;
+    }
+    let active = 0;
+    for (let e = v0; e < v0 + nv; e++) if (this.entState[e] !== BLOCKED) active++;
+    for (let e = v0; e < v0 + nv && active < want; e++) {
+      if (this.entState[e] === BLOCKED) {
+        this.wakeEntity(e, this.wakeCycles);
+        active++;
+      }
+    }
+  }
+
+  /** Work arrived on queue q owned by side core c: if c is spinning, schedule the poll that finds it. */
+  protected sideArrival(c: number, q: number): void {
+    if (this.coreState[c] !== C_SPIN || this.qPausedUntil[q] > this.now) return;
+    const n = this.sideN[c];
+    const idx = this.qSideIdx[q];
+    if (n === 0 || idx < 0) return;
+    const P = this.pollCycles;
+    const rel = (idx - this.spinPos[c] + n) % n;
+    let at: number;
+    let slept = 0;
+    if (this.knobs.pmdMaxSleepUs > 0) {
+      // Rounds of n polls, each followed by a sleep (pmd-maxsleep): the first poll of the queue at or after now.
+      const j = this.roundAt(c, this.now);
+      at = this.roundStart(c, j) + rel * P;
+      if (at < this.now - 1e-9) at = this.roundStart(c, j + 1) + rel * P;
+      this.spinAt(c, at);
+      slept = this.spinSlept;
+      this.spinAt(c, this.now);
+      slept -= this.spinSlept;
+    } else {
+      const polled = (this.now - this.spinStart[c]) / P;
+      let m = Math.ceil((polled - rel) / n - 1e-9);
+      if (m < 0) m = 0;
+      at = this.spinStart[c] + (rel + m * n) * P;
+    }
+    // The poll at `at` finds the work: the spin ends there and the visit starts. That poll is a model
+    // event handled inline (counted like a core event); the visit's end is the next one.
+    this.events++;
+    this.eventKinds[0]++;
+    this.chargeCore(c);
+    this.stopSpin(c, at);
+    this.svcN[c] = 0;
+    this.takeBatch(c, q);
+    const work = this.takenWork;
+    if (this.takenReq >= PMD_SLEEP_RESET_REQUESTS) this.sideSleepUs[c] = 0;
+    this.qWaitCycles[q] += (at - this.now) * this.svcCounts[c * this.svcCap + this.svcN[c] - 1];
+    this.sideLoops[c] += Math.floor((idx + 1) / n);
+    this.sidePos[c] = (idx + 1) % n;
+    this.setCoreState(c, C_VISIT);
+    const end = this.setSeg(c, slept, CAT_SLEEP, at - this.now - slept, CAT_EPOLL, work, CAT_IO);
+    this.schedCore(c, end);
+  }
+
+  /** End a spin period on side core c: account its empty polls; the core is then free at `now`. */
+  protected stopSpin(c: number, t: number = this.now): void {
+    const n = this.sideN[c];
+    let polls: number;
+    if (n > 0 && this.knobs.pmdMaxSleepUs > 0) {
+      this.spinAt(c, t);
+      polls = this.spinPolls;
+      // The sleep step grew by one µs per round (OVS PMD_SLEEP_INC_US), up to the maximum.
+      const s = this.sideSleepUs[c] + this.roundAt(c, t);
+      this.sideSleepUs[c] = s < this.knobs.pmdMaxSleepUs ? s : this.knobs.pmdMaxSleepUs;
+    } else {
+      polls = n > 0 ? Math.floor((t - this.spinStart[c]) / this.pollCycles + 1e-9) : 0;
+    }
+    if (polls > 0) {
+      this.sideEmptyPolls[c] += polls;
+      const sp = this.spinPos[c];
+      this.sideLoops[c] += Math.floor((sp + polls) / n);
+      const full = Math.floor(polls / n);
+      const rest = polls - full * n;
+      const base = c * this.nQ;
+      for (let r = 0; r < n; r++) {
+        const q = this.sideList[base + ((sp + r) % n)];
+        const k = full + (r < rest ? 1 : 0);
+        this.qPolls[q] += k;
+        this.qEmptyPolls[q] += k;
+      }
+      this.sidePos[c] = (sp + polls) % n;
+    } else {
+      this.sidePos[c] = this.spinPos[c];
+    }
+    this.cancelCore(c);
+    this.setCoreState(c, C_IDLE);
+    this.charged[c] = this.now;
+  }
+
+  /** Σ_{i<j} min(s + i, M): µs slept in the first j rounds of a spin that starts at sleep step s. */
+  protected static sleepSum(s: number, M: number, j: number): number {
+    if (j <= 0) return 0;
+    let a = M - s;
+    if (a < 0) a = 0;
+    if (a > j) a = j;
+    return a * s + (a * (a - 1)) / 2 + (j - a) * M;
+  }
+
+  /** Start of round j of side core c's spin (n polls, then a sleep), cycles. */
+  protected roundStart(c: number, j: number): number {
+    const R = this.sideN[c] * this.pollCycles;
+    return this.spinStart[c] + j * R + ModelEngine.sleepSum(this.sideSleepUs[c], this.knobs.pmdMaxSleepUs, j) * this.cyclesPerUs;
+  }
+
+  /** The last round of c's spin that started at or before t. */
+  protected roundAt(c: number, t: number): number {
+    const R = this.sideN[c] * this.pollCycles;
+    let lo = 0;
+    let hi = Math.floor((t - this.spinStart[c]) / R) + 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.roundStart(c, mid) <= t + 1e-9) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Polls done and cycles slept by side core c's spin from its start up to t (into spinPolls / spinSlept). */
+  protected spinAt(c: number, t: number): void {
+    const n = this.sideN[c];
+    if (n === 0 || t <= this.spinStart[c]) {
+      this.spinPolls = 0;
+      this.spinSlept = 0;
+      return;
+    }
+    const P = this.pollCycles;
+    const j = this.roundAt(c, t);
+    const within = t - this.roundStart(c, j);
+    const inRound = Math.floor(within / P + 1e-9);
+    this.spinPolls = j * n + (inRound < n ? inRound : n);
+    const past = within - n * P;
+    this.spinSlept = ModelEngine.sleepSum(this.sideSleepUs[c], this.knobs.pmdMaxSleepUs, j) * this.cyclesPerUs + (past > 0 ? past : 0);
+  }
+
+  /**
+   * Side core c is free at `now`: one visit goes round-robin from its position,
+   * serving each queue with work (one budget each) until the visit's work
+   * reaches VISIT_MERGE_CYCLES or VISIT_MAX_QUEUES queues; polled queues found
+   * empty on the way cost an empty poll each. With no work anywhere it spins.
+   */
+  protected sideNext(c: number): void {
+    const n = this.sideN[c];
+    const owed = this.sideOwed[c];
+    this.sideOwed[c] = 0;
+    const base = c * this.nQ;
+    const pos = n > 0 ? this.sidePos[c] % n : 0;
+    const now = this.now;
+    this.svcN[c] = 0;
+    let work = 0;
+    let served = 0;
+    let empty = 0;
+    let reqs = 0;
+    let lastK = -1;
+    for (let k = 0; k < n; k++) {
+      const q = this.sideList[base + ((pos + k) % n)];
+      if (this.qPending[q] > 0 && this.qPausedUntil[q] <= now && (this.qPolling[q] === 1 || this.qNotified[q] === 1)) {
+        for (let j = lastK + 1; j < k; j++) {
+          const qj = this.sideList[base + ((pos + j) % n)];
+          if (this.qPolling[qj] === 1) {
+            empty++;
+            this.qPolls[qj]++;
+            this.qEmptyPolls[qj]++;
+          }
+        }
+        lastK = k;
+        this.takeBatch(c, q);
+        work += this.takenWork;
+        reqs += this.takenReq;
+        served++;
+        if (work >= VISIT_MERGE_CYCLES || served >= VISIT_MAX_QUEUES) break;
+      }
+    }
+    if (served > 0) {
+      if (reqs >= PMD_SLEEP_RESET_REQUESTS) this.sideSleepUs[c] = 0;
+      this.sideEmptyPolls[c] += empty;
+      this.sideLoops[c] += Math.floor((pos + lastK + 1) / n);
+      this.sidePos[c] = (pos + lastK + 1) % n;
+      this.setCoreState(c, C_VISIT);
+      const end = this.setSeg(c, owed, CAT_IO, empty * this.pollCycles, CAT_EPOLL, work, CAT_IO);
+      this.schedCore(c, end);
+      return;
+    }
+    this.sidePos[c] = pos;
+    if (owed > 0) {
+      this.setCoreState(c, C_VISIT);
+      const end = this.setSeg(c, owed, CAT_IO, 0, CAT_IO, 0, CAT_IO);
+      this.schedCore(c, end);
+      return;
+    }
+    this.setCoreState(c, C_SPIN);
+    this.spinStart[c] = now;
+    this.spinPos[c] = pos;
+    this.cancelCore(c);
+    this.setSeg(c, 0, CAT_EPOLL, 0, CAT_EPOLL, Infinity, CAT_EPOLL);
+  }
+
+  protected onUnpause(q: number): void {
+    if (this.qPausedUntil[q] > this.now || this.qPending[q] <= 0) return;
+    const owner = this.qOwner[q];
+    if (owner >= 0) {
+      if (this.qPolling[q] === 0) this.qNotified[q] = 1;
+      this.sideArrival(owner, q);
+    } else {
+      this.wakeEntity(this.devThread[this.qDev[q]], this.wakeCycles);
+    }
+  }
+}

@@ -5,9 +5,9 @@
  * replayed. Shared layer: no node/electron/DOM.
  */
 
-/** A change to a host's I/O configuration. */
 import type { Observability } from './observe.ts';
 
+/** A change to a host's I/O configuration. */
 export type ControlAction =
   /** Make exactly these cores the side cores (empty = vhost mode). */
   | { kind: 'setSideCores'; cores: number[] }

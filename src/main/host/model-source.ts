@@ -3,7 +3,7 @@
  * real time × speed by an injected clock. No timers of its own: the owner calls `tick()`; tests
  * drive it with a fake clock. Pacing, seed, scenario and what-if are its capabilities.
  */
-import type { ControlAction, ControlResult, HostConfig, HostInfo } from '../../shared/control.ts';
+import type { ControlAction, ControlResult, HostConfig, HostInfo, KnobAction } from '../../shared/control.ts';
 import type { ObservabilityProfile } from '../../shared/observe.ts';
 import type { Scenario } from '../../shared/scenario.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
@@ -81,11 +81,11 @@ export class ModelHostSource implements HostSource {
     };
   }
 
-  applyNow(action: ControlAction): ControlResult {
+  applyNow(action: ControlAction | KnobAction): ControlResult {
     return this.model.apply(action);
   }
 
-  apply(action: ControlAction): Promise<ControlResult> {
+  apply(action: ControlAction | KnobAction): Promise<ControlResult> {
     return Promise.resolve(this.applyNow(action));
   }
 

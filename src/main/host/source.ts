@@ -5,7 +5,7 @@
  * an acknowledgement. Whatever the source, one live session (src/main/loop/session.ts) runs the IOcm loop
  * over it. Core layer: no shell, no clock of its own.
  */
-import type { ControlAction, ControlResult, HostConfig, HostInfo } from '../../shared/control.ts';
+import type { ControlAction, ControlResult, HostConfig, HostInfo, KnobAction } from '../../shared/control.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 
 /** What a source can do beyond observing and applying actions. */
@@ -34,12 +34,12 @@ export interface HostSource {
   /** Subscribe to snapshots; returns the unsubscribe function. */
   onSnapshot(cb: (s: HostSnapshot) => void): () => void;
   /** Apply one action; resolves with the host's acknowledgement (or refusal, in words). */
-  apply(action: ControlAction): Promise<ControlResult>;
+  apply(action: ControlAction | KnobAction): Promise<ControlResult>;
   /**
    * Apply one action and return its result at once, where the source can (the in-process model);
    * the loop then sees the change before its next epoch, as in `iocm simulate`.
    */
-  applyNow?(action: ControlAction): ControlResult;
+  applyNow?(action: ControlAction | KnobAction): ControlResult;
   /** Stop producing snapshots and release the host (an agent restores what it changed). */
   close(): Promise<void>;
 }

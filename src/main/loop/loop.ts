@@ -89,6 +89,8 @@ export class IocmLoop {
   private readonly obs: Observability;
   private readonly groups: readonly ObjectiveGroup[];
   private started = false;
+  /** The manager's own CPU is charged to the host (adaptive policies; src/shared/control.ts setManager). */
+  private managerOn = false;
   private events: HostEvent[] = [];
   private readonly decisionLog: DecisionRecord[] = [];
   private epoch = 0;
@@ -131,8 +133,20 @@ export class IocmLoop {
   start(): void {
     if (this.started) return;
     this.started = true;
+    this.syncManager();
     this.lastEpochT = 0;
     this.runEpoch(0);
+  }
+
+  /**
+   * An adaptive policy is a manager that runs on the host: its CPU (the host's managerUsPerSecond,
+   * SidecoreM's 2.8 ms/s) is charged while it runs; a static configuration needs no manager. A host
+   * that refuses the accounting action (a real one: its CPU is real) is left as it is.
+   */
+  private syncManager(): void {
+    const want = !isStaticPolicy(this.policy.name);
+    if (want === this.managerOn) return;
+    if (this.control.apply({ kind: 'setManager', on: want }).ok) this.managerOn = want;
   }
 
   /** Policy name in force, e.g. 'static:2'. */
@@ -430,6 +444,7 @@ export class IocmLoop {
     }
     this.policy = p;
     this.policyState = p.init(this.control.config());
+    if (this.started) this.syncManager();
     this.emit({ t, source: 'operator', kind: 'override', message: `policy → ${p.name}`, data: { policy: p.name, config: p.config, ok: true } });
     return [];
   }
@@ -459,6 +474,11 @@ export class IocmLoop {
       changes: this.changes,
     };
   }
+}
+
+/** True for the static policies (vhost, static:K): they configure once and need no manager. */
+export function isStaticPolicy(name: string): boolean {
+  return name === 'vhost' || /^static:\d+$/.test(name);
 }
 
 /** Validate safety limits for a host of `cores` cores. */

@@ -4,7 +4,7 @@
  * the loop's actions through the source, and collects snapshots and events into TelemetryBatches
  * for the console and history. Host-agnostic: the paced model and the agent client are sources.
  */
-import type { ControlAction, ControlResult, HostConfig, HostControl } from '../../shared/control.ts';
+import type { ControlAction, ControlResult, HostConfig, HostControl, KnobAction } from '../../shared/control.ts';
 import type { ConfigError, HostEvent, LoopStatus, OverrideCommand, OverrideResult, PolicyConfig, SafetyLimits, TelemetryBatch } from '../../shared/policy.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import { IocmLoop } from './loop.ts';
@@ -26,14 +26,14 @@ export interface SessionOptions {
 class SourceControl implements HostControl {
   constructor(
     private readonly source: HostSource,
-    private readonly onRefused: (a: ControlAction, error: string) => void,
+    private readonly onRefused: (a: ControlAction | KnobAction, error: string) => void,
   ) {}
 
   config(): HostConfig {
     return this.source.config();
   }
 
-  apply(a: ControlAction): ControlResult {
+  apply(a: ControlAction | KnobAction): ControlResult {
     if (this.source.applyNow) return this.source.applyNow(a);
     this.source.apply(a).then(
       (r) => {

@@ -8,7 +8,7 @@
  * produces them); a policy is handed their observed view only, built with
  * {@link observe} under a profile ({@link PolicyHarness}), as the loop does.
  */
-import type { ControlAction, ControlResult, HostConfig, HostControl } from '../../shared/control.ts';
+import type { ControlAction, ControlResult, HostConfig, HostControl, KnobAction } from '../../shared/control.ts';
 import { OBSERVABILITY_PROFILES, TRUTH_KEYS, observabilityOf, observe, type Observability, type ObservabilityProfile, type ObservedFieldFlags, type ObservedSnapshot } from '../../shared/observe.ts';
 import type { ObjectiveGroup } from '../../shared/objective.ts';
 import type { Overrides, SafetyLimits } from '../../shared/policy.ts';
@@ -158,7 +158,9 @@ export class FakeControl implements HostControl {
   config(): HostConfig {
     return { cores: this.cfg.cores, sideCores: [...this.cfg.sideCores], queueOwner: [...this.cfg.queueOwner], queuePolling: [...this.cfg.queuePolling] };
   }
-  apply(a: ControlAction): ControlResult {
+  apply(a: ControlAction | KnobAction): ControlResult {
+    // Knobs (polling windows, sleep, the manager's CPU) have no effect on this synthetic host.
+    if (a.kind !== 'setSideCores' && a.kind !== 'assignQueue' && a.kind !== 'setPolling') return { ok: true, costCycles: 0 };
     if (a.kind === 'setSideCores') {
       const set = [...new Set(a.cores)].sort((x, y) => x - y);
       if (set.some((c) => !Number.isInteger(c) || c < 0 || c >= this.cfg.cores)) return { ok: false, error: 'no such core' };

@@ -5,7 +5,7 @@
  */
 import type { HostSnapshot, CoreStats, QueueStats, VmStats, GroupStats, SideCoreStats } from '../../shared/snapshot.ts';
 import type { HostEvent } from '../../shared/policy.ts';
-import { assembleSnapshot } from '../model/host-snapshot.ts';
+import { assembleSnapshot } from '../../shared/host-snapshot.ts';
 
 /** Shape of the synthetic host. */
 export interface SyntheticHost {

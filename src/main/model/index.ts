@@ -8,8 +8,8 @@ export {
   WORKLOAD_DEFAULTS, COST_DEFAULTS, COST_SOURCES, COST_UNITS, HOST_DEFAULTS, KNOB_DEFAULTS, resolveKnobs, applyDefaults, resolveWorkload, resolveCosts, checkScenario, maxSideCores,
 } from './defaults.ts';
 export type { CostParams, CostSource, CostBasis, ResolvedWorkload, ResolvedKnobs } from './defaults.ts';
-export { workRate, workRateUnit, groupScore, hostScore } from './score.ts';
-export type { WorkRateInput } from './score.ts';
+export { workRate, workRateUnit, groupScore, hostScore } from '../../shared/score.ts';
+export type { WorkRateInput } from '../../shared/score.ts';
 export { LatencyHistogram } from './histogram.ts';
 export { Rng } from './rng.ts';
 export { EventHeap } from './heap.ts';

@@ -5,8 +5,8 @@
 import type { CoreStats, GroupStats, HostSnapshot, LatencyStats, QueueStats, SideCoreStats, VmStats } from '../../shared/snapshot.ts';
 import type { IntervalHistograms } from './api.ts';
 import { LatencyHistogram } from './histogram.ts';
-import { groupScore, workRate } from './score.ts';
-import { assembleSnapshot } from './host-snapshot.ts';
+import { groupScore, workRate } from '../../shared/score.ts';
+import { assembleSnapshot } from '../../shared/host-snapshot.ts';
 import { MODEL_CONSTANTS } from './model-engine.ts';
 import { ModelWorkload } from './model-workload.ts';
 

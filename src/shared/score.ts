@@ -7,7 +7,7 @@
  * A group's score is weight × workRate; the host's score is the sum over groups.
  * Pure functions; used by the model, the CLI, the loop and the console.
  */
-import type { WorkloadKind } from '../../shared/scenario.ts';
+import type { WorkloadKind } from './scenario.ts';
 
 /** The per-group statistics a work rate is computed from. */
 export interface WorkRateInput {

@@ -4,7 +4,7 @@
  * cycles summed over the cores in core order, score summed over the groups (`hostScore`). The
  * host model's snapshots and the synthetic snapshots of src/main/history/testing.ts use it.
  */
-import type { CoreCycles, CoreStats, HostSnapshot, HostTotals } from '../../shared/snapshot.ts';
+import type { CoreCycles, CoreStats, HostSnapshot, HostTotals } from './snapshot.ts';
 import { hostScore } from './score.ts';
 
 /** Everything of a HostSnapshot but the totals. */

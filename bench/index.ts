@@ -43,6 +43,7 @@ export const FLOORS: Record<string, Floor> = {
   'history.seekMs': { max: 50 },
   'history.rangeQueryMs': { max: 100 },
   'history.lagP99Ms': { max: 20 },
+  'renderer.bundleKB': { max: 350 },
   'renderer.frameP95Ms': { max: 16 },
   'renderer.heapGrowthPct': { max: 10 },
 };

@@ -2,6 +2,10 @@
  * Renderer figures, measured in Debian's Chromium (playwright-core) against the headless
  * server (`startServe`, the code behind `iocm serve`) on the host model:
  *
+ * - `renderer.bundleKB`: the JavaScript the first screen (Host overview) loads, gzip level 9, as the
+ *   page fetched it (every script response until the core map shows; floor ≤ 350).
+ *   `renderer.firstPaintMs`: first contentful paint after navigation, cold cache (median of 3
+ *   loads); `renderer.firstDataMs`: until the core map shows the host's cores.
  * - `renderer.frameP95Ms`: p95 of main-thread work per animation frame on the Host overview
  *   while live updates arrive at 10 Hz, on the 64-core / 128-VM scenario `big-64` (floor ≤ 16).
  *   Work per frame = the frame's rendering task (rAF callbacks incl. ECharts' canvas draw, style,
@@ -19,14 +23,15 @@
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { chromium, type Page } from 'playwright-core';
 import { startServe, type RunningServe } from '../src/main/cli/commands/serve.ts';
 import { buildRenderer, rendererStaleReason } from '../scripts/build-renderer.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCENARIO = process.env.IOCM_BENCH_RENDERER_SCENARIO ?? 'big-64';
-/** Which parts to run: 'frames', 'heap' or both (default). */
-const PHASES = (process.env.IOCM_BENCH_RENDERER_PHASES ?? 'frames,heap').split(',');
+/** Which parts to run: 'load', 'frames', 'heap' (default: all three). */
+const PHASES = (process.env.IOCM_BENCH_RENDERER_PHASES ?? 'load,frames,heap').split(',');
 
 /** Injected before the app: frame and message-task timing. Plain JS (runs in the page). */
 const PROBE = `
@@ -170,6 +175,41 @@ export async function benchRenderer(): Promise<Record<string, number>> {
     await buildRenderer();
   }
   const out: Record<string, number> = {};
+
+  // 0. first screen: the JavaScript it loads (gzip) and the time to first paint, cold cache
+  if (PHASES.includes('load')) await withServer(1, async (url, page) => {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    const paints: number[] = [];
+    const ready: number[] = [];
+    let kb = NaN;
+    for (let i = 0; i < 3; i++) {
+      const js = new Map<string, Promise<Buffer>>();
+      const onResponse = (r: import('playwright-core').Response): void => {
+        if (/\.m?js(\?|$)/.test(new URL(r.url()).pathname)) js.set(r.url(), r.body());
+      };
+      page.on('response', onResponse);
+      await page.goto(url);
+      await page.waitForSelector('[data-testid="core-map"] [data-core]');
+      page.off('response', onResponse);
+      const t = (await page.evaluate(`(() => {
+        const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+        return { fcp: fcp ? fcp.startTime : NaN, now: performance.now() };
+      })()`)) as { fcp: number; now: number };
+      paints.push(t.fcp);
+      ready.push(t.now);
+      let bytes = 0;
+      for (const body of js.values()) bytes += gzipSync(await body, { level: 9 }).length;
+      kb = bytes / 1024;
+      if (i === 0) process.stderr.write(`renderer bench: first screen loads ${js.size} scripts, ${kb.toFixed(0)} KB gzip\n`);
+    }
+    await cdp.detach();
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    out['bundleKB'] = kb;
+    out['firstPaintMs'] = median(paints);
+    out['firstDataMs'] = median(ready);
+  });
 
   // 1. frame cost with live updates at 10 Hz (real-time pacing, one snapshot per 100 ms batch)
   if (PHASES.includes('frames')) await withServer(1, async (url, page) => {

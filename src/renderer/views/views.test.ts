@@ -267,9 +267,17 @@ describe('ConnectView and App', () => {
     const w = mount(App);
     await flushPromises();
     expect(w.get('[data-testid="connection"]').text()).toContain('Model · fixture');
+    // Views other than the overview are lazy chunks: wait for their import.
+    const appear = async (sel: string): Promise<boolean> => {
+      for (let i = 0; i < 50 && !w.find(sel).exists(); i++) {
+        await flushPromises();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return w.find(sel).exists();
+    };
     await w.get('[data-view="vms"]').trigger('click');
-    expect(w.find('[data-testid="vm-table"]').exists()).toBe(true);
+    expect(await appear('[data-testid="vm-table"]')).toBe(true);
     await w.get('[data-view="connect"]').trigger('click');
-    expect(w.find('[data-testid="scenario-list"]').exists()).toBe(true);
+    expect(await appear('[data-testid="scenario-list"]')).toBe(true);
   });
 });

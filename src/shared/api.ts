@@ -259,10 +259,11 @@ export interface IocmMethods {
   getAuditLog: { args: { sessionId?: string; limit?: number }; value: AuditEntry[] };
   /**
    * The live stream's recent past, so charts are not empty when a page opens: up to
-   * `snapshots` most recent snapshots (default 100) and the session's recent decisions and
-   * overrides, as one live TelemetryMessage.
+   * `snapshots` most recent snapshots (default 100), only those within `windowMs` of the newest
+   * when given (the chart's window), and the session's recent decisions and overrides in that
+   * window, as one live TelemetryMessage.
    */
-  getRecentTelemetry: { args: { snapshots?: number }; value: TelemetryMessage };
+  getRecentTelemetry: { args: { snapshots?: number; windowMs?: number }; value: TelemetryMessage };
   // connection
   connectModel: { args: { scenario: string; seed: number; speed: number }; value: ConsoleState };
   connectAgent: { args: { url: string; token: string }; value: ConsoleState };

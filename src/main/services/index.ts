@@ -357,10 +357,16 @@ export function createServices(opts: ServicesOptions): Services {
         return historyErr(e);
       }
     },
-    async getRecentTelemetry({ snapshots }) {
+    async getRecentTelemetry({ snapshots, windowMs }) {
       const n = Math.min(snapshots ?? 100, RECENT);
-      const snaps = n > 0 ? recent.slice(-n) : [];
-      return ok({ stream: 'live', sessionId, batch: { snapshots: snaps, events: recentEvents.slice(-500) } });
+      let snaps = n > 0 ? recent.slice(-n) : [];
+      let events = recentEvents.slice(-500);
+      if (windowMs !== undefined && recent.length) {
+        const from = recent[recent.length - 1].t - windowMs;
+        snaps = snaps.filter((s) => s.t > from);
+        events = events.filter((e) => e.t > from);
+      }
+      return ok({ stream: 'live', sessionId, batch: { snapshots: snaps, events } });
     },
     async connectModel({ scenario, seed, speed }) {
       return connect(scenario, seed, speed, live?.status().policy ?? opts.policy ?? 'iocm');

@@ -75,6 +75,30 @@ export class SeriesRing {
     return out;
   }
 
+  /**
+   * Row index (0 = oldest) whose `name` column equals `value`, for a column that ascends with
+   * the rows (such as a sequence number); -1 when absent. Binary search.
+   */
+  findAscending(name: string, value: number): number {
+    const col = this.data[this.columns.indexOf(name)];
+    if (!col) throw new Error(`no column '${name}'`);
+    let lo = 0;
+    let hi = this.count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = col[this.index(mid)];
+      if (v === value) return mid;
+      if (v < value) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** Time of row k (0 = oldest). */
+  timeAt(k: number): number {
+    return this.t[this.index(k)];
+  }
+
   /** Time of the newest row (-Infinity when empty). */
   lastTime(): number {
     return this.count === 0 ? -Infinity : this.t[(this.head - 1 + this.capacity) % this.capacity];

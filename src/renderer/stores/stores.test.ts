@@ -5,7 +5,7 @@ import { ok, err, type ConsoleState } from '../../shared/api.ts';
 import { setApi } from '../api-client.ts';
 import { makeSnapshot, makeState, memoryApi } from '../test-fixtures.ts';
 import { useConsoleStore } from './console.ts';
-import { useTelemetryStore, HISTORY_POINTS } from './telemetry.ts';
+import { useTelemetryStore, HISTORY_POINTS, LIVE_WINDOW_MS } from './telemetry.ts';
 import { useSessionsStore } from './sessions.ts';
 
 beforeEach(() => setActivePinia(createPinia()));
@@ -103,6 +103,34 @@ describe('telemetry store', () => {
     await started;
     expect(t.totals.times()).toEqual([100, 200, 300, 400]);
     expect(t.events.toArray().map((e) => e.message)).toEqual(['early']);
+  });
+});
+
+describe('telemetry store: backfill then live', () => {
+  it('keeps a full backfill when the first live batches repeat part of it (dedupe by seq, no reset)', async () => {
+    const snap = (seq: number) => makeSnapshot({ cores: 4, side: [3], vms: 2, seq });
+    const asked: unknown[] = [];
+    const m = memoryApi({
+      getRecentTelemetry: async (args) => {
+        asked.push(args);
+        return ok({ stream: 'live' as const, sessionId: 's', batch: { snapshots: Array.from({ length: HISTORY_POINTS }, (_, i) => snap(i)), events: [{ t: 500, source: 'policy' as const, kind: 'decision' as const, message: 'grow' }] } });
+      },
+    });
+    setApi(m.api);
+    const t = useTelemetryStore();
+    await t.start();
+    expect(asked).toEqual([{ snapshots: HISTORY_POINTS, windowMs: LIVE_WINDOW_MS }]);
+    expect(t.totals.length).toBe(HISTORY_POINTS);
+    // the first live batches overlap the backfill's newest snapshots and its last decision
+    const overlap = Array.from({ length: 10 }, (_, i) => snap(HISTORY_POINTS - 5 + i));
+    m.emit('telemetry', { stream: 'live', sessionId: 's', batch: { snapshots: overlap.slice(0, 5), events: [{ t: 500, source: 'policy', kind: 'decision', message: 'grow' }] } });
+    m.emit('telemetry', { stream: 'live', sessionId: 's', batch: { snapshots: overlap.slice(3), events: [] } });
+    expect(t.totals.length).toBe(HISTORY_POINTS);
+    const seqs = t.totals.column('seq');
+    expect(seqs[0]).toBe(5);
+    expect(seqs.at(-1)).toBe(HISTORY_POINTS + 4);
+    expect(seqs.every((q, i) => i === 0 || q === seqs[i - 1] + 1)).toBe(true);
+    expect(t.events.length).toBe(1);
   });
 });
 

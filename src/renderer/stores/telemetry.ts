@@ -16,10 +16,12 @@ import { useApi } from '../api-client.ts';
 import { yieldNextFrame } from '../lib/frame-queue.ts';
 
 /** Columns of the totals ring. */
-export const TOTAL_COLUMNS = ['score', 'requestsPerSec', 'bytesPerSec', 'p99', 'exitsPerSec', 'sideCores', ...CYCLE_KEYS] as const;
+export const TOTAL_COLUMNS = ['score', 'requestsPerSec', 'bytesPerSec', 'p99', 'exitsPerSec', 'sideCores', ...CYCLE_KEYS, 'seq'] as const;
 
 /** Capacities (rows). */
 export const HISTORY_POINTS = 600;
+/** The live charts' time window (ms); the backfill asks for this much of the recent past. */
+export const LIVE_WINDOW_MS = 60_000;
 export const SPARK_POINTS = 60;
 /** Decisions and overrides kept for annotations and the timeline list. */
 export const EVENT_CAPACITY = 200;
@@ -49,16 +51,28 @@ export const useTelemetryStore = defineStore('telemetry', () => {
     version.value++;
   }
 
-  function push(s: HostSnapshot): void {
+  function clearRings(): void {
+    totals.clear();
+    for (const r of coreRings) r.clear();
+    for (const r of vmRings) r.clear();
+  }
+
+  /**
+   * Whether `s` is already in the buffers: live snapshots can arrive twice (the backfill and the
+   * first live batches overlap). Same sequence number at the same time = the same snapshot.
+   */
+  function isDuplicate(s: HostSnapshot): boolean {
+    if (!totals.length || s.seq > totals.last('seq')) return false;
+    const k = totals.findAscending('seq', s.seq);
+    return k >= 0 && totals.timeAt(k) === s.t;
+  }
+
+  /** Add one snapshot; false when it was a duplicate (live) and nothing changed. */
+  function push(s: HostSnapshot, live: boolean): boolean {
+    if (live && isDuplicate(s)) return false;
     const last = totals.lastTime();
-    // Time going back (replay seek / reconnect) or a big jump: start over.
-    if (s.t <= last || s.t - last > 20 * s.intervalMs) {
-      if (totals.length) {
-        totals.clear();
-        for (const r of coreRings) r.clear();
-        for (const r of vmRings) r.clear();
-      }
-    }
+    // Time going back (replay seek, a new live session) or a big jump: start over.
+    if (totals.length && (s.t <= last || s.t - last > 20 * s.intervalMs)) clearRings();
     const tc = s.totals.cycles;
     let sum = 0;
     for (const k of CYCLE_KEYS) sum += tc[k];
@@ -69,6 +83,7 @@ export const useTelemetryStore = defineStore('telemetry', () => {
     row[4] = s.totals.exitsPerSec;
     row[5] = s.totals.sideCores;
     for (let k = 0; k < CYCLE_KEYS.length; k++) row[6 + k] = sum > 0 ? tc[CYCLE_KEYS[k]] / sum : 0;
+    row[6 + CYCLE_KEYS.length] = s.seq;
     totals.push(s.t, row);
     const per = (s.hz * s.intervalMs) / 1000;
     while (coreRings.length < s.cores.length) coreRings.push(new SeriesRing(HISTORY_POINTS, ['busy', 'emptyPoll']));
@@ -84,14 +99,23 @@ export const useTelemetryStore = defineStore('telemetry', () => {
       vmRings[i].push(s.t, pair);
     }
     latest.value = s;
+    return true;
+  }
+
+  /** Whether the newest events already hold `e` (same time, kind and message): backfill overlap. */
+  function seenEvent(e: HostEvent): boolean {
+    const xs = events.toArray();
+    for (let i = xs.length - 1; i >= 0 && xs[i].t >= e.t; i--) if (xs[i].t === e.t && xs[i].kind === e.kind && xs[i].message === e.message) return true;
+    return false;
   }
 
   /** Take one message; ignores the stream not shown. */
   function ingest(msg: TelemetryMessage): void {
     if (msg.stream !== stream.value) return;
     if (msg.stream === 'replay' && sessionId.value !== null && msg.sessionId !== sessionId.value) return;
-    for (const s of msg.batch.snapshots) push(s);
-    for (const e of msg.batch.events) if (e.kind === 'decision' || e.kind === 'override') events.push(e);
+    const live = msg.stream === 'live';
+    for (const s of msg.batch.snapshots) push(s, live);
+    for (const e of msg.batch.events) if ((e.kind === 'decision' || e.kind === 'override') && !(live && seenEvent(e))) events.push(e);
     batches.value++;
     version.value++;
     yieldNextFrame();
@@ -112,7 +136,7 @@ export const useTelemetryStore = defineStore('telemetry', () => {
     const pending: TelemetryMessage[] = [];
     let backfilled = false;
     unsub = api.onTelemetry((m) => (backfilled ? ingest(m) : pending.push(m)));
-    const r = await api.getRecentTelemetry({ snapshots: HISTORY_POINTS });
+    const r = await api.getRecentTelemetry({ snapshots: HISTORY_POINTS, windowMs: LIVE_WINDOW_MS });
     if (r.ok && stream.value === 'live') {
       const last = r.value.batch.snapshots.at(-1)?.t ?? -Infinity;
       const lastEvent = r.value.batch.events.at(-1)?.t ?? -Infinity;

@@ -96,6 +96,14 @@ describe('services on the real model and a real SQLite file', () => {
     const audit = value(await api.getAuditLog({}));
     expect(audit.some((a) => a.source === 'operator' && a.ok)).toBe(true);
     expect(audit.some((a) => !a.ok)).toBe(true);
+    // the session's decisions and overrides, for a replay's marks and list
+    const sid = value(await api.getState()).recording.sessionId!;
+    const events = value(await api.getSessionEvents({ sessionId: sid }));
+    expect(events.some((e) => e.kind === 'override' && e.source === 'operator')).toBe(true);
+    expect(events.every((e, i) => i === 0 || e.t >= events[i - 1].t)).toBe(true);
+    expect(value(await api.getSessionEvents({ sessionId: sid, limit: 2 }))).toEqual(events.slice(-2));
+    const missing = await api.getSessionEvents({ sessionId: 'no-such-session' });
+    expect(!missing.ok && missing.error.code).toBe('not-found');
   });
 
   it('validates policy configs per field and bad arguments before they reach the loop', async () => {

@@ -258,6 +258,11 @@ export interface IocmMethods {
   querySeries: { args: SeriesQuery; value: SeriesResult };
   getAuditLog: { args: { sessionId?: string; limit?: number }; value: AuditEntry[] };
   /**
+   * A recorded session's decisions and overrides in time order ('stay' decisions left out unless
+   * `all`), the newest `limit` of them: what a replay marks on its charts and lists.
+   */
+  getSessionEvents: { args: { sessionId: string; limit?: number; all?: boolean }; value: HostEvent[] };
+  /**
    * The live stream's recent past, so charts are not empty when a page opens: up to
    * `snapshots` most recent snapshots (default 100), only those within `windowMs` of the newest
    * when given (the chart's window), and the session's recent decisions and overrides in that
@@ -317,6 +322,7 @@ export const METHOD_NAMES = [
   'getSession',
   'querySeries',
   'getAuditLog',
+  'getSessionEvents',
   'getRecentTelemetry',
   'connectModel',
   'connectAgent',

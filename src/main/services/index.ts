@@ -342,6 +342,19 @@ export function createServices(opts: ServicesOptions): Services {
         return historyErr(e);
       }
     },
+    async getSessionEvents({ sessionId: id, limit, all }) {
+      const d = needDb();
+      if (!d) return err('not-ready', 'The history database is not open.');
+      try {
+        if (id === sessionId && recorder && !recordingError) await recorder.flush();
+        const events = (await d.eventsBetween(id, -Infinity, Infinity)).filter(
+          (e) => e.kind === 'override' || (e.kind === 'decision' && (all || !['stay', 'paused'].includes((e.data as { decision?: { kind?: string } } | undefined)?.decision?.kind ?? ''))),
+        );
+        return ok(events.slice(-(limit ?? 5000)));
+      } catch (e) {
+        return historyErr(e);
+      }
+    },
     async getAuditLog({ sessionId: id, limit }) {
       const d = needDb();
       const sid = id ?? sessionId;

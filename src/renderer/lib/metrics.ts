@@ -246,3 +246,10 @@ export function checkField(
   if (f.max !== undefined && v > f.max) return { error: `${f.label} must be at most ${f.max}` };
   return { value: v };
 }
+
+/** A wall-clock time (unix ms) as local 'YYYY-MM-DD HH:MM:SS'. */
+export function wallClock(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}

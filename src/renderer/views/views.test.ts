@@ -45,8 +45,8 @@ async function setup(extra: Parameters<typeof memoryApi>[0] = {}, state: Console
   return { m, store, tel };
 }
 
-function feed(m: ReturnType<typeof memoryApi>, n: number, side = [7]) {
-  const snaps = Array.from({ length: n }, (_, i) => makeSnapshot({ cores: 8, side, vms: 4, seq: i }));
+function feed(m: ReturnType<typeof memoryApi>, n: number, side = [7], from = 0) {
+  const snaps = Array.from({ length: n }, (_, i) => makeSnapshot({ cores: 8, side, vms: 4, seq: from + i }));
   m.emit('telemetry', {
     stream: 'live',
     sessionId: 's1',
@@ -144,7 +144,7 @@ describe('SideCoresView and DecisionsTimeline', () => {
     feed(m, 5, []);
     await flushPromises();
     expect(w.text()).toContain('No side cores in force');
-    feed(m, 5, [6, 7]);
+    feed(m, 5, [6, 7], 5);
     await flushPromises();
     expect(w.findAll('[data-testid="side-core-table"] tr[data-core]').map((r) => r.attributes('data-core'))).toEqual(['6', '7']);
   });

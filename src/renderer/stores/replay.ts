@@ -1,0 +1,119 @@
+/**
+ * Replay context: while a replay is open, every view shows the replayed session. This store
+ * holds what the replay stream alone does not carry: the session's details (name, policy, wall
+ * clock start), its whole history downsampled (totals and the host's cycle shares, so charts show
+ * the full session with a cursor), all its decisions and overrides, and its audit log.
+ * Loaded when the console's replay state names a session; cleared when the replay closes.
+ */
+import { defineStore } from 'pinia';
+import { ref, shallowRef } from 'vue';
+import type { ApiError, AuditEntry, HostEvent, SeriesResult, SessionDetail } from '../../shared/api.ts';
+import { useApi } from '../api-client.ts';
+import { CYCLE_KEYS } from '../lib/metrics.ts';
+
+/** Totals series a replay's charts draw (keys of querySeries). */
+export const REPLAY_TOTALS = ['totals.score', 'totals.requestsPerSec', 'totals.latencyUs.p99', 'totals.exitsPerSec', 'totals.sideCores'] as const;
+/** Points per series over the whole session (about a chart's width in pixels). */
+export const REPLAY_POINTS = 600;
+/** Cores above which the cycle shares are not queried per core (too many series for one query). */
+const MAX_CYCLE_CORES = 64;
+
+export const useReplayStore = defineStore('replay', () => {
+  const sessionId = ref<string | null>(null);
+  const session = shallowRef<SessionDetail | null>(null);
+  const range = shallowRef<SeriesResult | null>(null);
+  /** Host cycle shares per category over the session, same time axis as `range`. */
+  const cycleShares = shallowRef<Record<string, number[]> | null>(null);
+  const events = shallowRef<HostEvent[]>([]);
+  const audit = shallowRef<AuditEntry[]>([]);
+  const error = ref<ApiError | null>(null);
+  const loading = ref(false);
+  let token = 0;
+
+  function clear(): void {
+    token++;
+    sessionId.value = null;
+    session.value = null;
+    range.value = null;
+    cycleShares.value = null;
+    events.value = [];
+    audit.value = [];
+    error.value = null;
+    loading.value = false;
+  }
+
+  /** Load the context of a replayed session (no-op when already loaded); null clears it. */
+  async function load(id: string | null): Promise<void> {
+    if (id === sessionId.value) return;
+    clear();
+    if (!id) return;
+    const mine = ++token;
+    sessionId.value = id;
+    loading.value = true;
+    const api = useApi();
+    const d = await api.getSession({ sessionId: id });
+    if (mine !== token) return;
+    if (!d.ok) {
+      error.value = d.error;
+      loading.value = false;
+      return;
+    }
+    session.value = d.value;
+    const cores = d.value.info?.cores ?? 0;
+    const coreKeys = cores > 0 && cores <= MAX_CYCLE_CORES ? Array.from({ length: cores }, (_, c) => CYCLE_KEYS.map((k) => `core.${c}.${k}`)).flat() : [];
+    const [r, ev, au] = await Promise.all([
+      api.querySeries({ sessionId: id, series: [...REPLAY_TOTALS, ...coreKeys], t0: d.value.t0, t1: Math.max(d.value.t1, d.value.t0), points: REPLAY_POINTS }),
+      api.getSessionEvents({ sessionId: id }),
+      api.getAuditLog({ sessionId: id, limit: 500 }),
+    ]);
+    if (mine !== token) return;
+    if (r.ok) {
+      range.value = { ...r.value, series: r.value.series.filter((s) => !s.key.startsWith('core.')) };
+      if (coreKeys.length) cycleShares.value = sharesOf(r.value, cores);
+    } else error.value = r.error;
+    if (ev.ok) events.value = ev.value;
+    else error.value = ev.error;
+    if (au.ok) audit.value = au.value;
+    loading.value = false;
+  }
+
+  /** [t, value] pairs of a totals series over the whole session. */
+  function pairs(key: (typeof REPLAY_TOTALS)[number]): [number, number][] {
+    const r = range.value;
+    const s = r?.series.find((x) => x.key === key);
+    return r && s ? r.t.map((t, i) => [t, s.values[i]] as [number, number]) : [];
+  }
+
+  /** [t, share] pairs of a cycle category over the session (empty when not loaded). */
+  function sharePairs(k: (typeof CYCLE_KEYS)[number]): [number, number][] {
+    const r = range.value;
+    const s = cycleShares.value?.[k];
+    return r && s ? r.t.map((t, i) => [t, s[i]] as [number, number]) : [];
+  }
+
+  return { sessionId, session, range, cycleShares, events, audit, error, loading, load, clear, pairs, sharePairs };
+});
+
+/** Host-wide cycle shares per category from per-core cycle series. */
+function sharesOf(r: SeriesResult, cores: number): Record<string, number[]> {
+  const n = r.t.length;
+  const sums: Record<string, Float64Array> = {};
+  for (const k of CYCLE_KEYS) sums[k] = new Float64Array(n);
+  const byKey = new Map(r.series.map((s) => [s.key, s.values]));
+  for (let c = 0; c < cores; c++) {
+    for (const k of CYCLE_KEYS) {
+      const v = byKey.get(`core.${c}.${k}`);
+      if (!v) continue;
+      const acc = sums[k];
+      for (let i = 0; i < n; i++) acc[i] += Number.isFinite(v[i]) ? v[i] : 0;
+    }
+  }
+  const out: Record<string, number[]> = {};
+  for (const k of CYCLE_KEYS) out[k] = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    let total = 0;
+    for (const k of CYCLE_KEYS) total += sums[k][i];
+    for (const k of CYCLE_KEYS) out[k][i] = total > 0 ? sums[k][i] / total : 0;
+  }
+  return out;
+}

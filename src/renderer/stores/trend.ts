@@ -50,6 +50,10 @@ export function useTrend() {
       const r = store.state?.replay;
       return r ? [r.t0, Math.max(r.t1, r.t0 + 1)] : undefined;
     },
+    /** Points per line. */
+    count(): number {
+      return replaying.value ? (rep.range?.t.length ?? 0) : tel.totals.length;
+    },
     /** Whether there is anything to draw. */
     hasData(): boolean {
       return replaying.value ? (rep.range?.t.length ?? 0) > 1 : tel.totals.length > 1;

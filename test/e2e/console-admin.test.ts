@@ -6,8 +6,6 @@
  * view at 1600×1000 and 1280×720, light and dark, go to test-artifacts/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { HistoryDb } from '../../src/main/history/store.ts';
 import { launchBrowser, shot, startServer, type ServerHandle } from './harness.ts';
@@ -16,8 +14,6 @@ let server: ServerHandle;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let page: Page;
 let started = 0;
-
-const VIEWS = ['overview', 'side-cores', 'vms', 'decisions', 'controls', 'sessions', 'connect'] as const;
 
 async function view(name: string): Promise<void> {
   await page.click(`nav [data-view="${name}"]`);

@@ -174,18 +174,18 @@ describe('ControlsView', () => {
     await flushPromises();
     expect((w.get('[data-field="addThreshold"]').element as HTMLInputElement).value).toBe('0.12');
     await w.get('[data-field="addThreshold"]').setValue('1.5');
-    await w.get('form').trigger('submit');
+    await w.get('form.fields').trigger('submit');
     await flushPromises();
     expect(w.text()).toContain('Add threshold must be at most 1');
     expect(m.calls.some((c) => c.method === 'setPolicy')).toBe(false);
     await w.get('[data-field="addThreshold"]').setValue('0.2');
     await w.get('[data-field="window"]').setValue('60');
-    await w.get('form').trigger('submit');
+    await w.get('form.fields').trigger('submit');
     await flushPromises();
     expect(m.calls.find((c) => c.method === 'setPolicy')?.args).toEqual({ name: 'iocm', config: { addThreshold: 0.2, window: 60 } });
     expect(w.text()).toContain('Window must be at most 50 epochs');
     await w.get('[data-field="window"]').setValue('30');
-    await w.get('form').trigger('submit');
+    await w.get('form.fields').trigger('submit');
     await flushPromises();
     expect(w.text()).toContain('Policy iocm in force');
     expect(w.get('[data-testid="audit-log"]').text()).toContain('pin core 2');
@@ -204,11 +204,53 @@ describe('ControlsView', () => {
     await flushPromises();
     expect(w.get('[data-testid="loop-state"]').text()).toBe('Paused by operator');
     expect(w.get('[data-testid="pause-toggle"]').text()).toBe('Resume loop');
-    await w.get('input[aria-label="minimum side cores"]').setValue(2);
-    await w.get('input[aria-label="maximum side cores"]').setValue(3);
-    await w.get('[data-testid="lock"]').trigger('click');
+    await w.get('input[aria-label="minimum side cores"]').setValue('2');
+    await w.get('input[aria-label="maximum side cores"]').setValue('3');
+    await w.get('[data-testid="lock-form"]').trigger('submit');
     await flushPromises();
     expect(w.text()).toContain('Locked to 2–3 side cores');
+  });
+
+  it('the lock form sends only what was typed, explains mistakes in words and resyncs after a refusal', async () => {
+    const state = makeState();
+    const { m, store } = await setup({
+      lockSideCoreCount: async ({ min, max }) =>
+        max === 5 ? err('refused', 'Refused: the model cannot run 5 side cores now.') : ok({ ...state.overrides, countLock: [min, max] as [number, number] }),
+    });
+    await store.start();
+    feed(m, 3);
+    const w = mount(ControlsView);
+    await flushPromises();
+    const min = w.get('input[aria-label="minimum side cores"]');
+    const max = w.get('input[aria-label="maximum side cores"]');
+    const submit = async () => {
+      await w.get('[data-testid="lock-form"]').trigger('submit');
+      await flushPromises();
+    };
+    const lockCalls = () => m.calls.filter((c) => c.method === 'lockSideCoreCount');
+    // empty min: nothing sent, the field named in words
+    await max.setValue('2');
+    await submit();
+    expect(lockCalls()).toHaveLength(0);
+    expect(w.get('[data-testid="lock-error"]').text()).toBe('Enter the minimum number of side cores.');
+    // min above max: words, not API names
+    await min.setValue('3');
+    await submit();
+    expect(lockCalls()).toHaveLength(0);
+    expect(w.get('[data-testid="lock-error"]').text()).toBe('The minimum (3) is above the maximum (2).');
+    // a valid lock: preview, then exactly what was typed is sent
+    await min.setValue('1');
+    expect(w.get('[data-testid="lock-preview"]').text()).toContain('The policy chooses between 1 and 2 side cores');
+    await submit();
+    expect(lockCalls().at(-1)?.args).toEqual({ min: 1, max: 2 });
+    expect(w.get('[data-testid="lock-state"]').text()).toContain('Locked to 1–2');
+    // a refusal: the message in words, and the inputs back to the lock in force
+    await min.setValue('4');
+    await max.setValue('5');
+    await submit();
+    expect(w.text()).toContain('The lock was refused: Refused: the model cannot run 5 side cores now.');
+    expect((min.element as HTMLInputElement).value).toBe('1');
+    expect((max.element as HTMLInputElement).value).toBe('2');
   });
 });
 

@@ -6,6 +6,8 @@
  * view at 1600×1000 and 1280×720, light and dark, go to test-artifacts/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { HistoryDb } from '../../src/main/history/store.ts';
 import { launchBrowser, shot, startServer, type ServerHandle } from './harness.ts';
@@ -14,6 +16,27 @@ let server: ServerHandle;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let page: Page;
 let started = 0;
+
+const VIEWS = ['overview', 'side-cores', 'vms', 'decisions', 'controls', 'sessions', 'connect'] as const;
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+/** axe-core's serious and critical violations on the page as it is now. */
+async function axeViolations(): Promise<AxeViolation[]> {
+  if ((await page.evaluate('typeof window.axe')) !== 'object') {
+    // through the DevTools protocol: the page's CSP forbids inline scripts
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Runtime.evaluate', { expression: AXE });
+    await cdp.detach();
+  }
+  const r = (await page.evaluate('window.axe.run(document, { resultTypes: ["violations"] })')) as { violations: AxeViolation[] };
+  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
 
 async function view(name: string): Promise<void> {
   await page.click(`nav [data-view="${name}"]`);
@@ -119,4 +142,80 @@ describe('console for an admin, in Chromium against the headless server', () => 
     await expect.poll(() => page.locator('[data-testid="replay-banner"]').count()).toBe(0);
     await expect.poll(() => page.locator('[data-testid="connection"]').count()).toBe(1);
   });
+
+  it('the core dialog works from the keyboard and previews a pin with its warning', async () => {
+    await view('overview');
+    const tile = page.locator('[data-testid="core-map"] [data-core][data-side="no"]').first();
+    const core = Number(await tile.getAttribute('data-core'));
+    await tile.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid="core-dialog"]');
+    // focus is inside the dialog, on its primary action
+    expect(await page.evaluate('document.activeElement?.closest("[role=dialog]") !== null')).toBe(true);
+    expect(await page.evaluate('document.activeElement?.getAttribute("data-action")')).toBe('pin');
+    // preview: count before → after, what the policy will do
+    const preview = await page.locator('[data-testid="override-preview"]').innerText();
+    const before = Number(await page.locator('[data-stat="side-cores"]').innerText());
+    expect(Number(await page.locator('[data-testid="preview-after"]').innerText())).toBe(before + 1);
+    expect(preview).toMatch(/policy may release another side core|count lock|paused/);
+    // Tab cycles inside the dialog (never reaches the page behind it)
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate('document.activeElement?.closest("[role=dialog]") !== null')).toBe(true);
+    }
+    await shot(page, 'core-dialog-preview');
+    // Escape closes it and gives focus back to the tile
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('[data-testid="core-dialog"]').count()).toBe(0);
+    expect(await page.evaluate('document.activeElement?.getAttribute("data-core")')).toBe(String(core));
+
+    // lock the count well above what the side cores need: the preview warns from measured empty polls / VM load
+    await view('controls');
+    const sideNow = Number(await page.locator('[data-testid="lock-form"]').evaluate(() => document.querySelectorAll('[data-testid="core-map"] [data-side="yes"]').length));
+    await page.fill('input[aria-label="minimum side cores"]', String(sideNow + 3));
+    await page.fill('input[aria-label="maximum side cores"]', String(sideNow + 3));
+    await page.waitForSelector('[data-testid="lock-preview"]');
+    const lp = await page.locator('[data-testid="lock-preview"]').innerText();
+    expect(lp).toContain(`→ ${sideNow + 3}`);
+    expect(await page.locator('[data-testid="lock-preview"] [data-testid="preview-warning"]').count()).toBeGreaterThan(0);
+    await shot(page, 'lock-preview-warning');
+    // an empty minimum is never sent
+    await page.fill('input[aria-label="minimum side cores"]', '');
+    await page.click('[data-testid="lock"]');
+    expect(await page.locator('[data-testid="lock-error"]').innerText()).toBe('Enter the minimum number of side cores.');
+    expect(await page.locator('[data-testid="lock-state"]').innerText()).toContain('Not locked');
+  });
+
+  it('browser shortcuts switch views (Ctrl+1…6)', async () => {
+    await view('overview');
+    await page.keyboard.press('Control+4');
+    await expect.poll(() => page.evaluate('location.hash')).toBe('#/decisions');
+    await page.keyboard.press('Control+1');
+    await expect.poll(() => page.evaluate('location.hash')).toBe('#/overview');
+  });
+
+  it('every view: axe-core finds no serious or critical violation, light and dark; screenshots at 1600×1000 and 1280×720', async () => {
+    if (!page.url().startsWith(server.origin)) await page.goto(server.url);
+    const problems: string[] = [];
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const size of [
+        { width: 1600, height: 1000 },
+        { width: 1280, height: 720 },
+      ]) {
+        await page.setViewportSize(size);
+        for (const v of VIEWS) {
+          await view(v);
+          await page.waitForTimeout(v === 'overview' || v === 'decisions' || v === 'side-cores' ? 900 : 400);
+          await shot(page, `${v}-${size.width}x${size.height}-${scheme}`);
+          if (size.width === 1280) {
+            for (const x of await axeViolations()) problems.push(`${scheme} ${v}: ${x.id} (${x.impact}) ${x.help} at ${x.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+          }
+        }
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(problems).toEqual([]);
+  }, 180_000);
 });

@@ -1,7 +1,8 @@
 /**
  * ECharts option builders (pure): time-series charts with decision/override
  * annotations and event-aware tooltips, stacked share charts, sparklines.
- * Live charts never animate; ranges come pre-downsampled.
+ * Live charts never animate; ranges come pre-downsampled. Series colours keep ≥ 3:1 contrast
+ * against the chart background in both themes (WCAG 1.4.11, graphics).
  */
 import type { HostEvent } from '../../shared/policy.ts';
 import { eventLabel, eventMetrics, isAnnotated, sessionTime } from './metrics.ts';
@@ -25,10 +26,10 @@ export const LIGHT: ChartTheme = {
   muted: '#616e7c',
   grid: '#e4e7eb',
   background: '#ffffff',
-  palette: ['#2f6fdf', '#e8833a', '#2c9f6b', '#c94f7c', '#8a63d2', '#b8a22c', '#3aa6b9', '#7b8794'],
+  palette: ['#2f6fdf', '#c2620f', '#2c9f6b', '#c94f7c', '#8a63d2', '#8d7a12', '#1f7f91', '#7b8794'],
   decision: '#8a63d2',
   override: '#d64545',
-  cycles: { guest: '#2c9f6b', exit: '#d64545', io: '#2f6fdf', emptyPoll: '#b8a22c', ctxSwitch: '#8a63d2', idle: '#cbd2d9' },
+  cycles: { guest: '#2c9f6b', exit: '#d64545', io: '#2f6fdf', emptyPoll: '#8d7a12', ctxSwitch: '#8a63d2', idle: '#7b8794' },
 };
 
 /** Dark theme colours. */
@@ -40,7 +41,7 @@ export const DARK: ChartTheme = {
   palette: ['#6ea8fe', '#f5a25d', '#4cc38a', '#e07aa5', '#a98bf0', '#d9c556', '#5fc7d9', '#9aa5b1'],
   decision: '#a98bf0',
   override: '#ff7b7b',
-  cycles: { guest: '#4cc38a', exit: '#ff7b7b', io: '#6ea8fe', emptyPoll: '#d9c556', ctxSwitch: '#a98bf0', idle: '#52606d' },
+  cycles: { guest: '#4cc38a', exit: '#ff7b7b', io: '#6ea8fe', emptyPoll: '#d9c556', ctxSwitch: '#a98bf0', idle: '#7b8794' },
 };
 
 /** One line of a time chart. */

@@ -171,7 +171,7 @@ describe('console for an admin, in Chromium against the headless server', () => 
 
     // lock the count well above what the side cores need: the preview warns from measured empty polls / VM load
     await view('controls');
-    const sideNow = Number(await page.locator('[data-testid="lock-form"]').evaluate(() => document.querySelectorAll('[data-testid="core-map"] [data-side="yes"]').length));
+    const sideNow = await page.locator('[data-testid="core-map"] [data-side="yes"]').count();
     await page.fill('input[aria-label="minimum side cores"]', String(sideNow + 3));
     await page.fill('input[aria-label="maximum side cores"]', String(sideNow + 3));
     await page.waitForSelector('[data-testid="lock-preview"]');

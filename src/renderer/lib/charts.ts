@@ -5,7 +5,7 @@
  * against the chart background in both themes (WCAG 1.4.11, graphics).
  */
 import type { HostEvent } from '../../shared/policy.ts';
-import { eventLabel, eventMetrics, isAnnotated, sessionTime } from './metrics.ts';
+import { eventLabel, eventMetrics, isAnnotated, metricText, sessionTime } from './metrics.ts';
 
 /** Colours a chart needs (from the current light/dark theme). */
 export interface ChartTheme {
@@ -80,7 +80,7 @@ export function eventsNear(events: readonly HostEvent[], t: number, tolMs: numbe
 export function eventHtml(e: HostEvent): string {
   const metrics = Object.entries(eventMetrics(e))
     .slice(0, 8)
-    .map(([k, v]) => `${escapeHtml(k)} = ${Number.isInteger(v) ? v : v.toFixed(3)}`)
+    .map(([k, v]) => escapeHtml(metricText(k, v)))
     .join('<br/>');
   return (
     `<b>${escapeHtml(eventLabel(e))}</b> (${escapeHtml(e.source)}) at ${sessionTime(e.t)}<br/>` +

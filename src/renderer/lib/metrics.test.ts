@@ -111,6 +111,18 @@ describe('charts', () => {
     expect(eventsNear(events, 110, 20).map((e) => e.t)).toEqual([100]);
     const html = opt.tooltip.formatter([{ axisValue: 100, seriesName: 'score', value: [100, 1], seriesIndex: 0, marker: '' }]);
     expect(html).toContain('m100');
-    expect(html).toContain('idleIo = 0.050');
+    expect(html).toContain('idle I/O capacity 0.05 cores');
+  });
+});
+
+describe('words and units', () => {
+  it('labels decision metrics with units, and counts with the right plural', async () => {
+    const { metricText, metricsText, plural } = await import('./metrics.ts');
+    expect(metricText('vhostCores', 0.631)).toBe('vhost thread work 0.63 cores');
+    expect(metricText('maxSideBusy', 0.452)).toBe('busiest side core 45 %');
+    expect(metricText('unknownThing', 2)).toBe('unknownThing 2');
+    expect(metricsText({ ioWork: 0, sideCores: 1 })).toBe('I/O work on side cores 0.00 cores · side cores 1');
+    expect(plural(1, 'side core')).toBe('1 side core');
+    expect(plural(2, 'side core')).toBe('2 side cores');
   });
 });

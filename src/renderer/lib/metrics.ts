@@ -258,3 +258,47 @@ export function wallClock(ms: number): string {
 export function plural(n: number, noun: string, pluralNoun = `${noun}s`): string {
   return `${n} ${n === 1 ? noun : pluralNoun}`;
 }
+
+/** Labels and units of the decision metrics policies report (variable name → words, unit). */
+export const METRIC_LABELS: Record<string, { label: string; unit: 'cores' | 'share' | 'µs' | 'score' | 'count' | 'bytes' }> = {
+  score: { label: 'score', unit: 'score' },
+  bestScore: { label: 'best score so far', unit: 'score' },
+  ioWork: { label: 'I/O work on side cores', unit: 'cores' },
+  vhostCores: { label: 'vhost thread work', unit: 'cores' },
+  maxSideBusy: { label: 'busiest side core', unit: 'share' },
+  waitUs: { label: 'queue wait', unit: 'µs' },
+  vmIdle: { label: 'idle VM capacity', unit: 'cores' },
+  idleIo: { label: 'idle I/O capacity', unit: 'cores' },
+  sideCores: { label: 'side cores', unit: 'count' },
+  estimatedWork: { label: 'estimated I/O work', unit: 'cores' },
+  estimate: { label: 'side cores needed', unit: 'count' },
+  avgPacket: { label: 'average packet', unit: 'bytes' },
+};
+
+/** One decision metric as "label value unit" ("I/O work on side cores 0.45 cores"). */
+export function metricText(key: string, v: number): string {
+  const m = METRIC_LABELS[key];
+  if (!m) return `${key} ${Number.isInteger(v) ? v : v.toFixed(3)}`;
+  switch (m.unit) {
+    case 'cores':
+      return `${m.label} ${v.toFixed(2)} cores`;
+    case 'share':
+      return `${m.label} ${pct(v)}`;
+    case 'µs':
+      return `${m.label} ${latency(v)}`;
+    case 'score':
+      return `${m.label} ${si(v)}`;
+    case 'bytes':
+      return `${m.label} ${si(v, 'B')}`;
+    default:
+      return `${m.label} ${Number.isInteger(v) ? v : v.toFixed(1)}`;
+  }
+}
+
+/** The first `n` metrics of a decision in words, joined with " · ". */
+export function metricsText(metrics: Record<string, number>, n = 4): string {
+  return Object.entries(metrics)
+    .slice(0, n)
+    .map(([k, v]) => metricText(k, v))
+    .join(' · ');
+}

@@ -96,7 +96,7 @@ describe('console in Chromium against the headless server', () => {
     expect(await sideTiles.count()).toBe(3);
     await shot(page, 'controls-locked');
     await page.click('button:has-text("Unlock")');
-    await expect.poll(() => page.locator('text=Not locked.').count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => page.locator('[data-testid="lock-state"]').innerText(), { timeout: 10_000 }).toMatch(/^Not locked/);
     // the policy (iocm) returns to its own choice for mixed, which is not 3
     await expect.poll(() => sideTiles.count(), { timeout: 20_000 }).not.toBe(3);
 
@@ -204,6 +204,13 @@ describe('console in Chromium against the headless server', () => {
     const text = await page.locator('[data-testid="comparison"]').innerText();
     expect(text).toContain('vhost');
     expect(await page.locator('[data-testid="comparison"] tbody tr').count()).toBeGreaterThan(0);
+    // the trade-off in words, changes judged better/worse by metric, overlay charts of both runs
+    expect(await page.locator('[data-testid="whatif-headline"]').innerText()).toMatch(/^vhost: score .*, p99 .*/);
+    const verdicts = await page.locator('[data-testid="comparison"] td[data-verdict]').evaluateAll((tds) => tds.map((td) => td.getAttribute('data-verdict')));
+    expect(verdicts.length).toBeGreaterThan(0);
+    expect(verdicts.every((v) => v === 'better' || v === 'worse' || v === 'same')).toBe(true);
+    await page.waitForSelector('[data-testid="whatif-overlay"] canvas', { timeout: 20_000 });
+    expect(await page.locator('[data-testid="whatif-overlay"] .chart-panel').count()).toBe(3);
     await page.locator('[data-testid="comparison"]').scrollIntoViewIfNeeded();
     await shot(page, 'sessions-whatif');
   }, 120_000);

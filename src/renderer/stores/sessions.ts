@@ -29,6 +29,8 @@ export const useSessionsStore = defineStore('sessions', () => {
   const selected = shallowRef<SessionDetail | null>(null);
   const range = shallowRef<SeriesResult | null>(null);
   const comparison = shallowRef<Comparison | null>(null);
+  /** The original and the re-run over time (score, side cores, p99), for the overlay charts. */
+  const compareSeries = shallowRef<{ base: SeriesResult; other: SeriesResult } | null>(null);
   const ops = ref<RunningOp[]>([]);
   const lastSaved = ref<string | null>(null);
   const errors = reactive<Record<string, ApiError | null>>({});
@@ -50,6 +52,7 @@ export const useSessionsStore = defineStore('sessions', () => {
     if (!r.ok) return;
     selected.value = r.value;
     comparison.value = null;
+    compareSeries.value = null;
     await loadRange(r.value.t0, r.value.t1, 600);
   }
 
@@ -132,11 +135,28 @@ export const useSessionsStore = defineStore('sessions', () => {
       fail('whatif', r);
       if (r.ok) {
         comparison.value = r.value;
-        await refresh();
+        compareSeries.value = null;
+        await Promise.all([refresh(), loadCompareSeries(r.value)]);
       }
     } finally {
       untrack(opId);
     }
+  }
+
+  /** Series keys of the what-if overlay charts. */
+  const COMPARE_SERIES = ['totals.score', 'totals.sideCores', 'totals.latencyUs.p99'];
+  async function loadCompareSeries(c: Comparison): Promise<void> {
+    const api = useApi();
+    const [a, b] = await Promise.all([api.getSession({ sessionId: c.base.sessionId }), api.getSession({ sessionId: c.other.sessionId })]);
+    if (!a.ok || !b.ok) return fail('whatif', !a.ok ? a : b);
+    const t0 = Math.min(a.value.t0, b.value.t0);
+    const t1 = Math.max(a.value.t1, b.value.t1, t0 + 1);
+    const [sa, sb] = await Promise.all([
+      api.querySeries({ sessionId: c.base.sessionId, series: COMPARE_SERIES, t0, t1, points: 400 }),
+      api.querySeries({ sessionId: c.other.sessionId, series: COMPARE_SERIES, t0, t1, points: 400 }),
+    ]);
+    if (!sa.ok || !sb.ok) return fail('whatif', !sa.ok ? sa : sb);
+    compareSeries.value = { base: sa.value, other: sb.value };
   }
 
   async function cancel(opId: string): Promise<void> {
@@ -150,6 +170,7 @@ export const useSessionsStore = defineStore('sessions', () => {
     selected,
     range,
     comparison,
+    compareSeries,
     ops,
     lastSaved,
     errors,

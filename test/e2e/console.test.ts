@@ -128,6 +128,8 @@ describe('console in Chromium against the headless server', () => {
     await page.waitForSelector('[data-testid="scenario-list"] .scenario');
     await page.fill('input[aria-label="agent address"]', 'ws://10.0.0.1:7070');
     await page.click('[data-testid="connect-agent"]');
+    // connecting would end the running recording: the console asks first
+    await page.click('[data-testid="confirm-connect"]');
     await expect.poll(() => page.locator('.connect-view [role="alert"]').innerText()).toMatch(/not available/);
     await shot(page, 'connect');
   });

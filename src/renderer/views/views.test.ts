@@ -293,7 +293,7 @@ describe('SessionsView', () => {
 
 describe('ConnectView and App', () => {
   it('explains that the remote agent is not available', async () => {
-    const { store } = await setup({ connectAgent: async () => err('not-available', 'The remote agent is not available yet in this version.') });
+    const { m, store } = await setup({ connectAgent: async () => err('not-available', 'The remote agent is not available yet in this version.') });
     await store.start();
     const w = mount(ConnectView);
     await flushPromises();
@@ -301,7 +301,20 @@ describe('ConnectView and App', () => {
     await w.get('input[aria-label="agent address"]').setValue('ws://10.0.0.1:7070');
     await w.get('[data-testid="connect-agent"]').trigger('click');
     await flushPromises();
-    expect(w.get('[role="alert"]').text()).toContain('not available yet');
+    // a recording is running: nothing is sent before the operator confirms ending it
+    expect(m.calls.some((c) => c.method === 'connectAgent')).toBe(false);
+    expect(w.get('[data-testid="confirm-end-recording"]').text()).toContain('ends the session being recorded now (s1)');
+    await w.get('[data-testid="cancel-connect"]').trigger('click');
+    expect(w.find('[data-testid="confirm-end-recording"]').exists()).toBe(false);
+    await w.get('[data-testid="connect-model"]').trigger('click');
+    await flushPromises();
+    expect(m.calls.some((c) => c.method === 'connectModel')).toBe(false);
+    await w.get('[data-testid="cancel-connect"]').trigger('click');
+    await w.get('[data-testid="connect-agent"]').trigger('click');
+    await w.get('[data-testid="confirm-connect"]').trigger('click');
+    await flushPromises();
+    expect(m.calls.some((c) => c.method === 'connectAgent')).toBe(true);
+    expect(w.get('.connect-view [role="alert"]').text()).toContain('not available yet');
   });
 
   it('navigates between views and shows the connection', async () => {

@@ -112,7 +112,7 @@ describe('console for an admin, in Chromium against the headless server', () => 
     expect(Number(await page.locator('[data-testid="perf-chart"]').getAttribute('data-points'))).toBeGreaterThan(10);
     const lastDecision = await page.locator('[data-testid="last-decision"]').innerText();
     const lastBefore = [...annotated].reverse().find((e) => e.kind === 'decision' && e.t <= tMs);
-    if (lastBefore) expect(lastDecision).toContain(lastBefore.message.slice(0, 20));
+    if (lastBefore) expect(lastDecision).toContain(lastBefore.message.replace(/^\w+: /, '').slice(0, 20));
     await shot(page, 'replay-overview');
 
     // decisions: every decision and override of the session (as recorded so far when the replay opened)
@@ -184,6 +184,29 @@ describe('console for an admin, in Chromium against the headless server', () => 
     await page.click('[data-testid="lock"]');
     expect(await page.locator('[data-testid="lock-error"]').innerText()).toBe('Enter the minimum number of side cores.');
     expect(await page.locator('[data-testid="lock-state"]').innerText()).toContain('Not locked');
+  });
+
+  it('time navigation: range picker (history beyond the last minute), refresh rate, wheel zoom', async () => {
+    if (!page.url().startsWith(server.origin)) await page.goto(server.url);
+    await view('overview');
+    await page.waitForSelector('[data-testid="perf-chart"] canvas');
+    // wheel over a chart zooms its time axis
+    const box = (await page.locator('[data-testid="perf-chart"] canvas').first().boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -600);
+    await expect.poll(() => page.locator('[data-testid="perf-chart"] .echart').getAttribute('data-zoom'), { timeout: 10_000 }).not.toBeNull();
+    expect(await page.locator('[data-testid="perf-chart"] .echart').getAttribute('data-zoom')).not.toBe('0-100');
+    // last 5 minutes: drawn from the recorded history (downsampled), still with data
+    await page.selectOption('[data-testid="range-picker"]', '5');
+    await expect.poll(async () => Number(await page.locator('[data-testid="perf-chart"]').getAttribute('data-points')), { timeout: 15_000 }).toBeGreaterThan(5);
+    await shot(page, 'overview-range-5min');
+    await page.selectOption('[data-testid="range-picker"]', '1');
+    // paused refresh: the chart stops moving
+    await page.selectOption('[data-testid="refresh-rate"]', '0');
+    const a = await page.locator('[data-testid="perf-chart"]').getAttribute('data-points');
+    await page.waitForTimeout(1500);
+    expect(await page.locator('[data-testid="perf-chart"]').getAttribute('data-points')).toBe(a);
+    await page.selectOption('[data-testid="refresh-rate"]', '100');
   });
 
   it('browser shortcuts switch views (Ctrl+1…6)', async () => {

@@ -65,6 +65,15 @@ export interface TimeChartSpec {
   xRange?: [number, number];
   /** Cursor (replay position) in ms. */
   cursor?: number;
+  /** Wall clock (unix ms) at session time 0: the x axis then shows wall-clock time, tooltips both. */
+  wallStartMs?: number | null;
+}
+
+/** Wall-clock HH:MM:SS of session time `t` for a session that started at `start` (unix ms). */
+export function wallTime(start: number, t: number): string {
+  const d = new Date(start + t);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
 function escapeHtml(s: string): string {
@@ -89,9 +98,9 @@ export function eventHtml(e: HostEvent): string {
   );
 }
 
-/** x-axis label formatter that leaves the range's ends blank. */
-function xLabel(x0: number, x1: number): (v: number) => string {
-  return (v: number) => (v === x0 || v === x1 ? '' : sessionTime(v));
+/** x-axis label formatter that leaves the range's ends blank (wall clock when the start is known). */
+function xLabel(x0: number, x1: number, wallStart: number | null | undefined): (v: number) => string {
+  return (v: number) => (v === x0 || v === x1 ? '' : wallStart != null ? wallTime(wallStart, v) : sessionTime(v));
 }
 
 /** Build the ECharts option of a time chart (x = session time). */
@@ -139,6 +148,8 @@ export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<
     textStyle: { color: theme.text },
     grid: { left: 64, right: spec.yAxes.length > 1 ? 64 : 16, top: 50, bottom: 28 },
     legend: { top: 0, left: 'center', type: 'scroll', textStyle: { color: theme.text, fontSize: 11 }, itemHeight: 8, itemWidth: 14 },
+    // wheel zooms, drag pans the time axis (filterMode none: lines stay continuous at the edges)
+    dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'none', zoomOnMouseWheel: true, moveOnMouseMove: true }],
     tooltip: {
       trigger: 'axis',
       confine: true,
@@ -148,7 +159,8 @@ export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<
         const t = Number(params[0].axisValue);
         const lines = params.map((p) => `${p.marker}${escapeHtml(p.seriesName)}: ${fmt[spec.lines[p.seriesIndex]?.yAxis ?? 0](p.value[1])}`);
         const near = eventsNear(events, t, Math.max(step, 50));
-        return [`<b>${sessionTime(t)}</b>`, ...lines, ...near.slice(0, 3).map(eventHtml)].join('<br/>');
+        const when = spec.wallStartMs != null ? `<b>${wallTime(spec.wallStartMs, t)}</b> (session ${sessionTime(t)})` : `<b>${sessionTime(t)}</b>`;
+        return [when, ...lines, ...near.slice(0, 3).map(eventHtml)].join('<br/>');
       },
     },
     xAxis: {
@@ -157,7 +169,7 @@ export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<
       max: x1 > x0 ? x1 : x0 + 1,
       // no labels at the sliding ends: they are new odd times on every update (clutter, and every
       // distinct string ECharts measures costs a text-shaping cache entry in the browser)
-      axisLabel: { color: theme.muted, formatter: xLabel(x0, x1), hideOverlap: true, showMinLabel: false, showMaxLabel: false },
+      axisLabel: { color: theme.muted, formatter: xLabel(x0, x1, spec.wallStartMs), hideOverlap: true, showMinLabel: false, showMaxLabel: false },
       axisLine: { lineStyle: { color: theme.grid } },
       splitLine: { show: false },
     },

@@ -60,17 +60,16 @@ export const useReplayStore = defineStore('replay', () => {
     }
     session.value = d.value;
     const cores = d.value.info?.cores ?? 0;
-    const coreKeys = cores > 0 && cores <= MAX_CYCLE_CORES ? Array.from({ length: cores }, (_, c) => CYCLE_KEYS.map((k) => `core.${c}.${k}`)).flat() : [];
     const [r, ev, au] = await Promise.all([
-      api.querySeries({ sessionId: id, series: [...REPLAY_TOTALS, ...coreKeys], t0: d.value.t0, t1: Math.max(d.value.t1, d.value.t0), points: REPLAY_POINTS }),
+      queryHostRange(id, d.value.t0, d.value.t1, cores),
       api.getSessionEvents({ sessionId: id }),
       api.getAuditLog({ sessionId: id, limit: 500 }),
     ]);
     if (mine !== token) return;
-    if (r.ok) {
-      range.value = { ...r.value, series: r.value.series.filter((s) => !s.key.startsWith('core.')) };
-      if (coreKeys.length) cycleShares.value = sharesOf(r.value, cores);
-    } else error.value = r.error;
+    if ('range' in r) {
+      range.value = r.range;
+      cycleShares.value = r.cycleShares;
+    } else error.value = r;
     if (ev.ok) events.value = ev.value;
     else error.value = ev.error;
     if (au.ok) audit.value = au.value;
@@ -93,6 +92,17 @@ export const useReplayStore = defineStore('replay', () => {
 
   return { sessionId, session, range, cycleShares, events, audit, error, loading, load, clear, pairs, sharePairs };
 });
+
+/**
+ * A session's host totals (REPLAY_TOTALS) and cycle shares over [t0, t1], downsampled to about
+ * `points` points: what the replay and the longer live ranges draw.
+ */
+export async function queryHostRange(sessionId: string, t0: number, t1: number, cores: number, points = REPLAY_POINTS): Promise<{ range: SeriesResult; cycleShares: Record<string, number[]> | null } | ApiError> {
+  const coreKeys = cores > 0 && cores <= MAX_CYCLE_CORES ? Array.from({ length: cores }, (_, c) => CYCLE_KEYS.map((k) => `core.${c}.${k}`)).flat() : [];
+  const r = await useApi().querySeries({ sessionId, series: [...REPLAY_TOTALS, ...coreKeys], t0, t1: Math.max(t1, t0), points });
+  if (!r.ok) return r.error;
+  return { range: { ...r.value, series: r.value.series.filter((s) => !s.key.startsWith('core.')) }, cycleShares: coreKeys.length ? sharesOf(r.value, cores) : null };
+}
 
 /** Host-wide cycle shares per category from per-core cycle series. */
 function sharesOf(r: SeriesResult, cores: number): Record<string, number[]> {

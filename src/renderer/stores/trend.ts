@@ -9,6 +9,7 @@ import type { CYCLE_KEYS } from '../lib/metrics.ts';
 import { useConsoleStore } from './console.ts';
 import { useReplayStore, type REPLAY_TOTALS } from './replay.ts';
 import { useTelemetryStore } from './telemetry.ts';
+import { useTimeViewStore } from './timeview.ts';
 
 /** Host totals a chart can draw. */
 export type TrendKey = 'score' | 'requestsPerSec' | 'p99' | 'exitsPerSec' | 'sideCores';
@@ -26,20 +27,39 @@ export function useTrend() {
   const store = useConsoleStore();
   const tel = useTelemetryStore();
   const rep = useReplayStore();
+  const tv = useTimeViewStore();
   const replaying = computed(() => !!store.state?.replay);
+  /** Live with a range longer than the rings hold: the recorded history. */
+  const fromHistory = computed(() => !replaying.value && tv.rangeMin > 1 && tv.range !== null);
+  const historyPairs = (key: string): [number, number][] => {
+    const r = tv.range;
+    const s = r?.series.find((x) => x.key === key);
+    return r && s ? r.t.map((t, i) => [t, s.values[i]] as [number, number]) : [];
+  };
   return {
     replaying,
     /** [t, value] pairs of a host total. */
     line(k: TrendKey): [number, number][] {
-      return replaying.value ? rep.pairs(REPLAY_KEY[k]) : tel.totals.pairs(k);
+      if (replaying.value) return rep.pairs(REPLAY_KEY[k]);
+      return fromHistory.value ? historyPairs(REPLAY_KEY[k]) : tel.totals.pairs(k);
     },
     /** [t, share] pairs of a host cycle category. */
     share(k: (typeof CYCLE_KEYS)[number]): [number, number][] {
-      return replaying.value ? rep.sharePairs(k) : tel.totals.pairs(k);
+      if (replaying.value) return rep.sharePairs(k);
+      if (fromHistory.value) {
+        const r = tv.range;
+        const sh = tv.cycleShares?.[k];
+        return r && sh ? r.t.map((t, i) => [t, sh[i]] as [number, number]) : [];
+      }
+      return tel.totals.pairs(k);
     },
     /** Decisions and overrides to mark. */
     events(): readonly HostEvent[] {
       return replaying.value ? rep.events : tel.events.toArray();
+    },
+    /** Wall clock (unix ms) of the shown session's start, for wall-clock axes; null when unknown. */
+    wallStart(): number | null {
+      return replaying.value ? (rep.session?.startedAt ?? null) : tv.wallStart;
     },
     /** The replay cursor (session ms), undefined live. */
     cursor(): number | undefined {
@@ -48,19 +68,26 @@ export function useTrend() {
     /** The x range: the whole session in a replay, the data's own live. */
     xRange(): [number, number] | undefined {
       const r = store.state?.replay;
-      return r ? [r.t0, Math.max(r.t1, r.t0 + 1)] : undefined;
+      if (r) return [r.t0, Math.max(r.t1, r.t0 + 1)];
+      const now = tel.latest?.t;
+      if (tv.rangeMin > 1 && now !== undefined) return [Math.max(0, now - tv.rangeMin * 60_000), Math.max(now, 1)];
+      return undefined;
     },
     /** Points per line. */
     count(): number {
-      return replaying.value ? (rep.range?.t.length ?? 0) : tel.totals.length;
+      if (replaying.value) return rep.range?.t.length ?? 0;
+      return fromHistory.value ? (tv.range?.t.length ?? 0) : tel.totals.length;
     },
     /** Whether there is anything to draw. */
     hasData(): boolean {
-      return replaying.value ? (rep.range?.t.length ?? 0) > 1 : tel.totals.length > 1;
+      if (replaying.value) return (rep.range?.t.length ?? 0) > 1;
+      return fromHistory.value ? (tv.range?.t.length ?? 0) > 1 : tel.totals.length > 1;
     },
     /** A value that changes whenever the charts must redraw. */
     version(): unknown {
-      return replaying.value ? [rep.range, rep.cycleShares, rep.events, store.state?.replay?.t] : tel.version;
+      if (replaying.value) return [rep.range, rep.cycleShares, rep.events, store.state?.replay?.t];
+      // full rate follows the telemetry directly; slower rates and long ranges follow the time view
+      return tv.refreshMs === 100 && tv.rangeMin === 1 ? tel.version : tv.version;
     },
   };
 }

@@ -203,6 +203,7 @@ describe('console for an admin, in Chromium against the headless server', () => 
     await page.selectOption('[data-testid="range-picker"]', '1');
     // paused refresh: the chart stops moving
     await page.selectOption('[data-testid="refresh-rate"]', '0');
+    await page.waitForTimeout(300);
     const a = await page.locator('[data-testid="perf-chart"]').getAttribute('data-points');
     await page.waitForTimeout(1500);
     expect(await page.locator('[data-testid="perf-chart"]').getAttribute('data-points')).toBe(a);

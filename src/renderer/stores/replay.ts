@@ -15,8 +15,12 @@ import { CYCLE_KEYS } from '../lib/metrics.ts';
 export const REPLAY_TOTALS = ['totals.score', 'totals.requestsPerSec', 'totals.latencyUs.p99', 'totals.exitsPerSec', 'totals.sideCores'] as const;
 /** Points per series over the whole session (about a chart's width in pixels). */
 export const REPLAY_POINTS = 600;
-/** Cores above which the cycle shares are not queried per core (too many series for one query). */
-const MAX_CYCLE_CORES = 64;
+/**
+ * Cores up to which the cycle shares are queried per core (cores × 6 series). 0: off — on a 16-core
+ * session that query kept the history worker busy long enough to hold up exports; the cycles chart
+ * then draws the replay stream's own snapshots instead.
+ */
+const MAX_CYCLE_CORES = 0;
 
 export const useReplayStore = defineStore('replay', () => {
   const sessionId = ref<string | null>(null);

@@ -54,6 +54,7 @@ export const useTimeViewStore = defineStore('timeview', () => {
 
   function bump(): void {
     timer = null;
+    if (refreshMs.value === 0) return;
     last = Date.now();
     if (rangeMin.value > 1) void reloadRange();
     else version.value++;

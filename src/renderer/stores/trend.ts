@@ -45,12 +45,13 @@ export function useTrend() {
     },
     /** [t, share] pairs of a host cycle category. */
     share(k: (typeof CYCLE_KEYS)[number]): [number, number][] {
-      if (replaying.value) return rep.sharePairs(k);
-      if (fromHistory.value) {
+      if (replaying.value && rep.cycleShares) return rep.sharePairs(k);
+      if (fromHistory.value && tv.cycleShares) {
         const r = tv.range;
-        const sh = tv.cycleShares?.[k];
+        const sh = tv.cycleShares[k];
         return r && sh ? r.t.map((t, i) => [t, sh[i]] as [number, number]) : [];
       }
+      // without per-core history: the snapshots the stream delivered (live window or replay as played)
       return tel.totals.pairs(k);
     },
     /** Decisions and overrides to mark. */
@@ -85,7 +86,7 @@ export function useTrend() {
     },
     /** A value that changes whenever the charts must redraw. */
     version(): unknown {
-      if (replaying.value) return [rep.range, rep.cycleShares, rep.events, store.state?.replay?.t];
+      if (replaying.value) return [rep.range, rep.cycleShares, rep.events, store.state?.replay?.t, tel.version];
       // full rate follows the telemetry directly; slower rates and long ranges follow the time view
       return tv.refreshMs === 100 && tv.rangeMin === 1 ? tel.version : tv.version;
     },

@@ -43,7 +43,7 @@ export async function startServer(args: string[] = [], timeoutMs = 180_000): Pro
     const timer = setTimeout(() => rej(new Error(`server printed no URL within ${timeoutMs} ms; output:\n${out}`)), timeoutMs);
     const onData = (b: Buffer): void => {
       out += b.toString();
-      const m = /http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_%-]+/.exec(out);
+      const m = /http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+/.exec(out);
       if (m) {
         clearTimeout(timer);
         res(m[0]);
@@ -60,7 +60,7 @@ export async function startServer(args: string[] = [], timeoutMs = 180_000): Pro
   return {
     url,
     origin: u.origin,
-    token: u.searchParams.get('token')!,
+    token: /#token=([A-Za-z0-9_-]+)/.exec(url)![1],
     dbPath,
     dir,
     child,

@@ -69,7 +69,7 @@ describe('per-client bounds', () => {
   it('disconnects a client that stops reading once replies pile up past its budget; others keep going', async () => {
     const slow = await openWs(`ws://127.0.0.1:${small.port}/ws`, small.token);
     const good = await openWs(`ws://127.0.0.1:${small.port}/ws`, small.token);
-    const sock = (slow as unknown as { _socket: { pause(): void } })._socket;
+    const sock = (slow as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     sock.pause();
     const closed = new Promise<void>((r) => slow.once('close', () => r()));
     try {

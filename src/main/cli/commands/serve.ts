@@ -131,6 +131,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   io.stdout.write(`IOcm Console: ${running.server.url}\n`);
   io.stderr.write(`serving scenario '${opts.scenario}' (seed ${opts.seed}), history in ${opts.dbPath}, pages from ${rendererDir}\n`);
   io.stderr.write('stop with Ctrl-C\n');
+  const st = await running.services.api.getState();
+  if (st.ok && st.value.recording.error) io.stderr.write(`warning: ${st.value.recording.error}\n`);
 
   return new Promise<number>((resolveExit) => {
     let signalled = false;

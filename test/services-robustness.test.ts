@@ -86,6 +86,35 @@ describe('connectModel opens only catalogue scenarios', () => {
   });
 });
 
+describe('series queries with hostile ranges', () => {
+  it('a huge range answers with the recorded data instead of an internal error; an unknown key names its field', async () => {
+    const services = createServices({ dbPath: join(dir, 'q.db'), scenario: 'rr-few', seed: 1, speed: 16 });
+    try {
+      await services.boot();
+      await new Promise((r) => setTimeout(r, 1500));
+      const sid = value(await services.api.getState()).recording.sessionId!;
+      await services.api.getAuditLog({ sessionId: sid }); // flushes the recorder
+      for (const [t0, t1] of [
+        [-1e300, 1e300],
+        [-Number.MAX_VALUE, Number.MAX_VALUE],
+        [0, 1e15],
+        [-1e15, -1e14],
+      ]) {
+        const r = await services.api.querySeries({ sessionId: sid, series: ['totals.score'], t0, t1, points: 500 });
+        expect(r.ok, `${t0}..${t1}: ${JSON.stringify(r)}`).toBe(true);
+        if (r.ok) expect(r.value.t.length).toBeLessThanOrEqual(1000);
+      }
+      const bad = await services.api.querySeries({ sessionId: sid, series: ['totals.score'], t0: 0, t1: 1, points: 10, extra: 1 } as never);
+      expect(bad).toMatchObject({ ok: false, error: { code: 'invalid-argument', field: 'extra' } });
+      const badCfg = await services.api.setPolicy({ name: 'iocm', config: { nope: 1 } });
+      expect(badCfg.ok).toBe(false);
+      if (!badCfg.ok) expect(badCfg.error.field).toBeTruthy();
+    } finally {
+      await services.shutdown();
+    }
+  });
+});
+
 describe('history that cannot be opened', () => {
   it('is reported in recording.error at boot and after a reconnect, while the live view runs', async () => {
     const bad = join(dir, 'not-a-db.db');

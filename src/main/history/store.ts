@@ -749,10 +749,13 @@ export class HistoryDb {
       throw new HistoryError('invalid', `unknown series ${unknown.map((u) => `'${u}'`).join(', ')} in session '${q.sessionId}' (e.g. ${idxRows.slice(0, 3).map((x) => x.name).join(', ')})`);
     const series = names.map((n) => byName.get(n) ?? -1);
     const resolutions = resolutionsFor(r.interval_ms ?? 100);
-    const t1 = Math.min(q.t1, r.t_last ?? q.t1);
+    // Bound the range by the recorded data: session times start at 0, and nothing lies past the
+    // last snapshot (a huge range once allocated buckets for all of it: "Invalid typed array length").
+    const t0 = Math.max(q.t0, Math.min(0, r.t_first ?? 0));
+    const t1 = Math.max(t0, Math.min(q.t1, r.t_last ?? t0));
     let level = -1;
     for (let l = resolutions.length - 1; l >= 0; l--) {
-      if (Math.floor((t1 - q.t0) / resolutions[l]) >= q.points) {
+      if (Math.floor((t1 - t0) / resolutions[l]) >= q.points) {
         level = l;
         break;
       }
@@ -764,7 +767,7 @@ export class HistoryDb {
       this.rawPoints(
         key,
         names,
-        q.t0,
+        t0,
         t1,
         (tt, i, v) => {
           if (tt !== lastT) {
@@ -779,7 +782,7 @@ export class HistoryDb {
       return { t, resolutionMs: r.interval_ms ?? 0, series: q.series.map((k, i) => ({ key: k, values: values[i], min: values[i], max: values[i], last: values[i] })) };
     }
     const res = resolutions[level];
-    const b0 = Math.floor(q.t0 / res);
+    const b0 = Math.floor(t0 / res);
     const b1 = Math.max(b0, Math.floor(t1 / res));
     const buckets = this.levelBuckets(key, series, names, resolutions, level, b0, b1);
     const t = Array.from({ length: b1 - b0 + 1 }, (_, i) => (b0 + i) * res);

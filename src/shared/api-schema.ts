@@ -122,13 +122,14 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 export function validateArgs<K extends MethodName>(method: K, raw: unknown): Result<MethodArgs<K> extends void ? Record<string, never> : MethodArgs<K>>;
 export function validateArgs(method: string, raw: unknown): Result<unknown>;
 export function validateArgs(method: string, raw: unknown): Result<unknown> {
-  if (!isMethodName(method)) return err('not-found', `Unknown request '${String(method).slice(0, 100)}'.`);
+  if (!isMethodName(method)) return err('not-found', `Unknown request '${String(method).slice(0, 100)}'.`, 'method');
   const schema = METHOD_SCHEMAS[method] as z.ZodType;
   const parsed = schema.safeParse(raw === undefined || raw === null ? {} : raw);
   if (parsed.success) return ok(parsed.data);
   const issue = parsed.error.issues[0];
   // An unknown key is named as the field at fault ('config.x' rather than 'config').
   const path = issue.code === 'unrecognized_keys' && issue.keys.length ? [...issue.path, issue.keys[0]] : issue.path;
-  const field = path.length ? path.map(String).join('.').slice(0, 200) : undefined;
+  // A wrong argument as a whole (not an object) is named 'args'.
+  const field = path.length ? path.map((k) => String(k) || '""').join('.').slice(0, 200) : 'args';
   return err('invalid-argument', `Invalid ${method} request: ${describeIssue(issue)}.`, field);
 }

@@ -366,7 +366,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
     const id = (typeof m.id === 'number' && Number.isFinite(m.id)) || (typeof m.id === 'string' && m.id.length <= 100) ? (m.id as number | string) : null;
     if (id === null) return bad(null, "A request needs an 'id' (number or string of at most 100 characters).", 'id');
     const extra = Object.keys(m).filter((k) => k !== 'id' && k !== 'method' && k !== 'args');
-    if (extra.length) return bad(id, `Unknown field(s) in the request: ${extra.slice(0, 5).map((k) => k.slice(0, 40)).join(', ')}.`, extra[0].slice(0, 100));
+    if (extra.length) return bad(id, `Unknown field(s) in the request: ${extra.slice(0, 5).map((k) => k.slice(0, 40)).join(', ')}.`, extra[0].slice(0, 100) || '""');
     const busy = inFlight.get(ws) ?? 0;
     if (busy >= maxInFlight) return reply(id, err('refused', `Too many requests in flight (${maxInFlight}); wait for answers before sending more.`));
     inFlight.set(ws, busy + 1);

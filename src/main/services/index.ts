@@ -417,7 +417,7 @@ export function createServices(opts: ServicesOptions): Services {
       const errors = await live.setPolicy(name, config);
       if (errors.length) {
         const e = errors[0];
-        const field = e.field ? `config.${e.field}` : undefined;
+        const field = e.field !== undefined && e.field !== 'policy' ? `config.${e.field}` : 'name';
         return err('invalid-argument', capitalize(e.field && e.field !== 'policy' ? `${e.field}: ${e.message}` : e.message), field);
       }
       const s = state();

@@ -22,7 +22,7 @@ export interface Fixture {
 }
 
 /** Start the headless console on port 0 with a small real scenario. */
-export async function startFixture(scenario = 'rr-few', extra: { flushMs?: number; speed?: number } = {}): Promise<Fixture> {
+export async function startFixture(scenario = 'rr-few', extra: { flushMs?: number; speed?: number; rendererDir?: string } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'iocm-server-'));
   const rendererDir = join(dir, 'renderer');
   mkdirSync(join(rendererDir, 'assets'), { recursive: true });
@@ -37,7 +37,7 @@ export async function startFixture(scenario = 'rr-few', extra: { flushMs?: numbe
     seed: 7,
     speed: extra.speed ?? 4,
     dbPath,
-    rendererDir,
+    rendererDir: extra.rendererDir ?? rendererDir,
     ...(extra.flushMs !== undefined ? { flushMs: extra.flushMs } : {}),
   });
   return {

@@ -265,7 +265,42 @@ function requireColumns(src: Database.Database, path: string, table: string, col
   if (missing.length) throw new HistoryError('invalid', `${path}: table '${table}' lacks column(s) ${missing.join(', ')}; nothing was imported`);
 }
 
+/** An error reading the imported file, as the user should see it. */
+function sourceError(path: string, err: unknown): Error {
+  if (err instanceof HistoryError) return err;
+  return new HistoryError('corrupt', `${path}: the session file is damaged or not one IOcm wrote (${(err as Error)?.message ?? String(err)}); nothing was imported`);
+}
+
+/** Iterate rows of the imported file, turning its read errors into {@link sourceError}s. */
+function* guarded<T>(path: string, rows: Iterable<T>): Generator<T> {
+  let it: Iterator<T>;
+  try {
+    it = rows[Symbol.iterator]();
+  } catch (err) {
+    throw sourceError(path, err);
+  }
+  for (;;) {
+    let n: IteratorResult<T>;
+    try {
+      n = it.next();
+    } catch (err) {
+      throw sourceError(path, err);
+    }
+    if (n.done) return;
+    yield n.value;
+  }
+}
+
 function importSqlite(store: HistoryDb, path: string, progress: ProgressFn): ImportResult {
+  try {
+    return importSqliteFile(store, path, progress);
+  } catch (err) {
+    // Errors of the target database were wrapped already; anything else came from the file.
+    throw sourceError(path, err);
+  }
+}
+
+function importSqliteFile(store: HistoryDb, path: string, progress: ProgressFn): ImportResult {
   const { dir, copy } = privateCopy(path);
   let src: Database.Database | null = null;
   try {
@@ -320,7 +355,7 @@ function importSqlite(store: HistoryDb, path: string, progress: ProgressFn): Imp
           const parent = typeof s.parent_id === 'string' && SAFE_ID.test(s.parent_id) ? s.parent_id : null;
           const values = SESSION_COLS.map((c) => (c === 'parent_id' ? parent : c === 'status' && s.status === 'recording' ? 'interrupted' : s[c]));
           const newKey = Number(insSession.run(id, ...(values as unknown[])).lastInsertRowid);
-          for (const c of copies) for (const row of c.read.iterate(s.key) as Iterable<unknown[]>) c.write.run(newKey, ...row);
+          for (const c of copies) for (const row of guarded(path, c.read.iterate(s.key) as Iterable<unknown[]>)) c.write.run(newKey, ...row);
           // Files migrated from v1 have no rollups yet.
           store.ensureRollups(id);
           out.sessions.push({ id, originalId: original });

@@ -79,7 +79,7 @@ export async function startServer(args: string[] = [], timeoutMs = 180_000): Pro
 }
 
 /** Launch Chromium headless on a fresh profile. Throws when Chromium is missing. */
-export async function launchBrowser(): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
+export async function launchBrowser(): Promise<{ context: BrowserContext; page: Page; profile: string; close(): Promise<void> }> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`);
   const profile = mkdtempSync(join(tmpdir(), 'iocm-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -93,6 +93,7 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; page: 
   return {
     context,
     page,
+    profile,
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

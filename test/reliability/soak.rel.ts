@@ -7,6 +7,8 @@
  * warm-up by at most 10 % for each figure.
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CDPSession } from 'playwright-core';
@@ -61,6 +63,10 @@ function tree(root: number): number[] {
   return out;
 }
 
+/** Run a full GC (so the heap figure is what is retained, not the GC's sawtooth). */
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
 const median = (a: number[]): number => {
   const s = [...a].sort((x, y) => x - y);
   return s.length ? s[Math.floor(s.length / 2)] : NaN;
@@ -73,11 +79,19 @@ describe('soak', () => {
     await page.waitForSelector('[data-testid="core-map"] [data-core]', { timeout: 60_000 });
     const cdp: CDPSession = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
-    const chromePid = Number(execFileSync('pgrep', ['-o', '-f', 'iocm-chromium-']).toString().trim().split('\n')[0]);
+    // The browser process: the Chromium whose parent is not itself a Chromium of this profile.
+    const ours = execFileSync('pgrep', ['-f', '--', `--user-data-dir=${browser.profile}`]).toString().trim().split('\n').map(Number);
+    const ppid = (p: number): number => {
+      const st = readFileSync(`/proc/${p}/stat`, 'utf8');
+      return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+    };
+    const chromePid = ours.find((p) => !ours.includes(ppid(p)))!;
     const samples: { t: number; serverRss: number; serverHeap: number; browserRss: number; pageHeap: number; processes: number }[] = [];
     const t0 = Date.now();
     while (Date.now() - t0 < WALL_MS) {
       await page.waitForTimeout(SAMPLE_MS);
+      gc();
+      await cdp.send('HeapProfiler.collectGarbage');
       const metrics = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
       const pids = tree(chromePid);
       samples.push({

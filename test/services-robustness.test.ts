@@ -71,9 +71,12 @@ describe('connectModel opens only catalogue scenarios', () => {
     expect(st.connection).toMatchObject({ kind: 'model', seed: 14 });
     const msgs: TelemetryMessage[] = [];
     const off = services.api.onTelemetry((m) => msgs.push(m));
-    await new Promise((r) => setTimeout(r, 2000));
+    const liveSeqs = (): number[] => msgs.filter((m) => m.stream === 'live').flatMap((m) => m.batch.snapshots.map((s) => s.seq));
+    // Two seconds at least; longer on a loaded machine, until a few batches arrived.
+    const t0 = Date.now();
+    while (Date.now() - t0 < 2000 || (liveSeqs().length < 10 && Date.now() - t0 < 30_000)) await new Promise((r) => setTimeout(r, 100));
     off();
-    const seqs = msgs.filter((m) => m.stream === 'live').flatMap((m) => m.batch.snapshots.map((s) => s.seq));
+    const seqs = liveSeqs();
     expect(seqs.length).toBeGreaterThan(5);
     for (let i = 1; i < seqs.length; i++) expect(seqs[i], `seq ${i}`).toBe(seqs[i - 1] + 1);
     const later = value(await services.api.getState());

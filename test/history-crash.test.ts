@@ -106,4 +106,72 @@ describe('history crash safety', () => {
       await client.close();
     }
   });
+
+  it('SIGKILL after more than 64 s of session time: the next open repairs it and the next process records into the same file', async () => {
+    // Issue 10 item 4: rebuilding the rollups of a long interrupted session read and wrote on one
+    // connection ("This database connection is busy executing a query"); the file could no longer record.
+    const db = join(dir, 'h.db');
+    const c = child(db, 'fast');
+    const session = (await c.waitFor(/^session /, 30_000)).split(' ')[1];
+    const line = await c.waitFor(/^flushed (\d{6,})$/, 120_000);
+    c.proc.kill('SIGKILL');
+    await c.exited;
+    const flushed = Number(line.split(' ')[1]);
+    expect(flushed).toBeGreaterThan(64_000 * 1.5);
+
+    const client = await HistoryClient.open({ path: db, repair: true });
+    try {
+      expect(await client.integrityCheck()).toBe('ok');
+      const s = await client.getSession(session);
+      expect(s.status).toBe('interrupted');
+      expect(s.t1).toBeGreaterThanOrEqual(flushed);
+      const q = await client.querySeries({ sessionId: session, series: ['totals.score'], t0: 0, t1: s.t1, points: 2 });
+      expect(q.series[0].values.some((v) => !Number.isNaN(v))).toBe(true);
+    } finally {
+      await client.close();
+    }
+    // The next process records into the same file.
+    const next = child(db, 'crash');
+    const second = (await next.waitFor(/^session /, 30_000)).split(' ')[1];
+    await next.waitFor(/^t 1000$/, 30_000);
+    next.proc.kill('SIGTERM');
+    await next.exited;
+    expect(next.lines.some((l) => l.startsWith('error'))).toBe(false);
+    expect(second).not.toBe(session);
+  }, 180_000);
+
+  it('a second process opening the file while the first records leaves the live session alone and records its own', async () => {
+    // Issue 10 item 4: the second process's repair marked the first's live session interrupted.
+    const db = join(dir, 'h.db');
+    const a = child(db, 'crash');
+    const first = (await a.waitFor(/^session /, 30_000)).split(' ')[1];
+    await a.waitFor(/^t 1000$/, 30_000);
+    const b = child(db, 'crash');
+    const second = (await b.waitFor(/^session /, 30_000)).split(' ')[1];
+    await b.waitFor(/^t 1000$/, 30_000);
+    const client = await HistoryClient.open({ path: db, repair: true });
+    try {
+      expect((await client.getSession(first)).status).toBe('recording');
+      expect((await client.getSession(second)).status).toBe('recording');
+    } finally {
+      await client.close();
+    }
+    // The first keeps recording after the second process's open.
+    const lastA = Math.max(...a.lines.filter((l) => l.startsWith('t ')).map((l) => Number(l.slice(2))));
+    await a.waitFor(new RegExp(`^t ${lastA + 1000}$`), 30_000);
+    for (const c of [a, b]) {
+      expect(c.lines.some((l) => l.startsWith('error')), c.lines.filter((l) => l.startsWith('error')).join('\n')).toBe(false);
+      c.proc.kill('SIGKILL');
+      await c.exited;
+    }
+    // Both were killed: the next open marks both interrupted.
+    const after = await HistoryClient.open({ path: db, repair: true });
+    try {
+      expect(await after.integrityCheck()).toBe('ok');
+      expect((await after.getSession(first)).status).toBe('interrupted');
+      expect((await after.getSession(second)).status).toBe('interrupted');
+    } finally {
+      await after.close();
+    }
+  }, 120_000);
 });

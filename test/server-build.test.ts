@@ -100,14 +100,16 @@ describe('electron-vite build', () => {
     expect(html).toMatch(/src="\.\/assets\/[^"]+\.js"/);
     const services = createServices({ dbPath: join(dir, 'h2.db'), scenario: null, seed: 1 });
     await services.boot();
-    const server = await startConsoleServer({ backend: backendFromApi(services.api), rendererDir: join(out, 'renderer'), port: 0 });
+    const server = await startConsoleServer({ backend: backendFromApi(services.api, services.exports), rendererDir: join(out, 'renderer'), port: 0 });
     try {
       const page = await fetch(server.url);
       expect(page.status).toBe(200);
       const body = await page.text();
       const asset = /src="\.\/(assets\/[^"]+\.js)"/.exec(body)![1];
-      const cookie = page.headers.get('set-cookie')!.split(';')[0];
-      const js = await fetch(`http://127.0.0.1:${server.port}/${asset}`, { headers: { cookie } });
+      // The page and its assets are public (no cookie, no secret in them).
+      expect(page.headers.get('set-cookie')).toBeNull();
+      expect(body).not.toContain(server.token);
+      const js = await fetch(`http://127.0.0.1:${server.port}/${asset}`);
       expect(js.status).toBe(200);
       expect(js.headers.get('content-type')).toMatch(/javascript/);
     } finally {

@@ -1,5 +1,5 @@
 /**
- * `iocm serve` as a process: prints one line with http://127.0.0.1:PORT/?token=…, serves
+ * `iocm serve` as a process: prints one line with http://127.0.0.1:PORT/#token=…, serves
  * with 401 for a wrong token, and shuts down cleanly on SIGTERM (exit 0, history database
  * closed with the session ended). Bad arguments exit with code 2.
  */
@@ -34,12 +34,12 @@ describe('iocm serve (process)', () => {
         if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${errText}`);
         await new Promise((r) => setTimeout(r, 50));
       }
-      const m = /http:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]+)/.exec(out);
+      const m = /http:\/\/127\.0\.0\.1:(\d+)\/#token=([0-9a-f]+)/.exec(out);
       expect(m, out).not.toBeNull();
       expect(out.trim().split('\n')).toHaveLength(1);
       const [, port, token] = m!;
-      expect((await fetch(`http://127.0.0.1:${port}/?token=x${token}`)).status).toBe(401);
-      expect((await fetch(`http://127.0.0.1:${port}/healthz?token=${token}`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`, { headers: { authorization: `Bearer x${token}` } })).status).toBe(401);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
       await new Promise((r) => setTimeout(r, 1500));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

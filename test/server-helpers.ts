@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startServe, type RunningServe } from '../src/main/cli/commands/serve.ts';
-import { decodeWire } from '../src/shared/wire.ts';
+import { WS_SUBPROTOCOL, WS_TOKEN_PREFIX, decodeWire } from '../src/shared/wire.ts';
 
 /** A served console with its temp dir (database + a tiny built renderer). */
 export interface Fixture {
@@ -22,7 +22,7 @@ export interface Fixture {
 }
 
 /** Start the headless console on port 0 with a small real scenario. */
-export async function startFixture(scenario = 'rr-few', extra: { flushMs?: number; speed?: number } = {}): Promise<Fixture> {
+export async function startFixture(scenario = 'rr-few', extra: { flushMs?: number; speed?: number; rendererDir?: string } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'iocm-server-'));
   const rendererDir = join(dir, 'renderer');
   mkdirSync(join(rendererDir, 'assets'), { recursive: true });
@@ -37,7 +37,7 @@ export async function startFixture(scenario = 'rr-few', extra: { flushMs?: numbe
     seed: 7,
     speed: extra.speed ?? 4,
     dbPath,
-    rendererDir,
+    rendererDir: extra.rendererDir ?? rendererDir,
     ...(extra.flushMs !== undefined ? { flushMs: extra.flushMs } : {}),
   });
   return {
@@ -73,13 +73,14 @@ export function httpGet(
 const received = new WeakMap<WebSocket, unknown[]>();
 
 /**
- * Open a raw WebSocket; resolves with the socket once open, or rejects with the HTTP status of
+ * Open a raw WebSocket presenting `token` the way the console's client does (subprotocols
+ * `iocm.v1` and `iocm-token.<token>`; null: none); resolves with the socket once open, or rejects with the HTTP status of
  * a refused upgrade. Messages are recorded from the start (see {@link collect}): the server's
  * first frames can arrive together with the upgrade response.
  */
-export function openWs(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+export function openWs(url: string, token: string | null, headers: Record<string, string> = {}, protocols?: string[]): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
+    const ws = new WebSocket(url, protocols ?? (token === null ? [] : [WS_SUBPROTOCOL, `${WS_TOKEN_PREFIX}${token}`]), { headers });
     const out: unknown[] = [];
     received.set(ws, out);
     ws.on('message', (d, isBinary) => out.push(isBinary ? d : decodeWire(String(d))));

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createWsClient, type ConnectionState, type WebSocketLike, type WsApi } from '../src/renderer/transport/ws-client.ts';
 import type { TelemetryMessage } from '../src/shared/api.ts';
-import { collect, openWs, startFixture, until, type Fixture } from './server-helpers.ts';
+import { collect, httpGet, openWs, startFixture, until, type Fixture } from './server-helpers.ts';
 import { startConsoleServer } from '../src/main/server/http-server.ts';
 import { backendFromApi } from '../src/main/server/backend.ts';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 /** Cores of the scenario the fixture runs (read from the shipped file, not assumed). */
 const CORES = (JSON.parse(readFileSync(fileURLToPath(new URL('../resources/scenarios/rr-few.json', import.meta.url)), 'utf8')) as { host: { cores: number } }).host.cores;
 
-const Impl = WebSocket as unknown as new (url: string) => WebSocketLike;
+const Impl = WebSocket as unknown as new (url: string, protocols?: string[]) => WebSocketLike;
 
 let fx: Fixture;
 beforeAll(async () => {
@@ -30,9 +30,10 @@ afterAll(async () => {
 
 function client(token = fx.token, extra: Partial<Parameters<typeof createWsClient>[0]> = {}): WsApi {
   return createWsClient({
-    url: `ws://127.0.0.1:${fx.port}/ws?token=${token}`,
+    url: `ws://127.0.0.1:${fx.port}/ws`,
+    token,
     WebSocketImpl: Impl,
-    probeUrl: `http://127.0.0.1:${fx.port}/healthz?token=${token}`,
+    probeUrl: `http://127.0.0.1:${fx.port}/healthz`,
     initialBackoffMs: 50,
     maxBackoffMs: 200,
     requestTimeoutMs: 20_000,
@@ -99,7 +100,7 @@ describe('IocmApi over WebSocket', () => {
   });
 
   it('answers bad messages with an error naming the problem and keeps the connection', async () => {
-    const ws = await openWs(`ws://127.0.0.1:${fx.port}/ws?token=${fx.token}`);
+    const ws = await openWs(`ws://127.0.0.1:${fx.port}/ws`, fx.token);
     const got = collect(ws);
     const replies = (): { id: unknown; result: { ok: boolean; error?: { code: string; message: string; field?: string } } }[] =>
       got.filter((m): m is never => typeof m === 'object' && m !== null && 'result' in m);
@@ -135,7 +136,7 @@ describe('IocmApi over WebSocket', () => {
     }
   });
 
-  it('carries byte arrays (an export) intact', async () => {
+  it('hands an export over as a single-use download streamed over HTTP, not over the socket', async () => {
     const api = client();
     try {
       const st = await api.getState();
@@ -144,9 +145,18 @@ describe('IocmApi over WebSocket', () => {
       const res = await api.exportSession({ sessionId: sessionId!, format: 'csv' });
       expect(res.ok).toBe(true);
       if (!res.ok) return;
-      expect(res.value.bytes).toBeInstanceOf(Uint8Array);
-      const text = new TextDecoder().decode(res.value.bytes);
-      expect(text.split('\n').length).toBeGreaterThan(1);
+      expect(res.value).not.toHaveProperty('bytes');
+      expect(res.value.exportId).toMatch(/^[0-9a-f]{32}$/);
+      const got = await httpGet(`http://127.0.0.1:${fx.port}/download/${res.value.exportId}`);
+      expect(got.status).toBe(200);
+      expect(String(got.headers['content-disposition'])).toBe(`attachment; filename="${res.value.fileName}"`);
+      expect(Number(got.headers['content-length'])).toBe(res.value.size);
+      expect(got.body.split('\n').length).toBeGreaterThan(1);
+      // Single use: a second fetch (or anyone else's) gets nothing.
+      expect((await httpGet(`http://127.0.0.1:${fx.port}/download/${res.value.exportId}`)).status).toBe(404);
+      expect((await httpGet(`http://127.0.0.1:${fx.port}/download/${'0'.repeat(32)}`)).status).toBe(404);
+      // The headless transport has no save dialog: the browser downloads instead.
+      expect(await api.saveFile({ exportId: res.value.exportId })).toMatchObject({ ok: false, error: { code: 'not-available' } });
     } finally {
       api.close();
     }
@@ -166,7 +176,7 @@ describe('IocmApi over WebSocket', () => {
   });
 
   it('decodes what the server sends with the shared wire format', async () => {
-    const ws = await openWs(`ws://127.0.0.1:${fx.port}/ws?token=${fx.token}`);
+    const ws = await openWs(`ws://127.0.0.1:${fx.port}/ws`, fx.token);
     const got = collect(ws);
     await until(() => got.length > 0, 5000, 'first message');
     expect(got[0]).toMatchObject({ hello: { protocol: 1 } });
@@ -186,7 +196,7 @@ describe('IocmApi over WebSocket', () => {
       // A request made while disconnected waits for the connection.
       const pending = api.getState();
       second = await startConsoleServer({
-        backend: backendFromApi(fx.run.services.api),
+        backend: backendFromApi(fx.run.services.api, fx.run.services.exports),
         rendererDir: join(fx.dir, 'renderer'),
         port: fx.port,
         token: fx.token,

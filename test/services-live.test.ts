@@ -3,7 +3,7 @@
  * SQLite file, driven only through IocmApi (as the renderer does).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServices, type Services } from '../src/main/services/index.ts';
@@ -163,7 +163,14 @@ describe('services on the real model and a real SQLite file', () => {
 
     const file = value(await api.exportSession({ sessionId: sid, format: 'csv', layout: 'long', opId: 'exp-1' }));
     expect(file.fileName).toMatch(/\.csv$/);
-    const text = new TextDecoder().decode(file.bytes);
+    // The file waits on disk for its transport; its id is single-use.
+    const claimed = services.exports.claim(file.exportId)!;
+    expect(claimed).not.toBeNull();
+    expect(services.exports.claim(file.exportId)).toBeNull();
+    const text = readFileSync(claimed.path, 'utf8');
+    expect(Buffer.byteLength(text)).toBe(file.size);
+    claimed.release();
+    expect(existsSync(claimed.path)).toBe(false);
     const lines = text.trim().split('\n');
     expect(lines.length).toBeGreaterThan(10);
     expect(text).toMatch(/totals\.score/);

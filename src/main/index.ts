@@ -30,6 +30,6 @@ startDesktopApp({
       ...(sqlite.ok ? { nativeBinding: sqlite.path } : {}),
     });
     await services.boot();
-    return { backend: backendFromApi(services.api), shutdown: () => services.shutdown() };
+    return { backend: backendFromApi(services.api, services.exports), shutdown: () => services.shutdown() };
   },
 });

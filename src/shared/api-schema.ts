@@ -77,7 +77,17 @@ export const METHOD_SCHEMAS = {
   }),
   whatIf: z.strictObject({ sessionId, policy: z.string().min(1).max(100), config: policyConfig.optional(), opId: opId.optional() }),
   cancel: z.strictObject({ opId }),
-  saveFile: z.strictObject({ fileName: z.string().min(1).max(255), bytes: z.instanceof(Uint8Array) }),
+  saveFile: z
+    .strictObject({
+      fileName: z.string().min(1).max(255).optional(),
+      bytes: z.instanceof(Uint8Array).optional(),
+      exportId: z.string().regex(/^[0-9a-f]{32}$/, 'must be an export id (32 hex digits)').optional(),
+    })
+    .superRefine((a, ctx) => {
+      if ((a.bytes === undefined) === (a.exportId === undefined))
+        ctx.addIssue({ code: 'custom', message: 'give either bytes or an exportId', path: [a.bytes === undefined ? 'exportId' : 'bytes'] });
+      else if (a.bytes !== undefined && a.fileName === undefined) ctx.addIssue({ code: 'custom', message: 'a file name is needed with bytes', path: ['fileName'] });
+    }),
 } satisfies Record<MethodName, z.ZodType>;
 
 /** True when `name` is a whitelisted method. */
@@ -94,7 +104,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   const where = issue.path.length ? `'${issue.path.join('.')}'` : 'the request';
   switch (issue.code) {
     case 'unrecognized_keys':
-      return `${where} has unknown field(s): ${issue.keys.join(', ')}`;
+      return `${where} has unknown field(s): ${issue.keys.slice(0, 5).map((k) => k.slice(0, 40)).join(', ')}`;
     case 'invalid_type':
       return `${where} must be ${issue.expected === 'int' ? 'a whole number' : `a ${issue.expected}`}`;
     case 'too_small':
@@ -113,11 +123,14 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 export function validateArgs<K extends MethodName>(method: K, raw: unknown): Result<MethodArgs<K> extends void ? Record<string, never> : MethodArgs<K>>;
 export function validateArgs(method: string, raw: unknown): Result<unknown>;
 export function validateArgs(method: string, raw: unknown): Result<unknown> {
-  if (!isMethodName(method)) return err('not-found', `Unknown request '${String(method).slice(0, 100)}'.`);
+  if (!isMethodName(method)) return err('not-found', `Unknown request '${String(method).slice(0, 100)}'.`, 'method');
   const schema = METHOD_SCHEMAS[method] as z.ZodType;
   const parsed = schema.safeParse(raw === undefined || raw === null ? {} : raw);
   if (parsed.success) return ok(parsed.data);
   const issue = parsed.error.issues[0];
-  const field = issue.path.length ? issue.path.join('.') : undefined;
+  // An unknown key is named as the field at fault ('config.x' rather than 'config').
+  const path = issue.code === 'unrecognized_keys' && issue.keys.length ? [...issue.path, issue.keys[0]] : issue.path;
+  // A wrong argument as a whole (not an object) is named 'args'.
+  const field = path.length ? path.map((k) => String(k) || '""').join('.').slice(0, 200) : 'args';
   return err('invalid-argument', `Invalid ${method} request: ${describeIssue(issue)}.`, field);
 }

@@ -211,12 +211,23 @@ export interface ReplayState {
 /** Export formats. */
 export type ExportFormat = 'csv' | 'json' | 'sqlite';
 
-/** A file produced by an export. */
+/**
+ * A file produced by an export. The bytes stay on the host's disk (bounded memory, any
+ * size): the desktop app saves it with `saveFile({ exportId })` (native dialog); in a
+ * browser it is downloaded natively from `GET /download/<exportId>` (headless server).
+ * An export id is single-use and expires after {@link EXPORT_TTL_MS}.
+ */
 export interface ExportFile {
   fileName: string;
   mimeType: string;
-  bytes: Uint8Array;
+  /** Size in bytes. */
+  size: number;
+  /** Unguessable single-use id of the file on the host. */
+  exportId: string;
 }
+
+/** How long an exported file waits for its download or save, ms. */
+export const EXPORT_TTL_MS = 10 * 60_000;
 
 /** Side-by-side comparison of a session and its what-if re-run. */
 export interface Comparison {
@@ -300,10 +311,11 @@ export interface IocmMethods {
   whatIf: { args: { sessionId: string; policy: string; config?: PolicyConfig; opId?: string }; value: Comparison };
   cancel: { args: { opId: string }; value: null };
   /**
-   * Save bytes to a file the user picks (Electron: native save dialog). Headless
-   * services answer `not-available`; the browser then downloads instead.
+   * Save bytes, or an exported file (`exportId` from exportSession), to a file the user picks
+   * (Electron: native save dialog). Headless services answer `not-available`; the browser
+   * then downloads instead.
    */
-  saveFile: { args: { fileName: string; bytes: Uint8Array }; value: { path: string } | null };
+  saveFile: { args: { fileName: string; bytes: Uint8Array } | { fileName?: string; exportId: string }; value: { path: string } | null };
 }
 
 /** A method name. */

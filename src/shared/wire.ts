@@ -7,6 +7,8 @@
  *                    { "event": "telemetry", "payload": … }                    event (batched)
  *                    { "hello": { "protocol": 1, "methods": […], "events": […] } }   on connect
  *
+ * The upgrade offers the subprotocols `iocm.v1` and `iocm-token.<token>` (see {@link WS_TOKEN_PREFIX}).
+ *
  * Byte arrays (Uint8Array, e.g. exported files) travel as { "$bytes": "<base64>" }.
  * Shared by the server (src/main/server) and the renderer's client (src/renderer/transport): no node
  * or DOM imports (base64 is done by hand).
@@ -14,6 +16,14 @@
 
 /** Protocol version announced in the hello message. */
 export const WIRE_PROTOCOL = 1;
+
+/** WebSocket subprotocol the client must offer (and the server selects). */
+export const WS_SUBPROTOCOL = 'iocm.v1';
+/**
+ * Prefix of the second subprotocol a client offers: `iocm-token.<token>`. The token travels in
+ * the upgrade's Sec-WebSocket-Protocol header, never in a cookie or the URL (docs/security.md).
+ */
+export const WS_TOKEN_PREFIX = 'iocm-token.';
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_INDEX = new Int16Array(128).fill(-1);

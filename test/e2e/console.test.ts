@@ -38,17 +38,22 @@ describe('console in Chromium against the headless server', () => {
     await server?.stop();
   });
 
-  it('refuses a bad token with 401', async () => {
-    const bad = await fetch(`${server.origin}/?token=not-the-token`);
-    expect(bad.status).toBe(401);
-    const none = await fetch(`${server.origin}/`);
-    expect(none.status).toBe(401);
-    const resp = await page.goto(`${server.origin}/?token=wrong`);
-    expect(resp?.status()).toBe(401);
+  it('refuses a bad token: 401 on the API, an access-refused banner in the page, no cookie anywhere', async () => {
+    expect((await fetch(`${server.origin}/healthz`)).status).toBe(401);
+    expect((await fetch(`${server.origin}/healthz`, { headers: { authorization: 'Bearer not-the-token' } })).status).toBe(401);
+    expect((await fetch(`${server.origin}/healthz`, { headers: { authorization: `Bearer ${server.token}` } })).status).toBe(200);
+    const resp = await page.goto(`${server.origin}/#token=wrong`);
+    expect(resp?.status()).toBe(200);
+    await expect.poll(() => page.locator('[role="alert"]').first().innerText(), { timeout: 15_000 }).toContain('Access refused');
+    expect(await browser.context.cookies()).toEqual([]);
   });
 
   it('shows the scenario’s cores on the overview', async () => {
+    await page.goto('about:blank');
     await page.goto(server.url);
+    // The token leaves the address bar once read; the console keeps it for this tab only.
+    await expect.poll(() => page.url()).not.toContain(server.token);
+    expect(await browser.context.cookies()).toEqual([]);
     await page.waitForSelector('[data-testid="core-map"] [data-core]');
     expect(await page.locator('[data-testid="core-map"] [data-core]').count()).toBe(CORES);
     await expect.poll(() => page.locator('[data-testid="connection"]').innerText()).toContain('mixed');

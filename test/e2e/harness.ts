@@ -43,7 +43,7 @@ export async function startServer(args: string[] = [], timeoutMs = 180_000): Pro
     const timer = setTimeout(() => rej(new Error(`server printed no URL within ${timeoutMs} ms; output:\n${out}`)), timeoutMs);
     const onData = (b: Buffer): void => {
       out += b.toString();
-      const m = /http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_%-]+/.exec(out);
+      const m = /http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]+/.exec(out);
       if (m) {
         clearTimeout(timer);
         res(m[0]);
@@ -60,7 +60,7 @@ export async function startServer(args: string[] = [], timeoutMs = 180_000): Pro
   return {
     url,
     origin: u.origin,
-    token: u.searchParams.get('token')!,
+    token: /#token=([A-Za-z0-9_-]+)/.exec(url)![1],
     dbPath,
     dir,
     child,
@@ -79,7 +79,7 @@ export async function startServer(args: string[] = [], timeoutMs = 180_000): Pro
 }
 
 /** Launch Chromium headless on a fresh profile. Throws when Chromium is missing. */
-export async function launchBrowser(): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
+export async function launchBrowser(): Promise<{ context: BrowserContext; page: Page; profile: string; close(): Promise<void> }> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`);
   const profile = mkdtempSync(join(tmpdir(), 'iocm-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -93,6 +93,7 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; page: 
   return {
     context,
     page,
+    profile,
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

@@ -95,3 +95,13 @@ export class ProgressBar {
     if (this.stream.isTTY && this.lastPct >= 0) this.stream.write('\r\x1b[2K');
   }
 }
+
+/**
+ * Text safe for a terminal: control characters (C0 except newline, DEL, C1) are shown as
+ * `\u00XX` escapes, so names from recorded or imported files cannot move the cursor, retitle
+ * the window or hide text. Keeps JSON valid (the escapes only occur inside JSON strings).
+ */
+export function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return s.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -5,6 +5,7 @@
  * one-line message naming what was wrong.
  */
 import { UsageError } from './errors.ts';
+import { printable } from './format.ts';
 
 /** Where a command writes; injectable for tests. */
 import type { CliIO } from './io.ts';
@@ -49,13 +50,13 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
     return await mod.run(rest, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr.write(`iocm ${name}: ${err.message}\n`);
+      io.stderr.write(`iocm ${name}: ${printable(err.message)}\n`);
       return 2;
     }
     // node:util parseArgs errors are argument errors too.
     const code = (err as { code?: string }).code;
     if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr.write(`iocm ${name}: ${(err as Error).message}\n`);
+      io.stderr.write(`iocm ${name}: ${printable((err as Error).message)}\n`);
       return 2;
     }
     io.stderr.write(`iocm ${name}: ${(err as Error).stack ?? String(err)}\n`);

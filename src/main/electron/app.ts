@@ -12,7 +12,7 @@ import type { ApiBackend } from '../server/backend.ts';
 import { registerIpc, type IpcBridge } from './ipc.ts';
 import { installMenu } from './menu.ts';
 import type { AppPaths } from './paths.ts';
-import { hardenSession, hardenWebContents, registerAppScheme, serveRenderer } from './security.ts';
+import { hardenSession, hardenWebContents, registerAppScheme, serveRenderer, trustedDevRendererUrl } from './security.ts';
 import { SQLITE_BINDING_ENV, findElectronSqliteBinding, type SqliteBinding } from './sqlite.ts';
 import { createConsoleWindow } from './window.ts';
 
@@ -68,7 +68,7 @@ export function startDesktopApp(opts: DesktopOptions): void {
 
   app.whenReady().then(async () => {
     const { paths } = opts;
-    const devUrl = !app.isPackaged && process.env.ELECTRON_RENDERER_URL ? process.env.ELECTRON_RENDERER_URL : null;
+    const devUrl = trustedDevRendererUrl(process.env, app.isPackaged);
     if (!devUrl && !existsSync(join(paths.rendererDir, 'index.html'))) {
       fail('IOcm Console', `The console's pages are missing (${paths.rendererDir}). Run: npx electron-vite build`);
       return;

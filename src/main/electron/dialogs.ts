@@ -3,7 +3,7 @@
  * headless services answer `not-available` and the browser downloads instead).
  */
 import { app, dialog, type BrowserWindow } from 'electron';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { err, ok, type Result } from '../../shared/api.ts';
 
@@ -15,10 +15,10 @@ const FILTERS: Record<string, { name: string; extensions: string[] }> = {
   '.png': { name: 'PNG image', extensions: ['png'] },
 };
 
-/** Ask where to save `bytes` (suggesting `fileName` in Downloads) and write them; null when the user cancels. */
+/** Ask where to save `bytes` or the file at `path` (suggesting `fileName` in Downloads) and write it; null when the user cancels. */
 export async function saveWithDialog(
   win: BrowserWindow | null,
-  args: { fileName: string; bytes: Uint8Array },
+  args: { fileName: string; bytes: Uint8Array } | { fileName: string; path: string },
 ): Promise<Result<{ path: string } | null>> {
   const suggested = basename(args.fileName).replace(/[\\/:*?"<>|]/g, '_') || 'export';
   const filter = FILTERS[extname(suggested).toLowerCase()];
@@ -30,7 +30,8 @@ export async function saveWithDialog(
   const res = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
   if (res.canceled || !res.filePath) return ok(null);
   try {
-    await writeFile(res.filePath, args.bytes);
+    if ('bytes' in args) await writeFile(res.filePath, args.bytes);
+    else await copyFile(args.path, res.filePath);
     return ok({ path: res.filePath });
   } catch (e) {
     return err('internal', `Could not write ${res.filePath}: ${(e as Error).message}`);

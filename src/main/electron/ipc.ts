@@ -4,7 +4,8 @@
  *   and nothing else; every call's sender frame must be the app's own page
  *   (iocm://app/…), otherwise it gets an `unauthorized` error.
  * - Every payload is validated with the shared zod schemas ({@link dispatch}).
- * - `saveFile` is answered here with a native save dialog.
+ * - `saveFile` is answered here with a native save dialog (bytes from the page, or an
+ *   exported file by its `exportId`, copied from disk so its size never matters).
  * - Events from the services are coalesced by {@link EventBatcher} (a few messages per
  *   second) and sent to the window on iocm:event:<event>.
  * - The shell's own channels: the OS theme (get + push).
@@ -52,7 +53,16 @@ export function registerIpc(backend: ApiBackend, getWindow: () => BrowserWindow 
       if (method === 'saveFile') {
         const valid = validateArgs('saveFile', args);
         if (!valid.ok) return valid;
-        return saveWithDialog(getWindow(), valid.value);
+        const a = valid.value as { fileName?: string; bytes?: Uint8Array; exportId?: string };
+        if (a.bytes) return saveWithDialog(getWindow(), { fileName: a.fileName ?? 'export', bytes: a.bytes });
+        // An exported file: copied from the services' temp folder to where the user chooses.
+        const file = a.exportId && backend.claimExport ? backend.claimExport(a.exportId) : null;
+        if (!file) return err('not-found', 'That export is no longer available (exports wait a few minutes); export again.', 'exportId');
+        try {
+          return await saveWithDialog(getWindow(), { fileName: a.fileName ?? file.fileName, path: file.path });
+        } finally {
+          file.release();
+        }
       }
       return dispatch(backend, method, args);
     });

@@ -25,7 +25,7 @@ vi.mock('electron', () => ({
   },
   session: {},
 }));
-const { isAppFrameUrl, serveRenderer, APP_ORIGIN } = await import('./security.ts');
+const { isAppFrameUrl, serveRenderer, trustedDevRendererUrl, APP_ORIGIN } = await import('./security.ts');
 
 const dir = mkdtempSync(join(tmpdir(), 'iocm-sec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,6 +57,28 @@ describe('shell security', () => {
       const r = await get(u);
       expect(r.status, u).toBe(404);
       expect(await r.text()).not.toBe('secret');
+    }
+  });
+
+  it('trusts ELECTRON_RENDERER_URL only unpackaged, with IOCM_DEV=1, on a loopback http URL (issue 10 item 13)', () => {
+    const dev = { ELECTRON_RENDERER_URL: 'http://localhost:5173/', IOCM_DEV: '1' };
+    expect(trustedDevRendererUrl(dev, false)).toBe('http://localhost:5173/');
+    expect(trustedDevRendererUrl({ ...dev, ELECTRON_RENDERER_URL: 'http://127.0.0.1:5173/x' }, false)).toBe('http://127.0.0.1:5173/x');
+    // Unpackaged alone is not enough any more: the flag must be explicit.
+    expect(trustedDevRendererUrl({ ELECTRON_RENDERER_URL: 'http://localhost:5173/' }, false)).toBeNull();
+    expect(trustedDevRendererUrl({ ...dev, IOCM_DEV: 'yes' }, false)).toBeNull();
+    expect(trustedDevRendererUrl(dev, true)).toBeNull();
+    for (const url of ['https://evil.example/', 'http://evil.example:5173/', 'http://localhost.evil.example/', 'http://user:pw@localhost:5173/', 'file:///tmp/x.html', 'javascript:alert(1)', 'not a url']) {
+      expect(trustedDevRendererUrl({ ...dev, ELECTRON_RENDERER_URL: url }, false), url).toBeNull();
+    }
+    // With the app packaged (this test's stand-in), no dev origin is an app frame.
+    process.env.ELECTRON_RENDERER_URL = 'http://localhost:5173/';
+    process.env.IOCM_DEV = '1';
+    try {
+      expect(isAppFrameUrl('http://localhost:5173/')).toBe(false);
+    } finally {
+      delete process.env.ELECTRON_RENDERER_URL;
+      delete process.env.IOCM_DEV;
     }
   });
 });

@@ -24,15 +24,32 @@ export function registerAppScheme(): void {
   ]);
 }
 
-/** The dev server origin under `electron-vite dev` (never in a build run). */
-function devOrigin(): string | null {
-  const url = process.env.ELECTRON_RENDERER_URL;
-  if (!url || app.isPackaged) return null;
+/** Environment flag that must be set (to 1) before ELECTRON_RENDERER_URL is trusted: `npm run dev` sets it. */
+export const DEV_FLAG = 'IOCM_DEV';
+
+/**
+ * The renderer dev server URL under `npm run dev`, or null. ELECTRON_RENDERER_URL is trusted
+ * only when the app is not packaged, {@link DEV_FLAG}=1 is set explicitly, and the URL is
+ * http on a loopback host: a stray variable in an admin's environment can never make the
+ * console load (and give the API to) a remote page.
+ */
+export function trustedDevRendererUrl(env: Record<string, string | undefined>, isPackaged: boolean): string | null {
+  const url = env.ELECTRON_RENDERER_URL;
+  if (!url || isPackaged || env[DEV_FLAG] !== '1') return null;
+  let u: URL;
   try {
-    return new URL(url).origin;
+    u = new URL(url);
   } catch {
     return null;
   }
+  if (u.protocol !== 'http:' || !['localhost', '127.0.0.1', '[::1]'].includes(u.hostname) || u.username || u.password) return null;
+  return u.href;
+}
+
+/** The dev server origin under `npm run dev` (never in a build run). */
+function devOrigin(): string | null {
+  const url = trustedDevRendererUrl(process.env, app.isPackaged);
+  return url ? new URL(url).origin : null;
 }
 
 /** True when `url` belongs to the app's own pages (the only frames allowed to call the API). */

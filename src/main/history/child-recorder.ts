@@ -5,7 +5,9 @@
  *   `session <id>` once, `t <ms>` after each snapshot handed to the recorder,
  *   `error <message>` when recording stops, `alive` after that (the process
  *   keeps running), `done` at the end.
- * Usage: node bin/run-ts.mjs src/main/history/child-recorder.ts <db> crash|fill
+ * Mode `fast` records as fast as it can and prints `flushed <ms>` after each durable batch
+ * of 10 snapshots (SIGKILL tests of long sessions).
+ * Usage: node bin/run-ts.mjs src/main/history/child-recorder.ts <db> crash|fill|fast
  */
 import { HistoryClient } from './client.ts';
 import { SyntheticHostGen, syntheticEvent } from './testing.ts';
@@ -33,6 +35,19 @@ if (mode === 'crash') {
     i++;
     say(`t ${s.t}`);
   }, 100);
+} else if (mode === 'fast') {
+  // Simulated time as fast as possible, durable every 10 snapshots, until killed.
+  for (;;) {
+    let t = 0;
+    for (let k = 0; k < 10; k++) {
+      const s = gen.next();
+      rec.record(s);
+      if (s.seq % 5 === 0) rec.recordEvent(syntheticEvent(s.t, s.seq));
+      t = s.t;
+    }
+    await rec.flush();
+    say(`flushed ${t}`);
+  }
 } else {
   // As fast as possible until the disk (file-size limit) is full.
   for (let i = 0; i < 200_000 && !rec.error; i++) {

@@ -43,6 +43,17 @@ export function splitSeries(name: string): [string, string] {
   return [parts.slice(0, 2).join('.'), parts.slice(2).join('.')];
 }
 
+/**
+ * A text cell of a CSV file: names come from recorded or imported sessions, so a cell that a
+ * spreadsheet would run as a formula (starting with = + - @, tab or CR) gets a leading
+ * apostrophe, and a cell with a comma, quote or line break is quoted (RFC 4180).
+ */
+export function csvText(s: string): string {
+  let v = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+  if (/[",\r\n]/.test(v)) v = `"${v.replace(/"/g, '""')}"`;
+  return v;
+}
+
 function csvNum(v: number): string {
   return Number.isFinite(v) ? String(v) : '';
 }
@@ -108,14 +119,16 @@ function exportCsv(store: HistoryDb, key: number, startedAt: number, layout: 'lo
   let rows = 0;
   let n = 0;
   if (layout === 'long') {
+    const csvNames = new Map<number, string[]>();
     w.write('time,unix_ms,t_ms,series,value\n');
     for (const r of snapshotRows(store, key)) {
       const plan = plans.get(r.layout)!;
       const values = blobToValues(r.data);
       const unix = Math.round(startedAt + r.t);
       const head = `${new Date(unix).toISOString()},${unix},${r.t},`;
+      const names = csvNames.get(r.layout) ?? csvNames.set(r.layout, plan.names.map(csvText)).get(r.layout)!;
       for (let i = 0; i < plan.names.length; i++) {
-        w.write(`${head}${plan.names[i]},${csvNum(plan.src[i] >= 0 ? values[plan.src[i]] : plan.consts[i])}\n`);
+        w.write(`${head}${names[i]},${csvNum(plan.src[i] >= 0 ? values[plan.src[i]] : plan.consts[i])}\n`);
         rows++;
       }
       if (++n % 1000 === 0) {
@@ -136,7 +149,7 @@ function exportCsv(store: HistoryDb, key: number, startedAt: number, layout: 'lo
       metrics.push(m);
     }
   }
-  w.write(`time,unix_ms,t_ms,entity,${metrics.join(',')}\n`);
+  w.write(`time,unix_ms,t_ms,entity,${metrics.map(csvText).join(',')}\n`);
   const prepared = new Map<number, { entities: string[]; cells: { ent: number; col: number; plan: number }[] }>();
   for (const r of snapshotRows(store, key)) {
     const plan = plans.get(r.layout)!;
@@ -153,7 +166,7 @@ function exportCsv(store: HistoryDb, key: number, startedAt: number, layout: 'lo
         }
         cells.push({ ent: entIdx.get(e)!, col: metricCol.get(m)!, plan: i });
       });
-      prepared.set(r.layout, (prep = { entities, cells }));
+      prepared.set(r.layout, (prep = { entities: entities.map(csvText), cells }));
     }
     const values = blobToValues(r.data);
     const grid: string[][] = prep.entities.map(() => new Array<string>(metrics.length).fill(''));

@@ -5,12 +5,14 @@
  * a new id.
  */
 import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { HistoryDb } from './store.ts';
-import { HistoryError, openHistoryDatabase, SCHEMA_VERSION } from './schema.ts';
-import { BUNDLE_FORMAT, BUNDLE_VERSION, copySessionRows } from './export.ts';
+import { HistoryError, openHistoryDatabase, wrapSqliteError } from './schema.ts';
+import { BUNDLE_FORMAT, BUNDLE_VERSION } from './export.ts';
 import { blobToValues, parseShape, shapeValueCount } from './codec.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent } from '../../shared/policy.ts';
@@ -79,6 +81,23 @@ function zodMessage(file: string, err: z.ZodError): string {
   return `${file} is not a valid session bundle: ${issues.join('; ')}${err.issues.length > 5 ? ` (and ${err.issues.length - 5} more)` : ''}`;
 }
 
+/** Deepest nesting a bundle may have (a real one is under 10). */
+const MAX_DEPTH = 64;
+
+/** Nesting depth of a parsed JSON value, walked without recursion; stops counting past `limit`. */
+export function nestingDepth(value: unknown, limit: number): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > max) max = d;
+    if (max > limit) return max;
+    for (const c of Array.isArray(v) ? v : Object.values(v)) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
+  }
+  return max;
+}
+
 /** Result of an import. */
 export interface ImportResult {
   /** Ids of the imported sessions (new ids where the original was taken). */
@@ -87,7 +106,10 @@ export interface ImportResult {
 
 function fileKind(path: string): 'sqlite' | 'json' {
   if (!existsSync(path)) throw new HistoryError('not-found', `${path}: no such file`);
-  if (statSync(path).size === 0) throw new HistoryError('invalid', `${path} is empty`);
+  const st = statSync(path);
+  // A FIFO or a device would block or never end: only regular files are read.
+  if (!st.isFile()) throw new HistoryError('invalid', `${path} is not a regular file`);
+  if (st.size === 0) throw new HistoryError('invalid', `${path} is empty`);
   const fd = openSync(path, 'r');
   const buf = Buffer.alloc(16);
   const n = readSync(fd, buf, 0, 16, 0);
@@ -108,6 +130,8 @@ function importBundle(store: HistoryDb, path: string, progress: ProgressFn): Imp
   } catch (err) {
     throw new HistoryError('invalid', `${path} is neither an IOcm history/session file nor valid JSON (${(err as Error).message})`);
   }
+  const depth = nestingDepth(raw, MAX_DEPTH);
+  if (depth > MAX_DEPTH) throw new HistoryError('invalid', `${path} is nested more than ${MAX_DEPTH} levels deep; a session bundle never is. Nothing was imported`);
   const parsed = bundleSchema.safeParse(raw);
   if (!parsed.success) throw new HistoryError('invalid', zodMessage(path, parsed.error));
   const b = raw as { session: z.infer<typeof sessionSchema>; events: HostEvent[]; snapshots: HostSnapshot[] };
@@ -118,7 +142,7 @@ function importBundle(store: HistoryDb, path: string, progress: ProgressFn): Imp
   try {
     const id = store.transaction(() => {
       const id = (begun = store.beginSession({
-        id: m.id,
+        id: importedId(store, m.id, (x) => store.db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(x) !== undefined),
         host: m.host,
         source: m.source,
         scenario: (m.scenario as never) ?? null,
@@ -130,7 +154,7 @@ function importBundle(store: HistoryDb, path: string, progress: ProgressFn): Imp
         info: (m.info as never) ?? null,
         intervalMs: m.intervalMs ?? undefined,
         startedAt: m.startedAt,
-        parentId: m.parentId ?? null,
+        parentId: m.parentId && SAFE_ID.test(m.parentId) ? m.parentId : null,
       }));
       const batch = 500;
       let ev = 0;
@@ -153,68 +177,197 @@ function importBundle(store: HistoryDb, path: string, progress: ProgressFn): Imp
   }
 }
 
-function importSqlite(store: HistoryDb, path: string, progress: ProgressFn): ImportResult {
-  // Validate identity and schema read-only; migrate an older file on a temporary copy.
-  let src = openHistoryDatabase(path, { readonly: true });
-  let tmp: string | null = null;
-  const version = src.pragma('user_version', { simple: true }) as number;
-  if (version < SCHEMA_VERSION) {
-    src.close();
-    tmp = mkdtempSync(join(tmpdir(), 'iocm-import-'));
-    const copy = join(tmp, 'session.db');
-    copyFileSync(path, copy);
-    src = openHistoryDatabase(copy);
-  }
-  const srcPath = src.name;
+/** Session columns copied on import (a fixed list: never taken from the imported file's schema). */
+const SESSION_COLS = [
+  'host', 'source', 'scenario_name', 'scenario_json', 'seed', 'policy', 'policy_config', 'app_version', 'info_json', 'interval_ms',
+  'started_at', 'ended_at', 'status', 'error', 'snapshot_count', 'event_count', 'decision_count', 't_first', 't_last', 'bytes', 'parent_id',
+] as const;
+
+/** Per-session tables copied on import, with their fixed columns (after `session`) and row order. */
+const ROW_TABLES: readonly { table: string; cols: readonly string[]; order: string }[] = [
+  { table: 'layouts', cols: ['id', 'shape'], order: 'id' },
+  { table: 'snapshots', cols: ['seq', 't', 'layout', 'data'], order: 'seq' },
+  { table: 'events', cols: ['t', 'source', 'kind', 'message', 'data'], order: 'rid' },
+  { table: 'loads', cols: ['seq', 't', 'phase', 'loads'], order: 'seq' },
+  { table: 'series', cols: ['idx', 'name'], order: 'idx' },
+  { table: 'rollups', cols: ['series', 'res', 'chunk', 'data'], order: 'rid' },
+  { table: 'rollup_progress', cols: ['res', 'until_bucket'], order: 'res' },
+];
+
+/** An id safe to show and to use in a file name; other imported ids are replaced. */
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+/** The id an imported session gets: its own when safe and free, else a fresh one. */
+function importedId(store: HistoryDb, original: string, taken: (id: string) => boolean): string {
+  const base = SAFE_ID.test(original) && !original.includes('..') ? original : `imported-${randomBytes(4).toString('hex')}`;
+  let id = base;
+  while (taken(id)) id = `${base.slice(0, 110)}-${randomBytes(3).toString('hex')}`;
+  void store;
+  return id;
+}
+
+/** Quote an SQL identifier (names read from a file are only ever used quoted, to drop them in our private copy). */
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Copy the file (and its -wal, whose transactions belong to it) into a private folder: the
+ * source is never opened for writing, never checkpointed, never changed.
+ */
+function privateCopy(path: string): { dir: string; copy: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'iocm-import-'));
+  const copy = join(dir, 'session.db');
   try {
-    const integrity = src.pragma('quick_check', { simple: true });
+    copyFileSync(path, copy);
+    if (existsSync(`${path}-wal`) && statSync(`${path}-wal`).isFile()) copyFileSync(`${path}-wal`, `${copy}-wal`);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new HistoryError('io', `cannot read ${path}: ${(err as Error).message}`);
+  }
+  return { dir, copy };
+}
+
+/**
+ * Prepare the private copy: replay its WAL, require real tables where ours are expected, and
+ * drop every view and trigger (nothing from the file is ever run: a recursive view cannot hang
+ * the import, a trigger cannot fire).
+ */
+function sanitizeCopy(path: string, copy: string): void {
+  let raw: Database.Database;
+  try {
+    const nativeBinding = process.env.IOCM_SQLITE_NATIVE_BINDING;
+    raw = new Database(copy, nativeBinding ? { nativeBinding } : {});
+  } catch (err) {
+    throw new HistoryError('corrupt', `${path}: cannot open the session file (${(err as Error).message}); nothing was imported`);
+  }
+  try {
+    const objects = raw.prepare("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view', 'trigger')").all() as { type: string; name: string }[];
+    for (const t of ['sessions', ...ROW_TABLES.map((r) => r.table)]) {
+      const o = objects.find((x) => x.name.toLowerCase() === t);
+      if (o && o.type !== 'table') throw new HistoryError('invalid', `${path}: '${t}' is a ${o.type}, not a table; this is not a session file IOcm wrote. Nothing was imported`);
+    }
+    for (const o of objects) if (o.type === 'trigger') raw.exec(`DROP TRIGGER IF EXISTS ${quoteIdent(o.name)}`);
+    for (const o of objects) if (o.type === 'view') raw.exec(`DROP VIEW IF EXISTS ${quoteIdent(o.name)}`);
+    raw.pragma('journal_mode = DELETE');
+  } catch (err) {
+    if (err instanceof HistoryError) throw err;
+    throw new HistoryError('invalid', `${path}: not a valid session file (${(err as Error).message}); nothing was imported`);
+  } finally {
+    raw.close();
+  }
+}
+
+/** Fail unless `table` has every column we copy. */
+function requireColumns(src: Database.Database, path: string, table: string, cols: readonly string[]): void {
+  const have = new Set((src.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as { name: string }[]).map((c) => c.name));
+  const missing = cols.filter((c) => !have.has(c));
+  if (missing.length) throw new HistoryError('invalid', `${path}: table '${table}' lacks column(s) ${missing.join(', ')}; nothing was imported`);
+}
+
+/** An error reading the imported file, as the user should see it. */
+function sourceError(path: string, err: unknown): Error {
+  if (err instanceof HistoryError) return err;
+  return new HistoryError('corrupt', `${path}: the session file is damaged or not one IOcm wrote (${(err as Error)?.message ?? String(err)}); nothing was imported`);
+}
+
+/** Iterate rows of the imported file, turning its read errors into {@link sourceError}s. */
+function* guarded<T>(path: string, rows: Iterable<T>): Generator<T> {
+  let it: Iterator<T>;
+  try {
+    it = rows[Symbol.iterator]();
+  } catch (err) {
+    throw sourceError(path, err);
+  }
+  for (;;) {
+    let n: IteratorResult<T>;
+    try {
+      n = it.next();
+    } catch (err) {
+      throw sourceError(path, err);
+    }
+    if (n.done) return;
+    yield n.value;
+  }
+}
+
+function importSqlite(store: HistoryDb, path: string, progress: ProgressFn): ImportResult {
+  try {
+    return importSqliteFile(store, path, progress);
+  } catch (err) {
+    // Errors of the target database were wrapped already; anything else came from the file.
+    throw sourceError(path, err);
+  }
+}
+
+function importSqliteFile(store: HistoryDb, path: string, progress: ProgressFn): ImportResult {
+  const { dir, copy } = privateCopy(path);
+  let src: Database.Database | null = null;
+  try {
+    sanitizeCopy(path, copy);
+    try {
+      src = openHistoryDatabase(copy);
+    } catch (err) {
+      if (err instanceof HistoryError) throw new HistoryError(err.code, err.message.replaceAll(copy, path));
+      throw err;
+    }
+    const s0 = src;
+    // Validation, all before anything is written to the target.
+    const integrity = s0.pragma('quick_check', { simple: true });
     if (integrity !== 'ok') throw new HistoryError('corrupt', `${path}: integrity check failed (${String(integrity)}); nothing was imported`);
-    const sessions = src.prepare('SELECT * FROM sessions ORDER BY key').all() as Record<string, unknown>[];
+    requireColumns(s0, path, 'sessions', ['key', 'id', ...SESSION_COLS]);
+    for (const r of ROW_TABLES) requireColumns(s0, path, r.table, ['session', ...r.cols]);
+    const sessions = s0.prepare(`SELECT key, id, ${SESSION_COLS.join(', ')} FROM sessions ORDER BY key`).all() as Record<string, unknown>[];
     if (sessions.length === 0) throw new HistoryError('invalid', `${path} holds no sessions`);
-    // Validate every snapshot blob against its layout.
     for (const s of sessions) {
+      if (typeof s.id !== 'string' || typeof s.key !== 'number') throw new HistoryError('invalid', `${path}: a session without a text id`);
+      if (typeof s.started_at !== 'number' || typeof s.host !== 'string' || typeof s.status !== 'string')
+        throw new HistoryError('invalid', `${path}: session ${JSON.stringify(s.id.slice(0, 80))} has a malformed row (host, status, started_at)`);
       const shapes = new Map<number, number>();
-      for (const l of src.prepare('SELECT id, shape FROM layouts WHERE session = ?').all(s.key) as { id: number; shape: string }[]) {
+      for (const l of s0.prepare('SELECT id, shape FROM layouts WHERE session = ?').all(s.key) as { id: number; shape: string }[]) {
         try {
           shapes.set(l.id, shapeValueCount(parseShape(l.shape)));
         } catch (err) {
-          throw new HistoryError('invalid', `${path}: session '${String(s.id)}' layout ${l.id} is not valid JSON (${(err as Error).message})`);
+          throw new HistoryError('invalid', `${path}: session ${JSON.stringify(s.id.slice(0, 80))} layout ${l.id} is not valid JSON (${(err as Error).message})`);
         }
       }
-      for (const r of src.prepare('SELECT seq, layout, data FROM snapshots WHERE session = ?').iterate(s.key) as Iterable<{ seq: number; layout: number; data: Buffer }>) {
+      for (const r of s0.prepare('SELECT seq, layout, data FROM snapshots WHERE session = ?').iterate(s.key) as Iterable<{ seq: number; layout: number; data: Buffer }>) {
         const want = shapes.get(r.layout);
-        if (want === undefined) throw new HistoryError('invalid', `${path}: session '${String(s.id)}' snapshot ${r.seq} refers to missing layout ${r.layout}`);
+        if (want === undefined) throw new HistoryError('invalid', `${path}: session ${JSON.stringify(s.id.slice(0, 80))} snapshot ${r.seq} refers to missing layout ${r.layout}`);
         if (!Buffer.isBuffer(r.data) || r.data.byteLength !== want * 8 || blobToValues(r.data).length !== want)
-          throw new HistoryError('invalid', `${path}: session '${String(s.id)}' snapshot ${r.seq} has ${r.data?.byteLength ?? 0} bytes, its layout needs ${want * 8}`);
+          throw new HistoryError('invalid', `${path}: session ${JSON.stringify(s.id.slice(0, 80))} snapshot ${r.seq} has ${r.data?.byteLength ?? 0} bytes, its layout needs ${want * 8}`);
       }
     }
-    src.close();
+    // Copy row values through fixed column lists, all in one transaction: a failure leaves the target as it was.
     const db = store.db;
-    db.prepare('ATTACH DATABASE ? AS ximp').run(srcPath);
     const out: ImportResult = { sessions: [] };
+    const taken = db.prepare('SELECT 1 FROM sessions WHERE id = ?');
+    const insSession = db.prepare(`INSERT INTO sessions (id, ${SESSION_COLS.join(', ')}) VALUES (?, ${SESSION_COLS.map(() => '?').join(', ')})`);
+    const copies = ROW_TABLES.map((r) => ({
+      read: s0.prepare(`SELECT ${r.cols.join(', ')} FROM ${r.table} WHERE session = ? ORDER BY ${r.order}`).raw(),
+      write: db.prepare(`INSERT INTO ${r.table} (session, ${r.cols.join(', ')}) VALUES (?, ${r.cols.map(() => '?').join(', ')})`),
+    }));
     try {
       store.transaction(() => {
         sessions.forEach((s, i) => {
-          let id = String(s.id);
-          while (db.prepare('SELECT 1 FROM main.sessions WHERE id = ?').get(id)) id = `${String(s.id)}-${Math.random().toString(16).slice(2, 6)}`;
-          const cols = Object.keys(s).filter((c) => c !== 'key' && c !== 'id');
-          const r = db
-            .prepare(`INSERT INTO main.sessions (id, ${cols.join(', ')}) SELECT ?, ${cols.join(', ')} FROM ximp.sessions WHERE key = ?`)
-            .run(id, s.key as number);
-          const newKey = Number(r.lastInsertRowid);
-          copySessionRows(db, 'ximp', s.key as number, 'main', newKey);
-          out.sessions.push({ id, originalId: String(s.id) });
+          const original = s.id as string;
+          const id = importedId(store, original, (x) => taken.get(x) !== undefined);
+          const parent = typeof s.parent_id === 'string' && SAFE_ID.test(s.parent_id) ? s.parent_id : null;
+          const values = SESSION_COLS.map((c) => (c === 'parent_id' ? parent : c === 'status' && s.status === 'recording' ? 'interrupted' : s[c]));
+          const newKey = Number(insSession.run(id, ...(values as unknown[])).lastInsertRowid);
+          for (const c of copies) for (const row of guarded(path, c.read.iterate(s.key) as Iterable<unknown[]>)) c.write.run(newKey, ...row);
+          // Files migrated from v1 have no rollups yet.
+          store.ensureRollups(id);
+          out.sessions.push({ id, originalId: original });
           progress((i + 1) / sessions.length, `session ${id}`);
         });
       });
-    } finally {
-      db.prepare('DETACH DATABASE ximp').run();
+    } catch (err) {
+      throw wrapSqliteError(store.path, err);
     }
-    // Files migrated from v1 have no rollups yet.
-    for (const s of out.sessions) store.ensureRollups(s.id);
     return out;
   } finally {
-    if (src.open) src.close();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    if (src?.open) src.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -9,6 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent } from '../../shared/policy.ts';
 import type { HostInfo } from '../../shared/control.ts';
@@ -123,6 +124,26 @@ export function offeredLoads(s: HostSnapshot): Record<string, number> {
   if (Array.isArray(s.vms)) for (const v of s.vms) if (!(v.group in loads)) loads[v.group] = v.load;
   return loads;
 }
+
+/** meta key marking the process that records a session (`recording:<session key>` → `{pid, host}`). */
+const OWNER_PREFIX = 'recording:';
+
+/** True when the process that wrote an owner marker still runs (same machine, pid alive). */
+function ownerAlive(value: string | undefined): boolean {
+  if (!value) return false;
+  try {
+    const o = JSON.parse(value) as { pid?: unknown; host?: unknown };
+    if (typeof o.pid !== 'number' || o.host !== hostname()) return false;
+    process.kill(o.pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to another user.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Snapshots read per page when a session is scanned while writing on the same connection. */
+const SCAN_PAGE = 256;
 
 /** The synchronous history store. */
 export class HistoryDb {
@@ -242,6 +263,9 @@ export class HistoryDb {
         meta.parentId ?? null,
       );
     const key = Number(res.lastInsertRowid);
+    // Mark this process as the session's recorder, so another process opening the file does not
+    // take the live session for one left behind by a crash.
+    this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(`${OWNER_PREFIX}${key}`, JSON.stringify({ pid: process.pid, host: hostname() }));
     this.rec.set(key, this.newRecState(key, id, meta.intervalMs ?? meta.info?.intervalMs ?? null));
     return id;
   }
@@ -421,6 +445,7 @@ export class HistoryDb {
       this.stmts.updCounts.run(st.snapshotCount, st.eventCount, st.decisionCount, st.tFirst, st.tLast, st.bytes, st.intervalMs, st.key);
       this.db.prepare('UPDATE sessions SET ended_at = ?, status = ?, error = ? WHERE key = ?').run(endedAt, status, error, st.key);
       if (info) this.db.prepare('UPDATE sessions SET info_json = ? WHERE key = ?').run(JSON.stringify(info), st.key);
+      this.db.prepare('DELETE FROM meta WHERE key = ?').run(`${OWNER_PREFIX}${st.key}`);
     })();
   }
 
@@ -432,6 +457,7 @@ export class HistoryDb {
     try {
       const started = this.db.prepare('SELECT started_at FROM sessions WHERE key = ?').pluck().get(st.key) as number;
       this.db.prepare("UPDATE sessions SET ended_at = ?, status = 'error', error = ? WHERE key = ?").run(started + Math.round(st.tLast ?? 0), message, st.key);
+      this.db.prepare('DELETE FROM meta WHERE key = ?').run(`${OWNER_PREFIX}${st.key}`);
     } catch {
       // Disk full: the session stays 'recording' in the file; repair marks it interrupted later.
     }
@@ -479,14 +505,22 @@ export class HistoryDb {
     return removed;
   }
 
-  /** Sessions left 'recording' by a process that died: complete rollups, mark interrupted. */
+  /**
+   * Sessions left 'recording' by a process that died: complete rollups, mark interrupted.
+   * A session whose recording process still runs (another process on the same file) is left alone.
+   */
   repair(): string[] {
     const rows = this.db.prepare("SELECT * FROM sessions WHERE status = 'recording'").all() as SessionRow[];
+    const owner = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
     const fixed: string[] = [];
     for (const r of rows) {
       if (this.rec.has(r.key)) continue;
-      this.rebuildRollups(r.key);
-      this.db.prepare("UPDATE sessions SET status = 'interrupted', ended_at = ? WHERE key = ?").run(r.started_at + Math.round(r.t_last ?? 0), r.key);
+      if (ownerAlive(owner.get(`${OWNER_PREFIX}${r.key}`) as string | undefined)) continue;
+      this.db.transaction(() => {
+        this.rebuildRollups(r.key);
+        this.db.prepare("UPDATE sessions SET status = 'interrupted', ended_at = ? WHERE key = ? AND status = 'recording'").run(r.started_at + Math.round(r.t_last ?? 0), r.key);
+        this.db.prepare('DELETE FROM meta WHERE key = ?').run(`${OWNER_PREFIX}${r.key}`);
+      })();
       fixed.push(r.id);
     }
     this.completeMissingRollups();
@@ -510,11 +544,19 @@ export class HistoryDb {
       for (const lr of this.db.prepare('SELECT id, shape FROM layouts WHERE session = ?').all(key) as { id: number; shape: string }[]) {
         shapes.set(lr.id, this.mapLayout(st, lr.shape));
       }
-      for (const row of this.db.prepare('SELECT t, layout, data FROM snapshots WHERE session = ? ORDER BY seq').iterate(key) as Iterable<{ t: number; layout: number; data: Buffer }>) {
-        const e = shapes.get(row.layout);
-        if (!e) throw new HistoryError('corrupt', `${this.path}: snapshot refers to missing layout ${row.layout}`);
-        gather(e.plan.src, e.plan.consts, blobToValues(row.data), e.scratch);
-        st.rollup!.add(row.t, e.seriesIdx!, e.scratch, e.scratch.length, st.series.size);
+      // Read in pages, never iterating while the rollup sink writes on this connection
+      // ("This database connection is busy executing a query").
+      const page = this.db.prepare('SELECT seq, t, layout, data FROM snapshots WHERE session = ? AND seq > ? ORDER BY seq LIMIT ?');
+      for (let after = -1; ; ) {
+        const rows = page.all(key, after, SCAN_PAGE) as { seq: number; t: number; layout: number; data: Buffer }[];
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          const e = shapes.get(row.layout);
+          if (!e) throw new HistoryError('corrupt', `${this.path}: snapshot refers to missing layout ${row.layout}`);
+          gather(e.plan.src, e.plan.consts, blobToValues(row.data), e.scratch);
+          st.rollup!.add(row.t, e.seriesIdx!, e.scratch, e.scratch.length, st.series.size);
+        }
+        after = rows[rows.length - 1].seq;
       }
       st.rollup!.finish();
       this.db.prepare('UPDATE sessions SET bytes = bytes + ? WHERE key = ?').run(st.bytes - bytesBefore, key);
@@ -707,10 +749,13 @@ export class HistoryDb {
       throw new HistoryError('invalid', `unknown series ${unknown.map((u) => `'${u}'`).join(', ')} in session '${q.sessionId}' (e.g. ${idxRows.slice(0, 3).map((x) => x.name).join(', ')})`);
     const series = names.map((n) => byName.get(n) ?? -1);
     const resolutions = resolutionsFor(r.interval_ms ?? 100);
-    const t1 = Math.min(q.t1, r.t_last ?? q.t1);
+    // Bound the range by the recorded data: session times start at 0, and nothing lies past the
+    // last snapshot (a huge range once allocated buckets for all of it: "Invalid typed array length").
+    const t0 = Math.max(q.t0, Math.min(0, r.t_first ?? 0));
+    const t1 = Math.max(t0, Math.min(q.t1, r.t_last ?? t0));
     let level = -1;
     for (let l = resolutions.length - 1; l >= 0; l--) {
-      if (Math.floor((t1 - q.t0) / resolutions[l]) >= q.points) {
+      if (Math.floor((t1 - t0) / resolutions[l]) >= q.points) {
         level = l;
         break;
       }
@@ -722,7 +767,7 @@ export class HistoryDb {
       this.rawPoints(
         key,
         names,
-        q.t0,
+        t0,
         t1,
         (tt, i, v) => {
           if (tt !== lastT) {
@@ -737,7 +782,7 @@ export class HistoryDb {
       return { t, resolutionMs: r.interval_ms ?? 0, series: q.series.map((k, i) => ({ key: k, values: values[i], min: values[i], max: values[i], last: values[i] })) };
     }
     const res = resolutions[level];
-    const b0 = Math.floor(q.t0 / res);
+    const b0 = Math.floor(t0 / res);
     const b1 = Math.max(b0, Math.floor(t1 / res));
     const buckets = this.levelBuckets(key, series, names, resolutions, level, b0, b1);
     const t = Array.from({ length: b1 - b0 + 1 }, (_, i) => (b0 + i) * res);

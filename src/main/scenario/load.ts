@@ -187,7 +187,11 @@ export function loadScenario(nameOrPath: string): Scenario {
   const label = displayPath(file);
   let text: string;
   try {
-    if (statSync(file).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    const st = statSync(file);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    // A FIFO or a device would block the event loop or never end: only regular files are read.
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
+    if (st.size > 4 * 1024 * 1024) throw Object.assign(new Error(`${st.size} bytes; a scenario file is at most 4 MiB`), { code: 'EFBIG' });
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;

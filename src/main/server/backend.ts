@@ -6,6 +6,9 @@
  */
 import { EVENT_NAMES, METHOD_NAMES, err, type EventName, type IocmApi, type MethodName, type Result, type Unsubscribe } from '../../shared/api.ts';
 import { validateArgs } from '../../shared/api-schema.ts';
+import type { ClaimedExport, ExportSource } from '../services/exports.ts';
+
+export type { ClaimedExport, ExportSource };
 
 /** What a transport needs from the services. */
 export interface ApiBackend {
@@ -13,14 +16,17 @@ export interface ApiBackend {
   call(method: MethodName, args: unknown): Promise<Result<unknown>>;
   /** Subscribe to an event stream. */
   subscribe(event: EventName, cb: (payload: unknown) => void): Unsubscribe;
+  /** Exported files (downloads in headless mode, the save dialog in the desktop app). */
+  claimExport?(exportId: string): ClaimedExport | null;
 }
 
-/** Adapt an object implementing IocmApi (e.g. the services) to {@link ApiBackend}. */
-export function backendFromApi(api: IocmApi): ApiBackend {
+/** Adapt an object implementing IocmApi (e.g. the services) and its export store to {@link ApiBackend}. */
+export function backendFromApi(api: IocmApi, exports?: ExportSource): ApiBackend {
   const methods = api as unknown as Record<MethodName, (args?: unknown) => Promise<Result<unknown>>>;
   return {
     call: (method, args) => methods[method](args),
     subscribe: (event, cb) => api.on(event, cb as never),
+    ...(exports ? { claimExport: (id: string) => exports.claim(id) } : {}),
   };
 }
 

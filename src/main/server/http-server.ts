@@ -2,26 +2,36 @@
  * The headless console server: serves the built renderer (out/renderer) and IocmApi
  * over WebSocket (/ws) on a loopback address, behind a random token.
  *
- * Authorization (every HTTP request and every WebSocket upgrade):
- * - `?token=<token>` in the URL, compared in constant time; a page request that carries it
- *   also gets an HttpOnly, SameSite=Strict cookie `iocm_token`, so the page's own assets
- *   (./assets/*.js, loaded without the query) are authorized by the cookie;
- * - otherwise the cookie; otherwise 401. A wrong token is a 401 even with a valid cookie.
+ * Authorization (docs/security.md):
+ * - The token never travels in a cookie (browsers send cookies to every port of a host, so
+ *   any other local server would receive it) nor in a URL the server sees: the printed URL
+ *   carries it in the fragment (`/#token=…`), which the browser keeps to itself.
+ * - Static files (the built renderer) are public and carry no secret; they need no token.
+ * - The WebSocket upgrade must offer the subprotocols `iocm.v1` and `iocm-token.<token>`
+ *   (browsers can set Sec-WebSocket-Protocol; a cross-site page cannot read the token).
+ *   HTTP endpoints that need it (/healthz) take `Authorization: Bearer <token>`.
+ *   Both go through one check, {@link ConsoleServer.token} compared in constant time.
+ * - Exports are fetched with a single-use, unguessable download id handed to an
+ *   authorized WebSocket client (GET /download/<id>), streamed from disk.
  * - The Host header must name the loopback address and port (DNS rebinding), and a
  *   browser's WebSocket Origin must be the server's own origin.
+ * - No request can end the process: request targets are parsed without throwing, any
+ *   handler error becomes a 400/500 for that request only.
  *
  * WebSocket messages are validated with the shared zod schemas (backend.ts `dispatch`);
  * a bad message gets an error reply naming what was wrong and the connection stays up.
+ * Each client has a bounded send buffer (telemetry is dropped first; a client that still
+ * falls behind is disconnected), a cap on requests in flight and on reply size.
  * Events are coalesced by one EventBatcher and broadcast to every client.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, relative, resolve, sep } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENT_NAMES, METHOD_NAMES, err, type EventName, type Result, type Unsubscribe } from '../../shared/api.ts';
-import { WIRE_PROTOCOL, decodeWire, encodeWire } from '../../shared/wire.ts';
+import { WIRE_PROTOCOL, WS_SUBPROTOCOL, WS_TOKEN_PREFIX, decodeWire, encodeWire } from '../../shared/wire.ts';
 import { dispatch, type ApiBackend } from './backend.ts';
 import { EventBatcher } from './batcher.ts';
 import { contentSecurityPolicy } from './csp.ts';
@@ -42,13 +52,23 @@ export interface ConsoleServerOptions {
   token?: string;
   /** Event flush period in ms (default: the batcher's). */
   flushMs?: number;
-  /** Largest accepted WebSocket message, bytes (default 16 MiB). */
+  /** Largest accepted WebSocket message, bytes (default 1 MiB: requests are small). */
   maxMessageBytes?: number;
+  /** Largest reply, bytes (default 16 MiB); a bigger answer is refused with a message saying so. */
+  maxReplyBytes?: number;
+  /** Bytes queued to one client beyond which telemetry is skipped for it (default 8 MiB). */
+  dropTelemetryAboveBytes?: number;
+  /** Bytes queued to one client beyond which it is disconnected (default 64 MiB). */
+  maxClientBufferBytes?: number;
+  /** Requests one client may have in flight (default 16). */
+  maxInFlight?: number;
+  /** Connected WebSocket clients at most (default 32). */
+  maxClients?: number;
 }
 
 /** A running server. */
 export interface ConsoleServer {
-  /** The URL to open, with the token: http://127.0.0.1:PORT/?token=… */
+  /** The URL to open, with the token in the fragment: http://127.0.0.1:PORT/#token=… */
   url: string;
   host: string;
   port: number;
@@ -58,9 +78,6 @@ export interface ConsoleServer {
   /** Close every connection and stop listening (does not shut the services down). */
   close(): Promise<void>;
 }
-
-const COOKIE = 'iocm_token';
-const DROP_TELEMETRY_ABOVE_BYTES = 8 * 1024 * 1024;
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -83,24 +100,29 @@ function tokensEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function cookieToken(req: IncomingMessage): string | null {
-  const header = req.headers.cookie;
-  if (!header) return null;
-  for (const part of header.split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) return decodeURIComponent(v.join('='));
+/** The token a request presents, from its one allowed place per transport (never a cookie or the URL). */
+export function presentedToken(req: IncomingMessage): string | null {
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string') {
+    const m = /^Bearer ([^\s]{1,512})$/.exec(auth);
+    return m ? m[1] : null;
+  }
+  const protocols = req.headers['sec-websocket-protocol'];
+  if (typeof protocols === 'string') {
+    for (const p of protocols.split(',')) {
+      const t = p.trim();
+      if (t.startsWith(WS_TOKEN_PREFIX)) return t.slice(WS_TOKEN_PREFIX.length);
+    }
   }
   return null;
 }
 
-type Auth = { ok: true; viaQuery: boolean } | { ok: false; reason: string };
-
-function authorize(req: IncomingMessage, url: URL, token: string): Auth {
-  const q = url.searchParams.get('token');
-  if (q !== null) return tokensEqual(q, token) ? { ok: true, viaQuery: true } : { ok: false, reason: 'wrong token' };
-  const c = cookieToken(req);
-  if (c !== null && tokensEqual(c, token)) return { ok: true, viaQuery: false };
-  return { ok: false, reason: 'missing token' };
+/** The path of an origin-form request target ("/a/b?c"), or null for anything else ("//", absolute-form, "*", junk). */
+export function targetPath(raw: string | undefined): string | null {
+  const s = raw ?? '/';
+  if (s.length > 8192 || s[0] !== '/' || s[1] === '/') return null;
+  const cut = s.search(/[?#]/);
+  return cut < 0 ? s : s.slice(0, cut);
 }
 
 function securityHeaders(res: ServerResponse, wsOrigin: string): void {
@@ -109,6 +131,7 @@ function securityHeaders(res: ServerResponse, wsOrigin: string): void {
   res.setHeader('Referrer-Policy', 'no-referrer');
   res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
 }
 
 function plain(res: ServerResponse, status: number, text: string): void {
@@ -134,6 +157,12 @@ function resolveStatic(root: string, pathname: string): string | null {
   return file;
 }
 
+/** A header-safe attachment file name (ASCII letters, digits, `._-`). */
+export function attachmentName(name: string): string {
+  const clean = name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+/, '').slice(0, 200);
+  return clean || 'export';
+}
+
 /** Start the server; resolves once it listens. */
 export async function startConsoleServer(opts: ConsoleServerOptions): Promise<ConsoleServer> {
   const host = opts.host ?? '127.0.0.1';
@@ -143,30 +172,69 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
   const token = opts.token ?? randomBytes(32).toString('hex');
   const root = resolve(opts.rendererDir);
   const { backend } = opts;
+  const maxReply = opts.maxReplyBytes ?? 16 * 1024 * 1024;
+  const dropTelemetryAbove = opts.dropTelemetryAboveBytes ?? 8 * 1024 * 1024;
+  const maxBuffered = opts.maxClientBufferBytes ?? 64 * 1024 * 1024;
+  const maxInFlight = opts.maxInFlight ?? 16;
+  const maxClients = opts.maxClients ?? 32;
   let port = 0;
   const urlHost = host === '::1' ? '[::1]' : host;
   const allowedHosts = (): string[] => [`${urlHost}:${port}`, `127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
   const ownOrigins = (): string[] => allowedHosts().map((h) => `http://${h}`);
+  /** The one token check behind both transports. */
+  const authorized = (req: IncomingMessage): boolean => {
+    const t = presentedToken(req);
+    return t !== null && tokensEqual(t, token);
+  };
 
-  const server = createServer((req, res) => {
+  const serveDownload = (req: IncomingMessage, res: ServerResponse, id: string): void => {
+    const file = /^[0-9a-f]{32}$/.test(id) && backend.claimExport ? backend.claimExport(id) : null;
+    if (!file) return plain(res, 404, 'No such download: export ids are single-use and expire after a few minutes. Export again.');
+    let st;
+    try {
+      st = statSync(file.path);
+    } catch {
+      file.release();
+      return plain(res, 410, 'The exported file is gone. Export again.');
+    }
+    res.statusCode = 200;
+    res.setHeader('Content-Type', file.mimeType);
+    res.setHeader('Content-Length', st.size);
+    res.setHeader('Content-Disposition', `attachment; filename="${attachmentName(file.fileName)}"`);
+    res.setHeader('Cache-Control', 'no-store');
+    if (req.method === 'HEAD') {
+      file.release();
+      return void res.end();
+    }
+    const stream = createReadStream(file.path);
+    const done = (): void => file.release();
+    stream.on('error', () => res.destroy());
+    res.on('close', () => {
+      stream.destroy();
+      done();
+    });
+    stream.pipe(res);
+  };
+
+  const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const hostHeader = req.headers.host ?? '';
     if (!allowedHosts().includes(hostHeader)) return plain(res, 421, 'Misdirected request: unknown Host header.');
-    const url = new URL(req.url ?? '/', `http://${hostHeader}`);
-    const auth = authorize(req, url, token);
-    if (!auth.ok) return plain(res, 401, `Unauthorized (${auth.reason}): open the URL printed by 'iocm serve', including ?token=…`);
+    const pathname = targetPath(req.url);
+    if (pathname === null) return plain(res, 400, 'Bad request target.');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return plain(res, 405, 'Method not allowed.');
     }
     securityHeaders(res, `ws://${hostHeader}`);
-    if (auth.viaQuery) {
-      res.setHeader('Set-Cookie', `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
+    if (pathname === '/healthz') {
+      if (!authorized(req)) return plain(res, 401, "Unauthorized: send 'Authorization: Bearer <token>' (the token printed by 'iocm serve').");
+      return plain(res, 200, 'ok');
     }
-    if (url.pathname === '/healthz') return plain(res, 200, 'ok');
-    let file = resolveStatic(root, url.pathname);
+    if (pathname.startsWith('/download/')) return serveDownload(req, res, pathname.slice('/download/'.length));
+    let file = resolveStatic(root, pathname);
     if (!file) return plain(res, 404, 'Not found.');
     let st = existsSync(file) ? statSync(file) : null;
-    if ((!st || st.isDirectory()) && !extname(url.pathname)) {
+    if ((!st || st.isDirectory()) && !extname(pathname)) {
       // Client-side routes fall back to the app's page.
       file = join(root, 'index.html');
       st = existsSync(file) ? statSync(file) : null;
@@ -181,60 +249,108 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
     res.setHeader('Content-Type', MIME[extname(file).toLowerCase()] ?? 'application/octet-stream');
     res.setHeader('Content-Length', st.size);
     res.setHeader('Cache-Control', file.endsWith('index.html') ? 'no-store' : 'private, max-age=3600');
-    if (req.method === 'HEAD') return res.end();
+    if (req.method === 'HEAD') return void res.end();
     createReadStream(file)
       .on('error', () => res.destroy())
       .pipe(res);
+  };
+
+  const server = createServer((req, res) => {
+    try {
+      handleRequest(req, res);
+    } catch (e) {
+      // One bad request never ends the process.
+      if (!res.headersSent) plain(res, 500, `Internal error: ${(e as Error)?.message ?? String(e)}`);
+      else res.destroy();
+    }
   });
+  server.on('clientError', (_e, socket: Socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessageBytes ?? 16 * 1024 * 1024 });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: opts.maxMessageBytes ?? 1024 * 1024,
+    handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
+  });
   const clients = new Set<WebSocket>();
+  const inFlight = new WeakMap<WebSocket, number>();
 
-  server.on('upgrade', (req, socket, head) => {
+  const handleUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
     const refuse = (status: number, text: string): void => {
-      socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+      socket.on('error', () => {});
+      if (socket.writable) socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
       socket.destroy();
     };
     const hostHeader = req.headers.host ?? '';
     if (!allowedHosts().includes(hostHeader)) return refuse(421, 'Misdirected Request');
-    const url = new URL(req.url ?? '/', `http://${hostHeader}`);
-    if (url.pathname !== '/ws') return refuse(404, 'Not Found');
-    const auth = authorize(req, url, token);
-    if (!auth.ok) return refuse(401, 'Unauthorized');
+    if (targetPath(req.url) !== '/ws') return refuse(404, 'Not Found');
     const origin = req.headers.origin;
     if (origin !== undefined && !ownOrigins().includes(origin)) return refuse(403, 'Forbidden');
+    if (!authorized(req)) return refuse(401, 'Unauthorized');
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+    if (!offered.includes(WS_SUBPROTOCOL)) return refuse(400, 'Bad Request');
+    if (clients.size >= maxClients) return refuse(503, 'Service Unavailable');
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  };
+
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    try {
+      handleUpgrade(req, socket, head);
+    } catch {
+      socket.destroy();
+    }
   });
 
-  const send = (ws: WebSocket, msg: unknown): void => {
-    if (ws.readyState === ws.OPEN) ws.send(encodeWire(msg));
+  /** Queue one frame to a client, within its budget; a client that cannot keep up is disconnected. */
+  const sendText = (ws: WebSocket, text: string): void => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount + text.length > maxBuffered) {
+      clients.delete(ws);
+      ws.terminate();
+      return;
+    }
+    ws.send(text);
   };
 
   const batcher = new EventBatcher((event, payload) => {
     if (clients.size === 0) return;
     const text = encodeWire({ event, payload });
     for (const ws of clients) {
-      if (ws.readyState !== ws.OPEN) continue;
-      // A client that cannot keep up misses live telemetry, never replies, status or notices.
-      if (event === 'telemetry' && ws.bufferedAmount > DROP_TELEMETRY_ABOVE_BYTES) continue;
-      ws.send(text);
+      // A client that cannot keep up misses live telemetry first.
+      if (event === 'telemetry' && ws.bufferedAmount > dropTelemetryAbove) continue;
+      sendText(ws, text);
     }
   }, opts.flushMs);
   const subs: Unsubscribe[] = EVENT_NAMES.map((name: EventName) => backend.subscribe(name, (p) => batcher.push(name, p as never)));
 
   wss.on('connection', (ws: WebSocket) => {
     clients.add(ws);
-    send(ws, { hello: { protocol: WIRE_PROTOCOL, methods: METHOD_NAMES, events: EVENT_NAMES } });
+    inFlight.set(ws, 0);
+    sendText(ws, encodeWire({ hello: { protocol: WIRE_PROTOCOL, methods: METHOD_NAMES, events: EVENT_NAMES } }));
     ws.on('message', (data, isBinary) => {
-      void handleMessage(ws, data, isBinary);
+      void handleMessage(ws, data, isBinary).catch(() => {});
     });
     ws.on('close', () => clients.delete(ws));
     ws.on('error', () => clients.delete(ws));
   });
 
   async function handleMessage(ws: WebSocket, data: unknown, isBinary: boolean): Promise<void> {
-    const bad = (id: number | string | null, message: string, field?: string): void =>
-      send(ws, { id, result: err('invalid-argument', message, field) });
+    const reply = (id: number | string | null, result: Result<unknown>): void => {
+      let text = encodeWire({ id, result });
+      if (text.length > maxReply) {
+        const mb = (n: number): string => (n / 1024 / 1024).toFixed(1);
+        text = encodeWire({
+          id,
+          result: err('refused', `The answer would be ${mb(text.length)} MB, more than the ${mb(maxReply)} MB a message may carry; ask for a shorter range, fewer series or fewer points.`),
+        });
+      }
+      sendText(ws, text);
+    };
+    const bad = (id: number | string | null, message: string, field?: string): void => reply(id, err('invalid-argument', message, field));
     if (isBinary) return bad(null, 'Binary messages are not accepted; send JSON text.');
     const text = Array.isArray(data) ? Buffer.concat(data as Buffer[]).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
     let msg: unknown;
@@ -247,17 +363,24 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
       return bad(null, 'A request must be a JSON object {"id", "method", "args"}.');
     }
     const m = msg as Record<string, unknown>;
-    const id = typeof m.id === 'number' || typeof m.id === 'string' ? m.id : null;
-    if (id === null) return bad(null, "A request needs an 'id' (number or string).", 'id');
+    const id = (typeof m.id === 'number' && Number.isFinite(m.id)) || (typeof m.id === 'string' && m.id.length <= 100) ? (m.id as number | string) : null;
+    if (id === null) return bad(null, "A request needs an 'id' (number or string of at most 100 characters).", 'id');
     const extra = Object.keys(m).filter((k) => k !== 'id' && k !== 'method' && k !== 'args');
-    if (extra.length) return bad(id, `Unknown field(s) in the request: ${extra.join(', ')}.`);
+    if (extra.length) return bad(id, `Unknown field(s) in the request: ${extra.slice(0, 5).map((k) => k.slice(0, 40)).join(', ')}.`, extra[0].slice(0, 100) || '""');
+    const busy = inFlight.get(ws) ?? 0;
+    if (busy >= maxInFlight) return reply(id, err('refused', `Too many requests in flight (${maxInFlight}); wait for answers before sending more.`));
+    inFlight.set(ws, busy + 1);
     let result: Result<unknown>;
-    if (m.method === 'saveFile') {
-      result = err('not-available', 'Saving files is done by the browser in headless mode (download).');
-    } else {
-      result = await dispatch(backend, m.method, m.args);
+    try {
+      if (m.method === 'saveFile') {
+        result = err('not-available', 'Saving files is done by the browser in headless mode (download).');
+      } else {
+        result = await dispatch(backend, m.method, m.args);
+      }
+    } finally {
+      inFlight.set(ws, (inFlight.get(ws) ?? 1) - 1);
     }
-    send(ws, { id, result });
+    reply(id, result);
   }
 
   await new Promise<void>((res, rej) => {
@@ -268,10 +391,11 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
     });
   });
   port = (server.address() as AddressInfo).port;
+  server.on('error', () => {});
 
   let closed: Promise<void> | null = null;
   return {
-    url: `http://${urlHost}:${port}/?token=${token}`,
+    url: `http://${urlHost}:${port}/#token=${token}`,
     host,
     port,
     token,

@@ -12,7 +12,7 @@
  * Errors are values in words a user understands; nothing here throws across the API.
  */
 import type { ObservabilityProfile } from '../../shared/observe.ts';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -40,6 +40,7 @@ import { appVersion } from '../history/paths.ts';
 import { pathToFileURL } from 'node:url';
 import { defaultLimits } from '../loop/loop.ts';
 import { EventHub } from './events.ts';
+import { ExportFiles, type ExportSource } from './exports.ts';
 import type { LiveHost } from './live.ts';
 import { LiveRunner, liveWorkerEntry } from '../loop/live.ts';
 
@@ -79,6 +80,13 @@ export interface Services {
   boot(): Promise<void>;
   /** Stop the live host and any replay, end the recording, close the database. */
   shutdown(): Promise<void>;
+  /** Exported files waiting for their download or save dialog (exportSession's `exportId`). */
+  exports: ExportSource;
+}
+
+/** A name safe inside a file name: letters, digits, `._-` only, no leading dot (ids and names never become paths). */
+export function fileNamePart(s: string, fallback: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[.-]+/, '').slice(0, 80) || fallback;
 }
 
 const NO_OVERRIDES: Overrides = { pinned: [], released: [], countLock: null, paused: false };
@@ -98,6 +106,16 @@ export function createServices(opts: ServicesOptions): Services {
   let liveUnsub: (() => void) | null = null;
   let sessionId: string | null = null;
   let recordingError: string | null = null;
+  /** Why the history database is not open (set by boot), shown as recording.error while it lasts. */
+  let historyError: string | null = null;
+  const exportFiles = new ExportFiles(() => clock.now());
+  /** connectModel calls run one at a time (the old host is stopped before the next starts). */
+  let connectQueue: Promise<unknown> = Promise.resolve();
+  function serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = connectQueue.then(fn, fn);
+    connectQueue = run.catch(() => {});
+    return run;
+  }
   let replay: ReplayCursor | null = null;
   const ops = new Map<string, AbortController>();
   let lastStatusKey = '';
@@ -203,7 +221,7 @@ export function createServices(opts: ServicesOptions): Services {
       if (e instanceof RangeError) return err('invalid-argument', capitalize(e.message), 'speed');
       return err('internal', `Could not start the host model: ${message(e)}`);
     }
-    recordingError = null;
+    recordingError = db ? null : historyError;
     if (db) {
       try {
         const st = live.status();
@@ -382,7 +400,15 @@ export function createServices(opts: ServicesOptions): Services {
       return ok({ stream: 'live', sessionId, batch: { snapshots: snaps, events } });
     },
     async connectModel({ scenario, seed, speed }) {
-      return connect(scenario, seed, speed, live?.status().policy ?? opts.policy ?? 'iocm');
+      // Only the catalogue's scenarios: a name from a client never becomes a path, and the
+      // answer says nothing about files on this machine.
+      const names = listScenarios()
+        .filter((l) => !l.error)
+        .map((l) => l.name);
+      if (!names.includes(scenario)) {
+        return err('not-found', `There is no scenario named '${scenario.replace(/[^\x20-\x7e]/g, '?').slice(0, 80)}' in the catalogue. Choose one of: ${names.join(', ')}.`, 'scenario');
+      }
+      return serialized(() => connect(scenario, seed, speed, live?.status().policy ?? opts.policy ?? 'iocm'));
     },
     async connectAgent() {
       return err('not-available', 'Connecting to a remote agent is not available yet in this version: the agent for real Linux/KVM hosts has not been built. Use the embedded model.');
@@ -410,7 +436,7 @@ export function createServices(opts: ServicesOptions): Services {
       const errors = await live.setPolicy(name, config);
       if (errors.length) {
         const e = errors[0];
-        const field = e.field ? `config.${e.field}` : undefined;
+        const field = e.field !== undefined && e.field !== 'policy' ? `config.${e.field}` : 'name';
         return err('invalid-argument', capitalize(e.field && e.field !== 'policy' ? `${e.field}: ${e.message}` : e.message), field);
       }
       const s = state();
@@ -478,25 +504,29 @@ export function createServices(opts: ServicesOptions): Services {
       const ac = new AbortController();
       if (opId) ops.set(opId, ac);
       const dir = mkdtempSync(join(tmpdir(), 'iocm-export-'));
+      let kept = false;
       try {
         if (id === sessionId && recorder && !recordingError) await recorder.flush();
         const s = await d.getSession(id);
-        const base = `${(s.scenario || 'session').replace(/[^A-Za-z0-9_.-]+/g, '-')}-${id}${format === 'csv' ? `-${layout ?? 'long'}` : ''}.${format}`;
+        const base = `${fileNamePart(s.scenario, 'session')}-${fileNamePart(id, 'session')}${format === 'csv' ? `-${layout ?? 'long'}` : ''}.${format}`;
         const out = join(dir, base);
         await d.exportSession(
           { sessionId: id, format, out, csvLayout: layout ?? 'long' },
           { signal: ac.signal, onProgress: (fraction, msg) => opId && hub.emit('progress', { opId, kind: 'export', fraction, message: msg }) },
         );
-        const bytes = new Uint8Array(readFileSync(out));
         if (opId) hub.emit('progress', { opId, kind: 'export', fraction: 1, message: 'Export done', done: true });
         const mimeType = format === 'csv' ? 'text/csv' : format === 'json' ? 'application/json' : 'application/vnd.sqlite3';
-        return ok({ fileName: base, mimeType, bytes });
+        const size = statSync(out).size;
+        // The file stays on disk until its transport takes it (download or save dialog).
+        const exportId = exportFiles.add(dir, out, base, mimeType);
+        kept = true;
+        return ok({ fileName: base, mimeType, size, exportId });
       } catch (e) {
         if (ac.signal.aborted) return err('cancelled', 'The export was cancelled.');
         return historyErr(e);
       } finally {
         if (opId) ops.delete(opId);
-        rmSync(dir, { recursive: true, force: true });
+        if (!kept) rmSync(dir, { recursive: true, force: true });
       }
     },
     async whatIf({ sessionId: id, policy, config, opId }) {
@@ -557,6 +587,7 @@ export function createServices(opts: ServicesOptions): Services {
 
   return {
     api: api as unknown as IocmApi,
+    exports: exportFiles,
     async boot() {
       try {
         const entry = opts.workerPaths?.['history-worker'];
@@ -570,11 +601,12 @@ export function createServices(opts: ServicesOptions): Services {
         db.onNotice((msg) => notice('warning', msg));
       } catch (e) {
         db = null;
-        recordingError = `History is off: ${message(e)}`;
+        recordingError = historyError = `History is off: ${message(e)}`;
         notice('error', recordingError);
       }
       if (opts.scenario) {
-        const r = await connect(opts.scenario, opts.seed, opts.speed ?? 1, opts.policy ?? 'iocm');
+        const scenario = opts.scenario;
+        const r = await serialized(() => connect(scenario, opts.seed, opts.speed ?? 1, opts.policy ?? 'iocm'));
         if (!r.ok) throw new Error(r.error.message);
       }
     },
@@ -582,9 +614,10 @@ export function createServices(opts: ServicesOptions): Services {
       replay?.close();
       replay = null;
       for (const ac of ops.values()) ac.abort();
-      await disconnect();
+      await serialized(() => disconnect());
       await db?.close();
       db = null;
+      exportFiles.clear();
       hub.clear();
     },
   };

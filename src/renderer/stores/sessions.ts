@@ -8,7 +8,7 @@ import { defineStore } from 'pinia';
 import { reactive, ref, shallowRef } from 'vue';
 import type { ApiError, Comparison, ExportFormat, ProgressEvent, ReplayState, Result, SeriesResult, SessionDetail, SessionSummary } from '../../shared/api.ts';
 import { newOpId, useApi } from '../api-client.ts';
-import { saveBytes } from '../lib/download.ts';
+import { saveExport } from '../lib/download.ts';
 import { useConsoleStore } from './console.ts';
 import { useTelemetryStore } from './telemetry.ts';
 
@@ -117,7 +117,7 @@ export const useSessionsStore = defineStore('sessions', () => {
       fail('export', r);
       if (!r.ok) return;
       try {
-        lastSaved.value = await saveBytes(api, r.value.fileName, r.value.bytes, r.value.mimeType);
+        lastSaved.value = await saveExport(api, r.value);
       } catch (e) {
         errors.export = { code: 'internal', message: `Could not save the file: ${(e as Error).message}` };
       }

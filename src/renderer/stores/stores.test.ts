@@ -137,7 +137,7 @@ describe('telemetry store: backfill then live', () => {
 describe('sessions store', () => {
   it('exports through saveFile and falls back to a download when the host has no dialog', async () => {
     const m = memoryApi({
-      exportSession: async () => ok({ fileName: 's.csv', mimeType: 'text/csv', bytes: new TextEncoder().encode('a,b\n1,2\n') }),
+      exportSession: async () => ok({ fileName: 's.csv', mimeType: 'text/csv', size: 8, exportId: 'ab'.repeat(16) }),
     });
     setApi(m.api);
     const s = useSessionsStore();

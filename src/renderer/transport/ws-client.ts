@@ -4,6 +4,8 @@
  * `{event, payload}` (already batched by the server). See src/shared/wire.ts.
  *
  * - Reconnects with exponential backoff (250 ms doubling to 10 s, reset on success).
+ * - Authenticates with the token as a WebSocket subprotocol (`iocm-token.<token>` next to
+ *   `iocm.v1`): never a cookie, never in the URL (docs/security.md).
  * - Reports its connection state (`connecting`, `open`, `reconnecting`, `unauthorized`,
  *   `closed`); when a connection fails before opening, it probes the server over HTTP and
  *   stops retrying on 401 (a wrong or expired token).
@@ -14,7 +16,7 @@
  * DOM-free apart from the WebSocket constructor (injectable, so tests run it under Node).
  */
 import { createApiClient, err, type EventName, type IocmApi, type MethodName, type Result, type Unsubscribe } from '../../shared/api.ts';
-import { decodeWire, encodeWire } from '../../shared/wire.ts';
+import { WS_SUBPROTOCOL, WS_TOKEN_PREFIX, decodeWire, encodeWire } from '../../shared/wire.ts';
 
 /** The connection's state. */
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'unauthorized' | 'closed';
@@ -32,11 +34,13 @@ export interface WebSocketLike {
 
 /** Options of {@link createWsClient}. */
 export interface WsClientOptions {
-  /** ws://host:port/ws?token=… */
+  /** ws://host:port/ws */
   url: string;
+  /** The server's token (sent as a subprotocol on the upgrade and as a Bearer header on the probe). */
+  token: string;
   /** WebSocket constructor (default: globalThis.WebSocket). */
-  WebSocketImpl?: new (url: string) => WebSocketLike;
-  /** An HTTP URL answering 401 for a bad token (default: derived from `url`: /healthz?token=…); null to skip the probe. */
+  WebSocketImpl?: new (url: string, protocols?: string[]) => WebSocketLike;
+  /** An HTTP URL answering 401 for a bad token (default: derived from `url`: /healthz); null to skip the probe. */
   probeUrl?: string | null;
   /** First reconnect delay, ms (default 250). */
   initialBackoffMs?: number;
@@ -72,6 +76,7 @@ function defaultProbeUrl(wsUrl: string): string | null {
     const u = new URL(wsUrl);
     u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
     u.pathname = '/healthz';
+    u.search = '';
     return u.toString();
   } catch {
     return null;
@@ -80,7 +85,8 @@ function defaultProbeUrl(wsUrl: string): string | null {
 
 /** Create the client; it connects at once. */
 export function createWsClient(opts: WsClientOptions): WsApi {
-  const Impl = opts.WebSocketImpl ?? (globalThis as unknown as { WebSocket: new (url: string) => WebSocketLike }).WebSocket;
+  const Impl = opts.WebSocketImpl ?? (globalThis as unknown as { WebSocket: new (url: string, protocols?: string[]) => WebSocketLike }).WebSocket;
+  const protocols = [WS_SUBPROTOCOL, `${WS_TOKEN_PREFIX}${opts.token}`];
   const initialBackoff = opts.initialBackoffMs ?? 250;
   const maxBackoff = opts.maxBackoffMs ?? 10_000;
   const timeoutMs = opts.requestTimeoutMs ?? 30_000;
@@ -160,11 +166,11 @@ export function createWsClient(opts: WsClientOptions): WsApi {
   const probeThenReconnect = async (): Promise<void> => {
     if (probeUrl && typeof fetch === 'function') {
       try {
-        const res = await fetch(probeUrl, { credentials: 'same-origin' });
+        const res = await fetch(probeUrl, { credentials: 'omit', headers: { Authorization: `Bearer ${opts.token}` } });
         if (res.status === 401) {
           closedForGood = true;
           setState('unauthorized');
-          for (const id of [...pending.keys()]) finish(id, err('unauthorized', 'The server refused the token in the URL. Open the URL printed by iocm serve.'));
+          for (const id of [...pending.keys()]) finish(id, err('unauthorized', 'The server refused the token. Open the URL printed by iocm serve (it carries the token after #).'));
           return;
         }
       } catch {
@@ -179,7 +185,7 @@ export function createWsClient(opts: WsClientOptions): WsApi {
     setState(everOpened ? 'reconnecting' : 'connecting');
     let sock: WebSocketLike;
     try {
-      sock = new Impl(opts.url);
+      sock = new Impl(opts.url, protocols);
     } catch {
       scheduleReconnect();
       return;

@@ -2,7 +2,8 @@
  * `iocm serve`: the console in headless mode. Starts the services (embedded host model,
  * IOcm loop, history recording) and serves the built renderer plus the API over
  * WebSocket on a loopback address, behind a random token. Prints one line
- * `IOcm Console: http://127.0.0.1:PORT/?token=…` on stdout and runs until SIGINT/SIGTERM,
+ * `IOcm Console: http://127.0.0.1:PORT/#token=…` on stdout (the token in the fragment,
+ * which the browser never sends) and runs until SIGINT/SIGTERM,
  * then shuts down cleanly (history database closed).
  */
 import { resolve } from 'node:path';
@@ -79,7 +80,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   let server: ConsoleServer;
   try {
     server = await startConsoleServer({
-      backend: backendFromApi(services.api),
+      backend: backendFromApi(services.api, services.exports),
       rendererDir: o.rendererDir ?? DEFAULT_RENDERER_DIR,
       host: o.host,
       port: o.port,
@@ -130,6 +131,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   io.stdout.write(`IOcm Console: ${running.server.url}\n`);
   io.stderr.write(`serving scenario '${opts.scenario}' (seed ${opts.seed}), history in ${opts.dbPath}, pages from ${rendererDir}\n`);
   io.stderr.write('stop with Ctrl-C\n');
+  const st = await running.services.api.getState();
+  if (st.ok && st.value.recording.error) io.stderr.write(`warning: ${st.value.recording.error}\n`);
 
   return new Promise<number>((resolveExit) => {
     let signalled = false;

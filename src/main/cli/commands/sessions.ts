@@ -6,7 +6,7 @@
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
-import { table, fixed, ProgressBar } from '../format.ts';
+import { table, fixed, printable, ProgressBar } from '../format.ts';
 import { HistoryClient } from '../../history/client.ts';
 import { HistoryError } from '../../history/schema.ts';
 import { defaultDbPath } from '../../history/paths.ts';
@@ -97,7 +97,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 }
 
 async function runSub(sub: string, values: Record<string, unknown>, client: HistoryClient, io: CliIO): Promise<number> {
-  const out = (s: string): void => void io.stdout.write(s);
+  // Every name here may come from an imported file: never write control characters raw.
+  const out = (s: string): void => void io.stdout.write(printable(s));
   switch (sub) {
     case 'list': {
       const list = await client.listSessions();

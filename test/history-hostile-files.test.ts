@@ -1,0 +1,343 @@
+/**
+ * History files made by someone else (issue 10, items 7, 8, 9, 11, 12): real SQLite files,
+ * the real importer/exporter and the real CLI.
+ * - an imported file's schema text never becomes SQL (a crafted `sessions` view or column);
+ * - nothing is committed before the whole file is validated;
+ * - the source file is never changed (WAL checkpoint), a -wal beside it is read, views are
+ *   never run (a recursive view cannot hang the import);
+ * - imported ids that are not safe names are replaced, so they never become paths or reach
+ *   a terminal raw;
+ * - CSV cells that a spreadsheet would run as formulas are neutralized and quoted;
+ * - wrong-schema or deeply nested files exit 2 with a message, no stack trace.
+ */
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { HistoryDb } from '../src/main/history/store.ts';
+import { importFile } from '../src/main/history/import.ts';
+import { csvText, exportSession } from '../src/main/history/export.ts';
+import { openHistoryDatabase } from '../src/main/history/schema.ts';
+import { SyntheticHostGen, syntheticEvent } from '../src/main/history/testing.ts';
+import { fileNamePart } from '../src/main/services/index.ts';
+import { iocm } from './cli-helpers.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'iocm-hostile-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const sha = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+/** A history file with `n` sessions of `snaps` snapshots each (real store, real file). */
+function makeHistory(path: string, n: number, snaps = 40, groups?: string[]): string[] {
+  const db = new HistoryDb(path);
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const gen = new SyntheticHostGen({ cores: 4, vms: 3, intervalMs: 100, seed: i + 1, ...(groups ? { groups } : {}) });
+    const id = db.beginSession({ host: `h${i}`, source: 'model', startedAt: 1_000_000 + i, intervalMs: 100, policy: 'iocm' });
+    const batch = Array.from({ length: snaps }, () => gen.next());
+    db.append(id, batch, [syntheticEvent(batch[3].t, 0)]);
+    db.endSession(id, 2_000_000 + i);
+    ids.push(id);
+  }
+  db.close();
+  return ids;
+}
+
+/** Every session row of a file, for before/after comparisons. */
+function sessionRows(path: string): unknown[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare('SELECT * FROM sessions ORDER BY key').all();
+  } finally {
+    db.close();
+  }
+}
+
+describe('import never runs the imported file’s schema text', () => {
+  it('a crafted sessions view (SQL in its column names) is refused and the target is unchanged', () => {
+    const target = join(dir, 'target.db');
+    makeHistory(target, 2);
+    const before = sessionRows(target);
+    const evil = join(dir, 'evil.db');
+    makeHistory(evil, 1);
+    const e = new Database(evil);
+    e.exec('ALTER TABLE sessions RENAME TO real_sessions');
+    const cols = (e.prepare('PRAGMA table_info(real_sessions)').all() as { name: string }[]).map((c) => c.name).filter((c) => c !== 'host');
+    // The old importer built "INSERT … (id, <file's column names>) SELECT …" from these names.
+    e.exec(`CREATE VIEW sessions AS SELECT ${cols.join(', ')}, host AS "host) SELECT 'x', 'pwned' ON CONFLICT(id) DO UPDATE SET host = 'pwned' --" FROM real_sessions`);
+    e.close();
+    const store = new HistoryDb(target);
+    try {
+      expect(() => importFile(store, evil)).toThrow(/'sessions' is a view, not a table/);
+    } finally {
+      store.close();
+    }
+    expect(sessionRows(target)).toEqual(before);
+  });
+
+  it('an extra column with SQL in its name is ignored: only the fixed columns are copied, existing sessions untouched', () => {
+    const target = join(dir, 'target.db');
+    makeHistory(target, 2);
+    const before = sessionRows(target);
+    const evil = join(dir, 'evil.db');
+    const [srcId] = makeHistory(evil, 1);
+    const e = new Database(evil);
+    e.exec(`ALTER TABLE sessions ADD COLUMN "host) SELECT ?, 'pwned' ON CONFLICT(id) DO UPDATE SET host = 'pwned' --" TEXT`);
+    e.exec(`CREATE TRIGGER t_evil AFTER UPDATE ON sessions BEGIN UPDATE sessions SET host = 'pwned'; END`);
+    e.close();
+    const store = new HistoryDb(target);
+    try {
+      const r = importFile(store, evil);
+      expect(r.sessions).toHaveLength(1);
+      expect(r.sessions[0].originalId).toBe(srcId);
+    } finally {
+      store.close();
+    }
+    const after = sessionRows(target) as { host: string }[];
+    expect(after.slice(0, 2)).toEqual(before);
+    expect(after.map((r) => r.host)).not.toContain('pwned');
+  });
+
+  it('commits nothing when a later session of the file is invalid', () => {
+    const target = join(dir, 'target.db');
+    makeHistory(target, 1);
+    const before = sessionRows(target);
+    const bad = join(dir, 'bad.db');
+    makeHistory(bad, 3);
+    const b = new Database(bad);
+    b.prepare('UPDATE snapshots SET data = ? WHERE rid = (SELECT max(rid) FROM snapshots)').run(Buffer.alloc(3));
+    b.close();
+    const store = new HistoryDb(target);
+    try {
+      expect(() => importFile(store, bad)).toThrow(/snapshot \d+ has 3 bytes/);
+    } finally {
+      store.close();
+    }
+    expect(sessionRows(target)).toEqual(before);
+  });
+});
+
+describe('import leaves the source file alone', () => {
+  it('a WAL-mode file with its -wal: nothing checkpointed or deleted, and the -wal’s data is imported', () => {
+    const live = join(dir, 'live.db');
+    const w = openHistoryDatabase(live);
+    w.pragma('wal_autocheckpoint = 0');
+    w.close();
+    // Record a session while holding the file open, then copy the pair as it is on disk.
+    const db = new HistoryDb(live);
+    db.db.pragma('wal_autocheckpoint = 0');
+    const gen = new SyntheticHostGen({ cores: 4, vms: 3, intervalMs: 100 });
+    const id = db.beginSession({ host: 'walhost', source: 'model', startedAt: 5, intervalMs: 100 });
+    db.append(id, Array.from({ length: 120 }, () => gen.next()), []);
+    db.endSession(id, 99);
+    const src = join(dir, 'copy.db');
+    copyFileSync(live, src);
+    copyFileSync(`${live}-wal`, `${src}-wal`);
+    db.close();
+    const hashes = [sha(src), sha(`${src}-wal`)];
+
+    const target = join(dir, 'target.db');
+    const store = new HistoryDb(target);
+    try {
+      const r = importFile(store, src);
+      expect(r.sessions).toHaveLength(1);
+      // Not stale: the rows that lived only in the -wal came along.
+      expect(store.getSession(r.sessions[0].id)).toMatchObject({ host: 'walhost', snapshots: 120 });
+    } finally {
+      store.close();
+    }
+    expect(existsSync(`${src}-wal`)).toBe(true);
+    expect([sha(src), sha(`${src}-wal`)]).toEqual(hashes);
+    expect(readdirSync(dir).filter((f) => f.startsWith('copy.db')).sort()).toEqual(['copy.db', 'copy.db-wal']);
+  });
+
+  it('a v1 file with a -wal beside it is migrated on a private copy, with the -wal’s rows', () => {
+    const v1 = join(dir, 'v1.db');
+    const db = openHistoryDatabase(v1, { targetVersion: 1 });
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec("INSERT INTO sessions (id, host, source, started_at, status) VALUES ('old-1', 'h', 'model', 1, 'complete')");
+    const src = join(dir, 'v1copy.db');
+    copyFileSync(v1, src);
+    copyFileSync(`${v1}-wal`, `${src}-wal`);
+    db.close();
+    const hashes = [sha(src), sha(`${src}-wal`)];
+    const store = new HistoryDb(join(dir, 'target.db'));
+    try {
+      const r = importFile(store, src);
+      expect(r.sessions.map((s) => s.originalId)).toEqual(['old-1']);
+    } finally {
+      store.close();
+    }
+    expect([sha(src), sha(`${src}-wal`)]).toEqual(hashes);
+  });
+
+  it('a recursive view in the file is never run: the import finishes', () => {
+    const src = join(dir, 'rec.db');
+    makeHistory(src, 1);
+    const e = new Database(src);
+    e.exec('CREATE VIEW forever AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c');
+    e.close();
+    const hash = sha(src);
+    const store = new HistoryDb(join(dir, 'target.db'));
+    const t0 = Date.now();
+    try {
+      expect(importFile(store, src).sessions).toHaveLength(1);
+    } finally {
+      store.close();
+    }
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(sha(src)).toBe(hash);
+  });
+
+  it('a recursive view in place of a table is refused at once', () => {
+    const src = join(dir, 'rec2.db');
+    makeHistory(src, 1);
+    const e = new Database(src);
+    e.exec('DROP TABLE loads');
+    e.exec('CREATE VIEW loads AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT 1 AS session, x AS seq, 0 AS t, 0 AS phase, 0 AS loads FROM c');
+    e.close();
+    const store = new HistoryDb(join(dir, 'target.db'));
+    try {
+      expect(() => importFile(store, src)).toThrow(/'loads' is a view, not a table/);
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('ids never become paths, names never become formulas', () => {
+  it('an imported id like ../../../../outside/x is replaced by a safe one; the export name stays in its folder', () => {
+    const src = join(dir, 'b.json');
+    const made = join(dir, 'made.db');
+    const [id] = makeHistory(made, 1);
+    const m = new HistoryDb(made);
+    exportSession(m, { sessionId: id, format: 'json', out: src });
+    m.close();
+    const bundle = JSON.parse(readFileSync(src, 'utf8')) as { session: { id: string; scenarioName: string } };
+    bundle.session.id = '../../../../outside/x';
+    bundle.session.scenarioName = '../../etc/cron.d/evil';
+    writeFileSync(src, JSON.stringify(bundle));
+    const store = new HistoryDb(join(dir, 'target.db'));
+    try {
+      const [r] = importFile(store, src).sessions;
+      expect(r.originalId).toBe('../../../../outside/x');
+      expect(r.id).toMatch(/^imported-[0-9a-f]{8}$/);
+      const s = store.getSession(r.id);
+      const name = `${fileNamePart(s.scenario, 'session')}-${fileNamePart(s.id, 'session')}.csv`;
+      expect(name).not.toContain('/');
+      expect(join(dir, 'exports', name).startsWith(join(dir, 'exports') + '/')).toBe(true);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('CSV cells that would run as formulas are neutralized, and cells with commas or quotes are quoted', () => {
+    expect(csvText('=1+2')).toBe("'=1+2");
+    expect(csvText('+x')).toBe("'+x");
+    expect(csvText('-x')).toBe("'-x");
+    expect(csvText('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvText('\tx')).toBe("'\tx");
+    expect(csvText('a,b')).toBe('"a,b"');
+    expect(csvText('say "hi"')).toBe('"say ""hi"""');
+    expect(csvText('vm.3.latencyUs.p99')).toBe('vm.3.latencyUs.p99');
+
+    const path = join(dir, 'f.db');
+    const groups = ['web', 'x,=HYPERLINK("http://evil")', '@SUM(1)'];
+    const [id] = makeHistory(path, 1, 20, groups);
+    const store = new HistoryDb(path);
+    try {
+      for (const layout of ['long', 'wide'] as const) {
+        const out = join(dir, `${layout}.csv`);
+        exportSession(store, { sessionId: id, format: 'csv', out, csvLayout: layout });
+        const rows = parseCsv(readFileSync(out, 'utf8'));
+        const width = rows[0].length;
+        for (const r of rows) {
+          expect(r.length, r.join('|')).toBe(width);
+          for (const cell of r) if (/^[=+@\t\r]/.test(cell) || (/^-/.test(cell) && !Number.isFinite(Number(cell)))) throw new Error(`formula-like cell ${cell}`);
+        }
+        expect(rows.some((r) => r.some((c) => c.includes('HYPERLINK')))).toBe(true);
+      }
+    } finally {
+      store.close();
+    }
+  });
+});
+
+/** A small RFC 4180 parser (quoted cells, doubled quotes). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let q = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (q) {
+      if (c === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') q = false;
+      else cell += c;
+    } else if (c === '"') q = true;
+    else if (c === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (c === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+    } else cell += c;
+  }
+  return rows;
+}
+
+describe('CLI import of bad files: exit 2, a message, no stack trace, nothing raw on the terminal', () => {
+  it('wrong schema, deep nesting and escape sequences in ids', async () => {
+    const db = join(dir, 'h.db');
+    makeHistory(db, 1);
+    // Our application id, but a table lacking the columns the importer copies.
+    const wrong = join(dir, 'wrong.db');
+    makeHistory(wrong, 1);
+    const w = new Database(wrong);
+    w.exec('DROP TABLE events; CREATE TABLE events (rid INTEGER PRIMARY KEY, session INTEGER)');
+    w.close();
+    const a = await iocm(['sessions', 'import', '--db', db, '--in', wrong]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/table 'events' lacks column\(s\) t, source, kind, message, data/);
+    expect(a.stderr).not.toMatch(/\n\s+at /);
+
+    const deep = join(dir, 'deep.json');
+    writeFileSync(deep, '{"format":"iocm-session-bundle","version":1,"session":{"id":"d","host":"h","source":"model","startedAt":1,"scenario":' + '{"a":'.repeat(5000) + '1' + '}'.repeat(5000) + '},"events":[],"snapshots":[]}');
+    const b = await iocm(['sessions', 'import', '--db', db, '--in', deep]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/nested more than 64 levels/);
+    expect(b.stderr).not.toMatch(/\n\s+at /);
+
+    // An id (and a host) with terminal escape sequences.
+    const made = join(dir, 'made.db');
+    const [id] = makeHistory(made, 1);
+    const m = new HistoryDb(made);
+    const bundlePath = join(dir, 'esc.json');
+    exportSession(m, { sessionId: id, format: 'json', out: bundlePath });
+    m.close();
+    const bundle = JSON.parse(readFileSync(bundlePath, 'utf8')) as { session: { id: string; host: string } };
+    bundle.session.id = 'x\u001b[2J\u001b]0;owned\u0007';
+    bundle.session.host = 'h\u001b[31mred\u009b1m';
+    writeFileSync(bundlePath, JSON.stringify(bundle));
+    const c = await iocm(['sessions', 'import', '--db', db, '--in', bundlePath]);
+    expect(c.code).toBe(0);
+    // eslint-disable-next-line no-control-regex
+    expect(c.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(c.stdout).toContain('\\u001b[2J');
+    const list = await iocm(['sessions', 'list', '--db', db]);
+    expect(list.code).toBe(0);
+    // eslint-disable-next-line no-control-regex
+    expect(list.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(list.stdout).toContain('h\\u001b[31mred\\u009b1m');
+  }, 60_000);
+});

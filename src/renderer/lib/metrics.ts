@@ -4,6 +4,9 @@
  * busy/empty shares, VM table rows (sort/filter), formatting. No Vue, no DOM.
  */
 import type { HostSnapshot, CoreCycles, VmStats } from '../../shared/snapshot.ts';
+import type { HostInfo } from '../../shared/control.ts';
+import { DEFAULT_PROFILE, observabilityOf, observe } from '../../shared/observe.ts';
+import { observedObjective } from '../../shared/objective.ts';
 import type { HostEvent, Overrides } from '../../shared/policy.ts';
 
 /** How a core tile is drawn. */
@@ -70,7 +73,10 @@ export function coreTiles(s: HostSnapshot, overrides: Overrides | null | undefin
 
 /** Headline numbers of the overview. */
 export interface Headline {
+  /** The model's truth score (model hosts only; a real host has none). */
   score: number;
+  /** The observed objective the policies optimise (src/shared/objective.ts), from the fields the host reports. */
+  objective: number;
   requestsPerSec: number;
   bytesPerSec: number;
   p99Us: number;
@@ -78,10 +84,17 @@ export interface Headline {
   sideCores: number;
 }
 
+/** The observed objective of a snapshot under the host's declared observability (qemu when unknown). */
+export function objectiveOf(s: HostSnapshot, info: Pick<HostInfo, 'groups' | 'observability'> | null): number {
+  const obs = info?.observability ?? observabilityOf(DEFAULT_PROFILE);
+  return observedObjective(observe(s, obs), info?.groups ?? []);
+}
+
 /** Headline numbers of one snapshot. */
-export function headline(s: HostSnapshot): Headline {
+export function headline(s: HostSnapshot, info: Pick<HostInfo, 'groups' | 'observability'> | null = null): Headline {
   return {
     score: s.totals.score,
+    objective: objectiveOf(s, info),
     requestsPerSec: s.totals.requestsPerSec,
     bytesPerSec: s.totals.bytesPerSec,
     p99Us: s.totals.latencyUs.p99,

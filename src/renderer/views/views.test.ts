@@ -83,6 +83,8 @@ describe('HostOverview', () => {
     expect(tiles[0].attributes('data-role')).toBe('vm');
     expect(w.get('[data-stat="side-cores"]').text()).toBe('1');
     expect(w.get('[data-stat="score"]').text()).toBe('109');
+    // The observed objective (what the policies maximise) stands beside the model's truth score.
+    expect(w.get('[data-stat="objective"]').text()).toMatch(/^\d/);
     expect(w.get('[data-stat="loop"]').text()).toContain('iocm');
     // a chart got a series with all 10 points, without animation (drawn in the next frame)
     await new Promise((r) => setTimeout(r, 60));

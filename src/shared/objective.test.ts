@@ -54,7 +54,11 @@ describe('observed objective', () => {
     const v = observe(snap({ score: 1, load: 1, wait: 0, p99: 1, phase: 'a' }), observabilityOf('full'));
     const keys = new Set<string>();
     const walk = (x: unknown): void => {
-      if (x && typeof x === 'object') for (const [k, y] of Object.entries(x)) (keys.add(k), walk(y));
+      if (!x || typeof x !== 'object') return;
+      for (const [k, y] of Object.entries(x)) {
+        keys.add(k);
+        walk(y);
+      }
     };
     walk(v);
     for (const k of TRUTH_KEYS) expect(keys.has(k), k).toBe(false);

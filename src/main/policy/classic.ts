@@ -146,7 +146,7 @@ export const classicEntry: PolicyEntry = {
             decision: {
               kind: 'revert',
               actions: placeAll(host, cores),
-              reason: `regret '${p.move}': bytes/cycle ${p.before.toFixed(3)} → ${mean.toFixed(3)} (< +${c('minGain')}); revert to ${cores.length} side cores, bar it ${penalty} epochs`,
+              reason: `regret '${p.move}': bytes/cycle ${p.before.toFixed(3)} → ${mean.toFixed(3)} (< +${c('minGain')}); revert to ${cores.length} side core${cores.length === 1 ? '' : 's'}, bar it ${penalty} epochs`,
               metrics,
               targetSideCores: cores.length,
             },
@@ -183,7 +183,7 @@ export const classicEntry: PolicyEntry = {
           want = Math.min(want, bounds.max);
           const kk = clampCount(want, host.cores, overrides, limits);
           if (kk === k) {
-            nearMiss ||= `'${mv}' wanted but overrides/limits keep ${k} side cores`;
+            nearMiss ||= `'${mv}' wanted but overrides/limits keep ${k} side core${k === 1 ? '' : 's'}`;
             continue;
           }
           const cores = chooseSideCores(kk, host, overrides);

@@ -151,6 +151,9 @@ export function estimateCount(m: EpochMetrics, cfg: { targetBusy: number; satura
   return { work, k, basis };
 }
 
+/** "1 side core", "2 side cores". */
+const sideCores = (n: number): string => `${n} side core${n === 1 ? '' : 's'}`;
+
 const fmt = (x: number): string => (Math.abs(x) >= 1e4 ? x.toExponential(3) : x.toFixed(Math.abs(x) >= 100 ? 0 : 2));
 
 /** Registry entry of `iocm`. */
@@ -232,8 +235,8 @@ export const iocmEntry: PolicyEntry = {
           if (Number.isFinite(e.work)) metrics.estimatedWork = e.work;
           metrics.estimate = e.k;
           const why = recalled !== undefined
-            ? `new regime: activity seen before, ${recalled} side cores were best; verifying against the neighbours`
-            : `new regime: I/O work ≈ ${Number.isFinite(e.work) ? e.work.toFixed(2) : '?'} cores (${e.basis}) → ${target} side cores at ≤ ${(est.targetBusy * 100).toFixed(0)} % load`;
+            ? `new regime: activity seen before, ${sideCores(recalled)} ${recalled === 1 ? 'was' : 'were'} best; verifying against the neighbours`
+            : `new regime: I/O work ≈ ${Number.isFinite(e.work) ? e.work.toFixed(2) : '?'} cores (${e.basis}) → ${sideCores(target)} at ≤ ${(est.targetBusy * 100).toFixed(0)} % load`;
           if (target !== k) return move(input, state, target, 'change', why, metrics, epoch);
           return { state, decision: { kind: 'stay', actions: [], reason: `${why}; measuring`, metrics } };
         }
@@ -290,7 +293,7 @@ export const iocmEntry: PolicyEntry = {
         // Settled. Someone else (an operator pin/release, a lock) changed the count: restore the chosen one within the bounds.
         const best = state.best >= 0 ? Math.max(b.min, Math.min(b.max, state.best)) : k;
         if (best !== k && !warm) {
-          return move(input, state, best, 'change', k < b.min || k > b.max ? `bounds changed: ${best} side cores` : `restore ${best} side cores (the count was changed to ${k} from outside the policy)`, metrics, epoch);
+          return move(input, state, best, 'change', k < b.min || k > b.max ? `bounds changed: ${sideCores(best)}` : `restore ${sideCores(best)} (the count was changed to ${k} from outside the policy)`, metrics, epoch);
         }
         if (k >= 2 && epoch - state.lastRebalance >= c('rebalanceEpochs')) {
           const loads = queueLoads(input.window, 10, host.queueOwner.length);

@@ -8,7 +8,7 @@
  *   phase starts, and the count it keeps scores within 1 % of the phase's best
  *   static count — counts closer than the model's run-to-run noise are ties).
  * `iocm-classic` runs beside it and is reported, not held to these floors.
- * Phases are shortened to PHASE_SECONDS to keep CPU cost reasonable.
+ * Phases are shortened to PHASE_SECONDS (PHASED_SECONDS in phased scenarios) to keep CPU cost reasonable.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import { loadScenario, scenarioNames, scenarioSeconds } from '../src/main/scenario/load.ts';
@@ -23,6 +23,13 @@ const PHASE_SECONDS = 4;
  * the estimate was off. 1.5 s is what observation allows, not a figure fitted to the result.
  */
 const SETTLE_MS = 1500;
+/**
+ * Phased scenarios (day: 20–60 s phases) are shortened less than the steady ones: after every phase
+ * change iocm spends about a second detecting it and measuring counts (a host reports no phases), a
+ * cost that 4-s phases would inflate to a quarter of every phase; 15 s is still shorter than any
+ * shipped phase. `iocm evaluate` checks the full-length scenarios over three seeds.
+ */
+const PHASED_SECONDS = 15;
 const TIE = 0.01;
 
 interface Case {
@@ -41,9 +48,11 @@ beforeAll(async () => {
   const specs = [];
   const layout: { name: string; phased: boolean; from: number; statics: number }[] = [];
   for (const name of names) {
-    const s = shortenPhases(loadScenario(name), PHASE_SECONDS);
+    const full = loadScenario(name);
+    const phased = new Set(full.phases.map((p) => p.name)).size > 1;
+    const s = shortenPhases(full, phased ? PHASED_SECONDS : PHASE_SECONDS);
     const statics = staticPolicies(s.host.cores);
-    layout.push({ name, phased: new Set(s.phases.map((p) => p.name)).size > 1, from: specs.length, statics: statics.length });
+    layout.push({ name, phased, from: specs.length, statics: statics.length });
     for (const policy of [...statics, 'iocm', 'iocm-classic']) specs.push({ scenario: s, policy, seed: 1, seconds: scenarioSeconds(s) });
   }
   const results = await runMany(specs, 2);
@@ -52,7 +61,7 @@ beforeAll(async () => {
     cases.push({ name: l.name, phased: l.phased, oracle: oracleOf(statics), statics, iocm: results[l.from + l.statics], classic: results[l.from + l.statics + 1] });
   }
   const lines = cases.map((c) => `${c.name.padEnd(14)} iocm ${(c.iocm.summary.total.score / c.oracle.oracleScore).toFixed(3)}  iocm-classic ${(c.classic.summary.total.score / c.oracle.oracleScore).toFixed(3)}  best static ${(c.oracle.bestStatic.score / c.oracle.oracleScore).toFixed(3)} (K=${c.oracle.bestStatic.k})`);
-  console.log(`ratio to the oracle (phases ≤ ${PHASE_SECONDS} s):\n${lines.join('\n')}`);
+  console.log(`ratio to the oracle (phases ≤ ${PHASE_SECONDS} s, ≤ ${PHASED_SECONDS} s in phased scenarios):\n${lines.join('\n')}`);
 }, 600_000);
 
 describe('iocm against the oracle on every shipped scenario', () => {

@@ -108,22 +108,32 @@ export function solveFit(f: readonly number[]): { perReq: number; perByte: numbe
  */
 export function activityOf(s: ObservedSnapshot): string {
   const epoch = (s.hz * s.intervalMs) / 1000;
-  const io = new Set<string>();
-  const cpu = new Map<string, { d: number; n: number }>();
-  const vmGroup = new Map<number, string>();
+  // Groups in first-seen order; per group: VMs, vCPU demand, I/O seen. Typed arrays, one small map.
+  const groupOf = new Map<string, number>();
+  const names: string[] = [];
+  let maxVm = 0;
+  for (const v of s.vms) if (v.id > maxVm) maxVm = v.id;
+  const vmGroup = new Int32Array(maxVm + 1).fill(-1);
+  const demand = new Float64Array(s.vms.length);
+  const count = new Float64Array(s.vms.length);
+  const io = new Uint8Array(s.vms.length);
   for (const v of s.vms) {
-    vmGroup.set(v.id, v.group);
-    const e = cpu.get(v.group) ?? { d: 0, n: 0 };
-    e.d += (v.vcpuRunCycles + v.vcpuWaitCycles) / epoch;
-    e.n++;
-    cpu.set(v.group, e);
+    let g = groupOf.get(v.group);
+    if (g === undefined) {
+      g = names.length;
+      groupOf.set(v.group, g);
+      names.push(v.group);
+    }
+    vmGroup[v.id] = g;
+    demand[g] += (v.vcpuRunCycles + v.vcpuWaitCycles) / epoch;
+    count[g]++;
   }
   for (const q of s.queues) {
-    const g = vmGroup.get(q.vm);
-    if (g !== undefined && q.requests > 0) io.add(g);
+    const g = q.vm <= maxVm ? vmGroup[q.vm] : -1;
+    if (g >= 0 && q.requests > 0) io[g] = 1;
   }
   let sig = '';
-  for (const [g, e] of cpu) sig += `${g}:${io.has(g) ? 'io' : '-'}${e.d / e.n > 0.05 ? '+cpu' : ''}|`;
+  for (let g = 0; g < names.length; g++) sig += `${names[g]}:${io[g] ? 'io' : '-'}${demand[g] / count[g] > 0.05 ? '+cpu' : ''}|`;
   return sig;
 }
 

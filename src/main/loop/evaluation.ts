@@ -197,6 +197,6 @@ export function fmtSpread(s: Spread, digits = 3): string {
 /** A miss of the p99 guard in words, e.g. "peak (seed 2): p99 3.4 ms vs 665 µs at the oracle's 3 side cores (5.1×); iocm ran 1.0 side cores for 1.00 of the phase's best score". */
 export function describeMiss(policy: string, m: GuardMiss): string {
   const us = (x: number): string => (x >= 1000 ? `${(x / 1000).toFixed(1)} ms` : `${x.toFixed(0)} µs`);
-  const trade = m.ratio >= 0.995 ? 'the same score' : m.ratio > 1 ? `${((m.ratio - 1) * 100).toFixed(1)} % more score` : `${((1 - m.ratio) * 100).toFixed(1)} % less score`;
-  return `${m.phase} (seed ${m.seed}): ${policy} p99 ${us(m.policyP99Us)} vs ${us(m.oracleP99Us)} at the oracle's ${m.oracleK} side core${m.oracleK === 1 ? '' : 's'} (${m.factor.toFixed(2)}×), with ${m.sideCores.toFixed(1)} side cores on average and ${trade} than the oracle count`;
+  const trade = Math.abs(m.ratio - 1) < 0.005 ? 'the same score as the oracle count' : m.ratio > 1 ? `${((m.ratio - 1) * 100).toFixed(1)} % more score than the oracle count` : `${((1 - m.ratio) * 100).toFixed(1)} % less score than the oracle count`;
+  return `${m.phase} (seed ${m.seed}): ${policy} p99 ${us(m.policyP99Us)} vs ${us(m.oracleP99Us)} at the oracle's ${m.oracleK} side core${m.oracleK === 1 ? '' : 's'} (${m.factor.toFixed(2)}×), with ${m.sideCores.toFixed(1)} side cores on average and ${trade}`;
 }

@@ -205,12 +205,18 @@ describe('iocm hill climb on the observed objective', () => {
     expect(log.some((x) => /settle on 1 side core/.test(x.d.reason))).toBe(true);
   });
 
-  it('a count whose vCPUs wait above the ceiling loses to one below it', () => {
-    // 3 side cores has the top objective, but the remaining VM cores are oversubscribed there.
-    const { log } = drive(60, (k) => 70000 + 5000 * k, { wait: (k) => (k >= 3 ? 0.4 : 0) });
-    // vcpuWait / vcpuRun = 0.4 / 0.5 = 0.8 > maxVcpuWait 0.5 → 3 is hot; 2 is the best cool count.
+  it('a count whose vCPUs wait above the ceiling loses to one below it, within the price cap', () => {
+    // 3 side cores has the top objective (+2 %), but the remaining VM cores are oversubscribed there.
+    const { log } = drive(60, (k) => 70000 + 1500 * k, { wait: (k) => (k >= 3 ? 0.4 : 0) });
+    // vcpuWait / vcpuRun = 0.4 / 0.5 = 0.8 > maxVcpuWait 0.5 → 3 is hot; 2 is the best cool count, 2 % below.
     expect(log[log.length - 1].k).toBe(2);
     expect(log.some((x) => x.k === 3)).toBe(true);
+  });
+
+  it('the latency guard gives up at most guardCost (5 %) of the objective', () => {
+    // 3 side cores is hot but 6 % better than the best cool count: the guard does not pay that much.
+    const { log } = drive(60, (k) => 70000 + 5000 * k, { wait: (k) => (k >= 3 ? 0.4 : 0) });
+    expect(log[log.length - 1].k).toBeGreaterThanOrEqual(3);
   });
 
   it('never probes again on a steady workload once settled', () => {

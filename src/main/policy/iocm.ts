@@ -39,6 +39,7 @@ const fields: FieldSpec[] = [
   { key: 'driftEpochs', label: 'Drift epochs', description: 'Consecutive drifting epochs before a new regime', type: 'integer', min: 1, max: 1000, unit: 'epochs', default: 3 },
   { key: 'maxSideBusy', label: 'Latency ceiling: side-core load', description: 'Where side-core work is reported: a count whose busiest side core is above this load loses to one below it (queueing delay grows steeply near saturation)', type: 'number', min: 0.3, max: 1, unit: 'fraction', default: 0.85 },
   { key: 'maxVcpuWait', label: 'Latency ceiling: vCPU wait', description: 'A count under which runnable vCPUs wait more than this fraction of their run time loses to one below it', type: 'number', min: 0, max: 10, unit: 'fraction', default: 0.5 },
+  { key: 'guardCost', label: 'Latency guard: price cap', description: 'The most objective the latency ceilings may give up: a count above a ceiling loses only to counts within this fraction of the best objective', type: 'number', min: 0, max: 1, unit: 'fraction', default: 0.05 },
   { key: 'rebalancePct', label: 'Rebalance threshold', description: 'Re-place queues when LPT lowers the busiest side core by this much', type: 'number', min: 1, max: 100, unit: '%', default: 20 },
   { key: 'rebalanceEpochs', label: 'Rebalance interval', description: 'Epochs between queue rebalances', type: 'integer', min: 1, max: 100000, unit: 'epochs', default: 50 },
   { key: 'maxProbes', label: 'Max probes', description: 'Probes per regime before settling on the best measured count', type: 'integer', min: 0, max: 64, default: 6 },
@@ -179,6 +180,7 @@ export const iocmEntry: PolicyEntry = {
     const measureEpochs = c('measureEpochs');
     const maxSide = c('maxSideBusy');
     const maxWait = c('maxVcpuWait');
+    const guardCost = c('guardCost');
 
     /** A count's measurement violates a latency ceiling. */
     const hot = (x: Measure): boolean => (Number.isFinite(x.sideBusy) && x.sideBusy > maxSide) || x.vcpuWait > maxWait;
@@ -187,7 +189,10 @@ export const iocmEntry: PolicyEntry = {
     function bestOf(table: Record<number, Measure>, lo: number, hi: number): number {
       const ks = Object.keys(table).map(Number).filter((k) => k >= lo && k <= hi && table[k].n >= measureEpochs).sort((a, b) => a - b);
       if (ks.length === 0) return -1;
-      const cool = ks.filter((k) => !hot(table[k]));
+      let best = -Infinity;
+      for (const k of ks) best = Math.max(best, table[k].objective);
+      // The latency ceilings prefer cool counts, but give up at most guardCost of the best objective for it.
+      const cool = ks.filter((k) => !hot(table[k]) && table[k].objective >= best - Math.abs(best) * guardCost);
       const pool = cool.length > 0 ? cool : ks;
       let top = -Infinity;
       for (const k of pool) top = Math.max(top, table[k].objective);
@@ -250,14 +255,14 @@ export const iocmEntry: PolicyEntry = {
           if (target !== k) return move(input, state, target, 'change', why, metrics, epoch);
           return { state, decision: { kind: 'stay', actions: [], reason: `${why}; measuring`, metrics } };
         }
-        if (!warm) {
+        // While settled the measurements stay frozen: they are the reference the drift check compares
+        // with (a running mean would absorb a step change within a few epochs and hide it).
+        if (!warm && !state.settled) {
           const old = state.table[k];
           const sb = m.workSplit ? m.maxSideBusy : NaN;
           const meas: Measure = old
             ? { objective: (old.objective * old.n + m.objective) / (old.n + 1), n: old.n + 1, sideBusy: (old.sideBusy * old.n + sb) / (old.n + 1), vcpuWait: (old.vcpuWait * old.n + waitRatio) / (old.n + 1) }
             : { objective: m.objective, n: 1, sideBusy: sb, vcpuWait: waitRatio };
-          // Keep the mean over a bounded recent span so a slow drift is followed.
-          if (meas.n > 4 * measureEpochs) meas.n = 4 * measureEpochs;
           state = { ...state, table: { ...state.table, [k]: meas } };
         }
         const cur = state.table[k];

@@ -90,6 +90,19 @@ export interface HostInfo {
   observability?: Observability;
 }
 
+/**
+ * The state of the link to a remote host (an agent), as the console's client sees it. The model has
+ * no link. `since` is the wall time of the last change (ms since the epoch, from the client's
+ * injected clock); `attempts` counts reconnect attempts since the link was last up.
+ */
+export interface HostConnectionState {
+  state: 'connecting' | 'connected' | 'reconnecting' | 'closed';
+  since: number;
+  attempts: number;
+  /** Why the link is down, in words (null while connected). */
+  error: string | null;
+}
+
 /** The control interface. Implementations validate and refuse bad actions with a clear error. */
 export interface HostControl {
   /** The configuration in force now. */

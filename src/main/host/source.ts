@@ -5,7 +5,7 @@
  * an acknowledgement. Whatever the source, one live session (src/main/loop/session.ts) runs the IOcm loop
  * over it. Core layer: no shell, no clock of its own.
  */
-import type { ControlAction, ControlResult, HostConfig, HostInfo, KnobAction } from '../../shared/control.ts';
+import type { ControlAction, ControlResult, HostConfig, HostConnectionState, HostInfo, KnobAction } from '../../shared/control.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 
 /** What a source can do beyond observing and applying actions. */
@@ -20,8 +20,11 @@ export interface HostSourceCapabilities {
   whatIf: boolean;
 }
 
-/** The kinds of source. */
-export type HostSourceKind = 'model' | 'agent';
+/**
+ * The kinds of source: the embedded model; the console's client of a remote agent; and the drivers an
+ * agent runs on the host itself (stock QEMU/KVM through QMP and /proc; Open vSwitch with DPDK).
+ */
+export type HostSourceKind = 'model' | 'agent' | 'qemu' | 'ovs';
 
 /** A host the console and the loop can manage. */
 export interface HostSource {
@@ -40,6 +43,10 @@ export interface HostSource {
    * the loop then sees the change before its next epoch, as in `iocm simulate`.
    */
   applyNow?(action: ControlAction | KnobAction): ControlResult;
+  /** The link to a remote host, where there is one (the agent client); absent for local sources. */
+  connection?(): HostConnectionState;
+  /** Subscribe to link changes (remote sources only); returns the unsubscribe function. */
+  onConnection?(cb: (c: HostConnectionState) => void): () => void;
   /** Stop producing snapshots and release the host (an agent restores what it changed). */
   close(): Promise<void>;
 }

@@ -183,6 +183,6 @@ export interface LoopStatus {
   /** Live runner only: scenario name and seed. */
   scenario?: string;
   seed?: number;
-  /** The host source the loop runs over (the embedded model or a remote agent) and its name. */
-  source?: { kind: 'model' | 'agent'; name: string };
+  /** The host source the loop runs over (the embedded model, a remote agent, or — inside an agent with --loop — its qemu or ovs driver) and its name. */
+  source?: { kind: 'model' | 'agent' | 'qemu' | 'ovs'; name: string };
 }

@@ -43,6 +43,13 @@ export interface HostSource {
    * the loop then sees the change before its next epoch, as in `iocm simulate`.
    */
   applyNow?(action: ControlAction | KnobAction): ControlResult;
+  /**
+   * Subscribe to changes of {@link info} (a real host's VMs and devices come and go); returns the
+   * unsubscribe function. Ids of VMs and queues that remain keep their values. Sources whose info
+   * never changes (the model) leave it out. Consumers rebuild what they keyed on the old info (the
+   * loop starts a new epoch; recording starts a new session).
+   */
+  onInfo?(cb: (info: HostInfo) => void): () => void;
   /** The link to a remote host, where there is one (the agent client); absent for local sources. */
   connection?(): HostConnectionState;
   /** Subscribe to link changes (remote sources only); returns the unsubscribe function. */

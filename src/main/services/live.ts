@@ -4,7 +4,7 @@
  * Implemented by the worker-thread LiveRunner (src/main/loop/live.ts); a remote agent
  * will implement it too. The services depend only on this interface.
  */
-import type { HostConfig, HostInfo } from '../../shared/control.ts';
+import type { HostConfig, HostConnectionState, HostInfo } from '../../shared/control.ts';
 import type { ConfigError, LoopStatus, OverrideCommand, OverrideResult, PolicyConfig, TelemetryBatch } from '../../shared/policy.ts';
 import type { Scenario } from '../../shared/scenario.ts';
 import type { Unsubscribe } from '../../shared/api.ts';
@@ -24,5 +24,25 @@ export interface LiveHost {
   setPolicy(name: string, config: PolicyConfig): Promise<ConfigError[]>;
   setSpeed(speed: number): void;
   onBatch(cb: (b: TelemetryBatch) => void): Unsubscribe;
+  /** The link to a remote host (agents only). */
+  connection?(): HostConnectionState;
+  onConnection?(cb: (c: HostConnectionState) => void): Unsubscribe;
   stop(): Promise<void>;
+}
+
+/**
+ * How the console connects to a remote agent (src/main/services/agent-host.ts implements
+ * `createAgentLiveHost(opts): Promise<LiveHost>` over the agent client in src/main/host).
+ */
+export interface AgentHostOptions {
+  /** ws:// or wss:// address of the agent. */
+  url: string;
+  /** Bearer token. */
+  token: string;
+  /** PEM certificate (or CA) to verify a wss:// agent against; the system's CAs when absent. */
+  ca?: string;
+  /** Display name (default: the agent's host name). */
+  name?: string;
+  /** Policy for the console-side loop (ignored when the agent runs its own loop). */
+  policy?: string;
 }

@@ -165,25 +165,49 @@ describe('history on a real SQLite file', () => {
     }
   });
 
-  it('exports CSV long and wide with ISO-8601 UTC and unix ms', async () => {
+  it('exports CSV long and wide with ISO-8601 UTC and unix ms, names, units, rounded values and events as rows', async () => {
     const long = join(dir, 'long.csv');
     await client.exportSession({ sessionId: id, format: 'csv', out: long, csvLayout: 'long' });
     const lines = readFileSync(long, 'utf8').trimEnd().split('\n');
-    expect(lines[0]).toBe('time,unix_ms,t_ms,series,value');
-    const score = lines.find((l) => l.includes(',totals.score,'))!.split(',');
+    expect(lines[0]).toBe('time,unix_ms,t_ms,row,entity,metric,unit,value,detail');
+    const score = lines.find((l) => l.includes(',sample,host,score,'))!.split(',');
     expect(score[0]).toBe(new Date(STARTED + 100).toISOString());
     expect(score[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(Number(score[1])).toBe(STARTED + 100);
-    expect(Number(score[4])).toBe(snaps[0].totals.score);
+    expect(score[6]).toBe('score units');
+    expect(Number(score[7])).toBe(Number(snaps[0].totals.score.toPrecision(6)));
+    // VMs by name (the session has no host description: names from the recorded snapshots), units, integers for cycles.
+    const vm0 = snaps[0].vms[0];
+    const vmRow = lines.find((l) => l.startsWith(`${score[0]},`) && l.includes(`,sample,${vm0.name},requestsPerSec,`))!.split(',');
+    expect(vmRow[6]).toBe('req/s');
+    expect(Number(vmRow[7])).toBe(Number(vm0.requestsPerSec.toPrecision(6)));
+    const idle = lines.find((l) => l.startsWith(`${score[0]},`) && l.includes(',sample,core 0,idle,'))!.split(',');
+    expect(idle[6]).toBe('cycles');
+    expect(Number(idle[7])).toBe(Math.round(snaps[0].cores[0].cycles.idle));
+    expect(lines.some((l) => l.includes(',queue.0,') || /,vm,|,device,/.test(l))).toBe(false);
+    // Events: overrides as rows with their words; decisions to stay left out.
+    const overrides = events.filter((e) => e.kind === 'override');
+    const eventRows = lines.filter((l) => /^[^,]+,\d+,[\d.]+,(decision|override),/.test(l));
+    expect(eventRows.length).toBe(overrides.length);
+    expect(eventRows[0]).toContain(`,override,host,operator,,,${overrides[0].message}`);
+    expect(Number(eventRows[0].split(',')[2])).toBe(overrides[0].t);
+
     const wide = join(dir, 'wide.csv');
     await client.exportSession({ sessionId: id, format: 'csv', out: wide, csvLayout: 'wide' });
     const w = readFileSync(wide, 'utf8').trimEnd().split('\n');
     const head = w[0].split(',');
-    expect(head.slice(0, 4)).toEqual(['time', 'unix_ms', 't_ms', 'entity']);
-    const vm0 = w.find((l) => l.split(',')[3] === 'vm.0')!.split(',');
-    expect(Number(vm0[head.indexOf('requestsPerSec')])).toBe(snaps[0].vms[0].requestsPerSec);
-    const entitiesPerTime = w.filter((l) => l.split(',')[2] === '100').length;
-    expect(entitiesPerTime).toBe(1 + 8 + snaps[0].sideCores.length + 12 + 6 + 2);
+    expect(head.slice(0, 3)).toEqual(['time', 'unix_ms', 't_ms']);
+    expect(head[head.length - 1]).toBe('events');
+    // One row per snapshot; every column of an entity that exists is filled.
+    expect(w.length - 1).toBe(snaps.length);
+    const first = w[1].split(',');
+    const col = head.indexOf(`${vm0.name} requestsPerSec (req/s)`);
+    expect(col).toBeGreaterThan(2);
+    expect(Number(first[col])).toBe(Number(vm0.requestsPerSec.toPrecision(6)));
+    const hostCols = head.map((h, i) => (h.startsWith('host ') ? i : -1)).filter((i) => i >= 0);
+    for (const i of hostCols) expect(first[i], head[i]).not.toBe('');
+    const withEvent = w.find((l) => l.endsWith(overrides[0].message))!;
+    expect(withEvent).toContain(`override: ${overrides[0].message}`);
   });
 
   it('rejects bad bundles with errors naming what is wrong', async () => {

@@ -18,11 +18,11 @@ async function view(name: string): Promise<void> {
   await page.click(`nav [data-view="${name}"]`);
 }
 
-/** The value of a numeric series at time t in a long-format CSV. */
-function csvValue(csv: string, t: number, series: string): number | null {
+/** The sample row (entity, metric, unit, value) of a long-format CSV at time t. */
+function csvSample(csv: string, t: number, entity: string, metric: string): { unit: string; value: number } | null {
   for (const line of csv.split('\n')) {
     const cols = line.split(',');
-    if (cols[2] === String(t) && cols[3] === series) return Number(cols[4]);
+    if (cols[2] === String(t) && cols[3] === 'sample' && cols[4] === entity && cols[5] === metric) return { unit: cols[6], value: Number(cols[7]) };
   }
   return null;
 }
@@ -189,10 +189,20 @@ describe('console in Chromium against the headless server', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-csv"]')]);
     const path = await download.path();
     const csv = readFileSync(path!, 'utf8');
-    expect(csv.split('\n')[0]).toBe('time,unix_ms,t_ms,series,value');
-    const v = csvValue(csv, stored.t, 'totals.score');
+    expect(csv.split('\n')[0]).toBe('time,unix_ms,t_ms,row,entity,metric,unit,value,detail');
+    const v = csvSample(csv, stored.t, 'host', 'score');
     expect(v).not.toBeNull();
-    expect(v!).toBeCloseTo(stored.snapshot.totals.score, 6);
+    // Rounded to 6 significant digits.
+    expect(Math.abs(v!.value - stored.snapshot.totals.score)).toBeLessThanOrEqual(1e-5 * Math.abs(stored.snapshot.totals.score));
+    // Names and units: the VM by its name, its request rate in req/s, rounded.
+    const vm = stored.snapshot.vms[0];
+    const rate = csvSample(csv, stored.t, vm.name, 'requestsPerSec');
+    expect(rate?.unit).toBe('req/s');
+    expect(Math.abs(rate!.value - vm.requestsPerSec)).toBeLessThanOrEqual(1e-5 * Math.max(1, vm.requestsPerSec));
+    expect(csvSample(csv, stored.t, 'core 0', 'idle')?.unit).toBe('cycles');
+    expect(csv).not.toMatch(/\d\.\d{7,}/);
+    // Decisions are rows too.
+    expect(csv).toMatch(/^[^,]+,\d+,\d+,decision,host,iocm,/m);
     await page.click('[data-testid="close-replay"]');
     await expect.poll(() => page.locator('[data-testid="replay-chip"]').count()).toBe(0);
 

@@ -1,5 +1,5 @@
 /**
- * Export of one session: CSV (long or wide), a JSON bundle, or a standalone
+ * Export of one session: CSV (long or wide; ./export-csv.ts), a JSON bundle, or a standalone
  * SQLite file. Runs in the history worker on the store's connection; writes
  * stream to disk in chunks, so memory stays flat for long sessions (the JSON
  * bundle too: it is written snapshot by snapshot).
@@ -8,8 +8,10 @@ import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { HistoryDb } from './store.ts';
 import { HistoryError, openHistoryDatabase } from './schema.ts';
-import { blobToValues, parseShape, seriesPlan, type SeriesPlan } from './codec.ts';
+import { exportCsv } from './export-csv.ts';
 import type { ExportOptions, ProgressFn } from './types.ts';
+
+export { csvText } from './export-csv.ts';
 
 /** Format name of JSON bundles. */
 export const BUNDLE_FORMAT = 'iocm-session-bundle';
@@ -34,28 +36,6 @@ class FileWriter {
     this.flush();
     closeSync(this.fd);
   }
-}
-
-/** Split a series name into entity and metric ('core.3.io' → ['core.3', 'io'], 'totals.score' → ['totals', 'score']). */
-export function splitSeries(name: string): [string, string] {
-  const parts = name.split('.');
-  if (parts[0] === 'totals') return ['totals', parts.slice(1).join('.')];
-  return [parts.slice(0, 2).join('.'), parts.slice(2).join('.')];
-}
-
-/**
- * A text cell of a CSV file: names come from recorded or imported sessions, so a cell that a
- * spreadsheet would run as a formula (starting with = + - @, tab or CR) gets a leading
- * apostrophe, and a cell with a comma, quote or line break is quoted (RFC 4180).
- */
-export function csvText(s: string): string {
-  let v = /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-  if (/[",\r\n]/.test(v)) v = `"${v.replace(/"/g, '""')}"`;
-  return v;
-}
-
-function csvNum(v: number): string {
-  return Number.isFinite(v) ? String(v) : '';
 }
 
 /** Create `out` exclusively: an existing file is never opened for writing, so it is never overwritten or removed. */
@@ -87,7 +67,7 @@ export function exportSession(store: HistoryDb, opts: ExportOptions, progress: P
     let rows = 0;
     try {
       if (opts.format === 'json') rows = exportJson(store, opts.sessionId, key, w, progress, aborted);
-      else rows = exportCsv(store, key, session.startedAt, opts.csvLayout ?? 'long', w, progress, aborted, session.snapshots);
+      else rows = exportCsv(store, key, session.startedAt, session.info, opts.csvLayout ?? 'long', w, progress, aborted, session.snapshots);
     } finally {
       w.close();
     }
@@ -97,92 +77,6 @@ export function exportSession(store: HistoryDb, opts: ExportOptions, progress: P
     for (const f of [opts.out, `${opts.out}-wal`, `${opts.out}-shm`]) rmSync(f, { force: true });
     throw err;
   }
-}
-
-function* snapshotRows(store: HistoryDb, key: number): Generator<{ seq: number; t: number; layout: number; data: Buffer }> {
-  yield* store.db.prepare('SELECT seq, t, layout, data FROM snapshots WHERE session = ? ORDER BY seq').iterate(key) as Iterable<{
-    seq: number;
-    t: number;
-    layout: number;
-    data: Buffer;
-  }>;
-}
-
-function plansOf(store: HistoryDb, key: number): Map<number, SeriesPlan> {
-  const m = new Map<number, SeriesPlan>();
-  for (const r of store.db.prepare('SELECT id, shape FROM layouts WHERE session = ?').all(key) as { id: number; shape: string }[]) m.set(r.id, seriesPlan(parseShape(r.shape)));
-  return m;
-}
-
-function exportCsv(store: HistoryDb, key: number, startedAt: number, layout: 'long' | 'wide', w: FileWriter, progress: ProgressFn, aborted: () => boolean, total: number): number {
-  const plans = plansOf(store, key);
-  let rows = 0;
-  let n = 0;
-  if (layout === 'long') {
-    const csvNames = new Map<number, string[]>();
-    w.write('time,unix_ms,t_ms,series,value\n');
-    for (const r of snapshotRows(store, key)) {
-      const plan = plans.get(r.layout)!;
-      const values = blobToValues(r.data);
-      const unix = Math.round(startedAt + r.t);
-      const head = `${new Date(unix).toISOString()},${unix},${r.t},`;
-      const names = csvNames.get(r.layout) ?? csvNames.set(r.layout, plan.names.map(csvText)).get(r.layout)!;
-      for (let i = 0; i < plan.names.length; i++) {
-        w.write(`${head}${names[i]},${csvNum(plan.src[i] >= 0 ? values[plan.src[i]] : plan.consts[i])}\n`);
-        rows++;
-      }
-      if (++n % 1000 === 0) {
-        progress(n / Math.max(1, total), `${n} snapshots`);
-        if (aborted()) return rows;
-      }
-    }
-    return rows;
-  }
-  // wide: one row per time per entity, one column per metric (union over entities; blank where absent)
-  const names = (store.db.prepare('SELECT name FROM series WHERE session = ? ORDER BY idx').all(key) as { name: string }[]).map((r) => r.name);
-  const metrics: string[] = [];
-  const metricCol = new Map<string, number>();
-  for (const nm of names) {
-    const [, m] = splitSeries(nm);
-    if (!metricCol.has(m)) {
-      metricCol.set(m, metrics.length);
-      metrics.push(m);
-    }
-  }
-  w.write(`time,unix_ms,t_ms,entity,${metrics.map(csvText).join(',')}\n`);
-  const prepared = new Map<number, { entities: string[]; cells: { ent: number; col: number; plan: number }[] }>();
-  for (const r of snapshotRows(store, key)) {
-    const plan = plans.get(r.layout)!;
-    let prep = prepared.get(r.layout);
-    if (!prep) {
-      const entities: string[] = [];
-      const entIdx = new Map<string, number>();
-      const cells: { ent: number; col: number; plan: number }[] = [];
-      plan.names.forEach((nm, i) => {
-        const [e, m] = splitSeries(nm);
-        if (!entIdx.has(e)) {
-          entIdx.set(e, entities.length);
-          entities.push(e);
-        }
-        cells.push({ ent: entIdx.get(e)!, col: metricCol.get(m)!, plan: i });
-      });
-      prepared.set(r.layout, (prep = { entities: entities.map(csvText), cells }));
-    }
-    const values = blobToValues(r.data);
-    const grid: string[][] = prep.entities.map(() => new Array<string>(metrics.length).fill(''));
-    for (const c of prep.cells) grid[c.ent][c.col] = csvNum(plan.src[c.plan] >= 0 ? values[plan.src[c.plan]] : plan.consts[c.plan]);
-    const unix = Math.round(startedAt + r.t);
-    const head = `${new Date(unix).toISOString()},${unix},${r.t},`;
-    for (let e = 0; e < prep.entities.length; e++) {
-      w.write(`${head}${prep.entities[e]},${grid[e].join(',')}\n`);
-      rows++;
-    }
-    if (++n % 1000 === 0) {
-      progress(n / Math.max(1, total), `${n} snapshots`);
-      if (aborted()) return rows;
-    }
-  }
-  return rows;
 }
 
 /** The metadata part of a bundle. */

@@ -108,8 +108,12 @@ export async function queryHostRange(sessionId: string, t0: number, t1: number, 
   return { range: { ...r.value, series: r.value.series.filter((s) => !s.key.startsWith('core.')) }, cycleShares: coreKeys.length ? sharesOf(r.value, cores) : null };
 }
 
-/** Host-wide cycle shares per category from per-core cycle series. */
-function sharesOf(r: SeriesResult, cores: number): Record<string, number[]> {
+/**
+ * Host-wide cycle shares per category from per-core cycle series. A time with no cycles recorded (a
+ * bucket not rolled up yet at the newest end, or a gap in the recording) is NaN — drawn as a gap, never
+ * as a host at 0 %.
+ */
+export function sharesOf(r: SeriesResult, cores: number): Record<string, number[]> {
   const n = r.t.length;
   const sums: Record<string, Float64Array> = {};
   for (const k of CYCLE_KEYS) sums[k] = new Float64Array(n);
@@ -127,7 +131,7 @@ function sharesOf(r: SeriesResult, cores: number): Record<string, number[]> {
   for (let i = 0; i < n; i++) {
     let total = 0;
     for (const k of CYCLE_KEYS) total += sums[k][i];
-    for (const k of CYCLE_KEYS) out[k][i] = total > 0 ? sums[k][i] / total : 0;
+    for (const k of CYCLE_KEYS) out[k][i] = total > 0 ? sums[k][i] / total : Number.NaN;
   }
   return out;
 }

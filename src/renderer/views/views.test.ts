@@ -109,6 +109,11 @@ describe('HostOverview', () => {
     expect(m.calls.filter((c) => c.method === 'pinCore')).toEqual([{ method: 'pinCore', args: { core: 2 } }]);
     expect(w.find('[role="dialog"]').exists()).toBe(false);
     expect(w.get('[data-core="2"]').attributes('data-role')).toBe('pinned');
+    // What a screen reader says: words, not the tile's abbreviation.
+    const spoken = (core: number) => (w.get(`[data-core="${core}"]`).element as HTMLElement).textContent!.replace(/\s+/g, ' ').trim();
+    expect(spoken(2)).toMatch(/^Core 2, pinned as side core by the operator/);
+    expect(spoken(0)).toMatch(/^Core 0, VM core/);
+    expect(w.get('[data-core="2"] .core-role').attributes('aria-hidden')).toBe('true');
     await w.get('[data-core="0"]').trigger('click');
     await w.get('[data-action="pin"]').trigger('click');
     await flushPromises();

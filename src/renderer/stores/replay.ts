@@ -16,11 +16,11 @@ export const REPLAY_TOTALS = ['totals.score', 'totals.requestsPerSec', 'totals.l
 /** Points per series over the whole session (about a chart's width in pixels). */
 export const REPLAY_POINTS = 600;
 /**
- * Cores up to which the cycle shares are queried per core (cores × 6 series). 0: off — on a 16-core
- * session that query kept the history worker busy long enough to hold up exports; the cycles chart
- * then draws the replay stream's own snapshots instead.
+ * The host's cycles by category (summed over its cores): six series whatever the host's size, so the
+ * cycles chart shows the whole session (a per-core query, cores × 6 series, kept the history worker
+ * busy long enough to hold up exports on a 16-core session).
  */
-const MAX_CYCLE_CORES = 0;
+const CYCLE_TOTALS = CYCLE_KEYS.map((k) => `totals.cycles.${k}`);
 
 export const useReplayStore = defineStore('replay', () => {
   const sessionId = ref<string | null>(null);
@@ -63,9 +63,8 @@ export const useReplayStore = defineStore('replay', () => {
       return;
     }
     session.value = d.value;
-    const cores = d.value.info?.cores ?? 0;
     const [r, ev, au] = await Promise.all([
-      queryHostRange(id, d.value.t0, d.value.t1, cores),
+      queryHostRange(id, d.value.t0, d.value.t1),
       api.getSessionEvents({ sessionId: id }),
       api.getAuditLog({ sessionId: id, limit: 500 }),
     ]);
@@ -101,37 +100,33 @@ export const useReplayStore = defineStore('replay', () => {
  * A session's host totals (REPLAY_TOTALS) and cycle shares over [t0, t1], downsampled to about
  * `points` points: what the replay and the longer live ranges draw.
  */
-export async function queryHostRange(sessionId: string, t0: number, t1: number, cores: number, points = REPLAY_POINTS): Promise<{ range: SeriesResult; cycleShares: Record<string, number[]> | null } | ApiError> {
-  const coreKeys = cores > 0 && cores <= MAX_CYCLE_CORES ? Array.from({ length: cores }, (_, c) => CYCLE_KEYS.map((k) => `core.${c}.${k}`)).flat() : [];
-  const r = await useApi().querySeries({ sessionId, series: [...REPLAY_TOTALS, ...coreKeys], t0, t1: Math.max(t1, t0), points });
+export async function queryHostRange(sessionId: string, t0: number, t1: number, points = REPLAY_POINTS): Promise<{ range: SeriesResult; cycleShares: Record<string, number[]> | null } | ApiError> {
+  const r = await useApi().querySeries({ sessionId, series: [...REPLAY_TOTALS, ...CYCLE_TOTALS], t0, t1: Math.max(t1, t0), points });
   if (!r.ok) return r.error;
-  return { range: { ...r.value, series: r.value.series.filter((s) => !s.key.startsWith('core.')) }, cycleShares: coreKeys.length ? sharesOf(r.value, cores) : null };
+  const hasCycles = r.value.series.some((s) => s.key.startsWith('totals.cycles.'));
+  return { range: { ...r.value, series: r.value.series.filter((s) => !s.key.startsWith('totals.cycles.')) }, cycleShares: hasCycles ? sharesOf(r.value) : null };
 }
 
 /**
- * Host-wide cycle shares per category from per-core cycle series. A time with no cycles recorded (a
- * bucket not rolled up yet at the newest end, or a gap in the recording) is NaN — drawn as a gap, never
- * as a host at 0 %.
+ * Host-wide cycle shares per category from the host's cycle totals (`totals.cycles.<category>`). A
+ * time with no cycles recorded (a bucket not rolled up yet at the newest end, or a gap in the
+ * recording) is NaN — drawn as a gap, never as a host at 0 %.
  */
-export function sharesOf(r: SeriesResult, cores: number): Record<string, number[]> {
+export function sharesOf(r: SeriesResult): Record<string, number[]> {
   const n = r.t.length;
-  const sums: Record<string, Float64Array> = {};
-  for (const k of CYCLE_KEYS) sums[k] = new Float64Array(n);
   const byKey = new Map(r.series.map((s) => [s.key, s.values]));
-  for (let c = 0; c < cores; c++) {
-    for (const k of CYCLE_KEYS) {
-      const v = byKey.get(`core.${c}.${k}`);
-      if (!v) continue;
-      const acc = sums[k];
-      for (let i = 0; i < n; i++) acc[i] += Number.isFinite(v[i]) ? v[i] : 0;
-    }
-  }
   const out: Record<string, number[]> = {};
   for (const k of CYCLE_KEYS) out[k] = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     let total = 0;
-    for (const k of CYCLE_KEYS) total += sums[k][i];
-    for (const k of CYCLE_KEYS) out[k][i] = total > 0 ? sums[k][i] / total : Number.NaN;
+    for (const k of CYCLE_KEYS) {
+      const v = byKey.get(`totals.cycles.${k}`)?.[i];
+      if (v !== undefined && Number.isFinite(v)) total += v;
+    }
+    for (const k of CYCLE_KEYS) {
+      const v = byKey.get(`totals.cycles.${k}`)?.[i];
+      out[k][i] = total > 0 ? (v !== undefined && Number.isFinite(v) ? v : 0) / total : Number.NaN;
+    }
   }
   return out;
 }

@@ -179,11 +179,11 @@ describe('sessions store', () => {
 });
 
 describe('cycle shares from history', () => {
-  it('leaves a gap (NaN) where no cycles were recorded, instead of drawing the host at 0 %', async () => {
+  it('takes the host totals, and leaves a gap (NaN) where no cycles were recorded instead of drawing the host at 0 %', async () => {
     const { sharesOf } = await import('./replay.ts');
     const keys = ['guest', 'exit', 'io', 'emptyPoll', 'ctxSwitch', 'idle'];
-    const series = [0, 1].flatMap((c) => keys.map((k) => ({ key: `core.${c}.${k}`, values: k === 'guest' ? [3, Number.NaN] : k === 'idle' ? [1, Number.NaN] : [0, Number.NaN], min: [], max: [], last: [] })));
-    const shares = sharesOf({ t: [0, 100], resolutionMs: 100, series }, 2);
+    const series = keys.map((k) => ({ key: `totals.cycles.${k}`, values: k === 'guest' ? [6, Number.NaN] : k === 'idle' ? [2, Number.NaN] : [0, Number.NaN], min: [], max: [], last: [] }));
+    const shares = sharesOf({ t: [0, 100], resolutionMs: 100, series });
     expect(shares.guest[0]).toBeCloseTo(0.75);
     expect(shares.idle[0]).toBeCloseTo(0.25);
     for (const k of keys) expect(shares[k][1]).toBeNaN();

@@ -41,7 +41,7 @@ export const useTimeViewStore = defineStore('timeview', () => {
     if (rangeMin.value === 1 || !sid || now === undefined || loading) return;
     loading = true;
     try {
-      const r = await queryHostRange(sid, Math.max(0, now - rangeMin.value * 60_000), now, store.host?.cores ?? 0, 600);
+      const r = await queryHostRange(sid, Math.max(0, now - rangeMin.value * 60_000), now, 600);
       if ('range' in r) {
         range.value = r.range;
         cycleShares.value = r.cycleShares;

@@ -94,13 +94,16 @@ export interface RawClient {
 }
 
 /** Open a raw client to an agent with a bearer token. */
-export function rawClient(url: string, token: string, opts: { ca?: string } = {}): Promise<RawClient> {
+export function rawClient(url: string, token: string, opts: { ca?: string; heartbeats?: boolean } = {}): Promise<RawClient> {
   const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${token}` }, ...(opts.ca ? { ca: opts.ca } : {}) });
   const messages: Record<string, unknown>[] = [];
   const waiters: (() => void)[] = [];
   const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
   ws.on('message', (d) => {
-    messages.push(JSON.parse(d.toString()) as Record<string, unknown>);
+    const m = JSON.parse(d.toString()) as Record<string, unknown>;
+    // Answer the agent's heartbeats, as a console does (a silent client is closed).
+    if (m.type === 'heartbeat' && opts.heartbeats !== false && ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'heartbeat', seq: m.seq }));
+    messages.push(m);
     for (const w of [...waiters]) w();
   });
   ws.on('error', () => {});
@@ -144,3 +147,33 @@ export function rawClient(url: string, token: string, opts: { ca?: string } = {}
 
 /** A client hello of this build's protocol. */
 export const HELLO = { type: 'hello', protocol: { major: 1, minor: 0 }, client: 'test' };
+
+/** A clock whose time moves only when told: timers fire in `advance`. */
+export class ManualClock implements AgentClock {
+  t = 1_000_000;
+  private next = 1;
+  private readonly timers = new Map<number, { at: number; every: number | null; fn: () => void }>();
+  now = (): number => this.t;
+  setInterval = (fn: () => void, ms: number): unknown => this.add(fn, ms, ms);
+  setTimeout = (fn: () => void, ms: number): unknown => this.add(fn, ms, null);
+  clearInterval = (h: unknown): void => void this.timers.delete(h as number);
+  clearTimeout = (h: unknown): void => void this.timers.delete(h as number);
+  private add(fn: () => void, ms: number, every: number | null): number {
+    const id = this.next++;
+    this.timers.set(id, { at: this.t + Math.max(1, ms), every: every === null ? null : Math.max(1, every), fn });
+    return id;
+  }
+  /** Move time forward by `ms` in steps of `step`, firing timers that fall due. */
+  advance(ms: number, step = 5): void {
+    const end = this.t + ms;
+    while (this.t < end) {
+      this.t = Math.min(end, this.t + step);
+      for (const [id, tm] of [...this.timers]) {
+        if (tm.at > this.t) continue;
+        if (tm.every === null) this.timers.delete(id);
+        else tm.at += tm.every;
+        tm.fn();
+      }
+    }
+  }
+}

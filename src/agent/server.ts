@@ -9,8 +9,8 @@
  * - Loopback by default; a non-loopback address needs TLS, or `allowInsecureRemote` said out loud.
  * - Limits: frame size (ws maxPayload; larger frames close that client with 1009), a per-client
  *   message rate (token bucket; a flood gets one `rate-limited` error and the close), a bounded
- *   send buffer per client (snapshots are skipped for a slow client; one still behind is
- *   dropped), a cap on clients, a hello deadline, heartbeats both ways (a silent client is closed).
+ *   send buffer per client (snapshots are skipped for a slow client; one still behind after
+ *   `maxSkippedSnapshots` in a row, or past `maxBufferedBytes`, is dropped), a cap on clients, a hello deadline, heartbeats both ways (a silent client is closed).
  * - Every message is validated; a bad one is answered with an `error` naming what was wrong and
  *   the connection stays up. Nothing a client sends can end the process or touch other clients.
  *
@@ -60,6 +60,8 @@ export interface AgentLimits {
   dropSnapshotsAboveBytes: number;
   /** Queued bytes to a client above which it is disconnected. */
   maxBufferedBytes: number;
+  /** Snapshots skipped in a row for a client that cannot keep up before it is disconnected. */
+  maxSkippedSnapshots: number;
   /** Time a client has to send its hello, ms. */
   helloTimeoutMs: number;
   /** Heartbeat period, ms (a peer silent for 3 periods is dead). */
@@ -76,6 +78,7 @@ export const DEFAULT_LIMITS: AgentLimits = {
   rateBurst: 200,
   dropSnapshotsAboveBytes: 4 * 1024 * 1024,
   maxBufferedBytes: 16 * 1024 * 1024,
+  maxSkippedSnapshots: 100,
   helloTimeoutMs: 10_000,
   heartbeatMs: 5_000,
   loopBatchMs: 250,
@@ -144,6 +147,8 @@ interface Client {
   lastSeen: number;
   helloTimer: unknown;
   hbSeq: number;
+  /** Snapshots skipped in a row (slow reader). */
+  skipped: number;
 }
 
 /** Start the agent's server; resolves once it listens. Bad options throw (the CLI makes them exit 2). */
@@ -168,8 +173,10 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   const sendText = (c: Client, text: string, droppable: boolean): void => {
     const ws = c.ws;
     if (ws.readyState !== ws.OPEN) return;
-    if (droppable && ws.bufferedAmount > lim.dropSnapshotsAboveBytes) return;
-    if (ws.bufferedAmount + text.length > lim.maxBufferedBytes) {
+    if (droppable && ws.bufferedAmount > lim.dropSnapshotsAboveBytes) {
+      if (++c.skipped <= lim.maxSkippedSnapshots) return;
+    } else if (droppable) c.skipped = 0;
+    if (c.skipped > lim.maxSkippedSnapshots || ws.bufferedAmount + text.length > lim.maxBufferedBytes) {
       metrics.onRefused('slow-client');
       log(`client ${c.name}: dropped (could not keep up: ${ws.bufferedAmount} bytes queued)`);
       drop(c);
@@ -380,7 +387,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
 
   wss.on('connection', (ws: WebSocket) => {
     const now = clock.now();
-    const c: Client = { ws, hello: false, name: '(no hello yet)', tokens: lim.rateBurst, lastRefill: now, lastSeen: now, helloTimer: null, hbSeq: 0 };
+    const c: Client = { ws, hello: false, name: '(no hello yet)', tokens: lim.rateBurst, lastRefill: now, lastSeen: now, helloTimer: null, hbSeq: 0, skipped: 0 };
     clients.add(c);
     metrics.setClients(clients.size);
     c.helloTimer = clock.setTimeout(() => {

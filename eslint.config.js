@@ -5,7 +5,7 @@
 // so each file gets exactly one set of layer restrictions):
 //
 //   src/shared                 imports nothing from node, electron, src/main, src/renderer, src/preload, src/agent
-//   src/main/** (not shell)    never electron, never the shell (src/main/electron, src/main/index.ts), never renderer/preload
+//   src/main/** (not shell)    never electron, never the shell (src/main/electron, src/main/index.ts), never renderer/preload/agent
 //   src/main/<core folder>     besides: only the src/main folders its CONTEXT.md lists under "May import" (CORE_IMPORTS)
 //   src/main/index.ts, src/main/electron/**   the Electron shell: may import electron; never renderer/preload
 //   src/preload                only electron and src/shared
@@ -145,6 +145,7 @@ export default tseslint.config(
       group(shellPaths, msg.shell),
       group(into('renderer'), msg.renderer),
       group(into('preload'), msg.preload),
+      group(into('agent'), msg.agent),
     ]),
   },
   // Folder by folder inside the core: the general src/main restrictions plus the folders it may not import.

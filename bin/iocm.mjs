@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // The `iocm` command: runs the TypeScript CLI (src/main/cli/iocm.ts) under plain Node via tsx.
+// `iocm agent` is a shell of its own (src/agent/cli.ts): routed here so src/main never imports it.
 import { register } from 'tsx/esm/api';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 register();
 const here = dirname(fileURLToPath(import.meta.url));
-const { main } = await import(join(here, '..', 'src', 'main', 'cli', 'iocm.ts'));
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const entry = argv[0] === 'agent' ? join(here, '..', 'src', 'agent', 'cli.ts') : join(here, '..', 'src', 'main', 'cli', 'iocm.ts');
+const { main } = await import(entry);
+process.exitCode = await main(argv[0] === 'agent' ? argv.slice(1) : argv);

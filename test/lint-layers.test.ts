@@ -37,6 +37,9 @@ const forbidden: Case[] = [
   ['src/main/services/index.ts', '../electron/ipc.ts'],
   ['src/main/model/engine.ts', '../../renderer/stores/live.ts'],
   ['src/main/server/http.ts', '../../preload/index.ts'],
+  // src/main never imports the agent shell (bin/iocm.mjs routes `iocm agent` to src/agent/cli.ts)
+  ['src/main/cli/iocm.ts', '../../agent/cli.ts'],
+  ['src/main/services/agent-host.ts', '../../agent/server.ts'],
   // core folders: only the src/main folders their CONTEXT.md lists (eslint.config.js CORE_IMPORTS)
   ['src/main/policy/iocm.ts', '../model/api.ts'],
   ['src/main/policy/iocm.ts', '../loop/loop.ts'],
@@ -124,6 +127,8 @@ const allowed: Case[] = [
   ['src/agent/index.ts', 'node:net'],
   ['src/agent/index.ts', '../shared/snapshot.ts'],
   ['src/agent/index.ts', '../main/model/api.ts'],
+  ['src/agent/server.ts', '../main/server/http-server.ts'],
+  ['src/main/host/agent-source.ts', '../../shared/agent-protocol.ts'],
   ['test/server-auth.test.ts', '../src/main/server/index.ts'],
   ['test/server-ws.test.ts', '../src/renderer/transport/ws-client.ts'],
 ];

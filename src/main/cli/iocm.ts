@@ -29,6 +29,8 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
 function usage(): string {
   const lines = ['usage: iocm <command> [options]', '', 'commands:'];
   for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  // A shell of its own (src/agent/cli.ts), routed by bin/iocm.mjs: src/main never imports it.
+  lines.push(`  ${'agent'.padEnd(10)} serve this host to consoles and Prometheus (the remote agent; docs/agent.md)`);
   lines.push('', "run 'iocm <command> --help' for a command's options");
   return lines.join('\n') + '\n';
 }
@@ -41,6 +43,10 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
     return name ? 0 : 2;
   }
   const cmd = commands[name];
+  if (name === 'agent') {
+    io.stderr.write("iocm: 'agent' runs through the iocm command (bin/iocm.mjs), which starts src/agent/cli.ts\n");
+    return 2;
+  }
   if (!cmd) {
     io.stderr.write(`iocm: unknown command '${name}'\n` + usage());
     return 2;

@@ -134,11 +134,25 @@ function securityHeaders(res: ServerResponse, wsOrigin: string): void {
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
 }
 
-function plain(res: ServerResponse, status: number, text: string): void {
+/** A short plain-text answer (no caching). */
+export function plain(res: ServerResponse, status: number, text: string): void {
   res.statusCode = status;
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
   res.end(text + '\n');
+}
+
+/** Refuse a WebSocket upgrade with an HTTP status and close the socket. */
+export function refuseUpgrade(socket: Socket, status: number, text: string): void {
+  socket.on('error', () => {});
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+  socket.destroy();
+}
+
+/** Answer a malformed HTTP request with 400 (or drop the socket) instead of letting it throw. */
+export function onClientError(_e: Error, socket: Socket): void {
+  if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  else socket.destroy();
 }
 
 /** Map a URL path to a file under `root`, or null when it escapes it. */
@@ -264,10 +278,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
       else res.destroy();
     }
   });
-  server.on('clientError', (_e, socket: Socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
-  });
+  server.on('clientError', onClientError);
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
 
@@ -280,11 +291,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
   const inFlight = new WeakMap<WebSocket, number>();
 
   const handleUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer): void => {
-    const refuse = (status: number, text: string): void => {
-      socket.on('error', () => {});
-      if (socket.writable) socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
-      socket.destroy();
-    };
+    const refuse = (status: number, text: string): void => refuseUpgrade(socket, status, text);
     const hostHeader = req.headers.host ?? '';
     if (!allowedHosts().includes(hostHeader)) return refuse(421, 'Misdirected Request');
     if (targetPath(req.url) !== '/ws') return refuse(404, 'Not Found');

@@ -1,0 +1,96 @@
+/**
+ * The `model` driver: a scenario on the host model served as if it were a real host. It runs a
+ * {@link ModelHostSource} under the `qemu` observability profile, paced at real time by the clock
+ * the shell injects, and hands out snapshots with the model-only truth neutral — what a real
+ * QEMU host's agent could report (src/shared/observe.ts): phase '', latencies 0, score and work
+ * rate 0, queue wait/pending/kick counters 0, VM load 0. The console then sees exactly what it
+ * would see of a real host. --dry-run logs each action and leaves the model as it is.
+ */
+import type { ControlAction, ControlResult, HostConfig, HostInfo, KnobAction } from '../shared/control.ts';
+import type { HostSnapshot } from '../shared/snapshot.ts';
+import type { HostSource, HostSourceCapabilities } from '../main/host/source.ts';
+import { ModelHostSource } from '../main/host/model-source.ts';
+import { loadScenario } from '../main/scenario/index.ts';
+import type { DriverOptions } from './drivers.ts';
+
+const ZERO_LAT = { p50: 0, p99: 0, p999: 0 };
+
+/** A snapshot with the model-only truth set neutral (what a real qemu-profile host reports). */
+export function neutralizeTruth(s: HostSnapshot): HostSnapshot {
+  return {
+    ...s,
+    phase: '',
+    queues: s.queues.map((q) => ({ ...q, kicks: 0, polls: 0, emptyPolls: 0, pending: 0, waitCycles: 0, interrupts: 0 })),
+    vms: s.vms.map((v) => ({ ...v, guestCyclesPerSec: 0, latencyUs: ZERO_LAT, exitsPerSec: 0, interruptsPerSec: 0, load: 0 })),
+    groups: s.groups.map((g) => ({ ...g, guestCyclesPerSec: 0, latencyUs: ZERO_LAT, workRate: 0, score: 0 })),
+    totals: { ...s.totals, exitsPerSec: 0, interruptsPerSec: 0, score: 0, latencyUs: ZERO_LAT },
+  };
+}
+
+/** The model as an agent's host: see the file comment. */
+export class ModelDriverSource implements HostSource {
+  readonly kind = 'model' as const;
+  private readonly model: ModelHostSource;
+  private readonly timer: unknown;
+  private readonly subs = new Set<(s: HostSnapshot) => void>();
+  private closed = false;
+
+  constructor(private readonly o: DriverOptions & { scenarioName: string }) {
+    const scenario = loadScenario(o.scenarioName);
+    this.model = new ModelHostSource({ scenario, seed: o.seed ?? 1, speed: 1, intervalMs: o.intervalMs ?? 100, observe: 'qemu', now: () => o.clock.now() });
+    this.model.onSnapshot((s) => {
+      const n = neutralizeTruth(s);
+      for (const cb of [...this.subs]) cb(n);
+    });
+    this.timer = o.clock.setInterval(() => this.model.tick(), 25);
+  }
+
+  info(): HostInfo {
+    return this.model.info();
+  }
+
+  capabilities(): HostSourceCapabilities {
+    // Through the agent the model is a host like any other: no pacing, seed or scenario control.
+    return { pacing: false, seed: false, scenario: false, whatIf: true };
+  }
+
+  config(): HostConfig {
+    return this.model.config();
+  }
+
+  onSnapshot(cb: (s: HostSnapshot) => void): () => void {
+    this.subs.add(cb);
+    return () => this.subs.delete(cb);
+  }
+
+  applyNow(action: ControlAction | KnobAction): ControlResult {
+    if (this.closed) return { ok: false, error: 'the host is closed' };
+    if (this.o.dryRun) {
+      this.o.log(`dry run: would apply ${JSON.stringify(action)}`);
+      return { ok: true, costCycles: 0 };
+    }
+    return this.model.applyNow(action);
+  }
+
+  apply(action: ControlAction | KnobAction): Promise<ControlResult> {
+    return Promise.resolve(this.applyNow(action));
+  }
+
+  /** Drive the model by hand (tests with a manual clock). */
+  tick(): void {
+    this.model.tick();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.o.clock.clearInterval(this.timer);
+    this.subs.clear();
+    await this.model.close();
+  }
+}
+
+/** Factory of the `model` driver. A bad scenario is a UsageError naming it. */
+export async function createModelDriver(o: DriverOptions): Promise<HostSource> {
+  return new ModelDriverSource({ ...o, scenarioName: o.scenario ?? 'default' });
+}

@@ -1,0 +1,266 @@
+/**
+ * A remote agent as the services' {@link LiveHost}: `createAgentLiveHost(opts, deps)` connects an
+ * {@link AgentHostSource} and then either
+ * - runs the IOcm loop here, in the console (a {@link LiveSession} over the source), when the
+ *   agent has no loop of its own; or
+ * - relays the agent's own loop (`iocm agent --loop`): its status and events, and operator
+ *   overrides and policy changes sent to it.
+ *
+ * Either way it emits TelemetryBatches every `batchMs` like the model's live runner.
+ *
+ * Disconnects: the session's time is continuous. Snapshots are renumbered onto one console
+ * timeline (seq and t keep increasing even when the agent restarted and counts from 0 again), and
+ * the time the link was down is kept as a gap: a `disconnect` event when it drops and a `connect`
+ * event with `data.gapMs` when it is back. While the host is unreachable no snapshot arrives, so
+ * the console's loop takes no decision (it never decides on stale data); commands sent meanwhile
+ * are refused in words.
+ *
+ * Core layer: the clock and the RNG are injected (deps).
+ */
+import type { ControlAction, ControlResult, HostConfig, HostConnectionState, HostInfo, KnobAction } from '../../shared/control.ts';
+import type { ConfigError, HostEvent, LoopStatus, OverrideCommand, OverrideResult, PolicyConfig, TelemetryBatch } from '../../shared/policy.ts';
+import type { Scenario } from '../../shared/scenario.ts';
+import type { HostSnapshot } from '../../shared/snapshot.ts';
+import type { Unsubscribe } from '../../shared/api.ts';
+import { AgentHostSource, type AgentSourceOptions, type LinkClock } from '../host/agent-source.ts';
+import type { HostSource, HostSourceCapabilities } from '../host/source.ts';
+import { LiveSession } from '../loop/session.ts';
+import type { AgentHostOptions, LiveHost } from './live.ts';
+
+/** What the shell injects. */
+export interface AgentHostDeps {
+  /** Wall clock and timers. */
+  clock: LinkClock;
+  /** Uniform in [0, 1): reconnect jitter. */
+  random: () => number;
+  /** Batch period, ms (default 100). */
+  batchMs?: number;
+  /** Client settings passed to the AgentHostSource (backoff, timeouts). */
+  link?: Partial<Pick<AgentSourceOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'jitter' | 'ackTimeoutMs' | 'connectTimeoutMs' | 'role' | 'client'>>;
+}
+
+/** The LiveHost of an agent, with its link (for the console's connection display and tests). */
+export interface AgentLiveHost extends LiveHost {
+  readonly source: AgentHostSource;
+  /** True when the loop runs in the agent (--loop) and this host relays it. */
+  readonly remoteLoop: boolean;
+  connection(): HostConnectionState;
+  onConnection(cb: (c: HostConnectionState) => void): Unsubscribe;
+}
+
+/**
+ * The agent's snapshots on one continuous console timeline (see the file comment): the source
+ * the console's loop runs over.
+ */
+class ContinuousSource implements HostSource {
+  readonly kind = 'agent' as const;
+  private seqOffset = 0;
+  private tOffset = 0;
+  /** Last snapshot's console seq and t (−1: none yet). */
+  lastSeq = -1;
+  lastT = 0;
+  /** Wall ms the link was down before the next snapshot (0: no gap pending). */
+  private pendingGapMs = 0;
+  private rebase = false;
+  private readonly subs = new Set<(s: HostSnapshot) => void>();
+
+  constructor(readonly inner: AgentHostSource) {
+    inner.onSnapshot((s) => this.onAgentSnapshot(s));
+  }
+
+  /** The next snapshot starts a new stretch after a gap of `gapMs` wall ms. */
+  gap(gapMs: number): void {
+    this.pendingGapMs = gapMs;
+    this.rebase = true;
+  }
+
+  /** Agent time → console time. */
+  mapT(t: number): number {
+    return t + this.tOffset;
+  }
+
+  private onAgentSnapshot(s: HostSnapshot): void {
+    if (this.rebase || (this.lastSeq >= 0 && s.seq + this.seqOffset <= this.lastSeq)) {
+      this.rebase = false;
+      this.seqOffset = this.lastSeq + 1 - s.seq;
+      // The gap counts in session time (at least one interval), so charts show it as such.
+      this.tOffset = this.lastSeq < 0 ? 0 : this.lastT + Math.max(s.intervalMs, this.pendingGapMs) - s.t;
+      this.pendingGapMs = 0;
+    }
+    const out = this.seqOffset === 0 && this.tOffset === 0 ? s : { ...s, seq: s.seq + this.seqOffset, t: s.t + this.tOffset };
+    this.lastSeq = out.seq;
+    this.lastT = out.t;
+    for (const cb of [...this.subs]) cb(out);
+  }
+
+  info(): HostInfo {
+    return this.inner.info();
+  }
+  capabilities(): HostSourceCapabilities {
+    return this.inner.capabilities();
+  }
+  config(): HostConfig {
+    return this.inner.config();
+  }
+  onSnapshot(cb: (s: HostSnapshot) => void): () => void {
+    this.subs.add(cb);
+    return () => this.subs.delete(cb);
+  }
+  apply(action: ControlAction | KnobAction): Promise<ControlResult> {
+    return this.inner.apply(action);
+  }
+  onInfo(cb: (info: HostInfo) => void): () => void {
+    return this.inner.onInfo(cb);
+  }
+  connection(): HostConnectionState {
+    return this.inner.connection();
+  }
+  onConnection(cb: (c: HostConnectionState) => void): () => void {
+    return this.inner.onConnection(cb);
+  }
+  close(): Promise<void> {
+    this.subs.clear();
+    return this.inner.close();
+  }
+}
+
+/** The stand-in scenario of a real host (no phases, no workload: the host's own VMs run). */
+function agentScenario(info: HostInfo): Scenario {
+  return { name: `agent:${info.name}`, description: `remote host '${info.name}' through its agent`, host: { cores: info.cores, ghz: info.hz / 1e9 }, vms: [], phases: [] };
+}
+
+/** Connect to an agent and hold it as a LiveHost; see the file comment. Rejects with a clear error when the first connection fails. */
+export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHostDeps): Promise<AgentLiveHost> {
+  const source = await AgentHostSource.connect({ url: opts.url, token: opts.token, ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.name ? { name: opts.name } : {}), clock: deps.clock, random: deps.random, ...deps.link });
+  const cont = new ContinuousSource(source);
+  const remoteLoop = source.remoteLoop();
+  const session = remoteLoop ? null : new LiveSession(cont, { policy: opts.policy ?? 'iocm' });
+  const batchMs = deps.batchMs ?? 100;
+  const clock = deps.clock;
+  const name = (): string => source.info().name;
+
+  // Events of the link (gaps) and, with a remote loop, the relayed loop's events and snapshots.
+  let linkEvents: HostEvent[] = [];
+  let relaySnaps: HostSnapshot[] = [];
+  let relayEvents: HostEvent[] = [];
+  let relayStatus: LoopStatus | null = null;
+  const mapStatus = (s: LoopStatus): LoopStatus => ({ ...s, t: cont.mapT(s.t), ...(s.lastDecision ? { lastDecision: { ...s.lastDecision, t: cont.mapT(s.lastDecision.t) } } : {}) });
+  if (remoteLoop) {
+    const st = source.loopStatus();
+    relayStatus = st ? mapStatus(st) : null;
+    cont.onSnapshot((s) => relaySnaps.push(s));
+    source.onLoop((b) => {
+      relayStatus = mapStatus(b.status);
+      for (const e of b.events) relayEvents.push({ ...e, t: cont.mapT(e.t) });
+    });
+  }
+  let downSince: number | null = null;
+  source.onConnection((c) => {
+    if (c.state === 'reconnecting' && downSince === null) {
+      downSince = c.since;
+      linkEvents.push({ t: cont.lastT, source: 'system', kind: 'disconnect', message: `lost the link to '${name()}' (${c.error ?? 'unknown reason'}); no data and no decisions until it is back`, data: { error: c.error } });
+    } else if (c.state === 'connected' && downSince !== null) {
+      const gapMs = Math.max(0, c.since - downSince);
+      downSince = null;
+      cont.gap(gapMs);
+      linkEvents.push({ t: cont.lastT, source: 'system', kind: 'connect', message: `link to '${name()}' back after ${(gapMs / 1000).toFixed(1)} s (a gap in the data)`, data: { gapMs, from: cont.lastT } });
+    }
+  });
+  source.onError((message) => linkEvents.push({ t: cont.lastT, source: 'agent', kind: 'error', message }));
+
+  const status = (): LoopStatus => {
+    if (session) return { ...session.status(), state: 'running' };
+    return relayStatus ?? emptyStatus(source.config().sideCores, name());
+  };
+
+  const batchSubs = new Set<(b: TelemetryBatch) => void>();
+  const takeBatch = (): TelemetryBatch | null => {
+    let b: TelemetryBatch | null;
+    if (session) {
+      b = session.takeBatch();
+      if (linkEvents.length) {
+        b ??= { snapshots: [], events: [], status: status() };
+        b.events.push(...linkEvents);
+      }
+      if (b) b.status = status();
+    } else {
+      if (relaySnaps.length === 0 && relayEvents.length === 0 && linkEvents.length === 0) return null;
+      b = { snapshots: relaySnaps, events: [...relayEvents, ...linkEvents], status: status() };
+      relaySnaps = [];
+      relayEvents = [];
+    }
+    linkEvents = [];
+    if (b) b.events.sort((x, y) => x.t - y.t);
+    return b;
+  };
+  let timer: unknown = null;
+  let stopped = false;
+  const tick = (): void => {
+    if (stopped) return;
+    const b = takeBatch();
+    if (b) for (const cb of [...batchSubs]) cb(b);
+    timer = clock.setTimeout(tick, batchMs);
+  };
+  timer = clock.setTimeout(tick, batchMs);
+
+  const notConnected = (): string | null => (source.connection().state === 'connected' ? null : `the agent '${name()}' is not connected (${source.connection().error ?? source.connection().state}); try again when the link is back`);
+
+  return {
+    source,
+    remoteLoop,
+    get info() {
+      return source.info();
+    },
+    get scenario() {
+      return agentScenario(source.info());
+    },
+    seed: 0,
+    speed: 1,
+    config: () => source.config(),
+    status,
+    override: async (cmd: OverrideCommand): Promise<OverrideResult> => {
+      const down = notConnected();
+      if (down) return { ok: false, error: down };
+      if (session) return session.override(cmd);
+      return source.override(cmd);
+    },
+    setPolicy: async (policy: string, config: PolicyConfig): Promise<ConfigError[]> => {
+      if (session) return session.setPolicy(policy, config);
+      const down = notConnected();
+      if (down) return [{ field: 'name', message: down }];
+      return source.setPolicy(policy, config);
+    },
+    // A real host runs at real time: pacing is not the console's to change.
+    setSpeed: () => {},
+    onBatch: (cb) => {
+      batchSubs.add(cb);
+      return () => void batchSubs.delete(cb);
+    },
+    connection: () => source.connection(),
+    onConnection: (cb) => source.onConnection(cb),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      clock.clearTimeout(timer);
+      batchSubs.clear();
+      if (session) await session.close();
+      else await cont.close();
+    },
+  };
+}
+
+/** A loop status for a relayed agent loop before its first relay message. */
+function emptyStatus(sideCores: number[], name: string): LoopStatus {
+  return {
+    t: 0,
+    policy: 'unknown',
+    config: {},
+    epochMs: 0,
+    overrides: { pinned: [], released: [], countLock: null, paused: false },
+    limits: { minVmCores: 1, maxSideCores: 0, minChangeIntervalMs: 0 },
+    sideCores,
+    lastDecision: null,
+    changes: 0,
+    source: { kind: 'agent', name },
+  };
+}

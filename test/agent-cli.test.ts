@@ -1,0 +1,96 @@
+/**
+ * `iocm agent` as a command: bad arguments exit 2 with one line naming the argument; --help
+ * exits 0; --dry-run acknowledges control actions, logs what it would do and leaves the host as
+ * it is.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgentHostSource } from '../src/main/host/agent-source.ts';
+import type { HostSnapshot } from '../src/shared/snapshot.ts';
+import { iocm } from './cli-helpers.ts';
+import { main as agentMain } from '../src/agent/cli.ts';
+import { main as iocmMain } from '../src/main/cli/iocm.ts';
+
+/** Run `iocm agent` in process (the same entry bin/iocm.mjs calls), capturing its output. */
+async function agentInProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const sink = (f: (s: string) => void) => ({ write: (d: string | Uint8Array) => (f(String(d)), true) }) as unknown as NodeJS.WritableStream;
+  const code = await agentMain(args, { stdout: sink((d) => (stdout += d)), stderr: sink((d) => (stderr += d)) });
+  return { code, stdout, stderr };
+}
+import { realLinkClock, seededRandom, startAgentProc, tokenDir } from './agent-helpers.ts';
+
+const t = tokenDir();
+afterAll(() => rmSync(t.dir, { recursive: true, force: true }));
+
+describe('iocm agent arguments', () => {
+  it('exits 2 naming the bad argument', async () => {
+    const short = join(t.dir, 'short');
+    writeFileSync(short, 'abc\n');
+    chmodSync(short, 0o600);
+    const cases: [string[], RegExp][] = [
+      [['--token-file', t.tokenFile], /--driver is required/],
+      [['--driver', 'model'], /--token-file is required/],
+      [['--driver', 'xen', '--token-file', t.tokenFile], /--driver' must be one of model, qemu, ovs/],
+      [['--driver', 'qemu', '--token-file', t.tokenFile], /--driver qemu: the qemu driver is not built/],
+      [['--driver', 'model', '--token-file', join(t.dir, 'missing')], /--token-file: cannot read .*ENOENT/],
+      [['--driver', 'model', '--token-file', short], /--token-file: the token .* is 3 characters/],
+      [['--driver', 'model', '--token-file', t.tokenFile, '--listen', 'nowhere'], /--listen expected HOST:PORT/],
+      [['--driver', 'model', '--token-file', t.tokenFile, '--listen', '127.0.0.1:70000'], /--listen: port must be 0 to 65535/],
+      [['--driver', 'model', '--token-file', t.tokenFile, '--listen', '0.0.0.0:0'], /--listen 0\.0\.0\.0: a non-loopback address needs TLS/],
+      [['--driver', 'model', '--token-file', t.tokenFile, '--tls-cert', t.tokenFile], /--tls-cert needs --tls-key/],
+      [['--driver', 'model', '--token-file', t.tokenFile, '--tls-cert', t.tokenFile, '--tls-key', t.tokenFile], /--tls-cert: .* is not a PEM file/],
+      [['--driver', 'model', '--token-file', t.tokenFile, '--policy', 'iocm'], /--policy needs --loop/],
+      [['--driver', 'model', '--token-file', t.tokenFile, '--loop', '--policy', 'bogus'], /--policy: .*bogus/],
+      [['--driver', 'model', '--token-file', t.tokenFile, '--scenario', 'no-such-scenario'], /no-such-scenario/],
+      [['--driver', 'model', '--token-file', t.tokenFile, '--interval-ms', '0'], /--interval-ms' expected an integer ≥ 10/],
+      [['--driver', 'model', '--tokenfile', t.tokenFile], /unknown option '--tokenfile' \(did you mean '--token-file'\?\)/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await agentInProcess(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(re);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+    // Through the real command too: bin/iocm.mjs routes `agent` and sets the exit code.
+    const r = await iocm(['agent', '--driver', 'model', '--token-file', t.tokenFile, '--listen', 'nowhere']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^iocm agent: --listen expected HOST:PORT/);
+  });
+
+  it('prints its help with exit 0, and iocm lists it', async () => {
+    const r = await agentInProcess(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--driver NAME/);
+    expect(r.stdout).toMatch(/--dry-run/);
+    let out = '';
+    await iocmMain(['--help'], { stdout: { write: (d: string) => ((out += d), true) } as unknown as NodeJS.WritableStream, stderr: process.stderr });
+    expect(out).toMatch(/agent\s+serve this host/);
+  });
+});
+
+describe('iocm agent --dry-run', () => {
+  it('acknowledges control actions, logs them and changes nothing', async () => {
+    const a = await startAgentProc(['--driver', 'model', '--scenario', 'rr-few', '--token-file', t.tokenFile, '--listen', '127.0.0.1:0', '--dry-run']);
+    try {
+      const src = await AgentHostSource.connect({ url: `ws://127.0.0.1:${a.port}`, token: t.token, clock: realLinkClock, random: seededRandom(3) });
+      expect(src.hello().dryRun).toBe(true);
+      const before = src.config();
+      const core = src.info().cores - 1;
+      const r = await src.apply({ kind: 'setSideCores', cores: [core] });
+      expect(r.ok).toBe(true);
+      const snaps: HostSnapshot[] = [];
+      src.onSnapshot((s) => snaps.push(s));
+      await expect.poll(() => snaps.length, { timeout: 10_000 }).toBeGreaterThan(5);
+      expect(src.config()).toEqual(before);
+      expect(snaps.every((s) => s.sideCores.every((c) => c.coreId !== core) || before.sideCores.includes(core))).toBe(true);
+      await expect.poll(() => a.stderr(), { timeout: 5000 }).toMatch(/dry run: would apply \{"kind":"setSideCores","cores":\[\d+\]\}/);
+      await src.close();
+    } finally {
+      a.child.kill('SIGTERM');
+      expect((await a.exited).code).toBe(0);
+    }
+  });
+});

@@ -103,7 +103,7 @@ export class AgentHostSource implements HostSource {
   private readonly errorSubs = new Set<(message: string) => void>();
   private readonly loopSubs = new Set<(b: AgentLoopBatch) => void>();
 
-  private constructor(o: AgentSourceOptions, url: string, ws: WebSocket, hello: AgentHello) {
+  private constructor(o: AgentSourceOptions, url: string, ws: WebSocket, hello: AgentHello, early: string[]) {
     this.o = o;
     this.url = url;
     this.helloV = hello;
@@ -112,7 +112,7 @@ export class AgentHostSource implements HostSource {
     this.loopStatusV = hello.loop.status;
     this.role = hello.role;
     this.conn = { state: 'connected', since: o.clock.now(), attempts: 0, error: null };
-    this.attach(ws);
+    this.attach(ws, early);
   }
 
   /**
@@ -121,12 +121,12 @@ export class AgentHostSource implements HostSource {
    */
   static async connect(o: AgentSourceOptions): Promise<AgentHostSource> {
     const url = agentEndpoint(o.url);
-    const { ws, hello } = await AgentHostSource.open(o, url);
-    return new AgentHostSource(o, url, ws, hello);
+    const { ws, hello, early } = await AgentHostSource.open(o, url);
+    return new AgentHostSource(o, url, ws, hello, early);
   }
 
   /** One connection attempt up to the hello. */
-  private static open(o: AgentSourceOptions, url: string): Promise<{ ws: WebSocket; hello: AgentHello }> {
+  private static open(o: AgentSourceOptions, url: string): Promise<{ ws: WebSocket; hello: AgentHello; early: string[] }> {
     return new Promise((resolve, reject) => {
       let done = false;
       const ws = new WebSocket(url, {
@@ -167,7 +167,11 @@ export class AgentHostSource implements HostSource {
         done = true;
         o.clock.clearTimeout(timer);
         ws.removeAllListeners();
-        resolve({ ws, hello: m });
+        // Frames that arrive in the same read as the hello are kept for attach() (nothing is lost).
+        const early: string[] = [];
+        ws.on('message', (d, bin) => void early.push(bin ? '\u0000binary' : rawText(d)));
+        ws.on('error', () => {});
+        resolve({ ws, hello: m, early });
       });
     });
   }
@@ -176,20 +180,23 @@ export class AgentHostSource implements HostSource {
     return { ...i, source: 'agent', name: this.o?.name ?? i.name };
   }
 
-  private attach(ws: WebSocket): void {
+  private attach(ws: WebSocket, early: string[]): void {
+    ws.removeAllListeners();
     this.ws = ws;
     this.lastSeen = this.o.clock.now();
-    ws.on('message', (data, isBinary) => {
+    const handle = (text: string | null): void => {
       this.lastSeen = this.o.clock.now();
-      if (isBinary) return this.emitError('the agent sent a binary frame (ignored)');
-      const p = parseAgentMessage(rawText(data));
+      if (text === null) return this.emitError('the agent sent a binary frame (ignored)');
+      const p = parseAgentMessage(text);
       if (!p.ok) return this.emitError(`the agent sent a bad message (ignored): ${p.error}`);
       try {
         this.onMessage(p.value);
       } catch (e) {
         this.emitError(`handling the agent's ${p.value.type} failed: ${(e as Error)?.message ?? String(e)}`);
       }
-    });
+    };
+    ws.on('message', (data, isBinary) => handle(isBinary ? null : rawText(data)));
+    for (const text of early) handle(text === '\u0000binary' ? null : text);
     ws.on('error', (e) => this.emitError(`link error: ${describeSocketError(e)}`));
     ws.on('close', (code, reason) => {
       if (this.ws !== ws) return;
@@ -302,7 +309,7 @@ export class AgentHostSource implements HostSource {
     this.retryTimer = this.o.clock.setTimeout(() => {
       if (this.closed) return;
       AgentHostSource.open(this.o, this.url).then(
-        ({ ws, hello }) => {
+        ({ ws, hello, early }) => {
           if (this.closed) {
             ws.terminate();
             return;
@@ -312,7 +319,7 @@ export class AgentHostSource implements HostSource {
           this.configV = hello.config;
           this.loopStatusV = hello.loop.status;
           this.role = hello.role;
-          this.attach(ws);
+          this.attach(ws, early);
           this.setConn({ state: 'connected', since: this.o.clock.now(), attempts: 0, error: null });
           if (JSON.stringify(hello.info) !== before) {
             this.infoV = this.localInfo(hello.info);

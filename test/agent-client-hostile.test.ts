@@ -1,0 +1,115 @@
+/**
+ * The console's agent client against a hostile or broken agent (a WebSocket server in this test
+ * that speaks the protocol badly on purpose, over a real socket): bad messages become error
+ * events and the stream goes on; an agent of another major version, or one that talks before its
+ * hello, is refused with a clear error; an agent that never acknowledges makes apply() resolve
+ * with a refusal after the timeout; an agent that stops talking is taken as gone and reconnected.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { AddressInfo } from 'node:net';
+import { createHostModel } from '../src/main/model/host-model.ts';
+import { loadScenario } from '../src/main/scenario/index.ts';
+import { AgentHostSource } from '../src/main/host/agent-source.ts';
+import type { HostSnapshot } from '../src/shared/snapshot.ts';
+import { realLinkClock, seededRandom } from './agent-helpers.ts';
+
+const model = createHostModel(loadScenario('rr-few'), { seed: 1, intervalMs: 100, observe: 'qemu' });
+const hello = (over: Record<string, unknown> = {}) => ({
+  type: 'hello',
+  protocol: { major: 1, minor: 0 },
+  agent: 'fake',
+  driver: 'model',
+  role: 'control',
+  heartbeatMs: 200,
+  capabilities: { pacing: false, seed: false, scenario: false, whatIf: false },
+  info: model.info(),
+  config: model.config(),
+  loop: { running: false, status: null },
+  dryRun: false,
+  ...over,
+});
+
+let wss: WebSocketServer | null = null;
+afterEach(async () => {
+  if (wss) {
+    for (const c of wss.clients) c.terminate();
+    await new Promise((r) => wss!.close(() => r(null)));
+  }
+  wss = null;
+});
+
+/** A WebSocket server that runs `onClient` for each connection; resolves with its ws:// URL. */
+async function fakeAgent(onClient: (ws: WebSocket) => void): Promise<string> {
+  wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  wss.on('connection', (ws) => ws.once('message', () => onClient(ws)));
+  await new Promise((r) => wss!.once('listening', r));
+  return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+}
+
+const opts = (url: string) => ({ url, token: 't'.repeat(32), clock: realLinkClock, random: seededRandom(1), ackTimeoutMs: 500, initialBackoffMs: 100, maxBackoffMs: 200 });
+
+describe('AgentHostSource against a broken agent', () => {
+  it('turns bad messages into error events and keeps the stream', async () => {
+    const url = await fakeAgent((ws) => {
+      ws.send(JSON.stringify(hello()));
+      ws.send('garbage');
+      ws.send(JSON.stringify({ type: 'snapshot', snapshot: { seq: -1 }, config: model.config() }));
+      ws.send(JSON.stringify({ type: 'mystery' }));
+      ws.send(Buffer.from([0, 1, 2]), { binary: true });
+      ws.send(JSON.stringify({ type: 'error', code: 'internal', message: 'disk on fire' }));
+      for (let i = 0; i < 3; i++) ws.send(JSON.stringify({ type: 'snapshot', snapshot: model.step(), config: model.config() }));
+    });
+    const src = await AgentHostSource.connect(opts(url));
+    const errors: string[] = [];
+    const snaps: HostSnapshot[] = [];
+    src.onError((m) => errors.push(m));
+    src.onSnapshot((s) => snaps.push(s));
+    await expect.poll(() => snaps.length, { timeout: 5000 }).toBe(3);
+    expect(errors).toEqual([
+      expect.stringMatching(/bad message .*not valid JSON/),
+      expect.stringMatching(/'snapshot\.seq' must be at least 0/),
+      expect.stringMatching(/Unknown message type 'mystery'/),
+      expect.stringMatching(/binary frame/),
+      expect.stringMatching(/the agent reports: disk on fire/),
+    ]);
+    expect(src.connection().state).toBe('connected');
+    await src.close();
+  });
+
+  it('refuses an agent of another major version, or one that talks before its hello', async () => {
+    let url = await fakeAgent((ws) => ws.send(JSON.stringify(hello({ protocol: { major: 2, minor: 0 } }))));
+    await expect(AgentHostSource.connect(opts(url))).rejects.toThrow(/speaks protocol 2\.0; this console speaks 1\.0/);
+    await new Promise((r) => wss!.close(() => r(null)));
+    url = await fakeAgent((ws) => ws.send(JSON.stringify({ type: 'heartbeat', seq: 1 })));
+    await expect(AgentHostSource.connect(opts(url))).rejects.toThrow(/'heartbeat' before its hello/);
+  });
+
+  it('resolves apply() with a refusal when no acknowledgement comes', async () => {
+    const url = await fakeAgent((ws) => {
+      ws.send(JSON.stringify(hello()));
+      ws.on('message', () => {});
+    });
+    const src = await AgentHostSource.connect(opts(url));
+    const r = await src.apply({ kind: 'setSideCores', cores: [1] });
+    expect(r).toEqual({ ok: false, error: expect.stringMatching(/did not acknowledge setSideCores within 500 ms/) });
+    await src.close();
+  });
+
+  it('takes a silent agent as gone and reconnects', async () => {
+    let n = 0;
+    const url = await fakeAgent((ws) => {
+      n++;
+      ws.send(JSON.stringify(hello()));
+      // The first connection goes silent (no heartbeats); later ones answer heartbeats.
+      if (n > 1) ws.on('message', () => ws.send(JSON.stringify({ type: 'heartbeat', seq: 0 })));
+    });
+    const src = await AgentHostSource.connect(opts(url));
+    const states: string[] = [];
+    src.onConnection((c) => states.push(`${c.state}${c.error ? `: ${c.error}` : ''}`));
+    await expect.poll(() => states.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    expect(states[0]).toMatch(/^reconnecting: the agent was silent/);
+    expect(states[1]).toBe('connected');
+    await src.close();
+  });
+});

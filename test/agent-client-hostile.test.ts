@@ -3,7 +3,8 @@
  * that speaks the protocol badly on purpose, over a real socket): bad messages become error
  * events and the stream goes on; an agent of another major version, or one that talks before its
  * hello, is refused with a clear error; an agent that never acknowledges makes apply() resolve
- * with a refusal after the timeout; an agent that stops talking is taken as gone and reconnected.
+ * with a refusal after the timeout; an agent that stops talking is taken as gone and reconnected;
+ * a host whose VMs change gets its console loop rebuilt with the same policy and overrides.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -11,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { createHostModel } from '../src/main/model/host-model.ts';
 import { loadScenario } from '../src/main/scenario/index.ts';
 import { AgentHostSource } from '../src/main/host/agent-source.ts';
+import { createAgentLiveHost } from '../src/main/services/agent-host.ts';
 import type { HostSnapshot } from '../src/shared/snapshot.ts';
 import { realLinkClock, seededRandom } from './agent-helpers.ts';
 
@@ -111,5 +113,55 @@ describe('AgentHostSource against a broken agent', () => {
     expect(states[0]).toMatch(/^reconnecting: the agent was silent/);
     expect(states[1]).toBe('connected');
     await src.close();
+  });
+});
+
+describe('createAgentLiveHost when the host changes', () => {
+  it('rebuilds the console loop with the same policy and overrides when VMs go away', async () => {
+    const m = createHostModel(loadScenario('rr-few'), { seed: 2, intervalMs: 100, observe: 'qemu' });
+    const full = m.info();
+    const lastVm = full.vms[full.vms.length - 1].id;
+    const keptQueues = full.queues.filter((q) => q.vm !== lastVm);
+    expect(keptQueues.every((q, i) => q.id === i)).toBe(true);
+    const smaller = { ...full, vms: full.vms.filter((v) => v.id !== lastVm), queues: keptQueues };
+    const cut = <T extends unknown[]>(a: T): T => a.slice(0, keptQueues.length) as T;
+    let shrunk = false;
+    const send = (ws: WebSocket): void => {
+      const s = m.step();
+      const c = m.config();
+      const snapshot = shrunk ? { ...s, vms: s.vms.filter((v) => v.id !== lastVm), queues: s.queues.filter((q) => q.vm !== lastVm), groups: s.groups } : s;
+      const config = shrunk ? { ...c, queueOwner: cut(c.queueOwner), queuePolling: cut(c.queuePolling) } : c;
+      ws.send(JSON.stringify({ type: 'snapshot', snapshot, config }));
+    };
+    const url = await fakeAgent((ws) => {
+      ws.send(JSON.stringify(hello({ info: full, config: m.config(), heartbeatMs: 60_000 })));
+      ws.on('message', (d) => {
+        const msg = JSON.parse(d.toString()) as { type: string; id?: number };
+        if (msg.type === 'control') ws.send(JSON.stringify({ type: 'ack', id: msg.id, result: { ok: true, costCycles: 0 } }));
+      });
+      let i = 0;
+      const timer = setInterval(() => {
+        if (ws.readyState !== ws.OPEN) return clearInterval(timer);
+        if (++i === 15) {
+          shrunk = true;
+          ws.send(JSON.stringify({ type: 'info', info: smaller, config: { ...m.config(), queueOwner: cut(m.config().queueOwner), queuePolling: cut(m.config().queuePolling) } }));
+        }
+        send(ws);
+      }, 20);
+    });
+    const host = await createAgentLiveHost({ url, token: 't'.repeat(32), policy: 'static:1' }, { clock: realLinkClock, random: seededRandom(2), batchMs: 50 });
+    const batches: { snapshots: HostSnapshot[]; events: { kind: string; message: string; t: number }[] }[] = [];
+    host.onBatch((b) => batches.push(b));
+    expect((await host.override({ kind: 'release', core: 0 })).ok).toBe(true);
+    await expect.poll(() => batches.flatMap((b) => b.events).some((e) => e.kind === 'notice' && /changed/.test(e.message)), { timeout: 5000 }).toBe(true);
+    const n = batches.flatMap((b) => b.snapshots).length;
+    await expect.poll(() => batches.flatMap((b) => b.snapshots).length, { timeout: 5000 }).toBeGreaterThan(n + 5);
+    expect(host.info.vms).toHaveLength(smaller.vms.length);
+    const st = host.status();
+    expect(st.policy).toBe('static:1');
+    expect(st.overrides.released).toEqual([0]);
+    const ts = batches.flatMap((b) => b.events).map((e) => e.t);
+    for (let i = 1; i < ts.length; i++) expect(ts[i]).toBeGreaterThanOrEqual(ts[i - 1]);
+    await host.stop();
   });
 });

@@ -15,6 +15,9 @@
  * the console's loop takes no decision (it never decides on stale data); commands sent meanwhile
  * are refused in words.
  *
+ * When the host's VMs or devices change (the agent's `info`), the console's loop is rebuilt over
+ * the new host with the same policy, limits and operator overrides, and a notice says so.
+ *
  * Core layer: the clock and the RNG are injected (deps).
  */
 import type { ControlAction, ControlResult, HostConfig, HostConnectionState, HostInfo, KnobAction } from '../../shared/control.ts';
@@ -48,12 +51,29 @@ export interface AgentLiveHost extends LiveHost {
   onConnection(cb: (c: HostConnectionState) => void): Unsubscribe;
 }
 
+/** A source that reports and applies through another one. */
+abstract class Delegating {
+  readonly kind = 'agent' as const;
+  constructor(protected readonly inner: HostSource) {}
+  info(): HostInfo {
+    return this.inner.info();
+  }
+  capabilities(): HostSourceCapabilities {
+    return this.inner.capabilities();
+  }
+  config(): HostConfig {
+    return this.inner.config();
+  }
+  apply(action: ControlAction | KnobAction): Promise<ControlResult> {
+    return this.inner.apply(action);
+  }
+}
+
 /**
  * The agent's snapshots on one continuous console timeline (see the file comment): the source
  * the console's loop runs over.
  */
-class ContinuousSource implements HostSource {
-  readonly kind = 'agent' as const;
+class ContinuousSource extends Delegating implements HostSource {
   private seqOffset = 0;
   private tOffset = 0;
   /** Last snapshot's console seq and t (−1: none yet). */
@@ -64,8 +84,9 @@ class ContinuousSource implements HostSource {
   private rebase = false;
   private readonly subs = new Set<(s: HostSnapshot) => void>();
 
-  constructor(readonly inner: AgentHostSource) {
-    inner.onSnapshot((s) => this.onAgentSnapshot(s));
+  constructor(readonly agent: AgentHostSource) {
+    super(agent);
+    agent.onSnapshot((s) => this.onAgentSnapshot(s));
   }
 
   /** The next snapshot starts a new stretch after a gap of `gapMs` wall ms. */
@@ -93,34 +114,38 @@ class ContinuousSource implements HostSource {
     for (const cb of [...this.subs]) cb(out);
   }
 
-  info(): HostInfo {
-    return this.inner.info();
-  }
-  capabilities(): HostSourceCapabilities {
-    return this.inner.capabilities();
-  }
-  config(): HostConfig {
-    return this.inner.config();
-  }
   onSnapshot(cb: (s: HostSnapshot) => void): () => void {
     this.subs.add(cb);
     return () => this.subs.delete(cb);
   }
-  apply(action: ControlAction | KnobAction): Promise<ControlResult> {
-    return this.inner.apply(action);
-  }
   onInfo(cb: (info: HostInfo) => void): () => void {
-    return this.inner.onInfo(cb);
+    return this.agent.onInfo(cb);
   }
   connection(): HostConnectionState {
-    return this.inner.connection();
+    return this.agent.connection();
   }
   onConnection(cb: (c: HostConnectionState) => void): () => void {
-    return this.inner.onConnection(cb);
+    return this.agent.onConnection(cb);
   }
   close(): Promise<void> {
     this.subs.clear();
-    return this.inner.close();
+    return this.agent.close();
+  }
+}
+
+/**
+ * One loop's view of the continuous source: closing it only unsubscribes that loop, so the loop
+ * can be rebuilt when the host's VMs change while the link stays open.
+ */
+class SessionView extends Delegating implements HostSource {
+  private readonly unsubs: (() => void)[] = [];
+  onSnapshot(cb: (s: HostSnapshot) => void): () => void {
+    const u = this.inner.onSnapshot(cb);
+    this.unsubs.push(u);
+    return u;
+  }
+  async close(): Promise<void> {
+    for (const u of this.unsubs.splice(0)) u();
   }
 }
 
@@ -134,7 +159,11 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
   const source = await AgentHostSource.connect({ url: opts.url, token: opts.token, ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.name ? { name: opts.name } : {}), clock: deps.clock, random: deps.random, ...deps.link });
   const cont = new ContinuousSource(source);
   const remoteLoop = source.remoteLoop();
-  const session = remoteLoop ? null : new LiveSession(cont, { policy: opts.policy ?? 'iocm' });
+  let session = remoteLoop ? null : new LiveSession(new SessionView(cont), { policy: opts.policy ?? 'iocm' });
+  /** Events of a rebuilt loop are not dated before the rebuild. */
+  let minEventT = 0;
+  /** What a replaced loop still had to hand over. */
+  let carried: TelemetryBatch | null = null;
   const batchMs = deps.batchMs ?? 100;
   const clock = deps.clock;
   const name = (): string => source.info().name;
@@ -167,6 +196,28 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
     }
   });
   source.onError((message) => linkEvents.push({ t: cont.lastT, source: 'agent', kind: 'error', message }));
+  // The host's VMs or devices changed: the loop keyed its groups and window on the old ones, so it
+  // is rebuilt with the same policy, limits and operator overrides.
+  cont.onInfo((info) => {
+    if (!session) {
+      linkEvents.push({ t: cont.lastT, source: 'agent', kind: 'notice', message: `host '${info.name}' changed: ${info.vms.length} VMs, ${info.queues.length} queues` });
+      return;
+    }
+    const old = session;
+    const st = old.status();
+    const rest = old.takeBatch();
+    if (rest) carried = carried ? { snapshots: [...carried.snapshots, ...rest.snapshots], events: [...carried.events, ...rest.events] } : rest;
+    void old.close();
+    minEventT = cont.lastT;
+    const next = new LiveSession(new SessionView(cont), { policy: st.policy, policyConfig: st.config, limits: st.limits });
+    const ov = st.overrides;
+    for (const core of ov.pinned) next.override({ kind: 'pin', core });
+    for (const core of ov.released) next.override({ kind: 'release', core });
+    if (ov.countLock) next.override({ kind: 'lockCount', min: ov.countLock[0], max: ov.countLock[1] });
+    if (ov.paused) next.override({ kind: 'pause' });
+    session = next;
+    linkEvents.push({ t: cont.lastT, source: 'system', kind: 'notice', message: `host '${info.name}' changed (${info.vms.length} VMs, ${info.queues.length} queues): the loop restarted with policy ${st.policy} and the same overrides`, data: { vms: info.vms.length, queues: info.queues.length } });
+  });
 
   const status = (): LoopStatus => {
     if (session) return { ...session.status(), state: 'running' };
@@ -178,6 +229,11 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
     let b: TelemetryBatch | null;
     if (session) {
       b = session.takeBatch();
+      if (b) for (const e of b.events) if (e.t < minEventT) e.t = minEventT;
+      if (carried) {
+        b = b ? { snapshots: [...carried.snapshots, ...b.snapshots], events: [...carried.events, ...b.events] } : carried;
+        carried = null;
+      }
       if (linkEvents.length) {
         b ??= { snapshots: [], events: [], status: status() };
         b.events.push(...linkEvents);
@@ -244,7 +300,7 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
       clock.clearTimeout(timer);
       batchSubs.clear();
       if (session) await session.close();
-      else await cont.close();
+      await cont.close();
     },
   };
 }

@@ -2,7 +2,8 @@
 # `npm run setup`: install everything the tests need on a fresh Debian/Ubuntu machine, then the npm
 # dependencies (`npm ci`). .ci/run uses this same script.
 #
-# - apt packages: chromium (the browser tests drive /usr/bin/chromium), ca-certificates, and
+# - apt packages: chromium (the browser tests drive /usr/bin/chromium), ca-certificates, openssl
+#   (the agent TLS test makes a self-signed certificate), and
 #   qemu-system-x86 when a test drives a real guest. Installed with apt-get when run as root;
 #   otherwise the script prints the exact command to run and exits 1 after npm ci.
 # - npm ci, then a check that better-sqlite3's native build for Node loads.
@@ -33,7 +34,8 @@ node -e '
   if (maj < 20 || (maj === 20 && min < 19)) { console.error("setup: Node " + process.versions.node + " is too old: need >= 20.19"); process.exit(1); }
 ' || exit 1
 
-apt_pkgs=(chromium ca-certificates)
+# openssl: the agent's TLS test makes a self-signed certificate with the openssl CLI.
+apt_pkgs=(chromium ca-certificates openssl)
 if grep -rqs --include='*.ts' -e 'qemu-system' test src/agent 2>/dev/null; then
   apt_pkgs+=(qemu-system-x86)
 fi

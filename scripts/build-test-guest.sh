@@ -10,7 +10,7 @@
 # Output (cached; rebuilt only when missing or when --force is given):
 #   <out>/vmlinuz  <out>/initramfs.cpio.gz  <out>/guest.txt (package versions)
 # Usage: scripts/build-test-guest.sh [--out DIR] [--force]     (default DIR: .cache/test-guest, gitignored)
-# Needs: apt-get (package lists present: run `apt-get update` once on a fresh machine), dpkg-deb, gzip.
+# Needs: apt-get (as root it runs `apt-get update` once when the package lists are missing), dpkg-deb, gzip.
 # Prints the output folder on its last line.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +42,13 @@ chmod 755 "$work" # apt-get download drops privileges to _apt where it can
 cd "$work"
 
 echo "build-test-guest: downloading linux-image-amd64 and busybox-static" >&2
-apt-get download -q linux-image-amd64 busybox-static >&2
+if ! apt-get download -q linux-image-amd64 busybox-static >&2; then
+  # A fresh machine may have no package lists yet.
+  [ "$(id -u)" -eq 0 ] || { echo "build-test-guest: apt-get download failed; run 'sudo apt-get update' and retry" >&2; exit 1; }
+  echo "build-test-guest: apt-get download failed; running apt-get update once" >&2
+  apt-get update -q >&2
+  apt-get download -q linux-image-amd64 busybox-static >&2
+fi
 meta=$(ls linux-image-amd64_*.deb)
 real=$(dpkg-deb -f "$meta" Depends | tr ',' '\n' | sed -n 's/^ *\(linux-image-[0-9][^ ]*\).*/\1/p' | head -1)
 [ -n "$real" ] || { echo "build-test-guest: cannot find the real kernel package in $meta's Depends" >&2; exit 1; }

@@ -75,6 +75,8 @@ export interface QemuSourceOptions {
   qmpTimeoutMs?: number;
   /** The affinity setter (default `taskset -pc`). */
   setAffinity?: SetAffinity;
+  /** Receives the driver's events from the first discovery on (also: onEvent()). */
+  onEvent?: (e: QemuDriverEvent) => void;
   /** /proc and /sys roots (tests on recorded trees). */
   procRoot?: string;
   sysRoot?: string;
@@ -151,7 +153,7 @@ function globToRegex(pattern: string): RegExp {
 /** The QEMU driver; see the file comment. Create with {@link createQemuSource}. */
 export class QemuHostSource implements HostSource {
   readonly kind = 'qemu' as const;
-  private readonly o: Required<Omit<QemuSourceOptions, 'hz' | 'name' | 'group'>> & { group: QemuGroup; name: string };
+  private readonly o: Required<Omit<QemuSourceOptions, 'hz' | 'name' | 'group' | 'onEvent'>> & { group: QemuGroup; name: string };
   private readonly hz: number;
   private readonly cores: number;
   private readonly t0: number;
@@ -205,6 +207,7 @@ export class QemuHostSource implements HostSource {
     this.t0 = opts.clock.now();
     this.knobs = { pollMaxNs: this.o.sidePollMaxNs, pollGrow: 0, pollShrink: 0, vhostPollUs: 0, pmdMaxSleepUs: 0, manager: { on: false, core: null } };
     this.infoV = this.buildInfo();
+    if (opts.onEvent) this.eventSubs.push(opts.onEvent);
   }
 
   /** Starts discovery and sampling (called by {@link createQemuSource} after the first scan). */
@@ -231,7 +234,7 @@ export class QemuHostSource implements HostSource {
       for (const d of vm.devs) {
         const k = d.iothread ? `${vm.key}|${d.iothread}` : null;
         queueOwner[d.queue] = k ? (this.ioCore.get(k) ?? null) : null;
-        queuePolling[d.queue] = d.iothread ? this.currentPoll(vm, d.iothread) > 0 : false;
+        queuePolling[d.queue] = d.iothread ? this.wantPoll(vm, d.iothread).maxNs > 0 : false;
       }
     }
     return { cores: this.cores, sideCores: [...this.sideCores], queueOwner, queuePolling, knobs: { ...this.knobs, manager: { ...this.knobs.manager } } };
@@ -262,9 +265,17 @@ export class QemuHostSource implements HostSource {
     };
   }
 
-  /** Actions are applied one at a time, in order. */
+  /**
+   * Validates and takes the decision at once (config() shows it from now on, as the loop expects of
+   * a source it cannot apply to synchronously), then applies it to the host; changes are applied
+   * one at a time, in order. Resolves with the host's result (a refusal or partial failure in words).
+   */
   apply(action: ControlAction | KnobAction): Promise<ControlResult> {
-    const p = this.chain.then(() => this.applyOne(action));
+    const d = this.decide(action);
+    if (!d.ok) return Promise.resolve(d);
+    if (d.what === null) return Promise.resolve({ ok: true, costCycles: 0 });
+    const what = d.what;
+    const p = this.chain.then(() => this.enforce(what));
     this.chain = p.catch(() => undefined);
     return p;
   }
@@ -378,6 +389,7 @@ export class QemuHostSource implements HostSource {
     if (changed) this.infoChanged();
     // A VM found while side cores are in force gets the same placement.
     if (this.sideCores.length > 0 && fresh.some((p) => this.vms.has(p))) {
+      this.plan();
       const p = this.chain.then(() => this.enforce('a new VM joined'));
       this.chain = p.catch(() => undefined);
     }
@@ -691,9 +703,31 @@ export class QemuHostSource implements HostSource {
     return vm.iothreads.find((x) => x.id === io)?.pollMaxNs ?? 0;
   }
 
-  private async applyOne(a: ControlAction | KnobAction): Promise<ControlResult> {
+  /** The poll settings an IOThread should have under the decisions in force. */
+  private wantPoll(vm: VmState, io: string): { maxNs: number; grow: number; shrink: number } {
+    const key = `${vm.key}|${io}`;
+    const orig = vm.origPoll.get(io) ?? { maxNs: this.currentPoll(vm, io), grow: 0, shrink: 0 };
+    const side = { maxNs: this.knobs.pollMaxNs, grow: this.knobs.pollGrow, shrink: this.knobs.pollShrink };
+    const ov = this.pollOverride.get(key);
+    if (ov !== undefined) return ov ? side : { maxNs: 0, grow: orig.grow, shrink: orig.shrink };
+    return this.ioCore.has(key) ? side : orig;
+  }
+
+  /** Recomputes which side core runs which IOThread (pins first, the rest spread by measured CPU). */
+  private plan(): void {
+    const threads = [...this.vms.values()].flatMap((vm) =>
+      vm.iothreads.map((io) => {
+        const key = `${vm.key}|${io.id}`;
+        return { key, cyclesPerSec: vm.ioCps.get(io.id) ?? 0, pinned: this.ioPinned.get(key) };
+      }),
+    );
+    this.ioCore = spreadSideThreads(threads, this.sideCores, this.ioCore);
+  }
+
+  /** Validates an action and records the decision (synchronously); `what` null: nothing to apply. */
+  private decide(a: ControlAction | KnobAction): { ok: false; error: string } | { ok: true; what: string | null } {
     if (this.closed) return { ok: false, error: 'the QEMU driver is closed' };
-    const refuse = (error: string): ControlResult => ({ ok: false, error });
+    const refuse = (error: string): { ok: false; error: string } => ({ ok: false, error });
     switch (a?.kind) {
       case 'setSideCores': {
         const e = checkSideCores(this.cores, a.cores);
@@ -705,7 +739,8 @@ export class QemuHostSource implements HostSource {
           this.pollOverride.clear();
         }
         this.sideCores = next;
-        return this.enforce(`side cores → [${next.join(', ')}]`);
+        this.plan();
+        return { ok: true, what: `side cores → [${next.join(', ')}]` };
       }
       case 'assignQueue': {
         const f = this.findQueue(a.queue);
@@ -713,7 +748,8 @@ export class QemuHostSource implements HostSource {
         if (!f.dev.iothread) return refuse(`queue ${a.queue} (${f.dev.kind} ${f.dev.key} of ${f.vm.name}) has no IOThread to move: stock QEMU serves it from the main loop${f.dev.kind === 'net' ? ' or a vhost-net thread' : ''}`);
         if (!this.sideCores.includes(a.core)) return refuse(`core ${String(a.core)} is not a side core (side cores: [${this.sideCores.join(', ')}])`);
         this.ioPinned.set(`${f.vm.key}|${f.dev.iothread}`, a.core);
-        return this.enforce(`queue ${a.queue} (IOThread ${f.dev.iothread} of ${f.vm.name}) → core ${a.core}`);
+        this.plan();
+        return { ok: true, what: `queue ${a.queue} (IOThread ${f.dev.iothread} of ${f.vm.name}) → core ${a.core}` };
       }
       case 'setPolling': {
         const f = this.findQueue(a.queue);
@@ -721,7 +757,7 @@ export class QemuHostSource implements HostSource {
         if (!f.dev.iothread) return refuse(`queue ${a.queue} (${f.dev.kind} ${f.dev.key} of ${f.vm.name}) has no IOThread whose polling could change`);
         if (typeof a.on !== 'boolean') return refuse('setPolling needs on: true or false');
         this.pollOverride.set(`${f.vm.key}|${f.dev.iothread}`, a.on);
-        return this.enforce(`polling of queue ${a.queue} (IOThread ${f.dev.iothread} of ${f.vm.name}) ${a.on ? 'on' : 'off'}`);
+        return { ok: true, what: `polling of queue ${a.queue} (IOThread ${f.dev.iothread} of ${f.vm.name}) ${a.on ? 'on' : 'off'}` };
       }
       case 'setIoThreadPoll': {
         const okNs = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 1_000_000_000;
@@ -729,14 +765,18 @@ export class QemuHostSource implements HostSource {
         if (a.grow !== undefined && !okNs(a.grow)) return refuse(`grow must be a non-negative integer, got ${String(a.grow)}`);
         if (a.shrink !== undefined && !okNs(a.shrink)) return refuse(`shrink must be a non-negative integer, got ${String(a.shrink)}`);
         this.knobs = { ...this.knobs, pollMaxNs: a.maxNs, pollGrow: a.grow ?? this.knobs.pollGrow, pollShrink: a.shrink ?? this.knobs.pollShrink };
-        return this.enforce(`side-core IOThread polling → poll-max-ns ${a.maxNs}`);
+        return { ok: true, what: `side-core IOThread polling → poll-max-ns ${a.maxNs}` };
       }
       case 'setVhostPoll':
         return refuse('vhost-net busy polling (poll-us) is fixed when the tap netdev is created; stock QEMU cannot change it at run time');
       case 'setPmdMaxSleep':
         return refuse('pmd-maxsleep is an Open vSwitch knob; a QEMU host has no PMD threads');
       case 'setManager':
-        return refuse("the manager's CPU is the agent's own process on a real host; it is not a setting");
+        // An accounting action: on the model it charges the manager's modelled CPU. On a real host
+        // the manager is this process and its CPU is real, already in /proc/stat; nothing to charge.
+        if (typeof a.on !== 'boolean') return refuse('setManager needs on: true or false');
+        this.knobs = { ...this.knobs, manager: { on: a.on, core: a.core ?? null } };
+        return { ok: true, what: null };
       default:
         return refuse(`unknown action ${JSON.stringify((a as { kind?: unknown })?.kind)}`);
     }
@@ -765,15 +805,9 @@ export class QemuHostSource implements HostSource {
    * before the first change of each VM. A VM that vanishes is skipped; other failures are reported.
    */
   private async enforce(what: string): Promise<ControlResult> {
+    if (this.closed) return { ok: false, error: 'the QEMU driver is closed' };
     const side = this.sideCores;
-    // Where each side thread goes.
-    const threads = [...this.vms.values()].flatMap((vm) =>
-      vm.iothreads.map((io) => {
-        const key = `${vm.key}|${io.id}`;
-        return { key, cyclesPerSec: vm.ioCps.get(io.id) ?? 0, pinned: this.ioPinned.get(key) };
-      }),
-    );
-    const place = spreadSideThreads(threads, side, this.ioCore);
+    const place = this.ioCore;
     const vmCores = vmCoresOf(this.cores, side);
     const changes: QemuChange[] = [];
     const errors: string[] = [];
@@ -797,18 +831,7 @@ export class QemuHostSource implements HostSource {
           if (!this.o.dryRun) await this.setAffinity(t.tid, to);
         }
         for (const io of vm.iothreads) {
-          const key = `${vm.key}|${io.id}`;
-          const orig = vm.origPoll.get(io.id)!;
-          const ov = this.pollOverride.get(key);
-          const onSide = place.has(key);
-          const want =
-            ov !== undefined
-              ? ov
-                ? { maxNs: this.knobs.pollMaxNs, grow: this.knobs.pollGrow, shrink: this.knobs.pollShrink }
-                : { maxNs: 0, grow: orig.grow, shrink: orig.shrink }
-              : onSide
-                ? { maxNs: this.knobs.pollMaxNs, grow: this.knobs.pollGrow, shrink: this.knobs.pollShrink }
-                : orig;
+          const want = this.wantPoll(vm, io.id);
           if (want.maxNs === io.pollMaxNs && want.grow === io.pollGrow && want.shrink === io.pollShrink) continue;
           changes.push({ kind: 'poll', vm: vm.name, iothread: io.id, from: io.pollMaxNs, to: want.maxNs, grow: want.grow, shrink: want.shrink });
           if (!this.o.dryRun) await this.setPoll(vm, io, want);
@@ -818,7 +841,6 @@ export class QemuHostSource implements HostSource {
         errors.push(`${vm.name}: ${(err as Error).message}`);
       }
     }
-    this.ioCore = place;
     if (this.o.dryRun) this.emit('would-change', `dry run: ${what}: ${changes.length} change(s) not made`, changes);
     else if (changes.length > 0) this.emit('change', `${what}: ${changes.length} change(s)`, changes);
     if (errors.length > 0) {

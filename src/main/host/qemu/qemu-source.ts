@@ -136,6 +136,14 @@ interface VmState {
   prevNet: Map<string, NetCounters>;
   /** IOThread id → recent cycles per second. */
   ioCps: Map<string, number>;
+  /**
+   * vhost worker threads of this QEMU (vhost-net devices), named `vhost-<qemu pid>`: kernel threads
+   * (their own pid) before Linux 6.4, threads of the QEMU process since. tid → the pid whose task
+   * folder holds it.
+   */
+  vhost: Map<number, number>;
+  /** vhost tid → recent cycles per second. */
+  vhostCps: Map<number, number>;
 }
 
 const isGlob = (p: string) => /[*?]/.test(p);
@@ -172,6 +180,12 @@ export class QemuHostSource implements HostSource {
   private ioPinned = new Map<string, number>();
   /** setPolling requests: "<vm key>|<iothread id>" → on. */
   private pollOverride = new Map<string, boolean>();
+  /**
+   * Queue ids whose VM or device is gone (ids are never reused): what the loop last asked of them.
+   * Placing a queue that no longer exists moves nothing and is acknowledged, so the loop's view
+   * (which keeps every id it has seen) settles instead of retrying.
+   */
+  private retired = new Map<number, { owner: number | null; polling: boolean }>();
   private knobs: HostKnobState;
   private readonly snapSubs: ((s: HostSnapshot) => void)[] = [];
   private readonly infoSubs: ((i: HostInfo) => void)[] = [];
@@ -230,10 +244,13 @@ export class QemuHostSource implements HostSource {
   config(): HostConfig {
     const queueOwner: (number | null)[] = new Array(this.nextQueueId).fill(null);
     const queuePolling: boolean[] = new Array(this.nextQueueId).fill(false);
+    for (const [q, r] of this.retired) {
+      queueOwner[q] = r.owner !== null && this.sideCores.includes(r.owner) ? r.owner : null;
+      queuePolling[q] = r.polling;
+    }
     for (const vm of this.vms.values()) {
       for (const d of vm.devs) {
-        const k = d.iothread ? `${vm.key}|${d.iothread}` : null;
-        queueOwner[d.queue] = k ? (this.ioCore.get(k) ?? null) : null;
+        queueOwner[d.queue] = this.ownerOf(vm, d);
         queuePolling[d.queue] = d.iothread ? this.wantPoll(vm, d.iothread).maxNs > 0 : false;
       }
     }
@@ -422,6 +439,8 @@ export class QemuHostSource implements HostSource {
       prevBlk: new Map(),
       prevNet: new Map(),
       ioCps: new Map(),
+      vhost: new Map(),
+      vhostCps: new Map(),
     };
     await this.refresh(vm);
     return vm;
@@ -454,7 +473,9 @@ export class QemuHostSource implements HostSource {
     } catch (err) {
       if (!(err instanceof QmpError)) throw err;
     }
+    vm.vhost = await findVhostThreads(this.o.procRoot, vm.pid);
     const before = vm.devs.map((d) => `${d.kind}:${d.key}:${d.iothread}`).join(',');
+    const prevDevs = vm.devs;
     vm.devs = found.map((f, i) => {
       const qk = `${vm.key}|${f.kind}:${f.key}`;
       let q = this.queueIds.get(qk);
@@ -464,11 +485,14 @@ export class QemuHostSource implements HostSource {
       }
       return { queue: q, device: i, kind: f.kind, key: f.key, iothread: f.iothread };
     });
+    for (const d of prevDevs) if (!vm.devs.some((x) => x.queue === d.queue)) this.retired.set(d.queue, { owner: null, polling: false });
+    for (const d of vm.devs) this.retired.delete(d.queue);
     return before !== vm.devs.map((d) => `${d.kind}:${d.key}:${d.iothread}`).join(',');
   }
 
   private dropVm(vm: VmState, why: string): void {
     if (this.vms.get(vm.key) !== vm) return;
+    for (const d of vm.devs) this.retired.set(d.queue, { owner: this.ownerOf(vm, d), polling: false });
     this.vms.delete(vm.key);
     vm.client.close();
     for (const io of vm.iothreads) {
@@ -476,6 +500,10 @@ export class QemuHostSource implements HostSource {
       this.ioCore.delete(k);
       this.ioPinned.delete(k);
       this.pollOverride.delete(k);
+    }
+    for (const tid of vm.vhost.keys()) {
+      this.ioCore.delete(`${vm.key}|vhost:${tid}`);
+      this.ioPinned.delete(`${vm.key}|vhost:${tid}`);
     }
     this.emit('vanished', `VM ${vm.name} (pid ${vm.pid}) is gone: ${why}`);
     if (!this.closed) this.infoChanged();
@@ -505,7 +533,7 @@ export class QemuHostSource implements HostSource {
   // ---- measurement ----
 
   private async readThread(vm: VmState, tid: number): Promise<ThreadSample | null> {
-    const base = `${this.o.procRoot}/${vm.pid}/task/${tid}`;
+    const base = `${this.o.procRoot}/${vm.vhost.get(tid) ?? vm.pid}/task/${tid}`;
     const [st, ss] = await Promise.all([readText(`${base}/stat`), readText(`${base}/schedstat`)]);
     const a = st ? parseTaskStat(st) : null;
     const b = ss ? parseSchedStat(ss) : null;
@@ -561,6 +589,18 @@ export class QemuHostSource implements HostSource {
         const core = this.ioCore.get(`${vm.key}|${io.id}`);
         if (core !== undefined && sideCyc.has(core)) sideCyc.set(core, sideCyc.get(core)! + cyc);
       }
+      // vhost workers: their CPU goes to the side core running them and to the VM's net queues.
+      let vhostCyc = 0;
+      for (const tid of vm.vhost.keys()) {
+        const d = r.threads.get(tid);
+        const cyc = d ? d.ticks * cpt : 0;
+        vm.vhostCps.set(tid, cyc / dtS);
+        vhostCyc += cyc;
+        const core = this.ioCore.get(`${vm.key}|vhost:${tid}`);
+        if (core !== undefined && sideCyc.has(core)) sideCyc.set(core, sideCyc.get(core)! + cyc);
+      }
+      const nets = vm.devs.filter((d) => d.kind === 'net');
+      const netReqs = nets.reduce((n, d) => n + (r.devs.get(d.queue)?.requests ?? 0), 0);
       const reqOnIo = new Map<string, { reqs: number; n: number }>();
       for (const d of vm.devs) {
         if (!d.iothread) continue;
@@ -580,12 +620,13 @@ export class QemuHostSource implements HostSource {
         latNs += m.timeNs;
         latOps += m.timedOps;
         let work = 0;
+        if (d.kind === 'net' && vm.vhost.size > 0) work = netReqs > 0 ? (vhostCyc * m.requests) / netReqs : vhostCyc / nets.length;
         if (d.iothread) {
           const share = reqOnIo.get(d.iothread)!;
           const cyc = ioCyc.get(d.iothread) ?? 0;
           work = share.reqs > 0 ? (cyc * m.requests) / share.reqs : cyc / share.n;
         }
-        const owner = d.iothread ? (this.ioCore.get(`${vm.key}|${d.iothread}`) ?? null) : null;
+        const owner = this.ownerOf(vm, d);
         queues.push({
           id: d.queue,
           vm: vm.id,
@@ -669,7 +710,7 @@ export class QemuHostSource implements HostSource {
   private async sampleVm(vm: VmState): Promise<{ threads: Map<number, ThreadSample>; devs: Map<number, { requests: number; bytes: number; timeNs: number; timedOps: number }> }> {
     const blk = parseBlockStats(await vm.client.execute('query-blockstats'));
     const threads = new Map<number, ThreadSample>();
-    const tids = [...vm.vcpus, ...vm.iothreads.map((i) => i.threadId)];
+    const tids = [...vm.vcpus, ...vm.iothreads.map((i) => i.threadId), ...vm.vhost.keys()];
     const samples = await Promise.all(tids.map((t) => this.readThread(vm, t)));
     for (let i = 0; i < tids.length; i++) {
       const s = samples[i];
@@ -715,12 +756,13 @@ export class QemuHostSource implements HostSource {
 
   /** Recomputes which side core runs which IOThread (pins first, the rest spread by measured CPU). */
   private plan(): void {
-    const threads = [...this.vms.values()].flatMap((vm) =>
-      vm.iothreads.map((io) => {
+    const threads = [...this.vms.values()].flatMap((vm) => [
+      ...vm.iothreads.map((io) => {
         const key = `${vm.key}|${io.id}`;
         return { key, cyclesPerSec: vm.ioCps.get(io.id) ?? 0, pinned: this.ioPinned.get(key) };
       }),
-    );
+      ...[...vm.vhost.keys()].map((tid) => ({ key: `${vm.key}|vhost:${tid}`, cyclesPerSec: vm.vhostCps.get(tid) ?? 0 })),
+    ]);
     this.ioCore = spreadSideThreads(threads, this.sideCores, this.ioCore);
   }
 
@@ -744,7 +786,19 @@ export class QemuHostSource implements HostSource {
       }
       case 'assignQueue': {
         const f = this.findQueue(a.queue);
-        if (!f) return refuse(`queue ${String(a.queue)} does not exist (or its VM is gone)`);
+        if (!f) {
+          const r = this.retired.get(a.queue);
+          if (!r) return refuse(`queue ${String(a.queue)} does not exist`);
+          if (!this.sideCores.includes(a.core)) return refuse(`core ${String(a.core)} is not a side core (side cores: [${this.sideCores.join(', ')}])`);
+          r.owner = a.core;
+          return { ok: true, what: null };
+        }
+        if (f.dev.kind === 'net' && f.vm.vhost.size > 0) {
+          if (!this.sideCores.includes(a.core)) return refuse(`core ${String(a.core)} is not a side core (side cores: [${this.sideCores.join(', ')}])`);
+          for (const tid of f.vm.vhost.keys()) this.ioPinned.set(`${f.vm.key}|vhost:${tid}`, a.core);
+          this.plan();
+          return { ok: true, what: `queue ${a.queue} (vhost threads of ${f.vm.name}) → core ${a.core}` };
+        }
         if (!f.dev.iothread) return refuse(`queue ${a.queue} (${f.dev.kind} ${f.dev.key} of ${f.vm.name}) has no IOThread to move: stock QEMU serves it from the main loop${f.dev.kind === 'net' ? ' or a vhost-net thread' : ''}`);
         if (!this.sideCores.includes(a.core)) return refuse(`core ${String(a.core)} is not a side core (side cores: [${this.sideCores.join(', ')}])`);
         this.ioPinned.set(`${f.vm.key}|${f.dev.iothread}`, a.core);
@@ -753,7 +807,12 @@ export class QemuHostSource implements HostSource {
       }
       case 'setPolling': {
         const f = this.findQueue(a.queue);
-        if (!f) return refuse(`queue ${String(a.queue)} does not exist (or its VM is gone)`);
+        if (!f) {
+          const r = this.retired.get(a.queue);
+          if (!r) return refuse(`queue ${String(a.queue)} does not exist`);
+          r.polling = a.on === true;
+          return { ok: true, what: null };
+        }
         if (!f.dev.iothread) return refuse(`queue ${a.queue} (${f.dev.kind} ${f.dev.key} of ${f.vm.name}) has no IOThread whose polling could change`);
         if (typeof a.on !== 'boolean') return refuse('setPolling needs on: true or false');
         this.pollOverride.set(`${f.vm.key}|${f.dev.iothread}`, a.on);
@@ -782,6 +841,16 @@ export class QemuHostSource implements HostSource {
     }
   }
 
+  /** The side core serving a device under the decisions in force (null: not on a side core). */
+  private ownerOf(vm: VmState, d: DevState): number | null {
+    if (d.iothread) return this.ioCore.get(`${vm.key}|${d.iothread}`) ?? null;
+    if (d.kind === 'net' && vm.vhost.size > 0) {
+      const cores = new Set([...vm.vhost.keys()].map((tid) => this.ioCore.get(`${vm.key}|vhost:${tid}`) ?? null));
+      return cores.size === 1 ? [...cores][0] : null;
+    }
+    return null;
+  }
+
   private findQueue(q: unknown): { vm: VmState; dev: DevState } | null {
     for (const vm of this.vms.values()) for (const d of vm.devs) if (d.queue === q) return { vm, dev: d };
     return null;
@@ -796,6 +865,13 @@ export class QemuHostSource implements HostSource {
       const txt = await readText(`${dir}/${t}/status`).catch(() => null);
       const s = txt ? parseTaskStatus(txt) : null;
       if (s) out.push({ tid: Number(t), name: s.name, cpus: s.cpusAllowed });
+    }
+    if (out.length === 0) return out; // the VM is gone
+    for (const [tid, owner] of vm.vhost) {
+      if (owner === vm.pid) continue; // listed above
+      const txt = await readText(`${this.o.procRoot}/${owner}/task/${tid}/status`).catch(() => null);
+      const s = txt ? parseTaskStatus(txt) : null;
+      if (s) out.push({ tid, name: s.name, cpus: s.cpusAllowed });
     }
     return out;
   }
@@ -820,10 +896,10 @@ export class QemuHostSource implements HostSource {
         const mainOrig = vm.origAffinity?.get(vm.pid);
         for (const t of tasks) {
           let to: number[] | null;
-          if (side.length === 0) to = vm.origAffinity ? (vm.origAffinity.get(t.tid) ?? mainOrig ?? null) : null;
+          if (side.length === 0) to = vm.origAffinity ? (vm.origAffinity.get(t.tid) ?? (vm.vhost.get(t.tid) === t.tid ? null : (mainOrig ?? null))) : null;
           else {
             const io = ioByTid.get(t.tid);
-            const c = io !== undefined ? place.get(`${vm.key}|${io}`) : undefined;
+            const c = io !== undefined ? place.get(`${vm.key}|${io}`) : vm.vhost.has(t.tid) ? place.get(`${vm.key}|vhost:${t.tid}`) : undefined;
             to = c !== undefined ? [c] : vmCores;
           }
           if (!to || (to.length === t.cpus.length && to.every((c, i) => c === t.cpus[i]))) continue;
@@ -869,7 +945,7 @@ export class QemuHostSource implements HostSource {
         if (vm.origAffinity) {
           const mainOrig = vm.origAffinity.get(vm.pid);
           for (const t of await this.listTasks(vm)) {
-            const to = vm.origAffinity.get(t.tid) ?? mainOrig;
+            const to = vm.origAffinity.get(t.tid) ?? (vm.vhost.get(t.tid) === t.tid ? undefined : mainOrig);
             if (!to || (to.length === t.cpus.length && to.every((c, i) => c === t.cpus[i]))) continue;
             changes.push({ kind: 'affinity', vm: vm.name, tid: t.tid, thread: t.name, from: t.cpus, to });
             await this.setAffinity(t.tid, to);
@@ -895,6 +971,26 @@ export class QemuHostSource implements HostSource {
     if (errors.length > 0) return { ok: false, error: `restore incomplete: ${errors.join('; ')}` };
     return { ok: true, costCycles: 0 };
   }
+}
+
+/**
+ * The vhost worker threads of QEMU process `pid`: threads of the process named `vhost-<pid>`
+ * (Linux ≥ 6.4 runs vhost workers as threads of their owner) and kernel threads named
+ * `vhost-<pid>` (before 6.4). Returns tid → the pid whose task folder holds it.
+ */
+export async function findVhostThreads(procRoot: string, pid: number): Promise<Map<number, number>> {
+  const want = `vhost-${pid}`;
+  const out = new Map<number, number>();
+  for (const t of await readdir(`${procRoot}/${pid}/task`).catch(() => [] as string[])) {
+    const c = await readText(`${procRoot}/${pid}/task/${t}/comm`).catch(() => null);
+    if (c !== null && c.trim() === want) out.set(Number(t), pid);
+  }
+  for (const e of await readdir(procRoot).catch(() => [] as string[])) {
+    if (!/^\d+$/.test(e) || Number(e) === pid) continue;
+    const c = await readText(`${procRoot}/${e}/comm`).catch(() => null);
+    if (c !== null && c.trim() === want) out.set(Number(e), Number(e));
+  }
+  return out;
 }
 
 /** The core clock: /proc/cpuinfo's first "cpu MHz", else 2 GHz. */

@@ -56,8 +56,12 @@ export function guestDir(): string {
   return mkdtempSync(join(tmpdir(), 'iocm-qemu-'));
 }
 
-/** Boots one guest and waits until its dd loop runs (the serial log says so). */
-export async function startGuest(dir: string, name: string, img: { kernel: string; initrd: string }, timeoutMs = 180_000): Promise<Guest> {
+/**
+ * Boots one guest and waits until its dd loop runs (the serial log says so). With `paused` the
+ * guest is created stopped (`-S`: its threads and QMP exist, nothing runs) and only its QMP socket
+ * is awaited — a cheap extra VM on a 2-core machine.
+ */
+export async function startGuest(dir: string, name: string, img: { kernel: string; initrd: string }, timeoutMs = 180_000, paused = false): Promise<Guest> {
   const disk = join(dir, `${name}.img`);
   writeFileSync(disk, '');
   truncateSync(disk, 32 << 20);
@@ -76,12 +80,14 @@ export async function startGuest(dir: string, name: string, img: { kernel: strin
     '-qmp', `unix:${qmp},server=on,wait=off`,
     '-qmp', `unix:${check},server=on,wait=off`,
   ];
+  if (paused) args.push('-S');
   const child = spawn(QEMU, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   const log = () => (existsSync(serial) ? readFileSync(serial, 'utf8') : '');
   const t0 = Date.now();
-  while (!/iocm-guest: dd loop/.test(log())) {
+  const ready = () => (paused ? existsSync(qmp) && existsSync(check) : /iocm-guest: dd loop/.test(log()));
+  while (!ready()) {
     if (child.exitCode !== null) throw new Error(`QEMU ${name} exited with ${child.exitCode}: ${err}\n${log()}`);
     if (Date.now() - t0 > timeoutMs) {
       child.kill('SIGKILL');

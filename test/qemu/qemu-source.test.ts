@@ -4,11 +4,14 @@
  * changes verified from /proc and QMP, dry run, the IOcm loop (LiveSession) over the source, a guest
  * killed mid-run, and restore on close. A missing QEMU fails (never skips).
  */
-import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCpuList } from '../../src/main/host/qemu/procfs.ts';
+import { AgentHostSource } from '../../src/main/host/agent-source.ts';
+import { realLinkClock, seededRandom, startAgentProc, tokenDir } from '../agent-helpers.ts';
+import { ROOT } from '../cli-helpers.ts';
 import { createQemuSource, type QemuDriverEvent, type QemuHostSource } from '../../src/main/host/qemu/index.ts';
 import { LiveSession } from '../../src/main/loop/session.ts';
 import type { HostSnapshot } from '../../src/shared/snapshot.ts';
@@ -238,6 +241,91 @@ describe('QEMU driver on real QEMU (TCG)', () => {
       expectRestored(g1);
     } finally {
       w.kill('SIGKILL');
+    }
+  });
+
+  it('iocm agent --driver qemu: the console client connects, forcing side cores through the control path changes affinity and polling, SIGTERM restores', async () => {
+    const t = tokenDir();
+    const agent = await startAgentProc(['--driver', 'qemu', '--qmp', `${dir}/*.qmp`, '--token-file', t.tokenFile, '--listen', '127.0.0.1:0'], 60_000);
+    let side = -1;
+    try {
+      const src = await AgentHostSource.connect({ url: `ws://127.0.0.1:${agent.port}`, token: t.token, clock: realLinkClock, random: seededRandom(1) });
+      try {
+        expect(src.hello().driver).toBe('qemu');
+        const info = src.info();
+        expect(info.vms.map((v) => v.name).sort()).toEqual(['g1', 'g2']);
+        expect(info.observability?.profile).toBe('qemu');
+        const snaps: HostSnapshot[] = [];
+        src.onSnapshot((s) => snaps.push(s));
+        await expect.poll(() => snaps.filter((s) => s.queues.some((q) => q.requests > 0)).length, { timeout: 15_000 }).toBeGreaterThan(1);
+        side = info.cores - 1;
+        expect(await src.apply({ kind: 'setSideCores', cores: [side] })).toEqual({ ok: true, costCycles: 0 });
+        for (const g of [g1, g2]) {
+          expect(cpusOf(g, /^IO io0$/)).toEqual([[side]]);
+          expect(cpusOf(g, /^CPU 0\/TCG$/)[0]).not.toContain(side);
+          expect(await pollMaxNs(g)).toBe(1_000_000);
+        }
+        const n = snaps.length;
+        await expect.poll(() => snaps.slice(n).some((s) => s.sideCores.length === 1 && s.sideCores[0].coreId === side && s.sideCores[0].queues.length === 2), { timeout: 10_000 }).toBe(true);
+        const bad = await src.apply({ kind: 'setSideCores', cores: Array.from({ length: info.cores }, (_, i) => i) });
+        expect(bad.ok).toBe(false);
+      } finally {
+        await src.close();
+      }
+      // The console is gone: the agent keeps the last good configuration.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(cpusOf(g1, /^IO io0$/)).toEqual([[side]]);
+      agent.child.kill('SIGTERM');
+      const end = await agent.exited;
+      expect(end.code).toBe(0);
+      expect(agent.stderr()).toMatch(/qemu: restored the original placement and polling/);
+    } finally {
+      agent.child.kill('SIGKILL');
+      rmSync(t.dir, { recursive: true, force: true });
+    }
+    expectRestored(g1);
+    expectRestored(g2);
+    expect(await pollMaxNs(g1)).toBe(32768);
+    expect(await pollMaxNs(g2)).toBe(32768);
+  });
+
+  it('iocm agent --driver qemu --dry-run logs what it would change and changes nothing; bad --qmp use is exit 2', async () => {
+    const t = tokenDir();
+    const agent = await startAgentProc(['--driver', 'qemu', '--qmp', `${dir}/*.qmp`, '--dry-run', '--token-file', t.tokenFile, '--listen', '127.0.0.1:0'], 60_000);
+    try {
+      const src = await AgentHostSource.connect({ url: `ws://127.0.0.1:${agent.port}`, token: t.token, clock: realLinkClock, random: seededRandom(2) });
+      try {
+        const side = src.info().cores - 1;
+        expect(await src.apply({ kind: 'setSideCores', cores: [side] })).toEqual({ ok: true, costCycles: 0 });
+        await expect.poll(() => agent.stderr(), { timeout: 5000 }).toMatch(/qemu: dry run: side cores → \[\d+\]/);
+        expect(agent.stderr()).toMatch(/g1 IOThread io0: poll-max-ns 32768 → 1000000/);
+        expectRestored(g1);
+        expectRestored(g2);
+        expect(await pollMaxNs(g1)).toBe(32768);
+      } finally {
+        await src.close();
+      }
+      agent.child.kill('SIGTERM');
+      expect((await agent.exited).code).toBe(0);
+    } finally {
+      agent.child.kill('SIGKILL');
+      rmSync(t.dir, { recursive: true, force: true });
+    }
+    const run = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'iocm.mjs'), 'agent', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const noQmp = run(['--driver', 'qemu', '--token-file', '/dev/null']);
+    expect(noQmp.status).toBe(2);
+    const t2 = tokenDir();
+    try {
+      const r1 = run(['--driver', 'qemu', '--token-file', t2.tokenFile, '--listen', '127.0.0.1:0']);
+      expect(r1.status).toBe(2);
+      expect(r1.stderr).toMatch(/--driver qemu needs --qmp/);
+      const r2 = run(['--driver', 'model', '--qmp', '/x', '--token-file', t2.tokenFile, '--listen', '127.0.0.1:0']);
+      expect(r2.status).toBe(2);
+      expect(r2.stderr).toMatch(/--qmp is an option of --driver qemu/);
+      const r3 = run(['--driver', 'qemu', '--qmp', '/x/*.qmp', '--interval-ms', '1', '--token-file', t2.tokenFile, '--listen', '127.0.0.1:0']);
+      expect(r3.status).toBe(2);
+    } finally {
+      rmSync(t2.dir, { recursive: true, force: true });
     }
   });
 

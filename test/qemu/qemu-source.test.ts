@@ -57,7 +57,8 @@ afterAll(async () => {
   if (dir) removeDir(dir);
 });
 
-describe('QEMU driver on real QEMU (TCG)', () => {
+// Generous per-test time: the guests run under TCG on a 2-core machine that the rest of the suite shares.
+describe('QEMU driver on real QEMU (TCG)', { timeout: 180_000 }, () => {
   it('discovers both guests, their vCPU, IOThread and disk; block statistics flow into snapshots', async () => {
     const src = await createQemuSource({ qmp: `${dir}/*.qmp`, clock: realClock, intervalMs: 500 });
     try {

@@ -712,6 +712,9 @@ export class QemuHostSource implements HostSource {
     const threads = new Map<number, ThreadSample>();
     const tids = [...vm.vcpus, ...vm.iothreads.map((i) => i.threadId), ...vm.vhost.keys()];
     const samples = await Promise.all(tids.map((t) => this.readThread(vm, t)));
+    // Forget threads that are no longer the VM's (bounded state when vhost workers come and go).
+    for (const t of vm.prevThread.keys()) if (!tids.includes(t)) vm.prevThread.delete(t);
+    for (const t of vm.vhostCps.keys()) if (!vm.vhost.has(t)) vm.vhostCps.delete(t);
     for (let i = 0; i < tids.length; i++) {
       const s = samples[i];
       if (!s) continue;

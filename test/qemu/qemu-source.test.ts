@@ -381,4 +381,29 @@ describe('QEMU driver on real QEMU (TCG)', { timeout: 180_000 }, () => {
     expectRestored(g1);
     expect(await pollMaxNs(g1)).toBe(32768);
   });
+
+  it('a VM killed in the middle of a change does not stop the others being changed (run after g2 was killed)', async () => {
+    g3 = await startGuest(dir, 'g4', buildGuest(), 60_000, true);
+    const g4 = g3;
+    const src = await createQemuSource({ qmp: `${dir}/*.qmp`, clock: realClock });
+    try {
+      expect(src.info().vms.map((v) => v.name).sort()).toEqual(['g1', 'g4']);
+      const side = src.info().cores - 1;
+      const pending = src.apply({ kind: 'setSideCores', cores: [side] });
+      await g4.kill(); // while the change is being applied
+      const r = await pending;
+      expect(r).toEqual({ ok: true, costCycles: 0 });
+      expect(cpusOf(g1, /^IO io0$/)).toEqual([[side]]);
+      expect(await pollMaxNs(g1)).toBe(1_000_000);
+      await waitFor(() => src.info().vms.length === 1, 10_000, 'the driver to drop g4');
+      // The next change still works for the VM that remains.
+      expect(await src.apply({ kind: 'setIoThreadPoll', maxNs: 500_000 })).toEqual({ ok: true, costCycles: 0 });
+      expect(await pollMaxNs(g1)).toBe(500_000);
+    } finally {
+      await src.close();
+      g3 = null;
+    }
+    expectRestored(g1);
+    expect(await pollMaxNs(g1)).toBe(32768);
+  });
 });

@@ -372,19 +372,21 @@ export class QemuHostSource implements HostSource {
     await Promise.all(
       fresh.map(async (p) => {
         this.connecting.add(p);
+        let client: QmpClient | null = null;
         try {
-          const client = await QmpClient.connect(p, { timers: this.o.clock, timeoutMs: this.o.qmpTimeoutMs });
-          if (this.closed) {
+          client = await QmpClient.connect(p, { timers: this.o.clock, timeoutMs: this.o.qmpTimeoutMs });
+          const vm = this.closed ? null : await this.probe(p, client);
+          if (!vm || this.closed) {
             client.close();
             return;
           }
-          const vm = await this.probe(p, client);
           this.failedPaths.delete(p);
           this.vms.set(p, vm);
           client.onClose((e) => this.dropVm(vm, e.message));
           changed = true;
           this.emit('discovered', `found VM ${vm.name} (pid ${vm.pid}) at ${p}: ${vm.vcpus.length} vCPU(s), ${vm.iothreads.length} IOThread(s), ${vm.devs.length} device(s)`);
         } catch (err) {
+          client?.close(); // a QMP socket serves one client: never hold one we do not use
           if (!this.failedPaths.has(p)) {
             this.failedPaths.add(p);
             this.emit('error', `cannot use QMP socket ${p}: ${(err as Error).message}`);

@@ -4,7 +4,8 @@
 #
 # - apt packages: chromium (the browser tests drive /usr/bin/chromium), ca-certificates, openssl
 #   (the agent TLS test makes a self-signed certificate), and
-#   qemu-system-x86 when a test drives a real guest. Installed with apt-get when run as root;
+#   qemu-system-x86 when a test drives a real guest (then also the test guest: scripts/build-test-guest.sh,
+#   from Debian's kernel and busybox-static packages, cached). Installed with apt-get when run as root;
 #   otherwise the script prints the exact command to run and exits 1 after npm ci.
 # - npm ci, then a check that better-sqlite3's native build for Node loads.
 #
@@ -59,6 +60,12 @@ else
   echo "" >&2
   echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
   echo "" >&2
+fi
+
+# The real-QEMU tests boot a guest built from Debian packages (scripts/build-test-guest.sh, cached
+# under .cache/test-guest); build it here so a fetch problem shows at set-up, not mid-test.
+if [[ " ${apt_pkgs[*]} " == *" qemu-system-x86 "* ]] && [ "$apt_todo" -eq 0 ]; then
+  run bash scripts/build-test-guest.sh
 fi
 
 if [ "$npm_step" -eq 1 ]; then

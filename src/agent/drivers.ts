@@ -10,6 +10,34 @@ import type { HostSource } from '../main/host/source.ts';
 import type { FlagSpec } from '../main/cli/args.ts';
 import { UsageError } from '../shared/errors.ts';
 import { createModelDriver } from './model-driver.ts';
+import { createQemuSource } from '../main/host/qemu/index.ts';
+
+/**
+ * `--driver qemu`: stock QEMU/KVM through QMP and /proc (src/main/host/qemu, docs/qemu-driver.md).
+ * Needs `--qmp GLOB|DIR|SOCKET`; --dry-run reports each change it would make to the log.
+ */
+async function createQemuDriver(o: DriverOptions): Promise<HostSource> {
+  const qmp = o.flags.qmp;
+  if (typeof qmp !== 'string' || qmp.trim() === '') throw new UsageError('--driver qemu needs --qmp GLOB (e.g. --qmp "/run/qemu/*.qmp"), a folder of QMP sockets, or one socket');
+  const sidePoll = o.flags['side-poll-ns'];
+  try {
+    return await createQemuSource({
+      qmp,
+      clock: o.clock,
+      dryRun: o.dryRun,
+      ...(o.intervalMs !== undefined ? { intervalMs: o.intervalMs } : {}),
+      ...(typeof sidePoll === 'number' ? { sidePollMaxNs: sidePoll } : {}),
+      onEvent: (e) => {
+        o.log(`qemu: ${e.message}`);
+        for (const c of e.changes ?? []) {
+          o.log(c.kind === 'affinity' ? `qemu:   ${c.vm} thread ${c.tid} '${c.thread}': cpus ${c.from?.join(',') ?? '?'} → ${c.to.join(',')}` : `qemu:   ${c.vm} IOThread ${c.iothread}: poll-max-ns ${c.from} → ${c.to}`);
+        }
+      },
+    });
+  } catch (e) {
+    throw new UsageError(`--driver qemu: ${(e as Error).message}`);
+  }
+}
 
 /** The wall clock and timers the shell injects into a driver (a driver has none of its own). */
 export interface AgentClock {
@@ -67,8 +95,15 @@ export const DRIVERS: Record<DriverName, DriverSpec> = {
     summary: 'a scenario on the host model, paced at real time, seen as a stock QEMU host (demos, tests)',
     create: createModelDriver,
   },
-  // Extension points: src/main/host/qemu (createQemuSource) and src/main/host/ovs (createOvsSource).
-  qemu: notBuilt('qemu', 'stock QEMU/KVM through QMP and /proc'),
+  // Extension point: src/main/host/ovs (createOvsSource).
+  qemu: {
+    summary: 'stock QEMU/KVM: VMs from QMP sockets, measured through QMP and /proc; IOThreads (and vhost workers) placed on side cores with thread affinity, IOThread polling set (docs/qemu-driver.md)',
+    flags: {
+      qmp: { type: 'string', value: 'GLOB', help: 'the QMP sockets: a glob ("/run/qemu/*.qmp"), a folder of sockets, or one socket (required)' },
+      'side-poll-ns': { type: 'integer', value: 'NS', min: 0, max: 1_000_000_000, help: 'IOThread poll-max-ns on a side core (default 1000000)' },
+    },
+    create: createQemuDriver,
+  },
   ovs: notBuilt('ovs', 'Open vSwitch with DPDK PMDs'),
 };
 

@@ -67,3 +67,17 @@ describe('observed objective', () => {
     expect(v.totals.requestsPerSec).toBe(23000);
   });
 });
+
+describe('observe with VM ids that have gaps (a real host whose VMs come and go)', () => {
+  it("sums each VM's device counters by id, not by position", () => {
+    const s = snap({ score: 1, load: 1, wait: 0, p99: 1, phase: 'a' });
+    // VM 0 left; VMs 1 and 2 keep their ids (now at positions 0 and 1), as a real source keeps them.
+    s.vms = s.vms.slice(1);
+    s.queues = [{ ...s.queues[1] }];
+    const v = observe(s, observabilityOf('qemu'));
+    expect(v.vms.map((x) => x.id)).toEqual([1, 2]);
+    expect(v.vms[0].requestsPerSec).toBeCloseTo(3000);
+    expect(v.vms[0].bytesPerSec).toBeCloseTo(3e5);
+    expect(v.vms[1].requestsPerSec).toBe(0);
+  });
+});

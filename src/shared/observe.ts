@@ -250,13 +250,20 @@ export function observe(s: HostSnapshot, obs: Observability): ObservedSnapshot {
     vms[i] = o;
   }
   // A VM's rates are the sums of its devices' counters (what tap and block statistics give).
+  // VM ids are array indices on the model; a real host keeps ids stable as VMs come and go, so
+  // its ids can have gaps: then look the VM up by id.
+  let byId: Map<number, ObservedVm> | null = null;
   let reqs = 0;
   let bytes = 0;
   for (const q of s.queues) {
     reqs += q.requests;
     bytes += q.bytes;
-    const v = vms[q.vm];
-    if (v && v.id === q.vm) {
+    let v: ObservedVm | undefined = vms[q.vm];
+    if (!v || v.id !== q.vm) {
+      if (!byId) byId = new Map(vms.map((x) => [x.id, x]));
+      v = byId.get(q.vm);
+    }
+    if (v) {
       v.requestsPerSec += q.requests * perSec;
       v.bytesPerSec += q.bytes * perSec;
     }

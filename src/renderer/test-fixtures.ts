@@ -111,7 +111,9 @@ export function makeInfo(cores: number, vms: number): HostInfo {
 /** A console state for a connected fixture host. */
 export function makeState(cores = 8, vms = 4): ConsoleState {
   return {
+    hostId: 'h1',
     connection: { kind: 'model', scenario: 'fixture', seed: 1, speed: 1 },
+    link: null,
     host: makeInfo(cores, vms),
     config: { cores, sideCores: [cores - 1], queueOwner: [], queuePolling: [] },
     loop: {

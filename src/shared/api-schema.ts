@@ -21,6 +21,64 @@ const liveSpeed = z
   .max(64)
   .refine((v) => v === 0 || v >= 0.25, { message: 'must be 0 (as fast as possible) or between 0.25 and 64' });
 
+/** A connected host's id ('h1', 'h2', …). */
+const hostId = z.string().regex(/^h[0-9]{1,9}$/, "must be a host id such as 'h1'");
+/** A display name: printable text, no control characters. */
+const displayName = z
+  .string()
+  .min(1)
+  .max(100)
+  .refine((v) => ![...v].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f), { message: 'must be printable text without control characters' });
+
+/** Longest agent address, characters. */
+export const AGENT_URL_MAX = 2048;
+/** Longest bearer token, characters. */
+export const AGENT_TOKEN_MAX = 4096;
+/** Largest PEM certificate text (a chain of a few certificates), characters. */
+export const AGENT_CA_MAX = 64 * 1024;
+
+/**
+ * Why an agent address is unusable, or null when it is fine: ws:// or wss:// only, a host name,
+ * no user name or password in it (the token has its own field), no fragment.
+ */
+export function agentUrlProblem(raw: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return 'must be an address such as ws://host:7878 or wss://host:7878';
+  }
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') return `must start with ws:// or wss:// (not ${u.protocol.slice(0, 20)}//)`;
+  if (!u.hostname) return 'must name a host, such as ws://host:7878';
+  if (u.username || u.password) return 'must not contain a user name or password: put the token in the token field';
+  if (u.hash) return 'must not contain a # fragment';
+  return null;
+}
+
+const agentUrl = z
+  .string()
+  .min(1)
+  .max(AGENT_URL_MAX)
+  .superRefine((v, ctx) => {
+    const p = agentUrlProblem(v);
+    if (p) ctx.addIssue({ code: 'custom', message: p });
+  });
+/** Bearer token: visible ASCII (RFC 6750 token68 and friends); its value never appears in an error. */
+const agentToken = z
+  .string()
+  .min(1)
+  .max(AGENT_TOKEN_MAX)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (the token the agent was started with)');
+/** PEM certificate text: one or more BEGIN/END CERTIFICATE blocks. */
+const agentCa = z
+  .string()
+  .min(1)
+  .max(AGENT_CA_MAX)
+  .regex(
+    /^\s*(-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*)+$/,
+    'must be PEM certificate text (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)',
+  );
+
 /** One schema per method (the argument object; `{}` for methods without arguments). */
 export const METHOD_SCHEMAS = {
   getState: none,
@@ -48,8 +106,15 @@ export const METHOD_SCHEMAS = {
     scenario: z.string().min(1).max(500),
     seed: z.number().int().min(0).max(2 ** 32 - 1),
     speed: liveSpeed,
+    add: z.boolean().optional(),
+    name: displayName.optional(),
   }),
-  connectAgent: z.strictObject({ url: z.string().min(1).max(2000), token: z.string().max(2000) }),
+  connectAgent: z.strictObject({ url: agentUrl, token: agentToken, ca: agentCa.optional(), name: displayName.optional() }),
+  listHosts: none,
+  selectHost: z.strictObject({ hostId }),
+  disconnectHost: z.strictObject({ hostId }),
+  recordStart: z.strictObject({ hostId: hostId.optional() }),
+  recordStop: z.strictObject({ hostId: hostId.optional() }),
   setLiveSpeed: z.strictObject({ speed: liveSpeed }),
   pinCore: z.strictObject({ core: coreId }),
   releaseCore: z.strictObject({ core: coreId }),

@@ -5,7 +5,7 @@
  * - Every method takes ONE plain-object argument (or none) and resolves to a
  *   {@link Result}: `{ok:true, value}` or `{ok:false, error:{code, message, field?}}`.
  *   Methods never throw across the boundary; messages are in words a user understands.
- * - Events are pushed on four streams (`telemetry`, `status`, `progress`, `notice`);
+ * - Events are pushed on five streams (`telemetry`, `status`, `progress`, `notice`, `fleet`);
  *   every subscription returns an unsubscribe function.
  * - Long operations (export, what-if) take an optional client-chosen `opId`; progress
  *   arrives on the `progress` stream under that id and `cancel({opId})` stops it
@@ -17,7 +17,7 @@
  *
  * Shared layer: no node, electron or DOM imports.
  */
-import type { ControlSource, HostConfig, HostInfo } from './control.ts';
+import type { ControlSource, HostConfig, HostConnectionState, HostInfo } from './control.ts';
 import type {
   HostEvent,
   LoopStatus,
@@ -84,7 +84,60 @@ export interface TelemetryMessage {
   stream: 'live' | 'replay';
   /** Session the data belongs to (the recording session for live; null if not recording). */
   sessionId: string | null;
+  /** The host it came from (live only: always the selected host). */
+  hostId?: string;
   batch: TelemetryBatch;
+}
+
+// ---------------------------------------------------------------------------
+// Fleet: the hosts the console holds at once
+
+/** What a connected host is: the embedded model or a remote agent. */
+export type HostKind = 'model' | 'agent';
+
+/** A host's alerts that need no model truth: counted from its events and its observed statistics. */
+export interface FleetAlerts {
+  /** Operator commands the host refused in the last {@link FLEET_ALERT_WINDOW_MS}. */
+  refusals: number;
+  /** Errors (host, loop, recording) in the last {@link FLEET_ALERT_WINDOW_MS}. */
+  errors: number;
+  /**
+   * The latency ceiling the newest observed snapshot crosses, in words (the iocm policy's guards:
+   * busiest side core's work share, runnable vCPUs' wait per run time), or null.
+   */
+  latency: string | null;
+  /** The newest refusal or error message, or null. */
+  last: string | null;
+}
+
+/** How far back the fleet's refusal and error counts look, ms (wall clock). */
+export const FLEET_ALERT_WINDOW_MS = 5 * 60_000;
+
+/** One host of the fleet: a row of the fleet overview and the host switcher. */
+export interface FleetRow {
+  /** Stable id while the host is connected ('h1', 'h2', …). */
+  hostId: string;
+  name: string;
+  kind: HostKind;
+  /** Where it is: the agent's ws:// or wss:// address (never its token), or 'model: <scenario>'. */
+  address: string;
+  /** The host all other views show. */
+  selected: boolean;
+  cores: number;
+  /** Side cores in force (from the newest snapshot; the loop's set before the first). */
+  sideCores: number;
+  /** The observed objective of the newest snapshot (src/shared/objective.ts); null before the first. */
+  objective: number | null;
+  /** Wall clock (unix ms) of the newest snapshot's arrival; null before the first. */
+  lastSnapshotAt: number | null;
+  policy: string | null;
+  /** Loop paused by the operator. */
+  paused: boolean;
+  alerts: FleetAlerts;
+  /** The link to a remote host; null for the embedded model (no link). */
+  link: HostConnectionState | null;
+  /** The host's recording: its session, or null while it is not recorded; why recording stopped. */
+  recording: { sessionId: string | null; error: string | null };
 }
 
 // ---------------------------------------------------------------------------
@@ -92,10 +145,14 @@ export interface TelemetryMessage {
 
 /** Everything the console needs to draw its frame; pushed on `status` when it changes. */
 export interface ConsoleState {
+  /** The selected host (all host views and commands act on it); null when none is connected. */
+  hostId: string | null;
   connection:
     | { kind: 'none' }
     | { kind: 'model'; scenario: string; seed: number; speed: number }
-    | { kind: 'agent'; url: string };
+    | { kind: 'agent'; url: string; name: string };
+  /** The selected host's link (agents); null for the model or when none is connected. */
+  link: HostConnectionState | null;
   host: HostInfo | null;
   config: HostConfig | null;
   loop: LoopStatus | null;
@@ -281,8 +338,26 @@ export interface IocmMethods {
    */
   getRecentTelemetry: { args: { snapshots?: number; windowMs?: number }; value: TelemetryMessage };
   // connection
-  connectModel: { args: { scenario: string; seed: number; speed: number }; value: ConsoleState };
-  connectAgent: { args: { url: string; token: string }; value: ConsoleState };
+  /**
+   * Start the embedded model on a scenario and select it. It replaces the selected host when that
+   * is a model (else the first model host), unless `add`: then it runs beside the others.
+   */
+  connectModel: { args: { scenario: string; seed: number; speed: number; add?: boolean; name?: string }; value: ConsoleState };
+  /**
+   * Connect a remote agent (ws:// or wss://, bearer `token`, `ca`: PEM certificate to verify a
+   * wss:// agent against) beside the other hosts, and select it. The token is never echoed back.
+   */
+  connectAgent: { args: { url: string; token: string; ca?: string; name?: string }; value: ConsoleState };
+  /** The connected hosts, one fleet row each (also pushed on `fleet` about once a second). */
+  listHosts: { args: void; value: FleetRow[] };
+  /** Make `hostId` the host every view and command acts on. */
+  selectHost: { args: { hostId: string }; value: ConsoleState };
+  /** Stop and forget a host; its recording ends (what it recorded stays in history). */
+  disconnectHost: { args: { hostId: string }; value: ConsoleState };
+  /** Start a new recorded session of a host (default: the selected one). */
+  recordStart: { args: { hostId?: string }; value: ConsoleState };
+  /** End a host's recorded session (default: the selected one); the host keeps running unrecorded. */
+  recordStop: { args: { hostId?: string }; value: ConsoleState };
   setLiveSpeed: { args: { speed: number }; value: ConsoleState };
   // overrides and loop
   pinCore: { args: { core: number }; value: Overrides };
@@ -338,6 +413,11 @@ export const METHOD_NAMES = [
   'getRecentTelemetry',
   'connectModel',
   'connectAgent',
+  'listHosts',
+  'selectHost',
+  'disconnectHost',
+  'recordStart',
+  'recordStop',
   'setLiveSpeed',
   'pinCore',
   'releaseCore',
@@ -375,13 +455,15 @@ export interface IocmEvents {
   status: ConsoleState;
   progress: ProgressEvent;
   notice: Notice;
+  /** One row per connected host, about once a second (and at once when a host comes or goes). */
+  fleet: FleetRow[];
 }
 
 /** An event stream name. */
 export type EventName = keyof IocmEvents;
 
 /** The event whitelist. */
-export const EVENT_NAMES = ['telemetry', 'status', 'progress', 'notice'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = ['telemetry', 'status', 'progress', 'notice', 'fleet'] as const satisfies readonly EventName[];
 
 /** Stops a subscription. */
 export type Unsubscribe = () => void;
@@ -399,6 +481,7 @@ export type IocmApi = { [K in MethodName]: ApiMethod<K> } & {
   onStatus(cb: (state: ConsoleState) => void): Unsubscribe;
   onProgress(cb: (p: ProgressEvent) => void): Unsubscribe;
   onNotice(cb: (n: Notice) => void): Unsubscribe;
+  onFleet(cb: (rows: FleetRow[]) => void): Unsubscribe;
 };
 
 /** Generic call: what a transport carries. */
@@ -428,6 +511,7 @@ export function createApiClient(invoke: Invoke, subscribe: Subscribe): IocmApi {
   api.onStatus = (cb: (p: unknown) => void) => on('status', cb);
   api.onProgress = (cb: (p: unknown) => void) => on('progress', cb);
   api.onNotice = (cb: (p: unknown) => void) => on('notice', cb);
+  api.onFleet = (cb: (p: unknown) => void) => on('fleet', cb);
   return api as unknown as IocmApi;
 }
 

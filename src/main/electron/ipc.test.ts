@@ -114,7 +114,7 @@ describe('IPC adapter', () => {
     theme.shouldUseDarkColors = false;
     theme.emit('updated');
     expect(sent.at(-1)).toEqual([SHELL_CHANNELS.theme, 'light']);
-    expect(EVENT_NAMES.length).toBe(4);
+    expect(EVENT_NAMES.length).toBe(5);
     bridge.dispose();
   });
 });

@@ -7,9 +7,10 @@
  *   latest; history keeps everything), events are never dropped;
  * - status: only the latest state;
  * - progress: the latest per operation (a `done` event is the last one anyway);
- * - notice: all, in order.
+ * - notice: all, in order;
+ * - fleet: only the latest rows.
  */
-import type { EventName, IocmEvents, ProgressEvent, TelemetryMessage, ConsoleState, Notice } from '../../shared/api.ts';
+import type { EventName, FleetRow, IocmEvents, ProgressEvent, TelemetryMessage, ConsoleState, Notice } from '../../shared/api.ts';
 
 /** Default flush period: 4 messages per second per stream at most. */
 export const DEFAULT_FLUSH_MS = 250;
@@ -25,6 +26,7 @@ export class EventBatcher {
   private status: ConsoleState | null = null;
   private progress = new Map<string, ProgressEvent>();
   private notices: Notice[] = [];
+  private fleet: FleetRow[] | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
 
@@ -39,12 +41,13 @@ export class EventBatcher {
     switch (event) {
       case 'telemetry': {
         const msg = payload as TelemetryMessage;
-        const key = `${msg.stream}|${msg.sessionId ?? ''}`;
+        const key = `${msg.stream}|${msg.sessionId ?? ''}|${msg.hostId ?? ''}`;
         const prev = this.telemetry.get(key);
         if (!prev) {
           this.telemetry.set(key, {
             stream: msg.stream,
             sessionId: msg.sessionId,
+            ...(msg.hostId !== undefined ? { hostId: msg.hostId } : {}),
             batch: { snapshots: [...msg.batch.snapshots], events: [...msg.batch.events], ...(msg.batch.status ? { status: msg.batch.status } : {}) },
           });
         } else {
@@ -65,6 +68,10 @@ export class EventBatcher {
       case 'notice':
         this.notices.push(payload as Notice);
         break;
+      case 'fleet':
+        // rows of every host: the newest replaces the last
+        this.fleet = payload as FleetRow[];
+        break;
       default:
         return;
     }
@@ -79,11 +86,14 @@ export class EventBatcher {
     const telemetry = [...this.telemetry.values()];
     const progress = [...this.progress.values()];
     const notices = this.notices;
+    const fleet = this.fleet;
+    this.fleet = null;
     this.status = null;
     this.telemetry.clear();
     this.progress.clear();
     this.notices = [];
     if (status) this.sink('status', status);
+    if (fleet) this.sink('fleet', fleet);
     for (const msg of telemetry) {
       const snaps = msg.batch.snapshots;
       if (snaps.length > MAX_SNAPSHOTS_PER_FLUSH) msg.batch.snapshots = snaps.slice(snaps.length - MAX_SNAPSHOTS_PER_FLUSH);

@@ -30,18 +30,17 @@ import {
   type SessionSummary,
 } from '../../shared/api.ts';
 import { validateArgs } from '../../shared/api-schema.ts';
-import type { HostEvent, OverrideCommand, TelemetryBatch } from '../../shared/policy.ts';
-import type { HostSnapshot } from '../../shared/snapshot.ts';
+import type { HostEvent, OverrideCommand } from '../../shared/policy.ts';
 import { listPolicies } from '../policy/registry.ts';
 import { listScenarios, loadScenario } from '../scenario/index.ts';
 import { HistoryClient, type Recorder } from '../history/client.ts';
 import { ReplayCursor } from '../history/replay.ts';
-import { appVersion } from '../history/paths.ts';
 import { pathToFileURL } from 'node:url';
 import { defaultLimits } from '../loop/loop.ts';
 import { EventHub } from './events.ts';
 import { ExportFiles, type ExportSource } from './exports.ts';
-import type { LiveHost } from './live.ts';
+import type { AgentHostOptions, LiveHost } from './live.ts';
+import { HostRegistry, MAX_HOSTS, RECENT, type HostEntry, type Timers } from './hosts.ts';
 import { LiveRunner, liveWorkerEntry } from '../loop/live.ts';
 
 /** A wall clock (ms since the epoch). Injected so tests can control it. */
@@ -71,6 +70,15 @@ export interface ServicesOptions {
   nativeBinding?: string;
   /** Live batch period in wall ms (default 100: 10 batches/s). */
   tickMs?: number;
+  /**
+   * Opens a remote agent as a LiveHost (the shells pass src/main/services/agent-host.ts's
+   * createAgentLiveHost). Without it connectAgent answers `not-available`.
+   */
+  openAgent?: (o: AgentHostOptions) => Promise<LiveHost>;
+  /** Timers of the fleet push (default the global ones). */
+  timers?: Timers;
+  /** Fleet push period, ms (default 1000). */
+  fleetMs?: number;
 }
 
 /** The composed services. */
@@ -101,15 +109,10 @@ export function createServices(opts: ServicesOptions): Services {
   if (opts.resourcesDir) process.env.IOCM_RESOURCES = opts.resourcesDir;
   const hub = new EventHub();
   let db: HistoryClient | null = null;
-  let recorder: Recorder | null = null;
-  let live: LiveHost | null = null;
-  let liveUnsub: (() => void) | null = null;
-  let sessionId: string | null = null;
-  let recordingError: string | null = null;
   /** Why the history database is not open (set by boot), shown as recording.error while it lasts. */
   let historyError: string | null = null;
   const exportFiles = new ExportFiles(() => clock.now());
-  /** connectModel calls run one at a time (the old host is stopped before the next starts). */
+  /** Connections and disconnections run one at a time (an old host is stopped before the next starts). */
   let connectQueue: Promise<unknown> = Promise.resolve();
   function serialized<T>(fn: () => Promise<T>): Promise<T> {
     const run = connectQueue.then(fn, fn);
@@ -118,26 +121,39 @@ export function createServices(opts: ServicesOptions): Services {
   }
   let replay: ReplayCursor | null = null;
   const ops = new Map<string, AbortController>();
-  let lastStatusKey = '';
-  /** The newest live snapshots (bounded), for getRecentTelemetry. */
-  const RECENT = 600;
-  let recent: HostSnapshot[] = [];
-  let recentEvents: HostEvent[] = [];
+  const hosts = new HostRegistry({
+    hub,
+    now: () => clock.now(),
+    timers: opts.timers ?? { setInterval: (fn, ms) => setInterval(fn, ms), clearInterval: (h) => clearInterval(h as NodeJS.Timeout) },
+    db: () => db,
+    historyError: () => historyError,
+    notice,
+    selectedChanged: () => pushStatus(),
+    fleetMs: opts.fleetMs,
+  });
 
   // -------------------------------------------------------------------------
   // state
 
   function state(): ConsoleState {
+    const h = hosts.selected();
+    const live = h?.live ?? null;
     const loop = live?.status() ?? null;
     const limits: SafetyLimits = loop?.limits ?? defaultLimits(live?.info.cores ?? 2);
     return {
-      connection: live ? { kind: 'model', scenario: live.scenario.name, seed: live.seed, speed: live.speed } : { kind: 'none' },
-      host: live?.info ?? null,
+      hostId: h?.id ?? null,
+      connection: !h
+        ? { kind: 'none' }
+        : h.kind === 'model'
+          ? { kind: 'model', scenario: h.model?.scenario ?? h.live.scenario.name, seed: h.live.seed, speed: h.live.speed }
+          : { kind: 'agent', url: h.address, name: h.name },
+      link: h?.link ? { ...h.link } : null,
+      host: live ? { ...live.info, name: h!.name } : null,
       config: live?.config() ?? null,
       loop,
       overrides: loop?.overrides ?? NO_OVERRIDES,
       limits,
-      recording: { sessionId, dbPath: opts.dbPath, error: recordingError },
+      recording: { sessionId: h?.sessionId ?? null, dbPath: opts.dbPath, error: h ? h.recordingError : db ? null : historyError },
       replay: replay?.state() ?? null,
     };
   }
@@ -150,109 +166,70 @@ export function createServices(opts: ServicesOptions): Services {
     hub.emit('notice', { level, message: text, at: clock.now() });
   }
 
+  /** The recorder of the session `id` when a connected host is recording it now (flush before reading it). */
+  function liveRecorder(id: string): Recorder | null {
+    for (const h of hosts.list()) if (h.sessionId === id && h.recorder && !h.recordingError) return h.recorder;
+    return null;
+  }
+
   // -------------------------------------------------------------------------
-  // live + recording
+  // live hosts
 
-  function record(batch: TelemetryBatch): void {
-    if (!recorder || recordingError) return;
-    for (const snap of batch.snapshots) recorder.record(snap);
-    for (const e of batch.events) recorder.recordEvent(e);
-  }
-
-  function onRecordingError(msg: string): void {
-    recordingError = `Recording stopped: ${msg}. The live view keeps running; what was recorded so far is kept.`;
-    notice('error', recordingError);
-    pushStatus();
-  }
-
-  function onLiveBatch(batch: TelemetryBatch): void {
-    record(batch);
-    if (batch.snapshots.length) {
-      recent.push(...batch.snapshots);
-      if (recent.length > RECENT * 1.5) recent = recent.slice(-RECENT);
-    }
-    for (const e of batch.events) if (e.kind === 'decision' || e.kind === 'override') recentEvents.push(e);
-    if (recentEvents.length > 750) recentEvents = recentEvents.slice(-500);
-    hub.emit('telemetry', { stream: 'live', sessionId, batch });
-    const st = batch.status;
-    if (st) {
-      const key = `${st.policy}|${st.changes}|${st.lastDecision?.t ?? ''}|${st.sideCores.join(',')}|${st.overrides.paused}`;
-      if (key !== lastStatusKey) {
-        lastStatusKey = key;
-        pushStatus();
-      }
-    }
-  }
-
-  async function disconnect(): Promise<void> {
-    if (!live) return;
-    const l = live;
-    await l.stop();
-    liveUnsub?.();
-    liveUnsub = null;
-    live = null;
-    if (recorder) {
-      try {
-        await recorder.close();
-      } catch (e) {
-        notice('warning', `Could not close the recorded session: ${message(e)}`);
-      }
-    }
-    recorder = null;
-    sessionId = null;
-    recent = [];
-    recentEvents = [];
-  }
-
-  async function connect(scenarioName: string, seed: number, speed: number, policy = opts.policy ?? 'iocm'): Promise<Result<ConsoleState>> {
+  /** Start the model on a scenario: replacing the selected model host (or the first), or beside the others when `add`. */
+  async function connect(scenarioName: string, seed: number, speed: number, policy: string, add: boolean, name?: string): Promise<Result<ConsoleState>> {
     let scenario;
     try {
       scenario = loadScenario(scenarioName);
     } catch (e) {
       return err('not-found', `Cannot load scenario '${scenarioName}': ${message(e)}`, 'scenario');
     }
-    await disconnect();
+    const sel = hosts.selected();
+    const replaced = add ? null : sel?.kind === 'model' ? sel : (hosts.list().find((h) => h.kind === 'model') ?? null);
+    if (!replaced && hosts.full()) return err('refused', `The console holds ${MAX_HOSTS} hosts already: disconnect one first.`);
+    if (replaced) await hosts.remove(replaced.id, false);
+    let runner: LiveRunner;
     try {
       const entry = opts.workerPaths?.['live-worker'];
-      const runner = await LiveRunner.start({ scenario, seed, speed, policy, observe: opts.observe, batchMs: opts.tickMs ?? 100 }, entry ? pathToFileURL(entry) : liveWorkerEntry());
-      runner.onError((msg) => notice('error', `The host model stopped: ${msg}`));
-      live = runner;
+      runner = await LiveRunner.start({ scenario, seed, speed, policy, observe: opts.observe, batchMs: opts.tickMs ?? 100 }, entry ? pathToFileURL(entry) : liveWorkerEntry());
     } catch (e) {
+      hosts.pushFleet();
+      pushStatus();
       if (e instanceof RangeError) return err('invalid-argument', capitalize(e.message), 'speed');
       return err('internal', `Could not start the host model: ${message(e)}`);
     }
-    recordingError = db ? null : historyError;
-    if (db) {
-      try {
-        const st = live.status();
-        recorder = await db.startRecording({
-          host: live.info.name,
-          source: live.info.source,
-          scenario,
-          seed,
-          policy: st.policy,
-          policyConfig: st.config,
-          info: live.info,
-          intervalMs: live.info.intervalMs,
-          startedAt: clock.now(),
-          appVersion: appVersion(),
-        });
-        sessionId = recorder.sessionId;
-        recorder.onError(onRecordingError);
-      } catch (e) {
-        recordingError = `Recording is off: ${message(e)}`;
-        notice('error', recordingError);
-      }
+    const others = new Set(hosts.list().map((h) => h.name));
+    let display = name ?? runner.info.name;
+    for (let i = 2; !name && others.has(display); i++) display = `${runner.info.name} (${i})`;
+    await hosts.add('model', runner, { name: display, address: `model: ${scenario.name}`, model: { scenario: scenarioName, seed } });
+    return ok(state());
+  }
+
+  /** The token must never reach a message: replace it wherever an error repeats it. */
+  function scrub(text: string, token: string): string {
+    return token.length >= 4 ? text.split(token).join('***') : text;
+  }
+
+  async function connectAgentHost(o: AgentHostOptions): Promise<Result<ConsoleState>> {
+    if (!opts.openAgent) {
+      return err('not-available', 'Connecting to a remote agent is not available in this build: its agent client is not included. Use the embedded model.');
     }
-    liveUnsub = live.onBatch(onLiveBatch);
-    const s = state();
-    hub.emit('status', s);
-    return ok(s);
+    if (hosts.full()) return err('refused', `The console holds ${MAX_HOSTS} hosts already: disconnect one first.`);
+    let live: LiveHost;
+    try {
+      live = await opts.openAgent({ ...o, policy: o.policy ?? opts.policy ?? 'iocm' });
+    } catch (e) {
+      return err('not-ready', scrub(`Could not connect to the agent at ${o.url}: ${message(e)}`, o.token), 'url');
+    }
+    const url = new URL(o.url);
+    const address = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+    await hosts.add('agent', live, { name: o.name ?? live.info.name, address });
+    return ok(state());
   }
 
   async function overrideCmd(cmd: OverrideCommand): Promise<Result<Overrides>> {
-    if (!live) return err('not-ready', 'No host is connected: connect to the model first.');
-    const r = await live.override(cmd);
+    const h = hosts.selected();
+    if (!h) return err('not-ready', 'No host is connected: connect to the model first.');
+    const r = await h.live.override(cmd);
     const s = state();
     hub.emit('status', s);
     return r.ok ? ok(s.overrides) : err('refused', capitalize(r.error));
@@ -260,6 +237,12 @@ export function createServices(opts: ServicesOptions): Services {
 
   function capitalize(s: string): string {
     return s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.');
+  }
+
+  function hostOrSelected(id: string | undefined): Result<HostEntry> {
+    const h = id === undefined ? hosts.selected() : hosts.get(id);
+    if (h) return ok(h);
+    return id === undefined ? err('not-ready', 'No host is connected: connect to the model first.') : err('not-found', `There is no connected host '${id}'.`, 'hostId');
   }
 
   // -------------------------------------------------------------------------
@@ -364,7 +347,7 @@ export function createServices(opts: ServicesOptions): Services {
       const d = needDb();
       if (!d) return err('not-ready', 'The history database is not open.');
       try {
-        if (id === sessionId && recorder && !recordingError) await recorder.flush();
+        await liveRecorder(id)?.flush();
         const events = (await d.eventsBetween(id, -Infinity, Infinity)).filter(
           (e) => e.kind === 'override' || (e.kind === 'decision' && (all || !['stay', 'paused'].includes((e.data as { decision?: { kind?: string } } | undefined)?.decision?.kind ?? ''))),
         );
@@ -375,10 +358,10 @@ export function createServices(opts: ServicesOptions): Services {
     },
     async getAuditLog({ sessionId: id, limit }) {
       const d = needDb();
-      const sid = id ?? sessionId;
+      const sid = id ?? hosts.selected()?.sessionId ?? null;
       if (!d || !sid) return ok([]);
       try {
-        if (sid === sessionId && recorder && !recordingError) await recorder.flush();
+        await liveRecorder(sid)?.flush();
         const s = await d.getSession(sid);
         const entries = (await d.eventsBetween(sid, -Infinity, Infinity))
           .map((e) => auditOf(e, s.startedAt))
@@ -389,17 +372,19 @@ export function createServices(opts: ServicesOptions): Services {
       }
     },
     async getRecentTelemetry({ snapshots, windowMs }) {
+      const h = hosts.selected();
+      const recent = h?.recent ?? [];
       const n = Math.min(snapshots ?? 100, RECENT);
       let snaps = n > 0 ? recent.slice(-n) : [];
-      let events = recentEvents.slice(-500);
+      let events = (h?.recentEvents ?? []).slice(-500);
       if (windowMs !== undefined && recent.length) {
         const from = recent[recent.length - 1].t - windowMs;
         snaps = snaps.filter((s) => s.t > from);
         events = events.filter((e) => e.t > from);
       }
-      return ok({ stream: 'live', sessionId, batch: { snapshots: snaps, events } });
+      return ok({ stream: 'live', sessionId: h?.sessionId ?? null, ...(h ? { hostId: h.id } : {}), batch: { snapshots: snaps, events } });
     },
-    async connectModel({ scenario, seed, speed }) {
+    async connectModel({ scenario, seed, speed, add, name }) {
       // Only the catalogue's scenarios: a name from a client never becomes a path, and the
       // answer says nothing about files on this machine.
       const names = listScenarios()
@@ -408,12 +393,51 @@ export function createServices(opts: ServicesOptions): Services {
       if (!names.includes(scenario)) {
         return err('not-found', `There is no scenario named '${scenario.replace(/[^\x20-\x7e]/g, '?').slice(0, 80)}' in the catalogue. Choose one of: ${names.join(', ')}.`, 'scenario');
       }
-      return serialized(() => connect(scenario, seed, speed, live?.status().policy ?? opts.policy ?? 'iocm'));
+      const sel = hosts.selected();
+      const policy = (sel?.kind === 'model' ? sel.live.status().policy : null) ?? opts.policy ?? 'iocm';
+      return serialized(() => connect(scenario, seed, speed, policy, !!add, name));
     },
-    async connectAgent() {
-      return err('not-available', 'Connecting to a remote agent is not available yet in this version: the agent for real Linux/KVM hosts has not been built. Use the embedded model.');
+    async connectAgent({ url, token, ca, name }) {
+      return serialized(() => connectAgentHost({ url, token, ...(ca !== undefined ? { ca } : {}), ...(name !== undefined ? { name } : {}) }));
+    },
+    async listHosts() {
+      return ok(hosts.rows());
+    },
+    async selectHost({ hostId }) {
+      if (!hosts.select(hostId)) return err('not-found', `There is no connected host '${hostId}'.`, 'hostId');
+      return ok(state());
+    },
+    async disconnectHost({ hostId }) {
+      return serialized(async () => {
+        if (!(await hosts.remove(hostId))) return err('not-found', `There is no connected host '${hostId}'.`, 'hostId');
+        const s = state();
+        hub.emit('status', s);
+        return ok(s);
+      });
+    },
+    async recordStart({ hostId }) {
+      const h = hostOrSelected(hostId);
+      if (!h.ok) return h;
+      if (h.value.recorder) return err('refused', `${h.value.name} is being recorded already (session ${h.value.sessionId}).`);
+      const problem = await hosts.startRecording(h.value);
+      if (problem) return err('not-available', capitalize(problem));
+      const s = state();
+      hub.emit('status', s);
+      hosts.pushFleet();
+      return ok(s);
+    },
+    async recordStop({ hostId }) {
+      const h = hostOrSelected(hostId);
+      if (!h.ok) return h;
+      if (!h.value.recorder) return err('refused', `${h.value.name} is not being recorded.`);
+      await hosts.stopRecording(h.value);
+      const s = state();
+      hub.emit('status', s);
+      hosts.pushFleet();
+      return ok(s);
     },
     async setLiveSpeed({ speed }) {
+      const live = hosts.selected()?.live;
       if (!live) return err('not-ready', 'No host is connected: connect to the model first.');
       try {
         live.setSpeed(speed);
@@ -432,6 +456,7 @@ export function createServices(opts: ServicesOptions): Services {
     pauseLoop: () => overrideCmd({ kind: 'pause' }),
     resumeLoop: () => overrideCmd({ kind: 'resume' }),
     async setPolicy({ name, config }) {
+      const live = hosts.selected()?.live;
       if (!live) return err('not-ready', 'No host is connected: connect to the model first.');
       const errors = await live.setPolicy(name, config);
       if (errors.length) {
@@ -449,7 +474,7 @@ export function createServices(opts: ServicesOptions): Services {
       replay?.close();
       replay = null;
       try {
-        if (id === sessionId && recorder && !recordingError) await recorder.flush();
+        await liveRecorder(id)?.flush();
         const cursor = await ReplayCursor.open(d, id, {
           onBatch: (batch) => hub.emit('telemetry', { stream: 'replay', sessionId: id, batch }),
           onState: () => pushStatus(),
@@ -506,7 +531,7 @@ export function createServices(opts: ServicesOptions): Services {
       const dir = mkdtempSync(join(tmpdir(), 'iocm-export-'));
       let kept = false;
       try {
-        if (id === sessionId && recorder && !recordingError) await recorder.flush();
+        await liveRecorder(id)?.flush();
         const s = await d.getSession(id);
         const base = `${fileNamePart(s.scenario, 'session')}-${fileNamePart(id, 'session')}${format === 'csv' ? `-${layout ?? 'long'}` : ''}.${format}`;
         const out = join(dir, base);
@@ -535,7 +560,7 @@ export function createServices(opts: ServicesOptions): Services {
       const ac = new AbortController();
       if (opId) ops.set(opId, ac);
       try {
-        if (id === sessionId && recorder && !recordingError) await recorder.flush();
+        await liveRecorder(id)?.flush();
         const r = await d.whatIf(
           { sessionId: id, policy, ...(config ? { config } : {}) },
           { signal: ac.signal, onProgress: (fraction, msg) => opId && hub.emit('progress', { opId, kind: 'whatif', fraction, message: msg }) },
@@ -584,6 +609,7 @@ export function createServices(opts: ServicesOptions): Services {
   api.onStatus = (cb: never) => hub.on('status', cb);
   api.onProgress = (cb: never) => hub.on('progress', cb);
   api.onNotice = (cb: never) => hub.on('notice', cb);
+  api.onFleet = (cb: never) => hub.on('fleet', cb);
 
   return {
     api: api as unknown as IocmApi,
@@ -601,12 +627,13 @@ export function createServices(opts: ServicesOptions): Services {
         db.onNotice((msg) => notice('warning', msg));
       } catch (e) {
         db = null;
-        recordingError = historyError = `History is off: ${message(e)}`;
-        notice('error', recordingError);
+        historyError = `History is off: ${message(e)}`;
+        notice('error', historyError);
       }
+      hosts.boot();
       if (opts.scenario) {
         const scenario = opts.scenario;
-        const r = await serialized(() => connect(scenario, opts.seed, opts.speed ?? 1, opts.policy ?? 'iocm'));
+        const r = await serialized(() => connect(scenario, opts.seed, opts.speed ?? 1, opts.policy ?? 'iocm', false));
         if (!r.ok) throw new Error(r.error.message);
       }
     },
@@ -614,7 +641,7 @@ export function createServices(opts: ServicesOptions): Services {
       replay?.close();
       replay = null;
       for (const ac of ops.values()) ac.abort();
-      await serialized(() => disconnect());
+      await serialized(() => hosts.shutdown());
       await db?.close();
       db = null;
       exportFiles.clear();

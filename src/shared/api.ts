@@ -326,8 +326,9 @@ export interface IocmMethods {
   querySeries: { args: SeriesQuery; value: SeriesResult };
   getAuditLog: { args: { sessionId?: string; limit?: number }; value: AuditEntry[] };
   /**
-   * A recorded session's decisions and overrides in time order ('stay' decisions left out unless
-   * `all`), the newest `limit` of them: what a replay marks on its charts and lists.
+   * A recorded session's decisions, overrides and link gaps ('disconnect'/'connect' events) in time
+   * order ('stay' decisions left out unless `all`), the newest `limit` of them: what a replay marks
+   * on its charts and lists.
    */
   getSessionEvents: { args: { sessionId: string; limit?: number; all?: boolean }; value: HostEvent[] };
   /**

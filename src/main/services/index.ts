@@ -349,7 +349,7 @@ export function createServices(opts: ServicesOptions): Services {
       try {
         await liveRecorder(id)?.flush();
         const events = (await d.eventsBetween(id, -Infinity, Infinity)).filter(
-          (e) => e.kind === 'override' || (e.kind === 'decision' && (all || !['stay', 'paused'].includes((e.data as { decision?: { kind?: string } } | undefined)?.decision?.kind ?? ''))),
+          (e) => e.kind === 'override' || e.kind === 'disconnect' || e.kind === 'connect' || (e.kind === 'decision' && (all || !['stay', 'paused'].includes((e.data as { decision?: { kind?: string } } | undefined)?.decision?.kind ?? ''))),
         );
         return ok(events.slice(-(limit ?? 5000)));
       } catch (e) {

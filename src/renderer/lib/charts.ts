@@ -103,9 +103,52 @@ function xLabel(x0: number, x1: number, wallStart: number | null | undefined): (
   return (v: number) => (v === x0 || v === x1 ? '' : wallStart != null ? wallTime(wallStart, v) : sessionTime(v));
 }
 
+/** A link gap event (recorded by the services when a remote host's link drops or comes back). */
+export function gapEdge(e: HostEvent): 'start' | 'end' | null {
+  if (e.kind !== 'disconnect' && e.kind !== 'connect') return null;
+  const g = (e.data as { gap?: unknown } | undefined)?.gap;
+  return g === 'start' || g === 'end' ? g : null;
+}
+
+/**
+ * The disconnected intervals [from, to] that the events describe, in time order. A gap still open
+ * at the last event runs to `openEnd`.
+ */
+export function linkGaps(events: readonly HostEvent[], openEnd: number): [number, number][] {
+  const out: [number, number][] = [];
+  let from: number | null = null;
+  for (const e of events) {
+    const edge = gapEdge(e);
+    if (edge === 'start' && from === null) from = e.t;
+    else if (edge === 'end' && from !== null) {
+      out.push([from, Math.max(from, e.t)]);
+      from = null;
+    }
+  }
+  if (from !== null) out.push([from, Math.max(from, openEnd)]);
+  return out;
+}
+
+/**
+ * A line's points with a null point wherever consecutive points are further apart than `maxStep`
+ * (no data there: a lost link, a stopped recording), so the chart draws a gap, never a line across.
+ */
+export function withGaps(data: readonly [number, number][], maxStep: number): [number, number | null][] {
+  let gaps = 0;
+  for (let i = 1; i < data.length; i++) if (data[i][0] - data[i - 1][0] > maxStep) gaps++;
+  if (gaps === 0) return data as [number, number][];
+  const out: [number, number | null][] = [];
+  for (let i = 0; i < data.length; i++) {
+    if (i > 0 && data[i][0] - data[i - 1][0] > maxStep) out.push([(data[i][0] + data[i - 1][0]) / 2, null]);
+    out.push(data[i]);
+  }
+  return out;
+}
+
 /** Build the ECharts option of a time chart (x = session time). */
 export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<string, unknown> {
-  const events = (spec.events ?? []).filter(isAnnotated);
+  const allEvents = spec.events ?? [];
+  const events = allEvents.filter(isAnnotated);
   let xMin = Infinity;
   let xMax = -Infinity;
   for (const l of spec.lines) {
@@ -116,6 +159,22 @@ export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<
   }
   const [x0, x1] = spec.xRange ?? (Number.isFinite(xMin) ? [xMin, xMax] : [0, 1]);
   const step = spec.lines[0]?.data.length > 1 ? (x1 - x0) / (spec.lines[0].data.length - 1) : 100;
+  // A gap is a step much longer than the line's average step (its own interval or bucket).
+  const first = spec.lines[0]?.data ?? [];
+  const avgStep = first.length > 1 ? (first[first.length - 1][0] - first[0][0]) / (first.length - 1) : Infinity;
+  const maxStep = 5 * avgStep;
+  const gaps = linkGaps(allEvents, Number.isFinite(xMax) ? xMax : x1)
+    .filter(([a, b]) => b >= x0 && a <= x1)
+    .slice(-50);
+  const gapArea =
+    gaps.length > 0
+      ? {
+          silent: true,
+          itemStyle: { color: theme.override, opacity: 0.12 },
+          label: { show: true, position: 'insideTop', color: theme.muted, fontSize: 10, formatter: 'link down' },
+          data: gaps.map(([a, b]) => [{ xAxis: a, name: 'link down' }, { xAxis: Math.max(b, a + 1) }]),
+        }
+      : undefined;
   const markData: Record<string, unknown>[] = events
     .filter((e) => e.t >= x0 && e.t <= x1)
     .slice(-200)
@@ -130,8 +189,9 @@ export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<
   const series = spec.lines.map((l, i) => ({
     name: l.name,
     type: 'line',
-    data: l.data,
+    data: withGaps(l.data, maxStep),
     showSymbol: false,
+    connectNulls: false,
     sampling: 'lttb',
     yAxisIndex: l.yAxis ?? 0,
     stack: l.stack,
@@ -140,6 +200,7 @@ export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<
     color: l.color ?? theme.palette[i % theme.palette.length],
     emphasis: { disabled: true },
     markLine: i === 0 ? { symbol: ['none', 'none'], silent: true, animation: false, data: markData } : undefined,
+    markArea: i === 0 ? (gapArea ?? { data: [] }) : undefined,
   }));
   const fmt = spec.yAxes.map((a) => a.format ?? ((v: number) => String(v)));
   return {
@@ -154,13 +215,15 @@ export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<
       trigger: 'axis',
       confine: true,
       axisPointer: { type: 'line', animation: false },
-      formatter: (params: { axisValue: number; seriesName: string; value: [number, number]; seriesIndex: number; marker: string }[]) => {
+      formatter: (params: { axisValue: number; seriesName: string; value: [number, number | null]; seriesIndex: number; marker: string }[]) => {
         if (!params.length) return '';
         const t = Number(params[0].axisValue);
-        const lines = params.map((p) => `${p.marker}${escapeHtml(p.seriesName)}: ${fmt[spec.lines[p.seriesIndex]?.yAxis ?? 0](p.value[1])}`);
+        const lines = params.filter((p) => p.value[1] !== null && p.value[1] !== undefined).map((p) => `${p.marker}${escapeHtml(p.seriesName)}: ${fmt[spec.lines[p.seriesIndex]?.yAxis ?? 0](p.value[1] as number)}`);
         const near = eventsNear(events, t, Math.max(step, 50));
+        const down = gaps.find(([a, b]) => t >= a && t <= b);
         const when = spec.wallStartMs != null ? `<b>${wallTime(spec.wallStartMs, t)}</b> (session ${sessionTime(t)})` : `<b>${sessionTime(t)}</b>`;
-        return [when, ...lines, ...near.slice(0, 3).map(eventHtml)].join('<br/>');
+        const gapLine = down ? [`<b>Link down</b> for ${((down[1] - down[0]) / 1000).toFixed(1)} s: no data`] : [];
+        return [when, ...lines, ...gapLine, ...near.slice(0, 3).map(eventHtml)].join('<br/>');
       },
     },
     xAxis: {
@@ -200,7 +263,9 @@ export function structureKey(option: Record<string, unknown>): string {
 /** The data-only part of a time chart option (x range, series data, annotations, tooltip). */
 export function dataPatch(option: Record<string, unknown>): Record<string, unknown> {
   const x = option.xAxis as { min?: number; max?: number; axisLabel?: unknown };
-  const series = (option.series as { data: unknown; markLine?: unknown }[]).map((s) => (s.markLine ? { data: s.data, markLine: s.markLine } : { data: s.data }));
+  const series = (option.series as { data: unknown; markLine?: unknown; markArea?: unknown }[]).map((s) =>
+    s.markLine ? { data: s.data, markLine: s.markLine, markArea: s.markArea } : { data: s.data },
+  );
   return { xAxis: { min: x.min, max: x.max, axisLabel: x.axisLabel }, series, tooltip: option.tooltip };
 }
 

@@ -1,7 +1,7 @@
 /** The console's views and hash routing (#/overview, #/controls, …). No router dependency. */
 
 /** A view key. */
-export type ViewKey = 'overview' | 'side-cores' | 'vms' | 'decisions' | 'controls' | 'sessions' | 'connect';
+export type ViewKey = 'overview' | 'side-cores' | 'vms' | 'decisions' | 'controls' | 'sessions' | 'fleet' | 'connect';
 
 /** Views in navigation order with their titles. */
 export const VIEWS: { key: ViewKey; title: string }[] = [
@@ -11,6 +11,7 @@ export const VIEWS: { key: ViewKey; title: string }[] = [
   { key: 'decisions', title: 'Decisions' },
   { key: 'controls', title: 'Controls' },
   { key: 'sessions', title: 'Sessions' },
+  { key: 'fleet', title: 'Fleet' },
   { key: 'connect', title: 'Connect' },
 ];
 

@@ -6,11 +6,11 @@
  */
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, shallowRef } from 'vue';
-import type { ApiError, AuditEntry, ConsoleState, Notice, PolicyConfig, PolicyInfo, Result, ScenarioSummary } from '../../shared/api.ts';
+import type { ApiError, AuditEntry, ConsoleState, FleetRow, Notice, PolicyConfig, PolicyInfo, Result, ScenarioSummary } from '../../shared/api.ts';
 import { useApi } from '../api-client.ts';
 
 /** Names under which command errors are kept. */
-export type ActionKey = 'load' | 'connect' | 'agent' | 'core' | 'lock' | 'pause' | 'policy' | 'audit' | 'speed';
+export type ActionKey = 'load' | 'connect' | 'agent' | 'core' | 'lock' | 'pause' | 'policy' | 'audit' | 'speed' | 'hosts' | 'record';
 
 export const useConsoleStore = defineStore('console', () => {
   const state = shallowRef<ConsoleState | null>(null);
@@ -18,6 +18,8 @@ export const useConsoleStore = defineStore('console', () => {
   const policies = ref<PolicyInfo[]>([]);
   const audit = ref<AuditEntry[]>([]);
   const notices = ref<Notice[]>([]);
+  /** One row per connected host (listHosts, then the `fleet` stream). */
+  const hosts = shallowRef<FleetRow[]>([]);
   const errors = reactive<Partial<Record<ActionKey, ApiError | null>>>({});
   const busy = reactive<Partial<Record<ActionKey, boolean>>>({});
   let unsubs: (() => void)[] = [];
@@ -28,6 +30,9 @@ export const useConsoleStore = defineStore('console', () => {
   const limits = computed(() => state.value?.limits ?? null);
   const connected = computed(() => !!state.value && state.value.connection.kind !== 'none');
   const replaying = computed(() => !!state.value?.replay);
+  const hostId = computed(() => state.value?.hostId ?? null);
+  /** The selected host's fleet row. */
+  const selectedRow = computed(() => hosts.value.find((h) => h.hostId === hostId.value) ?? null);
 
   async function run<T>(key: ActionKey, call: () => Promise<Result<T>>): Promise<Result<T>> {
     busy[key] = true;
@@ -56,11 +61,17 @@ export const useConsoleStore = defineStore('console', () => {
     stop();
     unsubs.push(api.onStatus(applyState));
     unsubs.push(
+      api.onFleet((rows) => {
+        hosts.value = rows;
+      }),
+    );
+    unsubs.push(
       api.onNotice((n) => {
         notices.value = [...notices.value.slice(-19), n];
       }),
     );
-    const [s, sc, pol] = await Promise.all([api.getState(), api.listScenarios(), api.listPolicies()]);
+    const [s, sc, pol, hs] = await Promise.all([api.getState(), api.listScenarios(), api.listPolicies(), api.listHosts()]);
+    if (hs.ok) hosts.value = hs.value;
     if (s.ok) applyState(s.value);
     else errors.load = s.error;
     if (sc.ok) scenarios.value = sc.value;
@@ -75,14 +86,53 @@ export const useConsoleStore = defineStore('console', () => {
     unsubs = [];
   }
 
-  async function connectModel(scenario: string, seed: number, speed: number) {
-    const r = await run('connect', () => useApi().connectModel({ scenario, seed, speed }));
-    if (r.ok) applyState(r.value);
+  /** Refresh the fleet rows now (after a host came or went). */
+  async function loadHosts() {
+    const r = await useApi().listHosts();
+    if (r.ok) hosts.value = r.value;
     return r;
   }
-  async function connectAgent(url: string, token: string) {
-    const r = await run('agent', () => useApi().connectAgent({ url, token }));
-    if (r.ok) applyState(r.value);
+  async function connectModel(scenario: string, seed: number, speed: number, add = false) {
+    const r = await run('connect', () => useApi().connectModel({ scenario, seed, speed, ...(add ? { add } : {}) }));
+    if (r.ok) {
+      applyState(r.value);
+      void loadHosts();
+    }
+    return r;
+  }
+  /** Connect a remote agent beside the other hosts (empty certificate and name are left out). */
+  async function connectAgent(url: string, token: string, ca = '', name = '') {
+    const r = await run('agent', () => useApi().connectAgent({ url: url.trim(), token, ...(ca.trim() ? { ca } : {}), ...(name.trim() ? { name: name.trim() } : {}) }));
+    if (r.ok) {
+      applyState(r.value);
+      void loadHosts();
+    }
+    return r;
+  }
+  async function selectHost(id: string) {
+    const r = await run('hosts', () => useApi().selectHost({ hostId: id }));
+    if (r.ok) {
+      applyState(r.value);
+      hosts.value = hosts.value.map((h) => ({ ...h, selected: h.hostId === id }));
+    }
+    return r;
+  }
+  async function disconnectHost(id: string) {
+    const r = await run('hosts', () => useApi().disconnectHost({ hostId: id }));
+    if (r.ok) {
+      applyState(r.value);
+      void loadHosts();
+    }
+    return r;
+  }
+  /** Start or stop recording the selected host. */
+  async function setRecording(on: boolean) {
+    const api = useApi();
+    const r = await run('record', () => (on ? api.recordStart({}) : api.recordStop({})));
+    if (r.ok) {
+      applyState(r.value);
+      void loadHosts();
+    }
     return r;
   }
   async function setSpeed(speed: number) {
@@ -141,6 +191,9 @@ export const useConsoleStore = defineStore('console', () => {
     policies,
     audit,
     notices,
+    hosts,
+    hostId,
+    selectedRow,
     errors,
     busy,
     host,
@@ -154,6 +207,10 @@ export const useConsoleStore = defineStore('console', () => {
     applyState,
     connectModel,
     connectAgent,
+    loadHosts,
+    selectHost,
+    disconnectHost,
+    setRecording,
     setSpeed,
     pinCore,
     releaseCore,

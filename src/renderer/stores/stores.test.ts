@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
-import { ok, err, type ConsoleState } from '../../shared/api.ts';
+import { ok, err, type ConsoleState, type HostEvent } from '../../shared/api.ts';
 import { setApi } from '../api-client.ts';
 import { makeSnapshot, makeState, memoryApi } from '../test-fixtures.ts';
 import { useConsoleStore } from './console.ts';
@@ -187,5 +187,37 @@ describe('cycle shares from history', () => {
     expect(shares.guest[0]).toBeCloseTo(0.75);
     expect(shares.idle[0]).toBeCloseTo(0.25);
     for (const k of keys) expect(shares[k][1]).toBeNaN();
+  });
+});
+
+describe('telemetry store across hosts and link gaps', () => {
+  it('keeps the data before a live gap, holds the gap events, and follows a host switch with a new backfill', async () => {
+    const snap = (seq: number) => makeSnapshot({ cores: 4, side: [3], vms: 2, seq });
+    let recentHost = 'h1';
+    const m = memoryApi({
+      getRecentTelemetry: async () => ok({ stream: 'live', sessionId: `s-${recentHost}`, hostId: recentHost, batch: { snapshots: recentHost === 'h1' ? [snap(0), snap(1)] : [snap(50)], events: [] } }),
+    });
+    setApi(m.api);
+    const tel = useTelemetryStore();
+    await tel.start();
+    expect(tel.liveHost).toBe('h1');
+    expect(tel.totals.length).toBe(2);
+    const lost: HostEvent = { t: 200, source: 'system', kind: 'disconnect', message: 'Lost the link', data: { gap: 'start' } };
+    m.emit('telemetry', { stream: 'live', sessionId: 's-h1', hostId: 'h1', batch: { snapshots: [], events: [lost] } });
+    // 30 s later the link is back: the data before the gap stays
+    m.emit('telemetry', { stream: 'live', sessionId: 's-h1', hostId: 'h1', batch: { snapshots: [snap(300)], events: [{ ...lost, t: 30_100, kind: 'connect', data: { gap: 'end' } }] } });
+    expect(tel.totals.length).toBe(3);
+    expect(tel.events.toArray().map((e) => e.kind)).toEqual(['disconnect', 'connect']);
+    // another host's data in flight is not mixed in
+    m.emit('telemetry', { stream: 'live', sessionId: 's-h2', hostId: 'h2', batch: { snapshots: [snap(301)], events: [] } });
+    expect(tel.totals.length).toBe(3);
+    // the selected host changes: buffers start over from its backfill
+    recentHost = 'h2';
+    await tel.switchHost('h2');
+    expect(tel.liveHost).toBe('h2');
+    expect(tel.totals.length).toBe(1);
+    expect(tel.latest?.seq).toBe(50);
+    m.emit('telemetry', { stream: 'live', sessionId: 's-h2', hostId: 'h2', batch: { snapshots: [snap(51)], events: [] } });
+    expect(tel.totals.length).toBe(2);
   });
 });

@@ -14,6 +14,7 @@ import { BoundedList, SeriesRing } from '../lib/ring.ts';
 import { CYCLE_KEYS } from '../lib/metrics.ts';
 import { useApi } from '../api-client.ts';
 import { yieldNextFrame } from '../lib/frame-queue.ts';
+import { gapEdge } from '../lib/charts.ts';
 
 /** Columns of the totals ring. */
 export const TOTAL_COLUMNS = ['score', 'requestsPerSec', 'bytesPerSec', 'p99', 'exitsPerSec', 'sideCores', ...CYCLE_KEYS, 'seq'] as const;
@@ -30,6 +31,8 @@ export const useTelemetryStore = defineStore('telemetry', () => {
   /** Which stream is shown. */
   const stream = ref<'live' | 'replay'>('live');
   const sessionId = ref<string | null>(null);
+  /** The live host shown (the selected host); null until the first live data says which. */
+  const liveHost = ref<string | null>(null);
   const latest = shallowRef<HostSnapshot | null>(null);
   /** Bumped on every ingested batch; charts watch it and redraw manually. */
   const version = ref(0);
@@ -71,8 +74,9 @@ export const useTelemetryStore = defineStore('telemetry', () => {
   function push(s: HostSnapshot, live: boolean): boolean {
     if (live && isDuplicate(s)) return false;
     const last = totals.lastTime();
-    // Time going back (replay seek, a new live session) or a big jump: start over.
-    if (totals.length && (s.t <= last || s.t - last > 20 * s.intervalMs)) clearRings();
+    // Time going back (replay seek, a new live session) or a replay's big jump: start over. A live
+    // jump forward is a gap (a lost link): the data before it stays and the charts draw the gap.
+    if (totals.length && (s.t <= last || (!live && s.t - last > 20 * s.intervalMs))) clearRings();
     const tc = s.totals.cycles;
     let sum = 0;
     for (const k of CYCLE_KEYS) sum += tc[k];
@@ -112,10 +116,15 @@ export const useTelemetryStore = defineStore('telemetry', () => {
   /** Take one message; ignores the stream not shown. */
   function ingest(msg: TelemetryMessage): void {
     if (msg.stream !== stream.value) return;
+    if (msg.stream === 'live' && msg.hostId !== undefined) {
+      // data still in flight from the host shown before a switch
+      if (liveHost.value !== null && msg.hostId !== liveHost.value) return;
+      liveHost.value = msg.hostId;
+    }
     if (msg.stream === 'replay' && sessionId.value !== null && msg.sessionId !== sessionId.value) return;
     const live = msg.stream === 'live';
     for (const s of msg.batch.snapshots) push(s, live);
-    for (const e of msg.batch.events) if ((e.kind === 'decision' || e.kind === 'override') && !(live && seenEvent(e))) events.push(e);
+    for (const e of msg.batch.events) if ((e.kind === 'decision' || e.kind === 'override' || gapEdge(e) !== null) && !(live && seenEvent(e))) events.push(e);
     batches.value++;
     version.value++;
     yieldNextFrame();
@@ -127,6 +136,19 @@ export const useTelemetryStore = defineStore('telemetry', () => {
     stream.value = which;
     sessionId.value = session;
     reset();
+  }
+
+  /**
+   * Show another live host (the selected host changed): drop the buffers and backfill from it.
+   * The first host named just becomes the one shown.
+   */
+  async function switchHost(id: string | null): Promise<void> {
+    if (id === liveHost.value) return;
+    const first = liveHost.value === null;
+    liveHost.value = id;
+    if (first) return;
+    if (stream.value === 'live') reset();
+    await start();
   }
 
   /** Subscribe to the host's telemetry, first filling the buffers with the live stream's recent past. */
@@ -166,5 +188,5 @@ export const useTelemetryStore = defineStore('telemetry', () => {
     return vmRings[vm] ?? null;
   }
 
-  return { stream, sessionId, latest, version, batches, totals, events, ingest, show, reset, start, stop, coreSeries, vmSeries };
+  return { stream, sessionId, liveHost, switchHost, latest, version, batches, totals, events, ingest, show, reset, start, stop, coreSeries, vmSeries };
 });

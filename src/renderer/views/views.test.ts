@@ -15,7 +15,28 @@ import SessionsView from './SessionsView.vue';
 import ConnectView from './ConnectView.vue';
 import SideCoresView from './SideCoresView.vue';
 import DecisionsTimeline from './DecisionsTimeline.vue';
+import FleetView from './FleetView.vue';
 import App from '../App.vue';
+import type { FleetRow } from '../../shared/api.ts';
+
+function fleetRow(hostId: string, name: string, selected: boolean): FleetRow {
+  return {
+    hostId,
+    name,
+    kind: 'model',
+    address: 'model: mixed',
+    selected,
+    cores: 8,
+    sideCores: 1,
+    objective: 1000,
+    lastSnapshotAt: 0,
+    policy: 'iocm',
+    paused: false,
+    alerts: { refusals: 0, errors: 0, latency: null, last: null },
+    link: null,
+    recording: { sessionId: `s-${hostId}`, error: null },
+  };
+}
 
 vi.mock('vue-echarts', () => import('../test/echarts-mock.ts'));
 
@@ -299,29 +320,112 @@ describe('SessionsView', () => {
 });
 
 describe('ConnectView and App', () => {
-  it('explains that the remote agent is not available', async () => {
-    const { m, store } = await setup({ connectAgent: async () => err('not-available', 'The remote agent is not available yet in this version.') });
+  it('connects an agent beside the other hosts with address, password token, certificate and name; errors in words', async () => {
+    const { m, store } = await setup({ connectAgent: async () => err('not-ready', 'Could not connect to the agent at ws://10.0.0.1:7878: connection refused.', 'url') });
     await store.start();
     const w = mount(ConnectView);
     await flushPromises();
     expect(w.text()).toContain('mixed');
-    await w.get('input[aria-label="agent address"]').setValue('ws://10.0.0.1:7070');
-    await w.get('[data-testid="connect-agent"]').trigger('click');
+    expect(w.get('[data-testid="agent-token"]').attributes('type')).toBe('password');
+    expect(w.get('[data-testid="connect-agent"]').attributes('disabled')).toBeDefined();
+    await w.get('[data-testid="agent-url"]').setValue(' ws://10.0.0.1:7878 ');
+    await w.get('[data-testid="agent-token"]').setValue('s3cret-token');
+    await w.get('[data-testid="agent-name"]').setValue('kvm-7');
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    await w.get('[data-testid="agent-ca"]').setValue(pem);
+    await w.get('[data-testid="agent-form"]').trigger('submit');
     await flushPromises();
-    // a recording is running: nothing is sent before the operator confirms ending it
-    expect(m.calls.some((c) => c.method === 'connectAgent')).toBe(false);
-    expect(w.get('[data-testid="confirm-end-recording"]').text()).toContain('ends the session being recorded now (s1)');
-    await w.get('[data-testid="cancel-connect"]').trigger('click');
+    // an agent joins the hosts: no recording ends, so nothing to confirm
     expect(w.find('[data-testid="confirm-end-recording"]').exists()).toBe(false);
+    const call = m.calls.find((c) => c.method === 'connectAgent');
+    expect(call?.args).toEqual({ url: 'ws://10.0.0.1:7878', token: 's3cret-token', ca: pem, name: 'kvm-7' });
+    expect(w.get('.connect-view [role="alert"]').text()).toContain('connection refused');
+    // a certificate file that is too large is refused before it is read
+    const input = w.get('[data-testid="agent-ca-file"]');
+    const big = new File(['x'.repeat(70 * 1024)], 'huge.pem');
+    Object.defineProperty(input.element, 'files', { value: [big], configurable: true });
+    await input.trigger('change');
+    await flushPromises();
+    expect(w.text()).toContain('huge.pem is 70 KiB: a certificate file is at most 64 KiB of PEM text.');
+    const small = new File([pem], 'ca.pem');
+    Object.defineProperty(input.element, 'files', { value: [small], configurable: true });
+    await w.get('[data-testid="agent-ca"]').setValue('');
+    await input.trigger('change');
+    await flushPromises();
+    expect((w.get('[data-testid="agent-ca"]').element as HTMLTextAreaElement).value).toBe(pem);
+  });
+
+  it('asks before the model replaces a recorded host, and adds a model beside the others without asking', async () => {
+    const { m, store } = await setup({ connectModel: async () => ok(makeState(8, 4)) });
+    await store.start();
+    const w = mount(ConnectView);
+    await flushPromises();
     await w.get('[data-testid="connect-model"]').trigger('click');
     await flushPromises();
     expect(m.calls.some((c) => c.method === 'connectModel')).toBe(false);
+    expect(w.get('[data-testid="confirm-end-recording"]').text()).toContain('ends the session being recorded now (s1)');
     await w.get('[data-testid="cancel-connect"]').trigger('click');
-    await w.get('[data-testid="connect-agent"]').trigger('click');
-    await w.get('[data-testid="confirm-connect"]').trigger('click');
+    expect(w.find('[data-testid="confirm-end-recording"]').exists()).toBe(false);
+    await w.get('[data-testid="add-model"]').setValue(true);
+    expect(w.get('[data-testid="connect-model"]').text()).toBe('Add model');
+    await w.get('[data-testid="connect-model"]').trigger('click');
     await flushPromises();
-    expect(m.calls.some((c) => c.method === 'connectAgent')).toBe(true);
-    expect(w.get('.connect-view [role="alert"]').text()).toContain('not available yet');
+    expect(m.calls.find((c) => c.method === 'connectModel')?.args).toEqual({ scenario: 'fixture', seed: 1, speed: 1, add: true });
+  });
+
+  it('lists the connected hosts with their link, and disconnects one after confirming', async () => {
+    const rows = [fleetRow('h1', 'model-a', true), { ...fleetRow('h2', 'kvm-b', false), kind: 'agent' as const, address: 'wss://kvm-b:7878', link: { state: 'reconnecting' as const, since: 0, attempts: 3, error: 'connection refused' } }];
+    const { m, store } = await setup({ listHosts: async () => ok(rows), disconnectHost: async () => ok(makeState(8, 4)), selectHost: async () => ok(makeState(8, 4)) });
+    await store.start();
+    const w = mount(ConnectView);
+    await flushPromises();
+    const list = w.get('[data-testid="host-list"]');
+    expect(list.findAll('tbody tr')).toHaveLength(2);
+    expect(list.get('[data-host="h2"] [data-col="link"]').text()).toBe('reconnecting · 3 attempts · connection refused');
+    expect(list.get('[data-host="h2"]').text()).toContain('wss://kvm-b:7878');
+    await list.get('[data-disconnect="h2"]').trigger('click');
+    await flushPromises();
+    expect(m.calls.some((c) => c.method === 'disconnectHost')).toBe(false);
+    expect(w.get('[data-testid="confirm-disconnect"]').text()).toContain('Disconnect kvm-b?');
+    await w.get('[data-testid="confirm-disconnect-yes"]').trigger('click');
+    await flushPromises();
+    expect(m.calls.find((c) => c.method === 'disconnectHost')?.args).toEqual({ hostId: 'h2' });
+    await w.get('[data-select="h2"]').trigger('click');
+    await flushPromises();
+    expect(m.calls.find((c) => c.method === 'selectHost')?.args).toEqual({ hostId: 'h2' });
+  });
+
+  it('switches hosts from the header and stops/starts recording after confirming', async () => {
+    const rows = [fleetRow('h1', 'model-a', true), fleetRow('h2', 'model-b', false)];
+    const stopped = { ...makeState(8, 4), recording: { sessionId: null, dbPath: '/tmp/x.db', error: null } };
+    const { m, store } = await setup({
+      listHosts: async () => ok(rows),
+      selectHost: async ({ hostId }) => ok({ ...makeState(8, 4), hostId }),
+      recordStop: async () => ok(stopped),
+      recordStart: async () => ok({ ...makeState(8, 4), recording: { sessionId: 's2', dbPath: '/tmp/x.db', error: null } }),
+    });
+    await store.start();
+    const w = mount(App);
+    await flushPromises();
+    const sw = w.get('[data-testid="host-switcher"]');
+    expect(sw.attributes('aria-label')).toBe('Host shown in every view');
+    expect(sw.findAll('option').map((o) => o.text())).toEqual(['model-a · model', 'model-b · model']);
+    await sw.setValue('h2');
+    await flushPromises();
+    expect(m.calls.find((c) => c.method === 'selectHost')?.args).toEqual({ hostId: 'h2' });
+    expect(store.hostId).toBe('h2');
+    expect(w.get('[data-testid="recording-chip"]').text()).toBe('● recording');
+    await w.get('[data-testid="record-stop"]').trigger('click');
+    expect(m.calls.some((c) => c.method === 'recordStop')).toBe(false);
+    expect(w.get('[data-testid="confirm-stop-recording"]').text()).toContain('This ends session s1');
+    await w.get('[data-testid="confirm-record-stop"]').trigger('click');
+    await flushPromises();
+    expect(m.calls.some((c) => c.method === 'recordStop')).toBe(true);
+    expect(w.get('[data-testid="recording-chip"]').text()).toBe('not recording');
+    await w.get('[data-testid="record-start"]').trigger('click');
+    await flushPromises();
+    expect(m.calls.some((c) => c.method === 'recordStart')).toBe(true);
+    expect(w.get('[data-testid="recording-chip"]').text()).toBe('● recording');
   });
 
   it('navigates between views and shows the connection', async () => {
@@ -342,5 +446,44 @@ describe('ConnectView and App', () => {
     expect(await appear('[data-testid="vm-table"]')).toBe(true);
     await w.get('[data-view="connect"]').trigger('click');
     expect(await appear('[data-testid="scenario-list"]')).toBe(true);
+  });
+});
+
+describe('FleetView', () => {
+  it('shows one row per host, sorts by a column, follows the fleet stream, and opens a host', async () => {
+    const a = { ...fleetRow('h1', 'alpha', true), objective: 500, sideCores: 2 };
+    const b = { ...fleetRow('h2', 'bravo', false), kind: 'agent' as const, address: 'wss://bravo:7878', cores: 32, objective: 2500, alerts: { refusals: 2, errors: 0, latency: 'runnable vCPUs wait 80 % of their run time for a core (ceiling 50 %)', last: 'refused: pin core 9' }, link: { state: 'connected' as const, since: 0, attempts: 0, error: null } };
+    const { m, store } = await setup({ listHosts: async () => ok([a, b]), selectHost: async ({ hostId }) => ok({ ...makeState(8, 4), hostId }) });
+    await store.start();
+    const w = mount(FleetView);
+    await flushPromises();
+    const names = () => w.findAll('tbody tr').map((r) => r.attributes('data-host'));
+    // opens with the hosts that need attention first (alerts, descending)
+    expect(names()).toEqual(['h2', 'h1']);
+    expect(w.get('[data-host="h2"] [data-col="alerts"]').text()).toBe('2 refusals · latency: runnable vCPUs wait 80 % of their run time for a core (ceiling 50 %)');
+    expect(w.get('[data-host="h1"] [data-col="alerts"]').text()).toBe('none');
+    expect(w.get('[data-host="h1"] [data-col="link"]').text()).toBe('embedded model');
+    expect(w.get('[data-host="h2"] [data-col="objective"]').text()).toBe('2.50 k');
+    await w.get('[data-sort="name"]').trigger('click');
+    expect(names()).toEqual(['h1', 'h2']);
+    expect(w.get('th[aria-sort="ascending"]').text()).toContain('Host');
+    await w.get('[data-sort="name"]').trigger('click');
+    expect(names()).toEqual(['h2', 'h1']);
+    // the fleet stream replaces the rows
+    m.emit('fleet', [a, { ...b, link: { state: 'reconnecting', since: 0, attempts: 4, error: 'timed out' } }]);
+    await flushPromises();
+    expect(w.get('[data-host="h2"] [data-col="link"]').text()).toBe('reconnecting · 4 attempts · timed out');
+    await w.get('[data-open="h2"]').trigger('click');
+    await flushPromises();
+    expect(m.calls.find((c) => c.method === 'selectHost')?.args).toEqual({ hostId: 'h2' });
+    expect(location.hash).toBe('#/overview');
+  });
+
+  it('says so when no host is connected', async () => {
+    const { store } = await setup({ listHosts: async () => ok([]) });
+    await store.start();
+    const w = mount(FleetView);
+    await flushPromises();
+    expect(w.get('[data-testid="fleet-empty"]').text()).toContain('No host is connected');
   });
 });

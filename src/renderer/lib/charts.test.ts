@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import type { HostEvent } from '../../shared/policy.ts';
+import { LIGHT, dataPatch, linkGaps, timeChartOption, withGaps } from './charts.ts';
+
+const gap = (t: number, edge: 'start' | 'end'): HostEvent => ({
+  t,
+  source: 'system',
+  kind: edge === 'start' ? 'disconnect' : 'connect',
+  message: edge === 'start' ? 'Lost the link to kvm-a; reconnecting' : 'The link to kvm-a is back after 3.0 s',
+  data: { gap: edge },
+});
+
+describe('link gaps on time charts', () => {
+  it('pairs gap events into intervals; an open gap runs to the end', () => {
+    const evs = [gap(1000, 'start'), gap(4000, 'end'), { t: 5000, source: 'policy', kind: 'decision', message: 'x' } as HostEvent, gap(6000, 'start')];
+    expect(linkGaps(evs, 9000)).toEqual([
+      [1000, 4000],
+      [6000, 9000],
+    ]);
+    expect(linkGaps([gap(2000, 'end')], 9000)).toEqual([]);
+  });
+
+  it('breaks a line with a null point where data is missing, and leaves a regular line alone', () => {
+    const regular: [number, number][] = [
+      [0, 1],
+      [100, 2],
+      [200, 3],
+    ];
+    expect(withGaps(regular, 500)).toBe(regular);
+    const holed: [number, number][] = [
+      [0, 1],
+      [100, 2],
+      [3100, 5],
+      [3200, 6],
+    ];
+    expect(withGaps(holed, 500)).toEqual([
+      [0, 1],
+      [100, 2],
+      [1600, null],
+      [3100, 5],
+      [3200, 6],
+    ]);
+  });
+
+  it('draws the gap (null point, no interpolation) and marks the disconnected interval', () => {
+    const data: [number, number][] = [];
+    for (let t = 0; t <= 2000; t += 100) data.push([t, 10]);
+    for (let t = 7000; t <= 9000; t += 100) data.push([t, 12]);
+    const opt = timeChartOption({ lines: [{ name: 'Score', data }], yAxes: [{ name: 'score' }], events: [gap(2000, 'start'), gap(7000, 'end')] }, LIGHT);
+    const series = opt.series as { data: [number, number | null][]; connectNulls: boolean; markArea: { data: { xAxis: number }[][] } }[];
+    expect(series[0].connectNulls).toBe(false);
+    const nulls = series[0].data.filter((p) => p[1] === null);
+    expect(nulls).toEqual([[4500, null]]);
+    expect(series[0].markArea.data.map((d) => [d[0].xAxis, d[1].xAxis])).toEqual([[2000, 7000]]);
+    // the data patch (live redraws) carries the marks too
+    const patch = dataPatch(opt) as { series: { markArea?: unknown }[] };
+    expect(patch.series[0].markArea).toEqual(series[0].markArea);
+    // the tooltip says the link was down instead of showing a value
+    const fmt = (opt.tooltip as { formatter: (p: unknown[]) => string }).formatter;
+    const html = fmt([{ axisValue: 4500, seriesName: 'Score', value: [4500, null], seriesIndex: 0, marker: '' }]);
+    expect(html).toContain('Link down</b> for 5.0 s');
+    expect(html).not.toContain('Score:');
+  });
+});

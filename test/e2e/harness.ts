@@ -108,3 +108,25 @@ export async function shot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: false });
   return path;
 }
+
+/** An axe-core violation. */
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** axe-core's serious and critical violations on the page as it is now (injected through CDP: the CSP forbids inline scripts). */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  if ((await page.evaluate('typeof window.axe')) !== 'object') {
+    const { readFileSync } = await import('node:fs');
+    const { createRequire } = await import('node:module');
+    const source = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Runtime.evaluate', { expression: source });
+    await cdp.detach();
+  }
+  const r = (await page.evaluate('window.axe.run(document, { resultTypes: ["violations"] })')) as { violations: AxeViolation[] };
+  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}

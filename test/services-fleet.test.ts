@@ -76,8 +76,14 @@ class LinkedModel implements LiveHost {
     return () => void this.linkSubs.delete(cb);
   }
   setLink(c: Partial<HostConnectionState>): void {
+    const was = this.link.state;
     this.link = { ...this.link, ...c, since: Date.now() };
     for (const f of this.linkSubs) f({ ...this.link });
+    // like the agent host, it reports the link change in its own batch too (without data.gap)
+    if ((was === 'connected') !== (this.link.state === 'connected')) {
+      const kind = this.link.state === 'connected' ? ('connect' as const) : ('disconnect' as const);
+      for (const f of this.subs) f({ snapshots: [], events: [{ t: 0, source: 'system', kind, message: `host's own ${kind} event`, data: { gapMs: 0 } }] });
+    }
   }
   stop = () => this.runner.stop();
 }
@@ -248,6 +254,7 @@ describe('services with several hosts at once (real models, real SQLite)', () =>
     const db = new HistoryDb(dbPath, { readonly: true });
     try {
       const recorded = db.eventsBetween(sid, -Infinity, Infinity).filter((e) => e.kind === 'disconnect' || e.kind === 'connect');
+      // once each: the host's own link events are not recorded a second time
       expect(recorded.map((e) => (e.data as { gap: string }).gap)).toEqual(['start', 'end']);
       expect((recorded[1].data as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(500);
       expect(recorded[1].t).toBeGreaterThan(recorded[0].t);

@@ -279,8 +279,14 @@ export class HostRegistry {
     e.lastAlert = text.slice(0, 300);
   }
 
-  private onBatch(e: HostEntry, batch: TelemetryBatch): void {
+  private onBatch(e: HostEntry, batchIn: TelemetryBatch): void {
     if (e.stopped) return;
+    // A host with a link may report its gaps itself too (the agent host does): the registry's own
+    // gap events (data.gap, from onConnection) are the ones kept, so a gap is recorded once.
+    let batch = batchIn;
+    if (e.live.onConnection && batch.events.some((ev) => (ev.kind === 'disconnect' || ev.kind === 'connect') && !(ev.data && 'gap' in ev.data))) {
+      batch = { ...batch, events: batch.events.filter((ev) => !((ev.kind === 'disconnect' || ev.kind === 'connect') && !(ev.data && 'gap' in ev.data))) };
+    }
     const rec = e.recorder;
     if (rec && !e.recordingError) {
       for (const s of batch.snapshots) rec.record(s);

@@ -62,3 +62,13 @@ describe('link gaps on time charts', () => {
     expect(html).not.toContain('Score:');
   });
 });
+
+describe('link gaps recorded by a host itself', () => {
+  it('reads a connect event with gapMs as the end of the gap', () => {
+    const evs: HostEvent[] = [
+      { t: 5000, source: 'system', kind: 'disconnect', message: 'lost the link', data: { error: 'closed' } },
+      { t: 5000, source: 'system', kind: 'connect', message: 'link back after 4.0 s', data: { gapMs: 4000, from: 5000 } },
+    ];
+    expect(linkGaps(evs, 20_000)).toEqual([[5000, 9000]]);
+  });
+});

@@ -107,7 +107,9 @@ function xLabel(x0: number, x1: number, wallStart: number | null | undefined): (
 export function gapEdge(e: HostEvent): 'start' | 'end' | null {
   if (e.kind !== 'disconnect' && e.kind !== 'connect') return null;
   const g = (e.data as { gap?: unknown } | undefined)?.gap;
-  return g === 'start' || g === 'end' ? g : null;
+  if (g === 'start' || g === 'end') return g;
+  // link events without the services' marking (recorded by a host itself)
+  return e.kind === 'disconnect' ? 'start' : 'end';
 }
 
 /**
@@ -121,7 +123,10 @@ export function linkGaps(events: readonly HostEvent[], openEnd: number): [number
     const edge = gapEdge(e);
     if (edge === 'start' && from === null) from = e.t;
     else if (edge === 'end' && from !== null) {
-      out.push([from, Math.max(from, e.t)]);
+      // the end is the event's time, or the start plus the gap's recorded length if later
+      const d = e.data as { durationMs?: unknown; gapMs?: unknown } | undefined;
+      const len = typeof d?.durationMs === 'number' ? d.durationMs : typeof d?.gapMs === 'number' ? d.gapMs : 0;
+      out.push([from, Math.max(from + len, e.t)]);
       from = null;
     }
   }

@@ -487,3 +487,33 @@ describe('FleetView', () => {
     expect(w.get('[data-testid="fleet-empty"]').text()).toContain('No host is connected');
   });
 });
+
+describe('link gaps on the overview', () => {
+  it('marks the interval a remote host was unreachable on the charts and names it for screen readers', async () => {
+    const { m, store } = await setup();
+    await store.start();
+    const w = mount(HostOverview);
+    const snaps = (from: number, n: number) => Array.from({ length: n }, (_, i) => makeSnapshot({ cores: 8, side: [7], vms: 4, seq: from + i }));
+    m.emit('telemetry', { stream: 'live', sessionId: 's1', hostId: 'h1', batch: { snapshots: snaps(0, 20), events: [] } });
+    m.emit('telemetry', {
+      stream: 'live',
+      sessionId: 's1',
+      hostId: 'h1',
+      batch: { snapshots: [], events: [{ t: 2000, source: 'system', kind: 'disconnect', message: 'Lost the link to kvm-a; reconnecting', data: { gap: 'start' } }] },
+    });
+    m.emit('telemetry', {
+      stream: 'live',
+      sessionId: 's1',
+      hostId: 'h1',
+      batch: { snapshots: snaps(80, 20), events: [{ t: 8100, source: 'system', kind: 'connect', message: 'The link to kvm-a is back after 6.1 s', data: { gap: 'end', durationMs: 6100 } }] },
+    });
+    await flushPromises();
+    const perf = w.get('[data-testid="perf-chart"]');
+    expect(perf.attributes('data-gaps')).toBe('1');
+    expect(perf.get('[role="img"]').attributes('aria-label')).toContain('One interval without data: the link to the host was down');
+    // the series has a null point in the gap: no line drawn across it (drawn in the next frame)
+    await new Promise((r) => setTimeout(r, 60));
+    const opt = setOptions.at(-1) as { series: { data: [number, number | null][] }[] };
+    expect(opt.series[0].data.some((p) => p[1] === null)).toBe(true);
+  });
+});

@@ -2,6 +2,6 @@
 import { use } from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import { BarChart, LineChart } from 'echarts/charts';
-import { DataZoomInsideComponent, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent } from 'echarts/components';
+import { DataZoomInsideComponent, GridComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, TooltipComponent } from 'echarts/components';
 
-use([CanvasRenderer, LineChart, BarChart, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, DataZoomInsideComponent]);
+use([CanvasRenderer, LineChart, BarChart, GridComponent, LegendComponent, MarkLineComponent, MarkAreaComponent, TooltipComponent, DataZoomInsideComponent]);

@@ -131,10 +131,10 @@ describe('console in Chromium against the headless server', () => {
     await shot(page, 'controls');
     await view('connect');
     await page.waitForSelector('[data-testid="scenario-list"] .scenario');
-    await page.fill('input[aria-label="agent address"]', 'ws://10.0.0.1:7070');
+    await page.fill('[data-testid="agent-url"]', 'ws://127.0.0.1:1/agent');
+    await page.fill('[data-testid="agent-token"]', 'e2e-token-1234');
+    // an agent joins the other hosts: nothing to confirm, no recording ends
     await page.click('[data-testid="connect-agent"]');
-    // connecting would end the running recording: the console asks first
-    await page.click('[data-testid="confirm-connect"]');
     await expect.poll(() => page.locator('.connect-view [role="alert"]').innerText()).toMatch(/not available/);
     await shot(page, 'connect');
   });

@@ -305,3 +305,39 @@ describe('connectAgent without an agent client', () => {
     }
   });
 });
+
+describe('connectAgent against a slow agent', () => {
+  it('answers within agentTimeoutMs, keeps no query string in its words, and stops a host that opens too late', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iocm-fleet-slow-'));
+    let late: LinkedModel | null = null;
+    let stopped = false;
+    const services = createServices({
+      dbPath: join(dir, 'h.db'),
+      scenario: null,
+      seed: 1,
+      agentTimeoutMs: 300,
+      openAgent: async () => {
+        const runner = await LiveRunner.start({ scenario: loadScenario('rr-few'), seed: 1, speed: 1, policy: 'iocm', batchMs: 100 });
+        await new Promise((r) => setTimeout(r, 500));
+        late = new LinkedModel(runner);
+        const stop = late.stop;
+        late.stop = async () => {
+          stopped = true;
+          await stop();
+        };
+        return late;
+      },
+    });
+    await services.boot();
+    try {
+      const r = await services.api.connectAgent({ url: 'wss://slow.example:7878/agent?secret=abc', token: 'abcdefgh' });
+      expect(!r.ok && r.error.code).toBe('not-ready');
+      expect(!r.ok && r.error.message).toBe('Could not connect to the agent at wss://slow.example:7878/agent: no answer within 0.3 s.');
+      await until('the late host stopped', () => stopped, 15_000);
+      expect(value(await services.api.listHosts())).toEqual([]);
+    } finally {
+      await services.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -75,6 +75,8 @@ export interface ServicesOptions {
    * createAgentLiveHost). Without it connectAgent answers `not-available`.
    */
   openAgent?: (o: AgentHostOptions) => Promise<LiveHost>;
+  /** How long connectAgent waits for an agent before answering (default 30 000 ms). */
+  agentTimeoutMs?: number;
   /** Timers of the fleet push (default the global ones). */
   timers?: Timers;
   /** Fleet push period, ms (default 1000). */
@@ -98,6 +100,9 @@ export function fileNamePart(s: string, fallback: string): string {
 }
 
 const NO_OVERRIDES: Overrides = { pinned: [], released: [], countLock: null, paused: false };
+
+/** Agent connections that may be under way at once. */
+const MAX_PENDING_AGENTS = 4;
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -209,19 +214,45 @@ export function createServices(opts: ServicesOptions): Services {
     return token.length >= 4 ? text.split(token).join('***') : text;
   }
 
+  /** Agent connections under way (each may wait for a slow network): at most {@link MAX_PENDING_AGENTS}. */
+  let pendingAgents = 0;
+
+  /**
+   * Open an agent and hold it. Not serialized with the other connections (a slow or silent
+   * address must not hold up the model or other agents): at most MAX_PENDING_AGENTS at once, each
+   * answered within `agentTimeoutMs`; a host that opens after its answer timed out is stopped.
+   */
   async function connectAgentHost(o: AgentHostOptions): Promise<Result<ConsoleState>> {
-    if (!opts.openAgent) {
+    const openAgent = opts.openAgent;
+    if (!openAgent) {
       return err('not-available', 'Connecting to a remote agent is not available in this build: its agent client is not included. Use the embedded model.');
     }
+    const url = new URL(o.url);
+    // what the console shows of the address: no query string (it may carry secrets), never the token
+    const address = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
     if (hosts.full()) return err('refused', `The console holds ${MAX_HOSTS} hosts already: disconnect one first.`);
+    if (pendingAgents >= MAX_PENDING_AGENTS) return err('refused', `${MAX_PENDING_AGENTS} agent connections are under way already: wait for them to finish.`);
+    pendingAgents++;
     let live: LiveHost;
     try {
-      live = await opts.openAgent({ ...o, policy: o.policy ?? opts.policy ?? 'iocm' });
+      const opening = openAgent({ ...o, policy: o.policy ?? opts.policy ?? 'iocm' });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), opts.agentTimeoutMs ?? 30_000)));
+      const first = await Promise.race([opening, timeout]).finally(() => clearTimeout(timer));
+      if (first === 'timeout') {
+        opening.then((h) => h.stop()).catch(() => undefined);
+        return err('not-ready', `Could not connect to the agent at ${address}: no answer within ${((opts.agentTimeoutMs ?? 30_000) / 1000).toFixed((opts.agentTimeoutMs ?? 30_000) % 1000 ? 1 : 0)} s.`, 'url');
+      }
+      live = first;
     } catch (e) {
-      return err('not-ready', scrub(`Could not connect to the agent at ${o.url}: ${message(e)}`, o.token), 'url');
+      return err('not-ready', scrub(`Could not connect to the agent at ${address}: ${message(e)}`, o.token), 'url');
+    } finally {
+      pendingAgents--;
     }
-    const url = new URL(o.url);
-    const address = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+    if (hosts.full()) {
+      await live.stop().catch(() => undefined);
+      return err('refused', `The console holds ${MAX_HOSTS} hosts already: disconnect one first.`);
+    }
     await hosts.add('agent', live, { name: o.name ?? live.info.name, address });
     return ok(state());
   }
@@ -398,7 +429,7 @@ export function createServices(opts: ServicesOptions): Services {
       return serialized(() => connect(scenario, seed, speed, policy, !!add, name));
     },
     async connectAgent({ url, token, ca, name }) {
-      return serialized(() => connectAgentHost({ url, token, ...(ca !== undefined ? { ca } : {}), ...(name !== undefined ? { name } : {}) }));
+      return connectAgentHost({ url, token, ...(ca !== undefined ? { ca } : {}), ...(name !== undefined ? { name } : {}) });
     },
     async listHosts() {
       return ok(hosts.rows());

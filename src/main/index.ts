@@ -14,6 +14,7 @@ import { builtAppPaths } from './electron/paths.ts';
 import { defaultDbPath } from './history/paths.ts';
 import { backendFromApi } from './server/backend.ts';
 import { createServices } from './services/index.ts';
+import { createAgentLiveHost } from './services/agent-host.ts';
 
 const seed = Number.parseInt(process.env.IOCM_SEED ?? '1', 10);
 
@@ -28,6 +29,8 @@ startDesktopApp({
       workerPaths: Object.fromEntries(Object.entries(paths.workers).map(([name, url]) => [name, fileURLToPath(url)])),
       // The Electron-ABI better-sqlite3 build (also in env IOCM_SQLITE_NATIVE_BINDING for workers).
       ...(sqlite.ok ? { nativeBinding: sqlite.path } : {}),
+      // remote agents: the agent client over a real wall clock and timers (reconnect jitter: Math.random)
+      openAgent: (a) => createAgentLiveHost(a, { clock: { now: () => Date.now(), setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) }, random: Math.random }),
     });
     await services.boot();
     return { backend: backendFromApi(services.api, services.exports), shutdown: () => services.shutdown() };

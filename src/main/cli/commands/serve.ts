@@ -14,6 +14,7 @@ import type { ObservabilityProfile } from '../../../shared/observe.ts';
 import { defaultDbPath } from '../../history/paths.ts';
 import { checkSpeed } from '../../loop/live-core.ts';
 import { createServices, type Services } from '../../services/index.ts';
+import { createAgentLiveHost } from '../../services/agent-host.ts';
 import { backendFromApi } from '../../server/backend.ts';
 import { LOOPBACK_HOSTS, startConsoleServer, type ConsoleServer } from '../../server/http-server.ts';
 
@@ -70,7 +71,16 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   if (!(LOOPBACK_HOSTS as readonly string[]).includes(o.host)) {
     throw new UsageError(`--host must be a loopback address (${LOOPBACK_HOSTS.join(', ')}); got '${o.host}'. The console is never served to the network.`);
   }
-  const services = createServices({ dbPath: o.dbPath, scenario: o.scenario, seed: o.seed, speed: o.speed, ...(o.observe ? { observe: o.observe } : {}), ...(o.policy ? { policy: o.policy } : {}) });
+  const services = createServices({
+    dbPath: o.dbPath,
+    scenario: o.scenario,
+    seed: o.seed,
+    speed: o.speed,
+    ...(o.observe ? { observe: o.observe } : {}),
+    ...(o.policy ? { policy: o.policy } : {}),
+    // remote agents: the agent client over a real wall clock and timers (reconnect jitter: Math.random)
+    openAgent: (a) => createAgentLiveHost(a, { clock: { now: () => Date.now(), setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) }, random: Math.random }),
+  });
   try {
     await services.boot();
   } catch (e) {

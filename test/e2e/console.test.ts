@@ -135,7 +135,9 @@ describe('console in Chromium against the headless server', () => {
     await page.fill('[data-testid="agent-token"]', 'e2e-token-1234');
     // an agent joins the other hosts: nothing to confirm, no recording ends
     await page.click('[data-testid="connect-agent"]');
-    await expect.poll(() => page.locator('.connect-view [role="alert"]').innerText()).toMatch(/not available/);
+    // nothing listens there: refused in words, the token not repeated
+    await expect.poll(() => page.locator('.connect-view [role="alert"]').innerText(), { timeout: 20_000 }).toMatch(/Could not connect to the agent at ws:\/\/127\.0\.0\.1:1\/agent/);
+    expect(await page.locator('.connect-view [role="alert"]').innerText()).not.toContain('e2e-token-1234');
     await shot(page, 'connect');
   });
 

@@ -7,8 +7,8 @@
  *   else the capture of the `vmOfPort` pattern when it matches (e.g. /^(.*)-\d+$/ groups
  *   `web-0`, `web-1` into VM `web`), else the port itself (one VM per port).
  * - Counters ({@link buildSnapshot}): deltas between two samples. PMD cores are the side cores
- *   (sideWork: processing vs idle cycles from pmd-stats-show, iterations and idle iterations
- *   from pmd-perf-show); queues get their port's packets and bytes (dpctl/show -s, RX + TX) and
+ *   (sideWork: processing vs idle cycles from pmd-stats-show, iterations from pmd-perf-show;
+ *   `emptyPolls` is a lower bound from idle iterations, not observed under `ovs`); queues get their port's packets and bytes (dpctl/show -s, RX + TX) and
  *   work cycles = rxq usage % × the PMD's cycles over the interval (queueWork); cores get
  *   /proc/stat. Truth fields stay neutral (phase '', latency 0, score 0, queue wait 0, load 0).
  */
@@ -264,6 +264,10 @@ export function buildSnapshot(prev: OvsSample, cur: OvsSample, ctx: SnapshotCont
     for (const q of missing) q.workCycles = pk > 0 ? (left * q.requests) / pk : left / missing.length;
   }
   for (const q of queues) if (Number.isNaN(q.workCycles)) q.workCycles = 0;
+  // OVS counts idle iterations (rounds in which every rx queue was empty); each polled every queue
+  // of the PMD once, so idle iterations × queues is a lower bound of the empty ring polls (busy
+  // rounds may have found some rings empty too). Observed only under `full` (sideEmptyPolls).
+  for (const sc of side.values()) sc.emptyPolls *= sc.queues.length;
 
   // Cores: /proc/stat deltas in cycles. Side cores' host time is split into I/O work and empty polls
   // in the ratio OVS reports; VM cores' host time counts as `io` (no finer split is measured).

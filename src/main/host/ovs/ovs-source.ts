@@ -181,6 +181,8 @@ export class OvsHostSource implements HostSource {
   private sampling = false;
   private closed = false;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Wall ms the last sample took (all commands run in parallel), from the injected clock. */
+  lastSampleMs = 0;
   /** Consecutive failed samples (the last error is logged). */
   failures = 0;
   lastError: string | null = null;
@@ -228,6 +230,7 @@ export class OvsHostSource implements HostSource {
       this.vsctl(['--format=json', '--columns=other_config', 'list', 'Open_vSwitch']),
       readFile('/proc/stat', 'utf8'),
     ]);
+    this.lastSampleMs = this.o.clock.now() - at;
     const ifaces: IfaceRow[] = parseVsctlJson(ifs).map((r) => ({ name: String(r.name ?? ''), type: String(r.type ?? ''), otherConfig: mapColumn(r, 'other_config'), externalIds: mapColumn(r, 'external_ids') }));
     const [ovsRow] = parseVsctlJson(ovs);
     return {
@@ -419,7 +422,9 @@ export class OvsHostSource implements HostSource {
         });
       }
       case 'setManager':
-        return fail("the manager's CPU is real on this host (the agent's own process), not a modelled cost");
+        // The loop asks a host to charge the manager's CPU: on a real host it is charged already (the
+        // agent is a real process), so there is nothing to change.
+        return Promise.resolve({ ok: true, costCycles: 0 });
       case 'setIoThreadPoll':
       case 'setVhostPoll':
         return fail(`${action.kind} is not an OVS knob (QEMU/vhost-net); this host's knob is pmd-maxsleep`);

@@ -69,6 +69,19 @@ describe('OVS-DPDK driver on a real private OVS 3.1 instance', () => {
     expect(cfg.queueOwner).toEqual([0, 0]);
   });
 
+  it('dry run: changes are logged, not made', async () => {
+    const lines: string[] = [];
+    const dry = await createOvsSource({ rundir: dir, clock: realClock, dryRun: true, onLog: (l) => lines.push(l) });
+    expect(await dry.apply({ kind: 'setSideCores', cores: [1] })).toEqual({ ok: true, costCycles: 0 });
+    expect(await dry.apply({ kind: 'setPmdMaxSleep', us: 100 })).toEqual({ ok: true, costCycles: 0 });
+    expect(dry.changes).toEqual(['ovs-vsctl set Open_vSwitch . other_config:pmd-cpu-mask=0x2', 'ovs-vsctl set Open_vSwitch . other_config:pmd-maxsleep=100']);
+    expect(lines[0]).toMatch(/^dry-run: would set the PMD cores to \[1\]/);
+    expect(dry.config().sideCores).toEqual([0]);
+    await dry.close();
+    expect(await vsctl(dir, ['get', 'Open_vSwitch', '.', 'other_config'])).not.toMatch(/pmd-maxsleep|0x2/);
+    expect([...pmdThreads(dir).values()]).toEqual(['0']);
+  }, 30_000);
+
   it('ovs-auto-lb on a real OVS host only watches: OVS keeps its own PMD set and balancing', async () => {
     const own: string[] = [];
     const other = await createOvsSource({ rundir: dir, clock: realClock, intervalMs: 1000, onLog: (l) => own.push(l) });
@@ -143,6 +156,26 @@ describe('OVS-DPDK driver on a real private OVS 3.1 instance', () => {
     expect(s.queues.map((q) => q.owner)).toEqual([1, 1]);
     drain();
     expect(events.some((e) => e.kind === 'audit' && /side cores → \[1\]/.test(e.message))).toBe(true);
+  }, 60_000);
+
+  it('a port being added: the source reports the new VM and queue (onInfo) and the loop carries on', async () => {
+    const infos: string[][] = [];
+    const off = source!.onInfo!((i) => infos.push(i.vms.map((v) => v.name)));
+    await ovsPrivate(['add-port', dir, 'vhu2']);
+    await waitFor('onInfo with vhu2', () => (infos.some((v) => v.includes('vhu2')) ? true : undefined));
+    off();
+    expect(source!.info().queues.map((q) => q.id)).toEqual([0, 1, 2]);
+    expect(source!.info().vms.map((v) => v.name)).toEqual(['vhu0', 'vhu1', 'vhu2']);
+    const s = await waitFor('a snapshot with three queues', () => {
+      drain();
+      const last = snaps[snaps.length - 1];
+      return last && last.queues.length === 3 && last.queues[2].owner !== null ? last : undefined;
+    });
+    expect(s.queues[2].owner).toBe(1);
+    await sleep(2500);
+    drain();
+    expect(session!.status().sideCores).toEqual([1]);
+    expect(events.filter((e) => e.kind === 'error' && !/at least one PMD/.test(e.message))).toEqual([]);
   }, 60_000);
 
   it("an operator's rx-queue pin is never overwritten; pmd-maxsleep is a knob; close() restores the original mask and leaves the pin", async () => {

@@ -82,6 +82,8 @@ export interface OvsSourceOptions {
 
 const DEFAULT_RUNDIR = '/var/run/openvswitch';
 const MAX_SLEEP_US = 10_000;
+/** Changes kept in `changes` (memory stays bounded on a long run; each is also logged). */
+export const MAX_CHANGES = 1000;
 
 /** The run folder OVS's tools would use: the option, else OVS_RUNDIR, else /var/run/openvswitch. */
 export function resolveRundir(rundir: string | undefined, env: Record<string, string | undefined>): string {
@@ -150,7 +152,7 @@ export class OvsHostSource implements HostSource {
   readonly kind = 'ovs' as const;
   readonly rundir: string;
   readonly dryRun: boolean;
-  /** Commands a dry run would have made (and, outside dry-run, those made), in order. */
+  /** Commands a dry run would have made (and, outside dry-run, those made), in order; the last {@link MAX_CHANGES}. */
   readonly changes: string[] = [];
   private readonly o: OvsSourceOptions;
   private readonly db: string;
@@ -339,7 +341,7 @@ export class OvsHostSource implements HostSource {
   private change(args: string[], what: string): Promise<void> {
     const line = `ovs-vsctl ${args.join(' ')}`;
     const p = this.chain.then(async () => {
-      this.changes.push(line);
+      this.remember(line);
       if (this.dryRun) {
         this.log(`dry-run: would ${what}: ${line}`);
         return;
@@ -484,9 +486,19 @@ export class OvsHostSource implements HostSource {
     }
     const args = this.restoreArgs(current);
     if (args.length === 0) return;
-    this.changes.push(`ovs-vsctl ${args.join(' ')}`);
-    this.log(`restore: ovs-vsctl ${args.join(' ')}`);
-    await this.vsctl(args);
+    const line = `ovs-vsctl ${args.join(' ')}`;
+    this.remember(line);
+    this.log(`restore: ${line}`);
+    try {
+      await this.vsctl(args);
+    } catch (e) {
+      throw new Error(`could not restore OVS's settings (${(e as Error).message}); run by hand: ${line}`, { cause: e });
+    }
+  }
+
+  private remember(line: string): void {
+    this.changes.push(line);
+    if (this.changes.length > MAX_CHANGES) this.changes.splice(0, this.changes.length - MAX_CHANGES);
   }
 }
 

@@ -19,6 +19,7 @@ import { createOvsSource, type OvsHostSource } from '../../src/main/host/ovs/ovs
 import { LiveSession } from '../../src/main/loop/session.ts';
 import type { HostEvent, TelemetryBatch } from '../../src/shared/policy.ts';
 import type { HostSnapshot } from '../../src/shared/snapshot.ts';
+import { figure } from '../reliability/figures.ts';
 import { ovsPrivate, pmdThreads, realClock, requireOvsTools, vsctl, waitFor } from './harness.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -132,6 +133,8 @@ describe('OVS-DPDK driver on a real private OVS 3.1 instance', () => {
     await waitFor('pmd-maxsleep 500 when idle again', async () => ((await maxsleep()) === '500' ? true : undefined), 20_000);
     drain();
     const idleBusy = idle.map((s) => s.sideCores[0]?.workCycles / ((s.hz * s.intervalMs) / 1000));
+    const intervalS = loaded.reduce((a, x) => a + x.intervalMs, 0) / 1000;
+    figure('ovs: iocm under testpmd load', { kpps: Math.round(pkts / intervalS / 1000), pmdWorkPct: Math.round((100 * busy.reduce((a, x) => a + x, 0)) / busy.length), sampleMs: source!.lastSampleMs });
     const decisions = events.filter((e) => e.kind === 'decision').map((e) => e.message);
     const refusals = events.filter((e) => e.kind === 'error').map((e) => e.message);
     console.log(

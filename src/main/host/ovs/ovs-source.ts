@@ -289,7 +289,8 @@ export class OvsHostSource implements HostSource {
       .catch((e: unknown) => {
         this.failures++;
         this.lastError = (e as Error).message;
-        this.log(`sample failed (${this.failures} in a row): ${this.lastError}`);
+        // The first failure, then one line a minute's worth of intervals: a vanished OVS must not flood the log.
+        if (this.failures === 1 || this.failures % Math.max(1, Math.round(60_000 / this.intervalMs)) === 0) this.log(`sample failed (${this.failures} in a row): ${this.lastError}`);
       })
       .finally(() => {
         this.sampling = false;

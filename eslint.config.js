@@ -69,8 +69,8 @@ export const CORE_IMPORTS = {
   server: ['services', 'util'],
 };
 const folderMsg = (f) => `layering: src/main/${f} may import only src/shared and src/main/{${CORE_IMPORTS[f].join(',')}} (its CONTEXT.md, "May import")`;
-/** Paths into sibling folder `x` of src/main from inside another src/main folder. */
-const sibling = (x) => [`../${x}`, `../${x}/**`, `**/main/${x}`, `**/main/${x}/**`];
+/** Paths into sibling folder `x` of src/main from inside another src/main folder or one of its subfolders (src/main/host/ovs). */
+const sibling = (x) => [`../${x}`, `../${x}/**`, `../../${x}`, `../../${x}/**`, `**/main/${x}`, `**/main/${x}/**`];
 
 /** Bare specifiers the renderer may use (regex over the import string). */
 const rendererAllowedBare = '^(?!(vue|pinia|echarts|vue-echarts)(/|$))[^./]';

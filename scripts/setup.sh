@@ -5,7 +5,8 @@
 # - apt packages: chromium (the browser tests drive /usr/bin/chromium), ca-certificates, openssl
 #   (the agent TLS test makes a self-signed certificate), and
 #   qemu-system-x86 when a test drives a real guest (then also the test guest: scripts/build-test-guest.sh,
-#   from Debian's kernel and busybox-static packages, cached). Installed with apt-get when run as root;
+#   from Debian's kernel and busybox-static packages, cached), openvswitch-switch-dpdk and dpdk-dev
+#   when a test drives a real OVS-DPDK. Installed with apt-get when run as root;
 #   otherwise the script prints the exact command to run and exits 1 after npm ci.
 # - npm ci, then a check that better-sqlite3's native build for Node loads.
 #
@@ -39,6 +40,11 @@ node -e '
 apt_pkgs=(chromium ca-certificates openssl)
 if grep -rqs --include='*.ts' -e 'qemu-system' test src/agent 2>/dev/null; then
   apt_pkgs+=(qemu-system-x86)
+fi
+# The OVS driver's end-to-end tests run a private OVS-DPDK instance with dpdk-testpmd traffic
+# (scripts/ovs-private.sh): dpdk-testpmd is in dpdk-dev, not dpdk.
+if grep -rqs --include='*.ts' -e 'ovs-vswitchd-dpdk' test src/agent 2>/dev/null; then
+  apt_pkgs+=(openvswitch-switch-dpdk dpdk-dev)
 fi
 missing=()
 for p in "${apt_pkgs[@]}"; do

@@ -1,16 +1,19 @@
 /**
  * The agent's driver table: `--driver NAME` → a factory that opens the host as a
  * {@link HostSource}. `model` ships here (a scenario on the host model, paced at real time, under
- * the `qemu` observability profile: demos and tests). `qemu` and `ovs` are extension points: a
- * driver adds one entry to {@link DRIVERS} with its summary, its own flags (merged into
- * `iocm agent`'s flags, passed back in `DriverOptions.flags`) and its factory. Until then the
- * entry says it is not built in this version.
+ * the `qemu` observability profile: demos and tests), with `qemu` (stock QEMU/KVM,
+ * src/main/host/qemu) and `ovs` (Open vSwitch with DPDK, src/main/host/ovs, `--ovs-rundir DIR`).
+ * A driver is one entry in {@link DRIVERS} with its summary, its own flags (merged into
+ * `iocm agent`'s flags, passed back in `DriverOptions.flags`) and its factory.
  */
 import type { HostSource } from '../main/host/source.ts';
 import type { FlagSpec } from '../main/cli/args.ts';
 import { UsageError } from '../shared/errors.ts';
 import { createModelDriver } from './model-driver.ts';
 import { createQemuSource } from '../main/host/qemu/index.ts';
+import { createOvsSource, findControlSocket, resolveRundir } from '../main/host/ovs/ovs-source.ts';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 /**
  * `--driver qemu`: stock QEMU/KVM through QMP and /proc (src/main/host/qemu, docs/qemu-driver.md).
@@ -80,22 +83,12 @@ export interface DriverSpec {
 /** The names `--driver` accepts. */
 export type DriverName = 'model' | 'qemu' | 'ovs';
 
-function notBuilt(name: string, what: string): DriverSpec {
-  return {
-    summary: `${what} (not built in this version)`,
-    create: async () => {
-      throw new UsageError(`--driver ${name}: the ${name} driver is not built in this version of iocm; use --driver model`);
-    },
-  };
-}
-
 /** The driver table. */
 export const DRIVERS: Record<DriverName, DriverSpec> = {
   model: {
     summary: 'a scenario on the host model, paced at real time, seen as a stock QEMU host (demos, tests)',
     create: createModelDriver,
   },
-  // Extension point: src/main/host/ovs (createOvsSource).
   qemu: {
     summary: 'stock QEMU/KVM: VMs from QMP sockets, measured through QMP and /proc; IOThreads (and vhost workers) placed on side cores with thread affinity, IOThread polling set (docs/qemu-driver.md)',
     flags: {
@@ -104,8 +97,27 @@ export const DRIVERS: Record<DriverName, DriverSpec> = {
     },
     create: createQemuDriver,
   },
-  ovs: notBuilt('ovs', 'Open vSwitch with DPDK PMDs'),
+  ovs: {
+    summary: 'Open vSwitch with DPDK: PMD cores are the side cores, vhost-user ports the VMs (docs/ovs-driver.md)',
+    flags: {
+      'ovs-rundir': { type: 'string', value: 'DIR', help: 'the folder of db.sock and the ovs-vswitchd control socket (default: OVS_RUNDIR, else /var/run/openvswitch)' },
+    },
+    create: createOvsDriver,
+  },
 };
+
+/** `--driver ovs`: the OVS-DPDK source on the rundir given (bad or empty folder → UsageError, exit 2). */
+async function createOvsDriver(o: DriverOptions): Promise<HostSource> {
+  const flag = o.flags['ovs-rundir'];
+  const rundir = resolveRundir(typeof flag === 'string' ? flag : undefined, process.env);
+  if (typeof flag === 'string' && (flag.length === 0 || flag.includes('\0'))) throw new UsageError(`--ovs-rundir: not a folder name: '${flag}'`);
+  if (!existsSync(rundir) || !statSync(rundir).isDirectory()) throw new UsageError(`--ovs-rundir: ${rundir} is not a folder (give the run folder of ovsdb-server and ovs-vswitchd, or set OVS_RUNDIR)`);
+  if (!existsSync(join(rundir, 'db.sock')) || !findControlSocket(rundir)) {
+    throw new UsageError(`--ovs-rundir: no OVS in ${rundir}: it needs db.sock (ovsdb-server) and an ovs-vswitchd control socket (ovs-vswitchd.ctl or ovs-vswitchd.<pid>.ctl)`);
+  }
+  o.log(`ovs: ${rundir}${o.dryRun ? ' (dry run: changes are logged, not made)' : ''}`);
+  return createOvsSource({ rundir, clock: o.clock, dryRun: o.dryRun, ...(o.intervalMs !== undefined ? { intervalMs: o.intervalMs } : {}), onLog: (l) => o.log(`ovs: ${l}`) });
+}
 
 /** The driver names, in table order. */
 export const DRIVER_NAMES = Object.keys(DRIVERS) as DriverName[];

@@ -71,6 +71,8 @@ const observabilitySchema = z.object({
     coreGuest: z.boolean(),
     coreSplit: z.boolean(),
     sideWork: z.boolean(),
+    // Added after protocol 1.0: an agent that does not send it does not report per-ring empty polls.
+    sideEmptyPolls: z.boolean().default(false),
     queueWork: z.boolean(),
     queueThread: z.boolean(),
     queueNotify: z.boolean(),

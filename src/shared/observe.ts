@@ -28,8 +28,14 @@ export interface ObservedFieldFlags {
   coreGuest: boolean;
   /** Per-core split of host cycles into exit handling, I/O work, empty polls and context switches (research hosts). */
   coreSplit: boolean;
-  /** Per side core: work vs empty-poll cycles, empty polls and loop iterations (OVS pmd-perf-show; not QEMU IOThreads). */
+  /** Per side core: work vs empty-poll cycles and loop iterations (OVS pmd-stats-show / pmd-perf-show; not QEMU IOThreads). */
   sideWork: boolean;
+  /**
+   * Per side core: polls of a ring that found it empty (research hosts: the ELVIS-era vhost worker
+   * statistics). Not OVS: a PMD counts idle loop iterations (every rx queue empty in one round),
+   * a different quantity, so the `ovs` profile leaves this out.
+   */
+  sideEmptyPolls: boolean;
   /** Per queue: host cycles spent on its requests (OVS pmd-rxq-show usage; research hosts). */
   queueWork: boolean;
   /** Per queue served by a notification-driven I/O thread: that thread's CPU cycles (/proc/PID/task/TID/stat of the vhost thread or IOThread). */
@@ -54,6 +60,7 @@ const NONE: ObservedFieldFlags = {
   coreGuest: false,
   coreSplit: false,
   sideWork: false,
+  sideEmptyPolls: false,
   queueWork: false,
   queueThread: false,
   queueNotify: false,
@@ -66,7 +73,7 @@ const NONE: ObservedFieldFlags = {
 export const OBSERVABILITY_PROFILES: Readonly<Record<ObservabilityProfile, Readonly<ObservedFieldFlags>>> = Object.freeze({
   qemu: Object.freeze({ ...NONE, coreGuest: true, queueThread: true }),
   ovs: Object.freeze({ ...NONE, coreGuest: true, sideWork: true, queueWork: true }),
-  full: Object.freeze({ coreGuest: true, coreSplit: true, sideWork: true, queueWork: true, queueThread: true, queueNotify: true, queuePolls: true, queuePending: true, vmExits: true }),
+  full: Object.freeze({ coreGuest: true, coreSplit: true, sideWork: true, sideEmptyPolls: true, queueWork: true, queueThread: true, queueNotify: true, queuePolls: true, queuePending: true, vmExits: true }),
 });
 
 /** The names of the profiles, for CLI and API validation. */
@@ -109,6 +116,7 @@ export interface ObservedSideCore {
   busyCycles: number;
   workCycles?: number;
   emptyPollCycles?: number;
+  /** sideEmptyPolls. */
   emptyPolls?: number;
   loops?: number;
 }
@@ -216,7 +224,7 @@ export function observe(s: HostSnapshot, obs: Observability): ObservedSnapshot {
     if (f.sideWork) {
       o.workCycles = sc.workCycles;
       o.emptyPollCycles = sc.emptyPollCycles;
-      o.emptyPolls = sc.emptyPolls;
+      if (f.sideEmptyPolls) o.emptyPolls = sc.emptyPolls;
       o.loops = sc.loops;
     }
     sideCores[i] = o;

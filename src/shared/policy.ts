@@ -5,7 +5,7 @@
  *
  * Times are ms since the session's start (simulated time for the model).
  */
-import type { ControlAction, ControlSource } from './control.ts';
+import type { ControlAction, ControlSource, KnobAction } from './control.ts';
 import type { HostSnapshot } from './snapshot.ts';
 
 /** Who produced an event (same vocabulary as ControlSource). */
@@ -70,6 +70,11 @@ export interface PolicyDecision {
   metrics: Record<string, number>;
   /** The side-core count the policy aims for after this decision (if it has one). */
   targetSideCores?: number;
+  /**
+   * Knob changes to apply with this decision (e.g. `setPmdMaxSleep`: idle side cores sleep instead
+   * of being released); applied through HostControl even when `actions` is empty.
+   */
+  knobs?: KnobAction[];
 }
 
 /** `HostEvent.data` of a decision event. */
@@ -84,7 +89,7 @@ export interface DecisionEventData {
 
 /** `HostEvent.data` of an audit event (one control change). */
 export interface AuditEventData {
-  action: ControlAction;
+  action: ControlAction | KnobAction;
   ok: boolean;
   /** Refusal message from HostControl when !ok. */
   error?: string;

@@ -6,7 +6,7 @@
  *
  * Deterministic: time comes only from the snapshots (`t`), never a clock.
  */
-import type { ControlAction, ControlSource, HostConfig, HostControl } from '../../shared/control.ts';
+import type { ControlAction, ControlSource, HostConfig, HostControl, KnobAction } from '../../shared/control.ts';
 import type {
   AuditEventData,
   ConfigError,
@@ -217,6 +217,7 @@ export class IocmLoop {
     });
     this.policyState = out.state;
     const d = out.decision;
+    if (d.knobs) for (const k of d.knobs) this.applyKnob(k, t);
     if (d.actions.length === 0) {
       if (d.kind !== 'stay' || d.reason) this.recordDecision(t, d, [], undefined);
       return;
@@ -323,6 +324,15 @@ export class IocmLoop {
     if (r.ok) this.changes++;
     this.emit({ t, source, kind: r.ok ? 'audit' : 'error', message: r.ok ? describeAction(a) : `${describeAction(a)} refused: ${r.error}`, data: data as unknown as Record<string, unknown> });
     return r.ok;
+  }
+
+  /** Apply a policy's knob change (e.g. pmd-maxsleep) through HostControl, audited like an action. */
+  private applyKnob(k: KnobAction, t: number): void {
+    const r = this.control.apply(k);
+    const data: AuditEventData = r.ok ? { action: k, ok: true, costCycles: r.costCycles } : { action: k, ok: false, error: r.error };
+    if (r.ok) this.changes++;
+    const what = k.kind === 'setPmdMaxSleep' ? `pmd-maxsleep → ${k.us} µs` : k.kind;
+    this.emit({ t, source: 'policy', kind: r.ok ? 'audit' : 'error', message: r.ok ? what : `${what} refused: ${r.error}`, data: data as unknown as Record<string, unknown> });
   }
 
   /** Queues left on a core that is no longer a side core (or on none while side cores exist) go to the side core with the fewest queues. */

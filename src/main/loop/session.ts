@@ -7,6 +7,7 @@
 import type { ControlAction, ControlResult, HostConfig, HostControl, KnobAction } from '../../shared/control.ts';
 import type { ConfigError, HostEvent, LoopStatus, OverrideCommand, OverrideResult, PolicyConfig, SafetyLimits, TelemetryBatch } from '../../shared/policy.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
+import { policyConfigForHost } from '../policy/registry.ts';
 import { IocmLoop } from './loop.ts';
 import type { HostSource } from '../host/source.ts';
 
@@ -60,7 +61,9 @@ export class LiveSession {
     const control = new SourceControl(source, (a, error) => {
       this.lateEvents.push({ t: this.nowT, source: 'system', kind: 'error', message: `${a.kind} refused by the host: ${error}`, data: { action: a, ok: false, error } });
     });
-    this.loop = new IocmLoop({ control, policy: opts.policy ?? 'iocm', config: opts.policyConfig ?? {}, epochMs: opts.epochMs, limits: opts.limits, observability: info.observability, groups: info.groups });
+    // Policies resolved for this host: on a real OVS-DPDK host `ovs-auto-lb` is OVS's own behaviour.
+    const policy = opts.policy ?? 'iocm';
+    this.loop = new IocmLoop({ control, policy, config: policyConfigForHost(policy, opts.policyConfig ?? {}, info), epochMs: opts.epochMs, limits: opts.limits, observability: info.observability, groups: info.groups });
     // The epoch at t = 0: a static policy configures the host before the first interval, as in `iocm simulate`.
     this.loop.start();
     this.unsubscribe = source.onSnapshot((s) => {
@@ -94,7 +97,13 @@ export class LiveSession {
   }
 
   setPolicy(name: string, config: PolicyConfig): ConfigError[] {
-    return this.loop.setPolicy(name, config, this.nowT);
+    let cfg = config;
+    try {
+      cfg = policyConfigForHost(name, config, this.source.info());
+    } catch {
+      /* an unknown name: the loop refuses it with its own error */
+    }
+    return this.loop.setPolicy(name, cfg, this.nowT);
   }
 
   setLimits(limits: Partial<SafetyLimits>): ConfigError[] {

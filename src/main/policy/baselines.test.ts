@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { ovsEntry, spdkEntry, staticEntry, vhostEntry, type OvsState } from './baselines.ts';
-import { createPolicy, listPolicies, PolicyConfigError, resolvePolicyConfig } from './registry.ts';
+import { createPolicy, listPolicies, policyConfigForHost, PolicyConfigError, resolvePolicyConfig, resolvePolicyForHost } from './registry.ts';
 import { FakeControl, PolicyHarness, syntheticSnapshot } from './testing.ts';
 import type { ObservabilityProfile } from '../../shared/observe.ts';
 import type { Overrides, PolicyDecision, SafetyLimits } from '../../shared/policy.ts';
@@ -108,6 +108,29 @@ describe('ovs-auto-lb', () => {
     for (let i = 1; i < rebalances.length; i++) expect(rebalances[i].e - rebalances[i - 1].e).toBeGreaterThanOrEqual(50);
     expect(counts.slice(1).every((k) => k === 2)).toBe(true);
     expect((ds[ds.length - 1].state as OvsState).lastRebalanceT).toBeGreaterThan(0);
+  });
+  it('native (a real OVS host): never acts, even overloaded with queues unplaced; only watches', () => {
+    const host = new FakeControl(8, 4);
+    // OVS's own placement: one PMD (core 7) polls queues 0 and 2, the heavy ones; 1 and 3 unplaced.
+    host.apply({ kind: 'setSideCores', cores: [6, 7] });
+    host.apply({ kind: 'assignQueue', queue: 0, core: 7 });
+    host.apply({ kind: 'assignQueue', queue: 2, core: 7 });
+    const before = host.config();
+    const ds = run(ovsEntry.create({ ...cfg, native: true }), host, 30, skewed);
+    expect(ds.filter((d) => d.d.actions.length > 0 || d.d.kind !== 'stay')).toEqual([]);
+    expect(host.config()).toEqual(before);
+    expect(ds[ds.length - 1].d.metrics.maxSideBusy).toBeGreaterThan(0);
+  });
+  it('is native on an agent host declaring the ovs profile, emulated on the model', () => {
+    const ovsHost = { source: 'agent', observability: { profile: 'ovs' } };
+    expect(policyConfigForHost('ovs-auto-lb', {}, ovsHost)).toEqual({ native: true });
+    expect(policyConfigForHost('ovs-auto-lb:1', { native: false }, ovsHost)).toEqual({ native: false });
+    expect(policyConfigForHost('ovs-auto-lb', {}, { source: 'model', observability: { profile: 'ovs' } })).toEqual({});
+    expect(policyConfigForHost('ovs-auto-lb', {}, { source: 'agent', observability: { profile: 'qemu' } })).toEqual({});
+    expect(policyConfigForHost('iocm', {}, ovsHost)).toEqual({});
+    // A native baseline sets no count, so K need not fit a 2-core host; the emulation's must.
+    expect(resolvePolicyForHost('ovs-auto-lb', 2, {}, ovsHost).config.native).toBe(true);
+    expect(() => resolvePolicyForHost('ovs-auto-lb', 2, {})).toThrow(/at most 1/);
   });
   it('keeps the assignment when the dry run gains < 25 %', () => {
     const host = new FakeControl(8, 2);

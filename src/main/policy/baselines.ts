@@ -103,6 +103,13 @@ const ovsFields: FieldSpec[] = [
   { key: 'sampleEpochs', label: 'Epochs per sample', description: 'Loop epochs per load sample (OVS: 5 s)', type: 'integer', min: 1, max: 1000, default: 1 },
   { key: 'improvePct', label: 'Variance improvement', description: 'Apply the dry run only if load variance improves by at least this much', type: 'number', min: 0, max: 100, unit: '%', default: 25 },
   { key: 'minIntervalMs', label: 'Rebalance interval', description: 'At most one rebalance per this many ms', type: 'number', min: 0, max: 3_600_000, unit: 'ms', default: 60_000 },
+  {
+    key: 'native',
+    label: 'OVS itself',
+    description: "On a real OVS-DPDK host: change nothing — the PMD set is the operator's pmd-cpu-mask and queue balancing is OVS's own pmd-auto-lb; the loop only watches (set for OVS hosts automatically)",
+    type: 'boolean',
+    default: false,
+  },
 ];
 
 /** State of ovs-auto-lb. */
@@ -112,7 +119,11 @@ export interface OvsState {
   lastRebalanceT: number;
 }
 
-/** `ovs-auto-lb`: fixed K; rebalance queues by cycles when a core stays ≥ 95 % busy and variance improves ≥ 25 %. */
+/**
+ * `ovs-auto-lb`: fixed K; rebalance queues by cycles when a core stays ≥ 95 % busy and variance
+ * improves ≥ 25 %. With `native` (a real OVS-DPDK host; {@link policyConfigForHost} sets it) it
+ * changes nothing and only watches: OVS's own PMD set and pmd-auto-lb are the baseline.
+ */
 export const ovsEntry: PolicyEntry = {
   name: 'ovs-auto-lb',
   description: "Open vSwitch DPDK's PMD auto load balancing on a fixed number of side cores: when a core is ≥ 95 % busy for 12 samples, dry-run a cycles-based assignment and apply it if load variance improves ≥ 25 %, at most once a minute.",
@@ -124,11 +135,21 @@ export const ovsEntry: PolicyEntry = {
     const sampleEpochs = num(config, 'sampleEpochs');
     const improve = num(config, 'improvePct') / 100;
     const minInterval = num(config, 'minIntervalMs');
+    const native = config.native === true;
     return {
       name: 'ovs-auto-lb',
       config,
       init: () => ({ overloadedSamples: 0, epochInSample: 0, lastRebalanceT: -Infinity }),
       decide(state, input): PolicyStep<OvsState> {
+        if (native) {
+          // OVS does it: only watch (the busiest PMD's work, as OVS's own balancer would judge it).
+          const snap = input.window[input.window.length - 1];
+          if (!snap) return { state, decision: quietStay() };
+          const epochCycles = (snap.hz * snap.intervalMs) / 1000;
+          let maxBusy = 0;
+          for (const sc of snap.sideCores) maxBusy = Math.max(maxBusy, (sc.workCycles ?? sc.busyCycles) / epochCycles);
+          return { state, decision: quietStay({ maxSideBusy: maxBusy, sideCores: snap.sideCores.length }) };
+        }
         const settle = settleOnCount(input, k, 'ovs-auto-lb fixed PMD set', {});
         if (settle.kind === 'change') return { state: { ...state, overloadedSamples: 0 }, decision: settle };
         if (input.window.length === 0) return { state, decision: quietStay() };

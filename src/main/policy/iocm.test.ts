@@ -276,3 +276,59 @@ describe('iocm hill climb on the observed objective', () => {
     });
   }
 });
+
+describe('iocm idle sleep (pmd-maxsleep instead of releasing the last side core)', () => {
+  /** A synthetic host with the pmd-maxsleep knob (as an OVS-DPDK host reports it in HostConfig.knobs). */
+  class SleepyHost extends FakeControl {
+    sleepUs = 0;
+    override config() {
+      return { ...super.config(), knobs: { pollMaxNs: 0, pollGrow: 0, pollShrink: 0, vhostPollUs: 0, pmdMaxSleepUs: this.sleepUs, manager: { on: false, core: null } } };
+    }
+  }
+  function drive(cfg: Record<string, number>, work: (e: number) => number) {
+    const host = new SleepyHost(4, 2);
+    host.apply({ kind: 'setSideCores', cores: [3] });
+    host.apply({ kind: 'assignQueue', queue: 0, core: 3 });
+    host.apply({ kind: 'assignQueue', queue: 1, core: 3 });
+    const h = new PolicyHarness(iocmEntry.create({ ...iocmEntry.defaults, ...cfg }) as Policy<IocmState>, host, { profile: 'ovs' });
+    const log: { e: number; d: PolicyDecision; side: number; sleep: number }[] = [];
+    for (let e = 0; e < 120; e++) {
+      const w = work(e);
+      const r = h.step(syntheticSnapshot(host.config(), { queueWork: [w, w / 4], vms: 2 }, e));
+      for (const k of r.decision.knobs ?? []) if (k.kind === 'setPmdMaxSleep') host.sleepUs = k.us;
+      log.push({ e, d: r.decision, side: host.config().sideCores.length, sleep: host.sleepUs });
+    }
+    return log;
+  }
+  const load = (e: number): number => (e < 40 ? 0.4 : e < 80 ? 0.001 : 0.4);
+
+  it('off by default: idle, iocm releases the last side core and never touches the knob', () => {
+    const log = drive({}, load);
+    expect(log.some((x) => (x.d.knobs ?? []).length > 0)).toBe(false);
+    expect(log.slice(40, 80).some((x) => x.side === 0)).toBe(true);
+  });
+
+  it('on: idle keeps one side core asleep (observed work < 5 %), busy again wakes it (> 20 %)', () => {
+    const log = drive({ idleSleepUs: 500 }, load);
+    expect(log.every((x) => x.side >= 1)).toBe(true);
+    expect(log[39].sleep).toBe(0);
+    const slept = log.find((x) => x.e >= 40 && x.sleep === 500)!;
+    expect(slept.e).toBeLessThan(50);
+    expect(slept.d.reason).toMatch(/sleep up to 500 µs when idle/);
+    const woke = log.find((x) => x.e >= 80 && x.sleep === 0)!;
+    expect(woke.e).toBeLessThan(85);
+    expect(woke.d.reason).toMatch(/poll without sleeping/);
+    // One knob change each way, not one per epoch.
+    expect(log.filter((x) => (x.d.knobs ?? []).length > 0).map((x) => x.d.knobs![0])).toEqual([
+      { kind: 'setPmdMaxSleep', us: 500 },
+      { kind: 'setPmdMaxSleep', us: 0 },
+    ]);
+  });
+
+  it('needs side-core work in the view: under the qemu profile it stays off', () => {
+    const host = new SleepyHost(4, 2);
+    host.apply({ kind: 'setSideCores', cores: [3] });
+    const h = new PolicyHarness(iocmEntry.create({ ...iocmEntry.defaults, idleSleepUs: 500 }) as Policy<IocmState>, host, { profile: 'qemu' });
+    for (let e = 0; e < 30; e++) expect(h.step(syntheticSnapshot(host.config(), { queueWork: [0.001, 0] }, e)).decision.knobs).toBeUndefined();
+  });
+});

@@ -20,6 +20,9 @@
  *    ceiling loses to one that is not.
  * 6. Placement. Queues go to side cores by measured load (work cycles, I/O-thread cycles, or
  *    traffic), longest first onto the least-loaded core (LPT); rebalanced when imbalance is large.
+ * 7. Idle sleep (off by default; `idleSleepUs` > 0 on hosts with pmd-maxsleep, e.g. OVS-DPDK, where
+ *    the last PMD cannot be released while ports exist): the last side core is kept and sleeps
+ *    when its observed work is below `idleSideBusy`; above `wakeSideBusy` side cores poll again.
  * Any number of side cores; overrides and limits bound every choice.
  */
 import type { PolicyDecision } from '../../shared/policy.ts';
@@ -43,6 +46,18 @@ const fields: FieldSpec[] = [
   { key: 'rebalancePct', label: 'Rebalance threshold', description: 'Re-place queues when LPT lowers the busiest side core by this much', type: 'number', min: 1, max: 100, unit: '%', default: 20 },
   { key: 'rebalanceEpochs', label: 'Rebalance interval', description: 'Epochs between queue rebalances', type: 'integer', min: 1, max: 100000, unit: 'epochs', default: 50 },
   { key: 'maxProbes', label: 'Max probes', description: 'Probes per regime before settling on the best measured count', type: 'integer', min: 0, max: 64, default: 6 },
+  {
+    key: 'idleSleepUs',
+    label: 'Idle sleep instead of release',
+    description: 'Above 0 (hosts with pmd-maxsleep, e.g. OVS-DPDK): keep the last side core and let it sleep up to this long when idle instead of releasing it; 0 = off',
+    type: 'integer',
+    min: 0,
+    max: 10_000,
+    unit: 'µs',
+    default: 0,
+  },
+  { key: 'idleSideBusy', label: 'Idle below', description: 'With idle sleep: the last side core sleeps when its work is below this load (mean of the last 3 snapshots)', type: 'number', min: 0, max: 1, unit: 'fraction', default: 0.05 },
+  { key: 'wakeSideBusy', label: 'Awake above', description: 'With idle sleep: side cores stop sleeping when the busiest one works above this load', type: 'number', min: 0, max: 1, unit: 'fraction', default: 0.2 },
 ];
 
 /** A measured count in the current regime. */
@@ -181,6 +196,9 @@ export const iocmEntry: PolicyEntry = {
     const maxSide = c('maxSideBusy');
     const maxWait = c('maxVcpuWait');
     const guardCost = c('guardCost');
+    const idleSleepUs = c('idleSleepUs');
+    const idleBusy = c('idleSideBusy');
+    const wakeBusy = c('wakeSideBusy');
 
     /** A count's measurement violates a latency ceiling. */
     const hot = (x: Measure): boolean => (Number.isFinite(x.sideBusy) && x.sideBusy > maxSide) || x.vcpuWait > maxWait;
@@ -209,11 +227,51 @@ export const iocmEntry: PolicyEntry = {
       return { state: { ...state, changedAt: epoch, lastRebalance: epoch }, decision: { kind, actions, reason, metrics, targetSideCores: cores.length } };
     }
 
+    /**
+     * 7. Idle sleep (idleSleepUs > 0, a host with the pmd-maxsleep knob and side-core work reported):
+     * the last side core is never released; when the busiest side core's work (mean of the last 3
+     * snapshots) is below idleSideBusy at the last side core (or the count's floor) it sleeps up
+     * to idleSleepUs; above wakeSideBusy every side core polls again (0).
+     */
+    function idleSleep(input: PolicyInput, step: PolicyStep<IocmState>): PolicyStep<IocmState> {
+      const { host, overrides, limits } = input;
+      if (idleSleepUs <= 0 || !host.knobs || !input.observability.reports.sideWork) return step;
+      const k = host.sideCores.length;
+      let decision = step.decision;
+      if (k >= 1 && decision.targetSideCores === 0) {
+        decision = { kind: 'stay', actions: [], reason: 'keep the last side core: idle sleep instead of releasing it', metrics: decision.metrics };
+      }
+      if (k === 0) return { state: step.state, decision };
+      const win = input.window.slice(-3);
+      let busy = 0;
+      for (const s of win) {
+        const ec = (s.hz * s.intervalMs) / 1000;
+        let mx = 0;
+        for (const sc of s.sideCores) mx = Math.max(mx, (sc.workCycles ?? 0) / ec);
+        busy += mx / win.length;
+      }
+      const cur = host.knobs.pmdMaxSleepUs;
+      const floor = Math.max(1, countBounds(host.cores, overrides, limits).min);
+      let want = cur;
+      if (busy < idleBusy && k <= floor) want = idleSleepUs;
+      else if (busy > wakeBusy) want = 0;
+      if (want === cur) return { state: step.state, decision };
+      const why = want > 0 ? `side core ${(busy * 100).toFixed(1)} % busy (< ${(idleBusy * 100).toFixed(0)} %): sleep up to ${want} µs when idle` : `side cores ${(busy * 100).toFixed(0)} % busy (> ${(wakeBusy * 100).toFixed(0)} %): poll without sleeping`;
+      const reason = decision.reason ? `${decision.reason}; ${why}` : why;
+      return { state: step.state, decision: { ...decision, kind: decision.kind === 'stay' ? 'change' : decision.kind, reason, metrics: { ...decision.metrics, sleepBusy: busy }, knobs: [{ kind: 'setPmdMaxSleep', us: want }] } };
+    }
+
     return {
       name: 'iocm',
       config,
       init: () => ({ regime: '', table: {}, changedAt: -1, lastK: -1, settled: false, probes: 0, driftRun: 0, lastRebalance: -Infinity, memory: {}, memoryOrder: [], best: -1, estWork: NaN, fit: [0, 0, 0, 0, 0] }),
       decide(prev, input): PolicyStep<IocmState> {
+        return idleSleep(input, decideCount(prev, input));
+      },
+    };
+
+    function decideCount(prev: IocmState, input: PolicyInput): PolicyStep<IocmState> {
+      {
         const { host, overrides, limits, epoch } = input;
         if (input.window.length === 0) return { state: prev, decision: quietStay() };
         const snap = input.window[input.window.length - 1];
@@ -329,8 +387,8 @@ export const iocmEntry: PolicyEntry = {
           }
         }
         return { state, decision: quietStay(metrics) };
-      },
-    };
+      }
+    }
   },
 };
 

@@ -71,14 +71,33 @@ export function createPolicy(spec: string, config: PolicyConfig = {}): Policy {
   return r.entry.create(r.config);
 }
 
+/** What {@link policyConfigForHost} needs to know of a host (a HostInfo will do). */
+export interface PolicyHost {
+  source?: string;
+  observability?: { profile: string };
+}
+
+/**
+ * A policy's config adjusted to the host it runs on. On a real OVS-DPDK host (an agent's host
+ * declaring the `ovs` profile) `ovs-auto-lb` means OVS's own behaviour: `native` is set unless the
+ * config says otherwise, so the baseline leaves the PMD set and pmd-auto-lb to OVS and only
+ * watches. The model under `--observe ovs` keeps the emulation.
+ */
+export function policyConfigForHost(spec: string, config: PolicyConfig, host: PolicyHost | undefined): PolicyConfig {
+  const { entry } = resolvePolicyName(spec);
+  if (entry === ovsEntry && host?.source === 'agent' && host.observability?.profile === 'ovs' && config.native === undefined) return { ...config, native: true };
+  return config;
+}
+
 /**
  * Resolve a policy spec for a host with `cores` cores: like {@link resolvePolicyConfig}, and a
- * fixed count (`static:K`, `ovs-auto-lb:K`) must leave at least one VM core.
+ * fixed count (`static:K`, `ovs-auto-lb:K`) must leave at least one VM core (not checked for a
+ * native `ovs-auto-lb`, which sets no count). `host` adjusts the config ({@link policyConfigForHost}).
  */
-export function resolvePolicyForHost(spec: string, cores: number, config: PolicyConfig = {}): { entry: PolicyEntry; config: PolicyConfig; name: string } {
-  const r = resolvePolicyConfig(spec, config);
+export function resolvePolicyForHost(spec: string, cores: number, config: PolicyConfig = {}, host?: PolicyHost): { entry: PolicyEntry; config: PolicyConfig; name: string } {
+  const r = resolvePolicyConfig(spec, policyConfigForHost(spec, config, host));
   const k = r.config.k;
-  if (typeof k === 'number' && 'k' in r.entry.defaults && k > cores - 1) {
+  if (typeof k === 'number' && 'k' in r.entry.defaults && r.config.native !== true && k > cores - 1) {
     throw new PolicyConfigError(`${r.entry.name}:K: K must be at most ${cores - 1} on a ${cores}-core host (at least one VM core), got ${k}`, [{ field: 'k', message: `must be at most ${cores - 1}` }]);
   }
   return { ...r, name: r.entry.create(r.config).name };

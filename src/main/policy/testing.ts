@@ -272,7 +272,8 @@ const ALLOWED: Record<'snapshot' | 'core' | 'cycles' | 'sideCore' | 'queue' | 'v
 const OPTIONAL: Record<keyof ObservedFieldFlags, { at: 'cycles' | 'sideCore' | 'queue' | 'vm' | 'totals'; keys: string[] }[]> = {
   coreGuest: [{ at: 'cycles', keys: ['guest'] }],
   coreSplit: [{ at: 'cycles', keys: ['exit', 'io', 'emptyPoll', 'ctxSwitch'] }],
-  sideWork: [{ at: 'sideCore', keys: ['workCycles', 'emptyPollCycles', 'emptyPolls', 'loops'] }],
+  sideWork: [{ at: 'sideCore', keys: ['workCycles', 'emptyPollCycles', 'loops'] }],
+  sideEmptyPolls: [{ at: 'sideCore', keys: ['emptyPolls'] }],
   queueWork: [{ at: 'queue', keys: ['workCycles'] }],
   queueThread: [{ at: 'queue', keys: ['threadCycles'] }],
   queueNotify: [{ at: 'queue', keys: ['kicks', 'interrupts'] }],
@@ -311,7 +312,7 @@ export function viewProblems(v: View, profile: ObservabilityProfile): string[] {
         if (pl.at !== at) continue;
         for (const k of pl.keys) {
           const has = Object.prototype.hasOwnProperty.call(o, k);
-          // emptyPolls is both a queuePolls and (on side cores) a sideWork key: judged where it lives.
+          // emptyPolls is both a queuePolls and (on side cores) a sideEmptyPolls key: judged where it lives.
           const want = f[flag] && applies(flag);
           if (has && !f[flag] && !(at === 'queue' && k === 'emptyPolls' && f.queuePolls)) bad.push(`${where}.${k} present but ${profile} does not report ${flag}`);
           if (!has && want) bad.push(`${where}.${k} missing although ${profile} reports ${flag}`);

@@ -1,0 +1,520 @@
+/**
+ * The Open vSwitch with DPDK driver: a {@link HostSource} over an existing ovs-vswitchd and
+ * ovsdb-server whose sockets live in `rundir`. PMD cores are the side cores, vhost-user ports'
+ * rx queues are the queues, the ports' owners are the VMs (./map.ts); it declares the `ovs`
+ * observability profile. docs/ovs-driver.md says what it changes on a host and how to undo it.
+ *
+ * It talks to OVS through OVS's own command-line clients, `ovs-vsctl` and `ovs-appctl`, run with
+ * execFile (no shell), a timeout and a bounded output: they speak every OVSDB/unixctl protocol
+ * detail for us (ovs-vsctl waits until ovs-vswitchd has applied a change — a real
+ * acknowledgement), and an operator can run each command the driver runs by hand. Six short
+ * processes per interval (1 s by default) cost little next to a PMD's busy-polling core.
+ *
+ * Controls: `setSideCores` → `other_config:pmd-cpu-mask` (never empty: OVS keeps ≥ 1 PMD);
+ * `assignQueue` → the port's `other_config:pmd-rxq-affinity` (with `pmd-rxq-isolate=false`, so
+ * OVS keeps spreading unpinned rx queues, e.g. of new ports, over every PMD); `setPmdMaxSleep` →
+ * `other_config:pmd-maxsleep`. An affinity the driver did not write is the operator's: it is never
+ * overwritten, its queues are never moved, and a mask that drops a core it names is refused.
+ * `close()` restores the mask, maxsleep, isolate setting and every affinity the driver wrote (one
+ * the operator changed since is left alone). `dryRun` logs the commands instead of running them.
+ *
+ * Core layer: plain Node (child_process, fs); time only from the injected clock.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { ControlAction, ControlResult, HostConfig, HostInfo, KnobAction } from '../../../shared/control.ts';
+import type { HostSnapshot } from '../../../shared/snapshot.ts';
+import type { HostSource, HostSourceCapabilities } from '../source.ts';
+import { buildConfig, buildInfo, buildSnapshot, buildTopology, tscHzFromPerf, VHOST_TYPES, type IfaceRow, type OvsSample, type Topology } from './map.ts';
+import {
+  formatCpuMask,
+  formatRxqAffinity,
+  mapColumn,
+  parseCpuMask,
+  parseDpctlShow,
+  parsePmdPerfShow,
+  parsePmdRxqShow,
+  parsePmdStatsShow,
+  parseProcStat,
+  parseRxqAffinity,
+  parseVsctlJson,
+} from './parse.ts';
+
+/** The clock and timer a shell injects. */
+export interface OvsClock {
+  now(): number;
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+/** Options of {@link createOvsSource}. */
+export interface OvsSourceOptions {
+  /** Where db.sock and the ovs-vswitchd control socket live (default: OVS_RUNDIR from `env`, else /var/run/openvswitch). */
+  rundir?: string;
+  /** Environment to read OVS_RUNDIR from (default process.env). */
+  env?: Record<string, string | undefined>;
+  clock: OvsClock;
+  /** Snapshot interval, ms (default 1000, at least 200). */
+  intervalMs?: number;
+  /** Log the changes instead of making them (statistics are still read). */
+  dryRun?: boolean;
+  /** Display name (default `ovs@<hostname>`). */
+  name?: string;
+  /** Group ports into VMs: the first capture group names the VM (see ./map.ts). */
+  vmOfPort?: RegExp;
+  /** Binaries (default from PATH). */
+  vsctl?: string;
+  appctl?: string;
+  /** Per-command timeout, ms (default 5000). */
+  timeoutMs?: number;
+  /** Most bytes a command may print (default 4 MiB). */
+  maxOutputBytes?: number;
+  /** /proc/stat ticks per second (default 100, Linux's USER_HZ). */
+  userHz?: number;
+  /** The usage window asked of pmd-rxq-show, s (multiple of 5, 5–60; default 5). */
+  rxqWindowS?: number;
+  /** Called with each change made (or, in dry-run, planned) and each sampling error. */
+  onLog?: (line: string) => void;
+}
+
+const DEFAULT_RUNDIR = '/var/run/openvswitch';
+const MAX_SLEEP_US = 10_000;
+/** Changes kept in `changes` (memory stays bounded on a long run; each is also logged). */
+export const MAX_CHANGES = 1000;
+
+/** The run folder OVS's tools would use: the option, else OVS_RUNDIR, else /var/run/openvswitch. */
+export function resolveRundir(rundir: string | undefined, env: Record<string, string | undefined>): string {
+  return rundir && rundir.length > 0 ? rundir : env.OVS_RUNDIR && env.OVS_RUNDIR.length > 0 ? env.OVS_RUNDIR : DEFAULT_RUNDIR;
+}
+
+/**
+ * The ovs-vswitchd control socket in `rundir`: `ovs-vswitchd.ctl` (a fixed --unixctl name), else
+ * `<program>.<pid>.ctl` from the pid file (the packaged service), else the only `ovs-vswitchd*.ctl`.
+ */
+export function findControlSocket(rundir: string): string | null {
+  const fixed = join(rundir, 'ovs-vswitchd.ctl');
+  if (existsSync(fixed)) return fixed;
+  let pid = '';
+  try {
+    pid = readFileSync(join(rundir, 'ovs-vswitchd.pid'), 'utf8').trim();
+  } catch {
+    /* no pid file */
+  }
+  if (/^\d+$/.test(pid)) {
+    for (const prog of ['ovs-vswitchd', 'ovs-vswitchd-dpdk']) {
+      const p = join(rundir, `${prog}.${pid}.ctl`);
+      if (existsSync(p)) return p;
+    }
+  }
+  try {
+    const c = readdirSync(rundir).filter((f) => /^ovs-vswitchd.*\.ctl$/.test(f));
+    if (c.length === 1) return join(rundir, c[0]);
+  } catch {
+    /* unreadable */
+  }
+  return null;
+}
+
+/** Run a binary without a shell; resolves with stdout, rejects naming the command and its stderr. */
+function run(bin: string, args: string[], timeoutMs: number, maxBuffer: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(bin, args, { timeout: timeoutMs, maxBuffer, encoding: 'utf8', killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      if (err) {
+        const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `${bin} is not installed` : ((stderr || '').trim() || err.message).slice(0, 400);
+        reject(new Error(`${bin} ${args.join(' ')}: ${why}`));
+      } else resolve(stdout);
+    });
+  });
+}
+
+function cpuinfoHz(): number | null {
+  try {
+    const m = /^cpu MHz\s*:\s*([\d.]+)/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    return m ? Number(m[1]) * 1e6 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What the driver found when it started, and restores on close. */
+interface Originals {
+  /** undefined: the key was absent. */
+  mask: string | undefined;
+  maxSleep: string | undefined;
+  isolate: string | undefined;
+}
+
+/** The OVS-DPDK host source. Create it with {@link createOvsSource}. */
+export class OvsHostSource implements HostSource {
+  readonly kind = 'ovs' as const;
+  readonly rundir: string;
+  readonly dryRun: boolean;
+  /** Commands a dry run would have made (and, outside dry-run, those made), in order; the last {@link MAX_CHANGES}. */
+  readonly changes: string[] = [];
+  private readonly o: OvsSourceOptions;
+  private readonly db: string;
+  private readonly ctl: string;
+  private readonly vsctlBin: string;
+  private readonly appctlBin: string;
+  private readonly timeoutMs: number;
+  private readonly maxOut: number;
+  private readonly intervalMs: number;
+  private readonly rxqWindowS: number;
+  private readonly subs: ((s: HostSnapshot) => void)[] = [];
+  private readonly infoSubs: ((i: HostInfo) => void)[] = [];
+  private t0 = 0;
+  private seq = 0;
+  private hz = 2e9;
+  private cores = 1;
+  private prev: OvsSample | null = null;
+  private topo: Topology = { vms: [], queues: [], key: '' };
+  private infoV!: HostInfo;
+  private configV!: HostConfig;
+  private originals: Originals = { mask: undefined, maxSleep: undefined, isolate: undefined };
+  /** Affinities this driver wrote: port → (its original value or undefined, what it wrote). */
+  private readonly ourAffinity = new Map<string, { original: string | undefined; written: string; pins: Map<number, number> }>();
+  private isolateChanged = false;
+  private maskChanged = false;
+  private maxSleepChanged = false;
+  private timer: unknown = null;
+  private sampling = false;
+  private closed = false;
+  private chain: Promise<unknown> = Promise.resolve();
+  /** Wall ms the last sample took (all commands run in parallel), from the injected clock. */
+  lastSampleMs = 0;
+  /** Consecutive failed samples (the last error is logged). */
+  failures = 0;
+  lastError: string | null = null;
+
+  constructor(o: OvsSourceOptions) {
+    this.o = o;
+    this.rundir = resolveRundir(o.rundir, o.env ?? process.env);
+    this.dryRun = !!o.dryRun;
+    this.db = `unix:${join(this.rundir, 'db.sock')}`;
+    this.vsctlBin = o.vsctl ?? 'ovs-vsctl';
+    this.appctlBin = o.appctl ?? 'ovs-appctl';
+    this.timeoutMs = o.timeoutMs ?? 5000;
+    this.maxOut = o.maxOutputBytes ?? 4 << 20;
+    this.intervalMs = Math.max(200, o.intervalMs ?? 1000);
+    const w = o.rxqWindowS ?? 5;
+    if (!Number.isInteger(w) || w < 5 || w > 60 || w % 5 !== 0) throw new Error(`rxqWindowS must be a multiple of 5 from 5 to 60, got ${w}`);
+    this.rxqWindowS = w;
+    if (!existsSync(join(this.rundir, 'db.sock'))) throw new Error(`no OVSDB socket at ${join(this.rundir, 'db.sock')}: is ovsdb-server running with its run folder there? (set --ovs-rundir DIR or OVS_RUNDIR)`);
+    const ctl = findControlSocket(this.rundir);
+    if (!ctl) throw new Error(`no ovs-vswitchd control socket in ${this.rundir} (looked for ovs-vswitchd.ctl and ovs-vswitchd.<pid>.ctl): is ovs-vswitchd running?`);
+    this.ctl = ctl;
+  }
+
+  private log(line: string): void {
+    this.o.onLog?.(line);
+  }
+
+  private vsctl(args: string[]): Promise<string> {
+    return run(this.vsctlBin, [`--db=${this.db}`, `--timeout=${Math.ceil(this.timeoutMs / 1000)}`, ...args], this.timeoutMs + 1000, this.maxOut);
+  }
+
+  private appctl(args: string[]): Promise<string> {
+    return run(this.appctlBin, ['-t', this.ctl, `--timeout=${Math.ceil(this.timeoutMs / 1000)}`, ...args], this.timeoutMs + 1000, this.maxOut);
+  }
+
+  /** Read everything once. */
+  async sample(): Promise<OvsSample> {
+    const at = this.o.clock.now();
+    const [perf, stats, rxq, dp, ifs, ovs, proc] = await Promise.all([
+      this.appctl(['dpif-netdev/pmd-perf-show']),
+      this.appctl(['dpif-netdev/pmd-stats-show']),
+      this.appctl(['dpif-netdev/pmd-rxq-show', '-secs', String(this.rxqWindowS)]),
+      this.appctl(['dpctl/show', '-s']),
+      this.vsctl(['--format=json', '--columns=name,type,other_config,external_ids', 'list', 'Interface']),
+      this.vsctl(['--format=json', '--columns=other_config', 'list', 'Open_vSwitch']),
+      readFile('/proc/stat', 'utf8'),
+    ]);
+    this.lastSampleMs = this.o.clock.now() - at;
+    const ifaces: IfaceRow[] = parseVsctlJson(ifs).map((r) => ({ name: String(r.name ?? ''), type: String(r.type ?? ''), otherConfig: mapColumn(r, 'other_config'), externalIds: mapColumn(r, 'external_ids') }));
+    const [ovsRow] = parseVsctlJson(ovs);
+    return {
+      at,
+      perf: parsePmdPerfShow(perf),
+      stats: parsePmdStatsShow(stats),
+      rxq: parsePmdRxqShow(rxq),
+      ports: parseDpctlShow(dp),
+      ifaces,
+      ovsConfig: ovsRow ? mapColumn(ovsRow, 'other_config') : {},
+      proc: parseProcStat(proc),
+    };
+  }
+
+  /** First sample, originals, clock rate, topology; then the timer. */
+  async start(): Promise<void> {
+    const s = await this.sample();
+    this.t0 = s.at;
+    this.originals = { mask: s.ovsConfig['pmd-cpu-mask'], maxSleep: s.ovsConfig['pmd-maxsleep'], isolate: s.ovsConfig['pmd-rxq-isolate'] };
+    this.cores = Math.max(1, s.proc.cpus.length);
+    this.hz = tscHzFromPerf(s.perf) ?? cpuinfoHz() ?? 2e9;
+    this.adopt(s);
+    this.prev = s;
+    this.timer = this.o.clock.setInterval(() => this.tick(), this.intervalMs);
+  }
+
+  private maskCores(s: OvsSample): number[] {
+    return parseCpuMask(s.ovsConfig['pmd-cpu-mask'] ?? '') ?? [];
+  }
+
+  /** Take a sample's topology and configuration; true when the topology changed. */
+  private adopt(s: OvsSample): boolean {
+    const topo = buildTopology(s, this.o.vmOfPort, this.topo.key ? this.topo : undefined);
+    const changed = topo.key !== this.topo.key;
+    this.topo = topo;
+    if (changed || !this.infoV) this.infoV = buildInfo(this.o.name ?? `ovs@${hostname()}`, this.cores, this.hz, this.intervalMs, topo);
+    this.configV = buildConfig(this.cores, s, this.maskCores(s), topo);
+    return changed;
+  }
+
+  private tick(): void {
+    if (this.sampling || this.closed) return;
+    this.sampling = true;
+    this.sample()
+      .then((s) => {
+        if (this.closed || !this.prev) return;
+        const changed = this.adopt(s);
+        if (changed) for (const cb of [...this.infoSubs]) cb(this.infoV);
+        const snap = buildSnapshot(this.prev, s, { seq: this.seq++, t: s.at - this.t0, hz: this.hz, userHz: this.o.userHz ?? 100, topo: this.topo });
+        this.prev = s;
+        this.failures = 0;
+        for (const cb of [...this.subs]) cb(snap);
+      })
+      .catch((e: unknown) => {
+        this.failures++;
+        this.lastError = (e as Error).message;
+        // The first failure, then one line a minute's worth of intervals: a vanished OVS must not flood the log.
+        if (this.failures === 1 || this.failures % Math.max(1, Math.round(60_000 / this.intervalMs)) === 0) this.log(`sample failed (${this.failures} in a row): ${this.lastError}`);
+      })
+      .finally(() => {
+        this.sampling = false;
+      });
+  }
+
+  info(): HostInfo {
+    return this.infoV;
+  }
+
+  capabilities(): HostSourceCapabilities {
+    return { pacing: false, seed: false, scenario: false, whatIf: false };
+  }
+
+  config(): HostConfig {
+    return { ...this.configV, sideCores: [...this.configV.sideCores], queueOwner: [...this.configV.queueOwner], queuePolling: [...this.configV.queuePolling], knobs: this.configV.knobs ? { ...this.configV.knobs, manager: { ...this.configV.knobs.manager } } : undefined };
+  }
+
+  onSnapshot(cb: (s: HostSnapshot) => void): () => void {
+    this.subs.push(cb);
+    return () => {
+      const i = this.subs.indexOf(cb);
+      if (i >= 0) this.subs.splice(i, 1);
+    };
+  }
+
+  onInfo(cb: (i: HostInfo) => void): () => void {
+    this.infoSubs.push(cb);
+    return () => {
+      const i = this.infoSubs.indexOf(cb);
+      if (i >= 0) this.infoSubs.splice(i, 1);
+    };
+  }
+
+  /** The operator's rx-queue pins: port → (rx queue → core), every affinity this driver did not write. */
+  operatorPins(): Map<string, Map<number, number>> {
+    const out = new Map<string, Map<number, number>>();
+    for (const i of this.prev?.ifaces ?? []) {
+      const a = i.otherConfig['pmd-rxq-affinity'];
+      if (a === undefined) continue;
+      const ours = this.ourAffinity.get(i.name);
+      if (ours && ours.written === a) continue;
+      out.set(i.name, parseRxqAffinity(a) ?? new Map());
+    }
+    return out;
+  }
+
+  /** Run one change through ovs-vsctl (or log it in dry-run); changes are serialised. */
+  private change(args: string[], what: string): Promise<void> {
+    const line = `ovs-vsctl ${args.join(' ')}`;
+    const p = this.chain.then(async () => {
+      this.remember(line);
+      if (this.dryRun) {
+        this.log(`dry-run: would ${what}: ${line}`);
+        return;
+      }
+      this.log(`${what}: ${line}`);
+      await this.vsctl(args);
+    });
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  apply(action: ControlAction | KnobAction): Promise<ControlResult> {
+    if (this.closed) return Promise.resolve({ ok: false, error: 'the OVS source is closed' });
+    const fail = (error: string): Promise<ControlResult> => Promise.resolve({ ok: false, error });
+    const done = (p: Promise<void>, after: () => void): Promise<ControlResult> =>
+      p.then(
+        () => {
+          if (!this.dryRun) after();
+          return { ok: true as const, costCycles: 0 };
+        },
+        (e: unknown) => ({ ok: false as const, error: (e as Error).message }),
+      );
+    switch (action.kind) {
+      case 'setSideCores': {
+        const cores = [...new Set(action.cores)].sort((a, b) => a - b);
+        const bad = cores.find((c) => !Number.isInteger(c) || c < 0 || c >= this.cores);
+        if (bad !== undefined) return fail(`core ${bad} does not exist (this host has cores 0–${this.cores - 1})`);
+        if (cores.length === 0) return fail('OVS keeps at least one PMD core (an empty pmd-cpu-mask means its default of one PMD per NUMA node); the PMD set stays as it is');
+        for (const [port, pins] of this.operatorPins()) {
+          for (const [q, c] of pins) if (!cores.includes(c) && this.configV.sideCores.includes(c)) return fail(`core ${c} polls rx queue ${q} of port ${port}, pinned by the operator (other_config:pmd-rxq-affinity); unpin it in OVS or keep core ${c}`);
+        }
+        const args = ['set', 'Open_vSwitch', '.', `other_config:pmd-cpu-mask=${formatCpuMask(cores)}`];
+        // Our own pins to cores leaving the set are dropped in the same transaction (OVS then places those queues by cycles).
+        const keep = new Set(cores);
+        const updates: [string, Map<number, number>][] = [];
+        for (const [port, a] of this.ourAffinity) {
+          const pins = new Map([...a.pins].filter(([, c]) => keep.has(c)));
+          if (pins.size !== a.pins.size) {
+            updates.push([port, pins]);
+            args.push('--', ...this.affinityArgs(port, pins));
+          }
+        }
+        return done(this.change(args, `set the PMD cores to [${cores.join(',')}]`), () => {
+          this.maskChanged = true;
+          for (const [port, pins] of updates) this.recordAffinity(port, pins);
+          this.configV.sideCores = cores;
+          this.configV.queueOwner = this.configV.queueOwner.map((o) => (o !== null && keep.has(o) ? o : null));
+          this.configV.queuePolling = this.configV.queueOwner.map((o) => o !== null);
+        });
+      }
+      case 'assignQueue': {
+        const q = this.topo.queues[action.queue];
+        if (!q) return fail(`queue ${action.queue} does not exist (this host has ${this.topo.queues.length})`);
+        if (!this.configV.sideCores.includes(action.core)) return fail(`core ${action.core} is not a PMD core (PMD cores: ${this.configV.sideCores.join(',') || 'none'})`);
+        if (this.operatorPins().has(q.port)) return fail(`port ${q.port} has an rx-queue affinity set by the operator; the driver does not change it`);
+        if (this.configV.queueOwner[action.queue] === action.core) return Promise.resolve({ ok: true, costCycles: 0 });
+        const pins = new Map(this.ourAffinity.get(q.port)?.pins ?? []);
+        pins.set(q.rxq, action.core);
+        const args = [...this.affinityArgs(q.port, pins)];
+        const setIsolate = !this.isolateChanged && this.originals.isolate !== 'false';
+        if (setIsolate) args.push('--', 'set', 'Open_vSwitch', '.', 'other_config:pmd-rxq-isolate=false');
+        return done(this.change(args, `pin rx queue ${q.rxq} of ${q.port} to core ${action.core}`), () => {
+          if (setIsolate) this.isolateChanged = true;
+          this.recordAffinity(q.port, pins);
+          this.configV.queueOwner[action.queue] = action.core;
+          this.configV.queuePolling[action.queue] = true;
+        });
+      }
+      case 'setPolling': {
+        if (!this.topo.queues[action.queue]) return fail(`queue ${action.queue} does not exist (this host has ${this.topo.queues.length})`);
+        if (action.on) return Promise.resolve({ ok: true, costCycles: 0 });
+        return fail('OVS PMDs always poll their rx queues; let idle PMDs sleep with pmd-maxsleep (setPmdMaxSleep) instead');
+      }
+      case 'setPmdMaxSleep': {
+        const us = action.us;
+        if (!Number.isInteger(us) || us < 0 || us > MAX_SLEEP_US) return fail(`pmd-maxsleep must be a whole number of µs from 0 to ${MAX_SLEEP_US}, got ${String(us)}`);
+        return done(this.change(['set', 'Open_vSwitch', '.', `other_config:pmd-maxsleep=${us}`], `set pmd-maxsleep to ${us} µs`), () => {
+          this.maxSleepChanged = true;
+          if (this.configV.knobs) this.configV.knobs.pmdMaxSleepUs = us;
+        });
+      }
+      case 'setManager':
+        // The loop asks a host to charge the manager's CPU: on a real host it is charged already (the
+        // agent is a real process), so there is nothing to change.
+        return Promise.resolve({ ok: true, costCycles: 0 });
+      case 'setIoThreadPoll':
+      case 'setVhostPoll':
+        return fail(`${action.kind} is not an OVS knob (QEMU/vhost-net); this host's knob is pmd-maxsleep`);
+      default:
+        return fail(`unknown action ${(action as { kind: string }).kind}`);
+    }
+  }
+
+  private affinityArgs(port: string, pins: Map<number, number>): string[] {
+    return pins.size === 0 ? ['remove', 'Interface', port, 'other_config', 'pmd-rxq-affinity'] : ['set', 'Interface', port, `other_config:pmd-rxq-affinity="${formatRxqAffinity(pins)}"`];
+  }
+
+  private recordAffinity(port: string, pins: Map<number, number>): void {
+    const had = this.ourAffinity.get(port);
+    const original = had ? had.original : this.prev?.ifaces.find((i) => i.name === port)?.otherConfig['pmd-rxq-affinity'];
+    this.ourAffinity.set(port, { original, written: formatRxqAffinity(pins), pins });
+    // Keep the cached view current so operatorPins() does not mistake our write for the operator's.
+    const row = this.prev?.ifaces.find((i) => i.name === port);
+    if (row) {
+      if (pins.size === 0) delete row.otherConfig['pmd-rxq-affinity'];
+      else row.otherConfig['pmd-rxq-affinity'] = formatRxqAffinity(pins);
+    }
+  }
+
+  /** The ovs-vsctl arguments that undo this driver's changes (empty when it changed nothing). */
+  restoreArgs(current: OvsSample | null): string[] {
+    const parts: string[][] = [];
+    const ovsKey = (key: string, original: string | undefined): string[] => (original === undefined ? ['remove', 'Open_vSwitch', '.', 'other_config', key] : ['set', 'Open_vSwitch', '.', `other_config:${key}=${original}`]);
+    if (this.maskChanged) parts.push(ovsKey('pmd-cpu-mask', this.originals.mask));
+    if (this.maxSleepChanged) parts.push(ovsKey('pmd-maxsleep', this.originals.maxSleep));
+    if (this.isolateChanged) parts.push(ovsKey('pmd-rxq-isolate', this.originals.isolate));
+    for (const [port, a] of this.ourAffinity) {
+      const row = current?.ifaces.find((i) => i.name === port);
+      if (current && !row) continue; // the port is gone
+      const now = row?.otherConfig['pmd-rxq-affinity'];
+      if (current && (now ?? '') !== a.written) continue; // changed by the operator since: theirs now
+      parts.push(a.original === undefined ? ['remove', 'Interface', port, 'other_config', 'pmd-rxq-affinity'] : ['set', 'Interface', port, `other_config:pmd-rxq-affinity="${a.original}"`]);
+    }
+    return parts.flatMap((p, i) => (i === 0 ? p : ['--', ...p]));
+  }
+
+  /** Stop sampling and restore what the driver changed (mask, maxsleep, isolate, its own affinities). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== null) this.o.clock.clearInterval(this.timer);
+    this.timer = null;
+    this.subs.length = 0;
+    this.infoSubs.length = 0;
+    await this.chain.catch(() => undefined);
+    if (this.dryRun) return;
+    let current: OvsSample | null = null;
+    try {
+      current = await this.sample();
+    } catch {
+      /* restore blind */
+    }
+    const args = this.restoreArgs(current);
+    if (args.length === 0) return;
+    const line = `ovs-vsctl ${args.join(' ')}`;
+    this.remember(line);
+    this.log(`restore: ${line}`);
+    try {
+      await this.vsctl(args);
+    } catch (e) {
+      throw new Error(`could not restore OVS's settings (${(e as Error).message}); run by hand: ${line}`, { cause: e });
+    }
+  }
+
+  private remember(line: string): void {
+    this.changes.push(line);
+    if (this.changes.length > MAX_CHANGES) this.changes.splice(0, this.changes.length - MAX_CHANGES);
+  }
+}
+
+/**
+ * Connect to the OVS-DPDK host whose sockets are in `opts.rundir` (see {@link OvsSourceOptions}),
+ * take the first sample (throws with a clear message when OVS is not there), and start sampling
+ * every `intervalMs` on the injected clock.
+ */
+export async function createOvsSource(opts: OvsSourceOptions): Promise<OvsHostSource> {
+  const s = new OvsHostSource(opts);
+  await s.start();
+  return s;
+}
+
+/** True for a vhost-user Interface type. */
+export function isVhostUser(type: string): boolean {
+  return VHOST_TYPES.includes(type);
+}

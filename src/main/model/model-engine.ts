@@ -64,6 +64,10 @@ const KIND_CODE: Record<WorkloadKind, number> = { 'net-stream': 0, 'net-rr': 1, 
 const RING_SLOTS = 256;
 /** Completion / think FIFO entries per VM. */
 const VM_FIFO_SLOTS = 512;
+// Both sizes are powers of two, so ring indices (never negative) wrap with a mask instead of `%`
+// (V8's modulo handles negative operands: a few instructions more on every push and pop).
+const RING_MASK = RING_SLOTS - 1;
+const VM_FIFO_MASK = VM_FIFO_SLOTS - 1;
 /** A side-core visit may serve up to this many queues in one event... */
 const VISIT_MAX_QUEUES = 8;
 /** ...while its accumulated host work stays below this many cycles (bounds the timing error of merging). */
@@ -659,7 +663,13 @@ export class ModelEngine {
       const a = tree[2 * i];
       const b = tree[2 * i + 1];
       // b if next[b] < next[a], else a (ties to the left), without a data-dependent branch.
-      tree[i] = a ^ ((a ^ b) & -Number(next[b] < next[a]));
+      const w = a ^ ((a ^ b) & -Number(next[b] < next[a]));
+      // Stop once a node's winner is unchanged and is not c: neither that winner nor its time
+      // changed, so no ancestor can change (the same tree as a full walk, in fewer steps). A node
+      // still holding c, or now holding it, must go on up: c's time is what changed. (Nodes left
+      // stale by a lazy cancel are on dirtyCore's path, whose own update walks it the same way.)
+      if (w === tree[i] && w !== c) return;
+      tree[i] = w;
       i >>= 1;
     }
   }
@@ -698,22 +708,19 @@ export class ModelEngine {
     const st = this.coreState[c];
     if (st === C_IDLE) return;
     const e = this.coreCur[c];
-    const d0 = this.overlap(this.segStart[c], this.p0End[c], from, t);
-    const d1 = this.overlap(this.p0End[c], this.p1End[c], from, t);
-    let d2 = this.overlap(this.p1End[c], this.p2End[c], from, t);
+    const p0 = this.p0End[c];
+    const p1 = this.p1End[c];
+    const d0 = this.overlap(this.segStart[c], p0, from, t);
+    const d1 = this.overlap(p0, p1, from, t);
+    let d2 = this.overlap(p1, this.p2End[c], from, t);
     const base = c * NCAT;
     const cyc = this.cyc;
     if (d0 > 0) cyc[base + this.cat0[c]] += d0;
     if (d1 > 0) cyc[base + this.cat1[c]] += d1;
     if (d2 > 0) cyc[base + this.cat2[c]] += d2;
-    if (st === C_SPIN && this.knobs.pmdMaxSleepUs > 0) {
-      this.spinAt(c, t);
-      const slept = this.spinSlept;
-      this.spinAt(c, from);
-      const d = slept - this.spinSlept;
-      cyc[base + CAT_EPOLL] -= d;
-      cyc[base + CAT_SLEEP] += d;
-    }
+    // The rare sleeping-spin part is a method of its own: it keeps chargeCore small enough for
+    // V8 to inline into its hot callers (onCore, onWake).
+    if (st === C_SPIN && this.knobs.pmdMaxSleepUs > 0) this.chargeSleep(c, from);
     if (st === C_RUN && e >= 0) {
       this.entVrt[e] += d0 + d1 + d2;
       if (this.entKind[e] === VCPU) {
@@ -724,6 +731,18 @@ export class ModelEngine {
         this.vmRun[vm] += d1 + d2;
       }
     }
+  }
+
+  /** chargeCore's part for a sleeping spin (pmd-maxsleep): move the slept share of [from, now) from polling to sleep. */
+  protected chargeSleep(c: number, from: number): void {
+    const base = c * NCAT;
+    const cyc = this.cyc;
+    this.spinAt(c, this.now);
+    const slept = this.spinSlept;
+    this.spinAt(c, from);
+    const d = slept - this.spinSlept;
+    cyc[base + CAT_EPOLL] -= d;
+    cyc[base + CAT_SLEEP] += d;
   }
 
   /** Length of [a, b) ∩ [lo, hi). */
@@ -880,12 +899,15 @@ export class ModelEngine {
       const nq = this.devQN[d];
       const q0 = this.devQ0[d];
       const rr = this.devRr[d];
+      // Round-robin from rr (< nq); the index wraps by subtraction (no division per queue).
+      let j = rr < nq ? rr : rr % nq;
       for (let k = 0; k < nq; k++) {
-        const q = q0 + ((rr + k) % nq);
+        const q = q0 + j;
+        if (++j >= nq) j -= nq;
         if (this.qOwner[q] < 0 && this.qPending[q] > 0 && this.qPausedUntil[q] <= this.now) {
           this.takeBatch(c, q);
           work = this.takenWork;
-          this.devRr[d] = (rr + k + 1) % nq;
+          this.devRr[d] = j;
           break;
         }
       }
@@ -1215,9 +1237,9 @@ export class ModelEngine {
     const len = this.ringLen[q];
     if (len === RING_SLOTS) {
       // Ring full: merge into the newest batch (keeps counts; its timestamp stands for both).
-      this.ringCount[base + ((this.ringHead[q] + len - 1) % RING_SLOTS)] += n;
+      this.ringCount[base + ((this.ringHead[q] + len - 1) & RING_MASK)] += n;
     } else {
-      const i = base + ((this.ringHead[q] + len) % RING_SLOTS);
+      const i = base + ((this.ringHead[q] + len) & RING_MASK);
       this.ringTime[i] = t;
       this.ringCount[i] = n;
       this.ringLen[q] = len + 1;
@@ -1246,7 +1268,7 @@ export class ModelEngine {
         take = budget;
         this.ringCount[i] = cnt - take;
       } else {
-        this.ringHead[q] = (h + 1) % RING_SLOTS;
+        this.ringHead[q] = (h + 1) & RING_MASK;
         this.ringLen[q]--;
       }
       this.svcQ[sbase + n] = q;
@@ -1339,10 +1361,10 @@ export class ModelEngine {
     const base = q * RING_SLOTS;
     const len = this.dvLen[q];
     if (len === RING_SLOTS) {
-      this.dvCount[base + ((this.dvHead[q] + len - 1) % RING_SLOTS)] += n;
+      this.dvCount[base + ((this.dvHead[q] + len - 1) & RING_MASK)] += n;
       return;
     }
-    const i = base + ((this.dvHead[q] + len) % RING_SLOTS);
+    const i = base + ((this.dvHead[q] + len) & RING_MASK);
     this.dvDone[i] = done;
     this.dvTime[i] = t;
     this.dvCount[i] = n;
@@ -1358,7 +1380,7 @@ export class ModelEngine {
       const i = base + this.dvHead[q];
       if (this.dvDone[i] > this.now) break;
       this.cfPush(vm, this.dvTime[i], this.dvCount[i]);
-      this.dvHead[q] = (this.dvHead[q] + 1) % RING_SLOTS;
+      this.dvHead[q] = (this.dvHead[q] + 1) & RING_MASK;
       this.dvLen[q]--;
       any = true;
     }
@@ -1370,10 +1392,10 @@ export class ModelEngine {
     const base = vm * VM_FIFO_SLOTS;
     const len = this.cfLen[vm];
     if (len === VM_FIFO_SLOTS) {
-      this.cfCount[base + ((this.cfHead[vm] + len - 1) % VM_FIFO_SLOTS)] += n;
+      this.cfCount[base + ((this.cfHead[vm] + len - 1) & VM_FIFO_MASK)] += n;
       return;
     }
-    const i = base + ((this.cfHead[vm] + len) % VM_FIFO_SLOTS);
+    const i = base + ((this.cfHead[vm] + len) & VM_FIFO_MASK);
     this.cfTime[i] = t;
     this.cfCount[i] = n;
     this.cfLen[vm] = len + 1;
@@ -1415,7 +1437,7 @@ export class ModelEngine {
       const n = this.cfCount[i];
       hist.record((now - this.cfTime[i]) * nsPerCycle, n);
       done += n;
-      this.cfHead[vm] = (this.cfHead[vm] + 1) % VM_FIFO_SLOTS;
+      this.cfHead[vm] = (this.cfHead[vm] + 1) & VM_FIFO_MASK;
       this.cfLen[vm]--;
     }
     const q0 = this.vmQ0[vm];
@@ -1481,10 +1503,10 @@ export class ModelEngine {
     const base = vm * VM_FIFO_SLOTS;
     const len = this.thLen[vm];
     if (len === VM_FIFO_SLOTS) {
-      this.thCount[base + ((this.thHead[vm] + len - 1) % VM_FIFO_SLOTS)] += n;
+      this.thCount[base + ((this.thHead[vm] + len - 1) & VM_FIFO_MASK)] += n;
       return;
     }
-    const i = base + ((this.thHead[vm] + len) % VM_FIFO_SLOTS);
+    const i = base + ((this.thHead[vm] + len) & VM_FIFO_MASK);
     this.thTime[i] = t;
     this.thCount[i] = n;
     this.thLen[vm] = len + 1;
@@ -1500,7 +1522,7 @@ export class ModelEngine {
       if (this.thTime[i] > this.now) break;
       if (held) this.vmHeld[vm] += this.thCount[i];
       else this.vmReady[vm] += this.thCount[i];
-      this.thHead[vm] = (this.thHead[vm] + 1) % VM_FIFO_SLOTS;
+      this.thHead[vm] = (this.thHead[vm] + 1) & VM_FIFO_MASK;
       this.thLen[vm]--;
       any = true;
     }

@@ -34,7 +34,7 @@ describe('iocm agent arguments', () => {
       [['--token-file', t.tokenFile], /--driver is required/],
       [['--driver', 'model'], /--token-file is required/],
       [['--driver', 'xen', '--token-file', t.tokenFile], /--driver' must be one of model, qemu, ovs/],
-      [['--driver', 'qemu', '--token-file', t.tokenFile], /--driver qemu: the qemu driver is not built/],
+      [['--driver', 'qemu', '--token-file', t.tokenFile], /--driver qemu needs --qmp GLOB/],
       [['--driver', 'model', '--token-file', join(t.dir, 'missing')], /--token-file: cannot read .*ENOENT/],
       [['--driver', 'model', '--token-file', short], /--token-file: the token .* is 3 characters/],
       [['--driver', 'model', '--token-file', t.tokenFile, '--listen', 'nowhere'], /--listen expected HOST:PORT/],

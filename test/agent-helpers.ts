@@ -7,6 +7,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import WebSocket from 'ws';
 import { ROOT } from './cli-helpers.ts';
 import type { LinkClock } from '../src/main/host/agent-source.ts';
@@ -31,6 +32,17 @@ export interface AgentProc {
   stderr(): string;
   /** Resolves with the exit code/signal. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** A TCP port free on loopback now (an agent restarted on the same address needs a fixed one). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
 }
 
 /** Start `iocm agent` with `args` and wait for its "listening on" line. */

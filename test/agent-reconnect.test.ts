@@ -6,22 +6,11 @@
  * console relays the agent's loop: its status, and overrides and policy changes with their acks.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { rmSync } from 'node:fs';
 import { createAgentLiveHost, type AgentLiveHost } from '../src/main/services/agent-host.ts';
 import type { HostConnectionState } from '../src/shared/control.ts';
 import type { TelemetryBatch } from '../src/shared/policy.ts';
-import { realLinkClock, seededRandom, startAgentProc, tokenDir, type AgentProc } from './agent-helpers.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+import { freePort, realLinkClock, seededRandom, startAgentProc, tokenDir, type AgentProc } from './agent-helpers.ts';
 
 const t = tokenDir();
 const procs: AgentProc[] = [];

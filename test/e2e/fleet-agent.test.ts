@@ -7,12 +7,11 @@
  * disconnect/connect events once each (real SQLite file).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
 import { rmSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { HistoryDb } from '../../src/main/history/store.ts';
 import { axeViolations, launchBrowser, shot, startServer, type ServerHandle } from './harness.ts';
-import { startAgentProc, tokenDir, type AgentProc } from '../agent-helpers.ts';
+import { freePort, startAgentProc, tokenDir, type AgentProc } from '../agent-helpers.ts';
 
 let server: ServerHandle;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
@@ -21,15 +20,6 @@ const t = tokenDir();
 const procs: AgentProc[] = [];
 let port = 0;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 const agentArgs = (): string[] => ['--driver', 'model', '--scenario', 'rr-few', '--token-file', t.tokenFile, '--listen', `127.0.0.1:${port}`];
 
 async function view(name: string): Promise<void> {

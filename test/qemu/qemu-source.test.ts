@@ -194,26 +194,31 @@ describe('QEMU driver on real QEMU (TCG)', { timeout: 180_000 }, () => {
     const qids = src.info().queues.map((q) => q.id);
     const infos: string[][] = [];
     src.onInfo!((i) => infos.push(i.vms.map((v) => v.name)));
+    // g3 is this test's guest: it is gone when the test ends, passed or failed (the next tests count the VMs).
     try {
-      expect(await src.apply({ kind: 'setSideCores', cores: [side] })).toEqual({ ok: true, costCycles: 0 });
-      g3 = await startGuest(dir, 'g3', buildGuest(), 60_000, true);
-      original.set('g3', affinityOf(g3));
-      await waitFor(() => src.info().vms.some((v) => v.name === 'g3'), 20_000, 'g3 to be discovered');
-      expect(infos.some((n) => n.includes('g3'))).toBe(true);
-      for (const v of src.info().vms) if (v.name !== 'g3') expect(v.id).toBe(ids.get(v.name));
-      expect(src.info().queues.map((q) => q.id).slice(0, qids.length)).toEqual(qids);
-      const g = g3;
-      await waitFor(() => cpusOf(g, /^IO io0$/)[0]?.join() === `${side}` && !cpusOf(g, /^CPU 0\/TCG$/)[0]?.includes(side), 20_000, "g3's IOThread on the side core and its vCPU off it");
-      expect(await pollMaxNs(g3)).toBe(1_000_000);
+      try {
+        expect(await src.apply({ kind: 'setSideCores', cores: [side] })).toEqual({ ok: true, costCycles: 0 });
+        g3 = await startGuest(dir, 'g3', buildGuest(), 60_000, true);
+        original.set('g3', affinityOf(g3));
+        await waitFor(() => src.info().vms.some((v) => v.name === 'g3'), 20_000, 'g3 to be discovered');
+        expect(infos.some((n) => n.includes('g3'))).toBe(true);
+        for (const v of src.info().vms) if (v.name !== 'g3') expect(v.id).toBe(ids.get(v.name));
+        expect(src.info().queues.map((q) => q.id).slice(0, qids.length)).toEqual(qids);
+        const g = g3;
+        await waitFor(() => cpusOf(g, /^IO io0$/)[0]?.join() === `${side}` && !cpusOf(g, /^CPU 0\/TCG$/)[0]?.includes(side), 20_000, "g3's IOThread on the side core and its vCPU off it");
+        // poll-max-ns is set after the placement (QMP, one command per IOThread): wait for it too.
+        await expect.poll(() => pollMaxNs(g), { timeout: 20_000 }).toBe(1_000_000);
+      } finally {
+        await src.close();
+      }
+      expectRestored(g1);
+      expectRestored(g2);
+      expectRestored(g3!);
+      expect(await pollMaxNs(g3!)).toBe(32768);
     } finally {
-      await src.close();
+      await g3?.kill();
+      g3 = null;
     }
-    expectRestored(g1);
-    expectRestored(g2);
-    expectRestored(g3!);
-    expect(await pollMaxNs(g3!)).toBe(32768);
-    await g3!.kill();
-    g3 = null;
   });
 
   it('a vhost worker of a guest (a stand-in process named vhost-<qemu pid>, as Linux < 6.4 names vhost-net workers) runs on a side core and is restored', async () => {
@@ -401,6 +406,7 @@ describe('QEMU driver on real QEMU (TCG)', { timeout: 180_000 }, () => {
       expect(await pollMaxNs(g1)).toBe(500_000);
     } finally {
       await src.close();
+      await g4.kill();
       g3 = null;
     }
     expectRestored(g1);

@@ -61,8 +61,11 @@ describe('console for an admin, in Chromium against the headless server', () => 
     if (wait > 0) await page.waitForTimeout(wait);
     await page.goto(server.url);
     await page.waitForSelector('[data-testid="perf-chart"][data-points]');
-    const first = Number(await page.locator('[data-testid="perf-chart"]').getAttribute('data-points'));
-    // several seconds of 100 ms snapshots at once, not a chart that starts empty
+    // The first data the chart gets (on a loaded machine the backfill can land after the first frame)
+    // must be several seconds of 100 ms snapshots at once — live batches alone would arrive a few at a time.
+    const points = async () => Number(await page.locator('[data-testid="perf-chart"]').getAttribute('data-points'));
+    await expect.poll(points, { timeout: 15_000, interval: 20 }).toBeGreaterThan(0);
+    const first = await points();
     expect(first).toBeGreaterThan(40);
     expect(await page.locator('[data-testid="perf-chart"] .empty').count()).toBe(0);
     await page.waitForTimeout(2000);

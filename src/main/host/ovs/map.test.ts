@@ -14,7 +14,7 @@ const ifacesOf = (file: string): IfaceRow[] =>
 const vhost = (names: string[]): IfaceRow[] => names.map((name) => ({ name, type: 'dpdkvhostuserclient', otherConfig: {}, externalIds: {} }));
 
 const proc = (ticks: [number, number][], ctxt: number): ProcStat => ({
-  cpus: ticks.map(([busy, idle], cpu) => ({ cpu, user: busy, nice: 0, system: 0, idle, iowait: 0, irq: 0, softirq: 0, steal: 0, guest: 0, guestNice: 0 })),
+  cpus: ticks.map(([busy, idle], id) => ({ id, user: busy, nice: 0, system: 0, idle, iowait: 0, irq: 0, softirq: 0, steal: 0, guest: 0, guestNice: 0 })),
   ctxt,
 });
 

@@ -271,22 +271,22 @@ export function buildSnapshot(prev: OvsSample, cur: OvsSample, ctx: SnapshotCont
 
   // Cores: /proc/stat deltas in cycles. Side cores' host time is split into I/O work and empty polls
   // in the ratio OVS reports; VM cores' host time counts as `io` (no finer split is measured).
-  const prevCpu = new Map(prev.proc.cpus.map((c) => [c.cpu, c]));
+  const prevCpu = new Map(prev.proc.cpus.map((c) => [c.id, c]));
   const coreStats: CoreStats[] = cur.proc.cpus.map((c) => {
-    const p = prevCpu.get(c.cpu);
+    const p = prevCpu.get(c.id);
     const dd = (k: keyof typeof c): number => delta(c[k], p?.[k]);
     const guest = (dd('guest') + dd('guestNice')) * tick;
     const all = (dd('user') + dd('nice') + dd('system') + dd('irq') + dd('softirq') + dd('steal')) * tick;
     const host = Math.max(0, all - guest);
     const idle = (dd('idle') + dd('iowait')) * tick;
-    const sc = side.get(c.cpu);
+    const sc = side.get(c.id);
     let io = host;
     let emptyPoll = 0;
     if (sc && sc.workCycles + sc.emptyPollCycles > 0) {
       io = (host * sc.workCycles) / (sc.workCycles + sc.emptyPollCycles);
       emptyPoll = host - io;
     }
-    return { id: c.cpu, role: sc ? 'side' : 'vm', cycles: { guest, exit: 0, io, emptyPoll, ctxSwitch: 0, idle } };
+    return { id: c.id, role: sc ? 'side' : 'vm', cycles: { guest, exit: 0, io, emptyPoll, ctxSwitch: 0, idle } };
   });
 
   const zero = { p50: 0, p99: 0, p999: 0 };

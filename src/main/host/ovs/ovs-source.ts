@@ -243,7 +243,8 @@ export class OvsHostSource implements HostSource {
       ports: parseDpctlShow(dp),
       ifaces,
       ovsConfig: ovsRow ? mapColumn(ovsRow, 'other_config') : {},
-      proc: parseProcStat(proc),
+      // An unreadable /proc/stat counts as no cores measured this interval (as before).
+      proc: parseProcStat(proc) ?? { cpus: [], ctxt: Number.NaN },
     };
   }
 

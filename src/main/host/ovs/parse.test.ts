@@ -229,8 +229,8 @@ describe('masks and affinities', () => {
 
 describe('/proc/stat', () => {
   it('per-CPU ticks and ctxt from this machine', () => {
-    const s = parseProcStat(fx('proc-stat.txt'));
-    expect(s.cpus.map((c) => c.cpu)).toEqual([0, 1]);
+    const s = parseProcStat(fx('proc-stat.txt'))!;
+    expect(s.cpus.map((c) => c.id)).toEqual([0, 1]);
     expect(s.cpus[0].user).toBeGreaterThan(0);
     expect(s.ctxt).toBeGreaterThan(0);
   });

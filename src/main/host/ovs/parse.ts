@@ -309,41 +309,4 @@ export function formatRxqAffinity(m: ReadonlyMap<number, number>): string {
     .join(',');
 }
 
-/** One CPU's line of /proc/stat, in ticks of USER_HZ. */
-export interface CpuTicks {
-  cpu: number;
-  user: number;
-  nice: number;
-  system: number;
-  idle: number;
-  iowait: number;
-  irq: number;
-  softirq: number;
-  steal: number;
-  guest: number;
-  guestNice: number;
-}
-
-/** /proc/stat: per-CPU ticks (the aggregate "cpu" line left out) and `ctxt`. */
-export interface ProcStat {
-  cpus: CpuTicks[];
-  ctxt: number;
-}
-
-/** Parse /proc/stat. */
-export function parseProcStat(text: string): ProcStat {
-  const cpus: CpuTicks[] = [];
-  let ctxt = NaN;
-  for (const line of text.split('\n')) {
-    const m = /^cpu(\d+)\s+(.*)$/.exec(line);
-    if (m) {
-      const f = m[2].trim().split(/\s+/).map(Number);
-      const g = (i: number): number => (Number.isFinite(f[i]) ? f[i] : 0);
-      cpus.push({ cpu: Number(m[1]), user: g(0), nice: g(1), system: g(2), idle: g(3), iowait: g(4), irq: g(5), softirq: g(6), steal: g(7), guest: g(8), guestNice: g(9) });
-      continue;
-    }
-    const c = /^ctxt\s+(\d+)/.exec(line);
-    if (c) ctxt = Number(c[1]);
-  }
-  return { cpus, ctxt };
-}
+export { parseProcStat, type CpuTicks, type ProcStat } from '../procstat.ts';

@@ -190,6 +190,9 @@ export async function benchRenderer(): Promise<Record<string, number>> {
         if (/\.m?js(\?|$)/.test(new URL(r.url()).pathname)) js.set(r.url(), r.body());
       };
       page.on('response', onResponse);
+      // A blank page first: the console's URL differs only in its fragment between loads, and a
+      // fragment-only navigation loads nothing (no scripts, no new paint).
+      await page.goto('about:blank');
       await page.goto(url);
       await page.waitForSelector('[data-testid="core-map"] [data-core]');
       page.off('response', onResponse);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HostEvent } from '../../shared/policy.ts';
-import { LIGHT, dataPatch, linkGaps, timeChartOption, withGaps } from './charts.ts';
+import { LIGHT, atResolution, bucketMs, dataPatch, decimate, linkGaps, timeChartOption, withGaps } from './charts.ts';
 
 const gap = (t: number, edge: 'start' | 'end'): HostEvent => ({
   t,
@@ -70,5 +70,63 @@ describe('link gaps recorded by a host itself', () => {
       { t: 5000, source: 'system', kind: 'connect', message: 'link back after 4.0 s', data: { gapMs: 4000, from: 5000 } },
     ];
     expect(linkGaps(evs, 20_000)).toEqual([[5000, 9000]]);
+  });
+});
+
+describe('lines at screen resolution', () => {
+  const line = (n: number, step = 100, f = (i: number) => i): [number, number][] => Array.from({ length: n }, (_x, i) => [i * step, f(i)]);
+
+  it('picks a round bucket width only when there are more points than pixels', () => {
+    expect(bucketMs(60_000, 1000, 100)).toBe(100); // 600 points fit in 1000 px
+    expect(bucketMs(60_000, 420, 100)).toBe(200); // 600 points in 420 px: pairs
+    expect(bucketMs(60_000, 420, 100.3)).toBe(200); // the average step wobbles: same width
+    expect(bucketMs(60_000, 100, 100)).toBe(1000); // 6 points per pixel: rounded up to 1 s (1, 2 or 5 × 10^k)
+    expect(bucketMs(0, 420, 100)).toBe(100);
+  });
+
+  it('averages aligned buckets, keeps times on the data, and keeps gaps', () => {
+    const d = line(10); // t 0..900, values 0..9
+    expect(decimate(d, 200)).toEqual([
+      [100, 0.5],
+      [300, 2.5],
+      [500, 4.5],
+      [700, 6.5],
+      [900, 8.5],
+    ]);
+    // a window that slid by one point keeps the same buckets (the first is partial)
+    expect(decimate(d.slice(1), 200).slice(1)).toEqual(decimate(d, 200).slice(1));
+    // a bucket of nulls stays a gap; a bucket with one null averages the rest
+    const holed: [number, number | null][] = [
+      [0, 1],
+      [100, 3],
+      [200, null],
+      [300, null],
+      [400, null],
+      [500, 7],
+    ];
+    expect(decimate(holed, 200)).toEqual([
+      [100, 2],
+      [300, null],
+      [500, 7],
+    ]);
+  });
+
+  it('decimates every series of an option alike (stacks stay aligned) and leaves small ones alone', () => {
+    const opt = timeChartOption(
+      {
+        lines: [
+          { name: 'a', data: line(600, 100, () => 0.25), stack: 's', area: true },
+          { name: 'b', data: line(600, 100, () => 0.75), stack: 's', area: true },
+        ],
+        yAxes: [{ name: 'share' }],
+      },
+      LIGHT,
+    );
+    const r = atResolution(opt, 400) as { series: { data: [number, number][]; stack?: string }[] };
+    expect(r.series[0].data.length).toBe(300);
+    expect(r.series[0].data.map((p) => p[0])).toEqual(r.series[1].data.map((p) => p[0]));
+    expect(r.series.every((s) => s.data.every((p) => p[1] === 0.25 || p[1] === 0.75))).toBe(true);
+    expect(r.series[0].stack).toBe('s');
+    expect(atResolution(opt, 2000)).toBe(opt);
   });
 });

@@ -212,8 +212,10 @@ export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<
     animation: false,
     backgroundColor: 'transparent',
     textStyle: { color: theme.text },
-    grid: { left: 64, right: spec.yAxes.length > 1 ? 64 : 16, top: 50, bottom: 28 },
-    legend: { top: 0, left: 'center', type: 'scroll', textStyle: { color: theme.text, fontSize: 11 }, itemHeight: 8, itemWidth: 14 },
+    // Fixed margins that hold the axis labels: 'none' skips ECharts 6's measuring of every label
+    // to fit an outer box, which it would redo on every 10 Hz update.
+    grid: { left: 64, right: spec.yAxes.length > 1 ? 64 : 16, top: 50, bottom: 28, outerBoundsMode: 'none' },
+    legend: { top: 0, left: 'center', type: 'plain', textStyle: { color: theme.text, fontSize: 11 }, itemHeight: 8, itemWidth: 14 },
     // wheel zooms, drag pans the time axis (filterMode none: lines stay continuous at the edges)
     dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'none', zoomOnMouseWheel: true, moveOnMouseMove: true }],
     tooltip: {
@@ -253,6 +255,75 @@ export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<
     })),
     series,
   };
+}
+
+/**
+ * Bucket width (ms) that leaves at least `pxPerPoint` pixels per point when `spanMs` of time is
+ * drawn `plotPx` pixels wide: a multiple of the data's own step `stepMs`, or `stepMs` itself when
+ * the points already fit.
+ */
+export function bucketMs(spanMs: number, plotPx: number, stepMs: number, pxPerPoint = 1): number {
+  if (!(spanMs > 0) || !(plotPx > 0) || !(stepMs > 0)) return stepMs;
+  const maxPoints = Math.max(2, Math.floor(plotPx / pxPerPoint));
+  const factor = Math.ceil(spanMs / stepMs / maxPoints);
+  if (factor <= 1) return stepMs;
+  // A round width (1, 2 or 5 × 10^k ms, within 5 % below the exact one): it stays the same while
+  // the window slides, even as the data's average step wobbles, so buckets do not shift between
+  // updates.
+  const w = factor * stepMs * 0.95;
+  const pow = 10 ** Math.floor(Math.log10(w));
+  for (const m of [1, 2, 5]) if (m * pow >= w) return m * pow;
+  return 10 * pow;
+}
+
+/**
+ * A line at screen resolution: its points averaged in buckets `width` ms wide, aligned to
+ * multiples of `width` (so a sliding window keeps its buckets from one update to the next), each
+ * drawn at the time of its last point. Points are interval rates or shares, so a bucket's mean is
+ * the value over the longer interval (what a history range query returns too), and every series
+ * of a chart gets the same times (stacks stay aligned). Null points (gaps) are left out of the
+ * mean; a bucket of nulls only stays a null, so gaps survive.
+ */
+export function decimate(data: readonly [number, number | null][], width: number): [number, number | null][] {
+  if (!(width > 0) || data.length < 3) return data as [number, number | null][];
+  const out: [number, number | null][] = [];
+  let bucket = NaN;
+  let sum = 0;
+  let n = 0;
+  let lastT = 0;
+  for (let i = 0; i < data.length; i++) {
+    const t = data[i][0];
+    const b = Math.floor(t / width);
+    if (b !== bucket && i > 0) {
+      out.push([lastT, n > 0 ? sum / n : null]);
+      sum = 0;
+      n = 0;
+    }
+    bucket = b;
+    lastT = t;
+    const v = data[i][1];
+    if (v !== null && v !== undefined) {
+      sum += v;
+      n++;
+    }
+  }
+  out.push([lastT, n > 0 ? sum / n : null]);
+  return out;
+}
+
+/**
+ * A time chart option with every line at the resolution of a plot `plotPx` pixels wide (see
+ * {@link decimate}); the option itself when its lines already fit.
+ */
+export function atResolution(option: Record<string, unknown>, plotPx: number): Record<string, unknown> {
+  const series = option.series as { data?: [number, number | null][] }[] | undefined;
+  const first = series?.[0]?.data;
+  if (!series || !first || first.length < 3) return option;
+  const span = first[first.length - 1][0] - first[0][0];
+  const step = span / (first.length - 1);
+  const width = bucketMs(span, plotPx, step);
+  if (width <= step) return option;
+  return { ...option, series: series.map((s) => (s.data ? { ...s, data: decimate(s.data, width) } : s)) };
 }
 
 /**

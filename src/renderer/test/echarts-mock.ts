@@ -13,6 +13,8 @@ export default defineComponent({
     expose({
       setOption: (o: Record<string, unknown>) => setOptions.push(o),
       getDataURL: () => 'data:image/png;base64,iVBORw0KGgo=',
+      // a wide chart: the app draws lines at full resolution (no decimation) in component tests
+      getWidth: () => 4000,
     });
     return () => h('div', { class: 'vchart-mock' });
   },

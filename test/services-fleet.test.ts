@@ -236,6 +236,13 @@ describe('services with several hosts at once (real models, real SQLite)', () =>
     const sid = s.recording.sessionId!;
     await until('agent snapshots', () => lastRows()?.find((r) => r.hostId === id && r.objective !== null));
     expect(JSON.stringify(lastRows())).not.toContain('tok-ABCDEFGH');
+    // a real host runs in real time: a speed change is refused in words, not ignored
+    const fast = await api.setLiveSpeed({ speed: 4 });
+    expect(fast.ok).toBe(false);
+    if (!fast.ok) {
+      expect(fast.error.code).toBe('refused');
+      expect(fast.error.message).toBe('kvm-a is a real host and runs in real time; speed applies to the host model only.');
+    }
     // the link drops: a gap opens, the row says reconnecting with its attempts
     telemetry.length = 0;
     linked!.setLink({ state: 'reconnecting', attempts: 1, error: 'connection refused' });

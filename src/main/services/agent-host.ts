@@ -287,7 +287,10 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
       return source.setPolicy(policy, config);
     },
     // A real host runs at real time: pacing is not the console's to change.
-    setSpeed: () => {},
+    // A real host runs in real time (the services refuse speed changes for agent hosts first).
+    setSpeed: () => {
+      throw new Error('a real host runs in real time; speed applies to the host model only');
+    },
     onBatch: (cb) => {
       batchSubs.add(cb);
       return () => void batchSubs.delete(cb);

@@ -468,8 +468,11 @@ export function createServices(opts: ServicesOptions): Services {
       return ok(s);
     },
     async setLiveSpeed({ speed }) {
-      const live = hosts.selected()?.live;
-      if (!live) return err('not-ready', 'No host is connected: connect to the model first.');
+      const sel = hosts.selected();
+      const live = sel?.live;
+      if (!sel || !live) return err('not-ready', 'No host is connected: connect to the model first.');
+      // A real host runs in real time: pacing is the model's alone (refused, never a silent no-op).
+      if (sel.kind !== 'model') return err('refused', `${sel.name} is a real host and runs in real time; speed applies to the host model only.`, 'speed');
       try {
         live.setSpeed(speed);
       } catch (e) {

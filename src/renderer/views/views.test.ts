@@ -316,6 +316,25 @@ describe('SessionsView', () => {
     await w.get('[data-testid="play"]').trigger('click');
     await flushPromises();
     expect(w.find('[data-testid="pause"]').exists()).toBe(true);
+    // a model session offers a what-if re-run
+    expect(w.find('[data-testid="run-whatif"]').exists()).toBe(true);
+    expect(w.find('[data-testid="whatif-unavailable"]').exists()).toBe(false);
+  });
+
+  it('says why a session recorded from a real host has no what-if, instead of offering one that fails', async () => {
+    const summary = { id: 'a1', host: 'kvm-a', source: 'agent' as const, scenario: 'agent', policy: 'iocm', startedAt: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
+    const { store } = await setup({
+      listSessions: async () => ok([summary]),
+      getSession: async () => ok({ ...summary, policyConfig: {}, info: null, appVersion: '0.1.0', t0: 0, t1: 10_000 }),
+      querySeries: async ({ series }) => ok({ t: [0, 5000, 10_000], series: series.map((key) => ({ key, values: [1, 2, 3] })), resolutionMs: 5000 }),
+    });
+    await store.start();
+    const w = mount(SessionsView);
+    await flushPromises();
+    await w.get('[data-session="a1"]').trigger('click');
+    await flushPromises();
+    expect(w.find('[data-testid="run-whatif"]').exists()).toBe(false);
+    expect(w.get('[data-testid="whatif-unavailable"]').text()).toContain('recorded from a real host (agent)');
   });
 });
 

@@ -22,7 +22,6 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { HostSource } from '../main/host/source.ts';
@@ -42,6 +41,7 @@ import type { HostInfo } from '../shared/control.ts';
 import type { HostSnapshot } from '../shared/snapshot.ts';
 import type { AgentClock, DriverName } from './drivers.ts';
 import { AgentMetrics } from './metrics.ts';
+import { bearerToken, tokenMatches } from '../main/util/auth.ts';
 
 /** Addresses that count as loopback. */
 export const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
@@ -121,20 +121,9 @@ export interface AgentServer {
   close(): Promise<void>;
 }
 
-const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
-
-/** Constant-time token comparison (both sides hashed to the same length first). */
-export function tokenMatches(presented: string | null, expected: string): boolean {
-  if (presented === null) return false;
-  return timingSafeEqual(digest(presented), digest(expected));
-}
-
 /** The bearer token of a request, or null. */
 export function bearer(req: IncomingMessage): string | null {
-  const auth = req.headers.authorization;
-  if (typeof auth !== 'string') return null;
-  const m = /^Bearer ([^\s]{1,1024})$/.exec(auth);
-  return m ? m[1] : null;
+  return bearerToken(req.headers.authorization, 1024);
 }
 
 interface Client {

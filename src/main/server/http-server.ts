@@ -25,7 +25,7 @@
  * Events are coalesced by one EventBatcher and broadcast to every client.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, relative, resolve, sep } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
@@ -35,6 +35,7 @@ import { WIRE_PROTOCOL, WS_SUBPROTOCOL, WS_TOKEN_PREFIX, decodeWire, encodeWire 
 import { dispatch, type ApiBackend } from './backend.ts';
 import { EventBatcher } from './batcher.ts';
 import { contentSecurityPolicy } from './csp.ts';
+import { bearerToken, tokenMatches } from '../util/auth.ts';
 
 /** Hosts the server may listen on (loopback only). */
 export const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1'] as const;
@@ -94,19 +95,10 @@ const MIME: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-function tokensEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /** The token a request presents, from its one allowed place per transport (never a cookie or the URL). */
 export function presentedToken(req: IncomingMessage): string | null {
   const auth = req.headers.authorization;
-  if (typeof auth === 'string') {
-    const m = /^Bearer ([^\s]{1,512})$/.exec(auth);
-    return m ? m[1] : null;
-  }
+  if (typeof auth === 'string') return bearerToken(auth, 512);
   const protocols = req.headers['sec-websocket-protocol'];
   if (typeof protocols === 'string') {
     for (const p of protocols.split(',')) {
@@ -198,7 +190,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
   /** The one token check behind both transports. */
   const authorized = (req: IncomingMessage): boolean => {
     const t = presentedToken(req);
-    return t !== null && tokensEqual(t, token);
+    return tokenMatches(t, token);
   };
 
   const serveDownload = (req: IncomingMessage, res: ServerResponse, id: string): void => {

@@ -15,6 +15,17 @@ import { createOvsSource, findControlSocket, resolveRundir } from '../main/host/
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** The QEMU driver's state file as root (/run is emptied at boot, when every VM is new anyway). */
+export const DEFAULT_STATE_FILE = '/run/iocm-agent/qemu-state.json';
+
+/** --state-file: the path, or null for 'none'; the default depends on who runs the agent. */
+export function qemuStateFile(flag: unknown, uid = process.getuid?.() ?? -1, env: NodeJS.ProcessEnv = process.env): string | null {
+  if (flag === 'none') return null;
+  if (typeof flag === 'string' && flag.trim() !== '') return flag;
+  if (uid === 0) return DEFAULT_STATE_FILE;
+  return env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'iocm-agent', 'qemu-state.json') : null;
+}
+
 /**
  * `--driver qemu`: stock QEMU/KVM through QMP and /proc (src/main/host/qemu, docs/qemu-driver.md).
  * Needs `--qmp GLOB|DIR|SOCKET`; --dry-run reports each change it would make to the log.
@@ -23,11 +34,14 @@ async function createQemuDriver(o: DriverOptions): Promise<HostSource> {
   const qmp = o.flags.qmp;
   if (typeof qmp !== 'string' || qmp.trim() === '') throw new UsageError('--driver qemu needs --qmp GLOB (e.g. --qmp "/run/qemu/*.qmp"), a folder of QMP sockets, or one socket');
   const sidePoll = o.flags['side-poll-ns'];
+  const stateFile = qemuStateFile(o.flags['state-file']);
+  o.log(stateFile ? `qemu: state file ${stateFile}` : 'qemu: no state file (--state-file none): if this agent is killed, its changes stay in place');
   try {
     return await createQemuSource({
       qmp,
       clock: o.clock,
       dryRun: o.dryRun,
+      ...(stateFile ? { stateFile } : {}),
       ...(o.intervalMs !== undefined ? { intervalMs: o.intervalMs } : {}),
       ...(typeof sidePoll === 'number' ? { sidePollMaxNs: sidePoll } : {}),
       onEvent: (e) => {
@@ -94,6 +108,11 @@ export const DRIVERS: Record<DriverName, DriverSpec> = {
     flags: {
       qmp: { type: 'string', value: 'GLOB', help: 'the QMP sockets: a glob ("/run/qemu/*.qmp"), a folder of sockets, or one socket (required)' },
       'side-poll-ns': { type: 'integer', value: 'NS', min: 0, max: 1_000_000_000, help: 'IOThread poll-max-ns on a side core (default 1000000)' },
+      'state-file': {
+        type: 'string',
+        value: 'FILE|none',
+        help: `where the placement and polling before the first change are kept, so that the next agent restores what a killed one left (default ${DEFAULT_STATE_FILE} as root, else $XDG_RUNTIME_DIR/iocm-agent/qemu-state.json; 'none' keeps none)`,
+      },
     },
     create: createQemuDriver,
   },

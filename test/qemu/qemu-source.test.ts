@@ -295,6 +295,49 @@ describe('QEMU driver on real QEMU (TCG)', { timeout: 180_000 }, () => {
     expect(await pollMaxNs(g2)).toBe(32768);
   });
 
+  it('SIGKILL: the agent left its originals in --state-file, and the next agent on that file puts every VM back', async () => {
+    const t = tokenDir();
+    const stateFile = join(t.dir, 'state', 'qemu-state.json');
+    const args = ['--driver', 'qemu', '--qmp', `${dir}/*.qmp`, '--token-file', t.tokenFile, '--listen', '127.0.0.1:0', '--state-file', stateFile];
+    const first = await startAgentProc(args, 60_000);
+    let second: Awaited<ReturnType<typeof startAgentProc>> | null = null;
+    try {
+      const src = await AgentHostSource.connect({ url: `ws://127.0.0.1:${first.port}`, token: t.token, clock: realLinkClock, random: seededRandom(1) });
+      const side = src.info().cores - 1;
+      try {
+        expect(await src.apply({ kind: 'setSideCores', cores: [side] })).toEqual({ ok: true, costCycles: 0 });
+      } finally {
+        await src.close();
+      }
+      // killed: nothing restores, the changes stay; the state file holds the originals
+      first.child.kill('SIGKILL');
+      await first.exited;
+      for (const g of [g1, g2]) {
+        expect(cpusOf(g, /^IO io0$/)).toEqual([[side]]);
+        expect(await pollMaxNs(g)).toBe(1_000_000);
+      }
+      const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as { vms: { pid: number; poll: [string, { maxNs: number }][] }[] };
+      expect(saved.vms.map((v) => v.pid).sort()).toEqual([g1.pid, g2.pid].sort());
+      expect(saved.vms.every((v) => v.poll.some(([io, p]) => io === 'io0' && p.maxNs === 32768))).toBe(true);
+      // the next agent on the same file restores both VMs as it finds them, before any console
+      second = await startAgentProc(args, 60_000);
+      for (const g of [g1, g2]) {
+        expectRestored(g);
+        expect(await pollMaxNs(g)).toBe(32768);
+      }
+      expect(second.stderr()).toMatch(/a previous driver left changes to 2 VM\(s\), 2 of them still running/);
+      expect(second.stderr()).toMatch(/restored what a previous driver left/);
+      second.child.kill('SIGTERM');
+      expect((await second.exited).code).toBe(0);
+      // a clean exit leaves nothing to restore: the file is gone
+      expect(existsSync(stateFile)).toBe(false);
+    } finally {
+      first.child.kill('SIGKILL');
+      second?.child.kill('SIGKILL');
+      rmSync(t.dir, { recursive: true, force: true });
+    }
+  });
+
   it('iocm agent --driver qemu --dry-run logs what it would change and changes nothing; bad --qmp use is exit 2', async () => {
     const t = tokenDir();
     const agent = await startAgentProc(['--driver', 'qemu', '--qmp', `${dir}/*.qmp`, '--dry-run', '--token-file', t.tokenFile, '--listen', '127.0.0.1:0'], 60_000);

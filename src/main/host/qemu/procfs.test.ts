@@ -12,7 +12,7 @@ const fx = (n: string) => readFileSync(new URL(`./fixtures/${n}`, import.meta.ur
 describe('parseTaskStat', () => {
   it('reads a vCPU thread whose name has a space and a slash', () => {
     const s = parseTaskStat(fx('task-vcpu.stat'))!;
-    expect(s).toEqual({ tid: 24261, comm: 'CPU 0/TCG', state: 'S', utime: 1114, stime: 173, processor: 0 });
+    expect(s).toEqual({ tid: 24261, comm: 'CPU 0/TCG', state: 'S', utime: 1114, stime: 173, processor: 0, startTime: 1117209 });
   });
   it('reads an IOThread', () => {
     const s = parseTaskStat(fx('task-iothread.stat'))!;

@@ -26,6 +26,8 @@ export interface TaskStat {
   stime: number;
   /** CPU the thread last ran on. */
   processor: number;
+  /** When the thread started, ticks after boot (field 22): a pid reused later has another. */
+  startTime: number;
 }
 
 /** Parses /proc/PID/task/TID/stat; null when it is not one. */
@@ -41,8 +43,9 @@ export function parseTaskStat(text: string): TaskStat | null {
   const utime = Number(f[14 - 3]);
   const stime = Number(f[15 - 3]);
   const processor = Number(f[39 - 3]);
-  if (!Number.isFinite(utime) || !Number.isFinite(stime) || !Number.isInteger(processor)) return null;
-  return { tid, comm, state: f[0], utime, stime, processor };
+  const startTime = Number(f[22 - 3]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime) || !Number.isInteger(processor) || !Number.isFinite(startTime)) return null;
+  return { tid, comm, state: f[0], utime, stime, processor, startTime };
 }
 
 /** /proc/PID/task/TID/schedstat: time on CPU and time runnable but waiting for one, in ns. */

@@ -34,6 +34,7 @@ import { QmpClient, QmpError } from './qmp.ts';
 import { parseBlockStats, parseCpusFast, parseIoThreadLink, parseIoThreads, parseQueryName, type QmpIoThread } from './qmp-parse.ts';
 import { cpuDelta, parseInfoNetworkTaps, parseProcStat, parseSchedStat, parseTaskStat, parseTaskStatus, readNetCounters, readText, type NetCounters, type ProcStat } from './procfs.ts';
 import { checkSideCores, spreadSideThreads, tasksetAffinity, vmCoresOf, type SetAffinity } from './placement.ts';
+import { readStateFile, writeStateFile, type SavedVm } from './state-file.ts';
 
 /** The clock and timers a QEMU source runs on (injected by its shell). */
 export interface QemuClock {
@@ -80,6 +81,12 @@ export interface QemuSourceOptions {
   /** /proc and /sys roots (tests on recorded trees). */
   procRoot?: string;
   sysRoot?: string;
+  /**
+   * The state file (see state-file.ts): the placement and polling before the first change, written
+   * before that change, so that the next driver on the same file restores what a killed one left.
+   * None: a driver that dies without closing leaves its changes in place.
+   */
+  stateFile?: string;
 }
 
 /** Something the driver did or would do (dry run), or a VM that came or went. */
@@ -130,6 +137,10 @@ interface VmState {
   devs: DevState[];
   /** Thread id → Cpus_allowed_list before our first change (null until then). */
   origAffinity: Map<number, number[]> | null;
+  /** The QEMU process's start time (ticks after boot): with the pid, what the state file matches. */
+  startTime: number;
+  /** The originals came from the state file a previous driver left. */
+  adopted: boolean;
   /** Previous counters: "t:<tid>" threads, "b:<key>" blk, "n:<ifname>" taps. */
   prevThread: Map<number, ThreadSample>;
   prevBlk: Map<string, { ops: number; bytes: number; timeNs: number; timedOps: number }>;
@@ -161,7 +172,7 @@ function globToRegex(pattern: string): RegExp {
 /** The QEMU driver; see the file comment. Create with {@link createQemuSource}. */
 export class QemuHostSource implements HostSource {
   readonly kind = 'qemu' as const;
-  private readonly o: Required<Omit<QemuSourceOptions, 'hz' | 'name' | 'group' | 'onEvent'>> & { group: QemuGroup; name: string };
+  private readonly o: Required<Omit<QemuSourceOptions, 'hz' | 'name' | 'group' | 'onEvent' | 'stateFile'>> & { group: QemuGroup; name: string; stateFile?: string };
   private readonly hz: number;
   private readonly cores: number;
   private readonly t0: number;
@@ -199,6 +210,12 @@ export class QemuHostSource implements HostSource {
   private seq = 0;
   private closed = false;
   private readonly setAffinity: SetAffinity;
+  /** State-file entries of running QEMU processes not discovered yet (a previous driver's). */
+  private readonly saved = new Map<string, SavedVm>();
+  /** State-file entries of discovered VMs: their originals, until restored. */
+  private readonly persisted = new Map<string, SavedVm>();
+  /** A write of the state file failed (reported once until one succeeds). */
+  private stateError = false;
 
   /** Use {@link createQemuSource}. */
   constructor(opts: QemuSourceOptions, hz: number, cores: number) {
@@ -226,6 +243,7 @@ export class QemuHostSource implements HostSource {
 
   /** Starts discovery and sampling (called by {@link createQemuSource} after the first scan). */
   async start(): Promise<void> {
+    await this.loadState();
     await this.scan();
     await this.sample(); // the baseline for the first interval
     const c = this.o.clock;
@@ -406,6 +424,14 @@ export class QemuHostSource implements HostSource {
       }
     }
     if (changed) this.infoChanged();
+    // A VM a killed driver left changed gets its originals back (no side cores are in force yet);
+    // with side cores in force, the placement below applies and the originals wait for a restore.
+    const left = fresh.map((p) => this.vms.get(p)).filter((vm): vm is VmState => !!vm && vm.adopted);
+    if (left.length > 0 && this.sideCores.length === 0) {
+      const p = this.chain.then(() => this.enforce(`restored what a previous driver left (${left.map((v) => v.name).join(', ')}; state file)`));
+      this.chain = p.catch(() => undefined);
+      await p.catch(() => undefined);
+    }
     // A VM found while side cores are in force gets the same placement.
     if (this.sideCores.length > 0 && fresh.some((p) => this.vms.has(p))) {
       this.plan();
@@ -437,6 +463,8 @@ export class QemuHostSource implements HostSource {
       origPoll: new Map(),
       devs: [],
       origAffinity: null,
+      startTime: await this.startTimeOf(pid),
+      adopted: false,
       prevThread: new Map(),
       prevBlk: new Map(),
       prevNet: new Map(),
@@ -445,7 +473,77 @@ export class QemuHostSource implements HostSource {
       vhostCps: new Map(),
     };
     await this.refresh(vm);
+    this.adopt(vm);
     return vm;
+  }
+
+  private async startTimeOf(pid: number): Promise<number> {
+    const st = await readText(`${this.o.procRoot}/${pid}/stat`);
+    const t = st ? parseTaskStat(st) : null;
+    if (!t) throw new Error(`cannot read /proc/${pid}/stat of the QEMU process`);
+    return t.startTime;
+  }
+
+  // ---- the state file ----
+
+  /** Reads the state file a previous driver left: entries of QEMU processes still running wait for their VM. */
+  private async loadState(): Promise<void> {
+    const f = this.o.stateFile;
+    if (!f) return;
+    let saved: SavedVm[];
+    try {
+      saved = await readStateFile(f);
+    } catch (err) {
+      this.emit('error', `${(err as Error).message}; ignored (nothing is restored from it, and it is replaced at the first change)`);
+      return;
+    }
+    for (const e of saved) {
+      const st = await readText(`${this.o.procRoot}/${e.pid}/stat`);
+      const t = st ? parseTaskStat(st) : null;
+      if (t && t.startTime === e.startTime) this.saved.set(e.key, e);
+    }
+    if (saved.length > 0) this.emit('restore', `state file ${f}: a previous driver left changes to ${saved.length} VM(s), ${this.saved.size} of them still running`);
+    if (this.saved.size !== saved.length) await this.writeState();
+  }
+
+  /** A VM the state file lists (same socket, pid and start time): its originals are the file's. */
+  private adopt(vm: VmState): void {
+    const e = this.saved.get(vm.key);
+    if (!e || e.pid !== vm.pid || e.startTime !== vm.startTime) return;
+    this.saved.delete(vm.key);
+    if (e.affinity) vm.origAffinity = new Map(e.affinity);
+    for (const [io, p] of e.poll) vm.origPoll.set(io, p);
+    vm.adopted = true;
+    this.persisted.set(vm.key, e);
+  }
+
+  /** Records a VM's originals in the state file before its first change (no-op without a file, or in a dry run). */
+  private async persist(vm: VmState): Promise<void> {
+    if (!this.o.stateFile || this.o.dryRun) return;
+    const e: SavedVm = {
+      key: vm.key,
+      pid: vm.pid,
+      startTime: vm.startTime,
+      affinity: vm.origAffinity ? [...vm.origAffinity] : null,
+      poll: [...vm.origPoll],
+    };
+    const old = this.persisted.get(vm.key);
+    if (old && JSON.stringify(old) === JSON.stringify(e)) return;
+    this.persisted.set(vm.key, e);
+    await this.writeState();
+  }
+
+  private async writeState(): Promise<void> {
+    const f = this.o.stateFile;
+    if (!f || this.o.dryRun) return;
+    try {
+      await writeStateFile(f, [...this.persisted.values(), ...this.saved.values()]);
+      this.stateError = false;
+    } catch (err) {
+      // Changes go on (refusing them would leave the host worse off); the operator is told once.
+      if (!this.stateError) this.emit('error', `cannot write the state file ${f}: ${(err as Error).message}; if this driver dies now, its changes stay in place`);
+      this.stateError = true;
+    }
   }
 
   /** Re-reads a VM's vCPUs, IOThreads and devices; true when its queues changed. */
@@ -497,6 +595,8 @@ export class QemuHostSource implements HostSource {
     for (const d of vm.devs) this.retired.set(d.queue, { owner: this.ownerOf(vm, d), polling: false });
     this.vms.delete(vm.key);
     vm.client.close();
+    // A VM that is gone has nothing left to restore.
+    if (this.persisted.delete(vm.key)) void this.writeState();
     for (const io of vm.iothreads) {
       const k = `${vm.key}|${io.id}`;
       this.ioCore.delete(k);
@@ -899,6 +999,7 @@ export class QemuHostSource implements HostSource {
         const ioByTid = new Map(vm.iothreads.map((io) => [io.threadId, io.id]));
         if (side.length > 0 && !vm.origAffinity && !this.o.dryRun) vm.origAffinity = new Map(tasks.map((t) => [t.tid, t.cpus]));
         const mainOrig = vm.origAffinity?.get(vm.pid);
+        let recorded = false;
         for (const t of tasks) {
           let to: number[] | null;
           if (side.length === 0) to = vm.origAffinity ? (vm.origAffinity.get(t.tid) ?? (vm.vhost.get(t.tid) === t.tid ? null : (mainOrig ?? null))) : null;
@@ -909,12 +1010,17 @@ export class QemuHostSource implements HostSource {
           }
           if (!to || (to.length === t.cpus.length && to.every((c, i) => c === t.cpus[i]))) continue;
           changes.push({ kind: 'affinity', vm: vm.name, tid: t.tid, thread: t.name, from: t.cpus, to });
+          // the originals reach the state file before the first change of this VM
+          if (!recorded) await this.persist(vm);
+          recorded = true;
           if (!this.o.dryRun) await this.setAffinity(t.tid, to);
         }
         for (const io of vm.iothreads) {
           const want = this.wantPoll(vm, io.id);
           if (want.maxNs === io.pollMaxNs && want.grow === io.pollGrow && want.shrink === io.pollShrink) continue;
           changes.push({ kind: 'poll', vm: vm.name, iothread: io.id, from: io.pollMaxNs, to: want.maxNs, grow: want.grow, shrink: want.shrink });
+          if (!recorded) await this.persist(vm);
+          recorded = true;
           if (!this.o.dryRun) await this.setPoll(vm, io, want);
         }
       } catch (err) {
@@ -963,11 +1069,18 @@ export class QemuHostSource implements HostSource {
           if (!vm.client.dead) await this.setPoll(vm, io, orig);
         }
         vm.origAffinity = null;
+        vm.adopted = false;
+        this.persisted.delete(vm.key);
       } catch (err) {
-        if (vm.client.dead || !(await stat(`${this.o.procRoot}/${vm.pid}`).catch(() => null))) continue;
+        if (vm.client.dead || !(await stat(`${this.o.procRoot}/${vm.pid}`).catch(() => null))) {
+          this.persisted.delete(vm.key);
+          continue;
+        }
         errors.push(`${vm.name}: ${(err as Error).message}`);
       }
     }
+    // Restored VMs leave the state file (it goes when nothing is left to restore).
+    await this.writeState();
     this.sideCores = [];
     this.ioCore = new Map();
     this.ioPinned.clear();

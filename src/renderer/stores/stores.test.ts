@@ -7,6 +7,9 @@ import { makeSnapshot, makeState, memoryApi } from '../test-fixtures.ts';
 import { useConsoleStore } from './console.ts';
 import { useTelemetryStore, HISTORY_POINTS, LIVE_WINDOW_MS } from './telemetry.ts';
 import { useSessionsStore } from './sessions.ts';
+import { useTimeViewStore } from './timeview.ts';
+import { useTrend } from './trend.ts';
+import { computed } from 'vue';
 
 beforeEach(() => setActivePinia(createPinia()));
 
@@ -131,6 +134,47 @@ describe('telemetry store: backfill then live', () => {
     expect(seqs.at(-1)).toBe(HISTORY_POINTS + 4);
     expect(seqs.every((q, i) => i === 0 || q === seqs[i - 1] + 1)).toBe(true);
     expect(t.events.length).toBe(1);
+  });
+});
+
+describe('chart redraws follow the refresh rate', () => {
+  it('what the charts draw does not change with each snapshot when the refresh is paused', async () => {
+    const m = memoryApi({});
+    setApi(m.api);
+    const t = useTelemetryStore();
+    await t.start();
+    const tv = useTimeViewStore();
+    const trend = useTrend();
+    let evaluated = 0;
+    // what a chart's option depends on (HostOverview builds its options the same way)
+    const option = computed(() => {
+      evaluated++;
+      void trend.version();
+      return [trend.line('score').length, trend.xRange(), trend.events().length, trend.wallStart(), trend.cursor()];
+    });
+    const batch = (seq: number) => m.emit('telemetry', { stream: 'live', sessionId: 's', batch: { snapshots: [makeSnapshot({ cores: 4, side: [3], vms: 2, seq })], events: [] } });
+    batch(1);
+    void option.value;
+    const live = evaluated;
+    batch(2);
+    void option.value;
+    expect(evaluated).toBe(live + 1); // 10/s: every batch redraws
+    tv.refreshMs = 0;
+    void option.value; // the rate itself changed: one redraw
+    const paused = evaluated;
+    for (let seq = 3; seq < 10; seq++) {
+      batch(seq);
+      void option.value;
+    }
+    expect(evaluated).toBe(paused);
+    for (const r of [5, 15] as const) {
+      tv.rangeMin = r; // a long range: the x axis is the last query's window, not the newest snapshot
+      void option.value;
+      const before = evaluated;
+      batch(20 + r);
+      void option.value;
+      expect(evaluated).toBe(before);
+    }
   });
 });
 

@@ -25,6 +25,8 @@ export const useTimeViewStore = defineStore('timeview', () => {
   const version = ref(0);
   /** History over the chosen range (ranges above 1 minute). */
   const range = shallowRef<SeriesResult | null>(null);
+  /** The session-time window [from, to] that `range` covers, ms (the x axis of a long range). */
+  const rangeWindow = shallowRef<[number, number] | null>(null);
   const cycleShares = shallowRef<Record<string, number[]> | null>(null);
   /** Wall clock (unix ms) of the live session's start, when it is recorded. */
   const wallStart = ref<number | null>(null);
@@ -41,9 +43,11 @@ export const useTimeViewStore = defineStore('timeview', () => {
     if (rangeMin.value === 1 || !sid || now === undefined || loading) return;
     loading = true;
     try {
-      const r = await queryHostRange(sid, Math.max(0, now - rangeMin.value * 60_000), now, 600);
+      const from = Math.max(0, now - rangeMin.value * 60_000);
+      const r = await queryHostRange(sid, from, now, 600);
       if ('range' in r) {
         range.value = r.range;
+        rangeWindow.value = [from, Math.max(now, 1)];
         cycleShares.value = r.cycleShares;
         version.value++;
       }
@@ -71,6 +75,7 @@ export const useTimeViewStore = defineStore('timeview', () => {
   );
   watch(rangeMin, (m) => {
     range.value = null;
+    rangeWindow.value = null;
     cycleShares.value = null;
     if (m > 1) void reloadRange();
     version.value++;
@@ -86,5 +91,5 @@ export const useTimeViewStore = defineStore('timeview', () => {
     { immediate: true },
   );
 
-  return { rangeMin, refreshMs, version, range, cycleShares, wallStart, reloadRange };
+  return { rangeMin, refreshMs, version, range, rangeWindow, cycleShares, wallStart, reloadRange };
 });

@@ -66,12 +66,16 @@ export function useTrend() {
     cursor(): number | undefined {
       return store.state?.replay?.t;
     },
-    /** The x range: the whole session in a replay, the data's own live. */
+    /**
+     * The x range: the whole session in a replay, the window the last history query covered for a
+     * long range, the data's own for the last minute. It reads nothing that changes with each
+     * telemetry batch: the charts redraw at the refresh rate (or not at all when paused), never
+     * because a snapshot arrived.
+     */
     xRange(): [number, number] | undefined {
       const r = store.state?.replay;
       if (r) return [r.t0, Math.max(r.t1, r.t0 + 1)];
-      const now = tel.latest?.t;
-      if (tv.rangeMin > 1 && now !== undefined) return [Math.max(0, now - tv.rangeMin * 60_000), Math.max(now, 1)];
+      if (tv.rangeMin > 1) return tv.rangeWindow ?? undefined;
       return undefined;
     },
     /** Points per line. */

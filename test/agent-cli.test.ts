@@ -46,6 +46,8 @@ describe('iocm agent arguments', () => {
       [['--driver', 'model', '--token-file', t.tokenFile, '--loop', '--policy', 'bogus'], /--policy: .*bogus/],
       [['--driver', 'model', '--token-file', t.tokenFile, '--scenario', 'no-such-scenario'], /no-such-scenario/],
       [['--driver', 'model', '--token-file', t.tokenFile, '--interval-ms', '0'], /--interval-ms' expected an integer ≥ 10/],
+      [['--driver', 'qemu', '--qmp', '/nonexistent/*.qmp', '--token-file', t.tokenFile, '--interval-ms', '50'], /--interval-ms: the qemu driver samples \/proc and QMP at most every 100 ms; got 50$/m],
+      [['--driver', 'ovs', '--token-file', t.tokenFile, '--interval-ms', '150'], /--interval-ms: the ovs driver samples ovs-appctl at most every 200 ms; got 150$/m],
       [['--driver', 'model', '--tokenfile', t.tokenFile], /unknown option '--tokenfile' \(did you mean '--token-file'\?\)/],
     ];
     for (const [args, re] of cases) {

@@ -236,6 +236,14 @@ describe('services with several hosts at once (real models, real SQLite)', () =>
     const sid = s.recording.sessionId!;
     await until('agent snapshots', () => lastRows()?.find((r) => r.hostId === id && r.objective !== null));
     expect(JSON.stringify(lastRows())).not.toContain('tok-ABCDEFGH');
+    // the same agent again (its path written out, the scheme in capitals): refused, the first keeps control
+    const opens = opened.length;
+    for (const again of ['ws://127.0.0.1:7878/agent', 'WS://127.0.0.1:7878/']) {
+      const dup = await api.connectAgent({ url: again, token: 'tok-ABCDEFGH-1234' });
+      expect(dup.ok).toBe(false);
+      if (!dup.ok) expect(dup.error.message).toMatch(/^The agent at ws:\/\/127\.0\.0\.1:7878(\/agent)? is connected already, as 'kvm-a': select it, or disconnect it first\.$/);
+    }
+    expect(opened.length).toBe(opens);
     // a real host runs in real time: a speed change is refused in words, not ignored
     const fast = await api.setLiveSpeed({ speed: 4 });
     expect(fast.ok).toBe(false);

@@ -30,7 +30,7 @@ const FLAGS: Record<string, FlagSpec> = {
   'insecure-remote': { type: 'boolean', help: 'allow a non-loopback --listen without TLS (the token travels in clear; trusted networks only)' },
   scenario: { type: 'string', value: 'NAME|FILE', help: "--driver model: the scenario (default 'default')" },
   seed: { type: 'integer', value: 'S', min: 0, max: 2 ** 32 - 1, help: '--driver model: the seed (default 1)' },
-  'interval-ms': { type: 'integer', value: 'MS', min: 10, max: 60_000, help: 'snapshot interval (default 100)' },
+  'interval-ms': { type: 'integer', value: 'MS', min: 10, max: 60_000, help: 'snapshot interval (default: model 100, qemu 500 (≥ 100), ovs 1000 (≥ 200))' },
   loop: { type: 'boolean', help: 'run the IOcm loop in the agent: the host stays managed with no console attached; consoles send it overrides' },
   policy: { type: 'string', value: 'NAME', help: "--loop: the loop's policy (default 'iocm')" },
   'dry-run': { type: 'boolean', help: 'report what would change (stderr), change nothing on the host' },

@@ -34,6 +34,7 @@ async function createQemuDriver(o: DriverOptions): Promise<HostSource> {
   const qmp = o.flags.qmp;
   if (typeof qmp !== 'string' || qmp.trim() === '') throw new UsageError('--driver qemu needs --qmp GLOB (e.g. --qmp "/run/qemu/*.qmp"), a folder of QMP sockets, or one socket');
   const sidePoll = o.flags['side-poll-ns'];
+  if (o.intervalMs !== undefined && o.intervalMs < 100) throw new UsageError(`--interval-ms: the qemu driver samples /proc and QMP at most every 100 ms; got ${o.intervalMs}`);
   const stateFile = qemuStateFile(o.flags['state-file']);
   o.log(stateFile ? `qemu: state file ${stateFile}` : 'qemu: no state file (--state-file none): if this agent is killed, its changes stay in place');
   try {
@@ -127,6 +128,7 @@ export const DRIVERS: Record<DriverName, DriverSpec> = {
 
 /** `--driver ovs`: the OVS-DPDK source on the rundir given (bad or empty folder → UsageError, exit 2). */
 async function createOvsDriver(o: DriverOptions): Promise<HostSource> {
+  if (o.intervalMs !== undefined && o.intervalMs < 200) throw new UsageError(`--interval-ms: the ovs driver samples ovs-appctl at most every 200 ms; got ${o.intervalMs}`);
   const flag = o.flags['ovs-rundir'];
   const rundir = resolveRundir(typeof flag === 'string' ? flag : undefined, process.env);
   if (typeof flag === 'string' && (flag.length === 0 || flag.includes('\0'))) throw new UsageError(`--ovs-rundir: not a folder name: '${flag}'`);

@@ -161,6 +161,17 @@ describe('QEMU driver on real QEMU (TCG)', { timeout: 180_000 }, () => {
     expect(events.some((e) => e.kind === 'restore')).toBe(true);
   });
 
+  it('a --qmp pattern that matches nothing is reported (a typo must not look like a host without VMs)', async () => {
+    const events: QemuDriverEvent[] = [];
+    const src = await createQemuSource({ qmp: `${dir}-typo/*.qmp`, clock: realClock, onEvent: (e) => events.push(e) });
+    try {
+      expect(src.info().vms).toEqual([]);
+      expect(events.find((e) => e.kind === 'error')?.message).toBe(`no QMP socket matches ${dir}-typo/*.qmp (${dir}-typo does not exist): no VM to manage yet; re-scanned every 2 s`);
+    } finally {
+      await src.close();
+    }
+  });
+
   it('dry run reports what it would change and changes nothing', async () => {
     const events: QemuDriverEvent[] = [];
     const src = await createQemuSource({ qmp: `${dir}/*.qmp`, clock: realClock, dryRun: true });

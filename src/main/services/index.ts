@@ -222,6 +222,14 @@ export function createServices(opts: ServicesOptions): Services {
    * address must not hold up the model or other agents): at most MAX_PENDING_AGENTS at once, each
    * answered within `agentTimeoutMs`; a host that opens after its answer timed out is stopped.
    */
+  /** Agent addresses being connected (see connectAgentHost). */
+  const pendingKeys = new Set<string>();
+  /** An agent's identity: scheme, host and port (defaults filled in by URL), and its path (/agent when none). */
+  function agentKey(u: URL): string {
+    const path = u.pathname === '/' || u.pathname === '' ? '/agent' : u.pathname;
+    return `${u.protocol}//${u.host.toLowerCase()}${path}`;
+  }
+
   async function connectAgentHost(o: AgentHostOptions): Promise<Result<ConsoleState>> {
     const openAgent = opts.openAgent;
     if (!openAgent) {
@@ -231,8 +239,15 @@ export function createServices(opts: ServicesOptions): Services {
     // what the console shows of the address: no query string (it may carry secrets), never the token
     const address = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
     if (hosts.full()) return err('refused', `The console holds ${MAX_HOSTS} hosts already: disconnect one first.`);
+    // One connection per agent: a second would take control from the first (the agent gives it to
+    // the latest console), and the two loops would fight over one host.
+    const key = agentKey(url);
+    const same = hosts.list().find((h) => h.kind === 'agent' && agentKey(new URL(h.address)) === key);
+    if (same) return err('refused', `The agent at ${address} is connected already, as '${same.name}': select it, or disconnect it first.`, 'url');
+    if (pendingKeys.has(key)) return err('refused', `A connection to the agent at ${address} is under way already.`, 'url');
     if (pendingAgents >= MAX_PENDING_AGENTS) return err('refused', `${MAX_PENDING_AGENTS} agent connections are under way already: wait for them to finish.`);
     pendingAgents++;
+    pendingKeys.add(key);
     let live: LiveHost;
     try {
       const opening = openAgent({ ...o, policy: o.policy ?? opts.policy ?? 'iocm' });
@@ -248,6 +263,7 @@ export function createServices(opts: ServicesOptions): Services {
       return err('not-ready', scrub(`Could not connect to the agent at ${address}: ${message(e)}`, o.token), 'url');
     } finally {
       pendingAgents--;
+      pendingKeys.delete(key);
     }
     if (hosts.full()) {
       await live.stop().catch(() => undefined);

@@ -245,6 +245,12 @@ export class QemuHostSource implements HostSource {
   async start(): Promise<void> {
     await this.loadState();
     await this.scan();
+    if (this.vms.size === 0 && this.failedPaths.size === 0) {
+      // A typo in the path looks like a host without VMs: say so (VMs that start later are found).
+      const dir = isGlob(this.o.qmp) ? dirname(this.o.qmp) : this.o.qmp;
+      const missing = !(await stat(dir).catch(() => null));
+      this.emit('error', `no QMP socket matches ${this.o.qmp}${missing ? ` (${dir} does not exist)` : ''}: no VM to manage yet; re-scanned every ${this.o.discoverMs / 1000} s`);
+    }
     await this.sample(); // the baseline for the first interval
     const c = this.o.clock;
     this.timers.push(c.setInterval(() => void this.sample(), this.o.intervalMs));

@@ -84,8 +84,21 @@ describe('iocm sessions', () => {
     try {
       const r = await iocm('sessions', 'list');
       expect(r.code).toBe(0);
-      expect(r.out).toContain(`no sessions in ${db}`);
-      expect(existsSync(db)).toBe(true);
+      expect(r.out).toContain(`no sessions: there is no history database yet (${db})`);
+      // reading creates nothing
+      expect(existsSync(db)).toBe(false);
+      // a database named by --db that does not exist is an error (a typo), and is not created either
+      const typo = join(dir, 'typo.db');
+      for (const sub of [['list'], ['show', '--session', 'x'], ['delete', '--session', 'x']]) {
+        const bad = await iocm('sessions', ...sub, '--db', typo);
+        expect(bad.code, sub[0]).toBe(2);
+        expect(bad.err, sub[0]).toContain(`iocm sessions: ${sub[0]}: no history database at ${typo} (--db)`);
+      }
+      expect(existsSync(typo)).toBe(false);
+      const rec = await iocm('simulate', '--scenario', 'rr-few', '--seconds', '1', '--record', join(dir, 'no', 'such', 'x.db'));
+      expect(rec.code).toBe(2);
+      expect(rec.err).toContain(`--record: the folder of ${join(dir, 'no', 'such', 'x.db')} does not exist`);
+      expect(existsSync(join(dir, 'no'))).toBe(false);
     } finally {
       if (prev === undefined) delete process.env.IOCM_DB;
       else process.env.IOCM_DB = prev;

@@ -3,6 +3,8 @@
  * history database (default: the user's database, the one the desktop app
  * uses; see docs/history.md).
  */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
@@ -41,7 +43,7 @@ function usage(): string {
 
 function need(values: Record<string, unknown>, name: string, sub: string): string {
   const v = values[name];
-  if (typeof v !== 'string' || v === '') throw new UsageError(`sessions ${sub}: --${name} is required (${SUB[sub].usage})`);
+  if (typeof v !== 'string' || v === '') throw new UsageError(`${sub}: --${name} is required (${SUB[sub].usage})`);
   return v;
 }
 
@@ -74,13 +76,23 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (sub === 'show' || sub === 'export' || sub === 'delete') need(values, 'session', sub);
   if (sub === 'export') {
     const f = need(values, 'format', sub);
-    if (!['csv', 'json', 'sqlite'].includes(f)) throw new UsageError(`sessions export: --format must be csv, json or sqlite, got '${f}'`);
+    if (!['csv', 'json', 'sqlite'].includes(f)) throw new UsageError(`export: --format must be csv, json or sqlite, got '${f}'`);
     need(values, 'out', sub);
     const l = values['csv-layout'];
-    if (l !== undefined && l !== 'long' && l !== 'wide') throw new UsageError(`sessions export: --csv-layout must be long or wide, got '${String(l)}'`);
-    if (l !== undefined && f !== 'csv') throw new UsageError('sessions export: --csv-layout applies to --format csv only');
+    if (l !== undefined && l !== 'long' && l !== 'wide') throw new UsageError(`export: --csv-layout must be long or wide, got '${String(l)}'`);
+    if (l !== undefined && f !== 'csv') throw new UsageError('export: --csv-layout applies to --format csv only');
   }
   if (sub === 'import') need(values, 'in', sub);
+  // Reading never creates a database: a mistyped --db is an error, not an empty new file.
+  if (sub !== 'import' && !existsSync(path)) {
+    if (values.db !== undefined) throw new UsageError(`${sub}: no history database at ${path} (--db)`);
+    if (sub !== 'list') throw new UsageError(`${sub}: there is no history database yet (${path}): record a session first`);
+    io.stdout.write(values.json ? '[]\n' : `no sessions: there is no history database yet (${path})\n`);
+    return 0;
+  }
+  if (sub === 'import' && values.db !== undefined && !existsSync(dirname(resolve(path)))) {
+    throw new UsageError(`import: the folder of --db ${path} does not exist`);
+  }
   let client: HistoryClient;
   try {
     client = await HistoryClient.open({ path });

@@ -3,7 +3,8 @@
  * a summary per phase and in total (a table, or one JSON document with
  * --json). See docs/cli.md.
  */
-import { openSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
@@ -118,6 +119,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   // --record: history recording (src/main/history/sim-record.ts).
   const recordPath = values.record as string | undefined;
+  if (recordPath !== undefined && !existsSync(dirname(resolve(recordPath)))) throw new UsageError(`--record: the folder of ${recordPath} does not exist`);
   const recording = recordPath === undefined ? undefined : await startSimRecording(recordPath, { scenario, seed, policy: policy.name, intervalMs });
   const onSnap = recording ? (s: HostSnapshot): void => (onSnapshot?.(s), recording.onSnapshot(s)) : onSnapshot;
 

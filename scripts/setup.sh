@@ -91,4 +91,4 @@ if [ "$apt_todo" -eq 1 ]; then
   echo "setup: not finished: run the apt-get command above, then 'npm test'." >&2
   exit 1
 fi
-echo "setup: done; run 'npm test'."
+if [ "$dry" -eq 1 ]; then echo "setup: dry run: nothing was changed."; else echo "setup: done; run 'npm test'."; fi

@@ -309,9 +309,9 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   };
 
   // ---- HTTP ----
-  const unauthorized = (res: ServerResponse): void => {
+  const unauthorized = (res: ServerResponse, metricsPath = false): void => {
     res.setHeader('WWW-Authenticate', 'Bearer realm="iocm-agent"');
-    plain(res, 401, "Unauthorized: send 'Authorization: Bearer <token>' (the agent's --token-file).");
+    plain(res, 401, `Unauthorized: send 'Authorization: Bearer <token>' (the agent's --token-file${metricsPath && opts.metricsToken !== undefined ? ' or --metrics-token-file' : ''}).`);
   };
   const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const path = targetPath(req.url);
@@ -322,7 +322,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     }
     const t = bearer(req);
     if (path === '/metrics') {
-      if (!(tokenMatches(t, opts.token) || (opts.metricsToken !== undefined && tokenMatches(t, opts.metricsToken)))) return unauthorized(res);
+      if (!(tokenMatches(t, opts.token) || (opts.metricsToken !== undefined && tokenMatches(t, opts.metricsToken)))) return unauthorized(res, true);
       metrics.setClients(clients.size);
       metrics.text().then(
         ({ contentType, body }) => {

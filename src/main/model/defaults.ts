@@ -249,7 +249,7 @@ export const COST_SOURCES: Readonly<Record<Exclude<keyof CostParams, 'exitlessIn
 export const HOST_DEFAULTS = {
   /** One 25GbE port (IEEE 802.3by), per direction. */
   nicGbps: 25,
-  /** One NVMe drive: ~550 K IOPS (facts.md). */
+  /** One NVMe drive: ~550 K IOPS (docs/model.md, "Device limits"). */
   blkMaxIops: 550000,
   /** PCIe 3.0 x4 NVMe: ~3.5 GB/s (3.94 GB/s raw link). */
   blkMaxMBps: 3500,

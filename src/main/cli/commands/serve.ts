@@ -34,7 +34,7 @@ const FLAGS: Record<string, FlagSpec> = {
   db: { type: 'string', value: 'FILE', help: 'history database (default: $IOCM_DB or the per-user file, see docs/history.md)' },
 };
 
-const USAGE = `usage: iocm serve [--port P] [--host 127.0.0.1] [--scenario NAME|FILE] [--observe PROFILE] [--db FILE]
+const USAGE = `usage: iocm serve [--port P] [--host 127.0.0.1] [--scenario NAME|FILE] [--seed S] [--speed X] [--policy NAME] [--observe PROFILE] [--db FILE]
 
 Serve the console to a browser on this machine. Prints the URL to open (with its token).
 Stop with Ctrl-C (SIGINT) or SIGTERM.

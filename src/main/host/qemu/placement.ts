@@ -5,11 +5,11 @@
  *
  * Why sched_setaffinity and not cgroup cpusets: Node has no call to set one thread's affinity, so
  * either way a helper or a cgroup file write is needed; affinity works the same on cgroup v1 and v2
- * hosts (this host's cgroup v2 has no cpuset controller), needs no cgroup of our own to create and
+ * hosts (a cgroup v2 host may not enable the cpuset controller), needs no cgroup of our own to create and
  * remove, and undoing it is exact (each thread's own Cpus_allowed_list is recorded and written
  * back). Only one method is used per run: on this kernel a mask set by sched_setaffinity survives a
  * cpuset move (the thread gets the intersection), so mixing the two leaves threads on fewer cores
- * than intended (../../../../../shared/reference/facts.md, "Real hosts").
+ * than intended (checked on Debian 12 with cgroup v1 cpusets; docs/qemu-driver.md).
  */
 import { execFile } from 'node:child_process';
 import { formatCpuList } from './procfs.ts';

@@ -169,6 +169,10 @@ function globToRegex(pattern: string): RegExp {
   return new RegExp(r + '$');
 }
 
+function fail(message: string): never {
+  throw new Error(message);
+}
+
 /** The QEMU driver; see the file comment. Create with {@link createQemuSource}. */
 export class QemuHostSource implements HostSource {
   readonly kind = 'qemu' as const;
@@ -469,7 +473,7 @@ export class QemuHostSource implements HostSource {
       origPoll: new Map(),
       devs: [],
       origAffinity: null,
-      startTime: await this.startTimeOf(pid),
+      startTime: (await this.startTimeOf(pid)) ?? fail(`cannot read /proc/${pid}/stat of the QEMU process`),
       adopted: false,
       prevThread: new Map(),
       prevBlk: new Map(),
@@ -483,11 +487,10 @@ export class QemuHostSource implements HostSource {
     return vm;
   }
 
-  private async startTimeOf(pid: number): Promise<number> {
+  /** When process `pid` started (ticks after boot), or null when it does not run. */
+  private async startTimeOf(pid: number): Promise<number | null> {
     const st = await readText(`${this.o.procRoot}/${pid}/stat`);
-    const t = st ? parseTaskStat(st) : null;
-    if (!t) throw new Error(`cannot read /proc/${pid}/stat of the QEMU process`);
-    return t.startTime;
+    return (st ? parseTaskStat(st) : null)?.startTime ?? null;
   }
 
   // ---- the state file ----
@@ -503,11 +506,7 @@ export class QemuHostSource implements HostSource {
       this.emit('error', `${(err as Error).message}; ignored (nothing is restored from it, and it is replaced at the first change)`);
       return;
     }
-    for (const e of saved) {
-      const st = await readText(`${this.o.procRoot}/${e.pid}/stat`);
-      const t = st ? parseTaskStat(st) : null;
-      if (t && t.startTime === e.startTime) this.saved.set(e.key, e);
-    }
+    for (const e of saved) if ((await this.startTimeOf(e.pid)) === e.startTime) this.saved.set(e.key, e);
     if (saved.length > 0) this.emit('restore', `state file ${f}: a previous driver left changes to ${saved.length} VM(s), ${this.saved.size} of them still running`);
     if (this.saved.size !== saved.length) await this.writeState();
   }

@@ -14,7 +14,7 @@ import { createWsClient, type WebSocketLike, type WsApi } from '../../src/render
 import { HistoryDb } from '../../src/main/history/store.ts';
 import { freePort, startAgentProc, tokenDir, type AgentProc } from '../agent-helpers.ts';
 import { startFixture, type Fixture } from '../server-helpers.ts';
-import { buildGuest, cpusOf, guestDir, pollMaxNs, removeDir, startGuest, threadCpus, type Guest } from './harness.ts';
+import { affinityOf, buildGuest, cpusOf, guestDir, pollMaxNs, removeDir, startGuest, type Guest, expectRestored as expectRestoredTo } from './harness.ts';
 
 const Impl = WebSocket as unknown as new (url: string, protocols?: string[]) => WebSocketLike;
 
@@ -27,12 +27,7 @@ const t = tokenDir();
 const procs: AgentProc[] = [];
 let port = 0;
 const original = new Map<string, Map<number, number[]>>();
-const affinityOf = (g: Guest) => new Map([...threadCpus(g)].map(([tid, th]) => [tid, th.cpus]));
-
-function expectRestored(g: Guest): void {
-  const before = original.get(g.name)!;
-  for (const [tid, th] of threadCpus(g)) expect({ tid, name: th.name, cpus: th.cpus }).toEqual({ tid, name: th.name, cpus: before.get(tid) ?? before.get(g.pid) });
-}
+const expectRestored = (g: Guest): void => expectRestoredTo(g, original.get(g.name)!);
 
 const agentArgs = (): string[] => ['--driver', 'qemu', '--qmp', `${dir}/*.qmp`, '--token-file', t.tokenFile, '--listen', `127.0.0.1:${port}`];
 

@@ -7,6 +7,7 @@
  * tests do for a missing browser). Guests are killed in teardown; keep them few (2-core machines).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { expect } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -160,4 +161,18 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, what: stri
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Each thread's CPU list (tid → cpus), read from /proc: a guest's placement to compare against later. */
+export function affinityOf(g: Guest): Map<number, number[]> {
+  return new Map([...threadCpus(g)].map(([tid, t]) => [tid, t.cpus]));
+}
+
+/**
+ * Every thread of the guest is back on its original CPU list (`before`, from affinityOf): threads
+ * that existed then keep their own; threads QEMU started since (its worker pool) get the main
+ * thread's.
+ */
+export function expectRestored(g: Guest, before: Map<number, number[]>): void {
+  for (const [tid, t] of threadCpus(g)) expect({ tid, name: t.name, cpus: t.cpus }).toEqual({ tid, name: t.name, cpus: before.get(tid) ?? before.get(g.pid) });
 }

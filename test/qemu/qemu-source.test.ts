@@ -16,7 +16,7 @@ import { createQemuSource, type QemuDriverEvent, type QemuHostSource } from '../
 import { LiveSession } from '../../src/main/loop/session.ts';
 import type { HostSnapshot } from '../../src/shared/snapshot.ts';
 import type { HostEvent } from '../../src/shared/policy.ts';
-import { buildGuest, checkQmp, cpusOf, guestDir, pollMaxNs, realClock, removeDir, startGuest, threadCpus, waitFor, type Guest } from './harness.ts';
+import { affinityOf, buildGuest, checkQmp, cpusOf, guestDir, pollMaxNs, realClock, removeDir, startGuest, waitFor, type Guest, expectRestored as expectRestoredTo } from './harness.ts';
 
 let dir = '';
 let g1: Guest;
@@ -26,15 +26,7 @@ let g3: Guest | null = null;
 /** Each guest's threads' affinity before any test changed it. */
 const original = new Map<string, Map<number, number[]>>();
 
-const affinityOf = (g: Guest) => new Map([...threadCpus(g)].map(([tid, t]) => [tid, t.cpus]));
-
-function expectRestored(g: Guest): void {
-  const before = original.get(g.name)!;
-  for (const [tid, t] of threadCpus(g)) {
-    // Threads that existed before keep their own original; threads QEMU started since (its worker pool) get the main thread's.
-    expect({ tid, name: t.name, cpus: t.cpus }).toEqual({ tid, name: t.name, cpus: before.get(tid) ?? before.get(g.pid) });
-  }
-}
+const expectRestored = (g: Guest): void => expectRestoredTo(g, original.get(g.name)!);
 
 async function collect(src: QemuHostSource, ms: number): Promise<HostSnapshot[]> {
   const got: HostSnapshot[] = [];

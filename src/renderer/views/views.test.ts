@@ -114,6 +114,24 @@ describe('HostOverview', () => {
     expect(last.series[0].data).toHaveLength(10);
   });
 
+  it('names heat-strip tiles for screen readers with their role and main share (64 cores)', async () => {
+    const { m, store } = await setup({}, makeState(64, 4));
+    await store.start();
+    const w = mount(HostOverview);
+    m.emit('telemetry', { stream: 'live', sessionId: 's1', batch: { snapshots: [0, 1].map((seq) => makeSnapshot({ cores: 64, side: [63], vms: 4, seq })), events: [] } });
+    await flushPromises();
+    expect(w.findAll('[data-core]')).toHaveLength(64);
+    expect(w.get('[data-testid="core-map"]').classes()).toContain('compact');
+    const vm = w.get('[data-core="0"]');
+    const side = w.get('[data-core="63"]');
+    // The accessible name is the aria-label (it replaces the tile's own text, the bare core id).
+    expect(vm.attributes('aria-label')).toMatch(/^Core 0, VM core, guest \d+(\.\d+)? ?%$/);
+    expect(side.attributes('aria-label')).toMatch(/^Core 63, side core, I\/O work \d+(\.\d+)? ?%$/);
+    // No hidden text that changes with every update (each changed run is laid out again).
+    expect(vm.text().replace(/\s+/g, ' ').trim()).toBe('Core 0');
+    w.unmount();
+  });
+
   it('pins a core after confirmation and shows a refusal where it happened', async () => {
     const state = makeState(8, 4);
     const { m, store } = await setup({

@@ -545,11 +545,13 @@ describe('link gaps on the overview', () => {
       batch: { snapshots: snaps(80, 20), events: [{ t: 8100, source: 'system', kind: 'connect', message: 'The link to kvm-a is back after 6.1 s', data: { gap: 'end', durationMs: 6100 } }] },
     });
     await flushPromises();
+    // the chart is drawn (and its gap named) in the next frame
+    await new Promise((r) => setTimeout(r, 60));
+    await flushPromises();
     const perf = w.get('[data-testid="perf-chart"]');
     expect(perf.attributes('data-gaps')).toBe('1');
     expect(perf.get('[role="img"]').attributes('aria-label')).toContain('One interval without data: the link to the host was down');
-    // the series has a null point in the gap: no line drawn across it (drawn in the next frame)
-    await new Promise((r) => setTimeout(r, 60));
+    // the series has a null point in the gap: no line drawn across it
     const opt = setOptions.at(-1) as { series: { data: [number, number | null][] }[] };
     expect(opt.series[0].data.some((p) => p[1] === null)).toBe(true);
   });

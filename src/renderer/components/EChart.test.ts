@@ -2,7 +2,8 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { mount } from '@vue/test-utils';
 import { defineComponent, h, nextTick, ref } from 'vue';
-import { setOptions } from '../test/echarts-mock.ts';
+import { actions, setOptions } from '../test/echarts-mock.ts';
+import { LIGHT, timeChartOption } from '../lib/charts.ts';
 import EChart from './EChart.vue';
 
 vi.mock('vue-echarts', () => import('../test/echarts-mock.ts'));
@@ -19,7 +20,10 @@ function lineOption(points: number): Record<string, unknown> {
 }
 
 describe('EChart with a lazy option source', () => {
-  beforeEach(() => setOptions.splice(0));
+  beforeEach(() => {
+    setOptions.splice(0);
+    actions.splice(0);
+  });
 
   it('builds the option in the drawing frame, not when its data changes, and once per frame', async () => {
     const n = ref(5);
@@ -60,5 +64,65 @@ describe('EChart with a lazy option source', () => {
     option.value = lineOption(4);
     await frames();
     expect(drawn.map((o) => (o.series as { data: unknown[] }[])[0].data.length)).toEqual([3, 4]);
+  });
+});
+
+describe('EChart legend', () => {
+  beforeEach(() => {
+    setOptions.splice(0);
+    actions.splice(0);
+  });
+  const option = () =>
+    timeChartOption(
+      {
+        lines: [
+          { name: 'Score', data: [[0, 1], [100, 2], [200, 3]], color: '#112233' },
+          { name: 'Side cores', data: [[0, 1], [100, 1], [200, 2]], yAxis: 1 },
+        ],
+        yAxes: [{ name: 'score' }, { name: 'side cores', integer: true }],
+      },
+      LIGHT,
+    );
+
+  it('is HTML buttons (one per series, its colour) that show and hide series; the canvas draws none', async () => {
+    const w = mount(EChart, { props: { option: option() } });
+    await frames();
+    const drawn = setOptions[0] as { legend: { show: boolean } };
+    expect(drawn.legend.show).toBe(false);
+    const items = w.findAll('.chart-legend button');
+    expect(items.map((b) => b.text())).toEqual(['Score', 'Side cores']);
+    expect(items[0].get('.swatch').attributes('style')).toContain('background: #112233');
+    expect(items[0].attributes('aria-pressed')).toBe('true');
+    await items[0].trigger('click');
+    expect(actions).toEqual([{ type: 'legendToggleSelect', name: 'Score' }]);
+    expect(w.get('[data-series="Score"]').attributes('aria-pressed')).toBe('false');
+    await w.get('[data-series="Score"]').trigger('click');
+    expect(w.get('[data-series="Score"]').attributes('aria-pressed')).toBe('true');
+    expect(actions).toHaveLength(2);
+    // a data update keeps the legend as it is (no DOM change at 10 Hz)
+    await w.setProps({ option: option() });
+    await frames();
+    expect(w.findAll('.chart-legend button')).toHaveLength(2);
+    w.unmount();
+  });
+
+  it('draws the legend into a PNG export only, then hides it again', async () => {
+    const w = mount(EChart, { props: { option: option() } });
+    await frames();
+    const before = setOptions.length;
+    const url = (w.vm as unknown as { png: (bg: string) => string }).png('#fff');
+    expect(url).toMatch(/^data:image\/png/);
+    expect(setOptions.slice(before)).toEqual([
+      { legend: { show: true }, grid: { top: 50 } },
+      { legend: { show: false }, grid: { top: 30 } },
+    ]);
+    w.unmount();
+  });
+
+  it('has no legend for an option without one (sparklines)', async () => {
+    const w = mount(EChart, { props: { option: lineOption(4) } });
+    await frames();
+    expect(w.find('.chart-legend').exists()).toBe(false);
+    w.unmount();
   });
 });

@@ -150,6 +150,27 @@ export function withGaps(data: readonly [number, number][], maxStep: number): [n
   return out;
 }
 
+/** Space above a time chart's plot: the y axes' names. */
+export const GRID_TOP = 30;
+/** The same with the legend drawn on the canvas (PNG exports). */
+export const GRID_TOP_WITH_LEGEND = 50;
+
+/** One entry of a chart's legend. */
+export interface LegendItem {
+  name: string;
+  color: string;
+}
+
+/**
+ * The legend entries of an option with a legend (none without one): each named series with its
+ * colour, in series order.
+ */
+export function legendItems(option: Record<string, unknown>): LegendItem[] {
+  if (!option.legend) return [];
+  const series = (option.series as { name?: unknown; color?: unknown }[] | undefined) ?? [];
+  return series.filter((s) => typeof s.name === 'string' && s.name !== '').map((s) => ({ name: s.name as string, color: typeof s.color === 'string' ? s.color : 'currentColor' }));
+}
+
 /** Build the ECharts option of a time chart (x = session time). */
 export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<string, unknown> {
   const allEvents = spec.events ?? [];
@@ -214,8 +235,11 @@ export function timeChartOption(spec: TimeChartSpec, theme: ChartTheme): Record<
     textStyle: { color: theme.text },
     // Fixed margins that hold the axis labels: 'none' skips ECharts 6's measuring of every label
     // to fit an outer box, which it would redo on every 10 Hz update.
-    grid: { left: 64, right: spec.yAxes.length > 1 ? 64 : 16, top: 50, bottom: 28, outerBoundsMode: 'none' },
-    legend: { top: 0, left: 'center', type: 'plain', textStyle: { color: theme.text, fontSize: 11 }, itemHeight: 8, itemWidth: 14 },
+    grid: { left: 64, right: spec.yAxes.length > 1 ? 64 : 16, top: GRID_TOP, bottom: 28, outerBoundsMode: 'none' },
+    // The legend is HTML beside the canvas (EChart.vue: buttons a keyboard reaches); ECharts keeps
+    // the hidden legend's model for showing and hiding series, and draws it only into a PNG export.
+    // Drawn on the canvas it cost ~0.5-1 ms of every 10 Hz update.
+    legend: { show: false, top: 0, left: 'center', type: 'plain', textStyle: { color: theme.text, fontSize: 11 }, itemHeight: 8, itemWidth: 14 },
     // wheel zooms, drag pans the time axis (filterMode none: lines stay continuous at the edges)
     dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'none', zoomOnMouseWheel: true, moveOnMouseMove: true }],
     tooltip: {

@@ -119,6 +119,22 @@ describe('EChart legend', () => {
     w.unmount();
   });
 
+  it('sends annotations in a data update only when they changed', async () => {
+    const ev = (t: number) => ({ t, source: 'operator' as const, kind: 'override' as const, message: 'pin' });
+    const opt = (n: number, events: ReturnType<typeof ev>[]) =>
+      timeChartOption({ lines: [{ name: 'a', data: Array.from({ length: n }, (_, i) => [i * 100, i] as [number, number]) }], yAxes: [{ name: 'a' }], events }, LIGHT);
+    const w = mount(EChart, { props: { option: opt(5, [ev(100)]) } });
+    await frames();
+    await w.setProps({ option: opt(6, [ev(100)]) });
+    await frames();
+    await w.setProps({ option: opt(7, [ev(100), ev(300)]) });
+    await frames();
+    const sent = setOptions.map((o) => 'markLine' in (o.series as Record<string, unknown>[])[0]);
+    // full option, unchanged marks left out, changed marks sent
+    expect(sent).toEqual([true, false, true]);
+    w.unmount();
+  });
+
   it('has no legend for an option without one (sparklines)', async () => {
     const w = mount(EChart, { props: { option: lineOption(4) } });
     await frames();

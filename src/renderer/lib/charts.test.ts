@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HostEvent } from '../../shared/policy.ts';
-import { LIGHT, atResolution, bucketMs, dataPatch, decimate, linkGaps, timeChartOption, withGaps } from './charts.ts';
+import { LIGHT, atResolution, bucketMs, dataPatch, decimate, linkGaps, marksKey, timeChartOption, withGaps } from './charts.ts';
 
 const gap = (t: number, edge: 'start' | 'end'): HostEvent => ({
   t,
@@ -55,6 +55,9 @@ describe('link gaps on time charts', () => {
     // the data patch (live redraws) carries the marks too
     const patch = dataPatch(opt) as { series: { markArea?: unknown }[] };
     expect(patch.series[0].markArea).toEqual(series[0].markArea);
+    // ... unless they did not change since the last one sent (ECharts keeps and moves them)
+    const bare = dataPatch(opt, false) as { series: Record<string, unknown>[] };
+    expect(bare.series.map((s) => Object.keys(s))).toEqual([['data']]);
     // the tooltip says the link was down instead of showing a value
     const fmt = (opt.tooltip as { formatter: (p: unknown[]) => string }).formatter;
     const html = fmt([{ axisValue: 4500, seriesName: 'Score', value: [4500, null], seriesIndex: 0, marker: '' }]);
@@ -128,5 +131,21 @@ describe('lines at screen resolution', () => {
     expect(r.series.every((s) => s.data.every((p) => p[1] === 0.25 || p[1] === 0.75))).toBe(true);
     expect(r.series[0].stack).toBe('s');
     expect(atResolution(opt, 2000)).toBe(opt);
+  });
+});
+
+describe('marksKey', () => {
+  const ev = (t: number): HostEvent => ({ t, source: 'operator', kind: 'override', message: 'pin' });
+  const data: [number, number][] = [
+    [0, 1],
+    [1000, 2],
+    [2000, 3],
+  ];
+  const key = (events: HostEvent[], cursor?: number, d = data) => marksKey(timeChartOption({ lines: [{ name: 'a', data: d }], yAxes: [{ name: 'a' }], events, cursor }, LIGHT));
+  it('changes with the annotations and the cursor, not with the data', () => {
+    expect(key([ev(500)])).toBe(key([ev(500)], undefined, [...data, [3000, 9]]));
+    expect(key([ev(500)])).not.toBe(key([ev(500), ev(1500)]));
+    expect(key([ev(500)])).not.toBe(key([ev(500)], 1200));
+    expect(key([ev(500)], 1200)).not.toBe(key([ev(500)], 1300));
   });
 });

@@ -94,11 +94,14 @@ describe('EChart legend', () => {
     expect(items[0].get('.swatch').attributes('style')).toContain('background: #112233');
     expect(items[0].attributes('aria-pressed')).toBe('true');
     await items[0].trigger('click');
-    expect(actions).toEqual([{ type: 'legendToggleSelect', name: 'Score' }]);
     expect(w.get('[data-series="Score"]').attributes('aria-pressed')).toBe('false');
+    // the next draw sets the whole option with the series deselected in ECharts' legend model
+    await frames();
+    expect(setOptions.at(-1)).toMatchObject({ legend: { show: false, selected: { Score: false } } });
     await w.get('[data-series="Score"]').trigger('click');
     expect(w.get('[data-series="Score"]').attributes('aria-pressed')).toBe('true');
-    expect(actions).toHaveLength(2);
+    await frames();
+    expect((setOptions.at(-1) as { legend: { selected?: unknown } }).legend.selected).toBeUndefined();
     // a data update keeps the legend as it is (no DOM change at 10 Hz)
     await w.setProps({ option: option() });
     await frames();
@@ -132,6 +135,42 @@ describe('EChart legend', () => {
     const sent = setOptions.map((o) => 'markLine' in (o.series as Record<string, unknown>[])[0]);
     // full option, unchanged marks left out, changed marks sent
     expect(sent).toEqual([true, false, true]);
+    w.unmount();
+  });
+
+  it('draws stacked areas as one custom series; hiding a band redraws the stack without it; a PNG names the bands', async () => {
+    const band = (v: number) => [0, 100, 200].map((t) => [t, v] as [number, number]);
+    const opt = timeChartOption(
+      {
+        lines: ['A', 'B', 'C'].map((name, i) => ({ name, data: band(0.1 * (i + 1)), stack: 's', area: true, color: ['#111111', '#222222', '#333333'][i] })),
+        yAxes: [{ name: 'share', max: 1 }],
+      },
+      LIGHT,
+    );
+    const w = mount(EChart, { props: { option: opt } });
+    await frames();
+    type Custom = { type: string; renderItem: (p: { dataIndex: number }, api: { coord: (v: number[]) => number[] }) => { children: { style: { fill: string } }[] } };
+    const fills = () => {
+      const s = (setOptions.at(-1) as { series: Custom[] }).series[0];
+      expect(s.type).toBe('custom');
+      return s.renderItem({ dataIndex: 0 }, { coord: (v) => v }).children.map((c) => c.style.fill);
+    };
+    expect(fills()).toEqual(['#111111', '#222222', '#333333']);
+    // the legend names the bands, not the custom series
+    expect(w.findAll('.chart-legend button').map((b) => b.text())).toEqual(['A', 'B', 'C']);
+    await w.get('[data-series="B"]').trigger('click');
+    await frames();
+    expect(fills()).toEqual(['#111111', '#333333']);
+    const before = setOptions.length;
+    (w.vm as unknown as { png: (bg: string) => string }).png('#fff');
+    const [shown, restored] = setOptions.slice(before) as { legend: { show: boolean; data?: string[] }; series: { name?: string; data?: unknown[] }[] }[];
+    expect(shown.legend).toMatchObject({ show: true, data: ['A', 'C'] });
+    expect(shown.series.slice(1).map((x) => [x.name, x.data?.length])).toEqual([
+      ['A', 0],
+      ['C', 0],
+    ]);
+    expect(restored.legend.show).toBe(false);
+    expect(restored.series).toHaveLength(1);
     w.unmount();
   });
 

@@ -377,9 +377,11 @@ export function marksKey(option: Record<string, unknown>): string {
  */
 export function dataPatch(option: Record<string, unknown>, withMarks = true): Record<string, unknown> {
   const x = option.xAxis as { min?: number; max?: number; axisLabel?: unknown };
-  const series = (option.series as { data: unknown; markLine?: unknown; markArea?: unknown }[]).map((s) =>
-    withMarks && s.markLine ? { data: s.data, markLine: s.markLine, markArea: s.markArea } : { data: s.data },
-  );
+  const series = (option.series as { data: unknown; renderItem?: unknown; markLine?: unknown; markArea?: unknown }[]).map((s) => {
+    // a custom series draws its data through renderItem, a new closure over the new data
+    const d = s.renderItem ? { data: s.data, renderItem: s.renderItem } : { data: s.data };
+    return withMarks && s.markLine ? { ...d, markLine: s.markLine, markArea: s.markArea } : d;
+  });
   return { xAxis: { min: x.min, max: x.max, axisLabel: x.axisLabel }, series, tooltip: option.tooltip };
 }
 

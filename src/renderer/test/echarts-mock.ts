@@ -15,6 +15,7 @@ export default defineComponent({
     expose({
       setOption: (o: Record<string, unknown>) => setOptions.push(o),
       dispatchAction: (a: Record<string, unknown>) => actions.push(a),
+      getOption: () => setOptions.at(-1) ?? {},
       getDataURL: () => 'data:image/png;base64,iVBORw0KGgo=',
       // a wide chart: the app draws lines at full resolution (no decimation) in component tests
       getWidth: () => 4000,

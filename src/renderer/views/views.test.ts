@@ -66,6 +66,11 @@ async function setup(extra: Parameters<typeof memoryApi>[0] = {}, state: Console
   return { m, store, tel };
 }
 
+/** Full options set on line charts (not the stacked-band chart), oldest first. */
+function lineOptions(): Record<string, unknown>[] {
+  return setOptions.filter((o) => (o.series as { type?: string }[] | undefined)?.[0]?.type === 'line');
+}
+
 function feed(m: ReturnType<typeof memoryApi>, n: number, side = [7], from = 0) {
   const snaps = Array.from({ length: n }, (_, i) => makeSnapshot({ cores: 8, side, vms: 4, seq: from + i }));
   m.emit('telemetry', {
@@ -109,7 +114,8 @@ describe('HostOverview', () => {
     expect(w.get('[data-stat="loop"]').text()).toContain('iocm');
     // a chart got a series with all 10 points, without animation (drawn in the next frame)
     await new Promise((r) => setTimeout(r, 60));
-    const last = setOptions[setOptions.length - 1] as { animation: boolean; series: { data: unknown[] }[] };
+    // the score chart's (the cycles chart draws its stacked bands as one custom series)
+    const last = lineOptions().at(-1) as { animation: boolean; series: { data: unknown[] }[] };
     expect(last.animation).toBe(false);
     expect(last.series[0].data).toHaveLength(10);
   });
@@ -552,7 +558,7 @@ describe('link gaps on the overview', () => {
     expect(perf.attributes('data-gaps')).toBe('1');
     expect(perf.get('[role="img"]').attributes('aria-label')).toContain('One interval without data: the link to the host was down');
     // the series has a null point in the gap: no line drawn across it
-    const opt = setOptions.at(-1) as { series: { data: [number, number | null][] }[] };
+    const opt = lineOptions().at(-1) as { series: { data: [number, number | null][] }[] };
     expect(opt.series[0].data.some((p) => p[1] === null)).toBe(true);
   });
 });

@@ -9,7 +9,7 @@ import { useTelemetryStore, HISTORY_POINTS, LIVE_WINDOW_MS } from './telemetry.t
 import { useSessionsStore } from './sessions.ts';
 import { useTimeViewStore } from './timeview.ts';
 import { useTrend } from './trend.ts';
-import { computed } from 'vue';
+import { computed, isProxy } from 'vue';
 
 beforeEach(() => setActivePinia(createPinia()));
 
@@ -60,6 +60,12 @@ describe('console store', () => {
 });
 
 describe('telemetry store', () => {
+  it('hands out its rings raw, not as reactive proxies (chart updates read every point)', () => {
+    const t = useTelemetryStore();
+    expect(isProxy(t.totals)).toBe(false);
+    expect(isProxy(t.events)).toBe(false);
+  });
+
   it('ingests only the stream shown, keeps rings bounded, restarts on a seek back', async () => {
     const m = memoryApi({});
     setApi(m.api);

@@ -41,6 +41,11 @@ describe('parseFlags', () => {
     expect(err(['--seconds', '-1'])).toBe("option '--seconds' expected a number > 0, got '-1'");
     expect(err(['--seconds', 'Infinity'])).toBe("option '--seconds' expected a number, got 'Infinity'");
     expect(err(['--seed', '2.5'])).toBe("option '--seed' expected an integer, got '2.5'");
+    // decimal notation only (Number() reads these as 16, 3, 1000)
+    expect(err(['--seconds', '0x10'])).toBe("option '--seconds' expected a number, got '0x10'");
+    expect(err(['--seconds', '0b11'])).toBe("option '--seconds' expected a number, got '0b11'");
+    expect(err(['--seed', '1e3'])).toBe("option '--seed' expected an integer, got '1e3'");
+    expect(err(['--seed', '0x10'])).toBe("option '--seed' expected an integer, got '0x10'");
     expect(err(['--seed', '11'])).toBe("option '--seed' expected an integer ≥ 0 and ≤ 10, got '11'");
     expect(err(['--seed', '1', '--seed', '2'])).toBe("option '--seed' given more than once");
     expect(err(['--json=yes'])).toBe("option '--json' is a switch: expected no value (or =true/=false), got 'yes'");

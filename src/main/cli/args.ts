@@ -100,10 +100,15 @@ function checkString(name: string, raw: string, s: FlagSpec): string {
   return raw;
 }
 
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+const INTEGER = /^[+-]?\d+$/;
+
 function parseNumber(name: string, raw: string, s: FlagSpec): number {
   const trimmed = raw.trim();
-  const n = trimmed === '' ? NaN : Number(trimmed);
   const what = s.type === 'integer' ? 'an integer' : 'a number';
+  // decimal digits only: '0x10' is 16 to Number(), and '1e3' is no way to write a count
+  if (!(s.type === 'integer' ? INTEGER : DECIMAL).test(trimmed)) throw new UsageError(`option '--${name}' expected ${what}, got '${raw}'`);
+  const n = Number(trimmed);
   if (!Number.isFinite(n)) throw new UsageError(`option '--${name}' expected ${what}, got '${raw}'`);
   if (s.type === 'integer' && !Number.isSafeInteger(n)) throw new UsageError(`option '--${name}' expected ${what}, got '${raw}'`);
   const range = rangeText(s);

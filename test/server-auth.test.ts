@@ -61,6 +61,12 @@ describe('headless server authorization', () => {
     expect(asset.headers['set-cookie']).toBeUndefined();
   });
 
+  it('answers a plain GET of the WebSocket endpoint with 426, not with the app page', async () => {
+    const r = await httpGet(`${fx.base}/ws`);
+    expect(r.status).toBe(426);
+    expect(r.body).toContain('WebSocket endpoint');
+  });
+
   it('answers /healthz only to the Bearer token; a cookie or query token is not a credential', async () => {
     expect((await httpGet(`${fx.base}/healthz`)).status).toBe(401);
     expect((await httpGet(`${fx.base}/healthz`, { authorization: `Bearer ${'0'.repeat(64)}` })).status).toBe(401);

@@ -236,6 +236,11 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
       if (!authorized(req)) return plain(res, 401, "Unauthorized: send 'Authorization: Bearer <token>' (the token printed by 'iocm serve').");
       return plain(res, 200, 'ok');
     }
+    if (pathname === '/ws') {
+      // the WebSocket endpoint without an upgrade: say so (it is no page of the app)
+      res.setHeader('Upgrade', 'websocket');
+      return plain(res, 426, 'Upgrade required: /ws is the WebSocket endpoint of the console.');
+    }
     if (pathname.startsWith('/download/')) return serveDownload(req, res, pathname.slice('/download/'.length));
     let file = resolveStatic(root, pathname);
     if (!file) return plain(res, 404, 'Not found.');

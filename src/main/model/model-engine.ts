@@ -801,22 +801,37 @@ export class ModelEngine {
     return top;
   }
 
-  /** Core c has no current entity: run the next runnable one, or go idle. */
-  protected dispatch(c: number): void {
+  /**
+   * Core c has no current entity: run the next runnable one, or go idle. `first` (≥ 0) is a
+   * runnable entity the caller kept out of the run queue because it precedes everything in it
+   * (so it is the one a pop would return; see onWake).
+   */
+  protected dispatch(c: number, first: number = -1): void {
     this.coreCur[c] = -1;
     // Claim the core while choosing (a wake-up nested in startEntity must not take it).
     this.setCoreState(c, C_RUN);
     this.charged[c] = this.now;
-    while (this.rqLen > 0) {
-      const e = this.rqPopMin();
+    let e = first;
+    while (e >= 0 || this.rqLen > 0) {
+      if (e < 0) e = this.rqPopMin();
       if (this.entVrt[e] > this.minVrt) this.minVrt = this.entVrt[e];
       this.entCore[e] = c;
       this.vmWaitAdd(e);
       this.runStart[c] = this.now;
       if (this.startEntity(c, e, true)) return;
       this.blockEntity(e);
+      e = -1;
     }
     this.setCoreState(c, C_IDLE);
+  }
+
+  /** Whether runnable entity e precedes the run queue's head (lower vruntime, ties by id), or the queue is empty. */
+  protected beforeRunQueue(e: number): boolean {
+    if (this.rqLen === 0) return true;
+    const top = this.rqBuf[0];
+    const v = this.entVrt[e];
+    const tv = this.entVrt[top];
+    return v < tv || (v === tv && e < top);
   }
 
   /** Set a core's state, keeping the count of idle VM cores. */
@@ -982,6 +997,27 @@ export class ModelEngine {
     const floor = this.minVrt - this.sleeperCycles;
     if (this.entVrt[e] < floor) this.entVrt[e] = floor;
     const st = this.coreState[c];
+    if (st === C_RUN && this.nPolling === 0) {
+      // Wake-up preemption. The woken thread joins the run queue only if it does not run at once:
+      // when it precedes the queue's head, dispatch is handed it directly (the same choice as a
+      // push and a pop, without either).
+      const cur = this.coreCur[c];
+      if (cur >= 0 && this.entKind[cur] === VCPU && this.now < this.p2End[c]) {
+        this.chargeCore(c);
+        if (this.entVrt[cur] - this.entVrt[e] > this.wakeGranCycles) {
+          this.preempt(c, true);
+          if (this.beforeRunQueue(e)) {
+            this.dispatch(c, e);
+          } else {
+            this.rqPush(e);
+            this.dispatch(c);
+          }
+          return;
+        }
+      }
+      this.rqPush(e);
+      return;
+    }
     this.rqPush(e);
     if (st === C_IDLE) {
       this.dispatch(c);
@@ -994,15 +1030,6 @@ export class ModelEngine {
       this.blockEntity(cur);
       this.cancelCore(pc);
       this.dispatch(pc);
-    } else if (st === C_RUN) {
-      const cur = this.coreCur[c];
-      if (cur >= 0 && this.entKind[cur] === VCPU && this.now < this.p2End[c]) {
-        this.chargeCore(c);
-        if (this.entVrt[cur] - this.entVrt[e] > this.wakeGranCycles) {
-          this.preempt(c, true);
-          this.dispatch(c);
-        }
-      }
     }
   }
 

@@ -114,6 +114,9 @@ export class ModelEngine {
 
   declare protected intervalCycles: number;
 
+  /** Nanoseconds per cycle (1e9 / hz), for latencies: computed once, not divided per completion. */
+  declare protected nsPerCycle: number;
+
   declare protected cyclesPerUs: number;
 
   declare protected nCores: number;
@@ -1186,8 +1189,10 @@ export class ModelEngine {
         more = this.entKind[e] === MANAGER ? this.entRemaining[e] > 0 : this.ioHasWork(e);
         if (!more && this.entKind[e] === IOTHREAD) {
           this.entIdleSince[e] = this.now;
-          const w = this.pollWindow(e);
-          if (w > 0 && this.rqLen === 0) {
+          // The thread polls only if nothing else is runnable: test that first (on a busy host it
+          // rarely holds, and the window is then not needed).
+          const w = this.rqLen === 0 ? this.pollWindow(e) : 0;
+          if (w > 0) {
             this.entPolling[e] = 1;
             this.nPolling++;
             const end = this.setSeg(c, 0, CAT_EPOLL, 0, CAT_EPOLL, w, CAT_EPOLL);
@@ -1229,7 +1234,9 @@ export class ModelEngine {
     if (this.vmHash[vm] === 1) idx = Math.floor(this.rng.next() * qn);
     else {
       idx = this.vmQrr[vm];
-      this.vmQrr[vm] = (idx + 1) % qn;
+      // (idx + 1) % qn, dividing only when it wraps (an integer division on every post is slow).
+      const nx = idx + 1;
+      this.vmQrr[vm] = nx < qn ? nx : nx % qn;
     }
     const q = this.vmQList[this.vmQ0[vm] + idx];
     this.ringPush(q, n);
@@ -1457,7 +1464,7 @@ export class ModelEngine {
     const now = this.now + delay;
     const base = vm * VM_FIFO_SLOTS;
     const hist = this.vmHist[vm];
-    const nsPerCycle = 1e9 / this.hz;
+    const nsPerCycle = this.nsPerCycle;
     let done = 0;
     while (this.cfLen[vm] > 0) {
       const i = base + this.cfHead[vm];

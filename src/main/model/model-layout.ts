@@ -34,6 +34,7 @@ export class ModelLayout extends ModelEngine {
     this.costs = resolveCosts(scenario.host.costs);
     const c = this.costs;
     this.hz = scenario.host.ghz * 1e9;
+    this.nsPerCycle = 1e9 / this.hz;
     this.cyclesPerUs = scenario.host.ghz * 1000;
     this.intervalMs = intervalMs;
     this.intervalCycles = (intervalMs / 1000) * this.hz;

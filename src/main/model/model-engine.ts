@@ -840,6 +840,8 @@ export class ModelEngine {
   /** Set a core's state, keeping the count of idle VM cores. */
   protected setCoreState(c: number, st: number): void {
     const old = this.coreState[c];
+    // Most calls re-claim a core already running (dispatch, then startEntity): nothing to count.
+    if (old === st) return;
     if (this.coreRole[c] === ROLE_VM) {
       if (old === C_IDLE && st !== C_IDLE) this.nIdleVm--;
       else if (old !== C_IDLE && st === C_IDLE) this.nIdleVm++;

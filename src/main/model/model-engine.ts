@@ -584,31 +584,46 @@ export class ModelEngine {
     const heap = this.heap;
     const next = this.coreNext;
     const tree = this.coreTree;
+    // Events counted in locals, added to the fields when the loop ends (handlers add the events
+    // they handle inline to the fields themselves).
+    let nCore = 0;
+    let nHeap = 0;
     for (;;) {
       const c = tree[1];
       const ct = next[c];
       const ht = heap.size > 0 ? heap.times[0] : Infinity;
       if (ct <= ht) {
-        if (ct > tEnd) break;
+        if (ct > tEnd) {
+          this.addEvents(nCore, nHeap);
+          break;
+        }
         this.now = ct;
         // Cancel lazily: most handlers reschedule the core anyway (one tree update instead of two).
         next[c] = Infinity;
         this.dirtyCore = c;
-        this.events++;
-        this.eventKinds[0]++;
+        nCore++;
         this.onCore(c);
         if (this.dirtyCore === c) this.schedCore(c, Infinity);
         if (this.checking) this.checkInvariants('core');
       } else {
-        if (ht > tEnd) break;
+        if (ht > tEnd) {
+          this.addEvents(nCore, nHeap);
+          break;
+        }
         heap.pop();
         this.now = heap.lastTime;
-        this.events++;
+        nHeap++;
         this.handle(heap.lastEnt, heap.lastKind);
         if (this.dirtyCore >= 0) this.schedCore(this.dirtyCore, this.coreNext[this.dirtyCore]);
         if (this.checking) this.checkInvariants('event ' + (heap.lastKind & 7));
       }
     }
+  }
+
+  /** Count the core and heap events runUntil processed (core events are eventKinds[0]). */
+  protected addEvents(nCore: number, nHeap: number): void {
+    this.events += nCore + nHeap;
+    this.eventKinds[0] += nCore;
   }
 
   /** Throw if a running thread is not on its core, a core runs a blocked thread, or a VM core is idle with work queued. */

@@ -1309,8 +1309,10 @@ export class ModelEngine {
     let req = 0;
     let wait = 0;
     const now = this.now;
-    while (budget > 0 && this.ringLen[q] > 0 && n < cap) {
-      const h = this.ringHead[q];
+    // The ring's head and length in locals while taking (nothing else touches this ring meanwhile).
+    let h = this.ringHead[q];
+    let len = this.ringLen[q];
+    while (budget > 0 && len > 0 && n < cap) {
       const i = base + h;
       const cnt = this.ringCount[i];
       const t = this.ringTime[i];
@@ -1319,8 +1321,8 @@ export class ModelEngine {
         take = budget;
         this.ringCount[i] = cnt - take;
       } else {
-        this.ringHead[q] = (h + 1) & RING_MASK;
-        this.ringLen[q]--;
+        h = (h + 1) & RING_MASK;
+        len--;
       }
       this.svcQ[sbase + n] = q;
       this.svcTimes[sbase + n] = t;
@@ -1330,6 +1332,8 @@ export class ModelEngine {
       wait += (now - t) * take;
       budget -= take;
     }
+    this.ringHead[q] = h;
+    this.ringLen[q] = len;
     this.svcN[c] = n;
     this.qPending[q] -= req;
     this.qPolls[q]++;
@@ -1426,15 +1430,21 @@ export class ModelEngine {
   protected onBlk(q: number): void {
     const base = q * RING_SLOTS;
     const vm = this.qVm[q];
+    const now = this.now;
+    // Head and length in locals while draining (cfPush touches only the VM's completion FIFO).
+    let head = this.dvHead[q];
+    let len = this.dvLen[q];
     let any = false;
-    while (this.dvLen[q] > 0) {
-      const i = base + this.dvHead[q];
-      if (this.dvDone[i] > this.now) break;
+    while (len > 0) {
+      const i = base + head;
+      if (this.dvDone[i] > now) break;
       this.cfPush(vm, this.dvTime[i], this.dvCount[i]);
-      this.dvHead[q] = (this.dvHead[q] + 1) & RING_MASK;
-      this.dvLen[q]--;
+      head = (head + 1) & RING_MASK;
+      len--;
       any = true;
     }
+    this.dvHead[q] = head;
+    this.dvLen[q] = len;
     if (any) this.raiseIrq(vm, q, this.qOwner[q] >= 0);
     if (this.dvLen[q] > 0) this.heap.push(this.dvDone[base + this.dvHead[q]], q, EV_BLK);
   }
@@ -1483,16 +1493,22 @@ export class ModelEngine {
     const hist = this.vmHist[vm];
     const nsPerCycle = this.nsPerCycle;
     let done = 0;
-    while (this.cfLen[vm] > 0) {
-      const i = base + this.cfHead[vm];
+    // Head and length in locals while draining (recording touches only the histogram).
+    let head = this.cfHead[vm];
+    let len = this.cfLen[vm];
+    while (len > 0) {
+      const i = base + head;
       const n = this.cfCount[i];
       hist.record((now - this.cfTime[i]) * nsPerCycle, n);
       done += n;
-      this.cfHead[vm] = (this.cfHead[vm] + 1) & VM_FIFO_MASK;
-      this.cfLen[vm]--;
+      head = (head + 1) & VM_FIFO_MASK;
+      len--;
     }
+    this.cfHead[vm] = head;
+    this.cfLen[vm] = 0;
     const q0 = this.vmQ0[vm];
-    for (let i = q0; i < q0 + this.vmQN[vm]; i++) this.qIrqPending[this.vmQList[i]] = 0;
+    const q1 = q0 + this.vmQN[vm];
+    for (let i = q0; i < q1; i++) this.qIrqPending[this.vmQList[i]] = 0;
     this.vmCompleted[vm] += done;
     if (this.vmRate[vm] > 0 || this.vmPopulation[vm] === 0) {
       this.vmPop[vm] -= done;

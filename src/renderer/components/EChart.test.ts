@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { mount } from '@vue/test-utils';
 import { defineComponent, h, nextTick, ref } from 'vue';
-import { actions, setOptions } from '../test/echarts-mock.ts';
+import { setOptions } from '../test/echarts-mock.ts';
 import { LIGHT, timeChartOption } from '../lib/charts.ts';
 import EChart from './EChart.vue';
 
@@ -20,10 +20,7 @@ function lineOption(points: number): Record<string, unknown> {
 }
 
 describe('EChart with a lazy option source', () => {
-  beforeEach(() => {
-    setOptions.splice(0);
-    actions.splice(0);
-  });
+  beforeEach(() => setOptions.splice(0));
 
   it('builds the option in the drawing frame, not when its data changes, and once per frame', async () => {
     const n = ref(5);
@@ -68,10 +65,7 @@ describe('EChart with a lazy option source', () => {
 });
 
 describe('EChart legend', () => {
-  beforeEach(() => {
-    setOptions.splice(0);
-    actions.splice(0);
-  });
+  beforeEach(() => setOptions.splice(0));
   const option = () =>
     timeChartOption(
       {

@@ -35,6 +35,12 @@ interface RenderApi {
   coord(value: [number, number]): number[];
 }
 
+/** The option's series when they are all stacked areas of one stack (what stackedBands redraws), else null. */
+function stackedAreas(option: Record<string, unknown>): LineSeries[] | null {
+  const series = option.series as LineSeries[] | undefined;
+  return series?.length && series.every((s) => s.stack && s.areaStyle && s.stack === series[0].stack) ? series : null;
+}
+
 /** Name of the custom series that draws the bands. */
 export const BANDS_SERIES = 'stacked bands';
 
@@ -93,8 +99,8 @@ function marker(color: string): string {
  * returned as it is.
  */
 export function stackedBands(option: Record<string, unknown>, hidden: ReadonlySet<string> = new Set()): Record<string, unknown> {
-  const series = option.series as LineSeries[] | undefined;
-  if (!series?.length || !series.every((s) => s.stack && s.areaStyle && s.stack === series[0].stack)) return option;
+  const series = stackedAreas(option);
+  if (!series) return option;
   const shown = series.map((s, i) => ({ s, i })).filter(({ s }) => !hidden.has(s.name ?? ''));
   const bands = shown.map(({ s }) => s.data ?? []);
   const first = series[0].data ?? [];
@@ -165,8 +171,8 @@ export function stackedBands(option: Record<string, unknown>, hidden: ReadonlySe
  * (no data): a PNG export draws that legend. Empty for any other option.
  */
 export function bandLegendSeries(original: Record<string, unknown>, hidden: ReadonlySet<string> = new Set()): Record<string, unknown>[] {
-  const series = original.series as LineSeries[] | undefined;
-  if (!series?.length || !series.every((s) => s.stack && s.areaStyle && s.stack === series[0].stack)) return [];
+  const series = stackedAreas(original);
+  if (!series) return [];
   return series
     .filter((s) => !hidden.has(s.name ?? ''))
     .map((s) => ({ type: 'line', name: s.name, color: s.color, data: [], showSymbol: false, areaStyle: { opacity: s.areaStyle?.opacity ?? 1 }, lineStyle: { width: 0 } }));

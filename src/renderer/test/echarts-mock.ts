@@ -6,15 +6,13 @@ import { defineComponent, h } from 'vue';
 
 /** Options passed to setOption, newest last. */
 export const setOptions: Record<string, unknown>[] = [];
-/** Actions dispatched to a chart, newest last. */
-export const actions: Record<string, unknown>[] = [];
+
 
 export default defineComponent({
   name: 'VChartMock',
   setup(_props, { expose }) {
     expose({
       setOption: (o: Record<string, unknown>) => setOptions.push(o),
-      dispatchAction: (a: Record<string, unknown>) => actions.push(a),
       getOption: () => setOptions.at(-1) ?? {},
       getDataURL: () => 'data:image/png;base64,iVBORw0KGgo=',
       // a wide chart: the app draws lines at full resolution (no decimation) in component tests

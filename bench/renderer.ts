@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Page } from 'playwright-core';
 import { startServe, type RunningServe } from '../src/main/cli/commands/serve.ts';
-import { buildRenderer, rendererStaleReason } from '../scripts/build-renderer.ts';
+import { ensureRenderer } from '../scripts/build-renderer.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCENARIO = process.env.IOCM_BENCH_RENDERER_SCENARIO ?? 'big-64';
@@ -169,11 +169,7 @@ async function simTime(page: Page): Promise<number> {
 /** The renderer bench (see the file comment). */
 export async function benchRenderer(): Promise<Record<string, number>> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package`);
-  const stale = rendererStaleReason();
-  if (stale) {
-    process.stderr.write(`renderer bench: building the renderer (${stale})…\n`);
-    await buildRenderer();
-  }
+  await ensureRenderer((msg) => process.stderr.write(`renderer bench: ${msg}\n`));
   const out: Record<string, number> = {};
 
   // 0. first screen: the JavaScript it loads (gzip) and the time to first paint, cold cache

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'vite';
+import { buildOnce } from './build-once.ts';
 import { RENDERER_OUT_DIR, rendererViteConfig } from '../electron.vite.config.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -34,23 +35,36 @@ export function rendererStaleReason(): string | null {
   return null;
 }
 
-/** Build the renderer; Vite's output goes to stderr so stdout stays clean for the server's URL line. */
-export async function buildRenderer(): Promise<void> {
+/** Vite's renderer build into `dir`; its output goes to stderr so stdout stays clean for the server's URL line. */
+async function viteBuild(dir: string): Promise<void> {
   const log = console.log;
   console.log = (...a: unknown[]) => console.error(...a);
   try {
-    await build({ ...rendererViteConfig, configFile: false, logLevel: 'warn' });
+    await build({ ...rendererViteConfig, build: { ...rendererViteConfig.build, outDir: dir }, configFile: false, logLevel: 'warn' });
   } finally {
     console.log = log;
   }
 }
 
+const toStderr = (msg: string): void => {
+  process.stderr.write(`${msg}\n`);
+};
+
+/**
+ * Rebuild out/renderer if it is stale, once however many processes ask at the same moment
+ * (see build-once.ts). Returns why this process built it, or null when it was up to date.
+ */
+export function ensureRenderer(log: (msg: string) => void = toStderr): Promise<string | null> {
+  return buildOnce({ outDir: RENDERER_OUT_DIR, stale: rendererStaleReason, build: viteBuild, log });
+}
+
+/** Build out/renderer even when it is up to date (under the same lock, replaced in one rename). */
+export async function buildRenderer(log: (msg: string) => void = toStderr): Promise<void> {
+  await buildOnce({ outDir: RENDERER_OUT_DIR, stale: () => 'a build was asked for', build: viteBuild, log });
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const ifStale = process.argv.includes('--if-stale');
-  const reason = rendererStaleReason();
-  if (!ifStale || reason) {
-    process.stderr.write(`building the renderer${reason ? ` (${reason})` : ''}…\n`);
-    await buildRenderer();
-    process.stderr.write(`renderer built in ${RENDERER_OUT_DIR}\n`);
-  }
+  if (process.argv.includes('--if-stale')) await ensureRenderer();
+  else await buildRenderer();
+  process.stderr.write(`renderer up to date in ${RENDERER_OUT_DIR}\n`);
 }

@@ -16,7 +16,7 @@ import { launchBrowser } from '../e2e/harness.ts';
 import { startFixture, type Fixture } from '../server-helpers.ts';
 import { DEFAULT_RENDERER_DIR } from '../../src/main/cli/commands/serve.ts';
 import { figure } from './figures.ts';
-import { buildRenderer, rendererStaleReason } from '../../scripts/build-renderer.ts';
+import { ensureRenderer } from '../../scripts/build-renderer.ts';
 
 const SIM_SECONDS = 3600;
 const SPEED = 10;
@@ -28,7 +28,7 @@ let fx: Fixture;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
 beforeAll(async () => {
   // The real console pages (built by `npm run build`, which .ci/run does before the tests).
-  if (rendererStaleReason()) await buildRenderer();
+  await ensureRenderer();
   fx = await startFixture('day', { speed: SPEED, rendererDir: DEFAULT_RENDERER_DIR });
   browser = await launchBrowser();
 });

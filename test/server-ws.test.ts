@@ -89,10 +89,13 @@ describe('IocmApi over WebSocket', () => {
       expect(live.length).toBeGreaterThan(0);
       // The services produce ~10 batches/s; the server coalesces them (flush every 250 ms).
       expect(live.length / seconds).toBeLessThanOrEqual(6);
-      const snaps = live.reduce((n, m) => n + m.batch.snapshots.length, 0);
+      // Every interval arrives: the older ones of a message as trend points, the newest whole.
+      const snaps = live.reduce((n, m) => n + (m.trend?.length ?? 0) + m.batch.snapshots.length, 0);
       expect(snaps / live.length).toBeGreaterThan(1.5);
-      const ts = live.flatMap((m) => m.batch.snapshots.map((s) => s.t));
+      for (const m of live) expect(m.batch.snapshots.length).toBeLessThanOrEqual(1);
+      const ts = live.flatMap((m) => [...(m.trend ?? []), ...m.batch.snapshots].map((s) => s.t));
       expect([...ts].sort((a, b) => a - b)).toEqual(ts);
+      expect(new Set(ts).size).toBe(ts.length);
     } finally {
       off();
       api.close();

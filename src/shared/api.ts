@@ -28,7 +28,9 @@ import type {
   SafetyLimits,
   TelemetryBatch,
 } from './policy.ts';
+import type { TrendPoint } from './snapshot.ts';
 
+export type { TrendPoint };
 export type { HostEvent, LoopStatus, Overrides, PolicyConfig, PolicyConfigField, PolicyDescriptor, SafetyLimits, TelemetryBatch };
 
 // ---------------------------------------------------------------------------
@@ -86,6 +88,12 @@ export interface TelemetryMessage {
   sessionId: string | null;
   /** The host it came from (live only: always the selected host). */
   hostId?: string;
+  /**
+   * Snapshots older than `batch.snapshots`, in time order, thinned to what the time series read.
+   * The transports (IPC, WebSocket) coalesce a few intervals per message and send all but the
+   * newest snapshot this way; absent when a message carries one snapshot or none.
+   */
+  trend?: TrendPoint[];
   batch: TelemetryBatch;
 }
 

@@ -163,3 +163,34 @@ export interface HostSnapshot {
   groups: GroupStats[];
   totals: HostTotals;
 }
+
+/**
+ * What the console's time series read from a snapshot: its place in time, the totals, each core's
+ * cycles and each VM's request rate. A transport sends the snapshots of a telemetry message
+ * before its newest one in this form (see `TelemetryMessage.trend`): the core map, the tables
+ * and the queue views show only the newest, so the other per-queue, per-VM and per-group detail
+ * would be parsed and dropped (on big-64 at 10× it was ~8 snapshots of ~70 KB each per message).
+ * A HostSnapshot is a TrendPoint.
+ */
+export interface TrendPoint {
+  seq: number;
+  t: number;
+  intervalMs: number;
+  hz: number;
+  totals: HostTotals;
+  cores: { cycles: CoreCycles }[];
+  vms: { requestsPerSec: number }[];
+}
+
+/** A snapshot's {@link TrendPoint} (new objects for the cores and VMs; totals shared). */
+export function toTrendPoint(s: HostSnapshot): TrendPoint {
+  return {
+    seq: s.seq,
+    t: s.t,
+    intervalMs: s.intervalMs,
+    hz: s.hz,
+    totals: s.totals,
+    cores: s.cores.map((c) => ({ cycles: c.cycles })),
+    vms: s.vms.map((v) => ({ requestsPerSec: v.requestsPerSec })),
+  };
+}

@@ -3,7 +3,7 @@ import { EventBatcher, MAX_SNAPSHOTS_PER_FLUSH } from './batcher.ts';
 import type { EventName, TelemetryMessage } from '../../shared/api.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 
-const snap = (t: number) => ({ t }) as unknown as HostSnapshot;
+const snap = (t: number) => ({ t, seq: t, intervalMs: 100, hz: 1e9, totals: {}, cores: [], vms: [] }) as unknown as HostSnapshot;
 const tele = (stream: 'live' | 'replay', ts: number[], events: string[] = []): TelemetryMessage => ({
   stream,
   sessionId: 's1',
@@ -26,7 +26,9 @@ describe('EventBatcher', () => {
     expect(out.map((o) => o[0])).toEqual(['status', 'telemetry']);
     expect((out[0][1] as { connection: { kind: string } }).connection.kind).toBe('agent');
     const t = out[1][1] as TelemetryMessage;
-    expect(t.batch.snapshots.map((s) => (s as unknown as { t: number }).t)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // all but the newest as trend points, in order
+    expect(t.trend!.map((s) => s.t)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(t.batch.snapshots.map((s) => s.t)).toEqual([9]);
     expect(t.batch.events.map((e) => e.message)).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7', 'e8', 'e9']);
   });
 
@@ -43,8 +45,10 @@ describe('EventBatcher', () => {
     b.flush();
     const tm = out.filter((o) => o[0] === 'telemetry').map((o) => o[1] as TelemetryMessage);
     expect(tm.map((m) => m.stream)).toEqual(['live', 'replay']);
-    expect(tm[0].batch.snapshots).toHaveLength(MAX_SNAPSHOTS_PER_FLUSH);
-    expect((tm[0].batch.snapshots[0] as unknown as { t: number }).t).toBe(50);
+    expect(tm[0].trend).toHaveLength(MAX_SNAPSHOTS_PER_FLUSH - 1);
+    expect(tm[0].trend![0].t).toBe(50);
+    expect(tm[0].batch.snapshots.map((s) => s.t)).toEqual([MAX_SNAPSHOTS_PER_FLUSH + 49]);
+    expect(tm[1].trend).toBeUndefined(); // one snapshot: sent whole
     expect(out.filter((o) => o[0] === 'notice')).toHaveLength(2);
     const prog = out.filter((o) => o[0] === 'progress');
     expect(prog).toHaveLength(1);

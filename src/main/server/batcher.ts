@@ -4,13 +4,15 @@
  * - telemetry: batches of the same stream and session are merged (snapshots and
  *   events concatenated in order, the latest loop status kept); at most
  *   {@link MAX_SNAPSHOTS_PER_FLUSH} newest snapshots per flush (the charts show the
- *   latest; history keeps everything), events are never dropped;
+ *   latest; history keeps everything), events are never dropped; all snapshots but the
+ *   newest travel as trend points (`TelemetryMessage.trend`: what the time series read);
  * - status: only the latest state;
  * - progress: the latest per operation (a `done` event is the last one anyway);
  * - notice: all, in order;
  * - fleet: only the latest rows.
  */
 import type { EventName, FleetRow, IocmEvents, ProgressEvent, TelemetryMessage, ConsoleState, Notice } from '../../shared/api.ts';
+import { toTrendPoint, type TrendPoint } from '../../shared/snapshot.ts';
 
 /** Default flush period: 4 messages per second per stream at most. */
 export const DEFAULT_FLUSH_MS = 250;
@@ -95,8 +97,17 @@ export class EventBatcher {
     if (status) this.sink('status', status);
     if (fleet) this.sink('fleet', fleet);
     for (const msg of telemetry) {
-      const snaps = msg.batch.snapshots;
-      if (snaps.length > MAX_SNAPSHOTS_PER_FLUSH) msg.batch.snapshots = snaps.slice(snaps.length - MAX_SNAPSHOTS_PER_FLUSH);
+      let snaps = msg.batch.snapshots;
+      if (snaps.length > MAX_SNAPSHOTS_PER_FLUSH) snaps = snaps.slice(snaps.length - MAX_SNAPSHOTS_PER_FLUSH);
+      if (snaps.length > 1) {
+        // All but the newest as trend points: the time series need every interval, the detail
+        // views only the newest (see TrendPoint).
+        const trend = new Array<TrendPoint>(snaps.length - 1);
+        for (let i = 0; i < trend.length; i++) trend[i] = toTrendPoint(snaps[i]);
+        msg.trend = trend;
+        snaps = [snaps[snaps.length - 1]];
+      }
+      msg.batch.snapshots = snaps;
       this.sink('telemetry', msg);
     }
     for (const p of progress) this.sink('progress', p);

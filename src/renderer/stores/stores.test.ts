@@ -10,6 +10,7 @@ import { useSessionsStore } from './sessions.ts';
 import { useTimeViewStore } from './timeview.ts';
 import { useTrend } from './trend.ts';
 import { computed, isProxy } from 'vue';
+import { toTrendPoint } from '../../shared/snapshot.ts';
 
 beforeEach(() => setActivePinia(createPinia()));
 
@@ -60,6 +61,35 @@ describe('console store', () => {
 });
 
 describe('telemetry store', () => {
+  it('takes a thinned message (trend points, then the newest snapshot) as it takes the full snapshots', () => {
+    const snaps = Array.from({ length: 8 }, (_, i) => {
+      const s = makeSnapshot({ cores: 4, side: [3], vms: 3, seq: i });
+      s.totals.score = 1.5 * i;
+      s.totals.requestsPerSec = 1000 + i;
+      s.cores[1].cycles.guest *= (i + 1) / 8;
+      s.vms.forEach((v, j) => (v.requestsPerSec = 100 * i + j));
+      return s;
+    });
+    const full = useTelemetryStore();
+    full.ingest({ stream: 'live', sessionId: 's', batch: { snapshots: snaps, events: [] } });
+    setActivePinia(createPinia());
+    const thin = useTelemetryStore();
+    thin.ingest({ stream: 'live', sessionId: 's', trend: snaps.slice(0, -1).map(toTrendPoint), batch: { snapshots: [snaps[7]], events: [] } });
+    expect(thin.totals.length).toBe(8);
+    const rings = (t: ReturnType<typeof useTelemetryStore>) => [t.totals, ...[0, 1, 2, 3].map((c) => t.coreSeries(c)!), ...[0, 1, 2].map((v) => t.vmSeries(v)!)];
+    const a = rings(full);
+    const b = rings(thin);
+    for (let k = 0; k < a.length; k++) {
+      expect(b[k].times()).toEqual(a[k].times());
+      for (const col of a[k].columns) expect(b[k].column(col)).toEqual(a[k].column(col));
+    }
+    expect(thin.coreSeries(1)!.column('busy')[0]).not.toBe(thin.coreSeries(1)!.column('busy')[7]);
+    expect(thin.latest).toBe(snaps[7]);
+    // a duplicate trend point (backfill overlap) is dropped like a duplicate snapshot
+    thin.ingest({ stream: 'live', sessionId: 's', trend: [toTrendPoint(snaps[6])], batch: { snapshots: [], events: [] } });
+    expect(thin.totals.length).toBe(8);
+  });
+
   it('hands out its rings raw, not as reactive proxies (chart updates read every point)', () => {
     const t = useTelemetryStore();
     expect(isProxy(t.totals)).toBe(false);

@@ -9,7 +9,7 @@ import { defineStore } from 'pinia';
 import { markRaw, ref, shallowRef } from 'vue';
 import type { TelemetryMessage } from '../../shared/api.ts';
 import type { HostEvent } from '../../shared/policy.ts';
-import type { HostSnapshot } from '../../shared/snapshot.ts';
+import type { HostSnapshot, TrendPoint } from '../../shared/snapshot.ts';
 import { BoundedList, SeriesRing } from '../lib/ring.ts';
 import { CYCLE_KEYS } from '../lib/metrics.ts';
 import { useApi } from '../api-client.ts';
@@ -68,14 +68,18 @@ export const useTelemetryStore = defineStore('telemetry', () => {
    * Whether `s` is already in the buffers: live snapshots can arrive twice (the backfill and the
    * first live batches overlap). Same sequence number at the same time = the same snapshot.
    */
-  function isDuplicate(s: HostSnapshot): boolean {
+  function isDuplicate(s: TrendPoint): boolean {
     if (!totals.length || s.seq > totals.last('seq')) return false;
     const k = totals.findAscending('seq', s.seq);
     return k >= 0 && totals.timeAt(k) === s.t;
   }
 
-  /** Add one snapshot; false when it was a duplicate (live) and nothing changed. */
-  function push(s: HostSnapshot, live: boolean): boolean {
+  /**
+   * Add one snapshot (or the trend point of one: an older snapshot of the same message, thinned
+   * by the transport); false when it was a duplicate (live) and nothing changed. Only a full
+   * snapshot becomes `latest`.
+   */
+  function push(s: TrendPoint, live: boolean, full: HostSnapshot | null): boolean {
     if (live && isDuplicate(s)) return false;
     const last = totals.lastTime();
     // Time going back (replay seek, a new live session) or a replay's big jump: start over. A live
@@ -106,7 +110,7 @@ export const useTelemetryStore = defineStore('telemetry', () => {
       pair[0] = s.vms[i].requestsPerSec;
       vmRings[i].push(s.t, pair);
     }
-    latest.value = s;
+    if (full) latest.value = full;
     return true;
   }
 
@@ -127,7 +131,8 @@ export const useTelemetryStore = defineStore('telemetry', () => {
     }
     if (msg.stream === 'replay' && sessionId.value !== null && msg.sessionId !== sessionId.value) return;
     const live = msg.stream === 'live';
-    for (const s of msg.batch.snapshots) push(s, live);
+    if (msg.trend) for (const p of msg.trend) push(p, live, null);
+    for (const s of msg.batch.snapshots) push(s, live, s);
     for (const e of msg.batch.events) if ((e.kind === 'decision' || e.kind === 'override' || gapEdge(e) !== null) && !(live && seenEvent(e))) events.push(e);
     batches.value++;
     version.value++;
@@ -164,15 +169,16 @@ export const useTelemetryStore = defineStore('telemetry', () => {
     unsub = api.onTelemetry((m) => (backfilled ? ingest(m) : pending.push(m)));
     const r = await api.getRecentTelemetry({ snapshots: HISTORY_POINTS, windowMs: LIVE_WINDOW_MS });
     if (r.ok && stream.value === 'live') {
-      const last = r.value.batch.snapshots.at(-1)?.t ?? -Infinity;
+      const last = r.value.batch.snapshots.at(-1)?.t ?? r.value.trend?.at(-1)?.t ?? -Infinity;
       const lastEvent = r.value.batch.events.at(-1)?.t ?? -Infinity;
       ingest(r.value);
       // drop what the backfill already covered
       for (const m of pending) {
         if (m.stream === 'live') {
           const snapshots = m.batch.snapshots.filter((s) => s.t > last);
+          const trend = m.trend?.filter((s) => s.t > last);
           const events = m.batch.events.filter((e) => e.t > lastEvent);
-          if (snapshots.length || events.length) ingest({ ...m, batch: { ...m.batch, snapshots, events } });
+          if (snapshots.length || trend?.length || events.length) ingest({ ...m, ...(trend ? { trend } : {}), batch: { ...m.batch, snapshots, events } });
         } else ingest(m);
       }
     } else for (const m of pending) ingest(m);

@@ -38,4 +38,23 @@ describe('iocm simulate on hostile scenarios', () => {
       expect(r.stderr, file).toMatch(/not a regular file/);
     }
   }, 60_000);
+
+  it('a host too large to allocate (every limit of the schema at once) is refused, not a RangeError', async () => {
+    // 1024 cores, 4096 VMs of 256 vCPUs with 64-queue devices: each field within its own limit,
+    // but the model would preallocate per core × virtqueue (tens of GB) and crashed with a stack trace.
+    const devices = Array.from({ length: 4 }, () => ({ kind: 'net', queues: 64 }));
+    const big = { host: { cores: 1024, ghz: 2.5 }, vms: [{ name: 'a', count: 4096, vcpus: 1, devices, workload: { kind: 'net-rr' } }], phases: [{ name: 'p', seconds: 1, load: {} }] };
+    const file = join(dir, 'big.json');
+    writeFileSync(file, JSON.stringify(big));
+    const r = await iocm(['simulate', '--scenario', file, '--seconds', '0.1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/\/vms: at most 16384 virtqueues in total .* got 1048576/);
+    expect(r.stderr).not.toMatch(/RangeError|\n\s+at /);
+    big.vms[0].devices = [{ kind: 'net', queues: 1 }];
+    big.vms[0].vcpus = 256;
+    writeFileSync(file, JSON.stringify(big));
+    const v = await iocm(['scenarios', 'validate', file]);
+    expect(v.code).toBe(2);
+    expect(v.stderr).toMatch(/at most 65536 vCPUs in total .* got 1048576/);
+  }, 60_000);
 });

@@ -369,6 +369,11 @@ export function maxSideCores(cores: number): number {
   return Math.max(1, Math.min(cores - 1, Math.round(cores * 0.375)));
 }
 
+/** Most vCPUs a scenario may have in total (Σ count × vcpus). */
+export const MAX_TOTAL_VCPUS = 65536;
+/** Most virtqueues a scenario may have in total (Σ count × queues over every device). */
+export const MAX_TOTAL_QUEUES = 16384;
+
 function fail(path: string, msg: string): never {
   throw new Error(`scenario ${path}: ${msg}`);
 }
@@ -390,6 +395,8 @@ export function checkScenario(s: Scenario): void {
   if (!Array.isArray(s.vms) || s.vms.length === 0) fail('vms', 'expected at least one VM group');
   const names = new Set<string>();
   let totalVms = 0;
+  let totalVcpus = 0;
+  let totalQueues = 0;
   s.vms.forEach((g, i) => {
     const p = `vms[${i}]`;
     if (typeof g.name !== 'string' || g.name === '') fail(`${p}.name`, 'expected a non-empty string');
@@ -398,11 +405,13 @@ export function checkScenario(s: Scenario): void {
     if (!Number.isInteger(g.count) || g.count < 1) fail(`${p}.count`, `expected an integer ≥ 1, got ${String(g.count)}`);
     if (!Number.isInteger(g.vcpus) || g.vcpus < 1 || g.vcpus > 256) fail(`${p}.vcpus`, `expected an integer in 1..256, got ${String(g.vcpus)}`);
     totalVms += g.count;
+    totalVcpus += g.count * g.vcpus;
     if (g.weight !== undefined && (typeof g.weight !== 'number' || !(g.weight >= 0) || !Number.isFinite(g.weight))) fail(`${p}.weight`, `expected a number ≥ 0, got ${String(g.weight)}`);
     if (!Array.isArray(g.devices)) fail(`${p}.devices`, 'expected an array');
     g.devices.forEach((d, j) => {
       if (d.kind !== 'net' && d.kind !== 'blk') fail(`${p}.devices[${j}].kind`, `expected 'net' or 'blk', got ${String(d.kind)}`);
       if (d.queues !== undefined && (!Number.isInteger(d.queues) || d.queues < 1 || d.queues > 64)) fail(`${p}.devices[${j}].queues`, `expected an integer in 1..64, got ${String(d.queues)}`);
+      totalQueues += g.count * (d.queues ?? 1);
       for (const f of ['maxIops', 'maxMBps'] as const) {
         const v = d[f];
         if (v !== undefined && (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v))) fail(`${p}.devices[${j}].${f}`, `expected a number > 0, got ${String(v)}`);
@@ -429,6 +438,9 @@ export function checkScenario(s: Scenario): void {
     if (!(w.readFraction >= 0 && w.readFraction <= 1)) fail(`${p}.workload.readFraction`, `expected a number in 0..1, got ${String(w.readFraction)}`);
   });
   if (totalVms > 4096) fail('vms', `at most 4096 VMs supported, got ${totalVms}`);
+  // The model preallocates per vCPU and per (core × virtqueue): bound both so memory stays bounded.
+  if (totalVcpus > MAX_TOTAL_VCPUS) fail('vms', `at most ${MAX_TOTAL_VCPUS} vCPUs in total (Σ count × vcpus) supported, got ${totalVcpus}`);
+  if (totalQueues > MAX_TOTAL_QUEUES) fail('vms', `at most ${MAX_TOTAL_QUEUES} virtqueues in total (Σ count × queues over devices) supported, got ${totalQueues}`);
   if (!Array.isArray(s.phases)) fail('phases', 'expected an array');
   s.phases.forEach((ph, i) => {
     if (typeof ph.name !== 'string') fail(`phases[${i}].name`, 'expected a string');

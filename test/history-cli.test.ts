@@ -3,7 +3,7 @@
  * list/show/export/import/delete, default database from IOCM_DB, exit codes.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -121,5 +121,25 @@ describe('iocm sessions', () => {
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.err).toMatch(re);
     }
+  });
+
+  it('simulate --record into a foreign file and calibrate --out into a missing folder exit 2, without a stack trace', async () => {
+    const foreign = join(dir, 'notes.txt');
+    writeFileSync(foreign, 'not a database\n');
+    const rec = await iocm('simulate', '--scenario', 'rr-few', '--seconds', '0.2', '--record', foreign);
+    expect(rec.code).toBe(2);
+    expect(rec.err).toMatch(/^iocm simulate: --record: .*notes\.txt is not an IOcm history database/);
+    expect(rec.err).not.toMatch(/\n\s+at /);
+    expect(readFileSync(foreign, 'utf8')).toBe('not a database\n');
+
+    const db = join(dir, 'cal.db');
+    const sim = await iocm('simulate', '--scenario', 'rr-few', '--policy', 'static:1', '--seconds', '1', '--record', db);
+    expect(sim.code).toBe(0);
+    const id = /recorded session (\S+)/.exec(sim.err)![1];
+    const out = join(dir, 'no', 'such', 'costs.json');
+    const cal = await iocm('calibrate', '--db', db, '--session', id, '--out', out);
+    expect(cal.code).toBe(2);
+    expect(cal.err).toContain(`iocm calibrate: --out ${out}: cannot write the file (ENOENT)`);
+    expect(cal.err).not.toMatch(/\n\s+at /);
   });
 });

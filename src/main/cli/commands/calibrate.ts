@@ -62,7 +62,13 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (snaps.length === 0) throw new UsageError(`session ${id} has no snapshots`);
   const cal = fitCosts(snaps, { window: values.window as number | undefined });
   const block = JSON.stringify({ host: { costs: cal.costs } }, null, 2) + '\n';
-  if (values.out !== undefined) writeFileSync(values.out as string, block);
+  if (values.out !== undefined) {
+    try {
+      writeFileSync(values.out as string, block);
+    } catch (e) {
+      throw new UsageError(`--out ${values.out as string}: cannot write the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
   if (values.json === true) {
     io.stdout.write(JSON.stringify({ session: id, snapshots: snaps.length, ...cal }, null, 2) + '\n');
     return 0;

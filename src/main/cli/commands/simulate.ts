@@ -18,6 +18,7 @@ import type { HostSnapshot } from '../../../shared/snapshot.ts';
 import type { ControlAction } from '../../../shared/control.ts';
 import type { ObservabilityProfile } from '../../../shared/observe.ts';
 import { startSimRecording } from '../../history/sim-record.ts';
+import { HistoryError } from '../../history/schema.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   scenario: { type: 'string', value: 'NAME|FILE', help: "shipped scenario name or path to a .json file (default: 'default')" },
@@ -120,7 +121,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   // --record: history recording (src/main/history/sim-record.ts).
   const recordPath = values.record as string | undefined;
   if (recordPath !== undefined && !existsSync(dirname(resolve(recordPath)))) throw new UsageError(`--record: the folder of ${recordPath} does not exist`);
-  const recording = recordPath === undefined ? undefined : await startSimRecording(recordPath, { scenario, seed, policy: policy.name, intervalMs });
+  let recording: Awaited<ReturnType<typeof startSimRecording>> | undefined;
+  try {
+    recording = recordPath === undefined ? undefined : await startSimRecording(recordPath, { scenario, seed, policy: policy.name, intervalMs });
+  } catch (e) {
+    // A foreign, corrupt or too-new file is bad input (exit 2); a failing disk is not.
+    if (e instanceof HistoryError && e.code !== 'io' && e.code !== 'full') throw new UsageError(`--record: ${e.message}`);
+    throw e;
+  }
   const onSnap = recording ? (s: HostSnapshot): void => (onSnapshot?.(s), recording.onSnapshot(s)) : onSnapshot;
 
   const decisions: SimulateDecision[] = [];

@@ -142,4 +142,30 @@ describe('iocm sessions', () => {
     expect(cal.err).toContain(`iocm calibrate: --out ${out}: cannot write the file (ENOENT)`);
     expect(cal.err).not.toMatch(/\n\s+at /);
   });
+
+  it('whatif on an imported session whose scenario or seed the model cannot run: exit 2 naming it', async () => {
+    const db = join(dir, 'wi.db');
+    const sim = await iocm('simulate', '--scenario', 'rr-few', '--seconds', '0.5', '--record', db);
+    expect(sim.code).toBe(0);
+    const id = /recorded session (\S+)/.exec(sim.err)![1];
+    const bundle = join(dir, 'wi.json');
+    expect((await iocm('sessions', 'export', '--db', db, '--session', id, '--format', 'json', '--out', bundle)).code).toBe(0);
+    const base = JSON.parse(readFileSync(bundle, 'utf8')) as { session: { id: string; scenario: unknown; seed: number } };
+    const variants: [string, (b: typeof base) => void, RegExp][] = [
+      ['no-host', (b) => (b.session.scenario = { foo: 1 }), /session 'no-host': its recorded scenario cannot be re-run: scenario host: missing/],
+      ['too-big', (b) => ((b.session.scenario as { host: { cores: number }; vms: { count: number; devices: unknown[] }[] }).vms[0].devices = Array.from({ length: 200 }, () => ({ kind: 'net', queues: 64 }))), /session 'too-big': .*at most 16384 virtqueues/],
+      ['bad-seed', (b) => (b.session.seed = -5), /session 'bad-seed': its recorded seed -5 is not an integer/],
+    ];
+    for (const [sid, mutate, re] of variants) {
+      const b = JSON.parse(JSON.stringify(base)) as typeof base;
+      b.session.id = sid;
+      mutate(b);
+      const f = join(dir, `${sid}.json`);
+      writeFileSync(f, JSON.stringify(b));
+      expect((await iocm('sessions', 'import', '--db', db, '--in', f)).code, sid).toBe(0);
+      const r = await iocm('whatif', '--db', db, '--session', sid, '--policy', 'vhost');
+      expect(r.code, sid).toBe(2);
+      expect(r.err, sid).toMatch(re);
+    }
+  });
 });

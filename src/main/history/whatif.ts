@@ -100,7 +100,15 @@ export async function runWhatIfInStore(
   const scenario = base.scenarioJson as Scenario;
   const seed = base.seed ?? 1;
   const intervalMs = base.intervalMs ?? 100;
-  const [{ createHostModel }, { IocmLoop }, { resolvePolicyForHost }] = await Promise.all([import('../model/host-model.ts'), import('../loop/loop.ts'), import('../policy/registry.ts')]);
+  const [{ createHostModel }, { IocmLoop }, { resolvePolicyForHost }, { checkScenario }] = await Promise.all([import('../model/host-model.ts'), import('../loop/loop.ts'), import('../policy/registry.ts'), import('../model/defaults.ts')]);
+  // An imported file's session is input like any other: refuse what the model cannot run, by name.
+  try {
+    checkScenario(scenario);
+  } catch (err) {
+    throw new HistoryError('invalid', `session '${req.sessionId}': its recorded scenario cannot be re-run: ${(err as Error).message}`);
+  }
+  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) throw new HistoryError('invalid', `session '${req.sessionId}': its recorded seed ${String(seed)} is not an integer in 0..4294967295`);
+  if (typeof intervalMs !== 'number' || !(intervalMs >= 1 && intervalMs <= 60000)) throw new HistoryError('invalid', `session '${req.sessionId}': its recorded interval ${String(intervalMs)} ms is not in 1..60000`);
   let policy: ReturnType<typeof resolvePolicyForHost>;
   try {
     policy = resolvePolicyForHost(req.policy, scenario.host.cores, req.config ?? {});

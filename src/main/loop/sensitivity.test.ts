@@ -65,6 +65,13 @@ describe('runSensitivity', () => {
     expect(md).toContain('![rr-latency](x.svg)');
   });
 
+  it('says "–", not "0 %", for a kind of variant it did not run (no hypercube samples)', () => {
+    const rr = load('rr-few');
+    const res = runSensitivity({ scenarios: { 'rr-few': rr }, shapes: ['rr-latency'], rankingScenario: null, policies: [], params: ['wakeupLatencyUs'], lhsSamples: 0, seed: 1, shapeSeconds: 0.2 });
+    const md = sensitivityMarkdown(res, new Map(), { seed: 1, rankingScenario: 'rr-few' });
+    expect(md).toMatch(/\| rr-latency \| [0-9.]+ \| (yes|no) \| \d+ % \| – \|/);
+  });
+
   it('refuses an unknown cost or a shape without its scenario', () => {
     const base = { shapes: ['rr-latency'] as const, rankingScenario: null, policies: [], seed: 1, lhsSamples: 0 };
     expect(() => runSensitivity({ ...base, scenarios: { 'rr-few': load('rr-few') }, params: ['nope' as never] })).toThrow(/nope/);

@@ -125,6 +125,11 @@ export function holdShare(r: SensitivityResult, id: ShapeId, kinds: readonly Var
   return vs.length === 0 ? 0 : vs.filter((v) => v.shapes[id]?.holds).length / vs.length;
 }
 
+/** holdShare as a percentage, or '–' when there is no variant of those kinds (no samples is not "holds in 0 %"). */
+function sharePct(r: SensitivityResult, id: ShapeId, kinds: readonly Variant['kind'][]): string {
+  return r.variants.some((v) => kinds.includes(v.kind)) ? `${(holdShare(r, id, kinds) * 100).toFixed(0)} %` : '–';
+}
+
 /** Whether a variant's ranking is the base ranking. */
 export function sameRanking(r: SensitivityResult, v: Variant): boolean {
   return v.ranking.join(',') === r.base.ranking.join(',');
@@ -173,7 +178,7 @@ export function sensitivityMarkdown(r: SensitivityResult, files: ReadonlyMap<str
   out.push('## Shapes', '', '| shape | base value | holds at base | holds one-at-a-time | holds in hypercube |', '|---|---|---|---|---|');
   for (const id of r.shapes) {
     const b = r.base.shapes[id];
-    out.push(`| ${id} | ${fmt(b.value)} | ${b.holds ? 'yes' : 'no'} | ${(holdShare(r, id, ['low', 'high']) * 100).toFixed(0)} % | ${(holdShare(r, id, ['lhs']) * 100).toFixed(0)} % |`);
+    out.push(`| ${id} | ${fmt(b.value)} | ${b.holds ? 'yes' : 'no'} | ${sharePct(r, id, ['low', 'high'])} | ${sharePct(r, id, ['lhs'])} |`);
   }
   out.push('', '## One at a time', '', `| cost | low | high | ${r.shapes.map((s) => `${s} (low / high)`).join(' | ')} | ranking (low / high) |`, `|---|---|---|${r.shapes.map(() => '---|').join('')}---|`);
   for (const p of r.params) {

@@ -83,6 +83,9 @@ describe('iocm sweep', () => {
     const r = await iocm(['sweep', '--json']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--scenario is required/);
+    // and its help says so (it said "default: 'default'")
+    const h = await iocm(['sweep', '--help']);
+    expect(h.stdout).toMatch(/--scenario NAME\|FILE +shipped scenario name or path to a \.json file \(required\)/);
   });
 });
 
@@ -113,6 +116,20 @@ describe('iocm evaluate', () => {
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toMatch(/oracle/);
     expect(svg).toMatch(/<path/);
+  });
+  it('a flag of the other mode (--seeds with --sensitivity, --samples without) exits 2 instead of being ignored', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--sensitivity', '--seeds', '5'], /--seeds does not apply with --sensitivity/],
+      [['--sensitivity', '--suite', tmp], /--suite does not apply with --sensitivity/],
+      [['--sensitivity', '--observe', 'full'], /--observe does not apply with --sensitivity/],
+      [['--samples', '4'], /--samples applies only with --sensitivity/],
+      [['--costs', 'netRequestCycles'], /--costs applies only with --sensitivity/],
+    ];
+    for (const [argv, re] of cases) {
+      const r = await iocm(['evaluate', '--out', join(tmp, 'o3'), ...argv]);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stderr, argv.join(' ')).toMatch(re);
+    }
   });
   it('a missing suite folder exits 2', async () => {
     const r = await iocm(['evaluate', '--suite', join(tmp, 'nope'), '--out', join(tmp, 'o2')]);

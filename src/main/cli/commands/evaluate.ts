@@ -47,6 +47,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(USAGE);
     return 0;
   }
+  // Flags of the other mode would be ignored without a word: refuse them (a user asking for
+  // --seeds 5 with --sensitivity, or --samples without it, would read results they did not get).
+  const modeOnly = values.sensitivity === true ? ['suite', 'seeds', 'guard', 'observe', 'jobs'] : ['samples', 'costs'];
+  for (const f of modeOnly) {
+    if (values[f] !== undefined) throw new UsageError(values.sensitivity === true ? `--${f} does not apply with --sensitivity (it varies costs on the shipped scenarios, one seed: --seed)` : `--${f} applies only with --sensitivity`);
+  }
   if (values.sensitivity === true) return runSensitivityCommand(values, io);
   const suite = resolve((values.suite as string | undefined) ?? 'resources/scenarios');
   let files: string[];

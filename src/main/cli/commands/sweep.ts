@@ -16,7 +16,7 @@ import { oracleOf, runMany, shortenPhases, staticCount, staticPolicies, staticPo
 import { DEFAULT_PROFILE, type ObservabilityProfile } from '../../../shared/observe.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
-  scenario: { type: 'string', value: 'NAME|FILE', help: "shipped scenario name or path to a .json file (default: 'default')" },
+  scenario: { type: 'string', value: 'NAME|FILE', help: 'shipped scenario name or path to a .json file (required)' },
   seconds: { type: 'number', value: 'N', above: 0, max: 1e6, help: "simulated seconds (default: the scenario's length)" },
   'phase-seconds': { type: 'number', value: 'N', above: 0, max: 1e6, help: 'shorten every phase to at most N seconds (quick runs of long scenarios)' },
   seed: { type: 'integer', value: 'S', min: 0, max: 2 ** 32 - 1, help: 'RNG seed (default: 1)' },

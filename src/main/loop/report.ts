@@ -7,7 +7,7 @@
 import * as echarts from 'echarts';
 import type { Oracle, RunResult } from './sweep.ts';
 import { staticCount } from './sweep.ts';
-import { describeMiss, fmtSpread, type MultiSeedEvaluation } from './evaluation.ts';
+import { describeMiss, fmtSpread, type MultiSeedEvaluation, type Spread } from './evaluation.ts';
 
 /** What the plots need of one scenario's evaluation (the first seed's runs and oracle). */
 export interface ScenarioEvaluation {
@@ -49,6 +49,8 @@ export function reportRows(e: ScenarioEvaluation): ReportRow[] {
 }
 
 const num = (x: number, d = 1): string => (Number.isFinite(x) ? (Math.abs(x) >= 1e6 ? x.toExponential(3) : x.toFixed(d)) : '–');
+/** A latency over seeds: mean ± sample standard deviation (just the mean for one seed). */
+export const latencySpread = (s: Spread): string => (s.n > 1 && Number.isFinite(s.mean) ? `${num(s.mean)} ± ${num(s.sd)}` : num(s.mean));
 
 /** Downsample a series to at most `n` points (every k-th; keeps the last). */
 function thin<T>(xs: T[], n: number): T[] {
@@ -117,7 +119,7 @@ export function reportMarkdown(evals: readonly MultiSeedEvaluation[], files: Map
   out.push(`Every scenario under every policy on the host model, seeds ${meta.seeds.join(', ')}${meta.phaseSeconds ? `, phases shortened to ≤ ${meta.phaseSeconds} s` : ''}.`);
   out.push(`Policies saw the **${meta.observe}** observability profile${meta.observe === 'full' ? ' (research: every counter the model has; a real host reports less)' : meta.observe === 'qemu' ? ' (what a stock QEMU/KVM host reports)' : ' (what OVS-DPDK reports)'} (docs/observability.md); scores are the model's truth score.`);
   out.push("The **oracle** picks the best static side-core count for each phase with perfect foresight; `ratio` is a policy's score over the oracle's (mean ± sample standard deviation over the seeds, [min–max]).");
-  out.push(`**p99 guard**: in each phase and seed, a policy's p99 latency against the p99 of that phase's oracle count; within ${meta.guardFactor}× counts as met. Latency p50/p99 are over all completed requests of the run (mean over seeds); the oracle's are phase-time-weighted over its per-phase counts.`);
+  out.push(`**p99 guard**: in each phase and seed, a policy's p99 latency against the p99 of that phase's oracle count; within ${meta.guardFactor}× counts as met. Latency p50/p99 are over all completed requests of the run (mean ± sample standard deviation over the seeds); the oracle's are phase-time-weighted over its per-phase counts.`);
   out.push('Score: Σ groups weight × work rate (docs/model.md). Changes: intervals where the side-core count changed.', '');
   out.push('## Summary', '');
   const adaptive = [...new Set(evals.flatMap((e) => e.policies.filter((r) => staticCount(r.policy) === null).map((r) => r.policy)))];
@@ -135,9 +137,9 @@ export function reportMarkdown(evals: readonly MultiSeedEvaluation[], files: Map
     out.push(`${e.cores} cores, ${num(e.seconds)} simulated s. Oracle per phase (seed ${e.seeds[0]}): ${e.oracles[0].phases.map((p) => `${p.phase} → K=${p.bestK}`).join(', ')}.`, '');
     out.push('| policy | ratio to oracle | [min–max] | p50 (µs) | p99 (µs) | side cores | changes | p99 guard |');
     out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
-    out.push(`| oracle (per-phase best count) | 1 | | ${num(e.oracleLatencyP50Us.mean)} | ${num(e.oracleLatencyP99Us.mean)} | | | |`);
+    out.push(`| oracle (per-phase best count) | 1 | | ${latencySpread(e.oracleLatencyP50Us)} | ${latencySpread(e.oracleLatencyP99Us)} | | | |`);
     for (const r of e.policies) {
-      out.push(`| ${r.policy} | ${fmtSpread(r.ratio)} | ${r.ratio.min.toFixed(3)}–${r.ratio.max.toFixed(3)} | ${num(r.latencyP50Us.mean)} | ${num(r.latencyP99Us.mean)} | ${num(r.sideCoresAvg.mean, 2)} | ${num(r.changes.mean, 0)} | ${r.guardOk}/${r.guardChecked} |`);
+      out.push(`| ${r.policy} | ${fmtSpread(r.ratio)} | ${r.ratio.min.toFixed(3)}–${r.ratio.max.toFixed(3)} | ${latencySpread(r.latencyP50Us)} | ${latencySpread(r.latencyP99Us)} | ${num(r.sideCoresAvg.mean, 2)} | ${num(r.changes.mean, 0)} | ${r.guardOk}/${r.guardChecked} |`);
     }
     const iocm = e.policies.find((p) => p.policy === 'iocm');
     if (iocm && iocm.guardMisses.length > 0) {

@@ -122,11 +122,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
         observe: e.observe,
         seeds: e.seeds,
         bestStatic: { k: e.oracles[0].bestStatic.k, ratio: r3(e.bestStaticRatio.mean) },
-        oracle: { latencyP50Us: r3(e.oracleLatencyP50Us.mean), latencyP99Us: r3(e.oracleLatencyP99Us.mean) },
+        oracle: { latencyP50Us: r3(e.oracleLatencyP50Us.mean), latencyP50UsSd: r3(e.oracleLatencyP50Us.sd), latencyP99Us: r3(e.oracleLatencyP99Us.mean), latencyP99UsSd: r3(e.oracleLatencyP99Us.sd) },
         policies: Object.fromEntries(
           e.policies.map((p) => [
             p.policy,
-            { ratio: r3(p.ratio.mean), ratioSd: r3(p.ratio.sd), ratioMin: r3(p.ratio.min), vsBestStatic: r3(p.vsBestStatic.mean), latencyP50Us: r3(p.latencyP50Us.mean), latencyP99Us: r3(p.latencyP99Us.mean), sideCoresAvg: r3(p.sideCoresAvg.mean), guardOk: p.guardOk, guardChecked: p.guardChecked },
+            { ratio: r3(p.ratio.mean), ratioSd: r3(p.ratio.sd), ratioMin: r3(p.ratio.min), vsBestStatic: r3(p.vsBestStatic.mean), latencyP50Us: r3(p.latencyP50Us.mean), latencyP50UsSd: r3(p.latencyP50Us.sd), latencyP99Us: r3(p.latencyP99Us.mean), latencyP99UsSd: r3(p.latencyP99Us.sd), sideCoresAvg: r3(p.sideCoresAvg.mean), guardOk: p.guardOk, guardChecked: p.guardChecked },
           ]),
         ),
       };

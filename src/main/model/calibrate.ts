@@ -174,11 +174,24 @@ export function fitCosts(snaps: readonly HostSnapshot[], o: CalibrateOptions = {
 
   const names: (keyof CostParams)[] = ['batchCycles', 'netRequestCycles', 'netByteCycles', 'blkRequestCycles', 'blkByteCycles'];
   if (qRows.length >= names.length) {
-    const { b, r2 } = leastSquares(qRows, qY);
+    let { b, r2 } = leastSquares(qRows, qY);
+    // A column collinear with another (one blk size: per-request and per-byte move together) would let
+    // its partner absorb its share (blkRequestCycles = request + size × byte cost), and the written
+    // block would then charge that share twice with the model's own per-byte cost. Hold such a
+    // parameter at the model's value and fit the others to what is left.
+    const held = names.map((_, j) => qRows.some((r) => r[j] > 0) && !Number.isFinite(b[j]));
+    if (held.some(Boolean)) {
+      const value = (j: number): number => COST_DEFAULTS[names[j]] as number;
+      const rows = qRows.map((r) => r.map((x, j) => (held[j] ? 0 : x)));
+      const y = qY.map((v, i) => v - names.reduce((acc, _, j) => acc + (held[j] ? value(j) * qRows[i][j] : 0), 0));
+      ({ b, r2 } = leastSquares(rows, y));
+      names.forEach((_, j) => held[j] && (b[j] = Number.NaN));
+    }
     fits.push({ name: 'queue work', rows: qRows.length, r2 });
     names.forEach((name, j) => {
       const used = qRows.some((r) => r[j] > 0);
       if (!used) fitted.push({ name, value: null, reason: 'no such traffic in the recording' });
+      else if (held[j]) fitted.push({ name, value: null, reason: `collinear with another column (e.g. one request size only); held at the model's ${String(COST_DEFAULTS[name])} while fitting the others` });
       else if (!Number.isFinite(b[j])) fitted.push({ name, value: null, reason: 'collinear with another column (e.g. one request size only)' });
       else fitted.push({ name, value: b[j] });
     });

@@ -79,6 +79,24 @@ describe('iocm sweep', () => {
     expect(names).toEqual(expect.arrayContaining(['vhost', 'static:1', 'iocm', 'iocm-classic']));
     for (const p of doc.policies) expect(p.ratio).toBeCloseTo(p.score / doc.oracleScore, 2);
   });
+  it('--seeds N reports each policy over the seeds as mean ± spread, from the per-seed runs', async () => {
+    const base = ['sweep', '--scenario', small, '--jobs', '2', '--phase-seconds', '0.5', '--policies', 'iocm', '--json'];
+    const [both, s1, s2] = await Promise.all([iocm([...base, '--seeds', '2']), iocm([...base, '--seed', '1']), iocm([...base, '--seed', '2'])]);
+    for (const r of [both, s1, s2]) expect(r.code, r.stderr).toBe(0);
+    const [d, a, b] = [both, s1, s2].map((r) => JSON.parse(r.stdout));
+    expect(d.overSeeds.seeds).toEqual([1, 2]);
+    expect(d.policies).toEqual(a.policies); // the first seed's tables are unchanged
+    for (const p of a.policies as { policy: string; ratio: number }[]) {
+      const q = (b.policies as { policy: string; ratio: number }[]).find((x) => x.policy === p.policy)!;
+      const o = d.overSeeds.policies[p.policy].ratio;
+      expect(o.n).toBe(2);
+      expect(o.mean).toBeCloseTo((p.ratio + q.ratio) / 2, 3);
+      expect(o.sd).toBeCloseTo(Math.abs(p.ratio - q.ratio) / Math.SQRT2, 3);
+    }
+    const t = await iocm(base.filter((x) => x !== '--json').concat(['--seeds', '2']));
+    expect(t.stdout).toMatch(/over seeds 1, 2 \(mean ± sample standard deviation/);
+    expect(t.stdout).toMatch(/^iocm +[\d.]+ ± [\d.]+ +[\d.]+ ± [\d.]+/m);
+  });
   it('requires --scenario (exit 2)', async () => {
     const r = await iocm(['sweep', '--json']);
     expect(r.code).toBe(2);

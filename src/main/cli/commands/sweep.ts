@@ -14,12 +14,14 @@ import { resolvePolicyForHost } from '../../policy/registry.ts';
 import { maxSideCores } from '../../model/defaults.ts';
 import { oracleOf, runMany, shortenPhases, staticCount, staticPolicies, staticPolicyName, type RunResult } from '../../loop/sweep.ts';
 import { DEFAULT_PROFILE, type ObservabilityProfile } from '../../../shared/observe.ts';
+import { spreadOf, type Spread } from '../../loop/evaluation.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   scenario: { type: 'string', value: 'NAME|FILE', help: 'shipped scenario name or path to a .json file (required)' },
   seconds: { type: 'number', value: 'N', above: 0, max: 1e6, help: "simulated seconds (default: the scenario's length)" },
   'phase-seconds': { type: 'number', value: 'N', above: 0, max: 1e6, help: 'shorten every phase to at most N seconds (quick runs of long scenarios)' },
   seed: { type: 'integer', value: 'S', min: 0, max: 2 ** 32 - 1, help: 'RNG seed (default: 1)' },
+  seeds: { type: 'integer', value: 'N', min: 1, max: 100, help: 'run seeds S … S+N-1; each policy\'s score and ratio to the oracle as mean ± sample standard deviation (default: 1)' },
   jobs: { type: 'integer', value: 'J', min: 1, max: 64, help: 'worker threads (default: CPU count)' },
   max: { type: 'integer', value: 'K', min: 0, max: 1024, help: 'highest static count to run (default: the model\'s max for the host)' },
   policies: { type: 'string', value: 'LIST', help: "comma-separated policies to compare with the oracle (default: 'iocm,iocm-classic')" },
@@ -28,7 +30,7 @@ const FLAGS: Record<string, FlagSpec> = {
   progress: { type: 'boolean', help: 'force the progress bar on stderr (default: only when stderr is a terminal)' },
 };
 
-const USAGE = `usage: iocm sweep --scenario NAME|FILE [--seconds N] [--phase-seconds N] [--seed S] [--jobs J] [--max K] [--policies LIST] [--observe PROFILE] [--json]\n\n${flagHelp(FLAGS)}\n`;
+const USAGE = `usage: iocm sweep --scenario NAME|FILE [--seconds N] [--phase-seconds N] [--seed S] [--seeds N] [--jobs J] [--max K] [--policies LIST] [--observe PROFILE] [--json]\n\n${flagHelp(FLAGS)}\n`;
 
 /** The JSON document of `iocm sweep --json`. */
 export interface SweepOutput {
@@ -45,6 +47,21 @@ export interface SweepOutput {
   bestStatic: { policy: string; k: number; score: number };
   bestStaticScore: number;
   policies: { policy: string; score: number; ratio: number; latencyP50Us: number; latencyP99Us: number; sideCoresAvg: number; sideCoreSeconds: number; changes: number; phases: Record<string, { score: number; ratio: number; sideCoresAvg: number }> }[];
+  /**
+   * With `--seeds N` > 1: the seeds run, and per policy its ratio to that seed's oracle and its p50/p99
+   * over the seeds (mean, sample standard deviation, min, max). The fields above are the first seed's.
+   */
+  overSeeds?: { seeds: number[]; policies: Record<string, { ratio: Spread; score: Spread; latencyP50Us: Spread; latencyP99Us: Spread }> };
+}
+
+/** Mean ± spread of each policy's ratio, score and latency over the per-seed sweep documents. */
+export function sweepOverSeeds(seeds: readonly number[], docs: readonly SweepOutput[]): NonNullable<SweepOutput['overSeeds']> {
+  const policies: NonNullable<SweepOutput['overSeeds']>['policies'] = {};
+  for (const p of docs[0].policies) {
+    const rows = docs.map((d) => d.policies.find((x) => x.policy === p.policy)!);
+    policies[p.policy] = roundDeep({ ratio: spreadOf(rows.map((r) => r.ratio)), score: spreadOf(rows.map((r) => r.score)), latencyP50Us: spreadOf(rows.map((r) => r.latencyP50Us)), latencyP99Us: spreadOf(rows.map((r) => r.latencyP99Us)) });
+  }
+  return { seeds: [...seeds], policies };
 }
 
 /** Build the sweep document from runs (statics and others). */
@@ -108,7 +125,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const others = ((values.policies as string | undefined) ?? 'iocm,iocm-classic').split(',').map((s) => s.trim()).filter(Boolean);
   for (const p of others) resolvePolicyForHost(p, cores); // validates, exit 2 on a bad name
   const statics = staticPolicies(cores, max);
-  const specs = [...statics, ...others].map((policy) => ({ scenario, policy, seed, seconds, observe }));
+  const nSeeds = (values.seeds as number | undefined) ?? 1;
+  const seeds = Array.from({ length: nSeeds }, (_, i) => seed + i);
+  if (seeds[seeds.length - 1] > 2 ** 32 - 1) throw new UsageError(`--seed ${seed} --seeds ${nSeeds}: the last seed would exceed 4294967295`);
+  const perSeed = statics.length + others.length;
+  const specs = seeds.flatMap((sd) => [...statics, ...others].map((policy) => ({ scenario, policy, seed: sd, seconds, observe })));
   const showProgress = values.progress === true || io.stderr.isTTY === true;
   const bar = showProgress ? new ProgressBar(io.stderr, `sweep ${scenario.name} (${specs.length} runs, ${Math.min(jobs, specs.length)} workers)`) : undefined;
   let results: RunResult[];
@@ -117,7 +138,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   } finally {
     bar?.done();
   }
-  const doc = sweepOutput(scenario.name, seed, seconds, results.slice(0, statics.length), results.slice(statics.length), observe);
+  const docs = seeds.map((sd, i) => {
+    const rs = results.slice(i * perSeed, (i + 1) * perSeed);
+    return sweepOutput(scenario.name, sd, seconds, rs.slice(0, statics.length), rs.slice(statics.length), observe);
+  });
+  const doc = docs[0];
+  if (seeds.length > 1) doc.overSeeds = sweepOverSeeds(seeds, docs);
   if (values.json === true) {
     io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
     return 0;
@@ -125,6 +151,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const lines = [`scenario ${doc.scenario}, seed ${seed}, ${fixed(seconds)} s, policies see: ${observe}${observe === 'full' ? ' (research profile)' : ''}`, ''];
   lines.push(table([['phase', 'seconds', 'best K', 'best score', 'p50 µs', 'p99 µs'], ...doc.phases.map((p) => [p.name, fixed(p.seconds), String(p.bestK), fixed(p.bestScore), fixed(p.bestP50Us), fixed(p.bestP99Us)])], { left: [0] }));
   lines.push('', `oracle score ${fixed(doc.oracleScore)} (p50 ${fixed(doc.oracleLatencyP50Us)} µs, p99 ${fixed(doc.oracleLatencyP99Us)} µs, phase-weighted); best single static ${doc.bestStatic.policy}: ${fixed(doc.bestStaticScore)}`, '');
+  const over = doc.overSeeds;
+  if (over) {
+    lines.push(`over seeds ${over.seeds.join(', ')} (mean ± sample standard deviation; the tables above are seed ${seed}):`, '');
+    const pm = (x: Spread, d?: number): string => (d === undefined ? `${fixed(x.mean)} ± ${fixed(x.sd)}` : `${x.mean.toFixed(d)} ± ${x.sd.toFixed(d)}`);
+    lines.push(table([['policy', 'score', 'ratio', 'p50 µs', 'p99 µs'], ...Object.entries(over.policies).map(([name, p]) => [name, pm(p.score), pm(p.ratio, 3), pm(p.latencyP50Us), pm(p.latencyP99Us)])], { left: [0] }), '');
+  }
   lines.push(table([['policy', 'score', 'ratio', 'p50 µs', 'p99 µs', 'side cores', 'changes'], ...doc.policies.map((p) => [p.policy, fixed(p.score), p.ratio.toFixed(3), fixed(p.latencyP50Us), fixed(p.latencyP99Us), fixed(p.sideCoresAvg), String(p.changes)])], { left: [0] }));
   io.stdout.write(lines.join('\n') + '\n');
   return 0;

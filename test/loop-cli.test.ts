@@ -96,7 +96,7 @@ describe('iocm sweep', () => {
     const t = await iocm(base.filter((x) => x !== '--json').concat(['--seeds', '2']));
     expect(t.stdout).toMatch(/over seeds 1, 2 \(mean ± sample standard deviation/);
     expect(t.stdout).toMatch(/^iocm +[\d.]+ ± [\d.]+ +[\d.]+ ± [\d.]+/m);
-  });
+  }, 120_000);
   it('requires --scenario (exit 2)', async () => {
     const r = await iocm(['sweep', '--json']);
     expect(r.code).toBe(2);
@@ -144,12 +144,12 @@ describe('iocm evaluate', () => {
       [['--samples', '4'], /--samples applies only with --sensitivity/],
       [['--costs', 'netRequestCycles'], /--costs applies only with --sensitivity/],
     ];
-    for (const [argv, re] of cases) {
-      const r = await iocm(['evaluate', '--out', join(tmp, 'o3'), ...argv]);
-      expect(r.code, argv.join(' ')).toBe(2);
-      expect(r.stderr, argv.join(' ')).toMatch(re);
-    }
-  });
+    const runs = await Promise.all(cases.map(([argv]) => iocm(['evaluate', '--out', join(tmp, 'o3'), ...argv])));
+    cases.forEach(([argv, re], i) => {
+      expect(runs[i].code, argv.join(' ')).toBe(2);
+      expect(runs[i].stderr, argv.join(' ')).toMatch(re);
+    });
+  }, 120_000);
   it('a missing suite folder exits 2', async () => {
     const r = await iocm(['evaluate', '--suite', join(tmp, 'nope'), '--out', join(tmp, 'o2')]);
     expect(r.code).toBe(2);

@@ -63,9 +63,10 @@ describe('iocm simulate with loop policies', () => {
 
 describe('iocm sweep', () => {
   it('--json reports per phase the best static count, the oracle and ratios', async () => {
-    const r = await iocm(['sweep', '--scenario', small, '--jobs', '2', '--json']);
+    const r = await iocm(['sweep', '--scenario', small, '--jobs', '2', '--seeds', '1', '--json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
+    expect(doc.overSeeds).toBeUndefined();
     expect(doc.phases.map((p: { name: string }) => p.name)).toEqual(['busy', 'quiet']);
     for (const p of doc.phases) {
       const best = Math.max(...(Object.values(p.scores) as number[]));
@@ -81,8 +82,9 @@ describe('iocm sweep', () => {
   });
   it('--seeds N reports each policy over the seeds as mean ± spread, from the per-seed runs', async () => {
     const base = ['sweep', '--scenario', small, '--jobs', '2', '--phase-seconds', '0.5', '--policies', 'iocm', '--json'];
-    const [both, s1, s2] = await Promise.all([iocm([...base, '--seeds', '2']), iocm([...base, '--seed', '1']), iocm([...base, '--seed', '2'])]);
-    for (const r of [both, s1, s2]) expect(r.code, r.stderr).toBe(0);
+    const [both, s1, s2, dflt] = await Promise.all([iocm([...base, '--seeds', '2']), iocm([...base, '--seed', '1', '--seeds', '1']), iocm([...base, '--seed', '2', '--seeds', '1']), iocm(base)]);
+    for (const r of [both, s1, s2, dflt]) expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(dflt.stdout).overSeeds.seeds).toEqual([1, 2, 3]); // default: 3 seeds, as evaluate
     const [d, a, b] = [both, s1, s2].map((r) => JSON.parse(r.stdout));
     expect(d.overSeeds.seeds).toEqual([1, 2]);
     expect(d.policies).toEqual(a.policies); // the first seed's tables are unchanged

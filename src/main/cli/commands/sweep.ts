@@ -21,7 +21,7 @@ const FLAGS: Record<string, FlagSpec> = {
   seconds: { type: 'number', value: 'N', above: 0, max: 1e6, help: "simulated seconds (default: the scenario's length)" },
   'phase-seconds': { type: 'number', value: 'N', above: 0, max: 1e6, help: 'shorten every phase to at most N seconds (quick runs of long scenarios)' },
   seed: { type: 'integer', value: 'S', min: 0, max: 2 ** 32 - 1, help: 'RNG seed (default: 1)' },
-  seeds: { type: 'integer', value: 'N', min: 1, max: 100, help: 'run seeds S … S+N-1; each policy\'s score and ratio to the oracle as mean ± sample standard deviation (default: 1)' },
+  seeds: { type: 'integer', value: 'N', min: 1, max: 100, help: 'run seeds S … S+N-1; each policy\'s score and ratio to the oracle as mean ± sample standard deviation (default: 3, as evaluate)' },
   jobs: { type: 'integer', value: 'J', min: 1, max: 64, help: 'worker threads (default: CPU count)' },
   max: { type: 'integer', value: 'K', min: 0, max: 1024, help: 'highest static count to run (default: the model\'s max for the host)' },
   policies: { type: 'string', value: 'LIST', help: "comma-separated policies to compare with the oracle (default: 'iocm,iocm-classic')" },
@@ -125,7 +125,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const others = ((values.policies as string | undefined) ?? 'iocm,iocm-classic').split(',').map((s) => s.trim()).filter(Boolean);
   for (const p of others) resolvePolicyForHost(p, cores); // validates, exit 2 on a bad name
   const statics = staticPolicies(cores, max);
-  const nSeeds = (values.seeds as number | undefined) ?? 1;
+  const nSeeds = (values.seeds as number | undefined) ?? 3;
   const seeds = Array.from({ length: nSeeds }, (_, i) => seed + i);
   if (seeds[seeds.length - 1] > 2 ** 32 - 1) throw new UsageError(`--seed ${seed} --seeds ${nSeeds}: the last seed would exceed 4294967295`);
   const perSeed = statics.length + others.length;

@@ -81,6 +81,12 @@ describe('iocm calibrate', () => {
     expect(Math.abs(perExit / (TRUE.exitDirectCycles + TRUE.exitIndirectCycles) - 1)).toBeLessThan(0.05);
     const fit = JSON.parse(c.out()) as { snapshots: number };
     expect(fit.snapshots).toBe(60);
+    // a second fit into the same file is refused and leaves the first one as it was
+    const before = readFileSync(out, 'utf8');
+    const again = capture();
+    expect(await main(['calibrate', '--db', db, '--session', id, '--out', out], again.io)).toBe(2);
+    expect(again.err()).toContain(`--out ${out} exists; nothing was overwritten`);
+    expect(readFileSync(out, 'utf8')).toBe(before);
   });
 
   it('refuses a missing session or database with exit 2 and a message naming it', async () => {

@@ -17,7 +17,7 @@ import type { HostSnapshot } from '../../../shared/snapshot.ts';
 const FLAGS: Record<string, FlagSpec> = {
   db: { type: 'string', value: 'FILE', help: `history database (default: ${'$'}IOCM_DB or the per-user data folder)` },
   session: { type: 'string', value: 'ID', help: 'session id (see `iocm sessions list`)' },
-  out: { type: 'string', value: 'FILE', help: 'write {"host":{"costs":{...}}} here (default: print it)' },
+  out: { type: 'string', value: 'FILE', help: 'write {"host":{"costs":{...}}} to this new file (never overwritten; default: print it)' },
   window: { type: 'integer', value: 'N', min: 1, max: 1000, help: 'intervals summed per regression row (default: 5)' },
   json: { type: 'boolean', help: 'print the whole fit (parameters, reasons, R²) as JSON' },
 };
@@ -64,8 +64,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const block = JSON.stringify({ host: { costs: cal.costs } }, null, 2) + '\n';
   if (values.out !== undefined) {
     try {
-      writeFileSync(values.out as string, block);
+      // Exclusive, as `sessions export`: an existing file (an earlier fit, a hand-edited scenario) is never overwritten.
+      writeFileSync(values.out as string, block, { flag: 'wx' });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`--out ${values.out as string} exists; nothing was overwritten (choose another --out)`);
       throw new UsageError(`--out ${values.out as string}: cannot write the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
   }

@@ -10,7 +10,8 @@
  *   `closed`); when a connection fails before opening, it probes the server over HTTP and
  *   stops retrying on 401 (a wrong or expired token).
  * - Requests made while disconnected wait for the connection (up to the request timeout);
- *   requests in flight when the connection drops resolve with an `internal` error, since
+ *   a long operation (a request with an `opId`: export, what-if) waits as long as its progress
+ *   keeps arriving (each progress event under its opId restarts the timeout); requests in flight when the connection drops resolve with an `internal` error, since
  *   it is unknown whether they ran. Nothing throws: every call resolves to a Result.
  *
  * DOM-free apart from the WebSocket constructor (injectable, so tests run it under Node).
@@ -46,7 +47,10 @@ export interface WsClientOptions {
   initialBackoffMs?: number;
   /** Longest reconnect delay, ms (default 10 000). */
   maxBackoffMs?: number;
-  /** How long a request may wait for a connection and its answer, ms (default 30 000). */
+  /**
+   * How long a request may wait for a connection and its answer, ms (default 30 000); for a long
+   * operation (args with an `opId`), how long it may go without a progress event.
+   */
   requestTimeoutMs?: number;
 }
 
@@ -66,6 +70,8 @@ interface Pending {
   resolve: (r: Result<unknown>) => void;
   timer: ReturnType<typeof setTimeout>;
   sent: boolean;
+  /** The long operation's id (args.opId), whose progress events keep the request alive. */
+  opId?: string;
 }
 
 const OPEN = 1;
@@ -117,6 +123,20 @@ export function createWsClient(opts: WsClientOptions): WsApi {
     p.resolve(r);
   };
 
+  const expire = (id: number, method: MethodName): ReturnType<typeof setTimeout> =>
+    setTimeout(() => finish(id, err('internal', `No answer to '${method}' within ${Math.round(timeoutMs / 1000)} s (connection: ${state}).`)), timeoutMs);
+
+  /** A long operation still running on the host (its progress arrived): restart its request's timeout. */
+  const keepAlive = (payload: unknown): void => {
+    const opId = (payload as { opId?: unknown } | null)?.opId;
+    if (typeof opId !== 'string') return;
+    for (const [id, p] of pending) {
+      if (p.opId !== opId) continue;
+      clearTimeout(p.timer);
+      p.timer = expire(id, p.method);
+    }
+  };
+
   const sendPending = (id: number, p: Pending): void => {
     if (!ws || ws.readyState !== OPEN || p.sent) return;
     try {
@@ -136,6 +156,7 @@ export function createWsClient(opts: WsClientOptions): WsApi {
     }
     if (!msg || typeof msg !== 'object') return;
     if (typeof msg.event === 'string') {
+      if (msg.event === 'progress') keepAlive(msg.payload);
       const set = listeners.get(msg.event as EventName);
       if (set) {
         for (const cb of [...set]) {
@@ -220,13 +241,8 @@ export function createWsClient(opts: WsClientOptions): WsApi {
         return;
       }
       const id = nextId++;
-      const p: Pending = {
-        method,
-        args,
-        resolve,
-        sent: false,
-        timer: setTimeout(() => finish(id, err('internal', `No answer to '${method}' within ${Math.round(timeoutMs / 1000)} s (connection: ${state}).`)), timeoutMs),
-      };
+      const opId = (args as { opId?: unknown } | null | undefined)?.opId;
+      const p: Pending = { method, args, resolve, sent: false, timer: expire(id, method), ...(typeof opId === 'string' ? { opId } : {}) };
       pending.set(id, p);
       sendPending(id, p);
     });

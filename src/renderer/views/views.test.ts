@@ -188,6 +188,20 @@ describe('VmsQueuesView', () => {
     expect(w.get('[data-testid="vm-detail"]').text()).toContain('side core 7');
     expect(w.findAll('svg.sparkline polyline').length).toBeGreaterThan(0);
   });
+  it('opens a VM from the keyboard: its name is a button in the row', async () => {
+    const { m } = await setup();
+    feed(m, 5);
+    const w = mount(VmsQueuesView, { attachTo: document.body });
+    await flushPromises();
+    const open = w.get('[data-open-vm="vm-3"]');
+    expect(open.element.tagName).toBe('BUTTON');
+    (open.element as HTMLButtonElement).focus();
+    expect(document.activeElement).toBe(open.element);
+    await open.trigger('click');
+    expect(w.get('[data-testid="vm-detail"]').text()).toContain('vm-3');
+    expect(open.attributes('aria-pressed')).toBe('true');
+    w.unmount();
+  });
 });
 
 describe('SideCoresView and DecisionsTimeline', () => {
@@ -343,6 +357,28 @@ describe('SessionsView', () => {
     // a model session offers a what-if re-run
     expect(w.find('[data-testid="run-whatif"]').exists()).toBe(true);
     expect(w.find('[data-testid="whatif-unavailable"]').exists()).toBe(false);
+  });
+
+  it('opens a session from the keyboard: its start time is a button in the row', async () => {
+    const summary = { id: 's9', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
+    const { store } = await setup({
+      listSessions: async () => ok([summary]),
+      getSession: async () => ok({ ...summary, policyConfig: {}, info: null, appVersion: '0.1.0', t0: 0, t1: 10_000 }),
+      querySeries: async ({ series }) => ok({ t: [0, 5000, 10_000], series: series.map((key) => ({ key, values: [1, 2, 3] })), resolutionMs: 5000 }),
+    });
+    await store.start();
+    const w = mount(SessionsView, { attachTo: document.body });
+    await flushPromises();
+    const open = w.get('[data-open-session="s9"]');
+    expect(open.element.tagName).toBe('BUTTON');
+    expect(open.attributes('aria-label')).toContain('mixed, iocm');
+    (open.element as HTMLButtonElement).focus();
+    expect(document.activeElement).toBe(open.element);
+    await open.trigger('click');
+    await flushPromises();
+    expect(w.get('[data-testid="session-detail"]').text()).toContain('mixed · iocm');
+    expect(open.attributes('aria-pressed')).toBe('true');
+    w.unmount();
   });
 
   it('says why a session recorded from a real host has no what-if, instead of offering one that fails', async () => {

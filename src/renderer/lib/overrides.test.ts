@@ -51,6 +51,20 @@ describe('lock form', () => {
     expect(parseLockForm('1', '5', LIMITS, 8)).toEqual({ error: 'At most 4 side cores are allowed (safety limits keep 2 VM cores).', field: 'max' });
     expect(parseLockForm(' 0', '4 ', LIMITS, 8)).toEqual({ min: 0, max: 4 });
   });
+
+  it('refuses a lock the pins or releases in force rule out, before it is sent', () => {
+    // the host refuses a maximum below the pinned cores ("1 cores are pinned … unpin some first");
+    // the form used to preview it as "side cores 1 now → 0" and send it
+    expect(parseLockForm('0', '0', LIMITS, 8, { pinned: [5], released: [] })).toEqual({
+      error: '1 core is pinned as side cores (5), more than a maximum of 0: raise the maximum or clear that pin first.',
+      field: 'max',
+    });
+    expect(parseLockForm('0', '1', LIMITS, 8, { pinned: [2, 5], released: [] })).toMatchObject({ field: 'max', error: expect.stringContaining('2 cores are pinned as side cores (2, 5)') });
+    expect(parseLockForm('0', '2', LIMITS, 8, { pinned: [2, 5], released: [] })).toEqual({ min: 0, max: 2 });
+    // 8 cores, 6 released: at most 2 can be side cores
+    expect(parseLockForm('3', '4', LIMITS, 8, { pinned: [], released: [0, 1, 2, 3, 4, 5] })).toMatchObject({ field: 'min', error: expect.stringContaining('at most 2 side cores') });
+    expect(parseLockForm('2', '4', LIMITS, 8, { pinned: [], released: [0, 1, 2, 3, 4, 5] })).toEqual({ min: 2, max: 4 });
+  });
 });
 
 describe('health', () => {

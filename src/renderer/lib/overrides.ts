@@ -138,8 +138,18 @@ export function previewLock(min: number, max: number, s: HostSnapshot, o: Overri
   return { before, after, policy, warnings, holdCount: null };
 }
 
-/** The lock form as typed: numbers, or an error naming the field in words. */
-export function parseLockForm(minText: string, maxText: string, limits: SafetyLimits | null, cores: number | null): { min: number; max: number } | { error: string; field: 'min' | 'max' } {
+/**
+ * The lock form as typed: numbers, or an error naming the field in words. With the overrides in
+ * force, a lock the host would refuse because of them (more cores pinned than its maximum, more
+ * released than its minimum leaves room for) is refused here, before it is sent.
+ */
+export function parseLockForm(
+  minText: string,
+  maxText: string,
+  limits: SafetyLimits | null,
+  cores: number | null,
+  overrides?: Pick<Overrides, 'pinned' | 'released'>,
+): { min: number; max: number } | { error: string; field: 'min' | 'max' } {
   const parse = (text: string, field: 'min' | 'max'): number | { error: string; field: 'min' | 'max' } => {
     const name = field === 'min' ? 'minimum' : 'maximum';
     const t = text.trim();
@@ -154,6 +164,18 @@ export function parseLockForm(minText: string, maxText: string, limits: SafetyLi
   if (min > max) return { error: `The minimum (${min}) is above the maximum (${max}).`, field: 'max' };
   const cap = limits ? (cores !== null ? Math.min(limits.maxSideCores, cores - limits.minVmCores) : limits.maxSideCores) : null;
   if (cap !== null && max > cap) return { error: `At most ${plural(cap, 'side core')} are allowed (safety limits keep ${plural(limits!.minVmCores, 'VM core')}).`, field: 'max' };
+  const pinned = overrides?.pinned.length ?? 0;
+  if (pinned > max)
+    return {
+      error: `${plural(pinned, 'core is', 'cores are')} pinned as side cores (${overrides!.pinned.join(', ')}), more than a maximum of ${max}: raise the maximum or clear ${pinned > 1 ? 'some of those pins' : 'that pin'} first.`,
+      field: 'max',
+    };
+  const released = overrides?.released.length ?? 0;
+  if (cores !== null && released > 0 && min > cores - released)
+    return {
+      error: `${plural(released, 'core is', 'cores are')} released to the VMs (${overrides!.released.join(', ')}), so at most ${plural(cores - released, 'side core')} can be had, fewer than a minimum of ${min}.`,
+      field: 'min',
+    };
   return { min, max };
 }
 

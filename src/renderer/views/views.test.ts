@@ -319,6 +319,22 @@ describe('ControlsView', () => {
     expect((min.element as HTMLInputElement).value).toBe('1');
     expect((max.element as HTMLInputElement).value).toBe('2');
   });
+  it('does not send a lock the pins in force rule out, and says why', async () => {
+    const base = makeState();
+    const { m, store } = await setup({}, { ...base, overrides: { ...base.overrides, pinned: [5] } });
+    await store.start();
+    feed(m, 3);
+    const w = mount(ControlsView);
+    await flushPromises();
+    await w.get('input[aria-label="minimum side cores"]').setValue('0');
+    await w.get('input[aria-label="maximum side cores"]').setValue('0');
+    // no preview of a change the host would refuse
+    expect(w.find('[data-testid="lock-preview"]').exists()).toBe(false);
+    await w.get('[data-testid="lock-form"]').trigger('submit');
+    await flushPromises();
+    expect(m.calls.filter((c) => c.method === 'lockSideCoreCount')).toHaveLength(0);
+    expect(w.get('[data-testid="lock-error"]').text()).toContain('1 core is pinned as side cores (5), more than a maximum of 0');
+  });
 });
 
 describe('SessionsView', () => {

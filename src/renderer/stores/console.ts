@@ -28,7 +28,21 @@ export const useConsoleStore = defineStore('console', () => {
   const loop = computed(() => state.value?.loop ?? null);
   const overrides = computed(() => state.value?.overrides ?? { pinned: [], released: [], countLock: null, paused: false });
   const limits = computed(() => state.value?.limits ?? null);
-  const connected = computed(() => !!state.value && state.value.connection.kind !== 'none');
+  /**
+   * The link to the console server (headless mode's WebSocket state; always 'open' in the desktop
+   * app), and when it was lost (unix ms, null while open): while it is down, the state shown is
+   * from then and commands cannot reach the host.
+   */
+  const link = ref<string>('open');
+  const linkLostAt = ref<number | null>(null);
+  function setLink(s: string): void {
+    if (s === link.value) return;
+    if (s !== 'open' && link.value === 'open') linkLostAt.value = Date.now();
+    if (s === 'open') linkLostAt.value = null;
+    link.value = s;
+  }
+  /** A host is connected and the server can be reached (commands can be sent). */
+  const connected = computed(() => link.value === 'open' && !!state.value && state.value.connection.kind !== 'none');
   const replaying = computed(() => !!state.value?.replay);
   const hostId = computed(() => state.value?.hostId ?? null);
   /** The selected host's fleet row. */
@@ -201,6 +215,9 @@ export const useConsoleStore = defineStore('console', () => {
     overrides,
     limits,
     connected,
+    link,
+    linkLostAt,
+    setLink,
     replaying,
     start,
     stop,

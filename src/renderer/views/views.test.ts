@@ -542,6 +542,35 @@ describe('ConnectView and App', () => {
     await w.get('[data-view="connect"]').trigger('click');
     expect(await appear('[data-testid="scenario-list"]')).toBe(true);
   });
+  it('says the console server is lost, drops the live status and turns the controls off until it is back', async () => {
+    const { m, store } = await setup();
+    await store.start();
+    feed(m, 3);
+    history.replaceState(null, '', '#/overview');
+    const w = mount(App, { props: { connectionState: 'open' } });
+    await flushPromises();
+    expect(w.find('[data-testid="server-lost"]').exists()).toBe(false);
+    expect(w.find('[data-testid="loop-chip"]').exists()).toBe(true);
+    expect(w.findAll('.core-tile:not([disabled])').length).toBeGreaterThan(0);
+    await w.setProps({ connectionState: 'reconnecting' });
+    await flushPromises();
+    const banner = w.get('[data-testid="server-lost"]');
+    expect(banner.attributes('role')).toBe('alert');
+    expect(banner.text()).toContain('Lost the connection to the console server at');
+    expect(banner.text()).toContain('not live');
+    // no "running" / "recording" chips that read as live
+    expect(w.find('[data-testid="loop-chip"]').exists()).toBe(false);
+    expect(w.find('[data-testid="recording-chip"]').exists()).toBe(false);
+    expect(store.connected).toBe(false);
+    // the core map no longer offers pins
+    expect(w.findAll('.core-tile:not([disabled])')).toHaveLength(0);
+    await w.setProps({ connectionState: 'unauthorized' });
+    expect(w.get('[data-testid="server-lost"]').text()).toContain("refused this page's token");
+    await w.setProps({ connectionState: 'open' });
+    await flushPromises();
+    expect(w.find('[data-testid="server-lost"]').exists()).toBe(false);
+    expect(store.connected).toBe(true);
+  });
 });
 
 describe('FleetView', () => {

@@ -3,11 +3,13 @@
  * always shows its whole session), the refresh rate (10/s, 1 s, 5 s or paused), and the wall
  * clock of the session's start (axes show wall-clock time, tooltips the session time too).
  * The last minute comes from the telemetry rings; longer ranges from the recorded session's
- * history (downsampled by the host), reloaded at the refresh rate.
+ * history (downsampled by the host), reloaded at the refresh rate. The recorded session's
+ * decisions and overrides are loaded too (with the session, and on a range change), for the
+ * marks and the Decisions list older than what the rings hold.
  */
 import { defineStore } from 'pinia';
 import { ref, shallowRef, watch } from 'vue';
-import type { SeriesResult } from '../../shared/api.ts';
+import type { HostEvent, SeriesResult } from '../../shared/api.ts';
 import { useApi } from '../api-client.ts';
 import { useConsoleStore } from './console.ts';
 import { queryHostRange } from './replay.ts';
@@ -30,6 +32,12 @@ export const useTimeViewStore = defineStore('timeview', () => {
   const cycleShares = shallowRef<Record<string, number[]> | null>(null);
   /** Wall clock (unix ms) of the live session's start, when it is recorded. */
   const wallStart = ref<number | null>(null);
+  /**
+   * The live session's decisions and overrides as recorded: the telemetry rings hold only the
+   * recent ones (after a page load, the last minute's), so a longer range or the Decisions list
+   * would show none of the earlier ones.
+   */
+  const sessionEvents = shallowRef<HostEvent[]>([]);
 
   const store = useConsoleStore();
   const tel = useTelemetryStore();
@@ -56,6 +64,20 @@ export const useTimeViewStore = defineStore('timeview', () => {
     }
   }
 
+  /** (Re)load the recorded session's decisions and overrides (nothing when it is not recorded). */
+  async function loadEvents(): Promise<void> {
+    const sid = store.state?.recording.sessionId ?? null;
+    if (!sid) {
+      sessionEvents.value = [];
+      return;
+    }
+    const r = await useApi().getSessionEvents({ sessionId: sid, limit: 2000 });
+    if (r.ok && (store.state?.recording.sessionId ?? null) === sid) {
+      sessionEvents.value = r.value;
+      version.value++;
+    }
+  }
+
   function bump(): void {
     timer = null;
     if (refreshMs.value === 0) return;
@@ -77,13 +99,17 @@ export const useTimeViewStore = defineStore('timeview', () => {
     range.value = null;
     rangeWindow.value = null;
     cycleShares.value = null;
-    if (m > 1) void reloadRange();
+    if (m > 1) {
+      void reloadRange();
+      void loadEvents();
+    }
     version.value++;
   });
   watch(
     () => store.state?.recording.sessionId ?? null,
     async (sid) => {
       wallStart.value = null;
+      void loadEvents();
       if (!sid) return;
       const r = await useApi().getSession({ sessionId: sid });
       if (r.ok) wallStart.value = r.value.startedAt;
@@ -91,5 +117,5 @@ export const useTimeViewStore = defineStore('timeview', () => {
     { immediate: true },
   );
 
-  return { rangeMin, refreshMs, version, range, rangeWindow, cycleShares, wallStart, reloadRange };
+  return { rangeMin, refreshMs, version, range, rangeWindow, cycleShares, wallStart, sessionEvents, reloadRange, loadEvents };
 });

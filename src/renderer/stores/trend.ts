@@ -56,7 +56,14 @@ export function useTrend() {
     },
     /** Decisions and overrides to mark. */
     events(): readonly HostEvent[] {
-      return replaying.value ? rep.events : tel.events.toArray();
+      if (replaying.value) return rep.events;
+      // live: the recorded session's events older than the rings' oldest, then the rings'
+      const recent = tel.events.toArray();
+      const recorded = tv.sessionEvents;
+      if (!recorded.length) return recent;
+      const from = recent.length ? recent[0].t : Infinity;
+      const older = recorded.filter((e) => e.t < from);
+      return older.length ? [...older, ...recent] : recent;
     },
     /** Wall clock (unix ms) of the shown session's start, for wall-clock axes; null when unknown. */
     wallStart(): number | null {

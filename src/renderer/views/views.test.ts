@@ -228,6 +228,20 @@ describe('SideCoresView and DecisionsTimeline', () => {
     await w.get('input[type="checkbox"]').setValue(true);
     expect(kinds()).toHaveLength(3);
   });
+
+  it('lists the recorded session\'s earlier decisions too, not only those the live rings still hold', async () => {
+    // after a page load the rings hold the last minute; the session decided long before
+    const early = { t: 900, source: 'policy' as const, kind: 'decision' as const, message: 'change: settle on 0 side cores', data: { policy: 'iocm', decision: { kind: 'change', actions: [], reason: 'r', metrics: {} }, applied: [] } };
+    const { m, store } = await setup({ getSessionEvents: async ({ sessionId }) => ok(sessionId === 's1' ? [early] : []) });
+    await store.start();
+    const w = mount(DecisionsTimeline);
+    m.emit('telemetry', { stream: 'live', sessionId: 's1', batch: { snapshots: [0, 1, 2].map((i) => makeSnapshot({ cores: 8, side: [7], vms: 4, seq: 600 + i })), events: [] } });
+    await flushPromises();
+    const rows = w.findAll('[data-testid="event-list"] tbody tr').map((r) => r.text());
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toContain('settle on 0 side cores');
+    expect(w.text()).not.toContain('No decisions or overrides yet');
+  });
 });
 
 describe('ControlsView', () => {

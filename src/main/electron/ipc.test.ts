@@ -103,14 +103,17 @@ describe('IPC adapter', () => {
     const { win, sent } = fakeWindow();
     const be = backend();
     const bridge = registerIpc(be.b as never, () => win as never, 200);
-    for (let i = 0; i < 5; i++) be.emit('telemetry', { stream: 'live', sessionId: 's', batch: { snapshots: [{ t: i }], events: [] } });
+    for (let i = 0; i < 5; i++) be.emit('telemetry', { stream: 'live', sessionId: 's', batch: { snapshots: [{ t: i, seq: i, intervalMs: 100, hz: 1e9, totals: {}, cores: [], vms: [] }], events: [] } });
     be.emit('status', { n: 1 });
     be.emit('status', { n: 2 });
     expect(sent).toHaveLength(0);
     vi.advanceTimersByTime(250);
     expect(sent.map((s) => s[0])).toEqual([eventChannel('status'), eventChannel('telemetry')]);
     expect(sent[0][1]).toEqual({ n: 2 });
-    expect((sent[1][1] as { batch: { snapshots: unknown[] } }).batch.snapshots).toHaveLength(5);
+    // the five intervals in one message: four as trend points, the newest whole
+    const msg = sent[1][1] as { trend: { t: number }[]; batch: { snapshots: { t: number }[] } };
+    expect(msg.trend.map((p) => p.t)).toEqual([0, 1, 2, 3]);
+    expect(msg.batch.snapshots.map((p) => p.t)).toEqual([4]);
     theme.shouldUseDarkColors = false;
     theme.emit('updated');
     expect(sent.at(-1)).toEqual([SHELL_CHANNELS.theme, 'light']);

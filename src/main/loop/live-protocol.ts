@@ -22,7 +22,9 @@ export type LiveCommand =
   | { type: 'setSpeed'; id: number; speed: number }
   | { type: 'setLimits'; id: number; limits: Partial<SafetyLimits> }
   | { type: 'status'; id: number }
-  | { type: 'stop'; id: number };
+  | { type: 'stop'; id: number }
+  /** The main thread has handed the last batch to its subscribers: the worker may post the next. */
+  | { type: 'ack' };
 
 /** Worker → main. */
 export type LiveEvent =

@@ -17,6 +17,13 @@ let core: LiveCore | null = null;
 let start: LiveStartOptions | null = null;
 let timer: ReturnType<typeof setTimeout> | null = null;
 let lastBatch = 0;
+/**
+ * A batch is posted and not yet acknowledged. At most one is in flight, so a main thread slower
+ * than the worker (speed 0 on a big host, a loaded machine) is never buried under a queue of
+ * batches it cannot take: meanwhile a paced worker keeps simulating into its next batch, and one
+ * running as fast as possible waits. Batches that answer a command are posted regardless.
+ */
+let inFlight = false;
 
 function boot(o: LiveStartOptions): void {
   // Build first: a scenario that fails to start leaves the running host and its options in place.
@@ -30,15 +37,22 @@ function boot(o: LiveStartOptions): void {
 
 function schedule(): void {
   if (timer) clearTimeout(timer);
+  timer = null;
   if (!core || core.stopped) return;
-  // As fast as possible: yield to the event loop between ticks; otherwise tick every 20 ms.
+  // As fast as possible: yield to the event loop between ticks (and wait for the main thread to
+  // take the last batch); otherwise tick every 20 ms.
+  if (core.speed === 0 && inFlight) return;
   timer = setTimeout(loop, core.speed === 0 ? 0 : 20);
 }
 
-function flush(): void {
-  if (!core) return;
+/** Post what is new; unless `always` (a command's answer), not while a batch is in flight. */
+function flush(always = false): void {
+  if (!core || (inFlight && !always)) return;
   const b = core.takeBatch();
-  if (b) post({ type: 'batch', batch: b, config: core.config() });
+  if (b) {
+    post({ type: 'batch', batch: b, config: core.config() });
+    inFlight = true;
+  }
   lastBatch = performance.now();
 }
 
@@ -63,43 +77,47 @@ port.on('message', (m: LiveCommand) => {
         return;
       case 'restart': {
         if (!start) throw new Error('not started');
-        if (core) flush();
+        if (core) flush(true);
         boot({ ...start, ...(m.scenario ? { scenario: m.scenario } : {}), ...(m.seed !== undefined ? { seed: m.seed } : {}) });
         return;
       }
       case 'override': {
         const r = core!.override(m.cmd);
-        flush();
+        flush(true);
         post({ type: 'reply', id: m.id, result: r });
         return;
       }
       case 'setPolicy': {
         const errors = core!.setPolicy(m.name, m.config);
-        flush();
+        flush(true);
         post({ type: 'reply', id: m.id, result: errors });
         return;
       }
       case 'setSpeed': {
         const e = core!.setSpeed(m.speed);
         post({ type: 'reply', id: m.id, result: e });
-        flush();
+        flush(true);
         schedule();
         return;
       }
       case 'setLimits': {
         const errors = core!.setLimits(m.limits);
-        flush();
+        flush(true);
         post({ type: 'reply', id: m.id, result: errors });
         return;
       }
       case 'status':
         post({ type: 'reply', id: m.id, result: core!.status() });
         return;
+      case 'ack':
+        inFlight = false;
+        if (!timer) schedule(); // a worker running as fast as possible waited for this
+        return;
       case 'stop':
         if (core) {
           core.tick();
           core.stopped = true;
-          flush();
+          flush(true);
         }
         if (timer) clearTimeout(timer);
         post({ type: 'reply', id: m.id, result: null });

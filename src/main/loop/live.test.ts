@@ -1,6 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { LiveCore, checkSpeed } from './live-core.ts';
-import { LiveRunner } from './live.ts';
+import { LiveRunner, liveWorkerEntry } from './live.ts';
+import type { LiveCommand, LiveEvent } from './live-protocol.ts';
+import { spawnWorker } from '../util/worker.ts';
 import { loadScenario } from '../scenario/load.ts';
 import type { TelemetryBatch } from '../../shared/policy.ts';
 
@@ -88,6 +90,35 @@ describe('LiveRunner (worker thread, real model)', () => {
       await live.stop();
     }
   });
+  it('keeps at most one batch in flight: the next waits for the ack (a slow main thread is never buried)', async () => {
+    for (const speed of [0, 4]) {
+      // The worker itself, spoken to in its protocol by a main thread that does not acknowledge.
+      const w = spawnWorker(liveWorkerEntry(), { workerData: { options: { scenario, seed: 1, speed, policy: 'iocm', batchMs: 50 } } });
+      const got: Extract<LiveEvent, { type: 'batch' }>[] = [];
+      w.on('message', (m: LiveEvent) => m.type === 'batch' && got.push(m));
+      try {
+        await waitFor(() => got.length === 1, `the first batch at speed ${speed}`);
+        // 1.5 s = 30 batch periods without an ack: nothing more is posted
+        await new Promise((r) => setTimeout(r, 1500));
+        expect(got, `speed ${speed}`).toHaveLength(1);
+        const t1 = got[0].batch.snapshots.at(-1)!.t;
+        w.postMessage({ type: 'ack' } satisfies LiveCommand);
+        await waitFor(() => got.length === 2, `the batch after the ack at speed ${speed}`);
+        const next = got[1].batch.snapshots;
+        // continuous: the second batch starts where the first ended (paced: it holds what was
+        // simulated meanwhile; as fast as possible: the worker waited, so it holds little)
+        expect(next[0].t).toBe(t1 + next[0].intervalMs);
+        if (speed === 0) expect(next.length).toBeLessThan(50);
+        else expect(next.at(-1)!.t - t1).toBeGreaterThan(1500 * speed * 0.5);
+        // a command's answer is not held back by a batch in flight
+        w.postMessage({ type: 'override', id: 7, cmd: { kind: 'pin', core: 3 } } satisfies LiveCommand);
+        await waitFor(() => got.length === 3, `the batch answering a command at speed ${speed}`);
+      } finally {
+        await w.terminate();
+      }
+    }
+  });
+
   it('rejects a bad start (unknown policy, bad speed) with a clear error', async () => {
     await expect(LiveRunner.start({ scenario, seed: 1, speed: 1, policy: 'nope' })).rejects.toThrow(/unknown policy 'nope'/);
     await expect(LiveRunner.start({ scenario, seed: 1, speed: 100 })).rejects.toThrow(/out of range/);

@@ -81,9 +81,14 @@ export class LiveRunner {
         this.setStatus(m.status);
         return;
       case 'batch':
-        this.configV = m.config;
-        if (m.batch.status) this.setStatus(m.batch.status);
-        for (const cb of [...this.batchSubs]) cb(m.batch);
+        try {
+          this.configV = m.config;
+          if (m.batch.status) this.setStatus(m.batch.status);
+          for (const cb of [...this.batchSubs]) cb(m.batch);
+        } finally {
+          // Taken (even if a subscriber threw): the worker may post the next batch.
+          if (!this.stopped) this.worker.postMessage({ type: 'ack' } satisfies LiveCommand);
+        }
         return;
       case 'reply': {
         const w = this.waiting.get(m.id);

@@ -68,12 +68,15 @@ describe('buildOnce', () => {
     const p = Promise.all([run('force'), run('force')]).finally(() => (rebuilding = false));
     while (rebuilding) {
       // The swap is two renames: the output may be missing for an instant, never incomplete.
-      if (existsSync(out)) {
-        const names = readdirSync(out);
-        if (names.length > 0) {
-          seen++;
-          if (!names.includes('done') || !names.includes('part')) half++;
-        }
+      let names: string[] = [];
+      try {
+        names = readdirSync(out);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // between the two renames
+      }
+      if (names.length > 0) {
+        seen++;
+        if (!names.includes('done') || !names.includes('part')) half++;
       }
       await new Promise((r) => setTimeout(r, 5));
     }

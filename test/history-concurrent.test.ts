@@ -2,11 +2,14 @@
  * Several recordings at once into one real SQLite file (the fleet console records one session per
  * connected host): two Recorders fed interleaved, with different host shapes, each session gets
  * exactly its own snapshots and events back; ending one leaves the other recording.
+ * Also several processes creating one new database file at the same moment.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { SCHEMA_VERSION } from '../src/main/history/schema.ts';
 import { HistoryClient } from '../src/main/history/client.ts';
 import { SyntheticHostGen, syntheticEvent } from '../src/main/history/testing.ts';
 import type { HostSnapshot } from '../src/shared/snapshot.ts';
@@ -78,4 +81,41 @@ describe('two recordings at once in one database', () => {
     await b.close();
     expect((await client.getSession(b.sessionId)).status).toBe('complete');
   });
+});
+
+describe('processes creating one database at once', () => {
+  // Each process loads its code first, then all open the new file at the same moment. Before
+  // migrations took the write lock before reading the schema version, one of two processes
+  // failed now and then with "table meta already exists" or took the half-created file for a
+  // foreign one (the CI's two-recorders reliability test lost a recorder that way).
+  const root = resolve(import.meta.dirname, '..');
+  const child = (db: string, go: string) => {
+    const p = spawn(process.execPath, ['bin/run-ts.mjs', 'test/fixtures/open-history-child.ts', db, go], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const done = new Promise<string>((r) => p.on('exit', () => r(out)));
+    const ready = Promise.race([
+      done,
+      new Promise<void>((r) => {
+        const check = (): void => void (out.includes('ready') ? r() : setTimeout(check, 5));
+        check();
+      }),
+    ]);
+    return { ready, done };
+  };
+
+  it('4 processes × 8 new files: every open succeeds and the file has the current schema once', async () => {
+    const results: string[] = [];
+    for (let round = 0; round < 8; round++) {
+      const db = join(dir, `race-${round}.db`);
+      const go = join(dir, `go-${round}`);
+      const kids = Array.from({ length: 4 }, () => child(db, go));
+      await Promise.all(kids.map((k) => k.ready));
+      writeFileSync(go, '');
+      for (const out of await Promise.all(kids.map((k) => k.done))) results.push(out.replace('ready\n', '').trim());
+    }
+    expect(results.filter((r) => r !== `ok ${SCHEMA_VERSION}`)).toEqual([]);
+    expect(results).toHaveLength(32);
+  }, 120_000);
 });

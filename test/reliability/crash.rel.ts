@@ -32,13 +32,17 @@ function recorder(db: string, mode: string, shellPrefix = '') {
       buf = buf.slice(i + 1);
     }
   });
-  const exited = new Promise<void>((r) => proc.on('exit', () => r()));
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  let gone: number | string | null = null;
+  const exited = new Promise<void>((r) => proc.on('exit', (code, sig) => ((gone = sig ?? code ?? 'exited'), r())));
   const waitFor = async (re: RegExp, ms: number): Promise<string> => {
     const t0 = Date.now();
     for (;;) {
       const l = lines.find((x) => re.test(x));
       if (l) return l;
-      if (Date.now() - t0 > ms) throw new Error(`timeout waiting for ${re}; last lines ${lines.slice(-3).join(' | ')}`);
+      if (gone !== null) throw new Error(`the recorder exited (${gone}) before printing ${re}; last lines ${lines.slice(-3).join(' | ')}; stderr: ${stderr}`);
+      if (Date.now() - t0 > ms) throw new Error(`timeout waiting for ${re}; last lines ${lines.slice(-3).join(' | ')}; stderr: ${stderr}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };

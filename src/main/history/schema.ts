@@ -175,33 +175,19 @@ export function openHistoryDatabase(path: string, opts: OpenOptions = {}): Datab
     throw wrapSqliteError(path, err);
   }
   try {
-    const appId = db.pragma('application_id', { simple: true }) as number;
-    const version = db.pragma('user_version', { simple: true }) as number;
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-    if (appId !== APP_ID) {
-      if (tables.length > 0 || version !== 0)
-        throw new HistoryError(
-          'foreign',
-          `${path} is not an IOcm history database (application_id ${appId}, tables: ${tables.slice(0, 8).join(', ') || 'none'}); nothing was changed`,
-        );
-    } else {
-      if (!tables.includes('meta'))
-        throw new HistoryError('corrupt', `${path}: IOcm history database without its meta table; nothing was changed`);
-      const fmt = db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as { value: string } | undefined;
-      if (fmt?.value !== 'iocm-history') throw new HistoryError('foreign', `${path}: meta table does not say format=iocm-history; nothing was changed`);
-      if (version > SCHEMA_VERSION)
-        throw new HistoryError('too-new', `${path} has history schema v${version}, newer than this app's v${SCHEMA_VERSION}; update the app`);
-    }
+    // One read transaction: the header pragmas and the table list from the same moment
+    // (another process may be creating the schema right now).
+    const ours = db.transaction(() => identify(db, path))();
     if (opts.readonly) {
-      if (appId !== APP_ID) throw new HistoryError('foreign', `${path} is empty, not an IOcm history database`);
+      if (!ours) throw new HistoryError('foreign', `${path} is empty, not an IOcm history database`);
       return db;
     }
-    db.pragma('journal_mode = WAL');
+    setWal(db);
     db.pragma('synchronous = NORMAL');
     // 32 MiB page cache: recording interleaves snapshot blobs with rollup/index pages.
     db.pragma('cache_size = -32768');
     db.pragma('foreign_keys = OFF');
-    migrate(db, opts.targetVersion ?? SCHEMA_VERSION);
+    migrate(db, opts.targetVersion ?? SCHEMA_VERSION, path);
     return db;
   } catch (err) {
     db.close();
@@ -209,19 +195,67 @@ export function openHistoryDatabase(path: string, opts: OpenOptions = {}): Datab
   }
 }
 
-/** Apply pending migrations up to `target`, each in its own transaction. */
-export function migrate(db: Database.Database, target: number = SCHEMA_VERSION): void {
-  let version = db.pragma('user_version', { simple: true }) as number;
+/**
+ * Switch to WAL. SQLite answers this pragma's SQLITE_BUSY at once, without the busy handler,
+ * when another process holds a lock on the file (seen with four processes creating one file
+ * at the same moment), so retry for up to 5 s, as the busy timeout would have waited.
+ */
+function setWal(db: Database.Database): void {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= 250) throw err;
+      Atomics.wait(sleeper, 0, 0, 20);
+    }
+  }
+}
+
+/**
+ * Whether the open file is ours (true) or empty (false); throws when it is foreign,
+ * damaged or too new. Call it inside a transaction so that its reads agree.
+ */
+function identify(db: Database.Database, path: string): boolean {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  const version = db.pragma('user_version', { simple: true }) as number;
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+  if (appId !== APP_ID) {
+    if (tables.length > 0 || version !== 0)
+      throw new HistoryError(
+        'foreign',
+        `${path} is not an IOcm history database (application_id ${appId}, tables: ${tables.slice(0, 8).join(', ') || 'none'}); nothing was changed`,
+      );
+    return false;
+  }
+  if (!tables.includes('meta')) throw new HistoryError('corrupt', `${path}: IOcm history database without its meta table; nothing was changed`);
+  const fmt = db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as { value: string } | undefined;
+  if (fmt?.value !== 'iocm-history') throw new HistoryError('foreign', `${path}: meta table does not say format=iocm-history; nothing was changed`);
+  if (version > SCHEMA_VERSION)
+    throw new HistoryError('too-new', `${path} has history schema v${version}, newer than this app's v${SCHEMA_VERSION}; update the app`);
+  return true;
+}
+
+/**
+ * Apply pending migrations up to `target`, each in its own write transaction taken before
+ * reading the version (BEGIN IMMEDIATE): two processes opening a new file at once then
+ * migrate it one after the other, the second finding nothing left to do.
+ */
+export function migrate(db: Database.Database, target: number = SCHEMA_VERSION, path = db.name): void {
+  // Up to date (the usual open): no write lock taken.
+  if ((db.pragma('user_version', { simple: true }) as number) >= target) return;
   for (const m of MIGRATIONS) {
-    if (m.version <= version || m.version > target) continue;
+    if (m.version > target) break;
     db.transaction(() => {
+      identify(db, path);
+      if ((db.pragma('user_version', { simple: true }) as number) >= m.version) return;
       db.exec(m.sql);
       if (m.version === 1) {
         db.pragma(`application_id = ${APP_ID}`);
         db.prepare("INSERT INTO meta (key, value) VALUES ('format', 'iocm-history')").run();
       }
       db.pragma(`user_version = ${m.version}`);
-    })();
-    version = m.version;
+    }).immediate();
   }
 }

@@ -58,3 +58,17 @@ describe('iocm simulate on hostile scenarios', () => {
     expect(v.stderr).toMatch(/at most 65536 vCPUs in total .* got 1048576/);
   }, 60_000);
 });
+
+describe('list flags', () => {
+  it('a policy given twice exits 2 before running anything (it used to run twice)', async () => {
+    for (const args of [
+      ['sweep', '--scenario', 'rr-few', '--policies', 'iocm,iocm'],
+      ['evaluate', '--suite', join(ROOT, 'test', 'fixtures', 'holdout'), '--out', join(dir, 'rep'), '--policies', 'iocm, iocm'],
+      ['shapes', '--only', ','],
+    ]) {
+      const r = await iocm(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/--(policies: 'iocm' is given twice|only: the list is empty)/);
+    }
+  }, 60_000);
+});

@@ -96,6 +96,18 @@ describe('iocm simulate: bad arguments → one line on stderr, exit 2', () => {
 });
 
 describe('iocm simulate: runs on the real model', () => {
+  it('a group that completed nothing shows "–" for its latency, not 0 µs', async () => {
+    const r = await iocm(['simulate', '--scenario', 'rr-few', '--seconds', '1']);
+    expect(r.code).toBe(0);
+    const rows = r.stdout.split('\n');
+    const batch = rows.find((l) => l.startsWith('batch '))!.trim().split(/\s+/);
+    const rr = rows.find((l) => l.startsWith('rr '))!.trim().split(/\s+/);
+    // group, score, ops/s, MB/s, p50, p99, …
+    expect(batch[2]).toBe('0');
+    expect(batch.slice(4, 6)).toEqual(['–', '–']);
+    expect(Number(rr[4])).toBeGreaterThan(0);
+  });
+
   it('--json prints exactly one JSON document with the documented shape', async () => {
     const r = await iocm(['simulate', '--scenario', small, '--policy', 'static:1', '--seconds', '2', '--seed', '7', '--json']);
     expect(r.stderr).toBe('');

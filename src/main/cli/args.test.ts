@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { parseFlags, flagHelp, type FlagSpec } from './args.ts';
+import { parseFlags, flagHelp, listFlag, type FlagSpec } from './args.ts';
 import { UsageError } from './errors.ts';
 
 const SPEC: Record<string, FlagSpec> = {
@@ -57,5 +57,18 @@ describe('parseFlags', () => {
     expect(h).toContain('--name NAME');
     expect(h).toContain('--seed VALUE');
     expect(h.split('\n')).toHaveLength(4);
+  });
+});
+
+describe('listFlag', () => {
+  it('trims items, drops empty ones and falls back to the default when the flag is absent', () => {
+    expect(listFlag(' iocm , static:2,,', 'policies')).toEqual(['iocm', 'static:2']);
+    expect(listFlag(undefined, 'policies', ['vhost'])).toEqual(['vhost']);
+    expect(listFlag(undefined, 'only')).toBeUndefined();
+  });
+  it('refuses an item given twice and a list with no item, naming the flag', () => {
+    expect(() => listFlag('iocm,static:1,iocm', 'policies')).toThrow(UsageError);
+    expect(() => listFlag('iocm,static:1,iocm', 'policies')).toThrow("--policies: 'iocm' is given twice");
+    expect(() => listFlag(' , ', 'only')).toThrow('--only: the list is empty');
   });
 });

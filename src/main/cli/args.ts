@@ -157,3 +157,25 @@ function lev(a: string, b: string): number {
   }
   return d[a.length][b.length];
 }
+
+/**
+ * A comma-separated list flag (`--policies a,b`): items trimmed, empty items dropped. Refuses
+ * (UsageError, exit 2) a list with no item and an item given twice, naming the flag, so
+ * `--policies iocm,iocm` does not run the same policy twice.
+ */
+export function listFlag(value: unknown, flag: string, dflt: readonly string[]): string[];
+export function listFlag(value: unknown, flag: string): string[] | undefined;
+export function listFlag(value: unknown, flag: string, dflt?: readonly string[]): string[] | undefined {
+  if (value === undefined) return dflt === undefined ? undefined : [...dflt];
+  const items = String(value)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.length === 0) throw new UsageError(`--${flag}: the list is empty; expected comma-separated names`);
+  const seen = new Set<string>();
+  for (const x of items) {
+    if (seen.has(x)) throw new UsageError(`--${flag}: '${x}' is given twice`);
+    seen.add(x);
+  }
+  return items;
+}

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
-import { parseFlags, flagHelp, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
+import { parseFlags, flagHelp, listFlag, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
 import { ProgressBar } from '../format.ts';
 import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
 
@@ -62,7 +62,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   } catch (e) {
     throw new UsageError(`--suite ${suite}: cannot read the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  const only = (values.only as string | undefined)?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = listFlag(values.only, 'only');
   let scenarios: Scenario[] = files.map((f) => loadScenario(join(suite, f)));
   if (only) {
     const unknown = only.filter((n) => !scenarios.some((s) => s.name === n));
@@ -78,7 +78,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const observe = ((values.observe as string | undefined) ?? DEFAULT_PROFILE) as ObservabilityProfile;
   const guardFactor = (values.guard as number | undefined) ?? 1.25;
   const jobs = (values.jobs as number | undefined) ?? Math.max(1, availableParallelism());
-  const adaptive = ((values.policies as string | undefined) ?? EVALUATED_POLICIES.filter((p) => p !== 'vhost').join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const adaptive = listFlag(values.policies, 'policies', EVALUATED_POLICIES.filter((p) => p !== 'vhost'));
   const outDir = resolve((values.out as string | undefined) ?? 'report');
   try {
     mkdirSync(outDir, { recursive: true });
@@ -145,12 +145,12 @@ async function runSensitivityCommand(values: Record<string, unknown>, io: CliIO)
   const { COST_SOURCES } = await import('../../model/defaults.ts');
   type Varied = keyof typeof COST_SOURCES;
   const seed = (values.seed as number | undefined) ?? 1;
-  const params = (values.costs as string | undefined)?.split(',').map((x) => x.trim()).filter(Boolean) ?? defaultVariedCosts();
+  const params = listFlag(values.costs, 'costs') ?? defaultVariedCosts();
   for (const p of params) if (!(p in COST_SOURCES)) throw new UsageError(`--costs: '${p}' is not a cost with a range (known: ${Object.keys(COST_SOURCES).join(', ')})`);
-  const onlyShapes = (values.only as string | undefined)?.split(',').map((x) => x.trim()).filter(Boolean);
+  const onlyShapes = listFlag(values.only, 'only');
   for (const id of onlyShapes ?? []) if (!(SHAPE_IDS as readonly string[]).includes(id)) throw new UsageError(`--only (with --sensitivity): unknown shape '${id}' (known: ${SHAPE_IDS.join(', ')})`);
   const shapes = (onlyShapes ?? [...SHAPE_IDS]) as (typeof SHAPE_IDS)[number][];
-  const policies = ((values.policies as string | undefined) ?? 'vhost,static:1,static:2,iocm,iocm-classic').split(',').map((x) => x.trim()).filter(Boolean);
+  const policies = listFlag(values.policies, 'policies', ['vhost', 'static:1', 'static:2', 'iocm', 'iocm-classic']);
   const scenarios: Record<string, Scenario> = {};
   for (const id of shapes) scenarios[SHAPE_SCENARIOS[id]] ??= loadScenario(SHAPE_SCENARIOS[id]);
   const ranking = shortenPhases(loadScenario('day'), (values['phase-seconds'] as number | undefined) ?? 2);

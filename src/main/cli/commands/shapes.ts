@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { CliIO } from '../iocm.ts';
 import { UsageError } from '../errors.ts';
-import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
+import { parseFlags, flagHelp, listFlag, type FlagSpec } from '../args.ts';
 import { loadScenario } from '../../scenario/load.ts';
 import { resolveCosts } from '../../model/defaults.ts';
 import { SHAPE_IDS, SHAPE_SCENARIOS, shapesMarkdown, shapesReport, type ShapeId } from '../../model/shapes.ts';
@@ -48,7 +48,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(USAGE);
     return 0;
   }
-  const only = values.only === undefined ? [...SHAPE_IDS] : (values.only as string).split(',').map((s) => s.trim()).filter(Boolean);
+  const only = listFlag(values.only, 'only', SHAPE_IDS);
   for (const id of only) if (!(SHAPE_IDS as readonly string[]).includes(id)) throw new UsageError(`--only: unknown shape '${id}' (known: ${SHAPE_IDS.join(', ')})`);
   const costs = values.costs === undefined ? undefined : readCostsFile(values.costs as string);
   const scenarios: Record<string, Scenario> = {};

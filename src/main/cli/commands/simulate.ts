@@ -155,13 +155,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-function metricCells(m: Metrics): string[] {
+/** The table cells of one row; latency is "–" when nothing completed (there is no latency to show, not 0 µs). */
+export function metricCells(m: Metrics): string[] {
+  const none = m.throughputOps === 0;
   return [
     fixed(m.score),
     compact(m.throughputOps),
     fixed(m.throughputBytes / 1e6),
-    fixed(m.latencyP50Us),
-    fixed(m.latencyP99Us),
+    none ? '–' : fixed(m.latencyP50Us),
+    none ? '–' : fixed(m.latencyP99Us),
     fixed(m.sideCoresAvg),
     compact(m.exitsPerSec),
   ];

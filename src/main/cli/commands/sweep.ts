@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
-import { parseFlags, flagHelp, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
+import { parseFlags, flagHelp, listFlag, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
 import { fixed, roundDeep, table, ProgressBar } from '../format.ts';
 import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
 import { resolvePolicyForHost } from '../../policy/registry.ts';
@@ -122,7 +122,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const jobs = (values.jobs as number | undefined) ?? Math.max(1, availableParallelism());
   const max = (values.max as number | undefined) ?? maxSideCores(cores);
   if (max > cores - 1) throw new UsageError(`--max ${max}: at most ${cores - 1} side cores on a ${cores}-core host (at least one VM core)`);
-  const others = ((values.policies as string | undefined) ?? 'iocm,iocm-classic').split(',').map((s) => s.trim()).filter(Boolean);
+  const others = listFlag(values.policies, 'policies', ['iocm', 'iocm-classic']);
   for (const p of others) resolvePolicyForHost(p, cores); // validates, exit 2 on a bad name
   const statics = staticPolicies(cores, max);
   const nSeeds = (values.seeds as number | undefined) ?? 3;

@@ -482,6 +482,41 @@ describe('ConnectView and App', () => {
     expect(m.calls.find((c) => c.method === 'connectModel')?.args).toEqual({ scenario: 'fixture', seed: 1, speed: 1, add: true });
   });
 
+  it('checks seed and speed before asking or sending: an empty seed is not sent as 0, speed 0 is explained', async () => {
+    const { m, store } = await setup({ connectModel: async () => ok(makeState(8, 4)) });
+    await store.start();
+    const w = mount(ConnectView);
+    await flushPromises();
+    expect(w.get('#speed-hint').text()).toContain('Speed 0 runs the model as fast as this machine can');
+    const seed = w.get('input[aria-label="seed"]');
+    const speed = w.get('input[aria-label="speed"]');
+    for (const [field, value, words] of [
+      [seed, '', 'Seed: enter a whole number'],
+      [seed, '1.5', 'Seed: enter a whole number'],
+      [speed, '0.1', 'Speed: enter 0'],
+      [speed, '100', 'Speed: enter 0'],
+    ] as const) {
+      await seed.setValue('1');
+      await speed.setValue('1');
+      await field.setValue(value);
+      await w.get('[data-testid="connect-model"]').trigger('click');
+      await flushPromises();
+      // no "End recording?" question for a form that cannot be sent, and nothing sent
+      expect(w.find('[data-testid="confirm-end-recording"]').exists(), `${value}`).toBe(false);
+      expect(w.get('[data-testid="connect-form-error"]').text()).toContain(words);
+      expect(m.calls.some((c) => c.method === 'connectModel')).toBe(false);
+    }
+    await speed.setValue('1');
+    await seed.setValue('0');
+    expect(w.find('[data-testid="connect-form-error"]').exists()).toBe(false);
+    await speed.setValue('0');
+    await w.get('[data-testid="connect-model"]').trigger('click');
+    await flushPromises();
+    await w.get('[data-testid="confirm-connect"]').trigger('click');
+    await flushPromises();
+    expect(m.calls.find((c) => c.method === 'connectModel')?.args).toEqual({ scenario: 'fixture', seed: 0, speed: 0 });
+  });
+
   it('lists the connected hosts with their link, and disconnects one after confirming', async () => {
     const rows = [fleetRow('h1', 'model-a', true), { ...fleetRow('h2', 'kvm-b', false), kind: 'agent' as const, address: 'wss://kvm-b:7878', link: { state: 'reconnecting' as const, since: 0, attempts: 3, error: 'connection refused' } }];
     const { m, store } = await setup({ listHosts: async () => ok(rows), disconnectHost: async () => ok(makeState(8, 4)), selectHost: async () => ok(makeState(8, 4)) });

@@ -26,6 +26,17 @@ describe('override preview', () => {
     expect(locked.policy).toMatch(/count lock \(1–1\) will make the policy release another core/);
   });
 
+  it('pin when every side core would then be pinned (e.g. the first one): the policy cannot release one, only add', () => {
+    const none = makeSnapshot({ cores: 8, side: [], vms: 4 });
+    const first = previewCoreAction('pin', 2, none, NONE);
+    expect([first.before, first.after]).toEqual([0, 1]);
+    expect(first.policy).not.toMatch(/release another side core/);
+    expect(first.policy).toMatch(/every side core is then pinned: the policy cannot release one, but it may add side cores/);
+    expect(first.holdCount).toBe(1);
+    const second = previewCoreAction('pin', 2, s, { ...NONE, pinned: [7] });
+    expect(second.policy).toMatch(/cannot release one/);
+  });
+
   it('release of a side core: one fewer; no empty-poll warning', () => {
     const p = previewCoreAction('release', 7, s, NONE);
     expect([p.before, p.after]).toEqual([1, 0]);

@@ -102,6 +102,9 @@ export function previewCoreAction(kind: 'pin' | 'release' | 'clear', core: numbe
     policy = `The count stays locked to ${lock[0]}–${lock[1]}; core ${core} is held ${kind === 'pin' ? 'as a side core' : 'as a VM core'}.`;
   } else if (o.paused) {
     policy = `The loop is paused: the policy changes nothing until it resumes.`;
+  } else if (kind === 'pin' && after - new Set([...o.pinned, core]).size <= 0) {
+    // Every side core would be pinned (e.g. the first side core): there is none the policy may release.
+    policy = `Core ${core} stays a side core and every side core is then pinned: the policy cannot release one, but it may add side cores on its next decision. Lock the count to keep ${after}.`;
   } else {
     policy =
       `Core ${core} stays ${kind === 'pin' ? 'a side core' : 'a VM core'}, but the count is not held: the policy may ` +

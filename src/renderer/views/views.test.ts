@@ -17,6 +17,7 @@ import SideCoresView from './SideCoresView.vue';
 import DecisionsTimeline from './DecisionsTimeline.vue';
 import FleetView from './FleetView.vue';
 import App from '../App.vue';
+import CoreActionDialog from '../components/CoreActionDialog.vue';
 import type { FleetRow } from '../../shared/api.ts';
 
 function fleetRow(hostId: string, name: string, selected: boolean): FleetRow {
@@ -411,6 +412,32 @@ describe('SessionsView', () => {
     w.unmount();
   });
 
+  it('turns replay, export and what-if off while the console server is lost, and back on with it', async () => {
+    const summary = { id: 's3', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
+    const { store } = await setup({
+      listSessions: async () => ok([summary]),
+      getSession: async () => ok({ ...summary, policyConfig: {}, info: null, appVersion: '0.1.0', t0: 0, t1: 10_000 }),
+      querySeries: async ({ series }) => ok({ t: [0, 5000, 10_000], series: series.map((key) => ({ key, values: [1, 2, 3] })), resolutionMs: 5000 }),
+    });
+    await store.start();
+    const w = mount(SessionsView);
+    await flushPromises();
+    await w.get('[data-session="s3"]').trigger('click');
+    await flushPromises();
+    await w.get('[data-testid="whatif-policy"]').setValue(store.policies[0].name);
+    const buttons = ['open-replay', 'export-csv', 'export-csv-wide', 'export-json', 'export-sqlite', 'run-whatif'];
+    const off = (): boolean[] => buttons.map((b) => w.get(`[data-testid="${b}"]`).attributes('disabled') !== undefined);
+    expect(off()).toEqual(buttons.map(() => false));
+    expect(w.find('[data-testid="sessions-offline"]').exists()).toBe(false);
+    store.setLink('reconnecting');
+    await flushPromises();
+    expect(off()).toEqual(buttons.map(() => true));
+    expect(w.get('[data-testid="sessions-offline"]').text()).toContain('cannot be reached');
+    store.setLink('open');
+    await flushPromises();
+    expect(off()).toEqual(buttons.map(() => false));
+  });
+
   it('says why a session recorded from a real host has no what-if, instead of offering one that fails', async () => {
     const summary = { id: 'a1', host: 'kvm-a', source: 'agent' as const, scenario: 'agent', policy: 'iocm', startedAt: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
     const { store } = await setup({
@@ -690,5 +717,38 @@ describe('link gaps on the overview', () => {
     // the series has a null point in the gap: no line drawn across it
     const opt = lineOptions().at(-1) as { series: { data: [number, number | null][] }[] };
     expect(opt.series[0].data.some((p) => p[1] === null)).toBe(true);
+  });
+});
+
+describe('CoreActionDialog', () => {
+  it('keeps the count-lock option when focus moves to "Clear override", and locks with the release', async () => {
+    const state = makeState(8, 4);
+    const pinned = { pinned: [7], released: [], countLock: null, paused: false };
+    state.overrides = pinned;
+    const { m, store } = await setup(
+      {
+        releaseCore: async () => ok({ ...pinned, pinned: [], released: [7] }),
+        lockSideCoreCount: async ({ min, max }) => ok({ pinned: [], released: [7], countLock: [min, max] as [number, number], paused: false }),
+      },
+      state,
+    );
+    await store.start();
+    feed(m, 2, [6, 7]);
+    await flushPromises();
+    const w = mount(CoreActionDialog, { props: { core: 7, isSide: true }, attachTo: document.body });
+    await flushPromises();
+    await w.get('[data-action="clear"]').trigger('focus');
+    expect(w.get('[data-testid="override-preview"]').text()).toContain('Clear:');
+    // the option belongs to the release and stays while "Clear override" has the focus
+    const hold = w.get('[data-testid="hold-count"]');
+    expect(hold.element.parentElement!.textContent).toMatch(/When I release, also lock the count to 1 side core so/);
+    await hold.setValue(true);
+    await w.get('[data-action="release"]').trigger('focus');
+    expect(w.find('[data-testid="hold-count"]').exists()).toBe(true);
+    await w.get('[data-action="release"]').trigger('click');
+    await flushPromises();
+    expect(m.calls.find((c) => c.method === 'releaseCore')?.args).toEqual({ core: 7 });
+    expect(m.calls.find((c) => c.method === 'lockSideCoreCount')?.args).toEqual({ min: 1, max: 1 });
+    w.unmount();
   });
 });

@@ -56,6 +56,21 @@ export const useSessionsStore = defineStore('sessions', () => {
     await loadRange(r.value.t0, r.value.t1, 600);
   }
 
+  /**
+   * Re-read what grows while a session is being recorded: the list (lengths) when it shows one, and
+   * the selected session's counts and history chart when it is the one being recorded. The
+   * Sessions view calls it every few seconds; a finished session is never re-read.
+   */
+  async function refreshRecording(): Promise<void> {
+    if (list.value.some((s) => s.endedAt === null)) await refresh();
+    const sel = selected.value;
+    if (!sel || sel.endedAt !== null) return;
+    const r = await useApi().getSession({ sessionId: sel.id });
+    if (!r.ok || selected.value?.id !== sel.id) return;
+    selected.value = r.value;
+    await loadRange(r.value.t0, r.value.t1, 600);
+  }
+
   async function loadRange(t0: number, t1: number, points: number): Promise<void> {
     if (!selected.value) return;
     const r = await useApi().querySeries({ sessionId: selected.value.id, series: OVERVIEW_SERIES, t0, t1: Math.max(t1, t0), points });
@@ -175,6 +190,7 @@ export const useSessionsStore = defineStore('sessions', () => {
     lastSaved,
     errors,
     refresh,
+    refreshRecording,
     open,
     loadRange,
     replay,

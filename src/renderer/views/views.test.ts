@@ -412,6 +412,35 @@ describe('SessionsView', () => {
     w.unmount();
   });
 
+  it('follows a session being recorded: its length and counts are re-read every 5 s', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      let snapshots = 100;
+      const live = () => ({ id: 'r1', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, endedAt: null, durationMs: snapshots * 100, snapshots, decisions: 3, parentId: null });
+      const { m, store } = await setup({
+        listSessions: async () => ok([live()]),
+        getSession: async () => ok({ ...live(), policyConfig: {}, info: null, appVersion: '0.1.0', t0: 0, t1: snapshots * 100 }),
+        querySeries: async ({ series }) => ok({ t: [0, 5000], series: series.map((key) => ({ key, values: [1, 2] })), resolutionMs: 5000 }),
+      });
+      await store.start();
+      const w = mount(SessionsView);
+      await flushPromises();
+      await w.get('[data-session="r1"]').trigger('click');
+      await flushPromises();
+      expect(w.get('[data-testid="session-detail"]').text()).toContain('100 snapshots');
+      snapshots = 250;
+      const calls = m.calls.filter((c) => c.method === 'getSession').length;
+      vi.advanceTimersByTime(5000);
+      await flushPromises();
+      expect(w.get('[data-testid="session-detail"]').text()).toContain('250 snapshots');
+      expect(w.get('[data-session="r1"]').text()).toContain('0:25');
+      expect(m.calls.filter((c) => c.method === 'getSession').length).toBe(calls + 1);
+      w.unmount();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('turns replay, export and what-if off while the console server is lost, and back on with it', async () => {
     const summary = { id: 's3', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
     const { store } = await setup({

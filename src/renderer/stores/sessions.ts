@@ -11,6 +11,7 @@ import { newOpId, useApi } from '../api-client.ts';
 import { saveExport } from '../lib/download.ts';
 import { useConsoleStore } from './console.ts';
 import { useTelemetryStore } from './telemetry.ts';
+import type { HostEvent } from '../../shared/policy.ts';
 
 /** Series the session overview chart draws from history. */
 export const OVERVIEW_SERIES = ['totals.score', 'totals.requestsPerSec', 'totals.latencyUs.p99', 'totals.sideCores'];
@@ -31,6 +32,8 @@ export const useSessionsStore = defineStore('sessions', () => {
   const comparison = shallowRef<Comparison | null>(null);
   /** The original and the re-run over time (score, side cores, p99), for the overlay charts. */
   const compareSeries = shallowRef<{ base: SeriesResult; other: SeriesResult } | null>(null);
+  /** The selected session's decisions, overrides and link gaps (marks on its history chart). */
+  const events = shallowRef<HostEvent[]>([]);
   const ops = ref<RunningOp[]>([]);
   const lastSaved = ref<string | null>(null);
   const errors = reactive<Record<string, ApiError | null>>({});
@@ -53,7 +56,13 @@ export const useSessionsStore = defineStore('sessions', () => {
     selected.value = r.value;
     comparison.value = null;
     compareSeries.value = null;
-    await loadRange(r.value.t0, r.value.t1, 600);
+    events.value = [];
+    await Promise.all([loadRange(r.value.t0, r.value.t1, 600), loadEvents(sessionId)]);
+  }
+
+  async function loadEvents(sessionId: string): Promise<void> {
+    const r = await useApi().getSessionEvents({ sessionId, limit: 2000 });
+    if (r.ok && selected.value?.id === sessionId) events.value = r.value;
   }
 
   /**
@@ -68,7 +77,7 @@ export const useSessionsStore = defineStore('sessions', () => {
     const r = await useApi().getSession({ sessionId: sel.id });
     if (!r.ok || selected.value?.id !== sel.id) return;
     selected.value = r.value;
-    await loadRange(r.value.t0, r.value.t1, 600);
+    await Promise.all([loadRange(r.value.t0, r.value.t1, 600), loadEvents(sel.id)]);
   }
 
   async function loadRange(t0: number, t1: number, points: number): Promise<void> {
@@ -184,6 +193,7 @@ export const useSessionsStore = defineStore('sessions', () => {
     search,
     selected,
     range,
+    events,
     comparison,
     compareSeries,
     ops,

@@ -8,6 +8,7 @@ import { makeSnapshot, makeState, memoryApi } from '../test-fixtures.ts';
 import { useConsoleStore } from '../stores/console.ts';
 import { useTelemetryStore } from '../stores/telemetry.ts';
 import { setOptions } from '../test/echarts-mock.ts';
+import { wallTime } from '../lib/charts.ts';
 import HostOverview from './HostOverview.vue';
 import VmsQueuesView from './VmsQueuesView.vue';
 import ControlsView from './ControlsView.vue';
@@ -388,6 +389,31 @@ describe('SessionsView', () => {
     // a model session offers a what-if re-run
     expect(w.find('[data-testid="run-whatif"]').exists()).toBe(true);
     expect(w.find('[data-testid="whatif-unavailable"]').exists()).toBe(false);
+  });
+
+  it("marks the session's decisions and overrides on its history chart, with wall-clock time on the axis", async () => {
+    const summary = { id: 's5', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: Date.UTC(2026, 0, 1, 12, 0, 0), endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 1, parentId: null };
+    const decision = { t: 4000, source: 'policy' as const, kind: 'decision' as const, message: 'add a side core', data: {} };
+    const override = { t: 7000, source: 'operator' as const, kind: 'override' as const, message: 'pin core 2', data: {} };
+    const { store } = await setup({
+      listSessions: async () => ok([summary]),
+      getSession: async () => ok({ ...summary, policyConfig: {}, info: null, appVersion: '0.1.0', t0: 0, t1: 10_000 }),
+      querySeries: async ({ series }) => ok({ t: [0, 5000, 10_000], series: series.map((key) => ({ key, values: [1, 2, 3] })), resolutionMs: 5000 }),
+      getSessionEvents: async () => ok([decision, override]),
+    });
+    await store.start();
+    setOptions.length = 0;
+    const w = mount(SessionsView);
+    await flushPromises();
+    await w.get('[data-session="s5"]').trigger('click');
+    await flushPromises();
+    await new Promise((r) => setTimeout(r, 60)); // charts draw in the next frame
+    const opt = lineOptions().filter((o) => (o.series as { name: string }[])[0].name === 'Score').at(-1)!;
+    const marks = ((opt.series as { markLine?: { data: { xAxis: number }[] } }[])[0].markLine?.data ?? []).map((d) => d.xAxis);
+    expect(marks).toEqual([4000, 7000]);
+    const label = (opt.xAxis as { axisLabel: { formatter: (v: number) => string } }).axisLabel.formatter(4000);
+    expect(label).toContain(wallTime(summary.startedAt, 4000).slice(0, 5));
+    w.unmount();
   });
 
   it('opens a session from the keyboard: its start time is a button in the row', async () => {

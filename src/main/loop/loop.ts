@@ -26,6 +26,7 @@ import type { HostSnapshot } from '../../shared/snapshot.ts';
 import { chooseSideCores, countBounds, sameSet } from '../policy/helpers.ts';
 import { createPolicy, PolicyConfigError } from '../policy/registry.ts';
 import type { Policy } from '../policy/types.ts';
+import { plural } from '../../shared/words.ts';
 
 /** Default safety limits for a host with `cores` cores. */
 export function defaultLimits(cores: number): SafetyLimits {
@@ -389,7 +390,7 @@ export class IocmLoop {
         if (e) return { ok: false, error: e };
         if (ov.pinned.includes(cmd.core)) return { ok: true, message: `core ${cmd.core} is already pinned as a side core` };
         const n = ov.pinned.length + 1;
-        if (n > this.cores - floor) return { ok: false, error: `cannot pin core ${cmd.core}: ${n} pinned side cores would leave ${this.cores - n} VM core(s); at least ${floor} must remain (safety floor)` };
+        if (n > this.cores - floor) return { ok: false, error: `cannot pin core ${cmd.core}: ${plural(n, 'pinned side core')} would leave ${plural(this.cores - n, 'VM core')}; at least ${floor} must remain (safety floor)` };
         if (n > this.limitsV.maxSideCores) return { ok: false, error: `cannot pin core ${cmd.core}: ${n} side cores exceed the maximum of ${this.limitsV.maxSideCores} (safety limit)` };
         if (ov.countLock && n > ov.countLock[1]) return { ok: false, error: `cannot pin core ${cmd.core}: the side-core count is locked to at most ${ov.countLock[1]}; widen or remove the lock first` };
         ov.released = ov.released.filter((c) => c !== cmd.core);
@@ -402,7 +403,7 @@ export class IocmLoop {
         if (ov.released.includes(cmd.core)) return { ok: true, message: `core ${cmd.core} is already released to the VMs` };
         const eligible = this.cores - ov.released.length - 1;
         const min = ov.countLock ? ov.countLock[0] : 0;
-        if (eligible < min) return { ok: false, error: `cannot release core ${cmd.core}: the side-core count is locked to at least ${min} and only ${eligible} core(s) would remain eligible` };
+        if (eligible < min) return { ok: false, error: `cannot release core ${cmd.core}: the side-core count is locked to at least ${min} and only ${plural(eligible, 'core')} would remain eligible` };
         ov.pinned = ov.pinned.filter((c) => c !== cmd.core);
         ov.released = [...ov.released, cmd.core].sort((a, b) => a - b);
         return { ok: true, message: `released core ${cmd.core} to the VMs` };
@@ -419,9 +420,9 @@ export class IocmLoop {
         const { min, max } = cmd;
         if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0) return { ok: false, error: `the side-core count lock needs whole numbers min ≥ 0 and max (got ${min}..${max})` };
         if (min > max) return { ok: false, error: `the lock's minimum ${min} is above its maximum ${max}` };
-        if (max > this.maxCount()) return { ok: false, error: `cannot lock up to ${max} side cores: at most ${this.maxCount()} are allowed (at least ${floor} VM core(s) must remain; maximum ${this.limitsV.maxSideCores} side cores)` };
-        if (ov.pinned.length > max) return { ok: false, error: `${ov.pinned.length} cores are pinned as side cores, more than the lock's maximum ${max}; unpin some first` };
-        if (min > this.cores - ov.released.length) return { ok: false, error: `${ov.released.length} cores are released to the VMs, so at most ${this.cores - ov.released.length} can be side cores (lock minimum ${min})` };
+        if (max > this.maxCount()) return { ok: false, error: `cannot lock up to ${max} side cores: at most ${this.maxCount()} are allowed (at least ${plural(floor, 'VM core')} must remain; maximum ${plural(this.limitsV.maxSideCores, 'side core')})` };
+        if (ov.pinned.length > max) return { ok: false, error: `${plural(ov.pinned.length, 'core is', 'cores are')} pinned as side cores, more than the lock's maximum ${max}; unpin some first` };
+        if (min > this.cores - ov.released.length) return { ok: false, error: `${plural(ov.released.length, 'core is', 'cores are')} released to the VMs, so at most ${this.cores - ov.released.length} can be side cores (lock minimum ${min})` };
         ov.countLock = [min, max];
         return { ok: true, message: `side-core count locked to ${min === max ? `${min}` : `${min}–${max}`}` };
       }

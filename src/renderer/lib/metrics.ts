@@ -267,10 +267,7 @@ export function wallClock(ms: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-/** "1 side core", "2 side cores": a count with its noun (the noun's last word takes the plural). */
-export function plural(n: number, noun: string, pluralNoun = `${noun}s`): string {
-  return `${n} ${n === 1 ? noun : pluralNoun}`;
-}
+export { plural } from '../../shared/words.ts';
 
 /** Labels and units of the decision metrics policies report (variable name → words, unit). */
 export const METRIC_LABELS: Record<string, { label: string; unit: 'cores' | 'share' | 'µs' | 'score' | 'count' | 'bytes' }> = {

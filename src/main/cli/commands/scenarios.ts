@@ -8,6 +8,7 @@ import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
 import { table, fixed } from '../format.ts';
 import { listScenarios, loadScenario, scenarioSeconds, scenariosDir, scenarioSchema, ScenarioError } from '../../scenario/load.ts';
+import { plural } from '../../../shared/words.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'print JSON instead of a table' },
@@ -83,10 +84,6 @@ function validate(target: string, io: CliIO, json: boolean): number {
     for (const i of e.issues.slice(1)) io.stderr.write(`  ${e.file}: ${i.path || '/'}: ${i.message}\n`);
     return 2;
   }
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function clip(text: string, max: number): string {

@@ -39,7 +39,7 @@ describe('per-client bounds', () => {
   it('refuses a reply larger than a message may carry, naming the limit, and keeps the connection', async () => {
     const ws = await openWs(`ws://127.0.0.1:${small.port}/ws`, small.token);
     try {
-      ws.send(JSON.stringify({ id: 1, method: 'getRecentTelemetry', args: { snapshots: 2000 } }));
+      ws.send(JSON.stringify({ id: 1, method: 'getRecentTelemetry', args: { snapshots: 2000, detail: 'full' } }));
       await until(() => replies(ws).length >= 1, 10_000, 'reply');
       const r = replies(ws)[0];
       expect(r.result.ok).toBe(false);
@@ -77,7 +77,7 @@ describe('per-client bounds', () => {
       // Each reply is tens of KB; the slow client never reads them.
       let sent = 0;
       for (let round = 0; round < 5000 && small.clients() === 2; round++) {
-        for (let i = 0; i < 4; i++) slow.send(JSON.stringify({ id: sent++, method: 'getRecentTelemetry', args: { snapshots: 10 } }));
+        for (let i = 0; i < 4; i++) slow.send(JSON.stringify({ id: sent++, method: 'getRecentTelemetry', args: { snapshots: 10, detail: 'full' } }));
         await new Promise((r) => setTimeout(r, 2));
       }
       await until(() => small.clients() === 1, 20_000, 'slow client cut off');

@@ -17,6 +17,7 @@ import type { FleetRow, IocmApi, Result, TelemetryMessage } from '../src/shared/
 import type { HostConnectionState } from '../src/shared/control.ts';
 import type { TelemetryBatch } from '../src/shared/policy.ts';
 import { HistoryDb } from '../src/main/history/store.ts';
+import { toTrendPoint } from '../src/shared/snapshot.ts';
 
 function value<T>(r: Result<T>): T {
   if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
@@ -166,6 +167,15 @@ describe('services with several hosts at once (real models, real SQLite)', () =>
     const back = value(await api.getRecentTelemetry({ snapshots: 50 }));
     expect(back.hostId).toBe('h1');
     expect(back.batch.snapshots.at(-1)!.cores.length).toBe(loadScenario('mixed').host.cores);
+    // the backfill is thinned like the live stream: the newest in full, the rest as trend points
+    expect(back.batch.snapshots).toHaveLength(1);
+    expect(back.trend!.length).toBeGreaterThan(1);
+    expect(back.trend!.at(-1)!.t).toBeLessThan(back.batch.snapshots[0].t);
+    const full = value(await api.getRecentTelemetry({ snapshots: 50, detail: 'full' }));
+    expect(full.trend).toBeUndefined();
+    expect(full.batch.snapshots.length).toBeGreaterThanOrEqual(back.trend!.length + 1);
+    const trendTimes = new Set(back.trend!.map((p) => p.t));
+    expect(full.batch.snapshots.filter((s) => trendTimes.has(s.t)).map(toTrendPoint)).toEqual(back.trend);
     const missing = await api.selectHost({ hostId: 'h99' });
     expect(!missing.ok && missing.error.code).toBe('not-found');
   });

@@ -101,7 +101,11 @@ export const METHOD_SCHEMAS = {
     .refine((q) => q.t1 >= q.t0, { message: 'the end of the range must not be before its start', path: ['t1'] }),
   getAuditLog: z.strictObject({ sessionId: sessionId.optional(), limit: z.number().int().min(1).max(100_000).optional() }),
   getSessionEvents: z.strictObject({ sessionId, limit: z.number().int().min(1).max(100_000).optional(), all: z.boolean().optional() }),
-  getRecentTelemetry: z.strictObject({ snapshots: z.number().int().min(0).max(2000).optional(), windowMs: z.number().int().min(0).max(3_600_000).optional() }),
+  getRecentTelemetry: z.strictObject({
+    snapshots: z.number().int().min(0).max(2000).optional(),
+    windowMs: z.number().int().min(0).max(3_600_000).optional(),
+    detail: z.enum(['trend', 'full']).optional(),
+  }),
   connectModel: z.strictObject({
     scenario: z.string().min(1).max(500),
     seed: z.number().int().min(0).max(2 ** 32 - 1),

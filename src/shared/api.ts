@@ -343,9 +343,11 @@ export interface IocmMethods {
    * The live stream's recent past, so charts are not empty when a page opens: up to
    * `snapshots` most recent snapshots (default 100), only those within `windowMs` of the newest
    * when given (the chart's window), and the session's recent decisions and overrides in that
-   * window, as one live TelemetryMessage.
+   * window, as one live TelemetryMessage. Like the live stream's messages, all but the newest
+   * snapshot come as trend points (`trend`) unless `detail` is 'full' (a big host's minute of full
+   * snapshots is tens of MB; the charts need only the trend).
    */
-  getRecentTelemetry: { args: { snapshots?: number; windowMs?: number }; value: TelemetryMessage };
+  getRecentTelemetry: { args: { snapshots?: number; windowMs?: number; detail?: 'trend' | 'full' }; value: TelemetryMessage };
   // connection
   /**
    * Start the embedded model on a scenario and select it. It replaces the selected host when that

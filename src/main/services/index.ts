@@ -29,6 +29,7 @@ import {
   type ScenarioSummary,
   type SessionSummary,
 } from '../../shared/api.ts';
+import { toTrendPoint } from '../../shared/snapshot.ts';
 import { validateArgs } from '../../shared/api-schema.ts';
 import type { HostEvent, OverrideCommand } from '../../shared/policy.ts';
 import { listPolicies } from '../policy/registry.ts';
@@ -418,7 +419,7 @@ export function createServices(opts: ServicesOptions): Services {
         return historyErr(e);
       }
     },
-    async getRecentTelemetry({ snapshots, windowMs }) {
+    async getRecentTelemetry({ snapshots, windowMs, detail }) {
       const h = hosts.selected();
       const recent = h?.recent ?? [];
       const n = Math.min(snapshots ?? 100, RECENT);
@@ -429,7 +430,10 @@ export function createServices(opts: ServicesOptions): Services {
         snaps = snaps.filter((s) => s.t > from);
         events = events.filter((e) => e.t > from);
       }
-      return ok({ stream: 'live', sessionId: h?.sessionId ?? null, ...(h ? { hostId: h.id } : {}), batch: { snapshots: snaps, events } });
+      // All but the newest as trend points (what the charts read), as the live stream sends them.
+      const trend = detail !== 'full' && snaps.length > 1 ? snaps.slice(0, -1).map(toTrendPoint) : undefined;
+      if (trend) snaps = snaps.slice(-1);
+      return ok({ stream: 'live', sessionId: h?.sessionId ?? null, ...(h ? { hostId: h.id } : {}), ...(trend ? { trend } : {}), batch: { snapshots: snaps, events } });
     },
     async connectModel({ scenario, seed, speed, add, name }) {
       // Only the catalogue's scenarios: a name from a client never becomes a path, and the

@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { ok, err, type ConsoleState } from '../../shared/api.ts';
+import { ok, err, type ConsoleState, type SessionSummary } from '../../shared/api.ts';
 import { setApi } from '../api-client.ts';
 import { makeSnapshot, makeState, memoryApi } from '../test-fixtures.ts';
 import { useConsoleStore } from '../stores/console.ts';
@@ -66,6 +66,15 @@ async function setup(extra: Parameters<typeof memoryApi>[0] = {}, state: Console
   const tel = useTelemetryStore();
   await tel.start();
   return { m, store, tel };
+}
+
+/** Handlers of a history holding one finished 10 s session (list, detail, a 3-point range). */
+function sessionApi(summary: SessionSummary): Parameters<typeof memoryApi>[0] {
+  return {
+    listSessions: async () => ok([summary]),
+    getSession: async () => ok({ ...summary, policyConfig: {}, info: null, appVersion: '0.1.0', t0: 0, t1: 10_000 }),
+    querySeries: async ({ series }) => ok({ t: [0, 5000, 10_000], series: series.map((key) => ({ key, values: [1, 2, 3] })), resolutionMs: 5000 }),
+  };
 }
 
 /** Full options set on line charts (not the stacked-band chart), oldest first. */
@@ -396,9 +405,7 @@ describe('SessionsView', () => {
     const decision = { t: 4000, source: 'policy' as const, kind: 'decision' as const, message: 'add a side core', data: {} };
     const override = { t: 7000, source: 'operator' as const, kind: 'override' as const, message: 'pin core 2', data: {} };
     const { store } = await setup({
-      listSessions: async () => ok([summary]),
-      getSession: async () => ok({ ...summary, policyConfig: {}, info: null, appVersion: '0.1.0', t0: 0, t1: 10_000 }),
-      querySeries: async ({ series }) => ok({ t: [0, 5000, 10_000], series: series.map((key) => ({ key, values: [1, 2, 3] })), resolutionMs: 5000 }),
+      ...sessionApi(summary),
       getSessionEvents: async () => ok([decision, override]),
     });
     await store.start();
@@ -419,9 +426,7 @@ describe('SessionsView', () => {
   it('opens a session from the keyboard: its start time is a button in the row', async () => {
     const summary = { id: 's9', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
     const { store } = await setup({
-      listSessions: async () => ok([summary]),
-      getSession: async () => ok({ ...summary, policyConfig: {}, info: null, appVersion: '0.1.0', t0: 0, t1: 10_000 }),
-      querySeries: async ({ series }) => ok({ t: [0, 5000, 10_000], series: series.map((key) => ({ key, values: [1, 2, 3] })), resolutionMs: 5000 }),
+      ...sessionApi(summary),
     });
     await store.start();
     const w = mount(SessionsView, { attachTo: document.body });
@@ -470,9 +475,7 @@ describe('SessionsView', () => {
   it('turns replay, export and what-if off while the console server is lost, and back on with it', async () => {
     const summary = { id: 's3', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
     const { store } = await setup({
-      listSessions: async () => ok([summary]),
-      getSession: async () => ok({ ...summary, policyConfig: {}, info: null, appVersion: '0.1.0', t0: 0, t1: 10_000 }),
-      querySeries: async ({ series }) => ok({ t: [0, 5000, 10_000], series: series.map((key) => ({ key, values: [1, 2, 3] })), resolutionMs: 5000 }),
+      ...sessionApi(summary),
     });
     await store.start();
     const w = mount(SessionsView);
@@ -496,9 +499,7 @@ describe('SessionsView', () => {
   it('says why a session recorded from a real host has no what-if, instead of offering one that fails', async () => {
     const summary = { id: 'a1', host: 'kvm-a', source: 'agent' as const, scenario: 'agent', policy: 'iocm', startedAt: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
     const { store } = await setup({
-      listSessions: async () => ok([summary]),
-      getSession: async () => ok({ ...summary, policyConfig: {}, info: null, appVersion: '0.1.0', t0: 0, t1: 10_000 }),
-      querySeries: async ({ series }) => ok({ t: [0, 5000, 10_000], series: series.map((key) => ({ key, values: [1, 2, 3] })), resolutionMs: 5000 }),
+      ...sessionApi(summary),
     });
     await store.start();
     const w = mount(SessionsView);

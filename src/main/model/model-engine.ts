@@ -1048,6 +1048,7 @@ export class ModelEngine {
         this.chargeCore(c);
         if (this.entVrt[cur] - this.entVrt[e] > this.wakeGranCycles) {
           this.preempt(c, true);
+          // The core stays claimed (C_RUN): dispatch takes it over at once.
           if (this.beforeRunQueue(e)) {
             this.dispatch(c, e);
           } else {
@@ -1075,9 +1076,14 @@ export class ModelEngine {
     }
   }
 
-  /** Stop the vCPU running on core c, keep its remaining work, put it at the front of the run queue. */
-  protected preempt(c: number, lazyCancel = false): void {
-    this.chargeCore(c);
+  /**
+   * Stop the vCPU running on core c, keep its remaining work, put it at the front of the run queue.
+   * `forWake`: onWake's wake-up preemption, which has charged the core (for its vruntime test) and
+   * dispatches on it at once: the core's event is cancelled lazily and the core is not released
+   * (dispatch claims it again).
+   */
+  protected preempt(c: number, forWake = false): void {
+    if (!forWake) this.chargeCore(c);
     const cur = this.coreCur[c];
     const now = this.now;
     const p0 = this.p0End[c];
@@ -1093,8 +1099,8 @@ export class ModelEngine {
       if (this.entPolling[cur] === 1) this.endPoll(cur);
       this.completeService(c);
     }
-    if (lazyCancel && this.dirtyCore < 0) {
-      // The caller dispatches at once, which reschedules the core (see step()).
+    if (forWake && this.dirtyCore < 0) {
+      // The caller dispatches at once, which reschedules the core (see runUntil()).
       this.coreNext[c] = Infinity;
       this.dirtyCore = c;
     } else {
@@ -1103,6 +1109,7 @@ export class ModelEngine {
     this.entState[cur] = RUNNABLE;
     this.entRunnableSince[cur] = now;
     this.rqPush(cur);
+    if (forWake) return;
     this.coreCur[c] = -1;
     this.setCoreState(c, C_IDLE);
   }

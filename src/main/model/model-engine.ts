@@ -916,7 +916,7 @@ export class ModelEngine {
     this.entRunnableSince[e] = this.now;
   }
 
-  /** Start a run segment of entity e on core c, `delay` cycles from now. Returns false when it has nothing to do. */
+  /** Start a run segment of entity e on core c (claimed: C_RUN), `delay` cycles from now. Returns false when it has nothing to do. */
   protected startEntity(c: number, e: number, fresh: boolean, delay: number = 0): boolean {
     const at = this.now + delay;
     let ctx = this.entOwedCtx[e];
@@ -971,7 +971,7 @@ export class ModelEngine {
     }
     const total = ctx + exit + work;
     if (total <= 0 && this.entSegReq[e] === 0) return false;
-    this.setCoreState(c, C_RUN);
+    // The core is already C_RUN: every caller claimed it (dispatch, an inline wake-up) or runs on it.
     this.coreCur[c] = e;
     this.entState[e] = RUNNING;
     const end = this.setSeg(c, ctx, CAT_CTX, exit, CAT_EXIT, work, cat, at);

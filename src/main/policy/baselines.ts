@@ -18,6 +18,7 @@ import {
   variance,
 } from './helpers.ts';
 import type { FieldSpec, Policy, PolicyEntry, PolicyInput, PolicyStep } from './types.ts';
+import { plural } from '../../shared/words.ts';
 
 /** A 'stay' decision with no news. */
 export function quietStay(metrics: Record<string, number> = {}): PolicyDecision {
@@ -47,7 +48,7 @@ export function settleOnCount(input: PolicyInput, k: number, why: string, metric
   return {
     kind: 'change',
     actions,
-    reason: same ? `${why}: place unassigned queues round-robin` : `${why}: ${host.sideCores.length} → ${cores.length} side cores`,
+    reason: same ? `${why}: place unassigned queues round-robin` : `${why}: ${host.sideCores.length} → ${plural(cores.length, 'side core')}`,
     metrics,
     targetSideCores: cores.length,
   };
@@ -270,7 +271,7 @@ export const spdkEntry: PolicyEntry = {
           decision: {
             kind: 'change',
             actions,
-            reason: `${actives} active queue(s) (≥ ${(active * 100).toFixed(0)} % busy) fit on ${want} core(s) at ${(full * 100).toFixed(0)} %: ${host.sideCores.length} → ${cores.length} side cores`,
+            reason: `${plural(actives, 'active queue')} (≥ ${(active * 100).toFixed(0)} % busy) fit on ${plural(want, 'core')} at ${(full * 100).toFixed(0)} %: ${host.sideCores.length} → ${plural(cores.length, 'side core')}`,
             metrics,
             targetSideCores: cores.length,
           },

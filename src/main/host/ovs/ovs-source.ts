@@ -179,6 +179,9 @@ export class OvsHostSource implements HostSource {
   private isolateChanged = false;
   private maskChanged = false;
   private maxSleepChanged = false;
+  /** Changes asked for so far, and those not finished: a sample that overlapped one keeps our configuration (tick). */
+  private changesStarted = 0;
+  private changesRunning = 0;
   private timer: unknown = null;
   private sampling = false;
   private closed = false;
@@ -264,23 +267,30 @@ export class OvsHostSource implements HostSource {
     return parseCpuMask(s.ovsConfig['pmd-cpu-mask'] ?? '') ?? [];
   }
 
-  /** Take a sample's topology and configuration; true when the topology changed. */
-  private adopt(s: OvsSample): boolean {
+  /**
+   * Take a sample's topology and configuration; true when the topology changed. A sample that
+   * overlapped one of our changes (`stale`) may have read OVSDB before it: its configuration is
+   * not taken unless the topology changed, so the loop does not see a change it made undone and
+   * make it again (seen on a real OVS: pmd-maxsleep set twice).
+   */
+  private adopt(s: OvsSample, stale = false): boolean {
     const topo = buildTopology(s, this.o.vmOfPort, this.topo.key ? this.topo : undefined);
     const changed = topo.key !== this.topo.key;
     this.topo = topo;
     if (changed || !this.infoV) this.infoV = buildInfo(this.o.name ?? `ovs@${hostname()}`, this.cores, this.hz, this.intervalMs, topo);
-    this.configV = buildConfig(this.cores, s, this.maskCores(s), topo);
+    if (!stale || changed || !this.configV) this.configV = buildConfig(this.cores, s, this.maskCores(s), topo);
     return changed;
   }
 
   private tick(): void {
     if (this.sampling || this.closed) return;
     this.sampling = true;
+    const startedBefore = this.changesStarted;
+    const runningAtStart = this.changesRunning;
     this.sample()
       .then((s) => {
         if (this.closed || !this.prev) return;
-        const changed = this.adopt(s);
+        const changed = this.adopt(s, runningAtStart > 0 || this.changesStarted !== startedBefore);
         if (changed) for (const cb of [...this.infoSubs]) cb(this.infoV);
         const snap = buildSnapshot(this.prev, s, { seq: this.seq++, t: s.at - this.t0, hz: this.hz, userHz: this.o.userHz ?? 100, topo: this.topo });
         this.prev = s;
@@ -342,6 +352,9 @@ export class OvsHostSource implements HostSource {
   /** Run one change through ovs-vsctl (or log it in dry-run); changes are serialised. */
   private change(args: string[], what: string): Promise<void> {
     const line = `ovs-vsctl ${args.join(' ')}`;
+    // A sample taken while this change runs may read OVSDB before it (see tick).
+    this.changesStarted++;
+    this.changesRunning++;
     const p = this.chain.then(async () => {
       this.remember(line);
       if (this.dryRun) {
@@ -352,6 +365,7 @@ export class OvsHostSource implements HostSource {
       await this.vsctl(args);
     });
     this.chain = p.catch(() => undefined);
+    void this.chain.then(() => this.changesRunning--);
     return p;
   }
 
@@ -420,9 +434,16 @@ export class OvsHostSource implements HostSource {
       case 'setPmdMaxSleep': {
         const us = action.us;
         if (!Number.isInteger(us) || us < 0 || us > MAX_SLEEP_US) return fail(`pmd-maxsleep must be a whole number of µs from 0 to ${MAX_SLEEP_US}, got ${String(us)}`);
+        // Shown at once (the policy must not ask again while ovs-vsctl runs); put back if it fails.
+        const knobs = this.dryRun ? undefined : this.configV.knobs;
+        const was = knobs?.pmdMaxSleepUs;
+        if (knobs) knobs.pmdMaxSleepUs = us;
         return done(this.change(['set', 'Open_vSwitch', '.', `other_config:pmd-maxsleep=${us}`], `set pmd-maxsleep to ${us} µs`), () => {
           this.maxSleepChanged = true;
           if (this.configV.knobs) this.configV.knobs.pmdMaxSleepUs = us;
+        }).then((r) => {
+          if (!r.ok && knobs && was !== undefined && knobs.pmdMaxSleepUs === us) knobs.pmdMaxSleepUs = was;
+          return r;
         });
       }
       case 'setManager':

@@ -182,6 +182,19 @@ export interface TrendPoint {
   vms: { requestsPerSec: number }[];
 }
 
+/**
+ * A run of consecutive snapshots as a telemetry message carries them: all but the newest as trend
+ * points (the time series need every interval, the detail views only the newest), the newest
+ * whole. One snapshot or none: no trend. Used by the live stream's transports and the page-load
+ * backfill alike.
+ */
+export function thinSnapshots(snaps: readonly HostSnapshot[]): { snapshots: HostSnapshot[]; trend?: TrendPoint[] } {
+  if (snaps.length <= 1) return { snapshots: [...snaps] };
+  const trend = new Array<TrendPoint>(snaps.length - 1);
+  for (let i = 0; i < trend.length; i++) trend[i] = toTrendPoint(snaps[i]);
+  return { snapshots: [snaps[snaps.length - 1]], trend };
+}
+
 /** A snapshot's {@link TrendPoint} (new objects for the cores and VMs; totals shared). */
 export function toTrendPoint(s: HostSnapshot): TrendPoint {
   return {

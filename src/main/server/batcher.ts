@@ -12,7 +12,7 @@
  * - fleet: only the latest rows.
  */
 import type { EventName, FleetRow, IocmEvents, ProgressEvent, TelemetryMessage, ConsoleState, Notice } from '../../shared/api.ts';
-import { toTrendPoint, type TrendPoint } from '../../shared/snapshot.ts';
+import { thinSnapshots } from '../../shared/snapshot.ts';
 
 /** Default flush period: 4 messages per second per stream at most. */
 export const DEFAULT_FLUSH_MS = 250;
@@ -99,15 +99,9 @@ export class EventBatcher {
     for (const msg of telemetry) {
       let snaps = msg.batch.snapshots;
       if (snaps.length > MAX_SNAPSHOTS_PER_FLUSH) snaps = snaps.slice(snaps.length - MAX_SNAPSHOTS_PER_FLUSH);
-      if (snaps.length > 1) {
-        // All but the newest as trend points: the time series need every interval, the detail
-        // views only the newest (see TrendPoint).
-        const trend = new Array<TrendPoint>(snaps.length - 1);
-        for (let i = 0; i < trend.length; i++) trend[i] = toTrendPoint(snaps[i]);
-        msg.trend = trend;
-        snaps = [snaps[snaps.length - 1]];
-      }
-      msg.batch.snapshots = snaps;
+      const thin = thinSnapshots(snaps);
+      if (thin.trend) msg.trend = thin.trend;
+      msg.batch.snapshots = thin.snapshots;
       this.sink('telemetry', msg);
     }
     for (const p of progress) this.sink('progress', p);

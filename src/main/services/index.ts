@@ -29,7 +29,7 @@ import {
   type ScenarioSummary,
   type SessionSummary,
 } from '../../shared/api.ts';
-import { toTrendPoint } from '../../shared/snapshot.ts';
+import { thinSnapshots } from '../../shared/snapshot.ts';
 import { validateArgs } from '../../shared/api-schema.ts';
 import type { HostEvent, OverrideCommand } from '../../shared/policy.ts';
 import { listPolicies } from '../policy/registry.ts';
@@ -430,10 +430,9 @@ export function createServices(opts: ServicesOptions): Services {
         snaps = snaps.filter((s) => s.t > from);
         events = events.filter((e) => e.t > from);
       }
-      // All but the newest as trend points (what the charts read), as the live stream sends them.
-      const trend = detail !== 'full' && snaps.length > 1 ? snaps.slice(0, -1).map(toTrendPoint) : undefined;
-      if (trend) snaps = snaps.slice(-1);
-      return ok({ stream: 'live', sessionId: h?.sessionId ?? null, ...(h ? { hostId: h.id } : {}), ...(trend ? { trend } : {}), batch: { snapshots: snaps, events } });
+      // Thinned as the live stream sends it, unless asked for in full.
+      const thin = detail === 'full' ? { snapshots: snaps } : thinSnapshots(snaps);
+      return ok({ stream: 'live', sessionId: h?.sessionId ?? null, ...(h ? { hostId: h.id } : {}), ...(thin.trend ? { trend: thin.trend } : {}), batch: { snapshots: thin.snapshots, events } });
     },
     async connectModel({ scenario, seed, speed, add, name }) {
       // Only the catalogue's scenarios: a name from a client never becomes a path, and the

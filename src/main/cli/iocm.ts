@@ -6,6 +6,7 @@
  */
 import { UsageError } from './errors.ts';
 import { printable } from './format.ts';
+import { suggest } from '../scenario/load.ts';
 
 /** Where a command writes; injectable for tests. */
 import type { CliIO } from './io.ts';
@@ -48,7 +49,11 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
     return 2;
   }
   if (!cmd) {
-    io.stderr.write(`iocm: unknown command '${name}'\n` + usage());
+    // One line naming what was wrong (control characters escaped, a long argument cut), a near
+    // miss suggested, and where the list is; not the whole usage after the error.
+    const shown = printable(name.length > 60 ? `${name.slice(0, 60)}…` : name);
+    const hint = suggest(name, [...Object.keys(commands), 'agent']);
+    io.stderr.write(`iocm: unknown command '${shown}'${hint ? `; did you mean '${hint}'?` : ''}\nrun 'iocm --help' for the list of commands\n`);
     return 2;
   }
   try {

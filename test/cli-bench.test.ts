@@ -20,7 +20,7 @@ describe('bench harness', () => {
     const lines: string[] = [];
     const r = await runBench(parseBenchArgs([]), (l) => lines.push(l), dir);
     expect(r.model).toEqual({ eventsPerSec: 1e6, ratio: 0.5, realTimeFactor: 5 });
-    expect(r.floors).toEqual({ 'model.ratio': { min: 0.25 }, 'model.realTimeFactor': { min: 10 } });
+    expect(r.floors).toEqual({ 'model.ratio': { min: 0.35 }, 'model.realTimeFactor': { min: 25 } });
     expect(r.pass).toEqual({ 'model.ratio': true, 'model.realTimeFactor': false });
     expect(r.errors.loop).toContain('loop exploded');
     expect(r.errors.history).toContain("non-number for 'seekMs'");

@@ -1377,7 +1377,13 @@ export class ModelEngine {
     this.takenReq = req;
   }
 
-  /** The batches in service on core c are done: hand them to the device (blk) or complete them to the guest (net). */
+  /**
+   * The batches in service on core c are done: hand them to the device (blk) or complete them to
+   * the guest (net). No double is passed to or returned from a call here (the device ring push is
+   * written out, the completion FIFO push takes an index, the jitter's random number comes as an
+   * int32): V8 does not inline those calls into this method, and a double crossing such a call is
+   * boxed in a new HeapNumber — most of the model's allocation per event.
+   */
   protected completeService(c: number): void {
     const n = this.svcN[c];
     if (n === 0) return;
@@ -1386,15 +1392,18 @@ export class ModelEngine {
     const jit = this.costs.deviceJitter;
     let last = -1;
     for (let i = 0; i < n; i++) {
-      const q = this.svcQ[sbase + i];
+      const si = sbase + i;
+      const q = this.svcQ[si];
       if (q !== last && last >= 0) this.finishQueue(last, side);
       last = q;
       const vm = this.qVm[q];
-      const cnt = this.svcCounts[sbase + i];
+      const cnt = this.svcCounts[si];
       this.qRequests[q] += cnt;
       const now = this.now;
+      let done: number;
       if (this.qKind[q] === 1) {
-        let done = now + this.vmDevLatCyc[vm] * (1 + jit * (2 * this.rng.next() - 1));
+        const u = (this.rng.nextI32() >>> 0) / 4294967296;
+        done = now + this.vmDevLatCyc[vm] * (1 + jit * (2 * u - 1));
         // The device's IOPS / bandwidth ceiling: it serves this batch after what it already has.
         const d = this.qDev[q];
         let f = this.devFree[d];
@@ -1402,9 +1411,6 @@ export class ModelEngine {
         f += cnt * this.devCycPerIo[d];
         this.devFree[d] = f;
         if (done < f) done = f;
-        if (done < this.dvLast[q]) done = this.dvLast[q];
-        this.dvLast[q] = done;
-        this.devPush(q, done, this.svcTimes[sbase + i], cnt);
       } else {
         // The NIC's line rate per direction, shared fairly between VMs (wireShares): each VM's share
         // is a token bucket (GCRA: vmTxFree is its theoretical arrival time, WIRE_BURST_US deep); the
@@ -1423,16 +1429,29 @@ export class ModelEngine {
         const rx = (tat - burst > now ? tat - burst : now) + rxB / cap;
         this.vmRxFree[vm] = tat + rxB / this.vmRxShare[vm];
         this.vmRxSent[vm] += rxB;
-        let done = tx > rx ? tx : rx;
+        done = tx > rx ? tx : rx;
         if (done <= now + this.wireInlineCycles && this.dvLen[q] === 0) {
-          this.cfPush(vm, this.svcTimes[sbase + i], cnt);
+          this.cfPush(vm, this.svcTimes, this.svcCounts, si);
           this.qCompleted = 1;
-        } else {
-          if (done < this.dvLast[q]) done = this.dvLast[q];
-          this.dvLast[q] = done;
-          this.devPush(q, done, this.svcTimes[sbase + i], cnt);
+          continue;
         }
       }
+      // Into the queue's device ring, in order (never before its previous batch); a full ring
+      // merges into its newest batch. The first batch in an empty ring schedules its event.
+      if (done < this.dvLast[q]) done = this.dvLast[q];
+      this.dvLast[q] = done;
+      const base = q * RING_SLOTS;
+      const len = this.dvLen[q];
+      if (len === RING_SLOTS) {
+        this.dvCount[base + ((this.dvHead[q] + len - 1) & RING_MASK)] += cnt;
+        continue;
+      }
+      const k = base + ((this.dvHead[q] + len) & RING_MASK);
+      this.dvDone[k] = done;
+      this.dvTime[k] = this.svcTimes[si];
+      this.dvCount[k] = cnt;
+      this.dvLen[q] = len + 1;
+      if (len === 0) this.heap.push(done, q, EV_BLK);
     }
     this.finishQueue(last, side);
     this.svcN[c] = 0;
@@ -1442,21 +1461,6 @@ export class ModelEngine {
     if (this.qKind[q] === 0 && this.qCompleted === 1) this.raiseIrq(this.qVm[q], q, side);
     this.qCompleted = 0;
     if (this.qPending[q] === 0 && this.qPolling[q] === 0) this.qNotified[q] = 0;
-  }
-
-  protected devPush(q: number, done: number, t: number, n: number): void {
-    const base = q * RING_SLOTS;
-    const len = this.dvLen[q];
-    if (len === RING_SLOTS) {
-      this.dvCount[base + ((this.dvHead[q] + len - 1) & RING_MASK)] += n;
-      return;
-    }
-    const i = base + ((this.dvHead[q] + len) & RING_MASK);
-    this.dvDone[i] = done;
-    this.dvTime[i] = t;
-    this.dvCount[i] = n;
-    this.dvLen[q] = len + 1;
-    if (len === 0) this.heap.push(done, q, EV_BLK);
   }
 
   protected onBlk(q: number): void {
@@ -1470,7 +1474,7 @@ export class ModelEngine {
     while (len > 0) {
       const i = base + head;
       if (this.dvDone[i] > now) break;
-      this.cfPush(vm, this.dvTime[i], this.dvCount[i]);
+      this.cfPush(vm, this.dvTime, this.dvCount, i);
       head = (head + 1) & RING_MASK;
       len--;
       any = true;
@@ -1481,16 +1485,18 @@ export class ModelEngine {
     if (this.dvLen[q] > 0) this.heap.push(this.dvDone[base + this.dvHead[q]], q, EV_BLK);
   }
 
-  protected cfPush(vm: number, t: number, n: number): void {
+  /** Append a completed batch (its post time and count: `times[i]`, `counts[i]`) to vm's completion FIFO (an index, not doubles, crosses the call). */
+  protected cfPush(vm: number, times: Float64Array, counts: Float64Array, i: number): void {
     const base = vm * VM_FIFO_SLOTS;
     const len = this.cfLen[vm];
+    const n = counts[i];
     if (len === VM_FIFO_SLOTS) {
       this.cfCount[base + ((this.cfHead[vm] + len - 1) & VM_FIFO_MASK)] += n;
       return;
     }
-    const i = base + ((this.cfHead[vm] + len) & VM_FIFO_MASK);
-    this.cfTime[i] = t;
-    this.cfCount[i] = n;
+    const j = base + ((this.cfHead[vm] + len) & VM_FIFO_MASK);
+    this.cfTime[j] = times[i];
+    this.cfCount[j] = n;
     this.cfLen[vm] = len + 1;
   }
 

@@ -39,4 +39,23 @@ describe('Rng (xoshiro128**)', () => {
     }
     expect(r.poisson(0)).toBe(0);
   });
+
+  it('nextI32, nextU32 and next draw the same bits from one sequence (nextI32 signed: no boxing)', () => {
+    const a = new Rng(42);
+    const b = new Rng(42);
+    const c = new Rng(42);
+    let negatives = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const s = a.nextI32();
+      const u = b.nextU32();
+      const f = c.next();
+      expect(Number.isInteger(s) && s >= -(2 ** 31) && s < 2 ** 31).toBe(true);
+      expect(u).toBe(s >>> 0);
+      expect(f).toBe(u / 4294967296);
+      if (s < 0) negatives++;
+    }
+    // About half the draws have the top bit set: that is where the signed form differs.
+    expect(negatives).toBeGreaterThan(4500);
+    expect(negatives).toBeLessThan(5500);
+  });
 });

@@ -29,10 +29,14 @@ export class Rng {
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
-  /** Next unsigned 32-bit integer. */
-  nextU32(): number {
+  /**
+   * Next 32-bit integer, signed (the same bits as nextU32). A signed int32 is a small integer to
+   * V8, so returning it from a call that is not inlined allocates nothing; an unsigned one ≥ 2^31
+   * or a double is boxed in a new HeapNumber (hot callers use `(nextI32() >>> 0) / 2^32`).
+   */
+  nextI32(): number {
     const s1 = this.s1;
-    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
     const t = s1 << 9;
     this.s2 ^= this.s0;
     this.s3 ^= this.s1;
@@ -43,9 +47,14 @@ export class Rng {
     return result;
   }
 
+  /** Next unsigned 32-bit integer. */
+  nextU32(): number {
+    return this.nextI32() >>> 0;
+  }
+
   /** Uniform float in [0, 1). */
   next(): number {
-    return this.nextU32() / 4294967296;
+    return (this.nextI32() >>> 0) / 4294967296;
   }
 
   /** Exponentially distributed value with the given mean. */

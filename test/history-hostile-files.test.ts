@@ -341,3 +341,20 @@ describe('CLI import of bad files: exit 2, a message, no stack trace, nothing ra
     expect(list.stdout).toContain('h\\u001b[31mred\\u009b1m');
   }, 60_000);
 });
+
+describe('a directory given as the history database', () => {
+  it('is refused by every command that opens one: exit 2, one line naming it, no stack trace', async () => {
+    for (const args of [
+      ['sessions', 'list', '--db', dir],
+      ['calibrate', '--db', dir, '--session', 'x'],
+      ['whatif', '--db', dir, '--session', 'x', '--policy', 'vhost'],
+      ['simulate', '--scenario', 'rr-few', '--seconds', '0.1', '--record', dir],
+    ]) {
+      const r = await iocm(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toContain(`${dir} is a directory, not an IOcm history database`);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+    expect(() => openHistoryDatabase(dir)).toThrow(/is a directory/);
+  }, 60_000);
+});

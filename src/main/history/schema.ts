@@ -164,7 +164,10 @@ function checkHeader(path: string): void {
  * migrates an older schema of ours.
  */
 export function openHistoryDatabase(path: string, opts: OpenOptions = {}): Database.Database {
-  const exists = path !== ':memory:' && existsSync(path) && statSync(path).size > 0;
+  const st = path !== ':memory:' && existsSync(path) ? statSync(path) : null;
+  // A directory would reach checkHeader's read as a raw EISDIR (a stack trace, exit 1, in the CLI).
+  if (st?.isDirectory()) throw new HistoryError('not-sqlite', `${path} is a directory, not an IOcm history database; nothing was changed`);
+  const exists = st !== null && st.size > 0;
   if (opts.readonly && !exists) throw new HistoryError('not-found', `${path}: no such history database`);
   if (exists) checkHeader(path);
   const nativeBinding = opts.nativeBinding ?? process.env.IOCM_SQLITE_NATIVE_BINDING;

@@ -3,7 +3,7 @@
  * real SQLite history file, fitted by least squares, recovers each cost within 5 %.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HistoryDb } from '../src/main/history/store.ts';
@@ -34,6 +34,8 @@ const scenario: Scenario = {
 let dir: string;
 let db: string;
 let id: string;
+/** A session of 3 intervals on 3 queues: one window, too short to fit anything. */
+let shortId: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'iocm-calib-'));
@@ -53,6 +55,12 @@ beforeAll(() => {
   }
   h.append(id, snaps, []);
   h.endSession(id, Date.UTC(2026, 0, 1, 0, 1));
+  const small: Scenario = { ...scenario, name: 'calib-small', vms: scenario.vms.filter((g) => g.name === 'kv' || g.name === 'write'), phases: [{ name: 'a', seconds: 1, load: {} }] };
+  shortId = h.beginSession({ host: 'calib', source: 'model', scenario: small, seed: 5, policy: 'static', startedAt: Date.UTC(2026, 0, 2), intervalMs: 100 });
+  const s = createHostModel(small, { seed: 5 });
+  s.apply({ kind: 'setSideCores', cores: [0] });
+  h.append(shortId, [s.step(), s.step(), s.step()], []);
+  h.endSession(shortId, Date.UTC(2026, 0, 2, 0, 1));
   h.close();
 });
 
@@ -99,5 +107,25 @@ describe('iocm calibrate', () => {
     const c = capture();
     expect(await main(['calibrate', '--db', db], c.io)).toBe(2);
     expect(c.err()).toMatch(/--session/);
+  });
+
+  it('refuses a session too short to fit any cost with exit 2 and one line, and writes no --out file', async () => {
+    // One window of 3 intervals: a one-parameter fit of one row (or five of five) fits any value
+    // exactly, so it printed "R² 1.0000" and wrote a block from nothing; and an empty block read as fitted.
+    const out = join(dir, 'short.json');
+    const a = capture();
+    expect(await main(['calibrate', '--db', db, '--session', shortId, '--out', out], a.io)).toBe(2);
+    expect(a.err().trim().split('\n')).toHaveLength(1);
+    expect(a.err()).toContain(`session ${shortId} (3 snapshots): no cost could be fitted`);
+    expect(a.err()).toMatch(/too few rows: 1 window of 5 intervals with exits \(needs 2 or more\).*record a longer session or lower --window/);
+    expect(existsSync(out)).toBe(false);
+    // The same session cut into windows of one interval has more rows than parameters in every fit.
+    const b = capture();
+    expect(await main(['calibrate', '--db', db, '--session', shortId, '--window', '1', '--json'], b.io)).toBe(0);
+    const fit = JSON.parse(b.out()) as { costs: Record<string, number>; fits: { name: string; rows: number }[] };
+    expect(fit.costs).toHaveProperty('exitIndirectCycles');
+    expect(fit.costs).toHaveProperty('emptyPollCycles');
+    expect(fit.fits.map((f) => f.name)).toEqual(['queue work', 'exits', 'empty polls']);
+    expect(fit.fits.map((f) => f.rows)).toEqual([9, 3, 3]);
   });
 });

@@ -11,10 +11,12 @@
  * Rows are sums over windows of `window` intervals (a batch taken at an interval's end completes in
  * the next; windows make that edge small). A parameter whose column does not vary independently
  * (e.g. every blk I/O of one size: per-request and per-byte collinear) is reported as not
- * identifiable and left out of the costs block.
+ * identifiable and left out of the costs block, as is every parameter of a regression with no more
+ * rows than parameters (a session too short for it: any values would fit exactly).
  */
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import { COST_DEFAULTS, type CostParams } from './defaults.ts';
+import { plural } from '../../shared/words.ts';
 
 /** One fitted parameter. */
 export interface FittedCost {
@@ -173,7 +175,9 @@ export function fitCosts(snaps: readonly HostSnapshot[], o: CalibrateOptions = {
   flush();
 
   const names: (keyof CostParams)[] = ['batchCycles', 'netRequestCycles', 'netByteCycles', 'blkRequestCycles', 'blkByteCycles'];
-  if (qRows.length >= names.length) {
+  // Each regression needs more rows than it has parameters: with as many, any values fit exactly
+  // (R² 1 whatever the costs), so a session of a window or two would "calibrate" from nothing.
+  if (qRows.length > names.length) {
     let { b, r2 } = leastSquares(qRows, qY);
     // A column collinear with another (one blk size: per-request and per-byte move together) would let
     // its partner absorb its share (blkRequestCycles = request + size × byte cost), and the written
@@ -196,22 +200,24 @@ export function fitCosts(snaps: readonly HostSnapshot[], o: CalibrateOptions = {
       else fitted.push({ name, value: b[j] });
     });
   } else {
-    for (const name of names) fitted.push({ name, value: null, reason: `too few queue rows (${qRows.length})` });
+    const reason = qRows.length === 0 ? 'no virtqueue traffic in the recording' : `too few rows: ${plural(qRows.length, 'queue-window')} for ${names.length} costs (needs more than ${names.length})`;
+    for (const name of names) fitted.push({ name, value: null, reason });
   }
-  if (eRows.length > 0) {
+  const fewWindows = (n: number, what: string): string => `too few rows: ${plural(n, 'window')} of ${plural(win, 'interval')} with ${what} (needs 2 or more)`;
+  if (eRows.length > 1) {
     const { b, r2 } = leastSquares(eRows, eY);
     fits.push({ name: 'exits', rows: eRows.length, r2 });
     const direct = o.exitDirectCycles ?? COST_DEFAULTS.exitDirectCycles;
     fitted.push({ name: 'exitIndirectCycles', value: Number.isFinite(b[0]) ? Math.max(0, b[0] - direct) : null, reason: Number.isFinite(b[0]) ? undefined : 'no exits' });
   } else {
-    fitted.push({ name: 'exitIndirectCycles', value: null, reason: 'no intervals with exits' });
+    fitted.push({ name: 'exitIndirectCycles', value: null, reason: eRows.length === 0 ? 'no intervals with exits' : fewWindows(eRows.length, 'exits') });
   }
-  if (pRows.length > 0) {
+  if (pRows.length > 1) {
     const { b, r2 } = leastSquares(pRows, pY);
     fits.push({ name: 'empty polls', rows: pRows.length, r2 });
     fitted.push({ name: 'emptyPollCycles', value: Number.isFinite(b[0]) ? b[0] : null });
   } else {
-    fitted.push({ name: 'emptyPollCycles', value: null, reason: 'no side-core polls in the recording' });
+    fitted.push({ name: 'emptyPollCycles', value: null, reason: pRows.length === 0 ? 'no side-core polls in the recording' : fewWindows(pRows.length, 'side-core polls') });
   }
   const costs: Partial<Record<keyof CostParams, number>> = {};
   for (const f of fitted) if (f.value !== null) costs[f.name] = Math.round(f.value * 1e4) / 1e4;

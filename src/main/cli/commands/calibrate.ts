@@ -13,6 +13,7 @@ import { HistoryError } from '../../history/schema.ts';
 import { defaultDbPath } from '../../history/paths.ts';
 import { fitCosts } from '../../model/calibrate.ts';
 import type { HostSnapshot } from '../../../shared/snapshot.ts';
+import { plural } from '../../../shared/words.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   db: { type: 'string', value: 'FILE', help: `history database (default: ${'$'}IOCM_DB or the per-user data folder)` },
@@ -60,7 +61,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     db.close();
   }
   if (snaps.length === 0) throw new UsageError(`session ${id} has no snapshots`);
-  const cal = fitCosts(snaps, { window: values.window as number | undefined });
+  const win = (values.window as number | undefined) ?? 5;
+  const cal = fitCosts(snaps, { window: win });
+  if (Object.keys(cal.costs).length === 0) {
+    // Nothing identified (a session too short, or without I/O): an empty block would read as "fitted".
+    const reasons = [...new Set(cal.fitted.map((f) => f.reason ?? 'not identifiable'))];
+    const advice = reasons.some((r) => r.startsWith('too few rows')) ? '; record a longer session or lower --window' : '';
+    throw new UsageError(`session ${id} (${plural(snaps.length, 'snapshot')}): no cost could be fitted (${reasons.join('; ')})${advice}`);
+  }
   const block = JSON.stringify({ host: { costs: cal.costs } }, null, 2) + '\n';
   if (values.out !== undefined) {
     try {
@@ -75,7 +83,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(JSON.stringify({ session: id, snapshots: snaps.length, ...cal }, null, 2) + '\n');
     return 0;
   }
-  const lines = [`session ${id}: ${snaps.length} snapshots`];
+  const lines = [`session ${id}: ${plural(snaps.length, 'snapshot')}`];
   for (const f of cal.fitted) lines.push(`  ${f.name.padEnd(20)} ${f.value === null ? `— (${f.reason ?? 'not identifiable'})` : String(Math.round(f.value * 1e4) / 1e4)}`);
   for (const f of cal.fits) lines.push(`  fit ${f.name}: ${f.rows} rows, R² ${f.r2.toFixed(4)}`);
   io.stdout.write(lines.join('\n') + '\n');

@@ -98,6 +98,10 @@ describe('iocm sweep', () => {
     const t = await iocm(base.filter((x) => x !== '--json').concat(['--seeds', '2']));
     expect(t.stdout).toMatch(/over seeds 1, 2 \(mean ± sample standard deviation/);
     expect(t.stdout).toMatch(/^iocm +[\d.]+ ± [\d.]+ +[\d.]+ ± [\d.]+/m);
+    // "the tables above are seed 1": seed 1's policy table (with side cores and changes) comes before that line.
+    const at = t.stdout.indexOf('over seeds 1, 2');
+    expect(t.stdout.indexOf('side cores  changes')).toBeGreaterThan(0);
+    expect(t.stdout.indexOf('side cores  changes')).toBeLessThan(at);
   }, 120_000);
   it('requires --scenario (exit 2)', async () => {
     const r = await iocm(['sweep', '--json']);

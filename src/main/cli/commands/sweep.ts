@@ -151,13 +151,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const lines = [`scenario ${doc.scenario}, seed ${seed}, ${fixed(seconds)} s, policies see: ${observe}${observe === 'full' ? ' (research profile)' : ''}`, ''];
   lines.push(table([['phase', 'seconds', 'best K', 'best score', 'p50 µs', 'p99 µs'], ...doc.phases.map((p) => [p.name, fixed(p.seconds), String(p.bestK), fixed(p.bestScore), fixed(p.bestP50Us), fixed(p.bestP99Us)])], { left: [0] }));
   lines.push('', `oracle score ${fixed(doc.oracleScore)} (p50 ${fixed(doc.oracleLatencyP50Us)} µs, p99 ${fixed(doc.oracleLatencyP99Us)} µs, phase-weighted); best single static ${doc.bestStatic.policy}: ${fixed(doc.bestStaticScore)}`, '');
+  // Seed S's policy table with its phase table, then the spread over seeds, which says so: it had
+  // come after the spread, unlabelled, below a line calling seed S's tables "above".
+  lines.push(table([['policy', 'score', 'ratio', 'p50 µs', 'p99 µs', 'side cores', 'changes'], ...doc.policies.map((p) => [p.policy, fixed(p.score), p.ratio.toFixed(3), fixed(p.latencyP50Us), fixed(p.latencyP99Us), fixed(p.sideCoresAvg), String(p.changes)])], { left: [0] }));
   const over = doc.overSeeds;
   if (over) {
     lines.push(`over seeds ${over.seeds.join(', ')} (mean ± sample standard deviation; the tables above are seed ${seed}):`, '');
     const pm = (x: Spread, d?: number): string => (d === undefined ? `${fixed(x.mean)} ± ${fixed(x.sd)}` : `${x.mean.toFixed(d)} ± ${x.sd.toFixed(d)}`);
-    lines.push(table([['policy', 'score', 'ratio', 'p50 µs', 'p99 µs'], ...Object.entries(over.policies).map(([name, p]) => [name, pm(p.score), pm(p.ratio, 3), pm(p.latencyP50Us), pm(p.latencyP99Us)])], { left: [0] }), '');
+    lines.push(table([['policy', 'score', 'ratio', 'p50 µs', 'p99 µs'], ...Object.entries(over.policies).map(([name, p]) => [name, pm(p.score), pm(p.ratio, 3), pm(p.latencyP50Us), pm(p.latencyP99Us)])], { left: [0] }));
   }
-  lines.push(table([['policy', 'score', 'ratio', 'p50 µs', 'p99 µs', 'side cores', 'changes'], ...doc.policies.map((p) => [p.policy, fixed(p.score), p.ratio.toFixed(3), fixed(p.latencyP50Us), fixed(p.latencyP99Us), fixed(p.sideCoresAvg), String(p.changes)])], { left: [0] }));
   io.stdout.write(lines.join('\n') + '\n');
   return 0;
 }

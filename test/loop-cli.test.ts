@@ -4,10 +4,11 @@
  * writes report.md and SVG plots; bad input exits 2 with a message.
  */
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { iocm } from './cli-helpers.ts';
+import { spawnSync } from 'node:child_process';
+import { iocm, ROOT } from './cli-helpers.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'iocm-loop-cli-'));
 const small = join(tmp, 'small.json');
@@ -161,4 +162,19 @@ describe('iocm evaluate', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/cannot read the folder/);
   });
+  // Node 20's recursive mkdir spins forever at 100 % CPU under /proc (mkdir answers ENOENT below a
+  // folder that exists): evaluate --out and a history --db there hung instead of exiting 2.
+  it.runIf(existsSync('/proc/self'))('an --out or --db folder that cannot be made (under /proc) exits 2 at once', async () => {
+    // spawnSync with a kill timeout: a regression must fail the test, not leave a process spinning.
+    const runs = [
+      ['evaluate', '--only', 'rr-few', '--out', '/proc/iocm-no-such/report'],
+      ['evaluate', '--sensitivity', '--out', '/proc/iocm-no-such/s', '--costs', 'exitDirectCycles', '--samples', '0', '--only', 'rr-latency'],
+      ['whatif', '--session', 'x', '--policy', 'vhost', '--db', '/proc/iocm-no-such/h.db'],
+    ].map((args) => spawnSync(process.execPath, [join(ROOT, 'bin', 'iocm.mjs'), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' }));
+    for (const r of runs) {
+      expect(r.signal, r.stderr).toBeNull();
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/\/proc\/iocm-no-such.*(cannot create the folder|cannot create its folder) \(ENOENT\)/);
+    }
+  }, 90_000);
 });

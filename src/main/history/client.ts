@@ -78,9 +78,13 @@ export class HistoryClient {
   static async open(opts: HistoryOptions = {}): Promise<HistoryClient> {
     const path = opts.path ?? defaultDbPath();
     if (path !== ':memory:') {
-      const { mkdirSync } = await import('node:fs');
       const { dirname } = await import('node:path');
-      mkdirSync(dirname(path), { recursive: true });
+      const { makeDirs } = await import('../util/fs.ts');
+      try {
+        makeDirs(dirname(path));
+      } catch (e) {
+        throw new HistoryError('io', `${path}: cannot create its folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
     }
     const entry = opts.workerUrl ?? new URL('./history-worker.ts', import.meta.url);
     const workerData = { path, options: { repair: !!opts.repair, nativeBinding: opts.nativeBinding } };

@@ -4,13 +4,14 @@
  * worker threads; writes report.md (ratios with their spread, p50/p99, the p99 guard) and SVG
  * plots (ECharts, server-side).
  */
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, listFlag, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
 import { ProgressBar } from '../format.ts';
+import { makeDirs } from '../../util/fs.ts';
 import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
 
 import { EVALUATED_POLICIES, resolvePolicyForHost } from '../../policy/registry.ts';
@@ -80,11 +81,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const jobs = (values.jobs as number | undefined) ?? Math.max(1, availableParallelism());
   const adaptive = listFlag(values.policies, 'policies', EVALUATED_POLICIES.filter((p) => p !== 'vhost'));
   const outDir = resolve((values.out as string | undefined) ?? 'report');
-  try {
-    mkdirSync(outDir, { recursive: true });
-  } catch (e) {
-    throw new UsageError(`--out ${outDir}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  makeOutDir(outDir);
 
   const specs: RunSpec[] = [];
   const groups: { scenario: Scenario; from: number; statics: number; n: number }[] = [];
@@ -156,11 +153,7 @@ async function runSensitivityCommand(values: Record<string, unknown>, io: CliIO)
   const ranking = shortenPhases(loadScenario('day'), (values['phase-seconds'] as number | undefined) ?? 2);
   for (const p of policies) resolvePolicyForHost(p, ranking.host.cores); // validates, exit 2 on a bad name
   const outDir = resolve((values.out as string | undefined) ?? 'report');
-  try {
-    mkdirSync(outDir, { recursive: true });
-  } catch (e) {
-    throw new UsageError(`--out ${outDir}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  makeOutDir(outDir);
   const bar = values.progress === true || io.stderr.isTTY === true ? new ProgressBar(io.stderr, `sensitivity (${params.length} costs)`) : undefined;
   let res;
   try {
@@ -182,4 +175,13 @@ async function runSensitivityCommand(values: Record<string, unknown>, io: CliIO)
   if (values.json === true) io.stdout.write(JSON.stringify(res, null, 2) + '\n');
   else io.stdout.write(`wrote ${join(outDir, 'sensitivity.md')} and ${files.size} tornado SVGs\n`);
   return 0;
+}
+
+/** Create `--out` and any missing parents (makeDirs: never hangs, e.g. under /proc), or exit 2 naming it. */
+function makeOutDir(dir: string): void {
+  try {
+    makeDirs(dir);
+  } catch (e) {
+    throw new UsageError(`--out ${dir}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }

@@ -157,6 +157,16 @@ describe('iocm evaluate', () => {
       expect(runs[i].stderr, argv.join(' ')).toMatch(re);
     });
   }, 120_000);
+  it('--help says what --only, --policies and --phase-seconds mean with --sensitivity', async () => {
+    // --only with --sensitivity takes shape ids, but the help named only scenario names, so
+    // `--sensitivity --only rr-few` (a scenario) was the natural thing to try, and failed.
+    const h = await iocm(['evaluate', '--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/^ +iocm evaluate --sensitivity .*--only SHAPES/m);
+    expect(h.stdout).toMatch(/--only LIST .*with --sensitivity: shape ids, default all: stream-small, .*day-phases/);
+    expect(h.stdout).toMatch(/--policies LIST .*with --sensitivity: the policies ranked on day, default vhost,static:1,static:2,iocm,iocm-classic/);
+    expect(h.stdout).toMatch(/--phase-seconds N .*with --sensitivity: the phases of day, default 2/);
+  });
   it('a missing suite folder exits 2', async () => {
     const r = await iocm(['evaluate', '--suite', join(tmp, 'nope'), '--out', join(tmp, 'o2')]);
     expect(r.code).toBe(2);

@@ -12,6 +12,7 @@ import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, listFlag, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
 import { ProgressBar } from '../format.ts';
 import { makeDirs } from '../../util/fs.ts';
+import { SHAPE_IDS } from '../../model/shapes.ts';
 import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
 
 import { EVALUATED_POLICIES, resolvePolicyForHost } from '../../policy/registry.ts';
@@ -21,17 +22,20 @@ import { firstSeed, phaseScoresSvg, reportMarkdown, sideCoresSvg } from '../../l
 import type { Scenario } from '../../../shared/scenario.ts';
 import { DEFAULT_PROFILE, type ObservabilityProfile } from '../../../shared/observe.ts';
 
+/** The policies `--sensitivity` ranks on day unless --policies says otherwise. */
+const SENSITIVITY_POLICIES = ['vhost', 'static:1', 'static:2', 'iocm', 'iocm-classic'];
+
 const FLAGS: Record<string, FlagSpec> = {
   suite: { type: 'string', value: 'DIR', help: 'folder of scenario .json files (default: resources/scenarios)' },
   out: { type: 'string', value: 'DIR', help: 'output folder for report.md and the SVG plots (default: report)' },
-  'phase-seconds': { type: 'number', value: 'N', above: 0, max: 1e6, help: 'shorten every phase to at most N seconds' },
+  'phase-seconds': { type: 'number', value: 'N', above: 0, max: 1e6, help: 'shorten every phase to at most N seconds (with --sensitivity: the phases of day, default 2)' },
   seed: { type: 'integer', value: 'S', min: 0, max: 2 ** 32 - 1, help: 'first RNG seed (default: 1)' },
   seeds: { type: 'integer', value: 'N', min: 1, max: 100, help: 'seeds S, S+1, … S+N-1; ratios and latencies as mean ± spread (default: 3)' },
   observe: OBSERVE_FLAG,
   guard: { type: 'number', value: 'X', min: 1, max: 100, help: "p99 guard: a policy's phase p99 within X × the oracle count's (default: 1.25)" },
   jobs: { type: 'integer', value: 'J', min: 1, max: 64, help: 'worker threads (default: CPU count)' },
-  policies: { type: 'string', value: 'LIST', help: `adaptive policies (default: ${EVALUATED_POLICIES.filter((p) => p !== 'vhost').join(',')})` },
-  only: { type: 'string', value: 'LIST', help: 'comma-separated scenario names to include' },
+  policies: { type: 'string', value: 'LIST', help: `adaptive policies (default: ${EVALUATED_POLICIES.filter((p) => p !== 'vhost').join(',')}; with --sensitivity: the policies ranked on day, default ${SENSITIVITY_POLICIES.join(',')})` },
+  only: { type: 'string', value: 'LIST', help: `comma-separated scenario names to include (with --sensitivity: shape ids, default all: ${SHAPE_IDS.join(', ')})` },
   progress: { type: 'boolean', help: 'force the progress bar on stderr' },
   json: { type: 'boolean', help: 'also print a JSON summary (scenario → policy → ratio) on stdout' },
   sensitivity: { type: 'boolean', help: 'instead: vary each cost over its sourced range (one at a time and a Latin hypercube); write sensitivity.md and tornado SVGs to --out (src/main/loop/sensitivity.ts)' },
@@ -39,7 +43,7 @@ const FLAGS: Record<string, FlagSpec> = {
   costs: { type: 'string', value: 'LIST', help: 'with --sensitivity: comma-separated costs to vary (default: the published and inferred ones)' },
 };
 
-const USAGE = `usage: iocm evaluate [--suite DIR] [--out DIR] [--phase-seconds N] [--seed S] [--seeds N] [--observe PROFILE] [--guard X] [--jobs J] [--policies LIST] [--only LIST] [--json]\n\n${flagHelp(FLAGS)}\n`;
+const USAGE = `usage: iocm evaluate [--suite DIR] [--out DIR] [--phase-seconds N] [--seed S] [--seeds N] [--observe PROFILE] [--guard X] [--jobs J] [--policies LIST] [--only LIST] [--json]\n       iocm evaluate --sensitivity [--out DIR] [--costs LIST] [--samples N] [--only SHAPES] [--policies LIST] [--phase-seconds N] [--seed S] [--json]\n\n${flagHelp(FLAGS)}\n`;
 
 /** Entry point of `iocm evaluate`. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -138,7 +142,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 /** `iocm evaluate --sensitivity`: the analysis of src/main/loop/sensitivity.ts on the shipped scenarios. */
 async function runSensitivityCommand(values: Record<string, unknown>, io: CliIO): Promise<number> {
   const { runSensitivity, sensitivityMarkdown, tornadoSvg, defaultVariedCosts } = await import('../../loop/sensitivity.ts');
-  const { SHAPE_IDS, SHAPE_SCENARIOS } = await import('../../model/shapes.ts');
+  const { SHAPE_SCENARIOS } = await import('../../model/shapes.ts');
   const { COST_SOURCES } = await import('../../model/defaults.ts');
   type Varied = keyof typeof COST_SOURCES;
   const seed = (values.seed as number | undefined) ?? 1;
@@ -147,7 +151,7 @@ async function runSensitivityCommand(values: Record<string, unknown>, io: CliIO)
   const onlyShapes = listFlag(values.only, 'only');
   for (const id of onlyShapes ?? []) if (!(SHAPE_IDS as readonly string[]).includes(id)) throw new UsageError(`--only (with --sensitivity): unknown shape '${id}' (known: ${SHAPE_IDS.join(', ')})`);
   const shapes = (onlyShapes ?? [...SHAPE_IDS]) as (typeof SHAPE_IDS)[number][];
-  const policies = listFlag(values.policies, 'policies', ['vhost', 'static:1', 'static:2', 'iocm', 'iocm-classic']);
+  const policies = listFlag(values.policies, 'policies', SENSITIVITY_POLICIES);
   const scenarios: Record<string, Scenario> = {};
   for (const id of shapes) scenarios[SHAPE_SCENARIOS[id]] ??= loadScenario(SHAPE_SCENARIOS[id]);
   const ranking = shortenPhases(loadScenario('day'), (values['phase-seconds'] as number | undefined) ?? 2);

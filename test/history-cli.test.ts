@@ -148,6 +148,8 @@ describe('iocm sessions', () => {
     const sim = await iocm('simulate', '--scenario', 'rr-few', '--seconds', '0.5', '--record', db);
     expect(sim.code).toBe(0);
     const id = /recorded session (\S+)/.exec(sim.err)![1];
+    const one = await iocm('simulate', '--scenario', 'rr-few', '--seconds', '0.1', '--record', db);
+    expect(one.err).toMatch(/recorded session \S+ \(1 snapshot\) in/); // not "1 snapshots"
     const bundle = join(dir, 'wi.json');
     expect((await iocm('sessions', 'export', '--db', db, '--session', id, '--format', 'json', '--out', bundle)).code).toBe(0);
     const base = JSON.parse(readFileSync(bundle, 'utf8')) as { session: { id: string; scenario: unknown; seed: number } };

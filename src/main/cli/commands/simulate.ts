@@ -19,6 +19,7 @@ import type { ControlAction } from '../../../shared/control.ts';
 import type { ObservabilityProfile } from '../../../shared/observe.ts';
 import { startSimRecording } from '../../history/sim-record.ts';
 import { HistoryError } from '../../history/schema.ts';
+import { plural } from '../../../shared/words.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   scenario: { type: 'string', value: 'NAME|FILE', help: "shipped scenario name or path to a .json file (default: 'default')" },
@@ -143,7 +144,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     bar?.done();
     if (traceFd !== undefined) closeSync(traceFd);
     const session = await recording?.close(result?.info);
-    if (session) io.stderr.write(`recorded session ${session.id} (${session.snapshots} snapshots) in ${recordPath}\n`);
+    if (session) io.stderr.write(`recorded session ${session.id} (${plural(session.snapshots, 'snapshot')}) in ${recordPath}\n`);
   }
 
   const doc = simulateOutput(scenario.name, result.policy, seed, result.seconds, intervalMs, result.summary, decisions, result.info.observability?.profile ?? 'qemu');

@@ -17,9 +17,10 @@ export type ControlAction =
   | { kind: 'setPolling'; queue: number; on: boolean };
 
 /**
- * A change to one of the I/O knobs real hosts expose. Kept as its own union for now so code that
- * switches over ControlAction's three kinds stays exhaustive; HostControl.apply takes both. To let
- * policies emit these, add `| KnobAction` to ControlAction and give those switches a branch.
+ * A change to one of the I/O knobs real hosts expose. Kept as its own union so code that switches
+ * over ControlAction's three kinds stays exhaustive; HostControl.apply takes both. A policy emits
+ * these as `PolicyDecision.knobs` (src/shared/policy.ts; iocm's idle sleep sets pmd-maxsleep),
+ * which the loop applies and audits.
  */
 export type KnobAction =
   /**

@@ -5,6 +5,13 @@ import { register } from 'tsx/esm/api';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
+// A reader that stops early (`iocm … | head`) closes the pipe: the next write fails with EPIPE,
+// which crashed with a stack trace and exit 1. Stopping there is what the reader asked for.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 register();
 const here = dirname(fileURLToPath(import.meta.url));
 const argv = process.argv.slice(2);

@@ -2,7 +2,7 @@
  * Bounds on CLI input (issue 10, item 12): a phase of 1e308 s, a FIFO or a device given as a
  * scenario file — each exits 2 at once with a message naming what was wrong.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,5 +83,23 @@ describe('iocm with an unknown command', () => {
     expect(hostile.code).toBe(2);
     expect(hostile.stderr).not.toContain('\u001b');
     expect(hostile.stderr.split('\n')[0]).toBe(`iocm: unknown command '\\u001b[31mred${'x'.repeat(52)}…'`);
+  }, 60_000);
+});
+
+describe('a reader that closes the pipe early (iocm … | head)', () => {
+  // Every command crashed with "Error: write EPIPE", a stack trace and exit 1 when its reader had gone.
+  it('ends quietly with exit 0', async () => {
+    for (const args of [['scenarios'], ['--help'], ['shapes', '--help']]) {
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, [join(ROOT, 'bin', 'iocm.mjs'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        child.stdout.destroy(); // closed before the command writes anything (it takes ~0.5 s to start)
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      expect(r.stderr, args.join(' ')).toBe('');
+      expect(r.code, args.join(' ')).toBe(0);
+    }
   }, 60_000);
 });

@@ -62,7 +62,7 @@ export const CORE_IMPORTS = {
   policy: [],
   sim: ['model'],
   scenario: ['model'],
-  host: ['model'],
+  host: ['model', 'util'],
   loop: ['host', 'model', 'policy', 'scenario', 'sim', 'util'],
   history: ['loop', 'model', 'policy', 'sim', 'util'],
   services: ['history', 'host', 'loop', 'model', 'policy', 'scenario', 'util'],

@@ -54,4 +54,12 @@ describe('the QEMU driver state file', () => {
     expect(await bad(JSON.stringify({ version: 1, vms: [{ ...vm, poll: [['io0', { maxNs: 'big', grow: 0, shrink: 0 }]] }] }))).toMatch(/vms\.0\.poll/);
     expect(await bad('x'.repeat(4 * 1024 * 1024 + 1))).toMatch(/larger than/);
   });
+
+  it('a path it cannot create (under /proc) is refused at once, not retried forever', async () => {
+    await expect(writeStateFile('/proc/iocm-no-such/state.json', [vm])).rejects.toMatchObject({ code: 'ENOENT' });
+    // Its parents are made as needed elsewhere.
+    const file = join(tmp(), 'a', 'b', 'state.json');
+    await writeStateFile(file, [vm]);
+    expect(existsSync(file)).toBe(true);
+  });
 });

@@ -8,9 +8,10 @@
  * The file is input like any other: a damaged or foreign file is reported and ignored, never
  * trusted (only thread ids of the matching QEMU process are ever touched).
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { makeDirs } from '../../util/fs.ts';
 
 /** Poll settings of one IOThread. */
 export interface SavedPoll {
@@ -80,7 +81,8 @@ export async function writeStateFile(path: string, vms: readonly SavedVm[]): Pro
     await rm(path, { force: true });
     return;
   }
-  await mkdir(dirname(path), { recursive: true });
+  // makeDirs, not a recursive mkdir: that spins forever under /proc (an agent given --state-file /proc/x/s.json hung).
+  makeDirs(dirname(path));
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify({ version: 1, vms }, null, 1) + '\n', { mode: 0o600 });
   await rename(tmp, path);

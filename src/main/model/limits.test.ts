@@ -46,6 +46,41 @@ describe('device limits', () => {
     expect(wide.bytes).toBeLessThanOrEqual(25e9 / 8 * 1.01);
   });
 
+  it('a net VM that idled beside streams that fill the wire sends again when its load returns', () => {
+    // Streams hold the wire (each is wire-limited and wants all of it); a web VM idles for a second
+    // and comes back. Its share of the line rate while idle must not be 0 (it was: its first batch
+    // after the idle second then found the wire free only at t = ∞, and it never completed again).
+    const sc: Scenario = {
+      name: 't',
+      host: { cores: 16, ghz: 2.5, nicGbps: 10 },
+      vms: [
+        { name: 'stream', count: 4, vcpus: 1, devices: [{ kind: 'net' }], workload: { kind: 'net-stream' } },
+        { name: 'web', count: 2, vcpus: 1, devices: [{ kind: 'net' }], workload: { kind: 'web' } },
+      ],
+      phases: [{ name: 'p', seconds: 60, load: {} }],
+    };
+    const m = createHostModel(sc, { seed: 1 });
+    expect(m.apply({ kind: 'setSideCores', cores: [0, 1] }).ok).toBe(true);
+    const webRate = (steps: number): number => {
+      let sum = 0;
+      for (let i = 0; i < steps; i++) sum += m.step().groups[1].requestsPerSec;
+      return sum / steps;
+    };
+    const before = webRate(10);
+    expect(before).toBeGreaterThan(0);
+    m.setLoads({ web: 0 });
+    webRate(2);
+    expect(webRate(10)).toBe(0);
+    m.setLoads({ web: 1 });
+    webRate(2);
+    expect(webRate(10)).toBeGreaterThan(0.8 * before);
+    // The streams take what web leaves of the line rate in their direction, and no more.
+    let bytes = 0;
+    for (let i = 0; i < 10; i++) bytes += m.step().groups[0].bytesPerSec;
+    expect(bytes / 10).toBeLessThanOrEqual((10e9 / 8) * 1.01);
+    expect(bytes / 10).toBeGreaterThan((10e9 / 8) * 0.95);
+  });
+
   it('a blk device never exceeds its IOPS ceiling or its bandwidth ceiling', () => {
     const iops = one({ kind: 'blk', guestCyclesPerRequest: 2000 }, [{ kind: 'blk', maxIops: 20000 }]);
     const a = measure(iops, 1, [0]);

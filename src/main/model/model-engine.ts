@@ -547,9 +547,20 @@ export class ModelEngine {
   /**
    * Share the NIC's line rate between net VMs for the next interval, per direction, as a fair
    * queueing NIC/qdisc would (fq_codel, Linux's default): each VM gets up to twice what it sent
-   * last interval — unbounded if it was held back by the wire, or is new — water-filled so the
-   * shares sum to the line rate; what is left is split evenly. The aggregate never exceeds the
-   * line rate, and a light flow does not queue behind a bulk one.
+   * last interval — at least twice its share if it was held back by the wire, unbounded if it is
+   * new — water-filled so the shares sum to the line rate; what is left is split evenly. A light
+   * flow does not queue behind a bulk one, and the line rate is not left unused for it.
+   *
+   * A VM that sent nothing (idle, e.g. its phase load is 0) takes no part in the water-filling, so
+   * the active VMs keep the whole line rate; if it starts sending within the interval it may send at
+   * an equal split (line rate / net VMs), and from the next interval on it is shared like the others.
+   * For the rest of that one interval the aggregate can exceed the line rate by that split. (Before,
+   * its share was what was left over, 0 when bulk flows took it all, and its first batch then found
+   * the wire free only at t = ∞: on `day` every web, kv and stream VM that idled through a phase
+   * beside a wire-limited stream sent nothing for the rest of the run.)
+   *
+   * A VM still held back by the wire (its bucket's arrival time ahead of now) keeps its backlog in
+   * bytes across the change of share: its arrival time is rescaled by old share / new share.
    */
   protected wireShares(): void {
     this.shareDirection(this.vmTxBytes, this.vmTxSent, this.vmTxFree, this.vmTxShare);
@@ -559,18 +570,29 @@ export class ModelEngine {
   protected shareDirection(per: Float64Array, sent: Float64Array, free: Float64Array, share: Float64Array): void {
     const cap = this.nicBytesPerCycle;
     const iv = this.intervalCycles;
+    const now = this.now;
     const wants: number[] = [];
     const vms: number[] = [];
+    const idle: number[] = [];
     for (let v = 0; v < this.nVm; v++) {
       if (per[v] <= 0) {
         share[v] = cap;
         continue;
       }
-      const limited = sent[v] < 0 || free[v] > this.now;
+      const limited = sent[v] < 0 || free[v] > now;
+      if (!limited && sent[v] === 0) {
+        idle.push(v);
+        continue;
+      }
       vms.push(v);
-      wants.push(limited ? Infinity : (2 * sent[v]) / iv);
+      // Held back: at least twice its share (a light flow whose one batch overran a small share
+      // doubles it, where an unbounded want took an equal split and left most of it unused).
+      const want = (2 * sent[v]) / iv;
+      wants.push(sent[v] < 0 ? Infinity : limited && want < 2 * share[v] ? 2 * share[v] : want);
       sent[v] = 0;
     }
+    const split = cap / (vms.length + idle.length);
+    for (const v of idle) share[v] = split;
     if (vms.length === 0) return;
     // Water-filling: ascending wants; each gets min(want, equal split of what remains).
     const order = vms.map((_, i) => i).sort((a, b) => wants[a] - wants[b]);
@@ -584,7 +606,12 @@ export class ModelEngine {
       n--;
     }
     const extra = left / vms.length;
-    for (let i = 0; i < vms.length; i++) share[vms[i]] = got[i] + extra;
+    for (let i = 0; i < vms.length; i++) {
+      const v = vms[i];
+      const s = got[i] + extra;
+      if (free[v] > now && share[v] > 0) free[v] = now + ((free[v] - now) * share[v]) / s;
+      share[v] = s;
+    }
   }
 
   /**

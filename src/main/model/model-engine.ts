@@ -73,8 +73,15 @@ const VISIT_MAX_QUEUES = 8;
 const VISIT_MERGE_CYCLES = 20000;
 /** Open-loop backlog cap per VM (requests waiting for guest CPU). */
 const OPEN_LOOP_BACKLOG = 100000;
-/** Closed loops below load 1 alternate on/off with this period (µs); the on share is the load (docs/model.md, "Load"). */
-const GATE_PERIOD_US = 2000;
+/**
+ * Closed loops below load 1 alternate on/off with this period (µs); the clients are active a `load`
+ * share of it (docs/model.md, "Load"). It must be long against a closed loop's own time constants —
+ * a guest chunk (the default stream's 32 requests × 16 µs ≈ 0.5 ms) and the drain of its window (64 ×
+ * 64 KiB ≈ 1.3 ms of a 25 Gbit/s line) — and short against the 100-ms interval, which then averages
+ * several cycles: ≥ 10 × 1.3 ms and ≤ 100 ms / 5 gives [13, 20] ms. At 2 ms the default stream did
+ * 12 % of its full-load work at load 0.2 (the on time was shorter than one chunk).
+ */
+const GATE_PERIOD_US = 20000;
 /** A net batch whose wire time ends within this many µs of its processing completes at once (no event). */
 const WIRE_INLINE_US = 8;
 /** A VM's wire share is a token bucket this many µs deep: a light flow's batch goes at line rate. */
@@ -391,6 +398,9 @@ export class ModelEngine {
   declare protected vmGateOn: Uint8Array;
 
   declare protected vmGateRun: Uint8Array;
+
+  /** When the VM's gate last opened (its clients' active period began). */
+  declare protected vmGateOpenAt: Float64Array;
 
   declare protected vmHeld: Float64Array;
 
@@ -1586,13 +1596,15 @@ export class ModelEngine {
       this.vmPop[vm] -= drop;
       again -= drop;
     }
-    if (again <= 0) return;
-    if (this.vmThinkCyc[vm] > 0) this.thinkPush(vm, now + this.thinkCycles(vm), again);
-    else if (this.vmGateOn[vm] === 0) this.vmHeld[vm] += again;
-    else {
-      this.vmReady[vm] += again;
-      if (this.vmVcpus[vm] > 1) this.wakeVcpus(vm);
+    if (again > 0) {
+      if (this.vmThinkCyc[vm] > 0) this.thinkPush(vm, now + this.thinkCycles(vm), again);
+      else if (this.vmGateOn[vm] === 0) this.vmHeld[vm] += again;
+      else {
+        this.vmReady[vm] += again;
+        if (this.vmVcpus[vm] > 1) this.wakeVcpus(vm);
+      }
     }
+    if (this.vmGateRun[vm] === 2) this.gateDrained(vm);
   }
 
   /** One think time of vm (± guestWorkJitter). */
@@ -1601,7 +1613,15 @@ export class ModelEngine {
     return this.workJitter > 0 ? t * (1 + this.workJitter * (2 * this.rng.next() - 1)) : t;
   }
 
-  /** The gate of a closed loop below load 1 opens or closes; open: held requests are issued. */
+  /**
+   * The gate of a closed loop below load 1 (docs/model.md, "Load"). It alternates: open for
+   * `load` × GATE_PERIOD_US (clients issue requests), then closed (clients go quiet). What the
+   * clients issued while open is still in flight when it closes (up to `depth` requests: a 64 KiB
+   * stream's 64 are ≈ 1.3 ms of line rate), so their active period lasts until it has drained
+   * (vmGateRun 2); only then is the closed time set, to active × (1 − load) / load, so that the
+   * clients are active a `load` share of the time. (Closed for (1 − load) × the period from the
+   * moment it closed, the default stream did 38 % of its full-load work at load 0.2.)
+   */
   protected onGate(vm: number): void {
     const load = this.vmLoad[vm];
     if (!(load > 0 && load < 1)) {
@@ -1614,15 +1634,29 @@ export class ModelEngine {
       this.vmGateOn[vm] = 0;
       this.vmHeld[vm] += this.vmReady[vm];
       this.vmReady[vm] = 0;
-      this.heap.push(this.now + (1 - load) * this.gateCycles, vm, EV_GATE);
+      this.vmGateRun[vm] = 2;
+      this.gateDrained(vm);
     } else {
       this.openGate(vm);
+      this.vmGateRun[vm] = 1;
       this.heap.push(this.now + load * this.gateCycles, vm, EV_GATE);
     }
   }
 
+  /** While vm's gate is closed and draining (vmGateRun 2): once nothing it issued is left in flight, schedule the reopening. */
+  protected gateDrained(vm: number): void {
+    if (this.vmGateOn[vm] === 1 || this.vmHeld[vm] < this.vmPop[vm]) return;
+    const load = this.vmLoad[vm];
+    this.vmGateRun[vm] = 1;
+    const active = this.now - this.vmGateOpenAt[vm];
+    // (A load that left (0, 1) meanwhile: onGate opens the gate and ends the cycle.)
+    const closed = load > 0 && load < 1 ? (active * (1 - load)) / load : 0;
+    this.heap.push(this.now + closed, vm, EV_GATE);
+  }
+
   protected openGate(vm: number): void {
     this.vmGateOn[vm] = 1;
+    this.vmGateOpenAt[vm] = this.now;
     const h = this.vmHeld[vm];
     if (h > 0) {
       this.vmHeld[vm] = 0;
@@ -1660,6 +1694,7 @@ export class ModelEngine {
     }
     if (this.thLen[vm] > 0) this.heap.push(this.thTime[base + this.thHead[vm]], vm, EV_THINK);
     if (any && !held) this.wakeVcpus(vm);
+    if (held && this.vmGateRun[vm] === 2) this.gateDrained(vm);
   }
 
   protected onArrival(vm: number): void {

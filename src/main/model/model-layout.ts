@@ -161,6 +161,7 @@ export class ModelLayout extends ModelEngine {
     this.vmRxSent = new Float64Array(nVm).fill(-1);
     this.vmGateOn = new Uint8Array(nVm).fill(1);
     this.vmGateRun = new Uint8Array(nVm);
+    this.vmGateOpenAt = new Float64Array(nVm);
     this.vmHeld = new Float64Array(nVm);
     this.vmPopulation = new Float64Array(nVm);
     this.vmLoad = new Float64Array(nVm).fill(-1);

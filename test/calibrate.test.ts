@@ -3,7 +3,7 @@
  * real SQLite history file, fitted by least squares, recovers each cost within 5 %.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HistoryDb } from '../src/main/history/store.ts';
@@ -127,5 +127,56 @@ describe('iocm calibrate', () => {
     expect(fit.costs).toHaveProperty('emptyPollCycles');
     expect(fit.fits.map((f) => f.name)).toEqual(['queue work', 'exits', 'empty polls']);
     expect(fit.fits.map((f) => f.rows)).toEqual([9, 3, 3]);
+  });
+});
+
+describe('a calibrated costs block drives simulate and sweep (--costs FILE)', () => {
+  it('simulate --costs with the fitted block reproduces the recorded host; without it the model is another host', async () => {
+    // The recorded host's costs (TRUE) are not in the scenario given to simulate: only the fitted block is.
+    const bare = join(dir, 'calib-bare.json');
+    const { costs: _c, ...host } = scenario.host;
+    void _c;
+    writeFileSync(bare, JSON.stringify({ ...scenario, host }));
+    const fitted = join(dir, 'fitted.json');
+    expect(await main(['calibrate', '--db', db, '--session', id, '--out', fitted], capture().io)).toBe(0);
+    const truth = join(dir, 'truth.json');
+    writeFileSync(truth, JSON.stringify({ host: { costs: TRUE } }));
+    const run = async (extra: string[]): Promise<{ score: number; exitsPerSec: number }> => {
+      const c = capture();
+      expect(await main(['simulate', '--scenario', bare, '--policy', 'static:2', '--seed', '4', '--json', ...extra], c.io), c.err()).toBe(0);
+      return (JSON.parse(c.out()) as { total: { score: number; exitsPerSec: number } }).total;
+    };
+    const withTrue = await run(['--costs', truth]);
+    const withFit = await run(['--costs', fitted]);
+    const without = await run([]);
+    expect(Math.abs(withFit.score / withTrue.score - 1)).toBeLessThan(0.02);
+    // The defaults are another host: the fitted block is what made the difference.
+    expect(Math.abs(without.score / withTrue.score - 1)).toBeGreaterThan(3 * Math.abs(withFit.score / withTrue.score - 1));
+    // sweep takes the same file
+    const s = capture();
+    expect(await main(['sweep', '--scenario', bare, '--costs', fitted, '--seeds', '1', '--max', '1', '--policies', 'iocm', '--jobs', '1', '--json'], s.io), s.err()).toBe(0);
+    expect(JSON.parse(s.out())).toHaveProperty('policies');
+  }, 120_000);
+
+  it('a bad costs file is exit 2 with one line naming the file and what is wrong', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['unknown.json', JSON.stringify({ host: { costs: { netRequestCyclez: 5 } } }), /unknown\.json: .*netRequestCyclez/],
+      ['negative.json', JSON.stringify({ netRequestCycles: -1 }), /negative\.json: .*netRequestCycles/],
+      ['array.json', '[1, 2]', /array\.json: expected an object of cost overrides/],
+      ['broken.json', '{"host": ', /broken\.json: /],
+    ];
+    for (const [name, text, re] of cases) {
+      const f = join(dir, name);
+      writeFileSync(f, text);
+      for (const cmd of [['simulate', '--seconds', '0.1'], ['sweep', '--scenario', 'default', '--seconds', '0.1']]) {
+        const c = capture();
+        expect(await main([...cmd, '--costs', f], c.io), `${cmd[0]} ${name}`).toBe(2);
+        expect(c.err().trim().split('\n'), `${cmd[0]} ${name}`).toHaveLength(1);
+        expect(c.err(), `${cmd[0]} ${name}`).toMatch(re);
+      }
+    }
+    const c = capture();
+    expect(await main(['simulate', '--costs', join(dir, 'nope.json')], c.io)).toBe(2);
+    expect(c.err()).toMatch(/--costs .*nope\.json/);
   });
 });

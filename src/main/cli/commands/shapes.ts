@@ -3,43 +3,23 @@
  * under the costs in force (defaults, or `--costs FILE` with a scenario `host.costs` block): which
  * shapes hold and which do not, with the measured figures.
  */
-import { readFileSync } from 'node:fs';
 import type { CliIO } from '../iocm.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, listFlag, type FlagSpec } from '../args.ts';
 import { loadScenario } from '../../scenario/load.ts';
-import { resolveCosts } from '../../model/defaults.ts';
+import { COSTS_FILE_HELP, readCostsFile } from '../costs-file.ts';
 import { SHAPE_IDS, SHAPE_SCENARIOS, shapesMarkdown, shapesReport, type ShapeId } from '../../model/shapes.ts';
-import type { CostOverrides, Scenario } from '../../../shared/scenario.ts';
+import type { Scenario } from '../../../shared/scenario.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   seconds: { type: 'number', value: 'N', above: 0, max: 100, help: 'simulated seconds per static run (default: 1)' },
   seed: { type: 'integer', value: 'S', min: 0, max: 2 ** 32 - 1, help: 'RNG seed (default: 7)' },
   only: { type: 'string', value: 'LIST', help: `comma-separated shape ids (default: all: ${SHAPE_IDS.join(', ')})` },
-  costs: { type: 'string', value: 'FILE', help: 'JSON file with cost overrides ({"host":{"costs":{...}}} or a bare costs object), e.g. from iocm calibrate' },
+  costs: { type: 'string', value: 'FILE', help: COSTS_FILE_HELP },
   json: { type: 'boolean', help: 'print one JSON document' },
 };
 
 const USAGE = `usage: iocm shapes [--seconds N] [--seed S] [--only LIST] [--costs FILE] [--json]\n\n${flagHelp(FLAGS)}\n`;
-
-/** Read a costs file: a scenario-like `{host:{costs}}` or a bare costs object; validated by name and type. */
-export function readCostsFile(path: string): CostOverrides {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`--costs ${path}: ${(e as Error).message}`);
-  }
-  const obj = doc as { host?: { costs?: unknown } } | null;
-  const costs = obj && typeof obj === 'object' && obj.host && typeof obj.host === 'object' ? obj.host.costs : doc;
-  if (!costs || typeof costs !== 'object' || Array.isArray(costs)) throw new UsageError(`--costs ${path}: expected an object of cost overrides`);
-  try {
-    resolveCosts(costs as CostOverrides);
-  } catch (e) {
-    throw new UsageError(`--costs ${path}: ${(e as Error).message}`);
-  }
-  return costs as CostOverrides;
-}
 
 /** Entry point of `iocm shapes`. */
 export async function run(argv: string[], io: CliIO): Promise<number> {

@@ -20,6 +20,7 @@ import type { ObservabilityProfile } from '../../../shared/observe.ts';
 import { startSimRecording } from '../../history/sim-record.ts';
 import { HistoryError } from '../../history/schema.ts';
 import { plural } from '../../../shared/words.ts';
+import { COSTS_FILE_HELP, withCostsFile } from '../costs-file.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   scenario: { type: 'string', value: 'NAME|FILE', help: "shipped scenario name or path to a .json file (default: 'default')" },
@@ -32,9 +33,10 @@ const FLAGS: Record<string, FlagSpec> = {
   trace: { type: 'string', value: 'FILE', help: 'write every snapshot as one JSON line to FILE' },
   progress: { type: 'boolean', help: 'force the progress bar on stderr (default: only when stderr is a terminal)' },
   record: { type: 'string', value: 'DB', help: 'record the run as a session in this history database (see iocm sessions)' },
+  costs: { type: 'string', value: 'FILE', help: COSTS_FILE_HELP },
 };
 
-const USAGE = `usage: iocm simulate [--scenario NAME|FILE] [--policy POLICY] [--observe PROFILE] [--seconds N] [--seed S] [--interval-ms MS] [--json] [--trace FILE] [--progress] [--record DB]\n\n${flagHelp(FLAGS)}\n`;
+const USAGE = `usage: iocm simulate [--scenario NAME|FILE] [--policy POLICY] [--observe PROFILE] [--seconds N] [--seed S] [--interval-ms MS] [--json] [--trace FILE] [--progress] [--record DB] [--costs FILE]\n\n${flagHelp(FLAGS)}\n`;
 
 /** The JSON document `iocm simulate --json` prints. */
 export interface SimulateOutput {
@@ -74,7 +76,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(USAGE + `\npolicies: ${policyUsages()}\n`);
     return 0;
   }
-  const scenario = loadScenario((values.scenario as string | undefined) ?? 'default');
+  const scenario = withCostsFile(loadScenario((values.scenario as string | undefined) ?? 'default'), values.costs as string | undefined);
   const policy = resolvePolicyForHost((values.policy as string | undefined) ?? 'vhost', scenario.host.cores);
   const observe = values.observe as ObservabilityProfile | undefined;
   const seed = (values.seed as number | undefined) ?? 1;

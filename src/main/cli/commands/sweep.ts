@@ -10,6 +10,7 @@ import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, listFlag, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
 import { fixed, roundDeep, table, ProgressBar } from '../format.ts';
 import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
+import { COSTS_FILE_HELP, withCostsFile } from '../costs-file.ts';
 import { resolvePolicyForHost } from '../../policy/registry.ts';
 import { maxSideCores } from '../../model/defaults.ts';
 import { oracleOf, runMany, shortenPhases, staticCount, staticPolicies, staticPolicyName, type RunResult } from '../../loop/sweep.ts';
@@ -26,11 +27,12 @@ const FLAGS: Record<string, FlagSpec> = {
   max: { type: 'integer', value: 'K', min: 0, max: 1024, help: 'highest static count to run (default: the model\'s max for the host)' },
   policies: { type: 'string', value: 'LIST', help: "comma-separated policies to compare with the oracle (default: 'iocm,iocm-classic')" },
   observe: OBSERVE_FLAG,
+  costs: { type: 'string', value: 'FILE', help: COSTS_FILE_HELP },
   json: { type: 'boolean', help: 'print one JSON document' },
   progress: { type: 'boolean', help: 'force the progress bar on stderr (default: only when stderr is a terminal)' },
 };
 
-const USAGE = `usage: iocm sweep --scenario NAME|FILE [--seconds N] [--phase-seconds N] [--seed S] [--seeds N] [--jobs J] [--max K] [--policies LIST] [--observe PROFILE] [--json]\n\n${flagHelp(FLAGS)}\n`;
+const USAGE = `usage: iocm sweep --scenario NAME|FILE [--seconds N] [--phase-seconds N] [--seed S] [--seeds N] [--jobs J] [--max K] [--policies LIST] [--observe PROFILE] [--costs FILE] [--json]\n\n${flagHelp(FLAGS)}\n`;
 
 /** The JSON document of `iocm sweep --json`. */
 export interface SweepOutput {
@@ -113,7 +115,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (values.scenario === undefined) throw new UsageError('--scenario is required (a shipped scenario name or a .json file)');
-  let scenario = loadScenario(values.scenario as string);
+  let scenario = withCostsFile(loadScenario(values.scenario as string), values.costs as string | undefined);
   if (values['phase-seconds'] !== undefined) scenario = shortenPhases(scenario, values['phase-seconds'] as number);
   const cores = scenario.host.cores;
   const seed = (values.seed as number | undefined) ?? 1;

@@ -351,11 +351,13 @@ export const iocmEntry: PolicyEntry = {
           }
           // Notification mode (no side cores) is not a point on the side-core continuum: vhost threads
           // spread the work over the VM cores, so it can win where one side core fewer would saturate.
-          // Measure it once per regime when the bounds allow it, and first: it is the one count the
-          // climb cannot reach by steps, and when it wins, every step the climb took away from it
-          // (up from an estimate that was too high) was a probe spent at a losing count.
+          // Measure it once per regime when the bounds allow it, before any step up: it is the one
+          // count the climb cannot reach by steps, and when it wins, every step the climb took up from
+          // an estimate that was too high was a probe spent at a losing count. (After the step down:
+          // whether one core fewer would saturate is judged on the work measured at the best count,
+          // while the policy is still there.)
           const vhost = state.table[0];
-          if (best > 1 && b.min === 0 && !(vhost && vhost.n >= measureEpochs) && !cand.includes(0)) cand.unshift(0);
+          if (best > 1 && b.min === 0 && !(vhost && vhost.n >= measureEpochs) && !cand.includes(0)) cand.splice(cand[0] === down ? 1 : 0, 0, 0);
           if (cand.length > 0 && state.probes < c('maxProbes')) {
             const n = cand[0];
             metrics.bestObjective = bm.objective;

@@ -6,6 +6,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { HistoryDb } from '../src/main/history/store.ts';
 import { createHostModel } from '../src/main/model/index.ts';
 import { main } from '../src/main/cli/iocm.ts';
@@ -177,6 +178,17 @@ describe('a calibrated costs block drives simulate and sweep (--costs FILE)', ()
     }
     const c = capture();
     expect(await main(['simulate', '--costs', join(dir, 'nope.json')], c.io)).toBe(2);
-    expect(c.err()).toMatch(/--costs .*nope\.json/);
+    expect(c.err()).toMatch(/--costs .*nope\.json: no such file/);
+    // Not a regular file, or too big to be a costs block: refused before reading (a FIFO would block).
+    const fifo = join(dir, 'costs.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const big = join(dir, 'big.json');
+    writeFileSync(big, JSON.stringify({ netRequestCycles: 750, pad: 'x'.repeat(2 * 1024 * 1024) }));
+    for (const [f, re] of [[dir, /is a directory/], [fifo, /not a regular file/], [big, /at most 1 MiB/]] as const) {
+      const e = capture();
+      expect(await main(['simulate', '--costs', f], e.io), f).toBe(2);
+      expect(e.err().trim().split('\n')).toHaveLength(1);
+      expect(e.err()).toMatch(re);
+    }
   });
 });

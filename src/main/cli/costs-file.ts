@@ -3,7 +3,7 @@
  * run. The file is a scenario-like `{"host":{"costs":{...}}}` or a bare costs object; every name
  * and value is validated (unknown names, non-numbers and values out of range are usage errors).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { UsageError } from './errors.ts';
 import { resolveCosts } from '../model/defaults.ts';
 import type { CostOverrides, Scenario } from '../../shared/scenario.ts';
@@ -11,11 +11,25 @@ import type { CostOverrides, Scenario } from '../../shared/scenario.ts';
 /** The help line of a `--costs FILE` flag. */
 export const COSTS_FILE_HELP = 'JSON file with cost overrides ({"host":{"costs":{...}}} or a bare costs object), e.g. from iocm calibrate';
 
-/** Read and validate a costs file. */
+/** A costs block is a few hundred bytes; a file larger than this is not one. */
+const MAX_BYTES = 1024 * 1024;
+
+/** Read and validate a costs file (a regular file of at most 1 MiB: a FIFO or a device would block or never end). */
 export function readCostsFile(path: string): CostOverrides {
+  let text: string;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new Error('is a directory, expected a .json file');
+    if (!st.isFile()) throw new Error('not a regular file');
+    if (st.size > MAX_BYTES) throw new Error(`${st.size} bytes; a costs file is at most 1 MiB`);
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new UsageError(`--costs ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message}`);
+  }
   let doc: unknown;
   try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
+    doc = JSON.parse(text);
   } catch (e) {
     throw new UsageError(`--costs ${path}: ${(e as Error).message}`);
   }

@@ -61,7 +61,7 @@ export const CORE_IMPORTS = {
   model: [],
   policy: [],
   sim: ['model'],
-  scenario: ['model'],
+  scenario: ['model', 'util'],
   host: ['model', 'util'],
   loop: ['host', 'model', 'policy', 'scenario', 'sim', 'util'],
   history: ['loop', 'model', 'policy', 'sim', 'util'],

@@ -3,9 +3,9 @@
  * run. The file is a scenario-like `{"host":{"costs":{...}}}` or a bare costs object; every name
  * and value is validated (unknown names, non-numbers and values out of range are usage errors).
  */
-import { readFileSync, statSync } from 'node:fs';
 import { UsageError } from './errors.ts';
 import { resolveCosts } from '../model/defaults.ts';
+import { readSmallFile } from '../util/fs.ts';
 import type { CostOverrides, Scenario } from '../../shared/scenario.ts';
 
 /** The help line of a `--costs FILE` flag. */
@@ -18,14 +18,9 @@ const MAX_BYTES = 1024 * 1024;
 export function readCostsFile(path: string): CostOverrides {
   let text: string;
   try {
-    const st = statSync(path);
-    if (st.isDirectory()) throw new Error('is a directory, expected a .json file');
-    if (!st.isFile()) throw new Error('not a regular file');
-    if (st.size > MAX_BYTES) throw new Error(`${st.size} bytes; a costs file is at most 1 MiB`);
-    text = readFileSync(path, 'utf8');
+    text = readSmallFile(path, MAX_BYTES, 'a costs file');
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new UsageError(`--costs ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.message}`);
+    throw new UsageError(`--costs ${path}: ${(e as Error).message}`);
   }
   let doc: unknown;
   try {

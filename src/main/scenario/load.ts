@@ -5,7 +5,7 @@
  * `ScenarioError` naming the file, the JSON path (a JSON Pointer such as
  * `/vms/2/workload/kind`) and what was expected.
  */
-import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
+import { readdirSync, existsSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -13,6 +13,7 @@ import type { Scenario, WorkloadKind } from '../../shared/scenario.ts';
 import { UsageError } from '../../shared/errors.ts';
 import { locateJsonError, lineColumn } from './json-locate.ts';
 import { COST_DEFAULTS, COST_UNITS, checkScenario } from '../model/defaults.ts';
+import { readSmallFile } from '../util/fs.ts';
 import schema from '../../../resources/scenarios/scenario.schema.json' with { type: 'json' };
 
 /** One problem found in a scenario. */
@@ -187,16 +188,9 @@ export function loadScenario(nameOrPath: string): Scenario {
   const label = displayPath(file);
   let text: string;
   try {
-    const st = statSync(file);
-    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    // A FIFO or a device would block the event loop or never end: only regular files are read.
-    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
-    if (st.size > 4 * 1024 * 1024) throw Object.assign(new Error(`${st.size} bytes; a scenario file is at most 4 MiB`), { code: 'EFBIG' });
-    text = readFileSync(file, 'utf8');
+    text = readSmallFile(file, 4 * 1024 * 1024, 'a scenario file');
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory, expected a .json file' : err.message;
-    throw new ScenarioError(label, { expected: `cannot read scenario file: ${why}` });
+    throw new ScenarioError(label, { expected: `cannot read scenario file: ${(e as Error).message}` });
   }
   return parseScenario(text, label);
 }

@@ -4,7 +4,7 @@
  * and value is validated (unknown names, non-numbers and values out of range are usage errors).
  */
 import { UsageError } from './errors.ts';
-import { resolveCosts } from '../model/defaults.ts';
+import { resolveCosts, withCosts } from '../model/defaults.ts';
 import { readSmallFile } from '../util/fs.ts';
 import type { CostOverrides, Scenario } from '../../shared/scenario.ts';
 
@@ -41,7 +41,5 @@ export function readCostsFile(path: string): CostOverrides {
 
 /** The scenario with the file's costs over its own `host.costs` (a new object; the input is not changed). */
 export function withCostsFile(scenario: Scenario, path: string | undefined): Scenario {
-  if (path === undefined) return scenario;
-  const costs = readCostsFile(path);
-  return { ...scenario, host: { ...scenario.host, costs: { ...scenario.host.costs, ...costs } } };
+  return path === undefined ? scenario : withCosts(scenario, readCostsFile(path));
 }

@@ -7,8 +7,8 @@
  */
 import * as echarts from 'echarts';
 import type { CostOverrides, Scenario } from '../../shared/scenario.ts';
-import { COST_DEFAULTS, COST_SOURCES, type CostBasis, type CostParams } from '../model/defaults.ts';
-import { evaluateShape, SHAPE_SCENARIOS, withCosts, type ShapeId, type ShapeResult } from '../model/shapes.ts';
+import { COST_DEFAULTS, COST_SOURCES, withCosts, type CostBasis, type CostParams } from '../model/defaults.ts';
+import { evaluateShape, SHAPE_SCENARIOS, type ShapeId, type ShapeResult } from '../model/shapes.ts';
 import { Rng } from '../model/rng.ts';
 import { runOne } from './sweep.ts';
 

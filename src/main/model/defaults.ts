@@ -337,6 +337,12 @@ export function resolveCosts(overrides: CostOverrides | undefined): CostParams {
   return out;
 }
 
+/** The scenario with extra cost overrides merged over its host.costs (a new object; the input is not changed). */
+export function withCosts(sc: Scenario, costs: CostOverrides | undefined): Scenario {
+  if (!costs || Object.keys(costs).length === 0) return sc;
+  return { ...sc, host: { ...sc.host, costs: { ...(sc.host.costs ?? {}), ...costs } } };
+}
+
 /**
  * Return a copy of the scenario with every default filled in: each group's
  * weight, device queue counts and every workload parameter (closed-loop

@@ -7,7 +7,7 @@
  */
 import type { Scenario, CostOverrides } from '../../shared/scenario.ts';
 import { createHostModel } from './host-model.ts';
-import { maxSideCores } from './defaults.ts';
+import { maxSideCores, withCosts } from './defaults.ts';
 
 /** One static run's averages (after warm-up). */
 export interface StaticRun {
@@ -27,12 +27,6 @@ export interface StaticRunOptions {
   costs?: CostOverrides;
   /** Intervals (100 ms) skipped before averaging (default 2). */
   warm?: number;
-}
-
-/** The scenario with extra cost overrides merged into host.costs. */
-export function withCosts(sc: Scenario, costs: CostOverrides | undefined): Scenario {
-  if (!costs || Object.keys(costs).length === 0) return sc;
-  return { ...sc, host: { ...sc.host, costs: { ...(sc.host.costs ?? {}), ...costs } } };
 }
 
 /** Run `seconds` of simulated time with K static side cores (cores 0..K-1). */

@@ -14,6 +14,7 @@ import { startSimRecording } from '../src/main/history/sim-record.ts';
 import { loadScenario } from '../src/main/scenario/load.ts';
 import { runSimulation } from '../src/main/loop/simulation.ts';
 import { main } from '../src/main/cli/iocm.ts';
+import type { CostOverrides } from '../src/shared/scenario.ts';
 
 let dir: string;
 let db: string;
@@ -70,6 +71,18 @@ describe('what-if', () => {
       const ac = new AbortController();
       const p = client.whatIf({ sessionId: baseId, policy: 'vhost' }, { signal: ac.signal, onProgress: () => ac.abort() });
       await expect(p).rejects.toThrow(/cancelled/);
+      expect((await client.listSessions()).length).toBe(before);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('cost overrides that the model cannot take are refused by name before anything is stored', async () => {
+    const client = await HistoryClient.open({ path: db });
+    try {
+      const before = (await client.listSessions()).length;
+      await expect(client.whatIf({ sessionId: baseId, policy: 'vhost', costs: JSON.parse('{"netRequestCyclez":5}') as CostOverrides })).rejects.toThrow(/cost overrides: host\.costs\.netRequestCyclez: unknown cost parameter/);
+      await expect(client.whatIf({ sessionId: baseId, policy: 'vhost', costs: { emptyPollCycles: 0 } })).rejects.toThrow(/cost overrides: host\.costs\.emptyPollCycles: must be > 0/);
       expect((await client.listSessions()).length).toBe(before);
     } finally {
       await client.close();

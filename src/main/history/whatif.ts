@@ -2,7 +2,9 @@
  * What-if: re-run a recorded session's offered workload (same scenario, seed
  * and interval; the recorded per-group loads applied with setLoads before
  * every interval) through the host model under another policy or static
- * count, store the run as a new session whose parent is the original, and
+ * count, optionally with cost overrides over the scenario's host.costs (e.g. a
+ * block fitted by `iocm calibrate`), store the run as a new session whose
+ * parent is the original (with the costs it ran under in its scenario), and
  * compare the two per phase (score, latency p50/p99, side-core-seconds).
  *
  * Runs inside the history worker (HistoryClient.whatIf) in slices, yielding
@@ -14,7 +16,7 @@ import { HistoryError } from './schema.ts';
 import type { Comparison, ProgressFn } from './types.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent, PolicyConfig } from '../../shared/policy.ts';
-import type { Scenario } from '../../shared/scenario.ts';
+import type { CostOverrides, Scenario } from '../../shared/scenario.ts';
 import type { ObservabilityProfile } from '../../shared/observe.ts';
 import { SummaryBuilder, type PhaseSummary } from '../sim/summary.ts';
 
@@ -26,6 +28,8 @@ export interface WhatIfRequest {
   config?: PolicyConfig;
   /** What the policy sees (default: the profile the session was recorded under, else 'qemu'). */
   observe?: ObservabilityProfile;
+  /** Cost overrides applied over the recorded scenario's host.costs (default: the recorded costs only). */
+  costs?: CostOverrides;
   /** Wall-clock start of the new session (unix ms; the client fills it from its clock). */
   startedAt?: number;
 }
@@ -97,16 +101,23 @@ export async function runWhatIfInStore(
   const base = store.getSession(req.sessionId);
   if (base.source !== 'model' || !base.scenarioJson) throw new HistoryError('invalid', `session '${req.sessionId}' has no recorded scenario (source ${base.source}); what-if needs a model session`);
   if (base.snapshots === 0) throw new HistoryError('invalid', `session '${req.sessionId}' has no snapshots to re-run`);
-  const scenario = base.scenarioJson as Scenario;
+  const recorded = base.scenarioJson as Scenario;
   const seed = base.seed ?? 1;
   const intervalMs = base.intervalMs ?? 100;
-  const [{ createHostModel }, { IocmLoop }, { resolvePolicyForHost }, { checkScenario }] = await Promise.all([import('../model/host-model.ts'), import('../loop/loop.ts'), import('../policy/registry.ts'), import('../model/defaults.ts')]);
+  const [{ createHostModel }, { IocmLoop }, { resolvePolicyForHost }, { checkScenario, resolveCosts, withCosts }] = await Promise.all([import('../model/host-model.ts'), import('../loop/loop.ts'), import('../policy/registry.ts'), import('../model/defaults.ts')]);
   // An imported file's session is input like any other: refuse what the model cannot run, by name.
   try {
-    checkScenario(scenario);
+    checkScenario(recorded);
   } catch (err) {
     throw new HistoryError('invalid', `session '${req.sessionId}': its recorded scenario cannot be re-run: ${(err as Error).message}`);
   }
+  try {
+    resolveCosts(req.costs);
+  } catch (err) {
+    throw new HistoryError('invalid', `cost overrides: ${(err as Error).message}`);
+  }
+  const scenario = withCosts(recorded, req.costs);
+  const overridden = Object.keys(req.costs ?? {});
   if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) throw new HistoryError('invalid', `session '${req.sessionId}': its recorded seed ${String(seed)} is not an integer in 0..4294967295`);
   if (typeof intervalMs !== 'number' || !(intervalMs >= 1 && intervalMs <= 60000)) throw new HistoryError('invalid', `session '${req.sessionId}': its recorded interval ${String(intervalMs)} ms is not in 1..60000`);
   let policy: ReturnType<typeof resolvePolicyForHost>;
@@ -135,7 +146,7 @@ export async function runWhatIfInStore(
     parentId: base.id,
   });
   try {
-    events.push({ t: 0, source: 'system', kind: 'notice', message: `what-if re-run of session ${base.id} under ${policy.name}`, data: { parentId: base.id } });
+    events.push({ t: 0, source: 'system', kind: 'notice', message: `what-if re-run of session ${base.id} under ${policy.name}${overridden.length ? ` with cost overrides (${overridden.join(', ')})` : ''}`, data: { parentId: base.id, ...(overridden.length ? { costs: req.costs } : {}) } });
     // The loop's events (decisions, audits, phases) are pushed as they happen.
     loop.start();
     let snaps: HostSnapshot[] = [];

@@ -1,13 +1,16 @@
 /**
- * `iocm whatif --session ID --policy P [--db FILE] [--json]`: re-run a
- * recorded session's offered workload under another policy, store it as a new
- * session linked to the original, and print a side-by-side comparison.
+ * `iocm whatif --session ID --policy P [--costs FILE] [--db FILE] [--json]`:
+ * re-run a recorded session's offered workload under another policy (with
+ * `--costs`, e.g. a block from `iocm calibrate`, over the recorded scenario's
+ * `host.costs`), store it as a new session linked to the original, and print a
+ * side-by-side comparison that says which costs the re-run used.
  */
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
 import type { ObservabilityProfile } from '../../../shared/observe.ts';
 import { table, fixed, ProgressBar } from '../format.ts';
+import { COSTS_FILE_HELP, readCostsFile } from '../costs-file.ts';
 import { HistoryClient } from '../../history/client.ts';
 import { HistoryError } from '../../history/schema.ts';
 import { defaultDbPath } from '../../history/paths.ts';
@@ -17,12 +20,13 @@ const FLAGS: Record<string, FlagSpec> = {
   session: { type: 'string', value: 'ID', help: 'the recorded session to re-run' },
   policy: { type: 'string', value: 'POLICY', help: 'vhost | static:K | iocm | ... (see iocm simulate --help)' },
   observe: OBSERVE_FLAG,
+  costs: { type: 'string', value: 'FILE', help: `${COSTS_FILE_HELP}; the re-run uses these over the session's recorded host.costs` },
   db: { type: 'string', value: 'FILE', help: 'history database (default: $IOCM_DB or the per-user data folder)' },
   json: { type: 'boolean', help: 'print JSON' },
   progress: { type: 'boolean', help: 'progress bar on stderr (default: when stderr is a terminal)' },
 };
 
-const USAGE = `usage: iocm whatif --session ID --policy POLICY [--observe PROFILE] [--db FILE] [--json]\n\n${flagHelp(FLAGS)}\n`;
+const USAGE = `usage: iocm whatif --session ID --policy POLICY [--observe PROFILE] [--costs FILE] [--db FILE] [--json]\n\n${flagHelp(FLAGS)}\n`;
 
 /** Render a comparison as a table (metric, phase, base, other, change). */
 export function renderComparison(c: Comparison): string {
@@ -45,6 +49,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const policy = values.policy as string | undefined;
   if (!sessionId) throw new UsageError('--session is required');
   if (!policy) throw new UsageError('--policy is required');
+  // Read before the database is opened: a bad file is exit 2 naming it, whatever the session.
+  const costsFile = values.costs as string | undefined;
+  const costs = costsFile === undefined ? undefined : readCostsFile(costsFile);
   let client: HistoryClient;
   try {
     client = await HistoryClient.open({ path: (values.db as string | undefined) ?? defaultDbPath() });
@@ -54,13 +61,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   const bar = values.progress || io.stderr.isTTY ? new ProgressBar(io.stderr, 'what-if') : undefined;
   try {
-    const r = await client.whatIf({ sessionId, policy, ...(values.observe !== undefined ? { observe: values.observe as ObservabilityProfile } : {}) }, bar ? { onProgress: (f) => bar.update(Math.round(f * 1000), 1000) } : {});
+    const r = await client.whatIf({ sessionId, policy, ...(values.observe !== undefined ? { observe: values.observe as ObservabilityProfile } : {}), ...(costs ? { costs } : {}) }, bar ? { onProgress: (f) => bar.update(Math.round(f * 1000), 1000) } : {});
     bar?.done();
     if (values.json) {
-      io.stdout.write(JSON.stringify(r, null, 2) + '\n');
+      io.stdout.write(JSON.stringify({ ...r, costsFile: costsFile ?? null, costs: costs ?? {} }, null, 2) + '\n');
       return 0;
     }
-    io.stdout.write(`what-if of session ${sessionId} under ${r.comparison.other.policy}: stored as session ${r.sessionId}\n\n`);
+    io.stdout.write(`what-if of session ${sessionId} under ${r.comparison.other.policy}: stored as session ${r.sessionId}\n`);
+    const names = Object.keys(costs ?? {});
+    io.stdout.write(costsFile === undefined ? "costs: the session's recorded host.costs (no --costs)\n\n" : `costs: ${costsFile} over the session's recorded host.costs (${names.length ? names.join(', ') : 'no overrides in it'})\n\n`);
     io.stdout.write(renderComparison(r.comparison));
     return 0;
   } catch (err) {

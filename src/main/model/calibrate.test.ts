@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { createHostModel } from './index.ts';
-import { fitCosts } from './calibrate.ts';
+import { fitCosts, nnls, collinearity, COLLINEAR_CONDITION_INDEX } from './calibrate.ts';
 import { COST_DEFAULTS } from './defaults.ts';
 import type { Scenario } from '../../shared/scenario.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
@@ -29,19 +29,52 @@ describe('fitCosts with collinear columns', () => {
     const cal = fitCosts(snaps);
     const byte = cal.fitted.find((f) => f.name === 'blkByteCycles');
     expect(byte?.value).toBeNull();
-    expect(byte?.reason).toMatch(/collinear .*held at the model's 0\.02/);
+    expect(byte?.reason).toMatch(/collinear .*held at the model's default 0\.02/);
     expect(cal.costs.blkByteCycles).toBeUndefined();
-    // The blk work the written block predicts (with the model's per-byte cost) is the work measured.
+    // The blk work the written block predicts (with the model's own value for each held cost) is the work measured.
+    const cost = (name: 'batchCycles' | 'blkRequestCycles' | 'blkByteCycles'): number => cal.costs[name] ?? cal.fitted.find((f) => f.name === name)!.held ?? COST_DEFAULTS[name];
     let measured = 0;
     let predicted = 0;
     for (const s of snaps) {
       for (const q of s.queues) {
         if (q.kind !== 'blk') continue;
         measured += q.workCycles;
-        predicted += cal.costs.batchCycles! * (q.polls - q.emptyPolls) + cal.costs.blkRequestCycles! * q.requests + COST_DEFAULTS.blkByteCycles * q.bytes;
+        predicted += cost('batchCycles') * (q.polls - q.emptyPolls) + cost('blkRequestCycles') * q.requests + cost('blkByteCycles') * q.bytes;
       }
     }
     expect(measured).toBeGreaterThan(0);
     expect(Math.abs(predicted - measured) / measured).toBeLessThan(0.02);
+  });
+});
+
+describe('nnls and collinearity', () => {
+  it('keeps every coefficient ≥ 0 by solving the constrained problem, not by clamping the unconstrained one', () => {
+    // Unconstrained: b = (1, −1). Constrained: b2 = 0 and b1 minimises (1 − b1)² + 1 + b1², so 0.5 (a clamp would keep 1).
+    const fit = nnls([[1, 0], [0, 1], [1, 1]], [1, -1, 0]);
+    expect(fit.b[0]).toBeCloseTo(0.5, 12);
+    expect(fit.b[1]).toBe(0);
+    expect(fit.se[1]).toBeNull();
+    expect(fit.se[0]).toBeGreaterThan(0);
+  });
+
+  it('gives the ordinary least-squares solution and standard errors when no bound is active', () => {
+    // y = 2 x1 + 3 x2 + e with e orthogonal to both columns: b is exact, se² = s² (XᵀX)⁻¹.
+    const rows = [[1, 0], [0, 1], [1, 1], [1, -1]];
+    const e = [1, 1, -1, 0]; // Xᵀe = 0
+    const y = rows.map((r, i) => 2 * r[0] + 3 * r[1] + e[i]);
+    const fit = nnls(rows, y);
+    expect(fit.b[0]).toBeCloseTo(2, 12);
+    expect(fit.b[1]).toBeCloseTo(3, 12);
+    // XᵀX = [[3, 0], [0, 3]], s² = 3 / (4 − 2)
+    expect(fit.se[0]).toBeCloseTo(Math.sqrt(1.5 / 3), 12);
+  });
+
+  it('measures collinearity by the condition index of unit-length columns', () => {
+    expect(collinearity([[1, 0], [0, 1], [1, 1]], [0, 1]).conditionIndex).toBeCloseTo(Math.sqrt(3), 9);
+    expect(collinearity([[1, 2], [2, 4], [3, 6]], [0, 1]).conditionIndex).toBe(Number.POSITIVE_INFINITY);
+    // Two columns equal up to 1 part in 10⁴ per row: far above the threshold, and both involved.
+    const near = collinearity([[1000, 1000], [2000, 2001], [3000, 2999], [4000, 4000]], [0, 1]);
+    expect(near.conditionIndex).toBeGreaterThan(COLLINEAR_CONDITION_INDEX);
+    expect(near.proportions.every((p) => p > 0.5)).toBe(true);
   });
 });

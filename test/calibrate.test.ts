@@ -12,6 +12,7 @@ import { createHostModel } from '../src/main/model/index.ts';
 import { main } from '../src/main/cli/iocm.ts';
 import type { Scenario } from '../src/shared/scenario.ts';
 import type { HostSnapshot } from '../src/shared/snapshot.ts';
+import { COST_DEFAULTS } from '../src/main/model/defaults.ts';
 
 const TRUE = {
   netRequestCycles: 1100, netByteCycles: 0.35, blkRequestCycles: 3200, blkByteCycles: 0.08, batchCycles: 300,
@@ -88,8 +89,14 @@ describe('iocm calibrate', () => {
     // Per exit only the total is identifiable; the direct part is taken as the default 2,000.
     const perExit = TRUE.exitDirectCycles + costs.exitIndirectCycles;
     expect(Math.abs(perExit / (TRUE.exitDirectCycles + TRUE.exitIndirectCycles) - 1)).toBeLessThan(0.05);
-    const fit = JSON.parse(c.out()) as { snapshots: number };
+    const fit = JSON.parse(c.out()) as FitJson & { snapshots: number };
     expect(fit.snapshots).toBe(60);
+    // Nothing held: the session separates every cost, and each carries its standard error.
+    for (const f of fit.fitted) {
+      expect(f.held, f.name).toBeUndefined();
+      expect(f.se, f.name).toBeGreaterThan(0);
+    }
+    expect(fit.fits.every((f) => f.conditionIndex <= 30)).toBe(true);
     // a second fit into the same file is refused and leaves the first one as it was
     const before = readFileSync(out, 'utf8');
     const again = capture();
@@ -129,6 +136,89 @@ describe('iocm calibrate', () => {
     expect(fit.fits.map((f) => f.name)).toEqual(['queue work', 'exits', 'empty polls']);
     expect(fit.fits.map((f) => f.rows)).toEqual([9, 3, 3]);
   });
+});
+
+/** Fit output as `calibrate --json` prints it. */
+interface FitJson {
+  fitted: { name: string; value: number | null; se?: number | null; held?: number; collinearWith?: string[]; reason?: string; atBound?: boolean }[];
+  costs: Record<string, number>;
+  fits: { name: string; rows: number; r2: number; conditionIndex: number }[];
+}
+
+/** Record a shipped scenario with `simulate --record` into a new history file; returns the file and the session id. */
+async function record(args: string[]): Promise<{ file: string; sid: string }> {
+  const file = join(dir, `rec-${args.join('-').replace(/[^a-z0-9-]/gi, '')}.sqlite`);
+  const c = capture();
+  expect(await main(['simulate', ...args, '--record', file], c.io), c.err()).toBe(0);
+  const h = new HistoryDb(file, { readonly: true });
+  const sessions = h.listSessions();
+  h.close();
+  expect(sessions).toHaveLength(1);
+  return { file, sid: sessions[0].id };
+}
+
+/** Run calibrate --out --json; returns the printed fit and the written block. */
+async function calibrate(file: string, sid: string, out: string): Promise<{ fit: FitJson; block: Record<string, number> }> {
+  const c = capture();
+  expect(await main(['calibrate', '--db', file, '--session', sid, '--out', out, '--json'], c.io), c.err()).toBe(0);
+  const block = (JSON.parse(readFileSync(out, 'utf8')) as { host: { costs: Record<string, number> } }).host.costs;
+  return { fit: JSON.parse(c.out()) as FitJson, block };
+}
+
+describe('iocm calibrate on recordings that do not determine every cost', () => {
+  // The shipped scenarios run under the model's default costs: batchCycles 400, netRequestCycles 750, netByteCycles 0.5.
+  it('rr-few under vhost, 10 s (one request per batch, one size): the collinear costs are held, nothing negative is written, simulate takes the file', async () => {
+    const { file, sid } = await record(['--scenario', 'rr-few', '--policy', 'vhost', '--seconds', '10']);
+    const out = join(dir, 'rr-few-costs.json');
+    const { fit, block } = await calibrate(file, sid, out);
+    // It wrote batchCycles 1151, netRequestCycles -1 (an arbitrary split of 400 + 750 + 2 × 0.5 per batch) with R² 1.
+    for (const [name, v] of Object.entries(block)) expect(v, name).toBeGreaterThanOrEqual(0);
+    const by = new Map(fit.fitted.map((f) => [f.name, f]));
+    const req = by.get('netRequestCycles')!;
+    expect(req.value).toBeNull();
+    expect(req.held).toBe(COST_DEFAULTS.netRequestCycles);
+    expect(req.collinearWith).toEqual(['batchCycles']);
+    expect(req.reason).toMatch(/netRequestCycles and batchCycles are collinear in this session \(condition index .* > 30: net requests per batch was constant at 1\.00\)/);
+    expect(by.get('netByteCycles')!.value).toBeNull();
+    expect(by.get('netByteCycles')!.reason).toMatch(/bytes per net request was constant at 2\.00/);
+    expect(block).not.toHaveProperty('netRequestCycles');
+    expect(block).not.toHaveProperty('netByteCycles');
+    // With the partners held at the values the session ran under, what is left of each batch is its own cost, with a standard error.
+    const batch = by.get('batchCycles')!;
+    expect(Math.abs(block.batchCycles / COST_DEFAULTS.batchCycles - 1)).toBeLessThan(0.05);
+    expect(batch.se).toBeGreaterThan(0);
+    expect(batch.se!).toBeLessThan(0.05 * batch.value!);
+    expect(fit.fits.find((f) => f.name === 'queue work')!.conditionIndex).toBeLessThanOrEqual(30);
+    // The human output says it too.
+    const h = capture();
+    expect(await main(['calibrate', '--db', file, '--session', sid], h.io)).toBe(0);
+    expect(h.out()).toMatch(/netRequestCycles +— \(not identifiable: netRequestCycles and batchCycles are collinear/);
+    // ... and that the fitted batch cost is what is left given the held ones: the identified sum is batch + request + 2 × byte.
+    expect(h.out()).toMatch(/batchCycles +400(\.\d+)? ± [\d.e-]+ \(standard error; given the held values: −1 per \+1 netRequestCycles, −2 per \+1 netByteCycles\)/);
+    expect(h.out()).toContain('not written: netRequestCycles, netByteCycles (held, not fitted)');
+    const s = capture();
+    expect(await main(['simulate', '--scenario', 'rr-few', '--seconds', '0.5', '--costs', out, '--json'], s.io), s.err()).toBe(0);
+  }, 60_000);
+
+  it('day under iocm, 30 s (two net traffic mixes): batch, per-request and per-byte net costs are not separable; one is held, the rest recovered', async () => {
+    const { file, sid } = await record(['--scenario', 'day', '--policy', 'iocm', '--seconds', '30']);
+    const { fit, block } = await calibrate(file, sid, join(dir, 'day-costs.json'));
+    // It wrote batchCycles 3863 (9.7x) and netRequestCycles 348 (0.46x) with R² 1: two kinds of net VM
+    // (web: 4 requests per batch of 16,684 bytes each; kv: 8 of 1,124) give rows in a plane, three columns.
+    for (const [name, v] of Object.entries(block)) expect(v, name).toBeGreaterThanOrEqual(0);
+    const by = new Map(fit.fitted.map((f) => [f.name, f]));
+    const held = fit.fitted.filter((f) => f.held !== undefined);
+    expect(held.map((f) => f.name)).toEqual(['netRequestCycles']);
+    expect(held[0].collinearWith).toEqual(['batchCycles', 'netByteCycles']);
+    expect(held[0].reason).toMatch(/netRequestCycles, batchCycles and netByteCycles are collinear in this session \(condition index .* > 30: .*too few distinct traffic mixes/);
+    expect(block).not.toHaveProperty('netRequestCycles');
+    // Given the held cost at its true value, the other two are determined, each within 5 % and with a standard error.
+    for (const name of ['batchCycles', 'netByteCycles', 'emptyPollCycles'] as const) {
+      expect(Math.abs(block[name] / COST_DEFAULTS[name] - 1), `${name}: fitted ${block[name]}`).toBeLessThan(0.05);
+      expect(by.get(name)!.se, name).toBeGreaterThan(0);
+    }
+    expect(fit.fits.find((f) => f.name === 'queue work')!.conditionIndex).toBeLessThanOrEqual(30);
+  }, 60_000);
 });
 
 describe('a calibrated costs block drives simulate and sweep (--costs FILE)', () => {

@@ -11,7 +11,8 @@ import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
 import { HistoryDb } from '../../history/store.ts';
 import { HistoryError } from '../../history/schema.ts';
 import { defaultDbPath } from '../../history/paths.ts';
-import { fitCosts } from '../../model/calibrate.ts';
+import { fitCosts, type FittedCost } from '../../model/calibrate.ts';
+import { resolveCosts, type CostParams } from '../../model/defaults.ts';
 import type { HostSnapshot } from '../../../shared/snapshot.ts';
 import { plural } from '../../../shared/words.ts';
 
@@ -20,7 +21,7 @@ const FLAGS: Record<string, FlagSpec> = {
   session: { type: 'string', value: 'ID', help: 'session id (see `iocm sessions list`)' },
   out: { type: 'string', value: 'FILE', help: 'write {"host":{"costs":{...}}} to this new file (never overwritten; default: print it)' },
   window: { type: 'integer', value: 'N', min: 1, max: 1000, help: 'intervals summed per regression row (default: 5)' },
-  json: { type: 'boolean', help: 'print the whole fit (parameters, reasons, R²) as JSON' },
+  json: { type: 'boolean', help: 'print the whole fit (values, standard errors, held parameters and why, R², condition indices) as JSON' },
 };
 
 const USAGE = `usage: iocm calibrate --db FILE --session ID [--out costs.json] [--window N] [--json]\n\n${flagHelp(FLAGS)}\n`;
@@ -36,6 +37,9 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (!id) throw new UsageError('--session is required (see `iocm sessions list`)');
   const path = (values.db as string | undefined) ?? defaultDbPath();
   const snaps: HostSnapshot[] = [];
+  // A parameter the recording cannot determine is held at the value the session was recorded under
+  // (its scenario's host.costs over the defaults): the value whatif, re-running the session, keeps.
+  let base: CostParams | undefined;
   let db: HistoryDb;
   try {
     db = new HistoryDb(path, { readonly: true });
@@ -45,7 +49,14 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   try {
     try {
-      db.getSession(id);
+      const costs = db.getSession(id).scenarioJson?.host?.costs;
+      if (costs !== undefined) {
+        try {
+          base = resolveCosts(costs);
+        } catch {
+          // A stored scenario whose costs the model refuses: hold at the defaults instead.
+        }
+      }
     } catch (e) {
       if (e instanceof HistoryError) throw new UsageError(e.message);
       throw e;
@@ -62,7 +73,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   if (snaps.length === 0) throw new UsageError(`session ${id} has no snapshots`);
   const win = (values.window as number | undefined) ?? 5;
-  const cal = fitCosts(snaps, { window: win });
+  const cal = fitCosts(snaps, { window: win, base, baseLabel: base ? "the recorded scenario's" : "the model's default" });
   if (Object.keys(cal.costs).length === 0) {
     // Nothing identified (a session too short, or without I/O): an empty block would read as "fitted".
     const reasons = [...new Set(cal.fitted.map((f) => f.reason ?? 'not identifiable'))];
@@ -84,10 +95,23 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const lines = [`session ${id}: ${plural(snaps.length, 'snapshot')}`];
-  for (const f of cal.fitted) lines.push(`  ${f.name.padEnd(20)} ${f.value === null ? `— (${f.reason ?? 'not identifiable'})` : String(Math.round(f.value * 1e4) / 1e4)}`);
-  for (const f of cal.fits) lines.push(`  fit ${f.name}: ${f.rows} rows, R² ${f.r2.toFixed(4)}`);
+  for (const f of cal.fitted) lines.push(`  ${f.name.padEnd(20)} ${describe(f)}`);
+  for (const f of cal.fits) lines.push(`  fit ${f.name}: ${f.rows} rows, R² ${f.r2.toFixed(4)}, condition index ${f.conditionIndex.toFixed(1)}`);
+  const held = cal.fitted.filter((f) => f.held !== undefined).map((f) => f.name);
+  if (held.length > 0) lines.push(`  not written: ${held.join(', ')} (held, not fitted); the fitted costs assume their held values`);
   io.stdout.write(lines.join('\n') + '\n');
   if (values.out === undefined) io.stdout.write(block);
   else io.stdout.write(`wrote ${values.out as string}\n`);
   return 0;
+}
+
+/** One parameter's line: value ± standard error (and how it moves with each held value), or why there is none. */
+function describe(f: FittedCost): string {
+  const r = (v: number): string => String(Math.round(v * 1e4) / 1e4);
+  if (f.value === null) return `— (${f.reason ?? 'not identifiable'})`;
+  if (f.atBound === true) return `${r(f.value)} (${f.reason ?? 'at a bound'})`;
+  // Two significant digits are enough to judge the value.
+  const given = Object.entries(f.perHeld ?? {}).map(([h, d]) => `${d >= 0 ? '+' : '−'}${Number(Math.abs(d).toPrecision(2))} per +1 ${h}`);
+  const cond = given.length > 0 ? `; given the held values: ${given.join(', ')}` : '';
+  return f.se === null || f.se === undefined ? `${r(f.value)} (no standard error: no residual degrees of freedom${cond})` : `${r(f.value)} ± ${Number(f.se.toPrecision(2))} (standard error${cond})`;
 }

@@ -76,13 +76,18 @@ function mergeBucket(dst: BucketStats, i: number, src: BucketStats, j: number): 
   dst.count[i] += src.count[j];
 }
 
-/** Merge finer buckets into coarser ones (`factor` finer buckets per coarse bucket). */
-export function mergeInto(coarse: Buckets, fine: Buckets, factor: number): void {
+/**
+ * Merge the non-empty buckets of `fine` (resolution `fineRes` ms) whose bucket numbers lie in
+ * [lo, hi] into `out`, whose bucket i covers [(out.b0 + i)·width, (out.b0 + i + 1)·width) ms
+ * (`width` a multiple of `fineRes`). Visits `fine.n` buckets, whatever the time they span.
+ */
+export function mergeByTime(out: Buckets, width: number, fine: Buckets, fineRes: number, lo: number, hi: number): void {
   for (let j = 0; j < fine.n; j++) {
-    if (fine.count[j] === 0) continue;
-    const i = Math.floor((fine.b0 + j) / factor) - coarse.b0;
-    if (i < 0 || i >= coarse.n) continue;
-    mergeBucket(coarse, i, fine, j);
+    const b = fine.b0 + j;
+    if (fine.count[j] === 0 || b < lo || b > hi) continue;
+    const i = Math.floor((b * fineRes) / width) - out.b0;
+    if (i < 0 || i >= out.n) continue;
+    mergeBucket(out, i, fine, j);
   }
 }
 

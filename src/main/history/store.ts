@@ -15,7 +15,7 @@ import type { HostEvent } from '../../shared/policy.ts';
 import type { HostInfo } from '../../shared/control.ts';
 import { SnapshotEncoder, shapeValueCount, parseShape, seriesPlan, decodeSnapshot, blobToValues, valuesToBlob, canonicalSeriesName, type SeriesPlan, type Shape } from './codec.ts';
 import { openHistoryDatabase, HistoryError, wrapSqliteError, type OpenOptions } from './schema.ts';
-import { CHUNK, RollupBuilder, resolutionsFor, emptyBuckets, addValue, mergeInto, decodeChunkInto, type Buckets } from './rollup.ts';
+import { CHUNK, RollupBuilder, resolutionsFor, emptyBuckets, addValue, mergeByTime, decodeChunkInto, type Buckets } from './rollup.ts';
 import type { HistorySession, SessionStart, SessionStatus, RetentionPolicy, RemovedSession, SeriesData, SeriesRequest, SessionFilter } from './types.ts';
 import { appVersion } from './paths.ts';
 
@@ -144,6 +144,12 @@ function ownerAlive(value: string | undefined): boolean {
 
 /** Snapshots read per page when a session is scanned while writing on the same connection. */
 const SCAN_PAGE = 256;
+
+/**
+ * A series query returns at most this many buckets per point asked for (the largest ratio between
+ * adjacent rollup resolutions, so only the coarsest one is ever capped).
+ */
+const MAX_BUCKETS_PER_POINT = 10;
 
 /** The synchronous history store. */
 export class HistoryDb {
@@ -681,11 +687,19 @@ export class HistoryDb {
     return r ? r.until_bucket : 0;
   }
 
+  /**
+   * Work done by series queries since this connection opened: stored rollup chunk rows and
+   * snapshot rows read, output buckets allocated. Tests use it to check that a query's cost
+   * follows the rows present and the points asked for, not the time span.
+   */
+  readonly queryWork = { rows: 0, buckets: 0 };
+
   /** Raw values of series (session series idx) for snapshots with t in [t0, t1). */
   private rawPoints(key: number, names: string[], t0: number, t1: number, each: (t: number, i: number, v: number) => void, inclusive = false): void {
     const stmt = this.db.prepare(`SELECT t, layout, data FROM snapshots WHERE session = ? AND t >= ? AND t ${inclusive ? '<=' : '<'} ? ORDER BY t`);
     const posCache = new Map<number, Int32Array>();
     for (const row of stmt.iterate(key, t0, t1) as Iterable<{ t: number; layout: number; data: Buffer }>) {
+      this.queryWork.rows++;
       let pos = posCache.get(row.layout);
       const e = this.layoutEntry(key, row.layout);
       if (!pos) {
@@ -701,34 +715,37 @@ export class HistoryDb {
     }
   }
 
-  private levelBuckets(key: number, series: number[], names: string[], resolutions: number[], level: number, b0: number, b1: number): Buckets[] {
+  /**
+   * Add to `out` (buckets of `width` ms numbered from out.b0, through bucket `lastOut`) the values
+   * of level `level` from its bucket `from` on: stored rollup chunks below the level's progress,
+   * then the rest from the next finer level (raw snapshots below level 0). Sparse: it visits the
+   * chunk rows and snapshot rows present, never the empty buckets of the time span.
+   */
+  private accumulate(key: number, series: number[], names: string[], resolutions: number[], level: number, from: number, out: Buckets[], width: number, lastOut: number): void {
     const res = resolutions[level];
-    const n = b1 - b0 + 1;
-    const out = series.map(() => emptyBuckets(b0, n));
+    const end = (lastOut + 1) * (width / res) - 1; // last bucket of this level inside the output
     const until = this.progress(key, res);
-    if (b0 < until) {
-      const last = Math.min(b1, until - 1);
+    if (from < until) {
+      const last = Math.min(end, until - 1);
       const stmt = this.db.prepare('SELECT chunk, data FROM rollups WHERE session = ? AND series = ? AND res = ? AND chunk >= ? AND chunk <= ? ORDER BY chunk');
       for (let i = 0; i < series.length; i++) {
         if (series[i] < 0) continue;
-        const part = emptyBuckets(b0, last - b0 + 1);
-        for (const r of stmt.all(key, series[i], res, Math.floor(b0 / CHUNK), Math.floor(last / CHUNK)) as { chunk: number; data: Buffer }[])
+        for (const r of stmt.iterate(key, series[i], res, Math.floor(from / CHUNK), Math.floor(last / CHUNK)) as Iterable<{ chunk: number; data: Buffer }>) {
+          this.queryWork.rows++;
+          const part = emptyBuckets(r.chunk * CHUNK, CHUNK);
           decodeChunkInto(part, r.chunk, r.data);
-        mergeInto(out[i], part, 1);
+          mergeByTime(out[i], width, part, res, from, last);
+        }
       }
     }
-    if (b1 >= until) {
-      const start = Math.max(b0, until);
-      if (level > 0) {
-        const fr = resolutions[level - 1];
-        const f = res / fr;
-        const fine = this.levelBuckets(key, series, names, resolutions, level - 1, start * f, (b1 + 1) * f - 1);
-        for (let i = 0; i < series.length; i++) mergeInto(out[i], fine[i], f);
-      } else {
-        this.rawPoints(key, names, start * res, (b1 + 1) * res, (t, i, v) => addValue(out[i], Math.floor(t / res) - b0, v));
-      }
-    }
-    return out;
+    const start = Math.max(from, until);
+    if (start > end) return;
+    if (level > 0) this.accumulate(key, series, names, resolutions, level - 1, start * (res / resolutions[level - 1]), out, width, lastOut);
+    else
+      this.rawPoints(key, names, start * res, (lastOut + 1) * width, (t, i, v) => {
+        const o = Math.floor(t / width) - out[i].b0;
+        if (o >= 0 && o < out[i].n) addValue(out[i], o, v);
+      });
   }
 
   /**
@@ -784,11 +801,21 @@ export class HistoryDb {
     const res = resolutions[level];
     const b0 = Math.floor(t0 / res);
     const b1 = Math.max(b0, Math.floor(t1 / res));
-    const buckets = this.levelBuckets(key, series, names, resolutions, level, b0, b1);
-    const t = Array.from({ length: b1 - b0 + 1 }, (_, i) => (b0 + i) * res);
+    // The coarsest resolution can still give any number of buckets (a session spanning 1e12 ms:
+    // 1.7e7 of 60 s): merge k of them per point, so a query never holds more than
+    // MAX_BUCKETS_PER_POINT · points buckets per series, whatever the time span.
+    const cap = MAX_BUCKETS_PER_POINT * q.points;
+    const k = b1 - b0 + 1 > cap ? Math.ceil((b1 - b0 + 1) / cap) : 1;
+    const width = res * k;
+    const o0 = Math.floor(b0 / k);
+    const o1 = Math.floor(b1 / k);
+    const buckets = series.map(() => emptyBuckets(o0, o1 - o0 + 1));
+    this.queryWork.buckets += series.length * (o1 - o0 + 1);
+    this.accumulate(key, series, names, resolutions, level, b0, buckets, width, o1);
+    const t = Array.from({ length: o1 - o0 + 1 }, (_, i) => (o0 + i) * width);
     return {
       t,
-      resolutionMs: res,
+      resolutionMs: width,
       series: q.series.map((k, i) => {
         const b = buckets[i];
         const avg = Array.from(b.sum, (s, j) => (b.count[j] ? s / b.count[j] : NaN));

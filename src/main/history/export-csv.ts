@@ -21,6 +21,10 @@ import type { HostInfo } from '../../shared/control.ts';
 import type { HistoryDb } from './store.ts';
 import { blobToValues, parseShape, seriesPlan, type SeriesPlan } from './codec.ts';
 import type { ProgressFn } from './types.ts';
+import { HistoryError } from './schema.ts';
+
+/** The largest |ms since 1970| a Date can hold (ECMAScript: 100 000 000 days). */
+const MAX_DATE_MS = 8.64e15;
 
 /** Something that takes text chunks (the export's buffered file writer). */
 export interface CsvSink {
@@ -229,77 +233,94 @@ export function exportCsv(
     return p;
   };
   const cellNames = columns.map((c) => `${csvText(c.entity)},${csvText(c.metric)},${csvText(c.unit)}`);
+  // Both readers hold the connection busy until they end or are closed: close them on every way
+  // out (an error in a later line, a cancel), or live recording and what-ifs fail until restart.
   const events = eventRows(store, key);
-  let next = events.next();
-  const head = (t: number): string => {
-    const unix = Math.round(startedAt + t);
-    return `${new Date(unix).toISOString()},${unix},${t},`;
-  };
-  let rows = 0;
-  let n = 0;
-  const snapshots = store.db.prepare('SELECT seq, t, layout, data FROM snapshots WHERE session = ? ORDER BY seq').iterate(key) as Iterable<{ t: number; layout: number; data: Buffer }>;
-
-  if (layout === 'long') {
-    w.write('time,unix_ms,t_ms,row,entity,metric,unit,value,detail\n');
-    const writeEvent = (e: HostEvent): void => {
-      const after = sideCoresAfter(e);
-      w.write(`${head(e.t)}${csvText(e.kind)},host,${csvText(whoOf(e))},${after === null ? '' : 'cores'},${after === null ? '' : after},${csvText(e.message)}\n`);
-      rows++;
+  const snapshots = (store.db.prepare('SELECT seq, t, layout, data FROM snapshots WHERE session = ? ORDER BY seq').iterate(key) as IterableIterator<{
+    t: number;
+    layout: number;
+    data: Buffer;
+  }>)[Symbol.iterator]();
+  try {
+    let next = events.next();
+    const head = (t: number, what: string): string => {
+      const unix = Math.round(startedAt + t);
+      // Date covers ±8.64e15 ms around 1970; a time beyond it (an imported t of -1e16) has no date.
+      if (!(Math.abs(unix) <= MAX_DATE_MS))
+        throw new HistoryError(
+          'invalid',
+          `cannot export as CSV: the ${what} at t_ms = ${t} (unix ms ${unix}) lies outside the dates a time cell can show (±${MAX_DATE_MS} ms around 1970); nothing was written — export it as JSON or SQLite`,
+        );
+      return `${new Date(unix).toISOString()},${unix},${t},`;
     };
+    let rows = 0;
+    let n = 0;
+
+    if (layout === 'long') {
+      w.write('time,unix_ms,t_ms,row,entity,metric,unit,value,detail\n');
+      const writeEvent = (e: HostEvent): void => {
+        const after = sideCoresAfter(e);
+        w.write(`${head(e.t, `${e.kind} event`)}${csvText(e.kind)},host,${csvText(whoOf(e))},${after === null ? '' : 'cores'},${after === null ? '' : after},${csvText(e.message)}\n`);
+        rows++;
+      };
+      for (const r of snapshots) {
+        // An interval's events come before its samples (an event at t belongs to the interval ending at or after t).
+        while (!next.done && next.value.t <= r.t) {
+          writeEvent(next.value);
+          next = events.next();
+        }
+        const { plan, col } = planOf(r.layout);
+        const values = blobToValues(r.data);
+        const h = head(r.t, 'snapshot');
+        for (let i = 0; i < plan.names.length; i++) {
+          const c = col[i];
+          if (c < 0) continue;
+          const v = plan.src[i] >= 0 ? values[plan.src[i]] : plan.consts[i];
+          w.write(`${h}sample,${cellNames[c]},${csvNumber(v, columns[c].unit)},\n`);
+          rows++;
+        }
+        if (++n % 1000 === 0) {
+          progress(n / Math.max(1, total), `${n} snapshots`);
+          if (aborted()) return rows;
+        }
+      }
+      for (; !next.done; next = events.next()) writeEvent(next.value);
+      return rows;
+    }
+
+    // wide: one row per time
+    const header = columns.map((c) => csvText(c.unit ? `${c.entity} ${c.metric} (${c.unit})` : `${c.entity} ${c.metric}`));
+    w.write(`time,unix_ms,t_ms,${header.join(',')}${header.length ? ',' : ''}events\n`);
+    const cells = new Array<string>(columns.length);
     for (const r of snapshots) {
-      // An interval's events come before its samples (an event at t belongs to the interval ending at or after t).
+      const words: string[] = [];
       while (!next.done && next.value.t <= r.t) {
-        writeEvent(next.value);
+        words.push(`${next.value.kind}: ${next.value.message}`);
         next = events.next();
       }
+      cells.fill('');
       const { plan, col } = planOf(r.layout);
       const values = blobToValues(r.data);
-      const h = head(r.t);
       for (let i = 0; i < plan.names.length; i++) {
         const c = col[i];
-        if (c < 0) continue;
-        const v = plan.src[i] >= 0 ? values[plan.src[i]] : plan.consts[i];
-        w.write(`${h}sample,${cellNames[c]},${csvNumber(v, columns[c].unit)},\n`);
-        rows++;
+        if (c >= 0) cells[c] = csvNumber(plan.src[i] >= 0 ? values[plan.src[i]] : plan.consts[i], columns[c].unit);
       }
+      w.write(`${head(r.t, 'snapshot')}${cells.join(',')}${cells.length ? ',' : ''}${csvText(words.join(' | '))}\n`);
+      rows++;
       if (++n % 1000 === 0) {
         progress(n / Math.max(1, total), `${n} snapshots`);
         if (aborted()) return rows;
       }
     }
-    for (; !next.done; next = events.next()) writeEvent(next.value);
+    // Events after the last snapshot: one row each, no samples.
+    for (; !next.done; next = events.next()) {
+      cells.fill('');
+      w.write(`${head(next.value.t, `${next.value.kind} event`)}${cells.join(',')}${cells.length ? ',' : ''}${csvText(`${next.value.kind}: ${next.value.message}`)}\n`);
+      rows++;
+    }
     return rows;
+  } finally {
+    snapshots.return?.();
+    events.return(undefined);
   }
-
-  // wide: one row per time
-  const header = columns.map((c) => csvText(c.unit ? `${c.entity} ${c.metric} (${c.unit})` : `${c.entity} ${c.metric}`));
-  w.write(`time,unix_ms,t_ms,${header.join(',')}${header.length ? ',' : ''}events\n`);
-  const cells = new Array<string>(columns.length);
-  for (const r of snapshots) {
-    const words: string[] = [];
-    while (!next.done && next.value.t <= r.t) {
-      words.push(`${next.value.kind}: ${next.value.message}`);
-      next = events.next();
-    }
-    cells.fill('');
-    const { plan, col } = planOf(r.layout);
-    const values = blobToValues(r.data);
-    for (let i = 0; i < plan.names.length; i++) {
-      const c = col[i];
-      if (c >= 0) cells[c] = csvNumber(plan.src[i] >= 0 ? values[plan.src[i]] : plan.consts[i], columns[c].unit);
-    }
-    w.write(`${head(r.t)}${cells.join(',')}${cells.length ? ',' : ''}${csvText(words.join(' | '))}\n`);
-    rows++;
-    if (++n % 1000 === 0) {
-      progress(n / Math.max(1, total), `${n} snapshots`);
-      if (aborted()) return rows;
-    }
-  }
-  // Events after the last snapshot: one row each, no samples.
-  for (; !next.done; next = events.next()) {
-    cells.fill('');
-    w.write(`${head(next.value.t)}${cells.join(',')}${cells.length ? ',' : ''}${csvText(`${next.value.kind}: ${next.value.message}`)}\n`);
-    rows++;
-  }
-  return rows;
 }

@@ -2,7 +2,7 @@
  * The agent under hostile clients (in process, real model driver, real sockets): malformed
  * messages get errors naming what was wrong and the connection stays up; commands before hello,
  * from a watcher, or meant for a loop the agent does not run are refused in words; a flood gets
- * one `rate-limited` error and that client only is closed; an oversize frame closes that client
+ * one `rate-limited` error and one log line, and that client only is closed; an oversize frame closes that client
  * only (1009); clients beyond the cap get 503; a client without hello is closed; a client that
  * stops reading is dropped without holding unbounded memory. Meanwhile another client keeps
  * receiving every snapshot.
@@ -18,12 +18,13 @@ const t = tokenDir();
 let source: HostSource;
 let server: AgentServer;
 let observer: RawClient;
+const logs: string[] = [];
 
 const seqs = (c: RawClient): number[] => c.messages.filter((m) => m.type === 'snapshot').map((m) => (m.snapshot as { seq: number }).seq);
 
 beforeAll(async () => {
   source = await createModelDriver({ clock: realAgentClock, dryRun: false, scenario: 'rr-few', seed: 2, flags: {}, log: () => {} });
-  server = await startAgentServer({ source, driver: 'model', version: 'test', token: t.token, port: 0, clock: realAgentClock, limits: { maxClients: 6, ratePerSec: 20, rateBurst: 40, maxPayloadBytes: 16 * 1024, helloTimeoutMs: 1500, heartbeatMs: 500 } });
+  server = await startAgentServer({ source, driver: 'model', version: 'test', token: t.token, port: 0, clock: realAgentClock, log: (m) => logs.push(m), limits: { maxClients: 6, ratePerSec: 20, rateBurst: 40, maxPayloadBytes: 16 * 1024, helloTimeoutMs: 1500, heartbeatMs: 500 } });
   observer = await rawClient(server.url, t.token);
   observer.send({ ...HELLO, role: 'watch' });
   await observer.waitFor((m) => m.type === 'hello');
@@ -75,6 +76,8 @@ describe('agent limits', () => {
     expect(closed.code).toBe(4001);
     expect(c.messages.filter((m) => m.code === 'rate-limited')).toHaveLength(1);
     await expect.poll(() => seqs(observer).length, { timeout: 5000 }).toBeGreaterThan(before + 3);
+    // The frames queued behind the one that closed it are dropped silently: one log line.
+    expect(logs.filter((l) => /flooding/.test(l))).toHaveLength(1);
   });
 
   it('closes a client that sends an oversize frame (1009), others unaffected', async () => {

@@ -266,6 +266,9 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
   };
 
   const handle = (c: Client, data: unknown, isBinary: boolean): void => {
+    // A client closed already (flooding, too slow, no hello): frames it had queued before the close
+    // are dropped without a word, so one flood makes one log line, not one per queued frame.
+    if (!clients.has(c)) return;
     c.lastSeen = clock.now();
     if (!takeToken(c)) {
       log(`client ${c.name}: flooding (more than ${lim.ratePerSec} messages/s); closed`);

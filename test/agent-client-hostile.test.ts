@@ -165,3 +165,41 @@ describe('createAgentLiveHost when the host changes', () => {
     await host.stop();
   });
 });
+
+describe('createAgentLiveHost against an agent whose clock jumps', () => {
+  it('leaves out snapshots whose t jumps 1e12 ms or goes backwards, says so naming snapshot.t, and the session goes on', async () => {
+    const m = createHostModel(loadScenario('rr-few'), { seed: 3, intervalMs: 100, observe: 'qemu' });
+    const url = await fakeAgent((ws) => {
+      ws.send(JSON.stringify(hello({ info: m.info(), config: m.config(), heartbeatMs: 60_000 })));
+      let i = 0;
+      const timer = setInterval(() => {
+        if (ws.readyState !== ws.OPEN) return clearInterval(timer);
+        const s = m.step();
+        i++;
+        // From the 20th on the clock jumped by 1e12 ms (as through tshift_proxy); the 40th goes back 5 s.
+        const t = s.t + (i >= 20 ? 1e12 : 0) - (i === 40 ? 5000 : 0);
+        ws.send(JSON.stringify({ type: 'snapshot', snapshot: { ...s, t }, config: m.config() }));
+      }, 10);
+    });
+    const host = await createAgentLiveHost({ url, token: 't'.repeat(32), policy: 'static:1' }, { clock: realLinkClock, random: seededRandom(3), batchMs: 50 });
+    const batches: { snapshots: HostSnapshot[]; events: { kind: string; message: string; t: number; data?: unknown }[] }[] = [];
+    host.onBatch((b) => batches.push(b));
+    const snaps = (): HostSnapshot[] => batches.flatMap((b) => b.snapshots);
+    await expect.poll(() => snaps().length, { timeout: 10_000 }).toBeGreaterThan(60);
+    await host.stop();
+    const ts = snaps().map((s) => s.t);
+    for (let i = 1; i < ts.length; i++) {
+      expect(ts[i]).toBeGreaterThan(ts[i - 1]);
+      expect(ts[i] - ts[i - 1]).toBeLessThanOrEqual(200);
+    }
+    const errors = batches.flatMap((b) => b.events).filter((e) => e.kind === 'error');
+    expect(errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/left out snapshot seq 19 .*snapshot\.t = 1000000002000 ms jumps 1000000000100 ms past .*at most 60000 ms.*the session goes on/),
+      expect.stringMatching(/left out snapshot seq 39 .*snapshot\.t = 999999999000 ms does not come after .*backwards/),
+    ]);
+    expect((errors[0].data as { field: string }).field).toBe('snapshot.t');
+    // Everything but the two refused snapshots arrived, in order.
+    const seqs = snaps().map((s) => s.seq);
+    expect(seqs).toEqual(Array.from({ length: seqs.at(-1)! + 1 }, (_, i) => i).filter((i) => i !== 19 && i !== 39));
+  }, 20_000);
+});

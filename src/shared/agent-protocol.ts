@@ -424,3 +424,28 @@ export function versionError(theirs: { major: number; minor: number }, ours: { m
   if (theirs.major === ours.major) return null;
   return `This agent speaks protocol ${ours.major}.${ours.minor}; the console speaks ${theirs.major}.${theirs.minor}. Use a console and an agent of the same major version.`;
 }
+
+/**
+ * The most a live snapshot's `t` may advance over the snapshot before it: this many of its
+ * intervals, and never less than {@link MIN_SNAPSHOT_STEP_MS} (100 ms interval → 60 s). A host
+ * that stalls longer while connected loses the one late snapshot; the stream resumes one interval
+ * later. Longer outages are link gaps, measured by the console's own clock, not by `t`.
+ */
+export const MAX_SNAPSHOT_STEP_INTERVALS = 600;
+/** The floor of the step bound, ms. */
+export const MIN_SNAPSHOT_STEP_MS = 60_000;
+
+/**
+ * Why a live snapshot's time `t` cannot follow the previous snapshot's `prevT` (null: none yet),
+ * in words naming the field; null when it can. Rejects a `t` that is not finite, goes backwards
+ * (or repeats), or jumps forward by more than the bound above.
+ */
+export function snapshotTimeProblem(prevT: number | null, t: number, intervalMs: number): string | null {
+  if (typeof t !== 'number' || !Number.isFinite(t)) return `snapshot.t = ${String(t)} is not a finite number of ms`;
+  if (prevT === null) return null;
+  if (t <= prevT) return `snapshot.t = ${t} ms does not come after the previous snapshot's t = ${prevT} ms (time went backwards or stood still)`;
+  const bound = Math.max(MAX_SNAPSHOT_STEP_INTERVALS * (Number.isFinite(intervalMs) && intervalMs > 0 ? intervalMs : 0), MIN_SNAPSHOT_STEP_MS);
+  if (t - prevT > bound)
+    return `snapshot.t = ${t} ms jumps ${t - prevT} ms past the previous snapshot's t = ${prevT} ms (at most ${bound} ms: ${MAX_SNAPSHOT_STEP_INTERVALS} intervals of ${intervalMs} ms)`;
+  return null;
+}

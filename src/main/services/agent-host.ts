@@ -26,6 +26,7 @@ import type { Scenario } from '../../shared/scenario.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { Unsubscribe } from '../../shared/api.ts';
 import { AgentHostSource, type AgentSourceOptions, type LinkClock } from '../host/agent-source.ts';
+import { snapshotTimeProblem } from '../../shared/agent-protocol.ts';
 import type { HostSource, HostSourceCapabilities } from '../host/source.ts';
 import { LiveSession } from '../loop/session.ts';
 import type { AgentHostOptions, LiveHost } from './live.ts';
@@ -82,9 +83,17 @@ class ContinuousSource extends Delegating implements HostSource {
   /** Wall ms the link was down before the next snapshot (0: no gap pending). */
   private pendingGapMs = 0;
   private rebase = false;
+  /** The agent's t of the last snapshot received (taken or refused): steps are measured from it. */
+  private prevAgentT: number | null = null;
+  /** A snapshot was refused: the next one taken continues one interval after the last taken. */
+  private resync = false;
   private readonly subs = new Set<(s: HostSnapshot) => void>();
 
-  constructor(readonly agent: AgentHostSource) {
+  /** `onRefused`: a snapshot was left out because its time is absurd; the words name the field. */
+  constructor(
+    readonly agent: AgentHostSource,
+    private readonly onRefused: (problem: string, s: HostSnapshot) => void,
+  ) {
     super(agent);
     agent.onSnapshot((s) => this.onAgentSnapshot(s));
   }
@@ -101,12 +110,27 @@ class ContinuousSource extends Delegating implements HostSource {
   }
 
   private onAgentSnapshot(s: HostSnapshot): void {
+    // An absurd t (not finite, backwards, a jump of 1e12 ms) is refused before it reaches the loop
+    // and the recording: one such t would make the session span any time at all.
+    const problem = snapshotTimeProblem(this.rebase ? null : this.prevAgentT, s.t, s.intervalMs);
+    if (problem) {
+      if (Number.isFinite(s.t)) this.prevAgentT = s.t;
+      this.resync = this.lastSeq >= 0;
+      this.onRefused(problem, s);
+      return;
+    }
+    this.prevAgentT = s.t;
     if (this.rebase || (this.lastSeq >= 0 && s.seq + this.seqOffset <= this.lastSeq)) {
       this.rebase = false;
+      this.resync = false;
       this.seqOffset = this.lastSeq + 1 - s.seq;
       // The gap counts in session time (at least one interval), so charts show it as such.
       this.tOffset = this.lastSeq < 0 ? 0 : this.lastT + Math.max(s.intervalMs, this.pendingGapMs) - s.t;
       this.pendingGapMs = 0;
+    } else if (this.resync) {
+      // The agent's clock moved (the refused snapshot): carry on one interval after the last taken.
+      this.resync = false;
+      this.tOffset = this.lastT + s.intervalMs - s.t;
     }
     const out = this.seqOffset === 0 && this.tOffset === 0 ? s : { ...s, seq: s.seq + this.seqOffset, t: s.t + this.tOffset };
     this.lastSeq = out.seq;
@@ -157,7 +181,20 @@ function agentScenario(info: HostInfo): Scenario {
 /** Connect to an agent and hold it as a LiveHost; see the file comment. Rejects with a clear error when the first connection fails. */
 export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHostDeps): Promise<AgentLiveHost> {
   const source = await AgentHostSource.connect({ url: opts.url, token: opts.token, ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.name ? { name: opts.name } : {}), clock: deps.clock, random: deps.random, ...deps.link });
-  const cont = new ContinuousSource(source);
+  // Snapshots refused for their time: said in the session's events (so recorded and shown), the
+  // first few each and then one in 100 with the count, so a broken clock cannot flood the log.
+  let refused = 0;
+  const cont = new ContinuousSource(source, (problem, s) => {
+    refused++;
+    if (refused > 5 && refused % 100 !== 0) return;
+    linkEvents.push({
+      t: cont.lastT,
+      source: 'agent',
+      kind: 'error',
+      message: `left out snapshot seq ${s.seq} from '${name()}': ${problem}${refused > 1 ? ` (${refused} left out so far)` : ''}; the session goes on`,
+      data: { field: 'snapshot.t', t: Number.isFinite(s.t) ? s.t : String(s.t), seq: s.seq, refused },
+    });
+  });
   const remoteLoop = source.remoteLoop();
   let session = remoteLoop ? null : new LiveSession(new SessionView(cont), { policy: opts.policy ?? 'iocm' });
   /** Events of a rebuilt loop are not dated before the rebuild. */

@@ -10,7 +10,7 @@ import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
 import { HistoryDb } from '../../history/store.ts';
 import { HistoryError } from '../../history/schema.ts';
-import { defaultDbPath } from '../../history/paths.ts';
+import { existingDbPath } from '../history-db.ts';
 import { fitCosts, type FittedCost } from '../../model/calibrate.ts';
 import { resolveCosts, type CostParams } from '../../model/defaults.ts';
 import type { HostSnapshot } from '../../../shared/snapshot.ts';
@@ -35,7 +35,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   const id = values.session as string | undefined;
   if (!id) throw new UsageError('--session is required (see `iocm sessions list`)');
-  const path = (values.db as string | undefined) ?? defaultDbPath();
+  const path = existingDbPath(values.db as string | undefined);
   const snaps: HostSnapshot[] = [];
   // A parameter the recording cannot determine is held at the value the session was recorded under
   // (its scenario's host.costs over the defaults): the value whatif, re-running the session, keeps.

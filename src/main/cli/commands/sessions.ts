@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
+import { existingDbPath } from '../history-db.ts';
 import { table, fixed, printable, ProgressBar } from '../format.ts';
 import { HistoryClient } from '../../history/client.ts';
 import { HistoryError } from '../../history/schema.ts';
@@ -84,12 +85,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   if (sub === 'import') need(values, 'in', sub);
   // Reading never creates a database: a mistyped --db is an error, not an empty new file.
-  if (sub !== 'import' && !existsSync(path)) {
-    if (values.db !== undefined) throw new UsageError(`${sub}: no history database at ${path} (--db)`);
-    if (sub !== 'list') throw new UsageError(`${sub}: there is no history database yet (${path}): record a session first`);
+  // Listing the default database before anything was recorded is not an error: there are no sessions.
+  if (sub === 'list' && values.db === undefined && !existsSync(path)) {
     io.stdout.write(values.json ? '[]\n' : `no sessions: there is no history database yet (${path})\n`);
     return 0;
   }
+  if (sub !== 'import') existingDbPath(values.db as string | undefined, sub);
   if (sub === 'import' && values.db !== undefined && !existsSync(dirname(resolve(path)))) {
     throw new UsageError(`import: the folder of --db ${path} does not exist`);
   }

@@ -11,9 +11,9 @@ import { parseFlags, flagHelp, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
 import type { ObservabilityProfile } from '../../../shared/observe.ts';
 import { table, fixed, ProgressBar } from '../format.ts';
 import { COSTS_FILE_HELP, readCostsFile } from '../costs-file.ts';
+import { existingDbPath } from '../history-db.ts';
 import { HistoryClient } from '../../history/client.ts';
 import { HistoryError } from '../../history/schema.ts';
-import { defaultDbPath } from '../../history/paths.ts';
 import type { Comparison } from '../../history/types.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
@@ -54,7 +54,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const costs = costsFile === undefined ? undefined : readCostsFile(costsFile);
   let client: HistoryClient;
   try {
-    client = await HistoryClient.open({ path: (values.db as string | undefined) ?? defaultDbPath() });
+    // A re-run stores a session, so opening would create a missing database: refuse it first (a mistyped --db).
+    client = await HistoryClient.open({ path: existingDbPath(values.db as string | undefined) });
   } catch (err) {
     if (err instanceof HistoryError) throw new UsageError(err.message);
     throw err;

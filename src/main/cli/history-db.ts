@@ -1,0 +1,23 @@
+/**
+ * The history database a command works on: `--db FILE` or the default (`$IOCM_DB` or the
+ * per-user data folder). Opening a history database creates it when it is missing, which is
+ * right for the commands that record (simulate --record, sessions import) and wrong for every
+ * other: a mistyped `--db` would leave an empty new file and report "no session" instead of the
+ * typo. Those commands ask for the path through {@link existingDbPath}.
+ */
+import { existsSync } from 'node:fs';
+import { UsageError } from './errors.ts';
+import { defaultDbPath } from '../history/paths.ts';
+
+/**
+ * The database path of a command that needs an existing database. Throws a UsageError (exit 2),
+ * creating nothing, when it is missing: naming `--db` when the flag gave the path, else saying
+ * there is no database yet. `sub` (a subcommand, e.g. "show") starts the message when given.
+ */
+export function existingDbPath(db: string | undefined, sub?: string): string {
+  const path = db ?? defaultDbPath();
+  if (existsSync(path)) return path;
+  const pre = sub === undefined ? '' : `${sub}: `;
+  if (db !== undefined) throw new UsageError(`${pre}no history database at ${path} (--db)`);
+  throw new UsageError(`${pre}there is no history database yet (${path}): record a session first`);
+}

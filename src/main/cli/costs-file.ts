@@ -6,6 +6,7 @@
 import { UsageError } from './errors.ts';
 import { resolveCosts, withCosts } from '../model/defaults.ts';
 import { readSmallFile } from '../util/fs.ts';
+import { JsonSyntaxError, parseJsonText } from '../scenario/json-locate.ts';
 import type { CostOverrides, Scenario } from '../../shared/scenario.ts';
 
 /** The help line of a `--costs FILE` flag. */
@@ -24,9 +25,11 @@ export function readCostsFile(path: string): CostOverrides {
   }
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = parseJsonText(text);
   } catch (e) {
-    throw new UsageError(`--costs ${path}: ${(e as Error).message}`);
+    // One line with where it broke, as for a scenario file: `--costs FILE:LINE:COLUMN: invalid JSON: …`.
+    if (e instanceof JsonSyntaxError) throw new UsageError(e.at(`--costs ${path}`));
+    throw e;
   }
   const obj = doc as { host?: { costs?: unknown } } | null;
   const costs = obj && typeof obj === 'object' && obj.host && typeof obj.host === 'object' ? obj.host.costs : doc;

@@ -13,4 +13,4 @@ export {
   type ScenarioIssue,
   type ScenarioListing,
 } from './load.ts';
-export { locateJsonError, type JsonSyntaxProblem } from './json-locate.ts';
+export { locateJsonError, parseJsonText, JsonSyntaxError, type JsonSyntaxProblem } from './json-locate.ts';

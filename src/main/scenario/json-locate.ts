@@ -168,3 +168,40 @@ export function lineColumn(text: string, offset: number): { line: number; column
   }
   return { line, column: offset - start + 1 };
 }
+
+/** JSON text that does not parse, with where (1-based line and column) and why, in words. */
+export class JsonSyntaxError extends Error {
+  override name = 'JsonSyntaxError';
+  constructor(
+    readonly line: number,
+    readonly column: number,
+    /** What was expected there and what was found, e.g. "expected ',' or '}' after a property value, found '6'". */
+    readonly detail: string,
+  ) {
+    super(`${line}:${column}: invalid JSON: ${detail}`);
+  }
+
+  /** The one-line report for a file or flag: `LABEL:LINE:COLUMN: invalid JSON: WHAT` (as a compiler says it). */
+  at(label: string): string {
+    return `${label}:${this.message}`;
+  }
+}
+
+/**
+ * `JSON.parse` of a user's file (a leading byte-order mark is skipped); a syntax error is thrown as
+ * a {@link JsonSyntaxError} with the line, column and what was expected there — never V8's raw
+ * message, which names only an offset and may quote the text across lines.
+ */
+export function parseJsonText(json: string): unknown {
+  const text = json.charCodeAt(0) === 0xfeff ? json.slice(1) : json;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const p = locateJsonError(text);
+    if (p) throw new JsonSyntaxError(p.line, p.column, p.message);
+    // The scanner found nothing (should not happen): V8's message, on one line, at its position if any.
+    const m = /position (\d+)/.exec((e as Error).message);
+    const lc = lineColumn(text, m ? Number(m[1]) : text.length);
+    throw new JsonSyntaxError(lc.line, lc.column, (e as Error).message.replace(/\s*\n\s*/g, ' '));
+  }
+}

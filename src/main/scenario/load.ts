@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Scenario, WorkloadKind } from '../../shared/scenario.ts';
 import { UsageError } from '../../shared/errors.ts';
-import { locateJsonError, lineColumn } from './json-locate.ts';
+import { JsonSyntaxError, parseJsonText } from './json-locate.ts';
 import { COST_DEFAULTS, COST_UNITS, checkScenario } from '../model/defaults.ts';
 import { readSmallFile } from '../util/fs.ts';
 import schema from '../../../resources/scenarios/scenario.schema.json' with { type: 'json' };
@@ -200,17 +200,12 @@ export function loadScenario(nameOrPath: string): Scenario {
  * in errors and gives the default `name` (its base name without `.json`).
  */
 export function parseScenario(json: string, fileLabel: string): Scenario {
-  const text = json.charCodeAt(0) === 0xfeff ? json.slice(1) : json;
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJsonText(json);
   } catch (e) {
-    const p = locateJsonError(text);
-    if (p) throw new ScenarioError(fileLabel, { expected: `invalid JSON: ${p.message}`, line: p.line, column: p.column });
-    // The scanner found nothing (should not happen): report V8's message with its position if any.
-    const m = /position (\d+)/.exec((e as Error).message);
-    const lc = m ? lineColumn(text, Number(m[1])) : lineColumn(text, text.length);
-    throw new ScenarioError(fileLabel, { expected: `invalid JSON: ${(e as Error).message}`, line: lc.line, column: lc.column });
+    if (!(e instanceof JsonSyntaxError)) throw e;
+    throw new ScenarioError(fileLabel, { expected: `invalid JSON: ${e.detail}`, line: e.line, column: e.column });
   }
   return validateScenario(value, fileLabel);
 }

@@ -143,7 +143,7 @@ describe('iocm sessions', () => {
     expect(cal.err).not.toMatch(/\n\s+at /);
   });
 
-  it('whatif on an imported session whose scenario or seed the model cannot run: exit 2 naming it', async () => {
+  it('a session whose scenario or seed the model cannot run: import refuses the scenario, whatif the seed (exit 2 naming it)', async () => {
     const db = join(dir, 'wi.db');
     const sim = await iocm('simulate', '--scenario', 'rr-few', '--seconds', '0.5', '--record', db);
     expect(sim.code).toBe(0);
@@ -153,21 +153,30 @@ describe('iocm sessions', () => {
     const bundle = join(dir, 'wi.json');
     expect((await iocm('sessions', 'export', '--db', db, '--session', id, '--format', 'json', '--out', bundle)).code).toBe(0);
     const base = JSON.parse(readFileSync(bundle, 'utf8')) as { session: { id: string; scenario: unknown; seed: number } };
-    const variants: [string, (b: typeof base) => void, RegExp][] = [
-      ['no-host', (b) => (b.session.scenario = { foo: 1 }), /session 'no-host': its recorded scenario cannot be re-run: scenario host: missing/],
-      ['too-big', (b) => ((b.session.scenario as { host: { cores: number }; vms: { count: number; devices: unknown[] }[] }).vms[0].devices = Array.from({ length: 200 }, () => ({ kind: 'net', queues: 64 }))), /session 'too-big': .*at most 16384 virtqueues/],
-      ['bad-seed', (b) => (b.session.seed = -5), /session 'bad-seed': its recorded seed -5 is not an integer/],
-    ];
-    for (const [sid, mutate, re] of variants) {
+    /** The bundle as session `sid`, changed by `mutate`, in a file of its own. */
+    const variant = (sid: string, mutate: (b: typeof base) => void): string => {
       const b = JSON.parse(JSON.stringify(base)) as typeof base;
       b.session.id = sid;
       mutate(b);
       const f = join(dir, `${sid}.json`);
       writeFileSync(f, JSON.stringify(b));
-      expect((await iocm('sessions', 'import', '--db', db, '--in', f)).code, sid).toBe(0);
-      const r = await iocm('whatif', '--db', db, '--session', sid, '--policy', 'vhost');
+      return f;
+    };
+    // A scenario the model cannot run is refused on import, by the check what-if runs (nothing stored).
+    const refused: [string, (b: typeof base) => void, RegExp][] = [
+      ['no-host', (b) => (b.session.scenario = { foo: 1 }), /session "no-host": its recorded scenario cannot be run by the model: scenario host: missing; nothing was imported/],
+      ['too-big', (b) => ((b.session.scenario as { host: { cores: number }; vms: { count: number; devices: unknown[] }[] }).vms[0].devices = Array.from({ length: 200 }, () => ({ kind: 'net', queues: 64 }))), /session "too-big": .*at most 16384 virtqueues/],
+    ];
+    for (const [sid, mutate, re] of refused) {
+      const r = await iocm('sessions', 'import', '--db', db, '--in', variant(sid, mutate));
       expect(r.code, sid).toBe(2);
       expect(r.err, sid).toMatch(re);
+      expect((await iocm('sessions', 'show', '--db', db, '--session', sid)).code, sid).toBe(2);
     }
+    // A seed the model cannot take imports (the scenario is fine) and what-if refuses it by name.
+    expect((await iocm('sessions', 'import', '--db', db, '--in', variant('bad-seed', (b) => (b.session.seed = -5)))).code).toBe(0);
+    const r = await iocm('whatif', '--db', db, '--session', 'bad-seed', '--policy', 'vhost');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/session 'bad-seed': its recorded seed -5 is not an integer/);
   });
 });

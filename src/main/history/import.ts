@@ -17,6 +17,8 @@ import { blobToValues, parseShape, shapeValueCount } from './codec.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent } from '../../shared/policy.ts';
 import type { ProgressFn, SessionStatus } from './types.ts';
+import type { Scenario } from '../../shared/scenario.ts';
+import { checkScenario } from '../model/defaults.ts';
 
 const num = z.number();
 const latency = z.object({ p50: num, p99: num, p999: num }).passthrough();
@@ -100,8 +102,16 @@ export function nestingDepth(value: unknown, limit: number): number {
 
 /** Result of an import. */
 export interface ImportResult {
-  /** Ids of the imported sessions (new ids where the original was taken). */
-  sessions: { id: string; originalId: string }[];
+  /** Ids of the imported sessions: a new id where the original was taken or is not a valid id (`renamed` says which). */
+  sessions: ImportedSession[];
+}
+
+/** One imported session. */
+export interface ImportedSession {
+  id: string;
+  originalId: string;
+  /** Why `id` differs from `originalId`: another session has that id, or it is not a valid id (VALID_ID_RULE in types.ts). */
+  renamed?: 'taken' | 'invalid';
 }
 
 function fileKind(path: string): 'sqlite' | 'json' {
@@ -138,11 +148,15 @@ function importBundle(store: HistoryDb, path: string, progress: ProgressFn): Imp
   for (let i = 1; i < b.snapshots.length; i++)
     if (b.snapshots[i].seq <= b.snapshots[i - 1].seq) throw new HistoryError('invalid', `${path}: bundle.snapshots[${i}].seq ${b.snapshots[i].seq} is not after the previous one`);
   const m = b.session;
+  checkRecordedScenario(path, m.id, m.source, m.scenario);
   let begun: string | null = null;
+  let renamed: ImportedSession['renamed'];
   try {
     const id = store.transaction(() => {
+      const named = importedId(m.id, (x) => store.db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(x) !== undefined);
+      renamed = named.renamed;
       const id = (begun = store.beginSession({
-        id: importedId(store, m.id, (x) => store.db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(x) !== undefined),
+        id: named.id,
         host: m.host,
         source: m.source,
         scenario: (m.scenario as never) ?? null,
@@ -170,7 +184,7 @@ function importBundle(store: HistoryDb, path: string, progress: ProgressFn): Imp
       if (m.endedAt === null || m.endedAt === undefined) store.db.prepare('UPDATE sessions SET ended_at = NULL WHERE id = ?').run(id);
       return id;
     });
-    return { sessions: [{ id, originalId: m.id }] };
+    return { sessions: [{ id, originalId: m.id, ...(renamed ? { renamed } : {}) }] };
   } catch (err) {
     if (begun) store.abandonSession(begun);
     throw err;
@@ -194,16 +208,30 @@ const ROW_TABLES: readonly { table: string; cols: readonly string[]; order: stri
   { table: 'rollup_progress', cols: ['res', 'until_bucket'], order: 'res' },
 ];
 
-/** An id safe to show and to use in a file name; other imported ids are replaced. */
+/** An id safe to show and to use in a file name; other imported ids are replaced (in words: VALID_ID_RULE in types.ts). */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
-/** The id an imported session gets: its own when safe and free, else a fresh one. */
-function importedId(store: HistoryDb, original: string, taken: (id: string) => boolean): string {
-  const base = SAFE_ID.test(original) && !original.includes('..') ? original : `imported-${randomBytes(4).toString('hex')}`;
+/** The id an imported session gets: its own when valid and free, else a fresh one, and why. */
+function importedId(original: string, taken: (id: string) => boolean): { id: string; renamed?: 'taken' | 'invalid' } {
+  const valid = SAFE_ID.test(original) && !original.includes('..');
+  const base = valid ? original : `imported-${randomBytes(4).toString('hex')}`;
   let id = base;
   while (taken(id)) id = `${base.slice(0, 110)}-${randomBytes(3).toString('hex')}`;
-  void store;
-  return id;
+  return id === original ? { id } : { id, renamed: valid ? 'taken' : 'invalid' };
+}
+
+/**
+ * Refuse a model session whose recorded scenario the model cannot run, with the check what-if
+ * runs before a re-run (checkScenario): such a file would import and fail only at what-if.
+ * Agent sessions and sessions without a recorded scenario are not re-run from it.
+ */
+function checkRecordedScenario(path: string, id: string, source: unknown, scenario: unknown): void {
+  if (source !== 'model' || scenario === null || scenario === undefined) return;
+  try {
+    checkScenario(scenario as Scenario);
+  } catch (err) {
+    throw new HistoryError('invalid', `${path}: session ${JSON.stringify(id.slice(0, 80))}: its recorded scenario cannot be run by the model: ${(err as Error).message}; nothing was imported`);
+  }
 }
 
 /** Quote an SQL identifier (names read from a file are only ever used quoted, to drop them in our private copy). */
@@ -323,6 +351,15 @@ function importSqliteFile(store: HistoryDb, path: string, progress: ProgressFn):
       if (typeof s.id !== 'string' || typeof s.key !== 'number') throw new HistoryError('invalid', `${path}: a session without a text id`);
       if (typeof s.started_at !== 'number' || typeof s.host !== 'string' || typeof s.status !== 'string')
         throw new HistoryError('invalid', `${path}: session ${JSON.stringify(s.id.slice(0, 80))} has a malformed row (host, status, started_at)`);
+      if (s.scenario_json !== null) {
+        let scenario: unknown;
+        try {
+          scenario = JSON.parse(String(s.scenario_json));
+        } catch (err) {
+          throw new HistoryError('invalid', `${path}: session ${JSON.stringify(s.id.slice(0, 80))}: its recorded scenario is not valid JSON (${(err as Error).message}); nothing was imported`);
+        }
+        checkRecordedScenario(path, s.id, s.source, scenario);
+      }
       const shapes = new Map<number, number>();
       for (const l of s0.prepare('SELECT id, shape FROM layouts WHERE session = ?').all(s.key) as { id: number; shape: string }[]) {
         try {
@@ -351,14 +388,14 @@ function importSqliteFile(store: HistoryDb, path: string, progress: ProgressFn):
       store.transaction(() => {
         sessions.forEach((s, i) => {
           const original = s.id as string;
-          const id = importedId(store, original, (x) => taken.get(x) !== undefined);
+          const { id, renamed } = importedId(original, (x) => taken.get(x) !== undefined);
           const parent = typeof s.parent_id === 'string' && SAFE_ID.test(s.parent_id) ? s.parent_id : null;
           const values = SESSION_COLS.map((c) => (c === 'parent_id' ? parent : c === 'status' && s.status === 'recording' ? 'interrupted' : s[c]));
           const newKey = Number(insSession.run(id, ...(values as unknown[])).lastInsertRowid);
           for (const c of copies) for (const row of guarded(path, c.read.iterate(s.key) as Iterable<unknown[]>)) c.write.run(newKey, ...row);
           // Files migrated from v1 have no rollups yet.
           store.ensureRollups(id);
-          out.sessions.push({ id, originalId: original });
+          out.sessions.push({ id, originalId: original, ...(renamed ? { renamed } : {}) });
           progress((i + 1) / sessions.length, `session ${id}`);
         });
       });

@@ -87,3 +87,10 @@ export interface ExportOptions {
 
 /** Progress callback: fraction 0..1 and a message. */
 export type ProgressFn = (fraction: number, message: string) => void;
+
+/**
+ * Which session ids an import keeps (import.ts, SAFE_ID), in words: said when an imported id is
+ * replaced because it is not one. (A value, in this file of types, so that the CLI can say it
+ * without loading the importer.)
+ */
+export const VALID_ID_RULE = "up to 128 letters, digits and '_', '.', ':', '-', starting with a letter or digit, without '..'";

@@ -13,7 +13,7 @@ import { table, fixed, printable, ProgressBar } from '../format.ts';
 import { HistoryClient } from '../../history/client.ts';
 import { HistoryError } from '../../history/schema.ts';
 import { defaultDbPath } from '../../history/paths.ts';
-import type { HistorySession } from '../../history/types.ts';
+import { VALID_ID_RULE, type HistorySession } from '../../history/types.ts';
 
 const DB: FlagSpec = { type: 'string', value: 'FILE', help: `history database (default: ${'$'}IOCM_DB or the per-user data folder)` };
 const SESSION: FlagSpec = { type: 'string', value: 'ID', help: 'session id (see `iocm sessions list`)' };
@@ -157,8 +157,10 @@ async function runSub(sub: string, values: Record<string, unknown>, client: Hist
     }
     case 'import': {
       const r = await client.importFile(values.in as string);
-      for (const s of r.sessions)
-        out(s.id === s.originalId ? `imported session ${s.id}\n` : `imported session ${s.originalId} as ${s.id} (the id was taken; nothing was overwritten)\n`);
+      for (const s of r.sessions) {
+        const why = s.renamed === 'invalid' ? `${JSON.stringify(s.originalId)} is not a valid session id: ${VALID_ID_RULE}` : 'the id was taken; nothing was overwritten';
+        out(s.id === s.originalId ? `imported session ${s.id}\n` : `imported session ${s.originalId} as ${s.id} (${why})\n`);
+      }
       return 0;
     }
     case 'delete': {

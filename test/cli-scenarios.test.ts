@@ -39,6 +39,21 @@ describe('iocm scenarios', () => {
     expect(doc.scenarios).toEqual([{ name: 'good', description: 'a good one', file: join(res, 'scenarios', 'good.json'), seconds: 3, cores: 4, vms: 2 }]);
   });
 
+  it('the table cuts a description at 100 characters with …, --json has it in full (as docs/cli.md says)', async () => {
+    const long = mkdtempSync(join(tmpdir(), 'iocm-res-long-'));
+    try {
+      mkdirSync(join(long, 'scenarios'));
+      const description = 'x'.repeat(99) + 'END';
+      writeFileSync(join(long, 'scenarios', 'long.json'), JSON.stringify({ ...GOOD, description }));
+      const table = await iocm(['scenarios'], { IOCM_RESOURCES: long });
+      expect(table.stdout).toMatch(new RegExp(`^long .* ${'x'.repeat(99)}…$`, 'm'));
+      const json = await iocm(['scenarios', '--json'], { IOCM_RESOURCES: long });
+      expect(JSON.parse(json.stdout).scenarios[0].description).toBe(description);
+    } finally {
+      rmSync(long, { recursive: true, force: true });
+    }
+  });
+
   it('validate: ok on a good file, exit 2 with every problem on a bad one', async () => {
     const ok = await iocm(['scenarios', 'validate', join(res, 'scenarios', 'good.json')]);
     expect(ok.code).toBe(0);
@@ -51,6 +66,23 @@ describe('iocm scenarios', () => {
     const syn = await iocm(['scenarios', 'validate', join(res, 'syntax.json')]);
     expect(syn.code).toBe(2);
     expect(syn.stderr).toMatch(/syntax\.json:4:3: invalid JSON: expected a property after ',' \(trailing commas are not allowed\), found '}'/);
+  });
+
+  it('validate: schema and cross-field problems in one run, not the second kind only once the first is fixed', async () => {
+    const both = structuredClone(GOOD) as Record<string, unknown> & typeof GOOD;
+    (both.host as Record<string, unknown>).cores = 1; // the schema's: minimum 2
+    (both.vms[0] as Record<string, unknown>).devices = [{ kind: 'net' }]; // a rule the schema cannot express
+    (both.phases[0] as Record<string, unknown>).load = { dbb: 1 }; // likewise
+    const file = join(res, 'both.json');
+    writeFileSync(file, JSON.stringify(both));
+    const r = await iocm(['scenarios', 'validate', file]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/both\.json: \/host\/cores: expected a number ≥ 2, got 1 \(and 2 more problems\)$/);
+    expect(lines.slice(1)).toEqual([
+      `  ${file}: /vms/0/devices: workload "blk" needs at least one "blk" device; got devices of kind net`,
+      `  ${file}: /phases/0/load/dbb: unknown group "dbb" (did you mean "db"?); expected one of db`,
+    ]);
   });
 
   it('validate --json reports issues as data', async () => {

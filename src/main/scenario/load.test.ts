@@ -145,6 +145,42 @@ describe('parseScenario: schema errors name file, JSON path and expectation', ()
   });
 });
 
+describe('validateScenario on any JSON value', () => {
+  /** Every place in a value, as a path of keys, with the value itself ([] = the whole). */
+  function places(v: unknown, at: (string | number)[] = []): (string | number)[][] {
+    const out = [at];
+    if (v !== null && typeof v === 'object') for (const [k, c] of Object.entries(v)) out.push(...places(c, [...at, Array.isArray(v) ? Number(k) : k]));
+    return out;
+  }
+
+  it('reports problems (schema and cross-field together) and never crashes, whatever part has the wrong type', () => {
+    // The cross-field rules now run on schema-invalid documents: replace each part of a valid
+    // scenario by each JSON type in turn, and every result is a scenario or a ScenarioError.
+    const junk: unknown[] = [null, 0, -1, 'x', true, [], {}, [null], { kind: 'net' }];
+    let refused = 0;
+    for (const at of places(base())) {
+      for (const j of junk) {
+        const doc = base();
+        if (at.length === 0) {
+          expect(() => validateScenario(structuredClone(j), 'junk.json'), JSON.stringify(j)).toThrow(ScenarioError);
+          refused++;
+          continue;
+        }
+        let parent = doc;
+        for (const k of at.slice(0, -1)) parent = parent[k];
+        parent[at[at.length - 1]] = structuredClone(j);
+        try {
+          validateScenario(doc, 'junk.json');
+        } catch (e) {
+          expect(e, `${at.join('.')} = ${JSON.stringify(j)}: ${(e as Error).message}`).toBeInstanceOf(ScenarioError);
+          refused++;
+        }
+      }
+    }
+    expect(refused).toBeGreaterThan(200);
+  });
+});
+
 describe('parseScenario: cross-field rules', () => {
   it('duplicate group names', () => {
     const b = base();

@@ -213,13 +213,12 @@ export function parseScenario(json: string, fileLabel: string): Scenario {
 /** Validate an already-parsed value as a scenario (schema + cross-field rules). Throws ScenarioError. */
 export function validateScenario(value: unknown, fileLabel: string): Scenario {
   const validate = getValidator();
-  if (!validate(value)) {
-    const issues = dedupe((validate.errors ?? []).map(describeAjvError));
-    throw new ScenarioError(fileLabel, { path: issues[0].path, expected: issues[0].message, issues });
-  }
-  const s = value as Scenario;
-  const issues = [...crossFieldIssues(s), ...costIssues(s)];
+  // Schema and cross-field problems in one report: the cross-field rules read any JSON value
+  // (they skip what the schema already refuses), so a file needs one round of fixes, not two.
+  const schemaIssues = validate(value) ? [] : dedupe((validate.errors ?? []).map(describeAjvError));
+  const issues = [...schemaIssues, ...crossFieldIssues(value), ...costIssues(value)];
   if (issues.length > 0) throw new ScenarioError(fileLabel, { path: issues[0].path, expected: issues[0].message, issues });
+  const s = value as Scenario;
   // Final guard: the model's own checks (limits that depend on resolved defaults, e.g. flows × depth).
   try {
     checkScenario(s);
@@ -231,11 +230,17 @@ export function validateScenario(value: unknown, fileLabel: string): Scenario {
   return s;
 }
 
-/** `host.costs`: names the model knows, with the right type (number ≥ 0 or boolean). */
-function costIssues(s: Scenario): ScenarioIssue[] {
+/** A JSON object (not null, not an array). */
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** `host.costs`: names the model knows, with the right type (number ≥ 0 or boolean). Reads any JSON value. */
+function costIssues(doc: unknown): ScenarioIssue[] {
   const issues: ScenarioIssue[] = [];
+  const costs = isObject(doc) && isObject(doc.host) && isObject(doc.host.costs) ? doc.host.costs : {};
   const known = Object.keys(COST_DEFAULTS);
-  for (const [name, value] of Object.entries(s.host.costs ?? {})) {
+  for (const [name, value] of Object.entries(costs)) {
     const path = `/host/costs/${pointerEscape(name)}`;
     if (!Object.hasOwn(COST_DEFAULTS, name)) {
       const hint = suggest(name, known);
@@ -261,23 +266,39 @@ function modelErrorToIssue(msg: string): ScenarioIssue {
   return { path, message: m[2] };
 }
 
-/** The rules the schema cannot express. */
-function crossFieldIssues(s: Scenario): ScenarioIssue[] {
+/**
+ * The rules the schema cannot express. Reads any JSON value: a part of the wrong type (the
+ * schema's to report) is skipped, so these run on a schema-invalid document too.
+ */
+function crossFieldIssues(doc: unknown): ScenarioIssue[] {
   const issues: ScenarioIssue[] = [];
+  if (!isObject(doc)) return issues;
   const seen = new Map<string, number>();
-  s.vms.forEach((g, i) => {
-    const prev = seen.get(g.name);
-    if (prev !== undefined) issues.push({ path: `/vms/${i}/name`, message: `duplicate group name "${g.name}" (already used by /vms/${prev}/name); expected unique names` });
-    else seen.set(g.name, i);
-    const kind = g.workload.kind;
-    const need = NET_KINDS.has(kind) ? 'net' : kind === 'blk' ? 'blk' : null;
-    if (need && !g.devices.some((d) => d.kind === need)) {
-      const have = g.devices.length === 0 ? 'no devices' : `devices of kind ${[...new Set(g.devices.map((d) => d.kind))].join(', ')}`;
-      issues.push({ path: `/vms/${i}/devices`, message: `workload "${kind}" needs at least one "${need}" device; got ${have}` });
+  // Phase loads are checked against the group names only when every group has a string name
+  // (else a group the schema refuses would make each load naming it "unknown" too).
+  let allNamed = Array.isArray(doc.vms);
+  (Array.isArray(doc.vms) ? (doc.vms as unknown[]) : []).forEach((g, i) => {
+    if (!isObject(g)) return void (allNamed = false);
+    if (typeof g.name !== 'string') allNamed = false;
+    else {
+      const prev = seen.get(g.name);
+      if (prev !== undefined) issues.push({ path: `/vms/${i}/name`, message: `duplicate group name "${g.name}" (already used by /vms/${prev}/name); expected unique names` });
+      else seen.set(g.name, i);
+    }
+    const kind = isObject(g.workload) ? g.workload.kind : undefined;
+    const need = typeof kind === 'string' && NET_KINDS.has(kind as WorkloadKind) ? 'net' : kind === 'blk' ? 'blk' : null;
+    if (!need || !Array.isArray(g.devices)) return;
+    const kinds = (g.devices as unknown[]).map((d) => (isObject(d) ? d.kind : undefined));
+    if (!kinds.includes(need)) {
+      const named = [...new Set(kinds.filter((k): k is string => typeof k === 'string'))];
+      const have = kinds.length === 0 ? 'no devices' : named.length ? `devices of kind ${named.join(', ')}` : 'no device of a known kind';
+      issues.push({ path: `/vms/${i}/devices`, message: `workload "${String(kind)}" needs at least one "${need}" device; got ${have}` });
     }
   });
+  if (!allNamed) return issues;
   const names = [...seen.keys()];
-  s.phases.forEach((p, i) => {
+  (Array.isArray(doc.phases) ? (doc.phases as unknown[]) : []).forEach((p, i) => {
+    if (!isObject(p) || !isObject(p.load)) return;
     for (const key of Object.keys(p.load)) {
       if (!seen.has(key)) {
         const hint = suggest(key, names);

@@ -1,6 +1,7 @@
 /**
  * `iocm scenarios [--json]`: list the shipped scenarios.
- * `iocm scenarios validate <file|name>`: validate one (exit 2 with every problem if invalid).
+ * `iocm scenarios validate <file|name>`: validate one (exit 2 with every schema and cross-field
+ * problem if invalid; the model's own limits are checked once those pass).
  * `iocm scenarios schema`: print the JSON Schema.
  */
 import type { CliIO } from '../io.ts';

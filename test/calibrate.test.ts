@@ -254,7 +254,7 @@ describe('a calibrated costs block drives simulate and sweep (--costs FILE)', ()
       ['unknown.json', JSON.stringify({ host: { costs: { netRequestCyclez: 5 } } }), /unknown\.json: .*netRequestCyclez/],
       ['negative.json', JSON.stringify({ netRequestCycles: -1 }), /negative\.json: .*netRequestCycles/],
       ['array.json', '[1, 2]', /array\.json: expected an object of cost overrides/],
-      ['broken.json', '{"host": ', /broken\.json: /],
+      ['broken.json', '{"host": ', /broken\.json:1:10: invalid JSON: expected a value/],
     ];
     for (const [name, text, re] of cases) {
       const f = join(dir, name);

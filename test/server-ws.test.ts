@@ -74,6 +74,38 @@ describe('IocmApi over WebSocket', () => {
     }
   });
 
+  it('refuses a side-core count the host cannot take, as simulate does, and changes nothing', async () => {
+    const api = client();
+    try {
+      const before = await api.getState();
+      expect(before.ok).toBe(true);
+      if (!before.ok) return;
+      const policy = before.value.loop!.policy;
+      const sessions = await api.listSessions({});
+      const r = await api.setPolicy({ name: `static:${CORES + 3}`, config: {} });
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.error.code).toBe('invalid-argument');
+        expect(r.error.field).toBe('name');
+        expect(r.error.message).toBe(`Policy static:${CORES + 3}: k: must be at most ${CORES - 1} on a ${CORES}-core host (at least one VM core), got ${CORES + 3}.`);
+      }
+      // The K given in the config is named as the config's field.
+      const cfg = await api.setPolicy({ name: 'static:2', config: { k: CORES } });
+      expect(!cfg.ok && cfg.error.field).toBe('config.k');
+      const after = await api.getState();
+      expect(after.ok && after.value.loop!.policy).toBe(policy);
+      expect(after.ok && after.value.recording.sessionId).toBe(before.value.recording.sessionId);
+      const again = await api.listSessions({});
+      expect(again.ok && sessions.ok && again.value.map((x) => x.policy)).toEqual(sessions.ok && sessions.value.map((x) => x.policy));
+      // The largest count the host takes is accepted.
+      const max = await api.setPolicy({ name: `static:${CORES - 1}`, config: {} });
+      expect(max.ok && max.value.policy).toBe(`static:${CORES - 1}`);
+      expect((await api.setPolicy({ name: policy, config: {} })).ok).toBe(true);
+    } finally {
+      api.close();
+    }
+  });
+
   it('delivers telemetry in batches, a few messages per second', async () => {
     const api = client();
     const msgs: TelemetryMessage[] = [];

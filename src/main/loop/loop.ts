@@ -24,7 +24,7 @@ import type { ObjectiveGroup } from '../../shared/objective.ts';
 import { DEFAULT_PROFILE, observabilityOf, observe, type Observability, type ObservedSnapshot } from '../../shared/observe.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import { chooseSideCores, countBounds, sameSet } from '../policy/helpers.ts';
-import { createPolicy, PolicyConfigError } from '../policy/registry.ts';
+import { PolicyConfigError, resolvePolicyForHost } from '../policy/registry.ts';
 import type { Policy } from '../policy/types.ts';
 import { plural } from '../../shared/words.ts';
 
@@ -106,7 +106,7 @@ export class IocmLoop {
   constructor(opts: LoopOptions) {
     this.control = opts.control;
     this.cores = opts.control.config().cores;
-    this.policy = createPolicy(opts.policy, opts.config ?? {});
+    this.policy = policyForHost(opts.policy, this.cores, opts.config ?? {});
     this.policyState = this.policy.init(this.control.config());
     this.epochMs = opts.epochMs ?? 100;
     if (!(this.epochMs > 0)) throw new PolicyConfigError(`epochMs must be > 0 (got ${opts.epochMs})`, [{ field: 'epochMs', message: 'must be > 0' }]);
@@ -447,7 +447,7 @@ export class IocmLoop {
   setPolicy(spec: string, config: PolicyConfig = {}, t: number = this.nowT): ConfigError[] {
     let p: Policy;
     try {
-      p = createPolicy(spec, config);
+      p = policyForHost(spec, this.cores, config);
     } catch (err) {
       const errors = err instanceof PolicyConfigError ? err.errors : [{ field: 'policy', message: (err as Error).message }];
       this.emit({ t, source: 'operator', kind: 'override', message: `refused policy '${spec}': ${(err as Error).message}`, data: { policy: spec, config, ok: false } });
@@ -485,6 +485,16 @@ export class IocmLoop {
       changes: this.changes,
     };
   }
+}
+
+/**
+ * The policy a spec names, for a host of `cores` cores: the checks `iocm simulate` makes
+ * ({@link resolvePolicyForHost}: a fixed count must leave a VM core), so every way a spec reaches a
+ * loop (simulate, the serve flag, the console's setPolicy, an agent's --policy) accepts the same specs.
+ */
+function policyForHost(spec: string, cores: number, config: PolicyConfig): Policy {
+  const r = resolvePolicyForHost(spec, cores, config);
+  return r.entry.create(r.config);
 }
 
 /** True for the static policies (vhost, static:K): they configure once and need no manager. */

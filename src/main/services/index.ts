@@ -32,7 +32,7 @@ import {
 import { thinSnapshots } from '../../shared/snapshot.ts';
 import { validateArgs } from '../../shared/api-schema.ts';
 import type { HostEvent, OverrideCommand } from '../../shared/policy.ts';
-import { listPolicies } from '../policy/registry.ts';
+import { listPolicies, resolvePolicyForHost } from '../policy/registry.ts';
 import { listScenarios, loadScenario } from '../scenario/index.ts';
 import { HistoryClient, type Recorder } from '../history/client.ts';
 import { ReplayCursor } from '../history/replay.ts';
@@ -188,6 +188,13 @@ export function createServices(opts: ServicesOptions): Services {
       scenario = loadScenario(scenarioName);
     } catch (e) {
       return err('not-found', `Cannot load scenario '${scenarioName}': ${message(e)}`, 'scenario');
+    }
+    // The policy must fit this host as `iocm simulate` would have it (static:K leaves a VM core);
+    // refused before the host in place is replaced.
+    try {
+      resolvePolicyForHost(policy, scenario.host.cores);
+    } catch (e) {
+      return err('invalid-argument', capitalize(`policy ${policy} does not fit scenario '${scenario.name}': ${message(e)}`), 'policy');
     }
     const sel = hosts.selected();
     const replaced = add ? null : sel?.kind === 'model' ? sel : (hosts.list().find((h) => h.kind === 'model') ?? null);
@@ -514,8 +521,10 @@ export function createServices(opts: ServicesOptions): Services {
       const errors = await live.setPolicy(name, config);
       if (errors.length) {
         const e = errors[0];
-        const field = e.field !== undefined && e.field !== 'policy' ? `config.${e.field}` : 'name';
-        return err('invalid-argument', capitalize(e.field && e.field !== 'policy' ? `${e.field}: ${e.message}` : e.message), field);
+        // A field of the config sent is named as such; one the name implies (the K of static:K) is the name's.
+        if (e.field !== undefined && e.field !== 'policy' && config && Object.hasOwn(config, e.field)) return err('invalid-argument', capitalize(`${e.field}: ${e.message}`), `config.${e.field}`);
+        if (e.field !== undefined && e.field !== 'policy') return err('invalid-argument', capitalize(`policy ${name}: ${e.field}: ${e.message}`), 'name');
+        return err('invalid-argument', capitalize(e.message), 'name');
       }
       const s = state();
       hub.emit('status', s);

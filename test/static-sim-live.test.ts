@@ -94,3 +94,35 @@ describe('static:2: simulate and the live runner give byte-identical snapshots',
     expect(snaps).not.toEqual(base);
   });
 });
+
+describe('static:K means the K highest eligible cores, whatever was in force before', () => {
+  /** Run a live core `n` intervals (fake clock, as fast as possible). */
+  const advance = (core: LiveCore, n: number): void => {
+    for (let i = 0; i < n; i++) {
+      core.tick();
+      core.takeBatch();
+    }
+  };
+  for (const first of ['static:2', 'iocm']) {
+    it(`rr-few under ${first}: release core 5 → clear it → static:2 chooses the cores a fresh static:2 chooses`, () => {
+      const fresh = simulated('rr-few', 'static:2');
+      const freshCores = (fresh.events.find((e) => e.kind === 'audit')!.data as { action: { cores: number[] } }).action.cores;
+      const cores = loadScenario('rr-few').host.cores;
+      expect(freshCores).toEqual([cores - 2, cores - 1]);
+      const core = new LiveCore({ scenario: loadScenario('rr-few'), seed: SEED, speed: 0, policy: first, now: () => 0, maxStepsPerTick: 10 });
+      advance(core, 5);
+      if (first === 'iocm') expect(core.setPolicy('static:2', {})).toEqual([]);
+      advance(core, 5);
+      expect(core.override({ kind: 'release', core: cores - 1 }).ok).toBe(true);
+      advance(core, 5);
+      // While released, the highest eligible: core 5 is out.
+      expect(core.config().sideCores).toEqual([cores - 3, cores - 2]);
+      expect(core.override({ kind: 'clear', core: cores - 1 }).ok).toBe(true);
+      expect(core.setPolicy('static:2', {})).toEqual([]);
+      advance(core, 5);
+      expect(core.config().sideCores).toEqual(freshCores);
+      expect(core.status().policy).toBe('static:2');
+    });
+  }
+});
+

@@ -10,6 +10,7 @@ import { configSpec, num } from './config.ts';
 import {
   chooseSideCores,
   clampCount,
+  fixedSideCores,
   lptPlacement,
   placementActions,
   placementLoads,
@@ -34,13 +35,14 @@ export function hasUnplacedQueue(host: HostConfig): boolean {
 }
 
 /**
- * Move toward `k` side cores (clamped to overrides and limits) with
- * round-robin placement; a 'stay' when already there and every queue is placed.
+ * Move toward `k` side cores (clamped to overrides and limits), the highest eligible ids
+ * ({@link fixedSideCores}), with round-robin placement; a 'stay' when already there and every
+ * queue is placed.
  */
 export function settleOnCount(input: PolicyInput, k: number, why: string, metrics: Record<string, number>): PolicyDecision {
   const { host, overrides, limits } = input;
   const kk = clampCount(k, host.cores, overrides, limits);
-  const cores = chooseSideCores(kk, host, overrides);
+  const cores = fixedSideCores(kk, host, overrides);
   const same = cores.length === host.sideCores.length && cores.every((c, i) => c === host.sideCores[i]);
   if (same && !hasUnplacedQueue(host)) return quietStay(metrics);
   const owner = cores.length > 0 ? roundRobin(host.queueOwner.length, cores) : null;

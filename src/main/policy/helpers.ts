@@ -145,6 +145,16 @@ export function chooseSideCores(k: number, host: HostConfig, overrides: Override
   return chosen.sort((a, b) => a - b);
 }
 
+/**
+ * The `k` side cores of a fixed count (static:K, a fixed PMD set): pinned cores first, then the
+ * highest eligible ids, whatever is in force now ({@link chooseSideCores} without its preference
+ * for the current side cores). So a fixed count always means the same cores: static:2 chosen after
+ * a release was cleared, or after another policy, is the static:2 of a fresh run (`iocm simulate`).
+ */
+export function fixedSideCores(k: number, host: HostConfig, overrides: Overrides): number[] {
+  return chooseSideCores(k, { ...host, sideCores: [] }, overrides);
+}
+
 /** True when two ascending id lists are equal. */
 export function sameSet(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;

@@ -4,6 +4,8 @@
  * unknown flags (with a suggestion), missing values, non-numeric or
  * out-of-range numbers. Accepts `--flag value` and `--flag=value`.
  */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { DEFAULT_PROFILE, OBSERVABILITY_PROFILE_NAMES } from '../../shared/observe.ts';
 import { UsageError } from './errors.ts';
 
@@ -178,4 +180,13 @@ export function listFlag(value: unknown, flag: string, dflt?: readonly string[])
     seen.add(x);
   }
   return items;
+}
+
+/**
+ * A file the user named (`--record DB`, `--db FILE`) must go into a folder that exists: the CLI
+ * never creates folders for it, so a mistyped path is an error, not a database somewhere
+ * unexpected. Throws UsageError `<label>: the folder of <shown> does not exist` (exit 2).
+ */
+export function requireFolderOf(path: string, label: string, shown: string = path): void {
+  if (!existsSync(dirname(resolve(path)))) throw new UsageError(`${label}: the folder of ${shown} does not exist`);
 }

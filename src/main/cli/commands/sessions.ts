@@ -4,10 +4,9 @@
  * uses; see docs/history.md).
  */
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
-import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
+import { parseFlags, flagHelp, requireFolderOf, type FlagSpec } from '../args.ts';
 import { existingDbPath } from '../history-db.ts';
 import { table, fixed, printable, ProgressBar } from '../format.ts';
 import { HistoryClient } from '../../history/client.ts';
@@ -91,9 +90,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (sub !== 'import') existingDbPath(values.db as string | undefined, sub);
-  if (sub === 'import' && values.db !== undefined && !existsSync(dirname(resolve(path)))) {
-    throw new UsageError(`import: the folder of --db ${path} does not exist`);
-  }
+  if (sub === 'import' && values.db !== undefined) requireFolderOf(path, 'import', `--db ${path}`);
   let client: HistoryClient;
   try {
     client = await HistoryClient.open({ path });

@@ -3,11 +3,10 @@
  * a summary per phase and in total (a table, or one JSON document with
  * --json). See docs/cli.md.
  */
-import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
-import { parseFlags, flagHelp, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
+import { parseFlags, flagHelp, OBSERVE_FLAG, requireFolderOf, type FlagSpec } from '../args.ts';
 import { table, compact, fixed, roundDeep, ProgressBar } from '../format.ts';
 import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
 import { policyUsages, resolvePolicyForHost } from '../../policy/registry.ts';
@@ -123,7 +122,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 
   // --record: history recording (src/main/history/sim-record.ts).
   const recordPath = values.record as string | undefined;
-  if (recordPath !== undefined && !existsSync(dirname(resolve(recordPath)))) throw new UsageError(`--record: the folder of ${recordPath} does not exist`);
+  if (recordPath !== undefined) requireFolderOf(recordPath, '--record');
   let recording: Awaited<ReturnType<typeof startSimRecording>> | undefined;
   try {
     recording = recordPath === undefined ? undefined : await startSimRecording(recordPath, { scenario, seed, policy: policy.name, intervalMs });

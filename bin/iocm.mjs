@@ -7,10 +7,15 @@ import { dirname, join } from 'node:path';
 
 // A reader that stops early (`iocm … | head`) closes the pipe: the next write fails with EPIPE,
 // which crashed with a stack trace and exit 1. Stopping there is what the reader asked for.
-process.stdout.on('error', (e) => {
-  if (e.code === 'EPIPE') process.exit(0);
-  throw e;
-});
+// A server (`iocm serve`) marks its streams (src/main/cli/io.ts, optionalOutput): it keeps
+// serving and drops its output instead.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code !== 'EPIPE') throw e;
+    if (stream[Symbol.for('iocm.outputOptional')]) return;
+    process.exit(0);
+  });
+}
 
 register();
 const here = dirname(fileURLToPath(import.meta.url));

@@ -5,11 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { DEFAULT_RENDERER_DIR, rendererWarning } from '../src/main/cli/commands/serve.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'iocm.mjs');
@@ -44,6 +46,8 @@ describe('iocm serve (process)', () => {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(errText).toMatch(/history database closed/);
+      // Unbuilt pages are said at start (the page would answer 503), built ones are not.
+      expect(errText.includes("warning: the console's pages are not built")).toBe(!existsSync(join(DEFAULT_RENDERER_DIR, 'index.html')));
       // The database is consistent and the session was ended by the clean shutdown.
       const conn = new Database(db, { readonly: true });
       try {
@@ -60,6 +64,61 @@ describe('iocm serve (process)', () => {
       } finally {
         conn.close();
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps serving when its stdout and stderr go away (serve | head -1), and SIGHUP ends the session cleanly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iocm-serve-cli-'));
+    const db = join(dir, 'history.db');
+    try {
+      // A free port chosen here: the URL line is written into a pipe nobody reads.
+      const port = await new Promise<number>((r) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const p = (probe.address() as { port: number }).port;
+          probe.close(() => r(p));
+        });
+      });
+      const child = spawn(process.execPath, [bin, 'serve', '--port', String(port), '--scenario', 'rr-few', '--speed', '10', '--db', db], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      // The reader goes away before the first line: every write of the server meets EPIPE.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      const t0 = Date.now();
+      let status = 0;
+      while (status === 0) {
+        if (Date.now() - t0 > 30_000) throw new Error('the server never answered');
+        if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode} without its output`);
+        status = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe(401);
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(child.exitCode).toBeNull();
+      child.kill('SIGHUP');
+      expect(await exited).toBe(0);
+      const conn = new Database(db, { readonly: true });
+      try {
+        const rows = conn.prepare('SELECT status, snapshot_count FROM sessions').all() as { status: string; snapshot_count: number }[];
+        expect(rows).toHaveLength(1);
+        expect(rows[0].status).toBe('complete');
+        expect(rows[0].snapshot_count).toBeGreaterThan(0);
+      } finally {
+        conn.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('warns with how to build the pages when they are missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iocm-serve-pages-'));
+    try {
+      expect(rendererWarning(dir)).toMatch(/not built .*index\.html is missing.*503.*npm run build:renderer.*npm run serve/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -82,6 +141,17 @@ describe('iocm serve (process)', () => {
       const scen = run('--port', '0', '--scenario', 'no-such-scenario', '--db', join(dir, 'h.db'));
       expect(scen.status).toBe(2);
       expect(scen.stderr).toMatch(/no-such-scenario/);
+      // A side-core count the host cannot take: refused as `iocm simulate` refuses it, before any database exists.
+      const big = run('--port', '0', '--scenario', 'rr-few', '--policy', 'static:99', '--db', join(dir, 'p.db'));
+      expect(big.status).toBe(2);
+      expect(big.stderr.trim()).toBe('iocm serve: static:K: K must be at most 5 on a 6-core host (at least one VM core), got 99');
+      expect(existsSync(join(dir, 'p.db'))).toBe(false);
+      // A --db in a folder that does not exist: refused with simulate --record's words; nothing created.
+      const nodir = join(dir, 'no', 'such', 'x.db');
+      const db = run('--port', '0', '--scenario', 'rr-few', '--db', nodir);
+      expect(db.status).toBe(2);
+      expect(db.stderr.trim()).toBe(`iocm serve: --db: the folder of ${nodir} does not exist`);
+      expect(existsSync(join(dir, 'no'))).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

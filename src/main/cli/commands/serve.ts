@@ -3,16 +3,20 @@
  * IOcm loop, history recording) and serves the built renderer plus the API over
  * WebSocket on a loopback address, behind a random token. Prints one line
  * `IOcm Console: http://127.0.0.1:PORT/#token=…` on stdout (the token in the fragment,
- * which the browser never sends) and runs until SIGINT/SIGTERM,
- * then shuts down cleanly (history database closed).
+ * which the browser never sends) and runs until SIGINT/SIGTERM/SIGHUP (or an internal
+ * error), then shuts down cleanly (session ended, history database closed). It outlives its
+ * output: a reader that goes away (`| head -1`) does not stop it (src/main/cli/io.ts, optionalOutput).
  */
-import { resolve } from 'node:path';
-import type { CliIO } from '../io.ts';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { optionalOutput, type CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
-import { flagHelp, parseFlags, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
+import { flagHelp, parseFlags, OBSERVE_FLAG, requireFolderOf, type FlagSpec } from '../args.ts';
 import type { ObservabilityProfile } from '../../../shared/observe.ts';
 import { defaultDbPath } from '../../history/paths.ts';
 import { checkSpeed } from '../../loop/live-core.ts';
+import { resolvePolicyForHost } from '../../policy/registry.ts';
+import { loadScenario } from '../../scenario/index.ts';
 import { createServices, type Services } from '../../services/index.ts';
 import { createAgentLiveHost } from '../../services/agent-host.ts';
 import { backendFromApi } from '../../server/backend.ts';
@@ -70,6 +74,17 @@ export interface RunningServe {
 export async function startServe(o: ServeOptions): Promise<RunningServe> {
   if (!(LOOPBACK_HOSTS as readonly string[]).includes(o.host)) {
     throw new UsageError(`--host must be a loopback address (${LOOPBACK_HOSTS.join(', ')}); got '${o.host}'. The console is never served to the network.`);
+  }
+  if (o.policy !== undefined) {
+    // Checked as `iocm simulate` checks it (a bad spec or static:K without a VM core: exit 2),
+    // before the history database is opened. A scenario that does not load is the services' to report.
+    let cores: number | null;
+    try {
+      cores = loadScenario(o.scenario).host.cores;
+    } catch {
+      cores = null;
+    }
+    if (cores !== null) resolvePolicyForHost(o.policy, cores);
   }
   const services = createServices({
     dbPath: o.dbPath,
@@ -136,39 +151,71 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   };
   const badSpeed = checkSpeed(opts.speed);
   if (badSpeed) throw new UsageError(`--speed: ${badSpeed}`);
+  // A --db the user gave goes into a folder that exists (as simulate --record); the default
+  // per-user folder is created on first use.
+  if (values.db !== undefined) requireFolderOf(opts.dbPath, '--db');
   const running = await startServe(opts);
+  // A server outlives its output: `iocm serve | head -1` takes the URL and closes the pipe, a
+  // terminal may close. Lines to a reader that went away are dropped; serving goes on until a
+  // signal, which shuts down cleanly (docs/cli.md, "iocm serve").
+  const out = optionalOutput(io.stdout);
+  const log = optionalOutput(io.stderr);
   const rendererDir = DEFAULT_RENDERER_DIR;
-  io.stdout.write(`IOcm Console: ${running.server.url}\n`);
-  io.stderr.write(`serving scenario '${opts.scenario}' (seed ${opts.seed}), history in ${opts.dbPath}, pages from ${rendererDir}\n`);
-  io.stderr.write('stop with Ctrl-C\n');
+  out.write(`IOcm Console: ${running.server.url}\n`);
+  log.write(`serving scenario '${opts.scenario}' (seed ${opts.seed}), history in ${opts.dbPath}, pages from ${rendererDir}\n`);
+  const noPages = rendererWarning(rendererDir);
+  if (noPages) log.write(`warning: ${noPages}\n`);
+  log.write('stop with Ctrl-C\n');
   const st = await running.services.api.getState();
-  if (st.ok && st.value.recording.error) io.stderr.write(`warning: ${st.value.recording.error}\n`);
+  if (st.ok && st.value.recording.error) log.write(`warning: ${st.value.recording.error}\n`);
 
   return new Promise<number>((resolveExit) => {
     let signalled = false;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      if (signalled) {
-        io.stderr.write(`second ${sig}: exiting without a clean shutdown\n`);
-        process.exit(130);
-      }
-      signalled = true;
-      io.stderr.write(`${sig}: shutting down…\n`);
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    const shutdown = (why: string, code: number): void => {
+      log.write(`${why}: shutting down…\n`);
       running
         .stop()
         .then(() => {
-          io.stderr.write('stopped; history database closed\n');
-          resolveExit(0);
+          log.write('stopped; history database closed\n');
+          resolveExit(code);
         })
         .catch((e: unknown) => {
-          io.stderr.write(`shutdown failed: ${(e as Error).message}\n`);
+          log.write(`shutdown failed: ${(e as Error).message}\n`);
           resolveExit(1);
         })
         .finally(() => {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
+          for (const s of signals) process.off(s, onSignal);
+          process.off('uncaughtException', onFatal);
         });
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (signalled) {
+        log.write(`second ${sig}: exiting without a clean shutdown\n`);
+        process.exit(130);
+      }
+      signalled = true;
+      shutdown(sig, 0);
+    };
+    // An internal failure still ends the session and closes the database before exit 1.
+    const onFatal = (e: unknown): void => {
+      log.write(`internal error: ${(e as Error).stack ?? String(e)}\n`);
+      if (signalled) process.exit(1);
+      signalled = true;
+      shutdown('internal error', 1);
+    };
+    // SIGHUP: the terminal went away; shut down as for Ctrl-C rather than die with the session open.
+    for (const s of signals) process.on(s, onSignal);
+    process.on('uncaughtException', onFatal);
   });
+}
+
+/**
+ * Why the console's pages cannot be served from `dir` (no index.html: the page would answer 503),
+ * with how to build them; null when they are there. `iocm serve` prints it as a warning and serves
+ * the API regardless; `npm run serve` builds the pages first.
+ */
+export function rendererWarning(dir: string): string | null {
+  if (existsSync(join(dir, 'index.html'))) return null;
+  return `the console's pages are not built (${join(dir, 'index.html')} is missing): the page answers 503 until they are. Build them with 'npm run build:renderer' (or start with 'npm run serve', which builds them first); the API (WebSocket, /healthz) works meanwhile`;
 }

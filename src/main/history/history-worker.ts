@@ -44,6 +44,11 @@ const pending = new Map<string, RecordedBatch>();
 const failed = new Set<string>();
 let pendingRows = 0;
 let timer: NodeJS.Timeout | null = null;
+/** Operation ids of calls now running, and those of them a cancel has reached. A cancel for an id
+ * that is not running (it arrived after its operation ended: a synchronous export only sees
+ * messages once it is done) is dropped, and both sets forget an id when its operation ends, so a
+ * later operation with the same id is not cancelled at once. */
+const running = new Set<string>();
 const cancelled = new Set<string>();
 
 function flushAll(): void {
@@ -130,7 +135,7 @@ port.on('message', async (m: ToWorker) => {
     return;
   }
   if (m.type === 'cancel') {
-    cancelled.add(m.opId);
+    if (running.has(m.opId)) cancelled.add(m.opId);
     return;
   }
   if (m.type === 'close') {
@@ -142,6 +147,7 @@ port.on('message', async (m: ToWorker) => {
   // call
   flushAll();
   const h = handlers[m.method];
+  if (m.opId) running.add(m.opId);
   try {
     if (!h) throw new HistoryError('invalid', `unknown history method '${m.method}'`);
     const value = await h(m.args as never, m.opId);
@@ -149,6 +155,9 @@ port.on('message', async (m: ToWorker) => {
   } catch (err) {
     post({ type: 'result', id: m.id, ok: false, error: serialize(err) });
   } finally {
-    if (m.opId) cancelled.delete(m.opId);
+    if (m.opId) {
+      running.delete(m.opId);
+      cancelled.delete(m.opId);
+    }
   }
 });

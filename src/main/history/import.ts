@@ -299,7 +299,12 @@ function sourceError(path: string, err: unknown): Error {
   return new HistoryError('corrupt', `${path}: the session file is damaged or not one IOcm wrote (${(err as Error)?.message ?? String(err)}); nothing was imported`);
 }
 
-/** Iterate rows of the imported file, turning its read errors into {@link sourceError}s. */
+/**
+ * Iterate rows of the imported file, turning its read errors into {@link sourceError}s. The
+ * statement's iterator is closed however the loop ends (a later row that fails to write or
+ * validate, a read error): left open, it keeps its connection busy, so closing it throws and
+ * hides the real error (and leaves the private copy behind).
+ */
 function* guarded<T>(path: string, rows: Iterable<T>): Generator<T> {
   let it: Iterator<T>;
   try {
@@ -307,15 +312,24 @@ function* guarded<T>(path: string, rows: Iterable<T>): Generator<T> {
   } catch (err) {
     throw sourceError(path, err);
   }
-  for (;;) {
-    let n: IteratorResult<T>;
-    try {
-      n = it.next();
-    } catch (err) {
-      throw sourceError(path, err);
+  let done = false;
+  try {
+    for (;;) {
+      let n: IteratorResult<T>;
+      try {
+        n = it.next();
+      } catch (err) {
+        done = true;
+        throw sourceError(path, err);
+      }
+      if (n.done) {
+        done = true;
+        return;
+      }
+      yield n.value;
     }
-    if (n.done) return;
-    yield n.value;
+  } finally {
+    if (!done) it.return?.();
   }
 }
 

@@ -1,0 +1,69 @@
+/**
+ * SQLite session files whose rows were changed by someone else: the importer checks every value
+ * it copies and refuses the file naming the table, column, row and problem, with nothing stored;
+ * a failed import closes its readers, so the connection goes on. Real SQLite files, the real
+ * importer and the real CLI.
+ */
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { HistoryDb } from '../src/main/history/store.ts';
+import { importFile } from '../src/main/history/import.ts';
+import { exportSession } from '../src/main/history/export.ts';
+import { SyntheticHostGen, syntheticEvent } from '../src/main/history/testing.ts';
+import { iocm } from './cli-helpers.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'iocm-improws-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A standalone session file (sqlite export) of one finished session with events and rollups. */
+function sessionFile(name: string, id = 's1'): string {
+  const db = new HistoryDb(join(dir, `${name}-src.db`));
+  const gen = new SyntheticHostGen({ cores: 4, vms: 3, intervalMs: 100, seed: 1 });
+  db.beginSession({ id, host: 'h', source: 'agent', startedAt: 1_700_000_000_000, intervalMs: 100, policy: 'iocm' });
+  const batch = Array.from({ length: 40 }, () => gen.next());
+  db.append(id, batch, [syntheticEvent(batch[3].t, 0), syntheticEvent(batch[9].t, 1)]);
+  db.endSession(id, 1_700_000_004_000);
+  const out = join(dir, `${name}.sqlite`);
+  exportSession(db, { sessionId: id, format: 'sqlite', out });
+  db.close();
+  return out;
+}
+
+/** Change a session file with raw SQL. */
+function craft(path: string, sql: string): string {
+  const db = new Database(path);
+  db.exec(sql);
+  db.close();
+  return path;
+}
+
+describe('a failed SQLite import closes its readers', () => {
+  it('a row that fails to write part-way: the real error, no private copy left behind, the target goes on', async () => {
+    // Duplicate rollup rows (the file lacks the unique index): the copy fails at a later row.
+    const bad = craft(sessionFile('dup', 'dup'), 'DROP INDEX rollups_key; INSERT INTO rollups (session, series, res, chunk, data) SELECT session, series, res, chunk, data FROM rollups;');
+    const good = sessionFile('good', 'good');
+    const db = join(dir, 'h.db');
+    const tmp = join(dir, 'tmp');
+    mkdirSync(tmp);
+    const r = await iocm(['sessions', 'import', '--db', db, '--in', bad], { TMPDIR: tmp });
+    expect(r.stderr).not.toMatch(/busy/);
+    expect(r.stderr).toMatch(/UNIQUE|rollups/);
+    expect(readdirSync(tmp)).toEqual([]);
+    // In process: the same failure, then the same store imports a good file.
+    const store = new HistoryDb(db);
+    try {
+      expect(() => importFile(store, bad)).toThrow(/UNIQUE|rollups/);
+      expect(() => importFile(store, bad)).not.toThrow(/busy/);
+      expect(importFile(store, good).sessions.map((s) => s.id)).toEqual(['good']);
+      expect(store.listSessions({}).map((s) => s.id)).toEqual(['good']);
+    } finally {
+      store.close();
+    }
+  });
+});

@@ -5,7 +5,7 @@
  * importer and the real CLI.
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -13,6 +13,7 @@ import { HistoryDb } from '../src/main/history/store.ts';
 import { importFile } from '../src/main/history/import.ts';
 import { exportSession } from '../src/main/history/export.ts';
 import { SyntheticHostGen, syntheticEvent } from '../src/main/history/testing.ts';
+import { readSmallFile } from '../src/main/util/fs.ts';
 import { iocm } from './cli-helpers.ts';
 
 let dir: string;
@@ -65,5 +66,34 @@ describe('a failed SQLite import closes its readers', () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe('files import cannot read', () => {
+  it('a JSON file over the bundle limit is refused before it is read, pointing to the SQLite format', async () => {
+    // Sparse: 600 MiB that take no disk. Refused by its size, so it is never read.
+    const big = join(dir, 'big.json');
+    const fd = openSync(big, 'w');
+    writeSync(fd, '{"format":"iocm-session-bundle"');
+    ftruncateSync(fd, 600 * 2 ** 20);
+    closeSync(fd);
+    const r = await iocm(['sessions', 'import', '--db', join(dir, 'h.db'), '--in', big]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/too large for a JSON bundle \(at most 51\d MiB/);
+    expect(r.stderr).toMatch(/--format sqlite/);
+    expect(r.stderr).not.toMatch(/neither|Cannot create a string/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a symbolic link loop is reported as one, not as a missing file', async () => {
+    const loop = join(dir, 'loop.json');
+    symlinkSync(loop, loop);
+    const r = await iocm(['sessions', 'import', '--db', join(dir, 'h.db'), '--in', loop]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/symbolic link loop/);
+    expect(r.stderr).not.toMatch(/no such file/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    // The same words where a small file is read (a --costs file).
+    expect(() => readSmallFile(loop, 1024, 'a costs file')).toThrow(/symbolic link loop/);
   });
 });

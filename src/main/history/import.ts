@@ -4,7 +4,8 @@
  * is wrong. Nothing existing is overwritten: a session whose id is taken gets
  * a new id.
  */
-import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, type Stats } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,9 @@ import type { HostEvent } from '../../shared/policy.ts';
 import type { ProgressFn, SessionStatus } from './types.ts';
 import type { Scenario } from '../../shared/scenario.ts';
 import { checkScenario } from '../model/defaults.ts';
+import { fsErrorWords } from '../util/fs.ts';
+
+const { MAX_STRING_LENGTH } = bufferConstants;
 
 const num = z.number();
 const latency = z.object({ p50: num, p99: num, p999: num }).passthrough();
@@ -114,17 +118,38 @@ export interface ImportedSession {
   renamed?: 'taken' | 'invalid';
 }
 
+/** The largest JSON bundle: it is parsed whole, as one string, which V8 caps (about 512 MiB). */
+export const MAX_BUNDLE_BYTES = MAX_STRING_LENGTH;
+
 function fileKind(path: string): 'sqlite' | 'json' {
-  if (!existsSync(path)) throw new HistoryError('not-found', `${path}: no such file`);
-  const st = statSync(path);
-  // A FIFO or a device would block or never end: only regular files are read.
-  if (!st.isFile()) throw new HistoryError('invalid', `${path} is not a regular file`);
-  if (st.size === 0) throw new HistoryError('invalid', `${path} is empty`);
-  const fd = openSync(path, 'r');
+  let st: Stats;
+  let fd: number;
+  try {
+    st = statSync(path);
+    // A FIFO or a device would block or never end: only regular files are read.
+    if (!st.isFile()) throw new HistoryError('invalid', `${path} is not a regular file`);
+    if (st.size === 0) throw new HistoryError('invalid', `${path} is empty`);
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if (err instanceof HistoryError) throw err;
+    // A path the user named that cannot be opened is theirs to fix (exit 2); an unknown error is the system's.
+    const words = fsErrorWords(err);
+    const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not-found' : words ? 'invalid' : 'io';
+    throw new HistoryError(code, `${path}: ${words ?? (err as Error).message}`);
+  }
   const buf = Buffer.alloc(16);
-  const n = readSync(fd, buf, 0, 16, 0);
-  closeSync(fd);
+  let n: number;
+  try {
+    n = readSync(fd, buf, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
   if (n === 16 && buf.toString('latin1') === 'SQLite format 3\u0000') return 'sqlite';
+  if (st.size > MAX_BUNDLE_BYTES)
+    throw new HistoryError(
+      'invalid',
+      `${path} is ${st.size} bytes: too large for a JSON bundle (at most ${Math.floor(MAX_BUNDLE_BYTES / 2 ** 20)} MiB, as it is parsed whole); export the session in the SQLite format (sessions export --format sqlite) and import that. Nothing was imported`,
+    );
   return 'json';
 }
 

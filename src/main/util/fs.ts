@@ -32,7 +32,7 @@ export function makeDirs(dir: string): void {
  * Read a small JSON or text file the user named, as UTF-8: only a regular file (a FIFO or a device
  * would block or never end) of at most `maxBytes`. Throws an Error whose message says why in words
  * ("no such file", "permission denied", "is a directory, expected a .json file", "not a regular
- * file", "N bytes; `what` is at most M MiB"), for the caller to put after the file's name.
+ * file", "N bytes; `what` is at most M MiB", "a symbolic link loop …": {@link fsErrorWords}), for the caller to put after the file's name.
  */
 export function readSmallFile(path: string, maxBytes: number, what: string): string {
   try {
@@ -42,9 +42,31 @@ export function readSmallFile(path: string, maxBytes: number, what: string): str
     if (st.size > maxBytes) throw new Error(`${st.size} bytes; ${what} is at most ${maxBytes / (1024 * 1024)} MiB`);
     return readFileSync(path, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new Error('no such file', { cause: e });
-    if (code === 'EACCES') throw new Error('permission denied', { cause: e });
+    const words = fsErrorWords(e);
+    if (words) throw new Error(words, { cause: e });
     throw e;
+  }
+}
+
+/**
+ * The words for an error of opening or stat-ing a path the user named ("no such file",
+ * "permission denied", "a symbolic link loop (…)", …), or null for another error. A symlink loop
+ * is its own case: `existsSync` is false for one, which read as "no such file".
+ */
+export function fsErrorWords(e: unknown): string | null {
+  switch ((e as NodeJS.ErrnoException)?.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ELOOP':
+      return 'a symbolic link loop (too many levels of symbolic links)';
+    case 'ENOTDIR':
+      return 'a part of the path is not a folder';
+    case 'ENAMETOOLONG':
+      return 'the name is too long';
+    default:
+      return null;
   }
 }

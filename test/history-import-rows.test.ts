@@ -53,8 +53,9 @@ describe('a failed SQLite import closes its readers', () => {
     const tmp = join(dir, 'tmp');
     mkdirSync(tmp);
     const r = await iocm(['sessions', 'import', '--db', db, '--in', bad], { TMPDIR: tmp });
+    expect(r.code).toBe(2);
     expect(r.stderr).not.toMatch(/busy/);
-    expect(r.stderr).toMatch(/UNIQUE|rollups/);
+    expect(r.stderr).toMatch(/table 'rollups', row \d+: UNIQUE constraint failed.*duplicate row/);
     expect(readdirSync(tmp).filter((f) => f.startsWith('iocm-import-'))).toEqual([]);
     // In process: the same failure, then the same store imports a good file.
     const store = new HistoryDb(db);
@@ -95,5 +96,45 @@ describe('files import cannot read', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     // The same words where a small file is read (a --costs file).
     expect(() => readSmallFile(loop, 1024, 'a costs file')).toThrow(/symbolic link loop/);
+  });
+});
+
+describe('sessions import checks every value it copies', () => {
+  const cases: [string, string, RegExp][] = [
+    ['t_last far away', 'UPDATE sessions SET t_last = 1e12', /table 'sessions', its row, column 't_last': 1000000000000, but its last snapshot is at \d+/],
+    ['status', "UPDATE sessions SET status = 'weird'", /column 'status': "weird" is not one of recording, complete, interrupted, error/],
+    ['snapshot_count text', "UPDATE sessions SET snapshot_count = 'x'", /column 'snapshot_count': "x" is not a whole number ≥ 0/],
+    ['snapshot_count wrong', 'UPDATE sessions SET snapshot_count = snapshot_count + 1', /column 'snapshot_count': 41, but the file has 40 snapshots/],
+    ['interval_ms', 'UPDATE sessions SET interval_ms = -5', /column 'interval_ms': -5 is not a finite number > 0/],
+    ['policy_config', "UPDATE sessions SET policy_config = '{oops'", /column 'policy_config': not valid JSON/],
+    ['loads JSON', "UPDATE loads SET loads = '{oops'", /table 'loads', row 1, column 'loads': not valid JSON/],
+    ['event data JSON', "UPDATE events SET data = '{oops' WHERE rid = (SELECT max(rid) FROM events)", /table 'events', row 2, column 'data': not valid JSON/],
+    ['event kind', "UPDATE events SET kind = 'boom'", /table 'events', row 1, column 'kind': "boom" is not one of/],
+    ['event t', 'UPDATE events SET t = 9e999', /table 'events', row 1, column 't': Infinity is not a finite number/],
+    ['rollup blob', "UPDATE rollups SET data = x'00' WHERE rid = (SELECT min(rid) FROM rollups)", /table 'rollups', row 1, column 'data': a blob of 1 bytes, expected a blob of 1280 bytes/],
+    ['snapshot time order', 'UPDATE snapshots SET t = -t WHERE seq = 5', /table 'snapshots', row \d+ \(seq 5\), column 't': -?\d+ is before the previous snapshot's/],
+  ];
+  it.each(cases)('%s: refused naming table, column and row, nothing stored, exit 2', async (name, sql, message) => {
+    const f = craft(sessionFile(name.replace(/\W/g, '_')), sql);
+    const db = join(dir, 'h.db');
+    const r = await iocm(['sessions', 'import', '--db', db, '--in', f]);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/nothing was imported/);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    const store = new HistoryDb(db);
+    try {
+      expect(store.listSessions({})).toEqual([]);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('an untouched file still imports, and show and export work on it', async () => {
+    const f = sessionFile('ok', 'ok');
+    const db = join(dir, 'h.db');
+    expect((await iocm(['sessions', 'import', '--db', db, '--in', f])).code).toBe(0);
+    expect((await iocm(['sessions', 'show', '--db', db, '--session', 'ok'])).code).toBe(0);
+    expect((await iocm(['sessions', 'export', '--db', db, '--session', 'ok', '--format', 'json', '--out', join(dir, 'ok.json')])).code).toBe(0);
   });
 });

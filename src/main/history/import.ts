@@ -15,6 +15,7 @@ import type { HistoryDb } from './store.ts';
 import { HistoryError, openHistoryDatabase, wrapSqliteError } from './schema.ts';
 import { BUNDLE_FORMAT, BUNDLE_VERSION } from './export.ts';
 import { blobToValues, parseShape, shapeValueCount } from './codec.ts';
+import { CHUNK } from './rollup.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent } from '../../shared/policy.ts';
 import type { ProgressFn, SessionStatus } from './types.ts';
@@ -358,6 +359,139 @@ function* guarded<T>(path: string, rows: Iterable<T>): Generator<T> {
   }
 }
 
+/** A check of one copied value: null when it is fine, else the problem in words. */
+type Check = (v: unknown) => string | null;
+
+const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v) : Buffer.isBuffer(v) ? `a blob of ${v.byteLength} bytes` : String(v));
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+const text: Check = (v) => (typeof v === 'string' ? null : `${show(v)} is not text`);
+const oneOf =
+  (...allowed: string[]): Check =>
+  (v) =>
+    typeof v === 'string' && allowed.includes(v) ? null : `${show(v)} is not one of ${allowed.join(', ')}`;
+const int =
+  (min = -Number.MAX_SAFE_INTEGER): Check =>
+  (v) =>
+    isInt(v) && v >= min ? null : `${show(v)} is not a whole number${min > -Number.MAX_SAFE_INTEGER ? ` ≥ ${min}` : ''}`;
+const finite: Check = (v) => (typeof v === 'number' && Number.isFinite(v) ? null : `${show(v)} is not a finite number`);
+const positive: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? null : `${show(v)} is not a finite number > 0`);
+const nullOr =
+  (c: Check): Check =>
+  (v) =>
+    v === null ? null : c(v);
+/** JSON text of an object (whose values pass `each`, when given). */
+const jsonObject =
+  (each?: (x: unknown) => boolean): Check =>
+  (v) => {
+    if (typeof v !== 'string') return `${show(v)} is not JSON text`;
+    let o: unknown;
+    try {
+      o = JSON.parse(v);
+    } catch (err) {
+      return `not valid JSON (${(err as Error).message})`;
+    }
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) return 'JSON that is not an object';
+    if (each && !Object.values(o).every(each)) return 'an object with a value of the wrong type';
+    return null;
+  };
+const blob =
+  (bytes: number): Check =>
+  (v) =>
+    Buffer.isBuffer(v) && v.byteLength === bytes ? null : `${show(v)}, expected a blob of ${bytes} bytes`;
+
+/** What every copied session column must hold (the SQLite types are not enforced: any value can be in any column). */
+const SESSION_CHECKS: Record<(typeof SESSION_COLS)[number], Check> = {
+  host: text,
+  source: oneOf('model', 'agent'),
+  scenario_name: text,
+  scenario_json: nullOr(jsonObject()),
+  seed: nullOr(int()),
+  policy: text,
+  policy_config: jsonObject((x) => typeof x === 'number' || typeof x === 'boolean' || typeof x === 'string'),
+  app_version: text,
+  info_json: nullOr(jsonObject()),
+  interval_ms: nullOr(positive),
+  started_at: int(),
+  ended_at: nullOr(int()),
+  status: oneOf('recording', 'complete', 'interrupted', 'error'),
+  error: nullOr(text),
+  snapshot_count: int(0),
+  event_count: int(0),
+  decision_count: int(0),
+  t_first: nullOr(finite),
+  t_last: nullOr(finite),
+  bytes: int(0),
+  parent_id: nullOr(text),
+};
+
+/** What the copied columns of each per-session table must hold (layout shapes and snapshot blobs are checked apart, against each other). */
+const ROW_CHECKS: Record<string, Record<string, Check>> = {
+  layouts: { id: int() },
+  snapshots: { seq: int(0), t: finite, layout: int() },
+  events: {
+    t: finite,
+    source: oneOf('policy', 'operator', 'agent', 'system'),
+    kind: oneOf('decision', 'override', 'audit', 'connect', 'disconnect', 'error', 'phase', 'notice'),
+    message: text,
+    data: nullOr(jsonObject()),
+  },
+  loads: { seq: int(0), t: finite, phase: text, loads: jsonObject((x) => typeof x === 'number' && Number.isFinite(x)) },
+  series: { idx: int(0), name: text },
+  rollups: { series: int(0), res: int(1), chunk: int(0), data: blob(CHUNK * 20) },
+  rollup_progress: { res: int(1), until_bucket: int() },
+};
+
+/**
+ * Check every value of one session the import copies, before anything is written: types and
+ * ranges, JSON columns parsed, blob sizes, snapshot times finite and in order, and the session's
+ * counts and time span as its rows have them. Throws a HistoryError naming the table, the column,
+ * the row and the problem.
+ */
+function validateSession(src: Database.Database, path: string, s: Record<string, unknown>): void {
+  const sid = `session ${JSON.stringify(String(s.id).slice(0, 80))}`;
+  const fail = (table: string, col: string, row: string, problem: string): never => {
+    throw new HistoryError('invalid', `${path}: ${sid}: table '${table}', ${row}, column '${col}': ${problem}; nothing was imported`);
+  };
+  for (const c of SESSION_COLS) {
+    const problem = SESSION_CHECKS[c](s[c]);
+    if (problem) fail('sessions', c, `its row`, problem);
+  }
+  for (const r of ROW_TABLES) {
+    const checks = Object.entries(ROW_CHECKS[r.table]);
+    const read = src.prepare(`SELECT ${checks.map(([c]) => c).join(', ')} FROM ${r.table} WHERE session = ? ORDER BY ${r.order}`).raw();
+    let n = 0;
+    for (const row of guarded(path, read.iterate(s.key) as Iterable<unknown[]>)) {
+      n++;
+      checks.forEach(([c, check], i) => {
+        const problem = check(row[i]);
+        if (problem) fail(r.table, c, `row ${n}`, problem);
+      });
+    }
+  }
+  // The session's own counts and span are what readers trust: they must agree with its rows.
+  const agg = src
+    .prepare(
+      `SELECT (SELECT count(*) FROM snapshots WHERE session = @k) AS snaps, (SELECT count(*) FROM events WHERE session = @k) AS events,
+        (SELECT count(*) FROM events WHERE session = @k AND kind = 'decision') AS decisions`,
+    )
+    .get({ k: s.key }) as { snaps: number; events: number; decisions: number };
+  if (s.snapshot_count !== agg.snaps) fail('sessions', 'snapshot_count', 'its row', `${show(s.snapshot_count)}, but the file has ${agg.snaps} snapshots of it`);
+  if (s.event_count !== agg.events) fail('sessions', 'event_count', 'its row', `${show(s.event_count)}, but the file has ${agg.events} events of it`);
+  if (s.decision_count !== agg.decisions) fail('sessions', 'decision_count', 'its row', `${show(s.decision_count)}, but the file has ${agg.decisions} decision events of it`);
+  let prev = -Infinity;
+  let first: number | null = null;
+  let n = 0;
+  for (const [seq, t] of guarded(path, src.prepare('SELECT seq, t FROM snapshots WHERE session = ? ORDER BY seq').raw().iterate(s.key) as Iterable<[number, number]>)) {
+    n++;
+    if (t < prev) fail('snapshots', 't', `row ${n} (seq ${seq})`, `${t} is before the previous snapshot's ${prev}`);
+    if (first === null) first = t;
+    prev = t;
+  }
+  const last = n ? prev : null;
+  if (s.t_first !== first) fail('sessions', 't_first', 'its row', `${show(s.t_first)}, but its first snapshot is at ${String(first)}`);
+  if (s.t_last !== last) fail('sessions', 't_last', 'its row', `${show(s.t_last)}, but its last snapshot is at ${String(last)}`);
+}
+
 function importSqlite(store: HistoryDb, path: string, progress: ProgressFn): ImportResult {
   try {
     return importSqliteFile(store, path, progress);
@@ -388,8 +522,7 @@ function importSqliteFile(store: HistoryDb, path: string, progress: ProgressFn):
     if (sessions.length === 0) throw new HistoryError('invalid', `${path} holds no sessions`);
     for (const s of sessions) {
       if (typeof s.id !== 'string' || typeof s.key !== 'number') throw new HistoryError('invalid', `${path}: a session without a text id`);
-      if (typeof s.started_at !== 'number' || typeof s.host !== 'string' || typeof s.status !== 'string')
-        throw new HistoryError('invalid', `${path}: session ${JSON.stringify(s.id.slice(0, 80))} has a malformed row (host, status, started_at)`);
+      validateSession(s0, path, s);
       if (s.scenario_json !== null) {
         let scenario: unknown;
         try {
@@ -431,7 +564,19 @@ function importSqliteFile(store: HistoryDb, path: string, progress: ProgressFn):
           const parent = typeof s.parent_id === 'string' && SAFE_ID.test(s.parent_id) ? s.parent_id : null;
           const values = SESSION_COLS.map((c) => (c === 'parent_id' ? parent : c === 'status' && s.status === 'recording' ? 'interrupted' : s[c]));
           const newKey = Number(insSession.run(id, ...(values as unknown[])).lastInsertRowid);
-          for (const c of copies) for (const row of guarded(path, c.read.iterate(s.key) as Iterable<unknown[]>)) c.write.run(newKey, ...row);
+          copies.forEach((c, t) => {
+            let n = 0;
+            for (const row of guarded(path, c.read.iterate(s.key) as Iterable<unknown[]>)) {
+              n++;
+              try {
+                c.write.run(newKey, ...row);
+              } catch (err) {
+                // A duplicate key is the file's (it lacks our unique indexes), not the target's.
+                if (!String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')) throw err;
+                throw new HistoryError('invalid', `${path}: session ${JSON.stringify(original.slice(0, 80))}: table '${ROW_TABLES[t].table}', row ${n}: ${(err as Error).message} (a duplicate row); nothing was imported`);
+              }
+            }
+          });
           // Files migrated from v1 have no rollups yet.
           store.ensureRollups(id);
           out.sessions.push({ id, originalId: original, ...(renamed ? { renamed } : {}) });

@@ -5,7 +5,7 @@
  * importer and the real CLI.
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -136,5 +136,24 @@ describe('sessions import checks every value it copies', () => {
     expect((await iocm(['sessions', 'import', '--db', db, '--in', f])).code).toBe(0);
     expect((await iocm(['sessions', 'show', '--db', db, '--session', 'ok'])).code).toBe(0);
     expect((await iocm(['sessions', 'export', '--db', db, '--session', 'ok', '--format', 'json', '--out', join(dir, 'ok.json')])).code).toBe(0);
+  });
+});
+
+describe('a session still recording when exported', () => {
+  it('is imported as interrupted, from a bundle and from a SQLite file alike', async () => {
+    const f = craft(sessionFile('rec', 'rec'), "UPDATE sessions SET status = 'recording', ended_at = NULL");
+    const db = join(dir, 'h.db');
+    expect((await iocm(['sessions', 'import', '--db', db, '--in', f])).code).toBe(0);
+    const bundle = join(dir, 'rec.json');
+    expect((await iocm(['sessions', 'export', '--db', f, '--session', 'rec', '--format', 'json', '--out', bundle])).code).toBe(0);
+    expect(JSON.parse(readFileSync(bundle, 'utf8')).session.status).toBe('recording');
+    const r = await iocm(['sessions', 'import', '--db', db, '--in', bundle]);
+    expect(r.code).toBe(0);
+    const store = new HistoryDb(db);
+    try {
+      expect(store.listSessions({}).map((s) => s.status)).toEqual(['interrupted', 'interrupted']);
+    } finally {
+      store.close();
+    }
   });
 });

@@ -206,7 +206,9 @@ function importBundle(store: HistoryDb, path: string, progress: ProgressFn): Imp
         store.append(id, snaps, evs);
         progress(Math.min(1, (i + batch) / Math.max(1, b.snapshots.length)), `${Math.min(i + batch, b.snapshots.length)} snapshots`);
       }
-      store.endSession(id, m.endedAt ?? m.startedAt, (m.status ?? 'complete') as SessionStatus, m.error ?? null);
+      // Nothing records an imported session: one still recording when exported is interrupted, as in a SQLite import.
+      const status = m.status === 'recording' ? 'interrupted' : (m.status ?? 'complete');
+      store.endSession(id, m.endedAt ?? m.startedAt, status as SessionStatus, m.error ?? null);
       if (m.endedAt === null || m.endedAt === undefined) store.db.prepare('UPDATE sessions SET ended_at = NULL WHERE id = ?').run(id);
       return id;
     });

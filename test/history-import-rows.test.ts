@@ -157,3 +157,19 @@ describe('a session still recording when exported', () => {
     }
   });
 });
+
+describe('a corrupt row already in a database', () => {
+  it('show and export say which session and column, exit 2 or 1 without a stack trace', async () => {
+    const f = sessionFile('c', 'c');
+    const db = join(dir, 'h.db');
+    expect((await iocm(['sessions', 'import', '--db', db, '--in', f])).code).toBe(0);
+    craft(db, "UPDATE loads SET loads = '{oops'; UPDATE events SET data = '{oops'");
+    const show = await iocm(['sessions', 'show', '--db', db, '--session', 'c']);
+    const exp = await iocm(['sessions', 'export', '--db', db, '--session', 'c', '--format', 'json', '--out', join(dir, 'c.json')]);
+    for (const r of [show, exp]) {
+      expect(r.stderr).toMatch(/session 'c': its (loads\.loads|events\.data) is not valid JSON/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.code).not.toBe(0);
+    }
+  });
+});

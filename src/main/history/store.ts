@@ -151,6 +151,15 @@ const SCAN_PAGE = 256;
  */
 const MAX_BUCKETS_PER_POINT = 10;
 
+/** Parse a JSON column of a stored row; a corrupt one is a HistoryError naming the database, the session and the column. */
+function storedJson(path: string, sessionId: string, column: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new HistoryError('corrupt', `${path}: session '${sessionId}': its ${column} is not valid JSON (${(err as Error).message}); the database is damaged`);
+  }
+}
+
 /** The synchronous history store. */
 export class HistoryDb {
   readonly db: Database.Database;
@@ -199,7 +208,7 @@ export class HistoryDb {
   }
 
   private toSession(r: SessionRow): HistorySession {
-    const scenario = r.scenario_json ? JSON.parse(r.scenario_json) : null;
+    const scenario = r.scenario_json ? (storedJson(this.path, r.id, 'scenario_json', r.scenario_json) as HistorySession['scenarioJson']) : null;
     return {
       id: r.id,
       host: r.host,
@@ -212,8 +221,8 @@ export class HistoryDb {
       snapshots: r.snapshot_count,
       decisions: r.decision_count,
       parentId: r.parent_id,
-      policyConfig: JSON.parse(r.policy_config),
-      info: r.info_json ? JSON.parse(r.info_json) : null,
+      policyConfig: storedJson(this.path, r.id, 'policy_config', r.policy_config) as HistorySession['policyConfig'],
+      info: r.info_json ? (storedJson(this.path, r.id, 'info_json', r.info_json) as HistorySession['info']) : null,
       appVersion: r.app_version,
       t0: r.t_first ?? 0,
       t1: r.t_last ?? 0,
@@ -646,7 +655,7 @@ export class HistoryDb {
     }[];
     return rows.map((r) => {
       const e: HostEvent = { t: r.t, source: r.source, kind: r.kind, message: r.message };
-      if (r.data !== null) e.data = JSON.parse(r.data);
+      if (r.data !== null) e.data = storedJson(this.path, id, 'events.data', r.data) as HostEvent['data'];
       return e;
     });
   }
@@ -667,7 +676,7 @@ export class HistoryDb {
   loads(id: string): { seq: number; t: number; phase: string; loads: Record<string, number> }[] {
     const key = this.keyOf(id);
     return (this.db.prepare('SELECT seq, t, phase, loads FROM loads WHERE session = ? ORDER BY seq').all(key) as { seq: number; t: number; phase: string; loads: string }[]).map(
-      (r) => ({ seq: r.seq, t: r.t, phase: r.phase, loads: JSON.parse(r.loads) }),
+      (r) => ({ seq: r.seq, t: r.t, phase: r.phase, loads: storedJson(this.path, id, 'loads.loads', r.loads) as Record<string, number> }),
     );
   }
 

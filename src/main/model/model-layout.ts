@@ -89,7 +89,6 @@ export class ModelLayout extends ModelEngine {
     this.coreTree = new Int32Array(2 * leaves);
     for (let i = 0; i < leaves; i++) this.coreTree[leaves + i] = i;
     for (let i = leaves - 1; i >= 1; i--) this.coreTree[i] = this.coreTree[2 * i];
-    this.coreTreeT = new Float64Array(2 * leaves).fill(Infinity);
     this.coreCur = new Int32Array(N).fill(-1);
     this.segStart = new Float64Array(N);
     this.p0End = new Float64Array(N);

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 
 // A reader that stops early (`iocm … | head`) closes the pipe: the next write fails with EPIPE,
 // which crashed with a stack trace and exit 1. Stopping there is what the reader asked for.
-// A server (`iocm serve`) marks its streams (src/main/cli/io.ts, optionalOutput): it keeps
+// A server (`iocm serve`, `iocm agent`) marks its streams (src/main/cli/io.ts, optionalOutput): it keeps
 // serving and drops its output instead.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e) => {

@@ -20,7 +20,9 @@ async function agentInProcess(args: string[]): Promise<{ code: number; stdout: s
   const code = await agentMain(args, { stdout: sink((d) => (stdout += d)), stderr: sink((d) => (stderr += d)) });
   return { code, stdout, stderr };
 }
-import { realLinkClock, seededRandom, startAgentProc, tokenDir } from './agent-helpers.ts';
+import { spawn } from 'node:child_process';
+import { freePort, realLinkClock, seededRandom, startAgentProc, tokenDir } from './agent-helpers.ts';
+import { ROOT } from './cli-helpers.ts';
 
 const t = tokenDir();
 afterAll(() => rmSync(t.dir, { recursive: true, force: true }));
@@ -93,6 +95,56 @@ describe('iocm agent --dry-run', () => {
     } finally {
       a.child.kill('SIGTERM');
       expect((await a.exited).code).toBe(0);
+    }
+  });
+});
+
+describe('iocm agent outlives its output', () => {
+  it('keeps serving when its stdout and stderr go away (agent 2>&1 | head -1), and SIGHUP closes it cleanly', async () => {
+    // A free port chosen here: the "listening on" line goes into a pipe nobody reads.
+    const port = await freePort();
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'iocm.mjs'), 'agent', '--driver', 'model', '--scenario', 'rr-few', '--token-file', t.tokenFile, '--listen', `127.0.0.1:${port}`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+    try {
+      // The reader goes away before the first line: every write of the agent meets EPIPE.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      const t0 = Date.now();
+      let status = 0;
+      while (status === 0) {
+        if (Date.now() - t0 > 30_000) throw new Error('the agent never answered');
+        if (child.exitCode !== null) throw new Error(`agent exited ${child.exitCode} without its output`);
+        status = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      // A console connects: the agent logs it (into the closed pipe) and keeps serving it.
+      const src = await AgentHostSource.connect({ url: `ws://127.0.0.1:${port}`, token: t.token, clock: realLinkClock, random: seededRandom(5) });
+      const snaps: HostSnapshot[] = [];
+      src.onSnapshot((x) => snaps.push(x));
+      await expect.poll(() => snaps.length, { timeout: 10_000 }).toBeGreaterThan(2);
+      await src.close();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(child.exitCode).toBeNull();
+      child.kill('SIGHUP');
+      expect(await exited).toEqual({ code: 0, signal: null });
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('closes the host on SIGINT and SIGHUP as on SIGTERM', async () => {
+    for (const sig of ['SIGINT', 'SIGHUP'] as const) {
+      const a = await startAgentProc(['--driver', 'model', '--scenario', 'rr-few', '--token-file', t.tokenFile, '--listen', '127.0.0.1:0']);
+      try {
+        a.child.kill(sig);
+        expect(await a.exited, sig).toEqual({ code: 0, signal: null });
+        expect(a.stderr()).toContain(`iocm agent: ${sig}: closing the host and exiting\niocm agent: host closed\n`);
+      } finally {
+        a.child.kill('SIGKILL');
+      }
     }
   });
 });

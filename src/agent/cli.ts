@@ -3,13 +3,14 @@
  * `agent` command here, so src/main never imports the agent. Opens the host through a driver
  * (./drivers.ts), optionally runs the IOcm loop over it (--loop), and serves the agent protocol,
  * /metrics and /healthz on one port (./server.ts). Bad arguments → exit code 2 with a message
- * naming the argument. Runs until SIGINT/SIGTERM, then closes the source (a real driver restores
- * the host as it found it) and exits 0.
+ * naming the argument. Runs until SIGINT/SIGTERM/SIGHUP, then closes the source (a real driver
+ * restores the host as it found it) and exits 0; a second signal exits at once (130). It outlives
+ * its output: a reader that goes away (`| head -1`) does not stop it (src/main/cli/io.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { flagHelp, parseFlags, type FlagSpec } from '../main/cli/args.ts';
-import type { CliIO } from '../main/cli/io.ts';
+import { optionalOutput, untilShutdown, type CliIO } from '../main/cli/io.ts';
 import { printable } from '../main/cli/format.ts';
 import { LiveSession } from '../main/loop/session.ts';
 import type { HostSource } from '../main/host/source.ts';
@@ -127,7 +128,10 @@ export async function startAgent(argv: string[], io: CliIO, clock: AgentClock = 
   const spec = allFlags();
   const { values, help } = parseFlags(argv, spec);
   if (help) return 'help';
-  const log = (line: string): void => void io.stderr.write(`iocm agent: ${printable(line)}\n`);
+  // The agent outlives its output (src/main/cli/io.ts, optionalOutput): a reader that went away
+  // (`iocm agent … 2>&1 | head -1`, a closed terminal) does not stop it; its lines are dropped.
+  const err = optionalOutput(io.stderr);
+  const log = (line: string): void => err.write(`iocm agent: ${printable(line)}\n`);
   const driver = values.driver as DriverName | undefined;
   if (!driver) throw new UsageError(`--driver is required: one of ${DRIVER_NAMES.join(', ')}`);
   const tokenFile = values['token-file'] as string | undefined;
@@ -202,7 +206,7 @@ export async function startAgent(argv: string[], io: CliIO, clock: AgentClock = 
   }
 }
 
-/** Entry point of `iocm agent`: runs until SIGINT/SIGTERM; returns the exit code. */
+/** Entry point of `iocm agent`: runs until SIGINT/SIGTERM/SIGHUP; returns the exit code. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const a = await startAgent(argv, io);
   if (a === 'help') {
@@ -210,24 +214,16 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const d = a.loop ? `its own loop (policy ${a.loop.status().policy})` : 'the loop in the console';
-  io.stdout.write(`iocm agent: listening on ${a.server.url} (host '${a.source.info().name}', ${d}; metrics at /metrics)\n`);
-  return new Promise<number>((resolveExit) => {
-    let signalled = false;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      if (signalled) return;
-      signalled = true;
-      io.stderr.write(`iocm agent: ${sig}: closing the host and exiting\n`);
-      a.stop().then(
-        () => resolveExit(0),
-        (e) => {
-          io.stderr.write(`iocm agent: closing failed: ${(e as Error)?.message}\n`);
-          resolveExit(1);
-        },
-      );
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+  // SIGHUP (a closed terminal) too: the host is restored rather than left as the loop set it. The
+  // signals are caught before the line that says the agent is ready.
+  const done = untilShutdown(optionalOutput(io.stderr), () => a.stop(), {
+    prefix: 'iocm agent: ',
+    stopping: (why) => `${why}: closing the host and exiting`,
+    stopped: 'host closed',
+    failed: (m) => `closing failed: ${m}`,
   });
+  optionalOutput(io.stdout).write(`iocm agent: listening on ${a.server.url} (host '${a.source.info().name}', ${d}; metrics at /metrics)\n`);
+  return done;
 }
 
 /** `iocm agent` as a command of its own (bin/iocm.mjs): exit 2 on bad arguments. */

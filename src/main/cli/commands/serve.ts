@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { optionalOutput, type CliIO } from '../io.ts';
+import { optionalOutput, untilShutdown, type CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { flagHelp, parseFlags, OBSERVE_FLAG, requireFolderOf, type FlagSpec } from '../args.ts';
 import type { ObservabilityProfile } from '../../../shared/observe.ts';
@@ -160,54 +160,24 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   // signal, which shuts down cleanly (docs/cli.md, "iocm serve").
   const out = optionalOutput(io.stdout);
   const log = optionalOutput(io.stderr);
+  // SIGHUP: the terminal went away; shut down as for Ctrl-C rather than die with the session open.
+  // The signals are caught before the URL line says the server is ready.
+  const done = untilShutdown(log, () => running.stop(), {
+    stopping: (why) => `${why}: shutting down…`,
+    stopped: 'stopped; history database closed',
+    failed: (m) => `shutdown failed: ${m}`,
+  });
   const rendererDir = DEFAULT_RENDERER_DIR;
   out.write(`IOcm Console: ${running.server.url}\n`);
   log.write(`serving scenario '${opts.scenario}' (seed ${opts.seed}), history in ${opts.dbPath}, pages from ${rendererDir}\n`);
   const noPages = rendererWarning(rendererDir);
   if (noPages) log.write(`warning: ${noPages}\n`);
   log.write('stop with Ctrl-C\n');
-  const st = await running.services.api.getState();
-  if (st.ok && st.value.recording.error) log.write(`warning: ${st.value.recording.error}\n`);
+  // A signal may already be shutting it down: then there is nothing to warn about.
+  const st = await running.services.api.getState().catch(() => null);
+  if (st?.ok && st.value.recording.error) log.write(`warning: ${st.value.recording.error}\n`);
 
-  return new Promise<number>((resolveExit) => {
-    let signalled = false;
-    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-    const shutdown = (why: string, code: number): void => {
-      log.write(`${why}: shutting down…\n`);
-      running
-        .stop()
-        .then(() => {
-          log.write('stopped; history database closed\n');
-          resolveExit(code);
-        })
-        .catch((e: unknown) => {
-          log.write(`shutdown failed: ${(e as Error).message}\n`);
-          resolveExit(1);
-        })
-        .finally(() => {
-          for (const s of signals) process.off(s, onSignal);
-          process.off('uncaughtException', onFatal);
-        });
-    };
-    const onSignal = (sig: NodeJS.Signals): void => {
-      if (signalled) {
-        log.write(`second ${sig}: exiting without a clean shutdown\n`);
-        process.exit(130);
-      }
-      signalled = true;
-      shutdown(sig, 0);
-    };
-    // An internal failure still ends the session and closes the database before exit 1.
-    const onFatal = (e: unknown): void => {
-      log.write(`internal error: ${(e as Error).stack ?? String(e)}\n`);
-      if (signalled) process.exit(1);
-      signalled = true;
-      shutdown('internal error', 1);
-    };
-    // SIGHUP: the terminal went away; shut down as for Ctrl-C rather than die with the session open.
-    for (const s of signals) process.on(s, onSignal);
-    process.on('uncaughtException', onFatal);
-  });
+  return done;
 }
 
 /**

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { HistoryDb } from '../src/main/history/store.ts';
+import { HistoryError } from '../src/main/history/schema.ts';
 import { importFile } from '../src/main/history/import.ts';
 import { exportSession } from '../src/main/history/export.ts';
 import { SyntheticHostGen, syntheticEvent } from '../src/main/history/testing.ts';
@@ -170,6 +171,34 @@ describe('a corrupt row already in a database', () => {
       expect(r.stderr).toMatch(/session 'c': its (loads\.loads|events\.data) is not valid JSON/);
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(r.code).not.toBe(0);
+    }
+  });
+});
+
+describe('a corrupt rollup already in a database', () => {
+  it('a series query says which database, session and series, as a HistoryError corrupt', async () => {
+    const f = sessionFile('r', 'r');
+    const path = join(dir, 'r.db');
+    expect((await iocm(['sessions', 'import', '--db', path, '--in', f])).code).toBe(0);
+    const db = new HistoryDb(path);
+    try {
+      const name = db.seriesNames('r')[0];
+      const s = db.getSession('r');
+      const q = { sessionId: 'r', series: [name], t0: s.t0, t1: s.t1, points: 2 };
+      expect(db.querySeries(q).series[0].values.length).toBeGreaterThan(0);
+      craft(path, "UPDATE rollups SET data = x'00'");
+      let err: unknown;
+      try {
+        db.querySeries(q);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(HistoryError);
+      expect((err as HistoryError).code).toBe('corrupt');
+      expect((err as Error).message).toContain(`${path}: session 'r': its rollup of series '${name}'`);
+      expect((err as Error).message).toMatch(/rollup chunk of 1 bytes, expected 1280\); the database is damaged$/);
+    } finally {
+      db.close();
     }
   });
 });

@@ -728,9 +728,10 @@ export class HistoryDb {
    * Add to `out` (buckets of `width` ms numbered from out.b0, through bucket `lastOut`) the values
    * of level `level` from its bucket `from` on: stored rollup chunks below the level's progress,
    * then the rest from the next finer level (raw snapshots below level 0). Sparse: it visits the
-   * chunk rows and snapshot rows present, never the empty buckets of the time span.
+   * chunk rows and snapshot rows present, never the empty buckets of the time span. A stored chunk
+   * that does not decode is a HistoryError 'corrupt' naming the database, session `id` and series.
    */
-  private accumulate(key: number, series: number[], names: string[], resolutions: number[], level: number, from: number, out: Buckets[], width: number, lastOut: number): void {
+  private accumulate(id: string, key: number, series: number[], names: string[], resolutions: number[], level: number, from: number, out: Buckets[], width: number, lastOut: number): void {
     const res = resolutions[level];
     const end = (lastOut + 1) * (width / res) - 1; // last bucket of this level inside the output
     const until = this.progress(key, res);
@@ -742,14 +743,19 @@ export class HistoryDb {
         for (const r of stmt.iterate(key, series[i], res, Math.floor(from / CHUNK), Math.floor(last / CHUNK)) as Iterable<{ chunk: number; data: Buffer }>) {
           this.queryWork.rows++;
           const part = emptyBuckets(r.chunk * CHUNK, CHUNK);
-          decodeChunkInto(part, r.chunk, r.data);
+          try {
+            decodeChunkInto(part, r.chunk, r.data);
+          } catch (err) {
+            // A wrong-size (or NULL) blob already stored: say where, as storedJson does for JSON columns.
+            throw new HistoryError('corrupt', `${this.path}: session '${id}': its rollup of series '${names[i]}' (resolution ${res} ms, chunk ${r.chunk}) is unreadable (${(err as Error).message}); the database is damaged`);
+          }
           mergeByTime(out[i], width, part, res, from, last);
         }
       }
     }
     const start = Math.max(from, until);
     if (start > end) return;
-    if (level > 0) this.accumulate(key, series, names, resolutions, level - 1, start * (res / resolutions[level - 1]), out, width, lastOut);
+    if (level > 0) this.accumulate(id, key, series, names, resolutions, level - 1, start * (res / resolutions[level - 1]), out, width, lastOut);
     else
       this.rawPoints(key, names, start * res, (lastOut + 1) * width, (t, i, v) => {
         const o = Math.floor(t / width) - out[i].b0;
@@ -820,7 +826,7 @@ export class HistoryDb {
     const o1 = Math.floor(b1 / k);
     const buckets = series.map(() => emptyBuckets(o0, o1 - o0 + 1));
     this.queryWork.buckets += series.length * (o1 - o0 + 1);
-    this.accumulate(key, series, names, resolutions, level, b0, buckets, width, o1);
+    this.accumulate(q.sessionId, key, series, names, resolutions, level, b0, buckets, width, o1);
     const t = Array.from({ length: o1 - o0 + 1 }, (_, i) => (o0 + i) * width);
     return {
       t,

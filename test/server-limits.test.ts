@@ -91,3 +91,27 @@ describe('per-client bounds', () => {
     }
   });
 });
+
+describe('hostile request shapes (security review)', () => {
+  it('refuses reserved keys like any unknown key, answers a bad $bytes under its id, and bounds keys per object before validation', async () => {
+    const ws = await openWs(`ws://127.0.0.1:${small.port}/ws`, small.token);
+    try {
+      ws.send('{"id":"p1","method":"setPolicy","args":{"name":"iocm","config":{"__proto__":1}}}');
+      ws.send('{"id":"p2","method":"setPolicy","args":{"name":"iocm","config":{},"__proto__":1}}');
+      ws.send('{"id":"b1","method":"getState","args":{"x":{"$bytes":"!!"}}}');
+      const config: Record<string, number> = {};
+      for (let i = 0; i < 50_000; i++) config[`k${i}`] = i;
+      const t0 = Date.now();
+      ws.send(JSON.stringify({ id: 'big', method: 'setPolicy', args: { name: 'iocm', config } }));
+      await until(() => replies(ws).length >= 4, 10_000, '4 replies');
+      const by = new Map(replies(ws).map((r) => [r.id, r.result]));
+      expect(by.get('p1')?.error?.message).toMatch(/'config' has unknown field\(s\): __proto__/);
+      expect(by.get('p2')?.error?.message).toMatch(/unknown field\(s\): __proto__/);
+      expect(by.get('b1')?.error?.message).toMatch(/\$bytes field is not valid base64/);
+      expect(by.get('big')?.error?.message).toMatch(/'config' has 50000 fields, more than the 1000 an object may have/);
+      expect(Date.now() - t0).toBeLessThan(1500);
+    } finally {
+      ws.close();
+    }
+  });
+});

@@ -361,7 +361,15 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
     try {
       msg = decodeWire(text);
     } catch (e) {
-      return bad(null, `The message is not valid JSON: ${(e as Error).message}`);
+      // Valid JSON with a bad $bytes field: answer under the request's id when it can be read.
+      let readable: unknown = null;
+      try {
+        readable = (JSON.parse(text) as { id?: unknown } | null)?.id;
+      } catch {
+        // not JSON at all: no id to answer under
+      }
+      const rid = (typeof readable === 'number' && Number.isFinite(readable)) || (typeof readable === 'string' && readable.length <= 100) ? readable : null;
+      return bad(rid, `The message is not valid JSON: ${(e as Error).message}`);
     }
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
       return bad(null, 'A request must be a JSON object {"id", "method", "args"}.');

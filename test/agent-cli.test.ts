@@ -22,7 +22,7 @@ async function agentInProcess(args: string[]): Promise<{ code: number; stdout: s
 }
 import { spawn } from 'node:child_process';
 import { freePort, realLinkClock, seededRandom, startAgentProc, tokenDir } from './agent-helpers.ts';
-import { ROOT } from './cli-helpers.ts';
+import { ROOT, healthzWhileAlive } from './cli-helpers.ts';
 
 const t = tokenDir();
 afterAll(() => rmSync(t.dir, { recursive: true, force: true }));
@@ -109,17 +109,7 @@ describe('iocm agent outlives its output', () => {
       // The reader goes away before the first line: every write of the agent meets EPIPE.
       child.stdout.destroy();
       child.stderr.destroy();
-      const t0 = Date.now();
-      let status = 0;
-      while (status === 0) {
-        if (Date.now() - t0 > 30_000) throw new Error('the agent never answered');
-        if (child.exitCode !== null) throw new Error(`agent exited ${child.exitCode} without its output`);
-        status = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-          (r) => r.status,
-          () => 0,
-        );
-        if (status === 0) await new Promise((r) => setTimeout(r, 100));
-      }
+      await healthzWhileAlive(child, port, 'agent');
       // A console connects: the agent logs it (into the closed pipe) and keeps serving it.
       const src = await AgentHostSource.connect({ url: `ws://127.0.0.1:${port}`, token: t.token, clock: realLinkClock, random: seededRandom(5) });
       const snaps: HostSnapshot[] = [];

@@ -31,3 +31,21 @@ export function iocm(args: string[], env: Record<string, string | undefined> = {
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
+
+/**
+ * Poll http://127.0.0.1:PORT/healthz until it answers (any status), failing when `child` exits
+ * first or after 30 s; returns the status. For a server whose output nobody reads.
+ */
+export async function healthzWhileAlive(child: { exitCode: number | null }, port: number, what: string): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    if (Date.now() - t0 > 30_000) throw new Error(`the ${what} never answered`);
+    if (child.exitCode !== null) throw new Error(`${what} exited ${child.exitCode} without its output`);
+    const status = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status !== 0) return status;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { healthzWhileAlive } from './cli-helpers.ts';
 import { DEFAULT_RENDERER_DIR, rendererWarning } from '../src/main/cli/commands/serve.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -85,17 +86,7 @@ describe('iocm serve (process)', () => {
       child.stdout.destroy();
       child.stderr.destroy();
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-      const t0 = Date.now();
-      let status = 0;
-      while (status === 0) {
-        if (Date.now() - t0 > 30_000) throw new Error('the server never answered');
-        if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode} without its output`);
-        status = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-          (r) => r.status,
-          () => 0,
-        );
-        if (status === 0) await new Promise((r) => setTimeout(r, 100));
-      }
+      const status = await healthzWhileAlive(child, port, 'server');
       expect(status).toBe(401);
       await new Promise((r) => setTimeout(r, 2000));
       expect(child.exitCode).toBeNull();

@@ -34,6 +34,11 @@ describe('defaults', () => {
   it('accepts cost overrides by name and refuses unknown or mistyped ones', () => {
     expect(resolveCosts({ exitDirectCycles: 2500, exitlessInterrupts: true }).exitDirectCycles).toBe(2500);
     expect(() => resolveCosts({ exitCost: 1 })).toThrow(/host\.costs\.exitCost: unknown/);
+    // Names every object inherits are not cost parameters (a costs file or what-if names them).
+    for (const name of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) {
+      expect(() => resolveCosts(JSON.parse(`{"${name}": 1}`))).toThrow(new RegExp(`host\\.costs\\.${name}: unknown`));
+      expect(() => resolveKnobs(JSON.parse(`{"${name}": 1}`))).toThrow(new RegExp(`host\\.knobs\\.${name}: unknown`));
+    }
     expect(() => resolveCosts({ exitlessInterrupts: 1 })).toThrow(/boolean/);
     expect(() => resolveCosts({ ctxSwitchCycles: -1 })).toThrow(/non-negative/);
   });

@@ -275,7 +275,7 @@ export function resolveKnobs(k: Partial<ResolvedKnobs> | undefined): ResolvedKno
   if (!k) return out;
   for (const [name, v] of Object.entries(k)) {
     if (v === undefined) continue;
-    if (!(name in KNOB_DEFAULTS)) throw new Error(`host.knobs.${name}: unknown knob (known: ${Object.keys(KNOB_DEFAULTS).join(', ')})`);
+    if (!Object.hasOwn(KNOB_DEFAULTS, name)) throw new Error(`host.knobs.${name}: unknown knob (known: ${Object.keys(KNOB_DEFAULTS).join(', ')})`);
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`host.knobs.${name}: expected a number ≥ 0, got ${JSON.stringify(v)}`);
     (out as unknown as Record<string, number>)[name] = v;
   }
@@ -319,7 +319,7 @@ export function resolveCosts(overrides: CostOverrides | undefined): CostParams {
   if (!overrides) return out;
   for (const [name, value] of Object.entries(overrides)) {
     if (value === undefined) continue;
-    if (!(name in COST_DEFAULTS)) {
+    if (!Object.hasOwn(COST_DEFAULTS, name)) {
       throw new Error(`host.costs.${name}: unknown cost parameter (known: ${Object.keys(COST_DEFAULTS).join(', ')})`);
     }
     const def = (COST_DEFAULTS as unknown as Record<string, unknown>)[name];

@@ -11,8 +11,10 @@ import { dirname, join } from 'node:path';
 // serving and drops its output instead.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e) => {
-    if (e.code !== 'EPIPE') throw e;
+    // A marked stream drops any write error (EPIPE, or EIO from a terminal that closed): a server
+    // shutting down after SIGHUP must not be cut short by its own "shutting down" line.
     if (stream[Symbol.for('iocm.outputOptional')]) return;
+    if (e.code !== 'EPIPE') throw e;
     process.exit(0);
   });
 }

@@ -166,6 +166,20 @@ describe('createAgentLiveHost when the host changes', () => {
   });
 });
 
+describe('createAgentLiveHost with a policy the host cannot run', () => {
+  it('refuses static:K with no VM core left, as simulate does, and closes the link it opened', async () => {
+    const m = createHostModel(loadScenario('rr-few'), { seed: 2, intervalMs: 100, observe: 'qemu' });
+    let closed = false;
+    const url = await fakeAgent((ws) => {
+      ws.send(JSON.stringify(hello({ info: m.info(), config: m.config(), heartbeatMs: 60_000 })));
+      ws.on('close', () => (closed = true));
+    });
+    await expect(createAgentLiveHost({ url, token: 't'.repeat(32), policy: 'static:99' }, { clock: realLinkClock, random: seededRandom(4), batchMs: 50 })).rejects.toThrow(/K must be at most 5 on a 6-core host/);
+    // Without the close the source kept its link (and its reconnect timers) after the refusal.
+    await expect.poll(() => closed, { timeout: 5000 }).toBe(true);
+  });
+});
+
 describe('createAgentLiveHost against an agent whose clock jumps', () => {
   it('leaves out snapshots whose t jumps 1e12 ms or goes backwards, says so naming snapshot.t, and the session goes on', async () => {
     const m = createHostModel(loadScenario('rr-few'), { seed: 3, intervalMs: 100, observe: 'qemu' });

@@ -196,7 +196,16 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
     });
   });
   const remoteLoop = source.remoteLoop();
-  let session = remoteLoop ? null : new LiveSession(new SessionView(cont), { policy: opts.policy ?? 'iocm' });
+  let session: LiveSession | null = null;
+  if (!remoteLoop) {
+    try {
+      session = new LiveSession(new SessionView(cont), { policy: opts.policy ?? 'iocm' });
+    } catch (err) {
+      // A policy this host cannot run (static:K with no VM core left): refused, and the link with it.
+      await source.close();
+      throw err;
+    }
+  }
   /** Events of a rebuilt loop are not dated before the rebuild. */
   let minEventT = 0;
   /** What a replaced loop still had to hand over. */
@@ -246,14 +255,23 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
     if (rest) carried = carried ? { snapshots: [...carried.snapshots, ...rest.snapshots], events: [...carried.events, ...rest.events] } : rest;
     void old.close();
     minEventT = cont.lastT;
-    const next = new LiveSession(new SessionView(cont), { policy: st.policy, policyConfig: st.config, limits: st.limits });
+    let next: LiveSession;
+    let policyNote = `policy ${st.policy}`;
+    try {
+      next = new LiveSession(new SessionView(cont), { policy: st.policy, policyConfig: st.config, limits: st.limits });
+    } catch (err) {
+      // The host changed under a policy it can no longer run (static:K on fewer cores): the loop
+      // goes on under iocm rather than the callback throwing, and the event says why.
+      next = new LiveSession(new SessionView(cont), { policy: 'iocm', limits: st.limits });
+      policyNote = `policy iocm (${st.policy} does not fit the changed host: ${(err as Error).message})`;
+    }
     const ov = st.overrides;
     for (const core of ov.pinned) next.override({ kind: 'pin', core });
     for (const core of ov.released) next.override({ kind: 'release', core });
     if (ov.countLock) next.override({ kind: 'lockCount', min: ov.countLock[0], max: ov.countLock[1] });
     if (ov.paused) next.override({ kind: 'pause' });
     session = next;
-    linkEvents.push({ t: cont.lastT, source: 'system', kind: 'notice', message: `host '${info.name}' changed (${info.vms.length} VMs, ${info.queues.length} queues): the loop restarted with policy ${st.policy} and the same overrides`, data: { vms: info.vms.length, queues: info.queues.length } });
+    linkEvents.push({ t: cont.lastT, source: 'system', kind: 'notice', message: `host '${info.name}' changed (${info.vms.length} VMs, ${info.queues.length} queues): the loop restarted with ${policyNote} and the same overrides`, data: { vms: info.vms.length, queues: info.queues.length } });
   });
 
   const status = (): LoopStatus => {

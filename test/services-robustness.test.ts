@@ -89,6 +89,26 @@ describe('connectModel opens only catalogue scenarios', () => {
   });
 });
 
+describe('connectModel and the policy it carries over', () => {
+  it('starts under the default policy when the carried one cannot run on the new scenario, instead of refusing a field the request does not have', async () => {
+    const services = createServices({ dbPath: join(dir, 'p.db'), scenario: 'apache', seed: 1, speed: 4 });
+    try {
+      await services.boot();
+      value(await services.api.setPolicy({ name: 'static:7', config: {} }));
+      // rr-few has 6 cores: static:7 leaves no VM core there.
+      value(await services.api.connectModel({ scenario: 'rr-few', seed: 1, speed: 4 }));
+      const rows = value(await services.api.listHosts());
+      expect(rows.find((h) => h.selected)).toMatchObject({ cores: 6, policy: 'iocm' });
+      // A carried policy that fits is kept.
+      value(await services.api.setPolicy({ name: 'static:2', config: {} }));
+      value(await services.api.connectModel({ scenario: 'apache', seed: 1, speed: 4 }));
+      expect(value(await services.api.listHosts()).find((h) => h.selected)).toMatchObject({ cores: 8, policy: 'static:2' });
+    } finally {
+      await services.shutdown();
+    }
+  });
+});
+
 describe('series queries with hostile ranges', () => {
   it('a huge range answers with the recorded data instead of an internal error; an unknown key names its field', async () => {
     const services = createServices({ dbPath: join(dir, 'q.db'), scenario: 'rr-few', seed: 1, speed: 16 });

@@ -450,8 +450,27 @@ export function createServices(opts: ServicesOptions): Services {
       if (!names.includes(scenario)) {
         return err('not-found', `There is no scenario named '${scenario.replace(/[^\x20-\x7e]/g, '?').slice(0, 80)}' in the catalogue. Choose one of: ${names.join(', ')}.`, 'scenario');
       }
+      // The policy is not the request's: it is carried over from the model host in place. When that
+      // one cannot run on the new scenario (static:7 on a 4-core host), the new host starts under the
+      // console's default policy instead of the request being refused for a field it does not have.
       const sel = hosts.selected();
-      const policy = (sel?.kind === 'model' ? sel.live.status().policy : null) ?? opts.policy ?? 'iocm';
+      const fallback = opts.policy ?? 'iocm';
+      let policy = (sel?.kind === 'model' ? sel.live.status().policy : null) ?? fallback;
+      let cores: number | null = null;
+      try {
+        cores = loadScenario(scenario).host.cores;
+      } catch {
+        // connect() reports a scenario that does not load.
+      }
+      const fits = (p: string, n: number): boolean => {
+        try {
+          resolvePolicyForHost(p, n);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      if (cores !== null && !fits(policy, cores)) policy = fits(fallback, cores) ? fallback : 'iocm';
       return serialized(() => connect(scenario, seed, speed, policy, !!add, name));
     },
     async connectAgent({ url, token, ca, name }) {

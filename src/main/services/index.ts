@@ -109,6 +109,16 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** Why `policy` cannot run on a host of `cores` cores (resolvePolicyForHost's words), or null when it can. */
+function policyFitError(policy: string, cores: number): string | null {
+  try {
+    resolvePolicyForHost(policy, cores);
+    return null;
+  } catch (e) {
+    return message(e);
+  }
+}
+
 /** Build the services. Nothing runs until {@link Services.boot}. */
 export function createServices(opts: ServicesOptions): Services {
   const clock = opts.clock ?? { now: () => Date.now() };
@@ -181,22 +191,31 @@ export function createServices(opts: ServicesOptions): Services {
   // -------------------------------------------------------------------------
   // live hosts
 
-  /** Start the model on a scenario: replacing the selected model host (or the first), or beside the others when `add`. */
-  async function connect(scenarioName: string, seed: number, speed: number, policy: string, add: boolean, name?: string): Promise<Result<ConsoleState>> {
+  /**
+   * Start the model on a scenario: replacing the selected model host (or the first), or beside the
+   * others when `add`. `policy` null: the one carried over from the selected model host (else the
+   * console's default), or the default when the carried one cannot run on this scenario.
+   */
+  async function connect(scenarioName: string, seed: number, speed: number, policy: string | null, add: boolean, name?: string): Promise<Result<ConsoleState>> {
     let scenario;
     try {
       scenario = loadScenario(scenarioName);
     } catch (e) {
       return err('not-found', `Cannot load scenario '${scenarioName}': ${message(e)}`, 'scenario');
     }
-    // The policy must fit this host as `iocm simulate` would have it (static:K leaves a VM core);
-    // refused before the host in place is replaced.
-    try {
-      resolvePolicyForHost(policy, scenario.host.cores);
-    } catch (e) {
-      return err('invalid-argument', capitalize(`policy ${policy} does not fit scenario '${scenario.name}': ${message(e)}`), 'policy');
-    }
     const sel = hosts.selected();
+    const cores = scenario.host.cores;
+    // The policy must fit this host as `iocm simulate` would have it (static:K leaves a VM core).
+    // A carried one that does not (static:7 moving to a 6-core scenario) gives way to the default
+    // rather than refusing a request that named no policy; one the caller chose is refused before
+    // the host in place is replaced.
+    const fallback = opts.policy ?? 'iocm';
+    if (policy === null) {
+      const carried = (sel?.kind === 'model' ? sel.live.status().policy : null) ?? fallback;
+      policy = policyFitError(carried, cores) === null ? carried : policyFitError(fallback, cores) === null ? fallback : 'iocm';
+    }
+    const misfit = policyFitError(policy, cores);
+    if (misfit !== null) return err('invalid-argument', capitalize(`policy ${policy} does not fit scenario '${scenario.name}': ${misfit}`), 'policy');
     const replaced = add ? null : sel?.kind === 'model' ? sel : (hosts.list().find((h) => h.kind === 'model') ?? null);
     if (!replaced && hosts.full()) return err('refused', `The console holds ${MAX_HOSTS} hosts already: disconnect one first.`);
     if (replaced) await hosts.remove(replaced.id, false);
@@ -450,28 +469,8 @@ export function createServices(opts: ServicesOptions): Services {
       if (!names.includes(scenario)) {
         return err('not-found', `There is no scenario named '${scenario.replace(/[^\x20-\x7e]/g, '?').slice(0, 80)}' in the catalogue. Choose one of: ${names.join(', ')}.`, 'scenario');
       }
-      // The policy is not the request's: it is carried over from the model host in place. When that
-      // one cannot run on the new scenario (static:7 on a 4-core host), the new host starts under the
-      // console's default policy instead of the request being refused for a field it does not have.
-      const sel = hosts.selected();
-      const fallback = opts.policy ?? 'iocm';
-      let policy = (sel?.kind === 'model' ? sel.live.status().policy : null) ?? fallback;
-      let cores: number | null = null;
-      try {
-        cores = loadScenario(scenario).host.cores;
-      } catch {
-        // connect() reports a scenario that does not load.
-      }
-      const fits = (p: string, n: number): boolean => {
-        try {
-          resolvePolicyForHost(p, n);
-          return true;
-        } catch {
-          return false;
-        }
-      };
-      if (cores !== null && !fits(policy, cores)) policy = fits(fallback, cores) ? fallback : 'iocm';
-      return serialized(() => connect(scenario, seed, speed, policy, !!add, name));
+      // The policy is not the request's: connect() carries it over from the model host in place.
+      return serialized(() => connect(scenario, seed, speed, null, !!add, name));
     },
     async connectAgent({ url, token, ca, name }) {
       return connectAgentHost({ url, token, ...(ca !== undefined ? { ca } : {}), ...(name !== undefined ? { name } : {}) });

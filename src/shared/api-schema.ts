@@ -202,11 +202,12 @@ const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  * for seconds in validation.
  */
 function argsShapeProblem(raw: unknown): [string, string] | null {
+  const tooMany: [string, string] = ['args', `the request holds more than ${ARGS_MAX_NODES} values (the limit per request)`];
   let nodes = 0;
   const stack: [unknown, string][] = [[raw, '']];
   while (stack.length) {
     const [v, path] = stack.pop()!;
-    if (++nodes > ARGS_MAX_NODES) return ['args', `the request holds more than ${ARGS_MAX_NODES} values (the limit per request)`];
+    if (++nodes > ARGS_MAX_NODES) return tooMany;
     if (typeof v !== 'object' || v === null || v instanceof Uint8Array) continue;
     const keys = Array.isArray(v) ? null : Object.keys(v);
     if (keys && keys.length > ARGS_MAX_KEYS) return [path || 'args', `${path ? `'${path}'` : 'the request'} has ${keys.length} fields, more than the ${ARGS_MAX_KEYS} an object may have`];
@@ -217,7 +218,10 @@ function argsShapeProblem(raw: unknown): [string, string] | null {
         stack.push([(v as Record<string, unknown>)[k], at]);
       }
     } else {
-      for (let i = 0; i < (v as unknown[]).length; i++) stack.push([(v as unknown[])[i], path ? `${path}.${i}` : String(i)]);
+      // An array's members count before they are queued: a long array is refused without a walk.
+      const a = v as unknown[];
+      if (nodes + a.length > ARGS_MAX_NODES) return tooMany;
+      for (let i = 0; i < a.length; i++) stack.push([a[i], path ? `${path}.${i}` : String(i)]);
     }
   }
   return null;

@@ -299,6 +299,21 @@ export interface Comparison {
   base: { sessionId: string; policy: string };
   other: { sessionId: string; policy: string };
   rows: { metric: string; phase: string; base: number; other: number; unit: string }[];
+  /**
+   * What-if of a recording without a scenario (a remote agent's host): `base` is then a replica, the
+   * model on a scenario inferred from the recording under the recorded side cores; how close it came
+   * to what the host recorded, per group, and every assumption of the inference in words.
+   */
+  replica?: { sessionId: string; recordedSessionId: string; fidelity: Fidelity[]; notes: string[] };
+}
+
+/** One measure of a replica against the recording it replays (per VM group, means over the session). */
+export interface Fidelity {
+  group: string;
+  metric: string;
+  recorded: number;
+  model: number;
+  unit: string;
 }
 
 /** Progress of a long operation, on the `progress` stream. */

@@ -19,6 +19,9 @@ import type { HostEvent, PolicyConfig } from '../../shared/policy.ts';
 import type { CostOverrides, Scenario } from '../../shared/scenario.ts';
 import type { ObservabilityProfile } from '../../shared/observe.ts';
 import { SummaryBuilder, type PhaseSummary } from '../sim/summary.ts';
+import type { InferredScenario, ScheduleChange } from '../model/infer.ts';
+import type { HostModel } from '../model/host-model.ts';
+import type { Fidelity } from '../../shared/api.ts';
 
 /** A what-if request. */
 export interface WhatIfRequest {
@@ -90,6 +93,122 @@ export function loadsPerInterval(store: HistoryDb, id: string, n: number): (Reco
 /** Intervals per slice: ~20 slices per run (progress, cancellation), at most 200 intervals. */
 const sliceFor = (n: number): number => Math.max(5, Math.min(200, Math.ceil(n / 20)));
 
+/** Snapshots of a session in seq order, in batches (memory stays bounded on long sessions). */
+function* sessionSnapshots(store: HistoryDb, id: string): Generator<HostSnapshot> {
+  const batch = 2000;
+  const maxSeq = (store.db.prepare('SELECT max(seq) FROM snapshots WHERE session = ?').pluck().get(store.keyOf(id)) as number | null) ?? -1;
+  for (let from = 0; from <= maxSeq; from += batch) yield* store.snapshotsBySeq(id, from, from + batch);
+}
+
+/** Per group, what a model run delivered (means over the run), for the fidelity of a replica. */
+type Delivered = Map<string, { requests: number; bytes: number; run: number; seconds: number }>;
+
+/** One model re-run stored as a session (see rerun). */
+interface RerunSpec {
+  scenario: Scenario;
+  seed: number;
+  intervalMs: number;
+  observe: ObservabilityProfile | undefined;
+  n: number;
+  loadsAt: (seq: number) => Record<string, number> | null;
+  /** A policy run by the loop, or the recorded side-core schedule applied before each interval. */
+  policy: { name: string; config: PolicyConfig } | null;
+  schedule?: ScheduleChange[];
+  label: string;
+  notice: HostEvent;
+  /** Progress range of this run within the whole operation. */
+  from: number;
+  to: number;
+  delivered?: Delivered;
+}
+
+/** Run the model over `n` intervals as `spec` says and store it as a session whose parent is `base`; returns its id. */
+async function rerun(
+  store: HistoryDb,
+  base: ReturnType<HistoryDb['getSession']>,
+  spec: RerunSpec,
+  startedAt: number,
+  progress: ProgressFn,
+  aborted: () => boolean,
+  beforeYield: () => void,
+): Promise<string> {
+  const [{ createHostModel }, { IocmLoop }] = await Promise.all([import('../model/host-model.ts'), import('../loop/loop.ts')]);
+  const model = createHostModel(spec.scenario, { seed: spec.seed, intervalMs: spec.intervalMs, observe: spec.observe });
+  const info = model.info();
+  const events: HostEvent[] = [];
+  const loop = spec.policy ? new IocmLoop({ control: model, policy: spec.policy.name, config: spec.policy.config, observability: info.observability, groups: info.groups, onEvent: (e) => events.push(e) }) : null;
+  const id = store.beginSession({
+    host: base.host,
+    source: 'model',
+    scenario: spec.scenario,
+    seed: spec.seed,
+    policy: spec.label,
+    policyConfig: spec.policy?.config ?? {},
+    info,
+    intervalMs: spec.intervalMs,
+    startedAt,
+    parentId: base.id,
+  });
+  try {
+    events.push(spec.notice);
+    // The loop's events (decisions, audits, phases) are pushed as they happen.
+    loop?.start();
+    let snaps: HostSnapshot[] = [];
+    const slice = sliceFor(spec.n);
+    const schedule = spec.schedule ?? [];
+    let k = 0;
+    for (let seq = 0; seq < spec.n; seq++) {
+      while (k < schedule.length && schedule[k].seq <= seq) applySchedule(model, schedule[k++], spec.intervalMs, events);
+      model.setLoads(spec.loadsAt(seq));
+      const s = model.step();
+      snaps.push(s);
+      loop?.onSnapshot(s);
+      if (spec.delivered) addDelivered(spec.delivered, s);
+      if (snaps.length >= slice || seq === spec.n - 1) {
+        store.append(id, snaps, events.splice(0));
+        snaps = [];
+        progress(spec.from + ((spec.to - spec.from) * (seq + 1)) / spec.n, `${spec.label}: ${seq + 1}/${spec.n} intervals`);
+        beforeYield();
+        await new Promise<void>((r) => setImmediate(r));
+        if (aborted()) throw new HistoryError('invalid', 'what-if cancelled');
+      }
+    }
+    if (aborted()) throw new HistoryError('invalid', 'what-if cancelled');
+    store.endSession(id, startedAt + Math.round(spec.n * spec.intervalMs));
+  } catch (err) {
+    // Nothing half-done stays behind.
+    store.abandonSession(id);
+    store.deleteSession(id);
+    throw err;
+  }
+  return id;
+}
+
+/** Puts the model in the recorded side cores, queue owners and polling of one schedule change. */
+function applySchedule(model: { apply: HostModel['apply'] }, ch: ScheduleChange, intervalMs: number, events: HostEvent[]): void {
+  const t = ch.seq * intervalMs;
+  const r = model.apply({ kind: 'setSideCores', cores: ch.sideCores });
+  if (!r.ok) throw new HistoryError('invalid', `the recorded side cores [${ch.sideCores.join(', ')}] of interval ${ch.seq} cannot be set on the model: ${r.error}`);
+  events.push({ t, source: 'system', kind: 'audit', message: `recorded side cores: [${ch.sideCores.join(', ')}]`, data: { action: { kind: 'setSideCores', cores: ch.sideCores }, ok: true, costCycles: r.costCycles } });
+  ch.owners.forEach((core, queue) => {
+    if (core === null) return;
+    const a = model.apply({ kind: 'assignQueue', queue, core });
+    if (!a.ok) throw new HistoryError('invalid', `the recorded owner of queue ${queue} in interval ${ch.seq} (core ${core}) cannot be set on the model: ${a.error}`);
+  });
+}
+
+function addDelivered(d: Delivered, s: HostSnapshot): void {
+  const sec = s.intervalMs / 1000;
+  for (const v of s.vms) {
+    let g = d.get(v.group);
+    if (!g) d.set(v.group, (g = { requests: 0, bytes: 0, run: 0, seconds: 0 }));
+    g.requests += v.requestsPerSec * sec;
+    g.bytes += v.bytesPerSec * sec;
+    g.run += v.vcpuRunCycles;
+  }
+  for (const g of d.values()) g.seconds += sec;
+}
+
 /** Run a what-if inside the worker's store (see module doc). */
 export async function runWhatIfInStore(
   store: HistoryDb,
@@ -99,79 +218,108 @@ export async function runWhatIfInStore(
   beforeYield: () => void = () => {},
 ): Promise<WhatIfResult> {
   const base = store.getSession(req.sessionId);
-  if (base.source !== 'model' || !base.scenarioJson) throw new HistoryError('invalid', `session '${req.sessionId}' has no recorded scenario (source ${base.source}); what-if needs a model session`);
   if (base.snapshots === 0) throw new HistoryError('invalid', `session '${req.sessionId}' has no snapshots to re-run`);
-  const recorded = base.scenarioJson as Scenario;
   const seed = base.seed ?? 1;
   const intervalMs = base.intervalMs ?? 100;
-  const [{ createHostModel }, { IocmLoop }, { resolvePolicyForHost }, { checkScenario, resolveCosts, withCosts }] = await Promise.all([import('../model/host-model.ts'), import('../loop/loop.ts'), import('../policy/registry.ts'), import('../model/defaults.ts')]);
-  // An imported file's session is input like any other: refuse what the model cannot run, by name.
-  try {
-    checkScenario(recorded);
-  } catch (err) {
-    throw new HistoryError('invalid', `session '${req.sessionId}': its recorded scenario cannot be re-run: ${(err as Error).message}`);
-  }
+  const [{ resolvePolicyForHost }, { checkScenario, resolveCosts, withCosts }] = await Promise.all([import('../policy/registry.ts'), import('../model/defaults.ts')]);
   try {
     resolveCosts(req.costs);
   } catch (err) {
     throw new HistoryError('invalid', `cost overrides: ${(err as Error).message}`);
   }
-  const scenario = withCosts(recorded, req.costs);
-  const overridden = Object.keys(req.costs ?? {});
   if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) throw new HistoryError('invalid', `session '${req.sessionId}': its recorded seed ${String(seed)} is not an integer in 0..4294967295`);
   if (typeof intervalMs !== 'number' || !(intervalMs >= 1 && intervalMs <= 60000)) throw new HistoryError('invalid', `session '${req.sessionId}': its recorded interval ${String(intervalMs)} ms is not in 1..60000`);
-  let policy: ReturnType<typeof resolvePolicyForHost>;
-  try {
-    policy = resolvePolicyForHost(req.policy, scenario.host.cores, req.config ?? {});
-  } catch (err) {
-    throw new HistoryError('invalid', (err as Error).message);
-  }
+  const overridden = Object.keys(req.costs ?? {});
+  const withOverrides = overridden.length ? ` with cost overrides (${overridden.join(', ')})` : '';
+  const costData = overridden.length ? { costs: req.costs } : {};
   const n = (store.db.prepare('SELECT max(seq) FROM snapshots WHERE session = ?').pluck().get(store.keyOf(req.sessionId)) as number) + 1;
-  const loads = loadsPerInterval(store, req.sessionId, n);
   const observe = req.observe ?? base.info?.observability?.profile;
-  const model = createHostModel(scenario, { seed, intervalMs, observe });
-  const info = model.info();
-  const events: HostEvent[] = [];
-  const loop = new IocmLoop({ control: model, policy: policy.name, config: req.config ?? {}, observability: info.observability, groups: info.groups, onEvent: (e) => events.push(e) });
-  const id = store.beginSession({
-    host: base.host,
-    source: 'model',
-    scenario,
-    seed,
-    policy: policy.name,
-    policyConfig: req.config ?? {},
-    info,
-    intervalMs,
-    startedAt: req.startedAt ?? base.startedAt,
-    parentId: base.id,
-  });
-  try {
-    events.push({ t: 0, source: 'system', kind: 'notice', message: `what-if re-run of session ${base.id} under ${policy.name}${overridden.length ? ` with cost overrides (${overridden.join(', ')})` : ''}`, data: { parentId: base.id, ...(overridden.length ? { costs: req.costs } : {}) } });
-    // The loop's events (decisions, audits, phases) are pushed as they happen.
-    loop.start();
-    let snaps: HostSnapshot[] = [];
-    const slice = sliceFor(n);
-    for (let seq = 0; seq < n; seq++) {
-      model.setLoads(loads[seq]);
-      const s = model.step();
-      snaps.push(s);
-      loop.onSnapshot(s);
-      if (snaps.length >= slice || seq === n - 1) {
-        store.append(id, snaps, events.splice(0));
-        snaps = [];
-        progress((seq + 1) / n, `${seq + 1}/${n} intervals`);
-        beforeYield();
-        await new Promise<void>((r) => setImmediate(r));
-        if (aborted()) throw new HistoryError('invalid', 'what-if cancelled');
-      }
+  const startedAt = req.startedAt ?? base.startedAt;
+  const policyFor = (scenario: Scenario): ReturnType<typeof resolvePolicyForHost> => {
+    try {
+      return resolvePolicyForHost(req.policy, scenario.host.cores, req.config ?? {});
+    } catch (err) {
+      throw new HistoryError('invalid', (err as Error).message);
     }
-    if (aborted()) throw new HistoryError('invalid', 'what-if cancelled');
-    store.endSession(id, (req.startedAt ?? base.startedAt) + Math.round(n * intervalMs));
+  };
+
+  if (base.source === 'model' && base.scenarioJson) {
+    const recorded = base.scenarioJson as Scenario;
+    // An imported file's session is input like any other: refuse what the model cannot run, by name.
+    try {
+      checkScenario(recorded);
+    } catch (err) {
+      throw new HistoryError('invalid', `session '${req.sessionId}': its recorded scenario cannot be re-run: ${(err as Error).message}`);
+    }
+    const scenario = withCosts(recorded, req.costs);
+    const policy = policyFor(scenario);
+    const loads = loadsPerInterval(store, req.sessionId, n);
+    const id = await rerun(
+      store,
+      base,
+      {
+        scenario, seed, intervalMs, observe, n, loadsAt: (seq) => loads[seq], policy: { name: policy.name, config: req.config ?? {} }, label: policy.name, from: 0, to: 1,
+        notice: { t: 0, source: 'system', kind: 'notice', message: `what-if re-run of session ${base.id} under ${policy.name}${withOverrides}`, data: { parentId: base.id, ...costData } },
+      },
+      startedAt, progress, aborted, beforeYield,
+    );
+    return { sessionId: id, comparison: compareSessions(store, base.id, id) };
+  }
+
+  // A recording without a scenario (a remote agent's host): infer one from what the host measured,
+  // re-run it under the recorded side cores (the replica, whose closeness to the recording is
+  // reported) and under the asked policy, and compare the two model runs.
+  const { ScenarioInference } = await import('../model/infer.ts');
+  if (!base.info) throw new HistoryError('invalid', `session '${req.sessionId}' has no recorded host description (info) to infer a scenario from`);
+  let inferred: InferredScenario;
+  try {
+    const inf = new ScenarioInference(base.info, `${base.scenario || base.host} (inferred)`);
+    for (const s of sessionSnapshots(store, req.sessionId)) inf.add(s);
+    inferred = inf.result();
   } catch (err) {
-    // Nothing half-done stays behind.
-    store.abandonSession(id);
-    store.deleteSession(id);
+    throw new HistoryError('invalid', `session '${req.sessionId}': no scenario can be inferred from its recording: ${(err as Error).message}`);
+  }
+  const scenario = withCosts(inferred.scenario, req.costs);
+  const policy = policyFor(scenario);
+  const notes = inferred.notes;
+  // The recorded intervals, in order: an agent's seq need not start at 0 and has gaps where the link was down.
+  const nRecorded = inferred.loads.length;
+  const delivered: Delivered = new Map();
+  const replicaId = await rerun(
+    store,
+    base,
+    {
+      scenario, seed, intervalMs, observe, n: nRecorded, loadsAt: (seq) => inferred.loads[seq], policy: null, schedule: inferred.schedule, label: 'recorded', from: 0, to: 0.5, delivered,
+      notice: { t: 0, source: 'system', kind: 'notice', message: `replica of session ${base.id}: a scenario inferred from its recording, under its recorded side cores${withOverrides}`, data: { parentId: base.id, notes, ...costData } },
+    },
+    startedAt, progress, aborted, beforeYield,
+  );
+  let id: string;
+  try {
+    id = await rerun(
+      store,
+      base,
+      {
+        scenario, seed, intervalMs, observe, n: nRecorded, loadsAt: (seq) => inferred.loads[seq], policy: { name: policy.name, config: req.config ?? {} }, label: policy.name, from: 0.5, to: 1,
+        notice: { t: 0, source: 'system', kind: 'notice', message: `what-if of session ${base.id} under ${policy.name} on a scenario inferred from its recording${withOverrides}`, data: { parentId: base.id, replicaId, notes, ...costData } },
+      },
+      startedAt, progress, aborted, beforeYield,
+    );
+  } catch (err) {
+    store.deleteSession(replicaId);
     throw err;
   }
-  return { sessionId: id, comparison: compareSessions(store, base.id, id) };
+  const fidelity: Fidelity[] = [];
+  const hz = scenario.host.ghz * 1e9;
+  for (const r of inferred.recorded) {
+    const d = delivered.get(r.group);
+    const sec = d && d.seconds > 0 ? d.seconds : 1;
+    // A CPU-bound group moves no requests: only its vCPU time says anything.
+    if (scenario.vms.find((g) => g.name === r.group)?.workload.kind !== 'cpu') {
+      fidelity.push({ group: r.group, metric: 'requests/s', recorded: r.requestsPerSec, model: d ? d.requests / sec : 0, unit: '/s' });
+      fidelity.push({ group: r.group, metric: 'bytes/s', recorded: r.bytesPerSec, model: d ? d.bytes / sec : 0, unit: 'B/s' });
+    }
+    fidelity.push({ group: r.group, metric: 'vCPU run', recorded: r.vcpuRunCyclesPerSec / hz, model: d ? d.run / sec / hz : 0, unit: 'cores' });
+  }
+  return { sessionId: id, comparison: { ...compareSessions(store, replicaId, id), replica: { sessionId: replicaId, recordedSessionId: base.id, fidelity, notes } } };
 }

@@ -496,18 +496,39 @@ describe('SessionsView', () => {
     expect(off()).toEqual(buttons.map(() => false));
   });
 
-  it('says why a session recorded from a real host has no what-if, instead of offering one that fails', async () => {
+  it('offers what-if on a session recorded from a real host, says it runs an inferred scenario, and shows the replica against the recording', async () => {
     const summary = { id: 'a1', host: 'kvm-a', source: 'agent' as const, scenario: 'agent', policy: 'iocm', startedAt: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
+    const asked: unknown[] = [];
+    const comparison = {
+      base: { sessionId: 'r1', policy: 'recorded' },
+      other: { sessionId: 'w1', policy: 'vhost' },
+      rows: [{ metric: 'score', phase: 'total', base: 100, other: 90, unit: '' }],
+      replica: {
+        sessionId: 'r1',
+        recordedSessionId: 'a1',
+        fidelity: [{ group: 'web', metric: 'requests/s', recorded: 1000, model: 980, unit: '/s' }],
+        notes: ['offered work is what the host delivered in each interval'],
+      },
+    };
     const { store } = await setup({
       ...sessionApi(summary),
+      whatIf: async (a: unknown) => (asked.push(a), ok(comparison)),
     });
     await store.start();
     const w = mount(SessionsView);
     await flushPromises();
     await w.get('[data-session="a1"]').trigger('click');
     await flushPromises();
-    expect(w.find('[data-testid="run-whatif"]').exists()).toBe(false);
-    expect(w.get('[data-testid="whatif-unavailable"]').text()).toContain('recorded from a real host (agent)');
+    expect(w.find('[data-testid="whatif-unavailable"]').exists()).toBe(false);
+    expect(w.get('[data-testid="whatif-inferred"]').text()).toContain('Recorded from a real host (agent), which reports no scenario');
+    await w.get('[data-testid="whatif-policy"]').setValue('vhost');
+    await w.get('[data-testid="run-whatif"]').trigger('click');
+    await flushPromises();
+    expect(asked).toEqual([expect.objectContaining({ sessionId: 'a1', policy: 'vhost' })]);
+    const rep = w.get('[data-testid="whatif-replica"]');
+    expect(rep.text()).toContain('inferred from session a1');
+    expect(rep.text()).toMatch(/web\s*requests\/s\s*1(\.00)? k\/s\s*980 \/s\s*-2\.0 %/);
+    expect(rep.text()).toContain('What the inference assumed (1)');
   });
 });
 

@@ -3,7 +3,10 @@
  * re-run a recorded session's offered workload under another policy (with
  * `--costs`, e.g. a block from `iocm calibrate`, over the recorded scenario's
  * `host.costs`), store it as a new session linked to the original, and print a
- * side-by-side comparison that says which costs the re-run used.
+ * side-by-side comparison that says which costs the re-run used. A recording
+ * without a scenario (a remote agent's) runs on a scenario inferred from it,
+ * first as a replica under the recorded side cores (printed against the
+ * recording), then under the policy.
  */
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
@@ -38,6 +41,23 @@ export function renderComparison(c: Comparison): string {
   return table(rows, { left: [0, 1] });
 }
 
+/** The replica of a recording without a scenario: how close it came, and what was assumed. */
+export function renderReplica(rep: NonNullable<Comparison['replica']>): string {
+  const rows = [['group', 'measure', 'recorded', 'replica', 'change']];
+  for (const f of rep.fidelity) {
+    const scale = f.unit === 'B/s' ? 1e6 : 1;
+    const change = f.recorded !== 0 ? `${f.model >= f.recorded ? '+' : ''}${fixed((100 * (f.model - f.recorded)) / Math.abs(f.recorded))}%` : '';
+    rows.push([f.group, f.unit === 'B/s' ? 'MB/s' : f.unit === 'cores' ? 'vCPU run (cores)' : f.metric, fixed(f.recorded / scale), fixed(f.model / scale), change]);
+  }
+  return (
+    `no scenario was recorded (session ${rep.recordedSessionId}): the model ran a scenario inferred from the recording,\n` +
+    `first under the recorded side cores (the replica, session ${rep.sessionId}), then under the policy; the comparison below is between those two runs.\n` +
+    `assumed:\n${rep.notes.map((n) => `  - ${n}\n`).join('')}\nreplica against the recording:\n` +
+    table(rows, { left: [0, 1] }) +
+    '\n'
+  );
+}
+
 /** Entry point of `iocm whatif`. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values, help } = parseFlags(argv, FLAGS);
@@ -70,7 +90,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
     io.stdout.write(`what-if of session ${sessionId} under ${r.comparison.other.policy}: stored as session ${r.sessionId}\n`);
     const names = Object.keys(costs ?? {});
-    io.stdout.write(costsFile === undefined ? "costs: the session's recorded host.costs (no --costs)\n\n" : `costs: ${costsFile} over the session's recorded host.costs (${names.length ? names.join(', ') : 'no overrides in it'})\n\n`);
+    const rep = r.comparison.replica;
+    const recordedCosts = rep ? "the model's defaults" : "the session's recorded host.costs";
+    io.stdout.write(costsFile === undefined ? `costs: ${recordedCosts} (no --costs)\n\n` : `costs: ${costsFile} over ${recordedCosts} (${names.length ? names.join(', ') : 'no overrides in it'})\n\n`);
+    if (rep) io.stdout.write(renderReplica(rep));
     io.stdout.write(renderComparison(r.comparison));
     return 0;
   } catch (err) {

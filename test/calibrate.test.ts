@@ -1,6 +1,8 @@
 /**
  * `iocm calibrate` on model-recorded sessions whose true costs are known: a session recorded into a
- * real SQLite history file, fitted by least squares, recovers each cost within 5 %.
+ * real SQLite history file, fitted by least squares, recovers each cost within 5 % when the host
+ * reports every counter (a research host, profile 'full'); a stock QEMU host's profile fits only
+ * what it measures and names the rest.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,8 +45,9 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'iocm-calib-'));
   db = join(dir, 'history.sqlite');
   const h = new HistoryDb(db);
-  id = h.beginSession({ host: 'calib', source: 'model', scenario, seed: 4, policy: 'static', startedAt: Date.UTC(2026, 0, 1), intervalMs: 100 });
-  const m = createHostModel(scenario, { seed: 4 });
+  // A research host: every counter observed (the profile calibrate reads by default is the session's).
+  const m = createHostModel(scenario, { seed: 4, observe: 'full' });
+  id = h.beginSession({ host: 'calib', source: 'model', scenario, seed: 4, policy: 'static', startedAt: Date.UTC(2026, 0, 1), intervalMs: 100, info: m.info() });
   const snaps: HostSnapshot[] = [];
   // vhost (kicks, wake-ups, interrupts as exits), then side cores (empty polls), then one side core with polling off on some queues.
   for (let i = 0; i < 60; i++) {
@@ -58,8 +61,8 @@ beforeAll(() => {
   h.append(id, snaps, []);
   h.endSession(id, Date.UTC(2026, 0, 1, 0, 1));
   const small: Scenario = { ...scenario, name: 'calib-small', vms: scenario.vms.filter((g) => g.name === 'kv' || g.name === 'write'), phases: [{ name: 'a', seconds: 1, load: {} }] };
-  shortId = h.beginSession({ host: 'calib', source: 'model', scenario: small, seed: 5, policy: 'static', startedAt: Date.UTC(2026, 0, 2), intervalMs: 100 });
-  const s = createHostModel(small, { seed: 5 });
+  const s = createHostModel(small, { seed: 5, observe: 'full' });
+  shortId = h.beginSession({ host: 'calib', source: 'model', scenario: small, seed: 5, policy: 'static', startedAt: Date.UTC(2026, 0, 2), intervalMs: 100, info: s.info() });
   s.apply({ kind: 'setSideCores', cores: [0] });
   h.append(shortId, [s.step(), s.step(), s.step()], []);
   h.endSession(shortId, Date.UTC(2026, 0, 2, 0, 1));
@@ -138,6 +141,54 @@ describe('iocm calibrate', () => {
   });
 });
 
+describe('iocm calibrate and what the host measures', () => {
+  it("on a stock QEMU host's profile fits per-request and per-byte costs from the I/O threads' CPU and names what it cannot measure", async () => {
+    const c = capture();
+    expect(await main(['calibrate', '--db', db, '--session', id, '--observe', 'qemu', '--json'], c.io), c.err()).toBe(0);
+    const fit = JSON.parse(c.out()) as FitJson & { observe: string };
+    expect(fit.observe).toBe('qemu');
+    const by = Object.fromEntries(fit.fitted.map((f) => [f.name, f]));
+    expect(by.batchCycles.value).toBeNull();
+    expect(by.batchCycles.reason).toMatch(/^not measured: a 'qemu' host reports no ring polls per queue/);
+    expect(by.exitIndirectCycles.value).toBeNull();
+    expect(by.exitIndirectCycles.reason).toMatch(/^not measured: a 'qemu' host reports no per-VM exits/);
+    expect(by.emptyPollCycles.value).toBeNull();
+    expect(by.emptyPollCycles.reason).toMatch(/^not measured: a 'qemu' host reports no empty polls/);
+    expect(Object.keys(fit.costs).sort()).toEqual(Object.keys(fit.costs).filter((k) => /Request|Byte/.test(k)).sort());
+    // Per-byte costs come out of the I/O threads' CPU alone; per-request ones carry the batch cost.
+    for (const name of ['netByteCycles', 'blkByteCycles'] as const) {
+      expect(Math.abs(fit.costs[name] / TRUE[name] - 1), `${name}: fitted ${fit.costs[name]}, true ${TRUE[name]}`).toBeLessThan(0.05);
+    }
+    expect(by.netRequestCycles.reason).toMatch(/includes the per-batch cost/);
+    expect(fit.costs.netRequestCycles).toBeGreaterThanOrEqual(TRUE.netRequestCycles * 0.95);
+    // The text form says which profile it fitted from.
+    const t = capture();
+    expect(await main(['calibrate', '--db', db, '--session', id, '--observe', 'qemu'], t.io)).toBe(0);
+    expect(t.out()).toMatch(/^session \S+: 60 snapshots, fitted from what a 'qemu' host measures/);
+  });
+
+  it("reads an agent's session numbered from its host's count, and refuses a profile richer than the one it recorded", async () => {
+    // A real host's session: its seq starts where the host's count was, far from 0.
+    const h = new HistoryDb(db);
+    const m = createHostModel(scenario, { seed: 4, observe: 'qemu' });
+    const agentId = h.beginSession({ host: 'kvm-a', source: 'agent', scenarioName: 'agent', policy: 'iocm', startedAt: Date.UTC(2026, 0, 3), intervalMs: 100, info: { ...m.info(), source: 'agent' } });
+    const snaps: HostSnapshot[] = [];
+    for (let i = 0; i < 40; i++) snaps.push({ ...m.step(), seq: 5000 + i });
+    h.append(agentId, snaps, []);
+    h.endSession(agentId, Date.UTC(2026, 0, 3, 0, 1));
+    h.close();
+    const c = capture();
+    expect(await main(['calibrate', '--db', db, '--session', agentId, '--json'], c.io), c.err()).toBe(0);
+    const fit = JSON.parse(c.out()) as FitJson & { observe: string; snapshots: number };
+    expect(fit.snapshots).toBe(40);
+    expect(fit.observe).toBe('qemu');
+    expect(fit.costs.netByteCycles).toBeGreaterThan(0);
+    const r = capture();
+    expect(await main(['calibrate', '--db', db, '--session', agentId, '--observe', 'full'], r.io)).toBe(2);
+    expect(r.err().trim()).toBe(`iocm calibrate: --observe full: session ${agentId} was recorded from a real host that reports the 'qemu' profile, which lacks fields 'full' has; choose qemu`);
+  });
+});
+
 /** Fit output as `calibrate --json` prints it. */
 interface FitJson {
   fitted: { name: string; value: number | null; se?: number | null; held?: number; collinearWith?: string[]; reason?: string; atBound?: boolean }[];
@@ -149,7 +200,7 @@ interface FitJson {
 async function record(args: string[]): Promise<{ file: string; sid: string }> {
   const file = join(dir, `rec-${args.join('-').replace(/[^a-z0-9-]/gi, '')}.sqlite`);
   const c = capture();
-  expect(await main(['simulate', ...args, '--record', file], c.io), c.err()).toBe(0);
+  expect(await main(['simulate', ...args, '--observe', 'full', '--record', file], c.io), c.err()).toBe(0);
   const h = new HistoryDb(file, { readonly: true });
   const sessions = h.listSessions();
   h.close();

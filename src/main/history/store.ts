@@ -643,6 +643,22 @@ export class HistoryDb {
     return rows.map((r) => this.decodeRow(key, r.layout, r.data));
   }
 
+  /**
+   * Every snapshot of a session in seq order, read in pages of `page` rows (memory stays bounded on
+   * long sessions). Pages follow the last seq read, so a session whose seq starts far from 0 or has
+   * gaps (an agent's: its host's numbering, link gaps) costs one query per page.
+   */
+  *allSnapshots(id: string, page = 1000): Generator<HostSnapshot> {
+    const key = this.keyOf(id);
+    const q = this.db.prepare('SELECT seq, layout, data FROM snapshots WHERE session = ? AND seq > ? ORDER BY seq LIMIT ?');
+    for (let after = -Infinity; ; ) {
+      const rows = q.all(key, after, page) as { seq: number; layout: number; data: Buffer }[];
+      for (const r of rows) yield this.decodeRow(key, r.layout, r.data);
+      if (rows.length < page) return;
+      after = rows[rows.length - 1].seq;
+    }
+  }
+
   /** Events with t in (after, until], in recorded order. */
   eventsBetween(id: string, after: number, until: number): HostEvent[] {
     const key = this.keyOf(id);

@@ -49,9 +49,7 @@ export function summarizeSession(store: HistoryDb, id: string): PhaseSummary[] {
   const s = store.getSession(id);
   const groups = s.scenarioJson?.vms.map((g) => g.name) ?? [];
   const b = new SummaryBuilder(groups);
-  const batch = 2000;
-  const maxSeq = (store.db.prepare('SELECT max(seq) FROM snapshots WHERE session = ?').pluck().get(store.keyOf(id)) as number | null) ?? -1;
-  for (let from = 0; from <= maxSeq; from += batch) for (const x of store.snapshotsBySeq(id, from, from + batch)) b.add(x);
+  for (const x of store.allSnapshots(id, 2000)) b.add(x);
   const r = b.result();
   return [...r.phases, r.total];
 }
@@ -92,13 +90,6 @@ export function loadsPerInterval(store: HistoryDb, id: string, n: number): (Reco
 
 /** Intervals per slice: ~20 slices per run (progress, cancellation), at most 200 intervals. */
 const sliceFor = (n: number): number => Math.max(5, Math.min(200, Math.ceil(n / 20)));
-
-/** Snapshots of a session in seq order, in batches (memory stays bounded on long sessions). */
-function* sessionSnapshots(store: HistoryDb, id: string): Generator<HostSnapshot> {
-  const batch = 2000;
-  const maxSeq = (store.db.prepare('SELECT max(seq) FROM snapshots WHERE session = ?').pluck().get(store.keyOf(id)) as number | null) ?? -1;
-  for (let from = 0; from <= maxSeq; from += batch) yield* store.snapshotsBySeq(id, from, from + batch);
-}
 
 /** Per group, what a model run delivered (means over the run), for the fidelity of a replica. */
 type Delivered = Map<string, { requests: number; bytes: number; run: number; seconds: number }>;
@@ -274,7 +265,7 @@ export async function runWhatIfInStore(
   let inferred: InferredScenario;
   try {
     const inf = new ScenarioInference(base.info, `${base.scenario || base.host} (inferred)`);
-    for (const s of sessionSnapshots(store, req.sessionId)) inf.add(s);
+    for (const s of store.allSnapshots(req.sessionId)) inf.add(s);
     inferred = inf.result();
   } catch (err) {
     throw new HistoryError('invalid', `session '${req.sessionId}': no scenario can be inferred from its recording: ${(err as Error).message}`);

@@ -20,6 +20,7 @@
  * fitted (a session too short for it: any values would fit exactly).
  */
 import type { HostSnapshot } from '../../shared/snapshot.ts';
+import { observabilityOf, observe, type Observability } from '../../shared/observe.ts';
 import { COST_DEFAULTS, type CostParams } from './defaults.ts';
 import { plural } from '../../shared/words.ts';
 
@@ -66,6 +67,11 @@ export interface CalibrateOptions {
   base?: CostParams;
   /** Where `base` comes from, for messages (default "the model's default"). */
   baseLabel?: string;
+  /**
+   * What the recorded host measures (default: everything, a research host's 'full' profile). Only
+   * the fields it reports are read; a cost whose counters it lacks is reported as not measured.
+   */
+  observability?: Observability;
 }
 
 /**
@@ -296,11 +302,23 @@ export function fitCosts(snaps: readonly HostSnapshot[], o: CalibrateOptions = {
     eAcc = [0, 0];
     pAcc = [0, 0];
   };
-  for (const s of snaps) {
+  const obs = o.observability ?? observabilityOf('full');
+  const f = obs.reports;
+  // What this host measures decides what can be fitted (src/shared/observe.ts): a queue's work from
+  // its own counter (queueWork) or, while an I/O thread serves it, that thread's CPU (queueThread);
+  // batches from the ring polls (queuePolls); exits from per-VM exits and the cores' exit cycles
+  // (vmExits, coreSplit); empty polls from the side cores' counts and cycles (sideEmptyPolls, sideWork).
+  const batchesSeen = f.queuePolls;
+  const exitsSeen = f.vmExits && f.coreSplit;
+  const pollsSeen = f.sideEmptyPolls && f.sideWork;
+  for (const snap of snaps) {
+    const s = observe(snap, obs);
     const secs = s.intervalMs / 1000;
     for (const q of s.queues) {
+      const work = q.workCycles ?? q.threadCycles;
+      if (work === undefined) continue;
       const v = acc.get(q.id) ?? [0, 0, 0, 0, 0, 0];
-      v[0] += q.polls - q.emptyPolls;
+      v[0] += batchesSeen ? (q.polls ?? 0) - (q.emptyPolls ?? 0) : 0;
       if (q.kind === 'net') {
         v[1] += q.requests;
         v[2] += q.bytes;
@@ -308,29 +326,34 @@ export function fitCosts(snaps: readonly HostSnapshot[], o: CalibrateOptions = {
         v[3] += q.requests;
         v[4] += q.bytes;
       }
-      v[5] += q.workCycles;
+      v[5] += work;
       acc.set(q.id, v);
     }
-    let exits = 0;
-    let irqs = 0;
-    for (const vm of s.vms) {
-      exits += vm.exitsPerSec * secs;
-      irqs += vm.interruptsPerSec * secs;
+    if (exitsSeen) {
+      let exits = 0;
+      let irqs = 0;
+      for (const vm of s.vms) {
+        exits += (vm.exitsPerSec ?? 0) * secs;
+        irqs += (vm.interruptsPerSec ?? 0) * secs;
+      }
+      let exitCycles = 0;
+      for (const c of s.cores) exitCycles += c.cycles.exit ?? 0;
+      // Only intervals where every interrupt was an exit (no exitless deliveries) say what an exit costs.
+      if (exits >= irqs) {
+        eAcc[0] += exits;
+        eAcc[1] += exitCycles;
+      }
     }
-    let exitCycles = 0;
-    for (const c of s.cores) exitCycles += c.cycles.exit;
-    // Only intervals where every interrupt was an exit (no exitless deliveries) say what an exit costs.
-    if (exits >= irqs) {
-      eAcc[0] += exits;
-      eAcc[1] += exitCycles;
-    }
-    for (const sc of s.sideCores) {
-      pAcc[0] += sc.emptyPolls;
-      pAcc[1] += sc.emptyPollCycles;
+    if (pollsSeen) {
+      for (const sc of s.sideCores) {
+        pAcc[0] += sc.emptyPolls ?? 0;
+        pAcc[1] += sc.emptyPollCycles ?? 0;
+      }
     }
     if (++n % win === 0) flush();
   }
   flush();
+  const profile = `${obs.profile === 'ovs' ? 'an' : 'a'} '${obs.profile}' host`;
 
   const base = o.base ?? COST_DEFAULTS;
   const baseLabel = o.baseLabel ?? "the model's default";
@@ -357,7 +380,8 @@ export function fitCosts(snaps: readonly HostSnapshot[], o: CalibrateOptions = {
       });
     }
     names.forEach((name, j) => {
-      if (!used[j]) fitted.push({ name, value: null, reason: 'no such traffic in the recording' });
+      if (j === 0 && !batchesSeen) fitted.push({ name, value: null, reason: `not measured: ${profile} reports no ring polls per queue, so batches are not counted (a research host's 'full' profile does); the per-request costs then include each batch's cost spread over its requests` });
+      else if (!used[j]) fitted.push({ name, value: null, reason: 'no such traffic in the recording' });
       else if (held.has(j)) {
         const with_ = partners.get(j) ?? [];
         fitted.push({
@@ -367,11 +391,18 @@ export function fitCosts(snaps: readonly HostSnapshot[], o: CalibrateOptions = {
       } else {
         const f = bounded(name, b[j], se[j]);
         const d = perHeld.get(j);
-        fitted.push(d ? { ...f, perHeld: d } : f);
+        // Without batch counts, a per-request cost carries its share of the per-batch cost.
+        const note = !batchesSeen && (name === 'netRequestCycles' || name === 'blkRequestCycles') && f.reason === undefined ? { reason: 'includes the per-batch cost spread over the requests of a batch (batches are not measured on this host)' } : {};
+        fitted.push({ ...f, ...(d ? { perHeld: d } : {}), ...note });
       }
     });
   } else {
-    const reason = qRows.length === 0 ? 'no virtqueue traffic in the recording' : `too few rows: ${plural(qRows.length, 'queue-window')} for ${names.length} costs (needs more than ${names.length})`;
+    const reason =
+      qRows.length === 0
+        ? f.queueWork || f.queueThread
+          ? 'no virtqueue traffic in the recording'
+          : `not measured: ${profile} reports no per-queue work or I/O-thread cycles`
+        : `too few rows: ${plural(qRows.length, 'queue-window')} for ${names.length} costs (needs more than ${names.length})`;
     for (const name of names) fitted.push({ name, value: null, reason });
   }
   const fewWindows = (n: number, what: string): string => `too few rows: ${plural(n, 'window')} of ${plural(win, 'interval')} with ${what} (needs 2 or more)`;
@@ -382,7 +413,7 @@ export function fitCosts(snaps: readonly HostSnapshot[], o: CalibrateOptions = {
     fits.push({ name: 'exits', rows: eRows.length, r2, conditionIndex: 1 });
     fitted.push(bounded('exitIndirectCycles', b[0], se[0]));
   } else {
-    fitted.push({ name: 'exitIndirectCycles', value: null, reason: eRows.length === 0 ? 'no intervals with exits' : fewWindows(eRows.length, 'exits') });
+    fitted.push({ name: 'exitIndirectCycles', value: null, reason: !exitsSeen ? `not measured: ${profile} reports no per-VM exits and no exit cycles per core (a research host's 'full' profile does)` : eRows.length === 0 ? 'no intervals with exits' : fewWindows(eRows.length, 'exits') });
   }
   if (pRows.length > 1) {
     const { b, se, r2 } = nnls(pRows, pY);
@@ -391,7 +422,7 @@ export function fitCosts(snaps: readonly HostSnapshot[], o: CalibrateOptions = {
     if (b[0] > 0) fitted.push({ name: 'emptyPollCycles', value: b[0], se: se[0] });
     else fitted.push({ name: 'emptyPollCycles', value: null, atBound: true, reason: 'the fit is at 0 and the model needs a cost > 0: not determined by this recording' });
   } else {
-    fitted.push({ name: 'emptyPollCycles', value: null, reason: pRows.length === 0 ? 'no side-core polls in the recording' : fewWindows(pRows.length, 'side-core polls') });
+    fitted.push({ name: 'emptyPollCycles', value: null, reason: !pollsSeen ? `not measured: ${profile} reports no empty polls per side core with their cycles (a research host's 'full' profile does)` : pRows.length === 0 ? 'no side-core polls in the recording' : fewWindows(pRows.length, 'side-core polls') });
   }
   const costs: Partial<Record<keyof CostParams, number>> = {};
   for (const f of fitted) if (f.value !== null) costs[f.name] = Math.round(f.value * 1e4) / 1e4;

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import type { CliIO } from '../iocm.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
+import { OBSERVABILITY_PROFILES, OBSERVABILITY_PROFILE_NAMES, observabilityOf, type ObservabilityProfile } from '../../../shared/observe.ts';
 import { HistoryDb } from '../../history/store.ts';
 import { HistoryError } from '../../history/schema.ts';
 import { existingDbPath } from '../history-db.ts';
@@ -21,10 +22,23 @@ const FLAGS: Record<string, FlagSpec> = {
   session: { type: 'string', value: 'ID', help: 'session id (see `iocm sessions list`)' },
   out: { type: 'string', value: 'FILE', help: 'write {"host":{"costs":{...}}} to this new file (never overwritten; default: print it)' },
   window: { type: 'integer', value: 'N', min: 1, max: 1000, help: 'intervals summed per regression row (default: 5)' },
+  observe: {
+    type: 'string',
+    value: 'PROFILE',
+    choices: OBSERVABILITY_PROFILE_NAMES,
+    help: "fit from what a host with this profile measures: qemu | ovs | full (default: the profile the session was recorded under; a model session may take any, a real host's no more than it recorded)",
+  },
   json: { type: 'boolean', help: 'print the whole fit (values, standard errors, held parameters and why, R², condition indices) as JSON' },
 };
 
-const USAGE = `usage: iocm calibrate --db FILE --session ID [--out costs.json] [--window N] [--json]\n\n${flagHelp(FLAGS)}\n`;
+const USAGE = `usage: iocm calibrate --db FILE --session ID [--out costs.json] [--window N] [--observe PROFILE] [--json]\n\n${flagHelp(FLAGS)}\n`;
+
+/** Whether profile `p` reports nothing that `recorded` does not. */
+function within(p: ObservabilityProfile, recorded: ObservabilityProfile): boolean {
+  const a = OBSERVABILITY_PROFILES[p];
+  const b = OBSERVABILITY_PROFILES[recorded];
+  return (Object.keys(a) as (keyof typeof a)[]).every((k) => !a[k] || b[k]);
+}
 
 /** Entry point of `iocm calibrate`. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -40,6 +54,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   // A parameter the recording cannot determine is held at the value the session was recorded under
   // (its scenario's host.costs over the defaults): the value whatif, re-running the session, keeps.
   let base: CostParams | undefined;
+  let chosen: ObservabilityProfile | undefined;
   let db: HistoryDb;
   try {
     db = new HistoryDb(path, { readonly: true });
@@ -49,7 +64,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   try {
     try {
-      const costs = db.getSession(id).scenarioJson?.host?.costs;
+      const session = db.getSession(id);
+      // What the host measured: the session's profile (absent in sessions recorded before profiles: 'qemu').
+      const recorded: ObservabilityProfile = session.info?.observability?.profile ?? 'qemu';
+      const profile = (values.observe as ObservabilityProfile | undefined) ?? recorded;
+      chosen = profile;
+      if (session.source !== 'model' && !within(profile, recorded)) {
+        throw new UsageError(`--observe ${profile}: session ${id} was recorded from a real host that reports the '${recorded}' profile, which lacks fields '${profile}' has; choose ${OBSERVABILITY_PROFILE_NAMES.filter((p) => within(p, recorded)).join(' or ')}`);
+      }
+      const costs = session.scenarioJson?.host?.costs;
       if (costs !== undefined) {
         try {
           base = resolveCosts(costs);
@@ -61,19 +84,19 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       if (e instanceof HistoryError) throw new UsageError(e.message);
       throw e;
     }
-    // Bounded memory: read in pages of 1,000 snapshots; keep only what the fit needs (snapshots are small per interval).
-    for (let from = 0; ; from += 1000) {
-      const page = db.snapshotsBySeq(id, from, from + 1000);
-      if (page.length === 0) break;
-      snaps.push(...page);
+    // Read in pages of 1,000 snapshots, following the last seq read: an agent's session numbers its
+    // snapshots from its host's count, far from 0 (reading from seq 0 in fixed ranges found nothing).
+    for (const snap of db.allSnapshots(id)) {
+      snaps.push(snap);
       if (snaps.length > 2_000_000) throw new UsageError(`session ${id}: more than 2,000,000 snapshots; calibrate a shorter session`);
     }
   } finally {
     db.close();
   }
   if (snaps.length === 0) throw new UsageError(`session ${id} has no snapshots`);
+  const profile = chosen ?? 'qemu';
   const win = (values.window as number | undefined) ?? 5;
-  const cal = fitCosts(snaps, { window: win, base, baseLabel: base ? "the recorded scenario's" : "the model's default" });
+  const cal = fitCosts(snaps, { window: win, base, baseLabel: base ? "the recorded scenario's" : "the model's default", observability: observabilityOf(profile) });
   if (Object.keys(cal.costs).length === 0) {
     // Nothing identified (a session too short, or without I/O): an empty block would read as "fitted".
     const reasons = [...new Set(cal.fitted.map((f) => f.reason ?? 'not identifiable'))];
@@ -91,10 +114,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
   }
   if (values.json === true) {
-    io.stdout.write(JSON.stringify({ session: id, snapshots: snaps.length, ...cal }, null, 2) + '\n');
+    io.stdout.write(JSON.stringify({ session: id, snapshots: snaps.length, observe: profile, ...cal }, null, 2) + '\n');
     return 0;
   }
-  const lines = [`session ${id}: ${plural(snaps.length, 'snapshot')}`];
+  const lines = [`session ${id}: ${plural(snaps.length, 'snapshot')}, fitted from what a '${profile}' host measures`];
   for (const f of cal.fitted) lines.push(`  ${f.name.padEnd(20)} ${describe(f)}`);
   for (const f of cal.fits) lines.push(`  fit ${f.name}: ${f.rows} rows, R² ${f.r2.toFixed(4)}, condition index ${f.conditionIndex.toFixed(1)}`);
   const held = cal.fitted.filter((f) => f.held !== undefined).map((f) => f.name);
@@ -112,6 +135,6 @@ function describe(f: FittedCost): string {
   if (f.atBound === true) return `${r(f.value)} (${f.reason ?? 'at a bound'})`;
   // Two significant digits are enough to judge the value.
   const given = Object.entries(f.perHeld ?? {}).map(([h, d]) => `${d >= 0 ? '+' : '−'}${Number(Math.abs(d).toPrecision(2))} per +1 ${h}`);
-  const cond = given.length > 0 ? `; given the held values: ${given.join(', ')}` : '';
+  const cond = (given.length > 0 ? `; given the held values: ${given.join(', ')}` : '') + (f.reason ? `; ${f.reason}` : '');
   return f.se === null || f.se === undefined ? `${r(f.value)} (no standard error: no residual degrees of freedom${cond})` : `${r(f.value)} ± ${Number(f.se.toPrecision(2))} (standard error${cond})`;
 }

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createWsClient, type WebSocketLike, type WsApi } from '../../src/renderer/transport/ws-client.ts';
 import { HistoryDb } from '../../src/main/history/store.ts';
+import { main } from '../../src/main/cli/iocm.ts';
 import { freePort, startAgentProc, tokenDir, type AgentProc } from '../agent-helpers.ts';
 import { startFixture, type Fixture } from '../server-helpers.ts';
 import { affinityOf, buildGuest, cpusOf, guestDir, pollMaxNs, removeDir, startGuest, type Guest, expectRestored as expectRestoredTo } from './harness.ts';
@@ -140,5 +141,73 @@ describe('headless console → iocm agent --driver qemu → real QEMU (TCG)', { 
     expectRestored(g2);
     expect(await pollMaxNs(g1)).toBe(32768);
     expect(await pollMaxNs(g2)).toBe(32768);
+  });
+
+  it("what-if on the real host's recording: a scenario inferred from what QEMU measured, a replica under the recorded side core, the policy compared with it", async () => {
+    // The session ended when the console left the host; what-if runs through the same API an admin uses.
+    const c = value(await api.whatIf({ sessionId, policy: 'vhost' }));
+    const rep = c.replica!;
+    expect(rep.recordedSessionId).toBe(sessionId);
+    expect(c.base.policy).toBe('recorded');
+    expect(c.other.policy).toBe('vhost');
+    const reqs = rep.fidelity.find((f) => f.metric === 'requests/s')!;
+    // This session is a few 500-ms intervals: the replica's closeness is checked on the longer recording below.
+    expect(reqs.recorded).toBeGreaterThan(0);
+    expect(reqs.model).toBeGreaterThan(0);
+    // TCG: the cores show no guest-mode time, so the guests' cycles per I/O come from the vCPU threads' run time.
+    expect(rep.notes.join('\n')).toMatch(/no hardware virtualization, e\.g\. QEMU TCG/);
+    const db = new HistoryDb(fx.dbPath, { readonly: true });
+    try {
+      const replica = db.getSession(rep.sessionId);
+      expect(replica.scenarioJson?.vms.map((g) => [g.count, g.devices.map((d) => d.kind), g.workload.kind])).toEqual([[2, ['blk'], 'blk']]);
+      // The recorded side core is replayed: it is in force in the replica whenever it was in the recording.
+      const recorded = [...db.allSnapshots(sessionId)].map((x) => x.sideCores.length);
+      const replayed = [...db.allSnapshots(rep.sessionId)].map((x) => x.sideCores.length);
+      expect(replayed).toEqual(recorded);
+      expect(recorded.some((n) => n === 1)).toBe(true);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("calibrate fits a real QEMU host's recording from its IOThreads' CPU, and says what a stock host does not measure", async () => {
+    // A recording in vhost mode (the IOThreads' CPU is a queue's work only while no side core polls it): 10 s.
+    procs.push(await startAgentProc(agentArgs(), 60_000));
+    const state = value(await api.connectAgent({ url: `ws://127.0.0.1:${port}/agent`, token: t.token, name: 'kvm-qemu-2' }));
+    value(await api.setPolicy({ name: 'vhost', config: {} }));
+    const id = state.recording.sessionId!;
+    const count = (): number => {
+      const db = new HistoryDb(fx.dbPath, { readonly: true });
+      try {
+        return db.getSession(id).snapshots;
+      } finally {
+        db.close();
+      }
+    };
+    await expect.poll(count, { timeout: 60_000, interval: 500 }).toBeGreaterThanOrEqual(20);
+    value(await api.disconnectHost({ hostId: state.hostId! }));
+    const a3 = procs[procs.length - 1];
+    a3.child.kill('SIGTERM');
+    expect((await a3.exited).code).toBe(0);
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { stdout: { write: (x: string) => (out.push(x), true) }, stderr: { write: (x: string) => (err.push(x), true) } } as unknown as Parameters<typeof main>[1];
+    const code = await main(['calibrate', '--db', fx.dbPath, '--session', id, '--json'], io);
+    expect(err.join(''), out.join('')).toBe('');
+    expect(code).toBe(0);
+    const fit = JSON.parse(out.join('')) as { observe: string; costs: Record<string, number>; fitted: { name: string; value: number | null; reason?: string }[] };
+    expect(fit.observe).toBe('qemu');
+    for (const name of ['batchCycles', 'exitIndirectCycles', 'emptyPollCycles']) expect(fit.fitted.find((f) => f.name === name)?.reason, name).toMatch(/^not measured: a 'qemu' host/);
+    // What the guests' disks did is fitted from the IOThreads' CPU: a per-I/O cost, in cycles.
+    expect(fit.costs.blkRequestCycles ?? fit.costs.blkByteCycles).toBeGreaterThan(0);
+    expect(Object.keys(fit.costs).every((k) => k.startsWith('blk'))).toBe(true);
+
+    // What-if on this 10-s recording with the fitted block: the replica delivers what the guests' disks did.
+    const c = value(await api.whatIf({ sessionId: id, policy: 'static:1' }));
+    const rep = c.replica!;
+    const reqs = rep.fidelity.find((f) => f.metric === 'requests/s')!;
+    expect(Math.abs(reqs.model / reqs.recorded - 1), `replica ${reqs.model} vs recorded ${reqs.recorded} I/Os per second`).toBeLessThan(0.1);
+    const run = rep.fidelity.find((f) => f.metric === 'vCPU run')!;
+    expect(Math.abs(run.model / run.recorded - 1), `replica vCPU run ${run.model} vs recorded ${run.recorded} cores`).toBeLessThan(0.25);
   });
 });

@@ -360,7 +360,9 @@ export function fitCosts(snaps: readonly HostSnapshot[], o: CalibrateOptions = {
   const names: (keyof CostParams)[] = ['batchCycles', 'netRequestCycles', 'netByteCycles', 'blkRequestCycles', 'blkByteCycles'];
   // Each regression needs more rows than it has parameters: with as many, any values fit exactly
   // (R² 1 whatever the costs), so a session of a window or two would "calibrate" from nothing.
-  if (qRows.length > names.length) {
+  // Parameters the queue-work fit can have: the batch cost only where batches are counted.
+  const nParams = batchesSeen ? names.length : names.length - 1;
+  if (qRows.length > nParams) {
     const used = names.map((_, j) => qRows.some((r) => r[j] > 0));
     const { held, partners, conditionIndex } = holdCollinear(qRows, used);
     const value = (j: number): number => base[names[j]] as number;
@@ -402,7 +404,7 @@ export function fitCosts(snaps: readonly HostSnapshot[], o: CalibrateOptions = {
         ? f.queueWork || f.queueThread
           ? 'no virtqueue traffic in the recording'
           : `not measured: ${profile} reports no per-queue work or I/O-thread cycles`
-        : `too few rows: ${plural(qRows.length, 'queue-window')} for ${names.length} costs (needs more than ${names.length})`;
+        : `too few rows: ${plural(qRows.length, 'queue-window')} for ${nParams} costs (needs more than ${nParams})`;
     for (const name of names) fitted.push({ name, value: null, reason });
   }
   const fewWindows = (n: number, what: string): string => `too few rows: ${plural(n, 'window')} of ${plural(win, 'interval')} with ${what} (needs 2 or more)`;

@@ -111,6 +111,29 @@ describe('ScenarioInference', () => {
     expect(r.notes.join('\n')).toMatch(/group 'web': workload 'net-stream' inferred from its devices and \d+ bytes per request \(the host declared 'unknown'\)/);
   });
 
+  it('a host whose cores show no guest-mode time while vCPUs run (QEMU TCG) gets guest cycles per request from the vCPU run time, said in the notes', () => {
+    const sc = load('resources/scenarios/rr-few.json');
+    const m = createHostModel(sc, { seed: 1 });
+    const inf = new ScenarioInference(m.info(), 'x');
+    let run = 0;
+    let reqs = 0;
+    for (let i = 0; i < 20; i++) {
+      const s = structuredClone(m.step());
+      for (const c of s.cores) {
+        c.cycles.exit += c.cycles.guest;
+        c.cycles.guest = 0;
+      }
+      const mine = new Set(s.vms.filter((v) => v.group === sc.vms[0].name).map((v) => v.id));
+      run += s.vms.reduce((a, v) => a + (mine.has(v.id) ? v.vcpuRunCycles : 0), 0);
+      reqs += s.queues.reduce((a, q) => a + (mine.has(q.vm) ? q.requests : 0), 0);
+      inf.add(s);
+    }
+    const r = inf.result();
+    const g = r.scenario.vms[0].workload;
+    expect(Math.abs(g.guestCyclesPerRequest! / (run / reqs) - 1)).toBeLessThan(0.001);
+    expect(r.notes.join('\n')).toMatch(/no guest-mode cycles \(its cores showed none while vCPUs ran: no hardware virtualization, e\.g\. QEMU TCG\)/);
+  });
+
   it('refuses a host description it cannot use, naming the field', () => {
     const m = createHostModel(load('resources/scenarios/rr-few.json'), { seed: 1 });
     const info = m.info();

@@ -87,6 +87,8 @@ export class ScenarioInference {
   private n = 0;
   private lastKey = '';
   private guestObserved = true;
+  /** Some interval had vCPUs running with no guest-mode time on any core. */
+  private guestZero = false;
   /** Recorded time in ms (summed as ms: exact for whole-ms intervals). */
   private ms = 0;
 
@@ -159,6 +161,12 @@ export class ScenarioInference {
       if (c.cycles.guest === undefined) guestSeen = false;
       else guestAll += c.cycles.guest;
     }
+    // Guest-mode time reported as 0 while vCPUs ran: no hardware virtualization (QEMU's TCG runs
+    // guests in user mode) or no guest accounting; the vCPU run time is then all there is.
+    if (guestSeen && guestAll === 0 && runAll > 0) {
+      guestSeen = false;
+      this.guestZero = true;
+    }
     if (!guestSeen) this.guestObserved = false;
     const cyclesPerVcpu = s.hz * seconds;
     for (let gi = 0; gi < G; gi++) {
@@ -208,7 +216,7 @@ export class ScenarioInference {
       const workload: WorkloadSpec = { kind };
       if (kind === 'cpu') {
         for (let i = 0; i < this.n; i++) loads[i][g.name] = g.guestShare[i];
-        if (!this.guestObserved) notes.push(`group '${g.name}': the host reports no guest-mode cycles, so its load is its vCPUs' run time share (exits included)`);
+        if (!this.guestObserved) notes.push(`group '${g.name}': the host reports no guest-mode cycles${this.guestZero ? ' (its cores showed none while vCPUs ran)' : ''}, so its load is its vCPUs' run time share (exits included)`);
       } else {
         let peak = 0;
         for (const r of g.rate) if (r > peak) peak = r;
@@ -233,7 +241,7 @@ export class ScenarioInference {
           notes.push(`group '${g.name}': no request was recorded; it stays idle`);
         }
         if (kind === 'blk') notes.push(`group '${g.name}': blk I/Os replayed as reads of ${workload.requestBytes ?? 0} bytes (the recording does not split reads and writes)`);
-        if (!this.guestObserved) notes.push(`group '${g.name}': the host reports no guest-mode cycles; guest cycles per request are its vCPUs' run time per request, exits and interrupts included (an upper bound)`);
+        if (!this.guestObserved) notes.push(`group '${g.name}': the host reports no guest-mode cycles${this.guestZero ? ' (its cores showed none while vCPUs ran: no hardware virtualization, e.g. QEMU TCG)' : ''}; guest cycles per request are its vCPUs' run time per request, exits and interrupts included (an upper bound)`);
       }
       vms.push({ name: g.name, count: g.vms.length, vcpus: g.vcpus, devices: g.devices, workload, weight: g.weight });
       recorded.push({ group: g.name, requestsPerSec: g.seconds > 0 ? g.requests / g.seconds : 0, bytesPerSec: g.seconds > 0 ? g.bytes / g.seconds : 0, vcpuRunCyclesPerSec: g.seconds > 0 ? g.run / g.seconds : 0 });

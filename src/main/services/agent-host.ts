@@ -13,7 +13,9 @@
  * the time the link was down is kept as a gap: a `disconnect` event when it drops and a `connect`
  * event with `data.gapMs` when it is back. While the host is unreachable no snapshot arrives, so
  * the console's loop takes no decision (it never decides on stale data); commands sent meanwhile
- * are refused in words.
+ * are refused in words. The relayed loop's times (events, status) are placed on the same timeline
+ * through the snapshots received, never past the last one taken, whatever the agent's clock did
+ * (ContinuousSource.mapT; docs/agent.md).
  *
  * When the host's VMs or devices change (the agent's `info`), the console's loop is rebuilt over
  * the new host with the same policy, limits and operator overrides, and a notice says so.
@@ -70,6 +72,9 @@ abstract class Delegating {
   }
 }
 
+/** Snapshots remembered to place the relayed loop's times (its relay is a few times a second). */
+const RELAY_MAP_SIZE = 512;
+
 /**
  * The agent's snapshots on one continuous console timeline (see the file comment): the source
  * the console's loop runs over.
@@ -88,6 +93,16 @@ class ContinuousSource extends Delegating implements HostSource {
   /** A snapshot was refused: the next one taken continues one interval after the last taken. */
   private resync = false;
   private readonly subs = new Set<(s: HostSnapshot) => void>();
+  /**
+   * The snapshots received on this link, taken or refused (a ring, oldest first from `head −
+   * count`): the agent's t, the console's t (a refused one: the last taken t then), and whether it
+   * was taken. Relayed loop times are placed on the session's timeline through it ({@link mapT}).
+   */
+  private readonly recvAgentT = new Float64Array(RELAY_MAP_SIZE);
+  private readonly recvT = new Float64Array(RELAY_MAP_SIZE);
+  private readonly recvTaken = new Uint8Array(RELAY_MAP_SIZE);
+  private recvHead = 0;
+  private recvCount = 0;
 
   /** `onRefused`: a snapshot was left out because its time is absurd; the words name the field. */
   constructor(
@@ -102,11 +117,54 @@ class ContinuousSource extends Delegating implements HostSource {
   gap(gapMs: number): void {
     this.pendingGapMs = gapMs;
     this.rebase = true;
+    // The agent's clock on the new link may start again from 0: the old link's times place nothing.
+    this.recvCount = 0;
   }
 
-  /** Agent time → console time. */
+  /**
+   * A relayed time of the agent's loop (an event's t, its status t) → the session's time, through
+   * the snapshots received on this link (newest first, so a clock that stepped back places a time
+   * in its latest stretch):
+   * - the t of a snapshot taken → that snapshot's session t; of a snapshot refused → the last t
+   *   taken before it (the refused time has no place on the timeline);
+   * - between two snapshots received one after the other → carried from the earlier one if taken,
+   *   never past the later one; from a refused one → the last t taken;
+   * - before every snapshot remembered → carried back from the oldest;
+   * - anything else (past the newest snapshot, a clock the console refused, no snapshot yet on a
+   *   new link) → the last t taken.
+   * So whatever the agent's clock does, a relayed time never lands past the last snapshot taken.
+   * Before the first snapshot of the session the agent's times are the session's (as that
+   * snapshot's own t is).
+   */
   mapT(t: number): number {
-    return t + this.tOffset;
+    const n = this.recvCount;
+    if (n === 0) return this.lastSeq < 0 ? t : this.lastT;
+    for (let k = n - 1; k >= 0; k--) {
+      const i = this.recvAt(k);
+      if (this.recvAgentT[i] === t) return this.recvT[i];
+    }
+    for (let k = n - 2; k >= 0; k--) {
+      const i = this.recvAt(k);
+      const j = this.recvAt(k + 1);
+      if (this.recvAgentT[i] < t && t < this.recvAgentT[j]) return this.recvTaken[i] ? Math.min(this.recvT[i] + (t - this.recvAgentT[i]), this.recvT[j]) : this.recvT[i];
+    }
+    const o = this.recvAt(0);
+    if (t < this.recvAgentT[o]) return this.recvTaken[o] ? Math.max(0, this.recvT[o] - (this.recvAgentT[o] - t)) : this.recvT[o];
+    return this.lastT;
+  }
+
+  /** The ring index of the k-th snapshot remembered, oldest first. */
+  private recvAt(k: number): number {
+    return (this.recvHead - this.recvCount + k + RELAY_MAP_SIZE) % RELAY_MAP_SIZE;
+  }
+
+  private received(agentT: number, t: number, taken: boolean): void {
+    const i = this.recvHead;
+    this.recvAgentT[i] = agentT;
+    this.recvT[i] = t;
+    this.recvTaken[i] = taken ? 1 : 0;
+    this.recvHead = (i + 1) % RELAY_MAP_SIZE;
+    if (this.recvCount < RELAY_MAP_SIZE) this.recvCount++;
   }
 
   private onAgentSnapshot(s: HostSnapshot): void {
@@ -114,7 +172,10 @@ class ContinuousSource extends Delegating implements HostSource {
     // and the recording: one such t would make the session span any time at all.
     const problem = snapshotTimeProblem(this.rebase ? null : this.prevAgentT, s.t, s.intervalMs);
     if (problem) {
-      if (Number.isFinite(s.t)) this.prevAgentT = s.t;
+      if (Number.isFinite(s.t)) {
+        this.prevAgentT = s.t;
+        if (this.lastSeq >= 0) this.received(s.t, this.lastT, false);
+      }
       this.resync = this.lastSeq >= 0;
       this.onRefused(problem, s);
       return;
@@ -123,6 +184,7 @@ class ContinuousSource extends Delegating implements HostSource {
     if (this.rebase || (this.lastSeq >= 0 && s.seq + this.seqOffset <= this.lastSeq)) {
       this.rebase = false;
       this.resync = false;
+      this.recvCount = 0;
       this.seqOffset = this.lastSeq + 1 - s.seq;
       // The gap counts in session time (at least one interval), so charts show it as such.
       this.tOffset = this.lastSeq < 0 ? 0 : this.lastT + Math.max(s.intervalMs, this.pendingGapMs) - s.t;
@@ -135,6 +197,7 @@ class ContinuousSource extends Delegating implements HostSource {
     const out = this.seqOffset === 0 && this.tOffset === 0 ? s : { ...s, seq: s.seq + this.seqOffset, t: s.t + this.tOffset };
     this.lastSeq = out.seq;
     this.lastT = out.t;
+    this.received(s.t, out.t, true);
     for (const cb of [...this.subs]) cb(out);
   }
 

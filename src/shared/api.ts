@@ -240,7 +240,7 @@ export interface SeriesQuery {
 
 /** Downsampled series over a range (all share the time axis). */
 export interface SeriesResult {
-  /** Bucket times, ms. */
+  /** Bucket starts (raw: snapshot times), ms, all within [t0, t1]: the first bucket starts at t0. */
   t: number[];
   series: { key: SeriesKey; values: number[] }[];
   /** Resolution used, ms per point (e.g. raw interval, 1000, 10000, 60000). */

@@ -78,14 +78,14 @@ function mergeBucket(dst: BucketStats, i: number, src: BucketStats, j: number): 
 
 /**
  * Merge the non-empty buckets of `fine` (resolution `fineRes` ms) whose bucket numbers lie in
- * [lo, hi] into `out`, whose bucket i covers [(out.b0 + i)·width, (out.b0 + i + 1)·width) ms
- * (`width` a multiple of `fineRes`). Visits `fine.n` buckets, whatever the time they span.
+ * [lo, hi] into `out`, whose bucket i covers [origin + (out.b0 + i)·width, origin + (out.b0 + i + 1)·width)
+ * ms (`origin` and `width` multiples of `fineRes`). Visits `fine.n` buckets, whatever the time they span.
  */
-export function mergeByTime(out: Buckets, width: number, fine: Buckets, fineRes: number, lo: number, hi: number): void {
+export function mergeByTime(out: Buckets, origin: number, width: number, fine: Buckets, fineRes: number, lo: number, hi: number): void {
   for (let j = 0; j < fine.n; j++) {
     const b = fine.b0 + j;
     if (fine.count[j] === 0 || b < lo || b > hi) continue;
-    const i = Math.floor((b * fineRes) / width) - out.b0;
+    const i = Math.floor((b * fineRes - origin) / width) - out.b0;
     if (i < 0 || i >= out.n) continue;
     mergeBucket(out, i, fine, j);
   }

@@ -88,6 +88,63 @@ describe('HistoryDb', () => {
     db.close();
   });
 
+  it('keeps every bucket of a series query inside the range asked for, capped or not, while recording and after', () => {
+    // 100 minutes at 2 s (rollups of 10 s and 60 s; one 60 s chunk row of 64 buckets is stored
+    // after 64 minutes). Ranges that start and end mid-bucket.
+    const db = new HistoryDb(join(dir, 'h.db'));
+    const gen = new SyntheticHostGen({ cores: 6, vms: 4, intervalMs: 2000, phaseMs: 60_000 });
+    const id = db.beginSession({ host: 'h', source: 'model', startedAt: 1_700_000_000_000, policy: 'iocm', intervalMs: 2000 });
+    const snaps: HostSnapshot[] = [];
+    const append = (n: number): void => {
+      for (let i = 0; i < n; i += 100) {
+        const batch = Array.from({ length: Math.min(100, n - i) }, () => gen.next());
+        snaps.push(...batch);
+        db.append(id, batch, []);
+      }
+    };
+    const check = (t0: number, t1: number, points: number, capped: boolean): void => {
+      const q = db.querySeries({ sessionId: id, series: ['totals.score'], t0, t1, points });
+      const width = q.resolutionMs;
+      expect(width > 60_000).toBe(capped);
+      expect(q.t.length).toBeLessThanOrEqual(10 * points);
+      expect(q.t[0]).toBe(t0);
+      // The buckets tile [t0, t1]: bucket i holds the snapshots with t[i] ≤ t < t[i+1] (the last: ≤ t1).
+      q.t.forEach((t, i) => {
+        expect(t).toBeGreaterThanOrEqual(t0);
+        expect(t).toBeLessThanOrEqual(t1);
+        const lastOne = i + 1 === q.t.length;
+        // Nothing lies past the last snapshot recorded: the range ends there when t1 is later.
+        const end = lastOne ? Math.min(t1, snaps[snaps.length - 1].t) : q.t[i + 1];
+        expect(end - t).toBeLessThanOrEqual(width);
+        const vs = snaps.filter((s) => s.t >= t && (s.t < end || (lastOne && s.t === end))).map((s) => s.totals.score);
+        const ser = q.series[0];
+        if (vs.length === 0) {
+          expect(ser.values[i]).toBeNaN();
+          return;
+        }
+        const close = (a: number, b: number): void => expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-6 * Math.abs(b) + 1e-9);
+        close(ser.values[i], vs.reduce((a, x) => a + x, 0) / vs.length);
+        close(ser.min[i], Math.min(...vs));
+        close(ser.max[i], Math.max(...vs));
+        close(ser.last[i], vs[vs.length - 1]);
+      });
+    };
+    const ranges = (): void => {
+      check(425_300, 2_950_700, 2, true); // 60 s buckets merged 3 by 3
+      check(425_300, 2_950_700, 20, false);
+      check(61_000, 5_000_000, 3, true); // past the last snapshot while recording
+      check(1_799_000, 3_970_000, 1, true);
+    };
+    append(2000); // 4000 s: the 60 s chunk not stored yet
+    ranges();
+    append(1000);
+    db.endSession(id, 1_700_000_000_000 + 6_000_000);
+    ranges();
+    check(3_599_000, 5_970_000, 1, true);
+    check(0, 6_000_000, 4, true);
+    db.close();
+  });
+
   it('retention removes the oldest sessions first and says which', () => {
     const db = new HistoryDb(join(dir, 'h.db'));
     const ids: string[] = [];

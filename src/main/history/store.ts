@@ -741,47 +741,59 @@ export class HistoryDb {
   }
 
   /**
-   * Add to `out` (buckets of `width` ms numbered from out.b0, through bucket `lastOut`) the values
-   * of level `level` from its bucket `from` on: stored rollup chunks below the level's progress,
-   * then the rest from the next finer level (raw snapshots below level 0). Sparse: it visits the
-   * chunk rows and snapshot rows present, never the empty buckets of the time span. A stored chunk
-   * that does not decode is a HistoryError 'corrupt' naming the database, session `id` and series.
+   * Add to `out` (output bucket i covers `origin + i·width ≤ t < origin + (i+1)·width`) the values
+   * with `lo ≤ t < hi` (`t ≤ hi` when `hiIn`) from level `level` down: the level's stored rollup
+   * buckets that lie wholly inside the range and below its progress, and the rest — the part
+   * before the first whole bucket, the part after the last, the buckets not stored yet — from the
+   * next finer level (raw snapshots below level 0), in time order so `last` stays the latest. So
+   * the range's edges are exact whatever the buckets' alignment. Sparse: it visits the chunk rows
+   * and snapshot rows present, never the empty buckets of the time span. A stored chunk that does
+   * not decode is a HistoryError 'corrupt' naming the database, session `id` and series.
    */
-  private accumulate(id: string, key: number, series: number[], names: string[], resolutions: number[], level: number, from: number, out: Buckets[], width: number, lastOut: number): void {
+  private accumulate(id: string, key: number, series: number[], names: string[], resolutions: number[], level: number, lo: number, hi: number, hiIn: boolean, out: Buckets[], origin: number, width: number): void {
+    if (hiIn ? lo > hi : lo >= hi) return;
+    if (level < 0) {
+      this.rawPoints(
+        key,
+        names,
+        lo,
+        hi,
+        (t, i, v) => {
+          const o = Math.floor((t - origin) / width);
+          if (o >= 0 && o < out[i].n) addValue(out[i], o, v);
+        },
+        hiIn,
+      );
+      return;
+    }
     const res = resolutions[level];
-    const end = (lastOut + 1) * (width / res) - 1; // last bucket of this level inside the output
-    const until = this.progress(key, res);
-    if (from < until) {
-      const last = Math.min(end, until - 1);
-      const stmt = this.db.prepare('SELECT chunk, data FROM rollups WHERE session = ? AND series = ? AND res = ? AND chunk >= ? AND chunk <= ? ORDER BY chunk');
-      for (let i = 0; i < series.length; i++) {
-        if (series[i] < 0) continue;
-        for (const r of stmt.iterate(key, series[i], res, Math.floor(from / CHUNK), Math.floor(last / CHUNK)) as Iterable<{ chunk: number; data: Buffer }>) {
-          this.queryWork.rows++;
-          const part = emptyBuckets(r.chunk * CHUNK, CHUNK);
-          try {
-            decodeChunkInto(part, r.chunk, r.data);
-          } catch (err) {
-            // A wrong-size (or NULL) blob already stored: say where, as storedJson does for JSON columns.
-            throw new HistoryError('corrupt', `${this.path}: session '${id}': its rollup of series '${names[i]}' (resolution ${res} ms, chunk ${r.chunk}) is unreadable (${(err as Error).message}); the database is damaged`);
-          }
-          mergeByTime(out[i], width, part, res, from, last);
+    // Bucket b holds b·res ≤ t < (b+1)·res: the whole ones inside the range, stored so far.
+    const first = Math.ceil(lo / res);
+    const last = Math.min(Math.floor(hi / res) - 1, this.progress(key, res) - 1);
+    if (first > last) return this.accumulate(id, key, series, names, resolutions, level - 1, lo, hi, hiIn, out, origin, width);
+    this.accumulate(id, key, series, names, resolutions, level - 1, lo, first * res, false, out, origin, width);
+    const stmt = this.db.prepare('SELECT chunk, data FROM rollups WHERE session = ? AND series = ? AND res = ? AND chunk >= ? AND chunk <= ? ORDER BY chunk');
+    for (let i = 0; i < series.length; i++) {
+      if (series[i] < 0) continue;
+      for (const r of stmt.iterate(key, series[i], res, Math.floor(first / CHUNK), Math.floor(last / CHUNK)) as Iterable<{ chunk: number; data: Buffer }>) {
+        this.queryWork.rows++;
+        const part = emptyBuckets(r.chunk * CHUNK, CHUNK);
+        try {
+          decodeChunkInto(part, r.chunk, r.data);
+        } catch (err) {
+          // A wrong-size (or NULL) blob already stored: say where, as storedJson does for JSON columns.
+          throw new HistoryError('corrupt', `${this.path}: session '${id}': its rollup of series '${names[i]}' (resolution ${res} ms, chunk ${r.chunk}) is unreadable (${(err as Error).message}); the database is damaged`);
         }
+        mergeByTime(out[i], origin, width, part, res, first, last);
       }
     }
-    const start = Math.max(from, until);
-    if (start > end) return;
-    if (level > 0) this.accumulate(id, key, series, names, resolutions, level - 1, start * (res / resolutions[level - 1]), out, width, lastOut);
-    else
-      this.rawPoints(key, names, start * res, (lastOut + 1) * width, (t, i, v) => {
-        const o = Math.floor(t / width) - out[i].b0;
-        if (o >= 0 && o < out[i].n) addValue(out[i], o, v);
-      });
+    this.accumulate(id, key, series, names, resolutions, level - 1, (last + 1) * res, hi, hiIn, out, origin, width);
   }
 
   /**
    * A set of series over [t0, t1] at about `points` points: the coarsest
-   * resolution that still gives ≥ points buckets (raw snapshots otherwise).
+   * resolution that still gives ≥ points buckets (raw snapshots otherwise), at most
+   * MAX_BUCKETS_PER_POINT · points buckets, each holding only values inside [t0, t1].
    */
   querySeries(q: SeriesRequest): SeriesData {
     const r = this.row(q.sessionId);
@@ -834,16 +846,19 @@ export class HistoryDb {
     const b1 = Math.max(b0, Math.floor(t1 / res));
     // The coarsest resolution can still give any number of buckets (a session spanning 1e12 ms:
     // 1.7e7 of 60 s): merge k of them per point, so a query never holds more than
-    // MAX_BUCKETS_PER_POINT · points buckets per series, whatever the time span.
+    // MAX_BUCKETS_PER_POINT · points buckets per series, whatever the time span. The merged
+    // buckets start at the range's first bucket, not at multiples of k, so none spills past it.
     const cap = MAX_BUCKETS_PER_POINT * q.points;
     const k = b1 - b0 + 1 > cap ? Math.ceil((b1 - b0 + 1) / cap) : 1;
     const width = res * k;
-    const o0 = Math.floor(b0 / k);
-    const o1 = Math.floor(b1 / k);
-    const buckets = series.map(() => emptyBuckets(o0, o1 - o0 + 1));
-    this.queryWork.buckets += series.length * (o1 - o0 + 1);
-    this.accumulate(q.sessionId, key, series, names, resolutions, level, b0, buckets, width, o1);
-    const t = Array.from({ length: o1 - o0 + 1 }, (_, i) => (o0 + i) * width);
+    const origin = b0 * res;
+    const n = Math.floor((b1 - b0) / k) + 1;
+    const buckets = series.map(() => emptyBuckets(0, n));
+    this.queryWork.buckets += series.length * n;
+    // Only the values in [t0, t1]: the first bucket starts at t0 and the last ends at t1, even
+    // where a bucket of this resolution reaches past them.
+    this.accumulate(q.sessionId, key, series, names, resolutions, level, t0, t1, true, buckets, origin, width);
+    const t = Array.from({ length: n }, (_, i) => (i === 0 ? t0 : origin + i * width));
     return {
       t,
       resolutionMs: width,

@@ -5,7 +5,7 @@
  * importer and the real CLI.
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -35,6 +35,22 @@ function sessionFile(name: string, id = 's1'): string {
   exportSession(db, { sessionId: id, format: 'sqlite', out });
   db.close();
   return out;
+}
+
+/** `sessions import` of `file` into a new database: refused in one line matching `message`, exit 2, nothing stored. */
+async function importRefused(file: string, message: RegExp): Promise<void> {
+  const db = join(dir, 'h.db');
+  const r = await iocm(['sessions', 'import', '--db', db, '--in', file]);
+  expect(r.stderr).toMatch(message);
+  expect(r.stderr).toMatch(/nothing was imported/);
+  expect(r.code).toBe(2);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  const store = new HistoryDb(db);
+  try {
+    expect(store.listSessions({})).toEqual([]);
+  } finally {
+    store.close();
+  }
 }
 
 /** Change a session file with raw SQL. */
@@ -113,22 +129,11 @@ describe('sessions import checks every value it copies', () => {
     ['event kind', "UPDATE events SET kind = 'boom'", /table 'events', row 1, column 'kind': "boom" is not one of/],
     ['event t', 'UPDATE events SET t = 9e999', /table 'events', row 1, column 't': Infinity is not a finite number/],
     ['rollup blob', "UPDATE rollups SET data = x'00' WHERE rid = (SELECT min(rid) FROM rollups)", /table 'rollups', row 1, column 'data': a blob of 1 bytes, expected a blob of 1280 bytes/],
-    ['snapshot time order', 'UPDATE snapshots SET t = -t WHERE seq = 5', /table 'snapshots', row \d+ \(seq 5\), column 't': -?\d+ is before the previous snapshot's/],
+    ['snapshot time order', 'UPDATE snapshots SET t = 50 WHERE seq = 5', /table 'snapshots', row 6 \(seq 5\), column 't': 50 is before the previous snapshot's 500/],
+    ['snapshot time before the start', 'UPDATE snapshots SET t = t - 2000', /table 'snapshots', row 1, column 't': -1900 is before the session's start \(snapshot times are ms since it, ≥ 0\)/],
   ];
   it.each(cases)('%s: refused naming table, column and row, nothing stored, exit 2', async (name, sql, message) => {
-    const f = craft(sessionFile(name.replace(/\W/g, '_')), sql);
-    const db = join(dir, 'h.db');
-    const r = await iocm(['sessions', 'import', '--db', db, '--in', f]);
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr).toMatch(/nothing was imported/);
-    expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    const store = new HistoryDb(db);
-    try {
-      expect(store.listSessions({})).toEqual([]);
-    } finally {
-      store.close();
-    }
+    await importRefused(craft(sessionFile(name.replace(/\W/g, '_')), sql), message);
   });
 
   it('an untouched file still imports, and show and export work on it', async () => {
@@ -137,6 +142,38 @@ describe('sessions import checks every value it copies', () => {
     expect((await iocm(['sessions', 'import', '--db', db, '--in', f])).code).toBe(0);
     expect((await iocm(['sessions', 'show', '--db', db, '--session', 'ok'])).code).toBe(0);
     expect((await iocm(['sessions', 'export', '--db', db, '--session', 'ok', '--format', 'json', '--out', join(dir, 'ok.json')])).code).toBe(0);
+  });
+});
+
+describe('a JSON bundle whose snapshot times are not ms since the session start, in order', () => {
+  /** The JSON export of a real session, its snapshot times then changed by `edit`. */
+  async function bundle(name: string, edit: (t: number, i: number) => number): Promise<string> {
+    const f = sessionFile(`${name}-src`, name);
+    const out = join(dir, `${name}.json`);
+    expect((await iocm(['sessions', 'export', '--db', f, '--session', name, '--format', 'json', '--out', out])).code).toBe(0);
+    const b = JSON.parse(readFileSync(out, 'utf8')) as { snapshots: { t: number }[] };
+    b.snapshots.forEach((s, i) => (s.t = edit(s.t, i)));
+    writeFileSync(out, JSON.stringify(b));
+    return out;
+  }
+  const cases: [string, (t: number, i: number) => number, RegExp][] = [
+    // Stored, such times break the session's rollups (no bucket before 0), and its SQLite export would not import again.
+    ['negative', (t) => t - 2000, /bundle\.snapshots\[0\]\.t: -1900 is before the session's start \(snapshot times are ms since it, ≥ 0\)/],
+    ['backwards', (t, i) => (i === 7 ? 50 : t), /bundle\.snapshots\[7\]\.t: 50 is before the previous snapshot's 700/],
+  ];
+  it.each(cases)('%s: refused naming the snapshot and its t, nothing stored, exit 2', async (name, edit, message) => {
+    await importRefused(await bundle(name, edit), message);
+  });
+
+  it('a bundle with times from 0 on imports, and its SQLite export imports again', async () => {
+    const f = await bundle('ok', (t) => t);
+    const db = join(dir, 'h.db');
+    expect((await iocm(['sessions', 'import', '--db', db, '--in', f])).code).toBe(0);
+    const back = join(dir, 'ok-again.sqlite');
+    expect((await iocm(['sessions', 'export', '--db', db, '--session', 'ok', '--format', 'sqlite', '--out', back])).code).toBe(0);
+    const r = await iocm(['sessions', 'import', '--db', join(dir, 'other.db'), '--in', back]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
   });
 });
 

@@ -173,6 +173,13 @@ function importBundle(store: HistoryDb, path: string, progress: ProgressFn): Imp
   const b = raw as { session: z.infer<typeof sessionSchema>; events: HostEvent[]; snapshots: HostSnapshot[] };
   for (let i = 1; i < b.snapshots.length; i++)
     if (b.snapshots[i].seq <= b.snapshots[i - 1].seq) throw new HistoryError('invalid', `${path}: bundle.snapshots[${i}].seq ${b.snapshots[i].seq} is not after the previous one`);
+  // Snapshot times are ms since the session's start, in order: what the store's rollups and a
+  // SQLite import (validateSession) take, so a bundle imports only what its SQLite export would.
+  for (let i = 0; i < b.snapshots.length; i++) {
+    const t = b.snapshots[i].t;
+    const problem = t < 0 ? beforeStart(t) : i > 0 && t < b.snapshots[i - 1].t ? `${t} is before the previous snapshot's ${b.snapshots[i - 1].t}` : null;
+    if (problem) throw new HistoryError('invalid', `${path}: bundle.snapshots[${i}].t: ${problem}; nothing was imported`);
+  }
   const m = b.session;
   checkRecordedScenario(path, m.id, m.source, m.scenario);
   let begun: string | null = null;
@@ -376,6 +383,10 @@ const int =
   (v) =>
     isInt(v) && v >= min ? null : `${show(v)} is not a whole number${min > -Number.MAX_SAFE_INTEGER ? ` ≥ ${min}` : ''}`;
 const finite: Check = (v) => (typeof v === 'number' && Number.isFinite(v) ? null : `${show(v)} is not a finite number`);
+/** Why a snapshot time `t` < 0 is refused, in words. */
+const beforeStart = (t: number): string => `${t} is before the session's start (snapshot times are ms since it, ≥ 0)`;
+/** A snapshot time: finite and not before the session's start. */
+const sinceStart: Check = (v) => finite(v) ?? ((v as number) < 0 ? beforeStart(v as number) : null);
 const positive: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? null : `${show(v)} is not a finite number > 0`);
 const nullOr =
   (c: Check): Check =>
@@ -429,7 +440,7 @@ const SESSION_CHECKS: Record<(typeof SESSION_COLS)[number], Check> = {
 /** What the copied columns of each per-session table must hold (layout shapes and snapshot blobs are checked apart, against each other). */
 const ROW_CHECKS: Record<string, Record<string, Check>> = {
   layouts: { id: int() },
-  snapshots: { seq: int(0), t: finite, layout: int() },
+  snapshots: { seq: int(0), t: sinceStart, layout: int() },
   events: {
     t: finite,
     source: oneOf('policy', 'operator', 'agent', 'system'),
@@ -437,7 +448,7 @@ const ROW_CHECKS: Record<string, Record<string, Check>> = {
     message: text,
     data: nullOr(jsonObject()),
   },
-  loads: { seq: int(0), t: finite, phase: text, loads: jsonObject((x) => typeof x === 'number' && Number.isFinite(x)) },
+  loads: { seq: int(0), t: sinceStart, phase: text, loads: jsonObject((x) => typeof x === 'number' && Number.isFinite(x)) },
   series: { idx: int(0), name: text },
   rollups: { series: int(0), res: int(1), chunk: int(0), data: blob(CHUNK * 20) },
   rollup_progress: { res: int(1), until_bucket: int() },
@@ -445,7 +456,7 @@ const ROW_CHECKS: Record<string, Record<string, Check>> = {
 
 /**
  * Check every value of one session the import copies, before anything is written: types and
- * ranges, JSON columns parsed, blob sizes, snapshot times finite and in order, and the session's
+ * ranges, JSON columns parsed, blob sizes, snapshot times finite, ≥ 0 and in order, and the session's
  * counts and time span as its rows have them. Throws a HistoryError naming the table, the column,
  * the row and the problem.
  */

@@ -180,40 +180,60 @@ describe('createAgentLiveHost with a policy the host cannot run', () => {
   });
 });
 
+type Batch = { snapshots: HostSnapshot[]; events: { kind: string; message: string; t: number; data?: unknown }[] };
+
+/**
+ * A fake agent sending the model's snapshots every 10 ms with t replaced by `clock(t, i)` (i from 1),
+ * a console host over it until more than `atLeast` snapshots arrived: its snapshots and events.
+ */
+async function clockRun(seed: number, clock: (t: number, i: number) => number, atLeast: number): Promise<{ snaps: HostSnapshot[]; events: Batch['events'] }> {
+  const m = createHostModel(loadScenario('rr-few'), { seed, intervalMs: 100, observe: 'qemu' });
+  const url = await fakeAgent((ws) => {
+    ws.send(JSON.stringify(hello({ info: m.info(), config: m.config(), heartbeatMs: 60_000 })));
+    let i = 0;
+    const timer = setInterval(() => {
+      if (ws.readyState !== ws.OPEN) return clearInterval(timer);
+      const s = m.step();
+      ws.send(JSON.stringify({ type: 'snapshot', snapshot: { ...s, t: clock(s.t, ++i) }, config: m.config() }));
+    }, 10);
+  });
+  const host = await createAgentLiveHost({ url, token: 't'.repeat(32), policy: 'static:1' }, { clock: realLinkClock, random: seededRandom(seed), batchMs: 50 });
+  const batches: Batch[] = [];
+  host.onBatch((b) => batches.push(b));
+  const snaps = (): HostSnapshot[] => batches.flatMap((b) => b.snapshots);
+  await expect.poll(() => snaps().length, { timeout: 10_000 }).toBeGreaterThan(atLeast);
+  await host.stop();
+  return { snaps: snaps(), events: batches.flatMap((b) => b.events) };
+}
+
 describe('createAgentLiveHost against an agent whose clock jumps', () => {
   it('leaves out snapshots whose t jumps 1e12 ms or goes backwards, says so naming snapshot.t, and the session goes on', async () => {
-    const m = createHostModel(loadScenario('rr-few'), { seed: 3, intervalMs: 100, observe: 'qemu' });
-    const url = await fakeAgent((ws) => {
-      ws.send(JSON.stringify(hello({ info: m.info(), config: m.config(), heartbeatMs: 60_000 })));
-      let i = 0;
-      const timer = setInterval(() => {
-        if (ws.readyState !== ws.OPEN) return clearInterval(timer);
-        const s = m.step();
-        i++;
-        // From the 20th on the clock jumped by 1e12 ms (as through tshift_proxy); the 40th goes back 5 s.
-        const t = s.t + (i >= 20 ? 1e12 : 0) - (i === 40 ? 5000 : 0);
-        ws.send(JSON.stringify({ type: 'snapshot', snapshot: { ...s, t }, config: m.config() }));
-      }, 10);
-    });
-    const host = await createAgentLiveHost({ url, token: 't'.repeat(32), policy: 'static:1' }, { clock: realLinkClock, random: seededRandom(3), batchMs: 50 });
-    const batches: { snapshots: HostSnapshot[]; events: { kind: string; message: string; t: number; data?: unknown }[] }[] = [];
-    host.onBatch((b) => batches.push(b));
-    const snaps = (): HostSnapshot[] => batches.flatMap((b) => b.snapshots);
-    await expect.poll(() => snaps().length, { timeout: 10_000 }).toBeGreaterThan(60);
-    await host.stop();
-    const ts = snaps().map((s) => s.t);
+    // From the 20th on the clock jumped by 1e12 ms (as through tshift_proxy); the 40th goes back 5 s.
+    const { snaps, events } = await clockRun(3, (t, i) => t + (i >= 20 ? 1e12 : 0) - (i === 40 ? 5000 : 0), 60);
+    const ts = snaps.map((s) => s.t);
     for (let i = 1; i < ts.length; i++) {
       expect(ts[i]).toBeGreaterThan(ts[i - 1]);
       expect(ts[i] - ts[i - 1]).toBeLessThanOrEqual(200);
     }
-    const errors = batches.flatMap((b) => b.events).filter((e) => e.kind === 'error');
+    const errors = events.filter((e) => e.kind === 'error');
     expect(errors.map((e) => e.message)).toEqual([
       expect.stringMatching(/left out snapshot seq 19 .*snapshot\.t = 1000000002000 ms jumps 1000000000100 ms past .*at most 60000 ms.*the session goes on/),
       expect.stringMatching(/left out snapshot seq 39 .*snapshot\.t = 999999999000 ms does not come after .*backwards/),
     ]);
     expect((errors[0].data as { field: string }).field).toBe('snapshot.t');
     // Everything but the two refused snapshots arrived, in order.
-    const seqs = snaps().map((s) => s.seq);
+    const seqs = snaps.map((s) => s.seq);
     expect(seqs).toEqual(Array.from({ length: seqs.at(-1)! + 1 }, (_, i) => i).filter((i) => i !== 19 && i !== 39));
+  }, 20_000);
+
+  it('leaves out snapshots dated before the session start (t < 0): nothing negative reaches the session', async () => {
+    // The agent's clock starts 1 s before 0: t = -900, -800, …, 0, 100, …
+    const { snaps, events } = await clockRun(4, (t) => t - 1000, 5);
+    expect(snaps[0]).toMatchObject({ seq: 9, t: 0 });
+    for (const s of snaps) expect(s.t).toBeGreaterThanOrEqual(0);
+    const errors = events.filter((e) => e.kind === 'error');
+    expect(errors[0].message).toMatch(/left out snapshot seq 0 .*snapshot\.t = -900 ms is before the session's start \(snapshot times are ms since it, ≥ 0\)/);
+    expect((errors[0].data as { field: string }).field).toBe('snapshot.t');
+    for (const e of events) expect(e.t).toBeGreaterThanOrEqual(0);
   }, 20_000);
 });

@@ -437,11 +437,13 @@ export const MIN_SNAPSHOT_STEP_MS = 60_000;
 
 /**
  * Why a live snapshot's time `t` cannot follow the previous snapshot's `prevT` (null: none yet),
- * in words naming the field; null when it can. Rejects a `t` that is not finite, goes backwards
- * (or repeats), or jumps forward by more than the bound above.
+ * in words naming the field; null when it can. Rejects a `t` that is not finite, is before the
+ * session's start (t < 0: times are ms since it), goes backwards (or repeats), or jumps forward by
+ * more than the bound above.
  */
 export function snapshotTimeProblem(prevT: number | null, t: number, intervalMs: number): string | null {
   if (typeof t !== 'number' || !Number.isFinite(t)) return `snapshot.t = ${String(t)} is not a finite number of ms`;
+  if (t < 0) return `snapshot.t = ${t} ms is before the session's start (snapshot times are ms since it, ≥ 0)`;
   if (prevT === null) return null;
   if (t <= prevT) return `snapshot.t = ${t} ms does not come after the previous snapshot's t = ${prevT} ms (time went backwards or stood still)`;
   const bound = Math.max(MAX_SNAPSHOT_STEP_INTERVALS * (Number.isFinite(intervalMs) && intervalMs > 0 ? intervalMs : 0), MIN_SNAPSHOT_STEP_MS);

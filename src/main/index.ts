@@ -5,7 +5,8 @@
  * same file the `iocm sessions` CLI reads).
  *
  * Environment: IOCM_SCENARIO (scenario name or file, default 'default'), IOCM_SEED
- * (default 1), IOCM_DB (history database path; see src/main/history/paths.ts).
+ * (default 1), IOCM_DB (history database path; see src/main/history/paths.ts: its folder
+ * must exist, else the services run with history off and say why).
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

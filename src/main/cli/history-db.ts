@@ -7,7 +7,19 @@
  */
 import { existsSync } from 'node:fs';
 import { UsageError } from './errors.ts';
-import { defaultDbPath } from '../history/paths.ts';
+import { defaultDbPath, defaultDbProblem } from '../history/paths.ts';
+
+/**
+ * The default database path (`$IOCM_DB` or the per-user file) of a command given no `--db`: an
+ * `$IOCM_DB` whose folder does not exist is a UsageError (exit 2) naming IOCM_DB and the folder,
+ * as a `--db` in a missing folder is; the per-user folder is created when the database is opened.
+ * `sub` (a subcommand, e.g. "import") starts the message when given.
+ */
+export function defaultDb(sub?: string): string {
+  const problem = defaultDbProblem();
+  if (problem) throw new UsageError(`${sub === undefined ? '' : `${sub}: `}${problem}`);
+  return defaultDbPath();
+}
 
 /**
  * The database path of a command that needs an existing database. Throws a UsageError (exit 2),
@@ -15,7 +27,7 @@ import { defaultDbPath } from '../history/paths.ts';
  * there is no database yet. `sub` (a subcommand, e.g. "show") starts the message when given.
  */
 export function existingDbPath(db: string | undefined, sub?: string): string {
-  const path = db ?? defaultDbPath();
+  const path = db ?? defaultDb(sub);
   if (existsSync(path)) return path;
   const pre = sub === undefined ? '' : `${sub}: `;
   if (db !== undefined) throw new UsageError(`${pre}no history database at ${path} (--db)`);

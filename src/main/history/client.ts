@@ -16,7 +16,7 @@ import { offeredLoads, type StoredSnapshot, type RecordedBatch } from './store.t
 import { SnapshotEncoder } from './codec.ts';
 import type { ImportResult } from './import.ts';
 import type { WhatIfRequest, WhatIfResult } from './whatif.ts';
-import { defaultDbPath } from './paths.ts';
+import { defaultDbPath, defaultDbProblem } from './paths.ts';
 
 /** Options of {@link HistoryClient.open}. */
 export interface HistoryOptions {
@@ -74,9 +74,17 @@ export class HistoryClient {
     worker.on('exit', () => this.failAll(new HistoryError('io', `history worker for ${path} exited`)));
   }
 
-  /** Open (creating if needed) a history database in a new worker. Rejects with a HistoryError for foreign/corrupt files. */
+  /**
+   * Open (creating if needed) a history database in a new worker, creating its folder unless it is
+   * the file `$IOCM_DB` names (see {@link defaultDbProblem}). Rejects with a HistoryError for
+   * foreign/corrupt files and for `$IOCM_DB` in a folder that does not exist.
+   */
   static async open(opts: HistoryOptions = {}): Promise<HistoryClient> {
     const path = opts.path ?? defaultDbPath();
+    // The file $IOCM_DB names goes into a folder that exists (the desktop app then says history is
+    // off, and why); only the per-user default's folder is created here.
+    const problem = path === defaultDbPath() ? defaultDbProblem() : null;
+    if (problem) throw new HistoryError('io', problem);
     if (path !== ':memory:') {
       const { dirname } = await import('node:path');
       const { makeDirs } = await import('../util/fs.ts');

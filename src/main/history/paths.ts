@@ -3,7 +3,7 @@
  * each session. No electron import: the desktop app and the CLI share this.
  */
 import { homedir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -18,6 +18,19 @@ export function defaultDbPath(env: NodeJS.ProcessEnv = process.env, platform: No
   if (platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'iocm-console', 'history.db');
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'iocm-console', 'history.db');
   return join(env.XDG_DATA_HOME || join(home, '.local', 'share'), 'iocm-console', 'history.db');
+}
+
+/**
+ * Why the default database cannot be opened, in one line, or null. `$IOCM_DB` is a file the user
+ * named, as `--db` is: its folder must exist and is never created (a mistyped folder would
+ * otherwise leave a new database somewhere unexpected). The per-user default is the app's own
+ * file, and its folder is created on first use, so it never has a problem here.
+ */
+export function defaultDbProblem(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (!env.IOCM_DB) return null;
+  const folder = dirname(resolve(env.IOCM_DB));
+  if (existsSync(folder)) return null;
+  return `IOCM_DB=${env.IOCM_DB}: its folder ${folder} does not exist (create it, or point IOCM_DB at a file in a folder that exists)`;
 }
 
 let cachedVersion: string | null = null;

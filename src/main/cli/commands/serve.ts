@@ -14,6 +14,7 @@ import { UsageError } from '../errors.ts';
 import { flagHelp, parseFlags, OBSERVE_FLAG, requireFolderOf, type FlagSpec } from '../args.ts';
 import type { ObservabilityProfile } from '../../../shared/observe.ts';
 import { defaultDbPath } from '../../history/paths.ts';
+import { defaultDb } from '../history-db.ts';
 import { checkSpeed } from '../../loop/live-core.ts';
 import { resolvePolicyForHost } from '../../policy/registry.ts';
 import { loadScenario } from '../../scenario/index.ts';
@@ -151,9 +152,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   };
   const badSpeed = checkSpeed(opts.speed);
   if (badSpeed) throw new UsageError(`--speed: ${badSpeed}`);
-  // A --db the user gave goes into a folder that exists (as simulate --record); the default
-  // per-user folder is created on first use.
+  // A --db the user gave goes into a folder that exists (as simulate --record), and so does an
+  // $IOCM_DB (defaultDb); the default per-user folder is created on first use.
   if (values.db !== undefined) requireFolderOf(opts.dbPath, '--db');
+  else defaultDb();
   const running = await startServe(opts);
   // A server outlives its output: `iocm serve | head -1` takes the URL and closes the pipe, a
   // terminal may close. Lines to a reader that went away are dropped; serving goes on until a

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, requireFolderOf, type FlagSpec } from '../args.ts';
-import { existingDbPath } from '../history-db.ts';
+import { defaultDb, existingDbPath } from '../history-db.ts';
 import { table, fixed, printable, ProgressBar } from '../format.ts';
 import { HistoryClient } from '../../history/client.ts';
 import { HistoryError } from '../../history/schema.ts';
@@ -83,6 +83,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (l !== undefined && f !== 'csv') throw new UsageError('export: --csv-layout applies to --format csv only');
   }
   if (sub === 'import') need(values, 'in', sub);
+  // $IOCM_DB in a folder that does not exist: refused as --db would be, whatever the subcommand.
+  if (values.db === undefined) defaultDb(sub);
   // Reading never creates a database: a mistyped --db is an error, not an empty new file.
   // Listing the default database before anything was recorded is not an error: there are no sessions.
   if (sub === 'list' && values.db === undefined && !existsSync(path)) {

@@ -133,9 +133,13 @@ describe('iocm sessions', () => {
     expect(readFileSync(foreign, 'utf8')).toBe('not a database\n');
 
     const db = join(dir, 'cal.db');
-    const sim = await iocm('simulate', '--scenario', 'rr-few', '--policy', 'static:1', '--seconds', '1', '--record', db);
+    // Recorded as a research host: a stock QEMU host measures no work of queues on side cores.
+    const sim = await iocm('simulate', '--scenario', 'rr-few', '--policy', 'static:1', '--seconds', '1', '--observe', 'full', '--record', db);
     expect(sim.code).toBe(0);
     const id = /recorded session (\S+)/.exec(sim.err)![1];
+    const qemu = await iocm('calibrate', '--db', db, '--session', id, '--observe', 'qemu');
+    expect(qemu.code).toBe(2);
+    expect(qemu.err).toContain("no cost could be fitted (not measured: a 'qemu' host reports a queue's work only as its I/O thread's CPU while no side core polls it, and every queue with traffic was on a side core;");
     const out = join(dir, 'no', 'such', 'costs.json');
     const cal = await iocm('calibrate', '--db', db, '--session', id, '--out', out);
     expect(cal.code).toBe(2);

@@ -311,12 +311,17 @@ export function fitCosts(snaps: readonly HostSnapshot[], o: CalibrateOptions = {
   const batchesSeen = f.queuePolls;
   const exitsSeen = f.vmExits && f.coreSplit;
   const pollsSeen = f.sideEmptyPolls && f.sideWork;
+  /** Requests on queues whose work this host does not measure (a 'qemu' host's queues on side cores). */
+  let unmeasuredTraffic = false;
   for (const snap of snaps) {
     const s = observe(snap, obs);
     const secs = s.intervalMs / 1000;
     for (const q of s.queues) {
       const work = q.workCycles ?? q.threadCycles;
-      if (work === undefined) continue;
+      if (work === undefined) {
+        if (q.requests > 0) unmeasuredTraffic = true;
+        continue;
+      }
       const v = acc.get(q.id) ?? [0, 0, 0, 0, 0, 0];
       v[0] += batchesSeen ? (q.polls ?? 0) - (q.emptyPolls ?? 0) : 0;
       if (q.kind === 'net') {
@@ -401,9 +406,11 @@ export function fitCosts(snaps: readonly HostSnapshot[], o: CalibrateOptions = {
   } else {
     const reason =
       qRows.length === 0
-        ? f.queueWork || f.queueThread
-          ? 'no virtqueue traffic in the recording'
-          : `not measured: ${profile} reports no per-queue work or I/O-thread cycles`
+        ? unmeasuredTraffic
+          ? f.queueThread
+            ? `not measured: ${profile} reports a queue's work only as its I/O thread's CPU while no side core polls it, and every queue with traffic was on a side core`
+            : `not measured: ${profile} reports no per-queue work or I/O-thread cycles`
+          : 'no virtqueue traffic in the recording'
         : `too few rows: ${plural(qRows.length, 'queue-window')} for ${nParams} costs (needs more than ${nParams})`;
     for (const name of names) fitted.push({ name, value: null, reason });
   }

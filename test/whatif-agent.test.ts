@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { AgentHostSource } from '../src/main/host/agent-source.ts';
 import { HistoryClient } from '../src/main/history/client.ts';
+import { HistoryDb } from '../src/main/history/store.ts';
 import { main } from '../src/main/cli/iocm.ts';
 import type { HostSnapshot } from '../src/shared/snapshot.ts';
 import type { Comparison } from '../src/shared/api.ts';
@@ -72,7 +73,7 @@ describe('iocm whatif on an agent recording', () => {
     const r = JSON.parse(out.text()) as { sessionId: string; comparison: Comparison };
     const rep = r.comparison.replica!;
     expect(rep.recordedSessionId).toBe(sessionId);
-    expect(r.comparison.base).toEqual({ sessionId: rep.sessionId, policy: 'recorded' });
+    expect(r.comparison.base).toEqual({ sessionId: rep.sessionId, policy: 'replica' });
     expect(r.comparison.other).toEqual({ sessionId: r.sessionId, policy: 'static:3' });
     // Every group of the host, each measure; the replica delivers what the host delivered.
     expect(new Set(rep.fidelity.map((f) => f.group))).toEqual(new Set(['web', 'kv', 'stream', 'blk', 'batch']));
@@ -85,7 +86,7 @@ describe('iocm whatif on an agent recording', () => {
     try {
       const replica = await client.getSession(rep.sessionId);
       const other = await client.getSession(r.sessionId);
-      expect(replica).toMatchObject({ parentId: sessionId, source: 'model', policy: 'recorded', snapshots: recorded.length, status: 'complete' });
+      expect(replica).toMatchObject({ parentId: sessionId, source: 'model', policy: 'replica', snapshots: recorded.length, status: 'complete' });
       expect(other).toMatchObject({ parentId: sessionId, source: 'model', policy: 'static:3', snapshots: recorded.length, status: 'complete' });
       // The replica ran the recorded side cores interval by interval; the what-if ran its policy.
       const rs = await client.snapshotsBySeq(rep.sessionId, 0, 1e9);
@@ -106,6 +107,34 @@ describe('iocm whatif on an agent recording', () => {
     expect(txt.text()).toMatch(/replica against the recording:\n.*group.*measure.*recorded.*replica/);
     expect(txt.text()).toMatch(/costs: the model's defaults \(no --costs\)/);
   }, 120_000);
+
+  it('refuses, in one line naming the session and what is wrong, an imported session it cannot replay; nothing is stored', async () => {
+    const h = new HistoryDb(db);
+    const info = (await import('../src/main/model/index.ts')).createHostModel((await import('../src/main/scenario/load.ts')).loadScenario('rr-few'), { seed: 1 }).info();
+    // An agent session whose stored profile is not a profile.
+    const bogus = h.beginSession({ host: 'h', source: 'agent', scenarioName: 'agent', policy: 'iocm', startedAt: 1, intervalMs: 100, info: { ...info, observability: { profile: 'bogus' } as never } });
+    // An agent session whose host's interval changed from 100 ms to 500 ms.
+    const m = (await import('../src/main/model/index.ts')).createHostModel((await import('../src/main/scenario/load.ts')).loadScenario('rr-few'), { seed: 1 });
+    const mixed = h.beginSession({ host: 'h', source: 'agent', scenarioName: 'agent', policy: 'iocm', startedAt: 1, intervalMs: 100, info });
+    h.append(mixed, [m.step(), m.step(), { ...m.step(), intervalMs: 500 }], []);
+    h.append(bogus, [m.step()], []);
+    // A model session whose snapshots are not numbered 0..n-1 (an imported file's).
+    const scenario = (await import('../src/main/scenario/load.ts')).loadScenario('rr-few');
+    const gaps = h.beginSession({ host: 'h', source: 'model', scenario, seed: 1, policy: 'vhost', startedAt: 1, intervalMs: 100 });
+    h.append(gaps, [{ ...m.step(), seq: 0 }, { ...m.step(), seq: 1_000_000_000 }], []);
+    h.close();
+    const client = await HistoryClient.open({ path: db });
+    try {
+      const before = (await client.listSessions()).length;
+      await expect(client.whatIf({ sessionId: bogus, policy: 'vhost' })).rejects.toThrow(`session '${bogus}': its recorded observability profile 'bogus' is not one of qemu, ovs, full`);
+      await expect(client.whatIf({ sessionId: mixed, policy: 'vhost' })).rejects.toThrow(/no scenario can be inferred from its recording: snapshot seq 2: its interval is 500 ms, the session's 100 ms/);
+      await expect(client.whatIf({ sessionId: gaps, policy: 'vhost' })).rejects.toThrow(`session '${gaps}': a model session's snapshots are numbered 0..1, this one's up to 1000000000 (999999999 missing); it cannot be replayed interval by interval`);
+      await expect(client.whatIf({ sessionId: mixed, policy: 'static:99' })).rejects.toThrow(/^static:K: K must be at most 5 on a 6-core host/);
+      expect((await client.listSessions()).length).toBe(before);
+    } finally {
+      await client.close();
+    }
+  });
 
   it('a recording without a host description is refused by name, and nothing is stored', async () => {
     const client = await HistoryClient.open({ path: db });

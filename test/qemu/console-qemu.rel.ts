@@ -148,7 +148,7 @@ describe('headless console → iocm agent --driver qemu → real QEMU (TCG)', { 
     const c = value(await api.whatIf({ sessionId, policy: 'vhost' }));
     const rep = c.replica!;
     expect(rep.recordedSessionId).toBe(sessionId);
-    expect(c.base.policy).toBe('recorded');
+    expect(c.base.policy).toBe('replica');
     expect(c.other.policy).toBe('vhost');
     const reqs = rep.fidelity.find((f) => f.metric === 'requests/s')!;
     // This session is a few 500-ms intervals: the replica's closeness is checked on the longer recording below.
@@ -202,7 +202,7 @@ describe('headless console → iocm agent --driver qemu → real QEMU (TCG)', { 
     expect(fit.costs.blkRequestCycles ?? fit.costs.blkByteCycles).toBeGreaterThan(0);
     expect(Object.keys(fit.costs).every((k) => k.startsWith('blk'))).toBe(true);
 
-    // What-if on this 10-s recording with the fitted block: the replica delivers what the guests' disks did.
+    // What-if on this 10-s recording (the model's default costs): the replica delivers what the guests' disks did.
     const c = value(await api.whatIf({ sessionId: id, policy: 'static:1' }));
     const rep = c.replica!;
     const reqs = rep.fidelity.find((f) => f.metric === 'requests/s')!;

@@ -17,9 +17,9 @@ import type { Comparison, ProgressFn } from './types.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent, PolicyConfig } from '../../shared/policy.ts';
 import type { CostOverrides, Scenario } from '../../shared/scenario.ts';
-import type { ObservabilityProfile } from '../../shared/observe.ts';
+import { OBSERVABILITY_PROFILE_NAMES, type ObservabilityProfile } from '../../shared/observe.ts';
 import { SummaryBuilder, type PhaseSummary } from '../sim/summary.ts';
-import type { InferredScenario, ScheduleChange } from '../model/infer.ts';
+import { queuePlaces, ScenarioInference, type InferredScenario, type ScheduleChange } from '../model/infer.ts';
 import type { HostModel } from '../model/host-model.ts';
 import type { Fidelity } from '../../shared/api.ts';
 
@@ -105,6 +105,8 @@ interface RerunSpec {
   /** A policy run by the loop, or the recorded side-core schedule applied before each interval. */
   policy: { name: string; config: PolicyConfig } | null;
   schedule?: ScheduleChange[];
+  /** The recorded host's queue places (queuePlaces of its info), to match its queue ids to the model's. */
+  hostPlaces?: Map<number, string>;
   label: string;
   notice: HostEvent;
   /** Progress range of this run within the whole operation. */
@@ -124,8 +126,23 @@ async function rerun(
   beforeYield: () => void,
 ): Promise<string> {
   const [{ createHostModel }, { IocmLoop }] = await Promise.all([import('../model/host-model.ts'), import('../loop/loop.ts')]);
-  const model = createHostModel(spec.scenario, { seed: spec.seed, intervalMs: spec.intervalMs, observe: spec.observe });
+  let model: ReturnType<typeof createHostModel>;
+  try {
+    model = createHostModel(spec.scenario, { seed: spec.seed, intervalMs: spec.intervalMs, observe: spec.observe });
+  } catch (err) {
+    throw new HistoryError('invalid', `session '${base.id}' cannot be re-run on the model: ${(err as Error).message}`);
+  }
   const info = model.info();
+  // The recorded owners name the host's queues: match them to the model's by place, not by id.
+  const toModel = new Map<number, number>();
+  if (spec.schedule) {
+    const modelAt = new Map<string, number>();
+    for (const [id, place] of queuePlaces(info)) modelAt.set(place, id);
+    for (const [id, place] of spec.hostPlaces ?? []) {
+      const m = modelAt.get(place);
+      if (m !== undefined) toModel.set(id, m);
+    }
+  }
   const events: HostEvent[] = [];
   const loop = spec.policy ? new IocmLoop({ control: model, policy: spec.policy.name, config: spec.policy.config, observability: info.observability, groups: info.groups, onEvent: (e) => events.push(e) }) : null;
   const id = store.beginSession({
@@ -149,7 +166,7 @@ async function rerun(
     const schedule = spec.schedule ?? [];
     let k = 0;
     for (let seq = 0; seq < spec.n; seq++) {
-      while (k < schedule.length && schedule[k].seq <= seq) applySchedule(model, schedule[k++], spec.intervalMs, events);
+      while (k < schedule.length && schedule[k].index <= seq) applySchedule(model, schedule[k++], toModel, seq * spec.intervalMs, base.id, events);
       model.setLoads(spec.loadsAt(seq));
       const s = model.step();
       snaps.push(s);
@@ -175,17 +192,22 @@ async function rerun(
   return id;
 }
 
-/** Puts the model in the recorded side cores, queue owners and polling of one schedule change. */
-function applySchedule(model: { apply: HostModel['apply'] }, ch: ScheduleChange, intervalMs: number, events: HostEvent[]): void {
-  const t = ch.seq * intervalMs;
+/**
+ * Puts the model in the recorded side cores and queue owners of one schedule change (`toModel`: the
+ * host's queue id → the model's queue at the same place). Polling is not replayed: a host reports
+ * whether a queue is polled only as a consequence of its owner.
+ */
+function applySchedule(model: { apply: HostModel['apply'] }, ch: ScheduleChange, toModel: Map<number, number>, t: number, sessionId: string, events: HostEvent[]): void {
   const r = model.apply({ kind: 'setSideCores', cores: ch.sideCores });
-  if (!r.ok) throw new HistoryError('invalid', `the recorded side cores [${ch.sideCores.join(', ')}] of interval ${ch.seq} cannot be set on the model: ${r.error}`);
+  if (!r.ok) throw new HistoryError('invalid', `session '${sessionId}': the side cores [${ch.sideCores.join(', ')}] recorded at seq ${ch.seq} cannot be set on the model: ${r.error}`);
   events.push({ t, source: 'system', kind: 'audit', message: `recorded side cores: [${ch.sideCores.join(', ')}]`, data: { action: { kind: 'setSideCores', cores: ch.sideCores }, ok: true, costCycles: r.costCycles } });
-  ch.owners.forEach((core, queue) => {
-    if (core === null) return;
-    const a = model.apply({ kind: 'assignQueue', queue, core });
-    if (!a.ok) throw new HistoryError('invalid', `the recorded owner of queue ${queue} in interval ${ch.seq} (core ${core}) cannot be set on the model: ${a.error}`);
-  });
+  for (const [queue, core] of ch.owners) {
+    const q = toModel.get(queue);
+    // A queue of a VM whose layout differs from its group's first VM has no place in the model.
+    if (q === undefined) continue;
+    const a = model.apply({ kind: 'assignQueue', queue: q, core });
+    if (!a.ok) throw new HistoryError('invalid', `session '${sessionId}': the owner of queue ${queue} recorded at seq ${ch.seq} (core ${core}) cannot be set on the model: ${a.error}`);
+  }
 }
 
 function addDelivered(d: Delivered, s: HostSnapshot): void {
@@ -223,8 +245,12 @@ export async function runWhatIfInStore(
   const overridden = Object.keys(req.costs ?? {});
   const withOverrides = overridden.length ? ` with cost overrides (${overridden.join(', ')})` : '';
   const costData = overridden.length ? { costs: req.costs } : {};
-  const n = (store.db.prepare('SELECT max(seq) FROM snapshots WHERE session = ?').pluck().get(store.keyOf(req.sessionId)) as number) + 1;
-  const observe = req.observe ?? base.info?.observability?.profile;
+  const recordedProfile = base.info?.observability?.profile;
+  // An imported file's profile is input like any other: only a known name is taken.
+  if (recordedProfile !== undefined && !OBSERVABILITY_PROFILE_NAMES.includes(recordedProfile)) {
+    throw new HistoryError('invalid', `session '${req.sessionId}': its recorded observability profile '${String(recordedProfile)}' is not one of ${OBSERVABILITY_PROFILE_NAMES.join(', ')}`);
+  }
+  const observe = req.observe ?? recordedProfile;
   const startedAt = req.startedAt ?? base.startedAt;
   const policyFor = (scenario: Scenario): ReturnType<typeof resolvePolicyForHost> => {
     try {
@@ -244,6 +270,9 @@ export async function runWhatIfInStore(
     }
     const scenario = withCosts(recorded, req.costs);
     const policy = policyFor(scenario);
+    // A model session's snapshots are its intervals 0..n−1: what-if replays them by number.
+    const n = (store.db.prepare('SELECT max(seq) FROM snapshots WHERE session = ?').pluck().get(store.keyOf(req.sessionId)) as number) + 1;
+    if (n !== base.snapshots) throw new HistoryError('invalid', `session '${req.sessionId}': a model session's snapshots are numbered 0..${base.snapshots - 1}, this one's up to ${n - 1} (${n - base.snapshots} missing); it cannot be replayed interval by interval`);
     const loads = loadsPerInterval(store, req.sessionId, n);
     const id = await rerun(
       store,
@@ -260,27 +289,40 @@ export async function runWhatIfInStore(
   // A recording without a scenario (a remote agent's host): infer one from what the host measured,
   // re-run it under the recorded side cores (the replica, whose closeness to the recording is
   // reported) and under the asked policy, and compare the two model runs.
-  const { ScenarioInference } = await import('../model/infer.ts');
   if (!base.info) throw new HistoryError('invalid', `session '${req.sessionId}' has no recorded host description (info) to infer a scenario from`);
+  // The policy must fit the host before the recording is read.
+  if (Number.isInteger(base.info.cores)) policyFor({ host: { cores: base.info.cores } } as Scenario);
   let inferred: InferredScenario;
   try {
-    const inf = new ScenarioInference(base.info, `${base.scenario || base.host} (inferred)`);
-    for (const s of store.allSnapshots(req.sessionId)) inf.add(s);
+    const inf = new ScenarioInference(base.info, `${base.scenario || base.host} (inferred)`, { intervalMs });
+    let k = 0;
+    // In slices, as the runs: recording and queries go on meanwhile, and a cancel is heard.
+    for (const s of store.allSnapshots(req.sessionId)) {
+      inf.add(s);
+      if (++k % 2000 === 0) {
+        progress((0.1 * k) / base.snapshots, `reading the recording: ${k}/${base.snapshots} intervals`);
+        beforeYield();
+        await new Promise<void>((r) => setImmediate(r));
+        if (aborted()) throw new HistoryError('invalid', 'what-if cancelled');
+      }
+    }
     inferred = inf.result();
   } catch (err) {
+    if (err instanceof HistoryError) throw err;
     throw new HistoryError('invalid', `session '${req.sessionId}': no scenario can be inferred from its recording: ${(err as Error).message}`);
   }
   const scenario = withCosts(inferred.scenario, req.costs);
   const policy = policyFor(scenario);
   const notes = inferred.notes;
   // The recorded intervals, in order: an agent's seq need not start at 0 and has gaps where the link was down.
-  const nRecorded = inferred.loads.length;
+  const nRecorded = inferred.intervals;
+  const hostPlaces = queuePlaces(base.info);
   const delivered: Delivered = new Map();
   const replicaId = await rerun(
     store,
     base,
     {
-      scenario, seed, intervalMs, observe, n: nRecorded, loadsAt: (seq) => inferred.loads[seq], policy: null, schedule: inferred.schedule, label: 'recorded', from: 0, to: 0.5, delivered,
+      scenario, seed, intervalMs, observe, n: nRecorded, loadsAt: (i) => inferred.loadsAt(i), policy: null, schedule: inferred.schedule, hostPlaces, label: 'replica', from: 0.1, to: 0.55, delivered,
       notice: { t: 0, source: 'system', kind: 'notice', message: `replica of session ${base.id}: a scenario inferred from its recording, under its recorded side cores${withOverrides}`, data: { parentId: base.id, notes, ...costData } },
     },
     startedAt, progress, aborted, beforeYield,
@@ -291,7 +333,7 @@ export async function runWhatIfInStore(
       store,
       base,
       {
-        scenario, seed, intervalMs, observe, n: nRecorded, loadsAt: (seq) => inferred.loads[seq], policy: { name: policy.name, config: req.config ?? {} }, label: policy.name, from: 0.5, to: 1,
+        scenario, seed, intervalMs, observe, n: nRecorded, loadsAt: (i) => inferred.loadsAt(i), policy: { name: policy.name, config: req.config ?? {} }, label: policy.name, from: 0.55, to: 1,
         notice: { t: 0, source: 'system', kind: 'notice', message: `what-if of session ${base.id} under ${policy.name} on a scenario inferred from its recording${withOverrides}`, data: { parentId: base.id, replicaId, notes, ...costData } },
       },
       startedAt, progress, aborted, beforeYield,

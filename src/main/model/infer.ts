@@ -8,56 +8,93 @@
  * host's recording"):
  * - host: the recorded cores and clock; the NIC line rate and the costs are the model's defaults
  *   (a `calibrate` block given to what-if replaces the costs);
- * - VMs and devices: the recorded VMs, their vCPUs and their queues (device index and kind) — the
- *   model runs groups of identical VMs, so a group whose VMs differ takes its first VM's layout and
- *   the difference is named in the notes;
- * - workload kind: the one the host declared for the group where it fits the devices, else blk for
- *   a blk device, net-stream for a net device moving ≥ 8 KiB per request, net-rr below, cpu with no
- *   device;
+ * - VMs and devices: the recorded VMs, their vCPUs (0, unknown to an OVS host, is taken as 1) and
+ *   their queues (devices in index order, queues per device) — the model runs groups of identical
+ *   VMs, so a group whose VMs differ takes its first VM's layout, said in the notes; a group with
+ *   no VM is left out;
+ * - workload kind: the one the host declared for the group where it fits the devices, else blk or
+ *   net by which devices carried more requests (net-stream at ≥ 8 KiB per request, net-rr below),
+ *   cpu with no traffic and no device; traffic on devices of the other kind is not replayed, and
+ *   the notes say how much;
  * - offered work: open loop at the group's highest per-VM request rate in any interval, with the
  *   interval's load = its rate / that rate (so the replay offers, interval by interval, what the host
  *   delivered: a host that was saturated offered more, which no recording shows);
  * - bytes per request: the recorded total over the requests;
- * - guest cycles per request: the group's share of the cores' guest-mode cycles (/proc/stat `guest`,
- *   split between VMs by their vCPU run time) over its requests; a profile without guest cycles uses
- *   the vCPU run time, which also holds exits and interrupts (an upper bound, said in the notes);
+ * - guest cycles per request: the group's share of the cores' guest-mode cycles (/proc/stat `guest`:
+ *   VMs without devices take their vCPU run time, the rest is split between the others by their
+ *   vCPU run time) over its requests; where the host reports no guest
+ *   time, or its cores showed none over the whole recording while vCPUs ran (no hardware
+ *   virtualization: QEMU TCG), the vCPU run time, which also holds exits and interrupts (an upper
+ *   bound, said in the notes);
  * - cpu groups: the interval's load is the share of its vCPUs' time in guest mode.
  * The side cores and queue owners in force in each interval are kept as a schedule (changes only),
- * so a replica can run the model under exactly what the host ran.
+ * so a replica can run the model under exactly what the host ran; queues are matched between host
+ * and model by place (group, VM, device, queue), not by id.
  *
- * Memory: per interval one number per group, and the schedule's changes.
+ * Every snapshot is checked against the recorded host: a VM or queue the host description does not
+ * have (the host changed during the session), an interval of another length than the session's, a
+ * counter that is not a finite number ≥ 0 — each refused naming the snapshot's seq and the field.
+ *
+ * Memory: per interval, a few numbers per group in typed arrays (≈ 40 bytes per group and
+ * interval), and the schedule's changes.
  */
 import type { HostInfo } from '../../shared/control.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { DeviceKind, DeviceSpec, Scenario, VmGroupSpec, WorkloadKind, WorkloadSpec } from '../../shared/scenario.ts';
-import { observabilityOf, observe, type Observability } from '../../shared/observe.ts';
+import { OBSERVABILITY_PROFILE_NAMES, observabilityOf, observe, type Observability, type ObservabilityProfile } from '../../shared/observe.ts';
 import { checkScenario, WORKLOAD_DEFAULTS } from './defaults.ts';
 
-/** The side cores and queue owners in force from interval `seq` on. */
+/** The side cores and queue owners in force from interval `index` (the recording's order, from 0) on. */
 export interface ScheduleChange {
+  index: number;
+  /** The snapshot's seq, for messages. */
   seq: number;
   sideCores: number[];
-  /** Queue id → side core (null: its I/O thread), in queue order. */
-  owners: (number | null)[];
+  /** Queues served by a side core: [the host's queue id, core]. */
+  owners: [number, number][];
 }
 
 /** What the inference gives. */
 export interface InferredScenario {
   scenario: Scenario;
-  /** Per interval (in the order added), each group's load. */
-  loads: Record<string, number>[];
+  /** Intervals recorded (and to replay). */
+  intervals: number;
+  /** Each group's load in interval `i` (an object without a prototype: any group name is a key). */
+  loadsAt(i: number): Record<string, number>;
   /** The recorded side cores and queue owners, as changes from interval 0 on. */
   schedule: ScheduleChange[];
-  /** Per group, what was recorded (means over the recording), for comparing a replica with it. */
+  /** Per group, what was recorded (time-weighted means over the recording), for comparing a replica with it. */
   recorded: { group: string; requestsPerSec: number; bytesPerSec: number; vcpuRunCyclesPerSec: number }[];
   /** Each assumption in words. */
   notes: string[];
 }
 
+/** Options of the inference. */
+export interface InferenceOptions {
+  /** The session's interval in ms: every snapshot's must be within 10 % of it (what-if replays intervals of one length). */
+  intervalMs?: number;
+}
+
 /** Bytes per request from which a net group is taken as a stream (TSO segments, bulk transfers). */
 export const STREAM_BYTES_PER_REQUEST = 8192;
+/** Below this many intervals or seconds a replica is not worth judging by (said in the notes). */
+export const SHORT_RECORDING = { intervals: 20, seconds: 10 } as const;
 
 const KINDS: readonly WorkloadKind[] = ['net-stream', 'net-rr', 'kv', 'web', 'blk', 'cpu'];
+
+/** A growable Float64Array. */
+class Series {
+  a = new Float64Array(256);
+  n = 0;
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const b = new Float64Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = v;
+  }
+}
 
 interface GroupAcc {
   name: string;
@@ -66,51 +103,109 @@ interface GroupAcc {
   vms: number[];
   vcpus: number;
   devices: DeviceSpec[];
-  /** Per interval: requests per VM per second (net/blk) or guest share of vCPU time (cpu: filled at the end). */
-  rate: number[];
-  guestShare: number[];
-  requests: number;
-  bytes: number;
+  /** Per interval: requests per VM per second on net and on blk devices; guest-mode and vCPU-run share of the group's vCPU time. */
+  rateNet: Series;
+  rateBlk: Series;
+  shareGuest: Series;
+  shareRun: Series;
+  reqNet: number;
+  bytesNet: number;
+  reqBlk: number;
+  bytesBlk: number;
   guest: number;
   run: number;
-  seconds: number;
 }
+
+/** A queue's place, the same on the host and on a model of it: group, VM in the group, device position, queue in the device. */
+export function queuePlaces(info: Pick<HostInfo, 'vms' | 'queues'>): Map<number, string> {
+  const vmPlace = new Map<number, string>();
+  const perGroup = new Map<string, number>();
+  for (const v of info.vms) {
+    const k = perGroup.get(v.group) ?? 0;
+    perGroup.set(v.group, k + 1);
+    vmPlace.set(v.id, `${v.group}\u0000${k}`);
+  }
+  const byVm = new Map<number, { id: number; device: number }[]>();
+  for (const q of info.queues) {
+    const l = byVm.get(q.vm) ?? [];
+    l.push({ id: q.id, device: q.device });
+    byVm.set(q.vm, l);
+  }
+  const out = new Map<number, string>();
+  for (const [vm, qs] of byVm) {
+    const place = vmPlace.get(vm);
+    if (place === undefined) continue;
+    const devices = [...new Set(qs.map((q) => q.device))].sort((a, b) => a - b);
+    const inDevice = new Map<number, number>();
+    for (const q of [...qs].sort((a, b) => a.id - b.id)) {
+      const k = inDevice.get(q.device) ?? 0;
+      inDevice.set(q.device, k + 1);
+      out.set(q.id, `${place}\u0000${devices.indexOf(q.device)}\u0000${k}`);
+    }
+  }
+  return out;
+}
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
 /** Infers a scenario from a recording, one snapshot at a time (see the module doc). */
 export class ScenarioInference {
   private readonly groups: GroupAcc[] = [];
-  /** VM id → index into groups. */
+  /** VM id → index into groups, and the VM's recorded name. */
   private readonly groupOfVm = new Map<number, number>();
+  private readonly vmName = new Map<number, string>();
+  /** Queue id → [vm, device, kind] as recorded. */
+  private readonly queueOf = new Map<number, [number, number, DeviceKind]>();
   private readonly obs: Observability;
   private readonly notes: string[] = [];
   private readonly schedule: ScheduleChange[] = [];
+  private readonly intervalMs: number | undefined;
   private n = 0;
   private lastKey = '';
-  private guestObserved = true;
-  /** Some interval had vCPUs running with no guest-mode time on any core. */
-  private guestZero = false;
   /** Recorded time in ms (summed as ms: exact for whole-ms intervals). */
   private ms = 0;
+  private guestAll = 0;
+  private runAll = 0;
 
-  constructor(private readonly info: HostInfo, private readonly name: string) {
-    if (!info || !Array.isArray(info.vms) || !Array.isArray(info.queues) || !Array.isArray(info.groups)) throw new Error('the recording has no host description (info) to infer a scenario from');
+  constructor(private readonly info: HostInfo, private readonly name: string, opts: InferenceOptions = {}) {
+    if (!info || typeof info !== 'object' || !Array.isArray(info.vms) || !Array.isArray(info.queues) || !Array.isArray(info.groups)) throw new Error('the recording has no host description (info) to infer a scenario from');
     if (!(Number.isFinite(info.hz) && info.hz > 0)) throw new Error(`info.hz: expected a clock rate > 0, got ${String(info.hz)}`);
-    this.obs = info.observability ?? observabilityOf('qemu');
+    if (!isInt(info.cores)) throw new Error(`info.cores: expected an integer, got ${String(info.cores)}`);
+    const profile = info.observability?.profile ?? 'qemu';
+    if (!OBSERVABILITY_PROFILE_NAMES.includes(profile)) throw new Error(`info.observability.profile: '${String(profile)}' is not a profile (${OBSERVABILITY_PROFILE_NAMES.join(', ')})`);
+    // The profile's name only: what it reports is ours, not the recording's.
+    this.obs = observabilityOf(profile as ObservabilityProfile);
+    this.intervalMs = opts.intervalMs;
     const byName = new Map<string, number>();
-    for (const g of info.groups) {
+    info.groups.forEach((g, i) => {
+      if (!g || typeof g !== 'object' || typeof g.name !== 'string' || g.name === '') throw new Error(`info.groups[${i}]: expected { name, weight, workload } with a non-empty name`);
+      if (!(typeof g.weight === 'number' && Number.isFinite(g.weight) && g.weight >= 0)) throw new Error(`info.groups[${i}].weight: expected a number ≥ 0, got ${String(g.weight)}`);
       if (byName.has(g.name)) throw new Error(`info.groups: duplicate group '${g.name}'`);
       byName.set(g.name, this.groups.length);
-      this.groups.push({ name: g.name, weight: g.weight, declared: g.workload, vms: [], vcpus: 0, devices: [], rate: [], guestShare: [], requests: 0, bytes: 0, guest: 0, run: 0, seconds: 0 });
-    }
-    for (const v of info.vms) {
+      this.groups.push({ name: g.name, weight: g.weight, declared: String(g.workload), vms: [], vcpus: 0, devices: [], rateNet: new Series(), rateBlk: new Series(), shareGuest: new Series(), shareRun: new Series(), reqNet: 0, bytesNet: 0, reqBlk: 0, bytesBlk: 0, guest: 0, run: 0 });
+    });
+    info.vms.forEach((v, i) => {
+      if (!v || typeof v !== 'object' || !isInt(v.id) || typeof v.group !== 'string' || typeof v.name !== 'string' || !isInt(v.vcpus) || v.vcpus < 0) throw new Error(`info.vms[${i}]: expected { id, name, group, vcpus } (integers and strings)`);
       const gi = byName.get(v.group);
       if (gi === undefined) throw new Error(`info.vms: VM ${v.id} ('${v.name}') is in group '${v.group}', which info.groups does not list`);
+      if (this.groupOfVm.has(v.id)) throw new Error(`info.vms: duplicate VM id ${v.id}`);
       this.groups[gi].vms.push(v.id);
       this.groupOfVm.set(v.id, gi);
-    }
+      this.vmName.set(v.id, v.name);
+    });
+    info.queues.forEach((q, i) => {
+      if (!q || typeof q !== 'object' || !isInt(q.id) || !isInt(q.vm) || !isInt(q.device) || (q.kind !== 'net' && q.kind !== 'blk')) throw new Error(`info.queues[${i}]: expected { id, vm, device, kind: 'net' | 'blk' }`);
+      if (!this.groupOfVm.has(q.vm)) throw new Error(`info.queues[${i}]: queue ${q.id} belongs to VM ${q.vm}, which info.vms does not list`);
+      if (this.queueOf.has(q.id)) throw new Error(`info.queues: duplicate queue id ${q.id}`);
+      this.queueOf.set(q.id, [q.vm, q.device, q.kind]);
+    });
     const vmById = new Map(info.vms.map((v) => [v.id, v]));
     for (const g of this.groups) {
-      if (g.vms.length === 0) throw new Error(`info.groups: group '${g.name}' has no VM`);
+      if (g.vms.length === 0) {
+        this.notes.push(`group '${g.name}': no VM in the recorded host; left out`);
+        continue;
+      }
       const layout = (vm: number): string =>
         JSON.stringify(
           info.queues
@@ -119,9 +214,12 @@ export class ScenarioInference {
             .sort((a, b) => (a[0] as number) - (b[0] as number)),
         );
       const first = g.vms[0];
-      g.vcpus = vmById.get(first)?.vcpus ?? 1;
-      if (g.vms.some((v) => (vmById.get(v)?.vcpus ?? 1) !== g.vcpus)) this.notes.push(`group '${g.name}': its VMs have different vCPU counts; every VM gets ${g.vcpus}, as ${vmById.get(first)?.name ?? first} has`);
-      if (g.vms.some((v) => layout(v) !== layout(first))) this.notes.push(`group '${g.name}': its VMs have different devices; every VM gets those of ${vmById.get(first)?.name ?? first}`);
+      const firstName = vmById.get(first)?.name ?? String(first);
+      const vcpus = vmById.get(first)?.vcpus ?? 1;
+      g.vcpus = vcpus > 0 ? vcpus : 1;
+      if (vcpus === 0) this.notes.push(`group '${g.name}': the host does not report its VMs' vCPUs (an OVS host); each VM gets 1`);
+      if (g.vms.some((v) => (vmById.get(v)?.vcpus ?? 1) !== vcpus)) this.notes.push(`group '${g.name}': its VMs have different vCPU counts; every VM gets ${g.vcpus}, as ${firstName} has`);
+      if (g.vms.some((v) => layout(v) !== layout(first))) this.notes.push(`group '${g.name}': its VMs have different devices; every VM gets those of ${firstName}`);
       const devs = new Map<number, { kind: DeviceKind; queues: number }>();
       for (const q of info.queues) {
         if (q.vm !== first) continue;
@@ -133,60 +231,88 @@ export class ScenarioInference {
     }
   }
 
-  /** Adds the next recorded interval. */
+  /** Adds the next recorded interval; throws naming the snapshot's seq and field when it is not one of this host's. */
   add(snapshot: HostSnapshot): void {
+    const at = `snapshot seq ${String(snapshot?.seq)}`;
+    if (!snapshot || typeof snapshot !== 'object' || !Array.isArray(snapshot.queues) || !Array.isArray(snapshot.vms) || !Array.isArray(snapshot.cores) || !Array.isArray(snapshot.sideCores)) throw new Error(`${at}: not a snapshot (cores, sideCores, queues and vms expected)`);
     const s = observe(snapshot, this.obs);
+    if (!(typeof s.intervalMs === 'number' && Number.isFinite(s.intervalMs) && s.intervalMs > 0)) throw new Error(`${at}: intervalMs must be > 0, got ${String(s.intervalMs)}`);
+    if (this.intervalMs !== undefined && Math.abs(s.intervalMs - this.intervalMs) > 0.1 * this.intervalMs) {
+      throw new Error(`${at}: its interval is ${s.intervalMs} ms, the session's ${this.intervalMs} ms (what-if replays intervals of one length; the host's interval changed during the session)`);
+    }
     const seconds = s.intervalMs / 1000;
-    if (!(seconds > 0)) throw new Error(`snapshot ${s.seq}: intervalMs must be > 0, got ${String(s.intervalMs)}`);
     const G = this.groups.length;
-    const req = new Array<number>(G).fill(0);
-    const bytes = new Array<number>(G).fill(0);
-    const run = new Array<number>(G).fill(0);
+    const reqNet = new Float64Array(G);
+    const reqBlk = new Float64Array(G);
+    const bytesNet = new Float64Array(G);
+    const bytesBlk = new Float64Array(G);
+    const run = new Float64Array(G);
+    const changed = (what: string): Error => new Error(`${at}: ${what}, which the recorded host description does not have (the host changed during the session; what-if needs one host layout)`);
     for (const q of s.queues) {
-      const gi = this.groupOfVm.get(q.vm);
-      if (gi === undefined) continue;
-      req[gi] += q.requests;
-      bytes[gi] += q.bytes;
+      const known = this.queueOf.get(q.id);
+      if (!known || known[0] !== q.vm || known[1] !== q.device || known[2] !== q.kind) throw changed(`queue ${String(q.id)} (VM ${String(q.vm)}, device ${String(q.device)}, ${String(q.kind)})`);
+      if (!isCount(q.requests)) throw new Error(`${at}: queues[id ${q.id}].requests must be a finite number ≥ 0, got ${String(q.requests)}`);
+      if (!isCount(q.bytes)) throw new Error(`${at}: queues[id ${q.id}].bytes must be a finite number ≥ 0, got ${String(q.bytes)}`);
+      const gi = this.groupOfVm.get(q.vm)!;
+      if (q.kind === 'net') {
+        reqNet[gi] += q.requests;
+        bytesNet[gi] += q.bytes;
+      } else {
+        reqBlk[gi] += q.requests;
+        bytesBlk[gi] += q.bytes;
+      }
     }
     let runAll = 0;
     for (const v of s.vms) {
       const gi = this.groupOfVm.get(v.id);
-      if (gi === undefined) continue;
+      if (gi === undefined || this.groups[gi].name !== v.group || this.vmName.get(v.id) !== v.name) throw changed(`VM ${String(v.id)} ('${String(v.name)}', group '${String(v.group)}')`);
+      if (!isCount(v.vcpuRunCycles)) throw new Error(`${at}: vms[id ${v.id}].vcpuRunCycles must be a finite number ≥ 0, got ${String(v.vcpuRunCycles)}`);
       run[gi] += v.vcpuRunCycles;
       runAll += v.vcpuRunCycles;
     }
     let guestAll = 0;
-    let guestSeen = s.cores.length > 0;
-    for (const c of s.cores) {
-      if (c.cycles.guest === undefined) guestSeen = false;
-      else guestAll += c.cycles.guest;
+    if (this.obs.reports.coreGuest) {
+      for (const c of s.cores) {
+        const g = c.cycles.guest;
+        if (!isCount(g)) throw new Error(`${at}: cores[${c.id}].cycles.guest must be a finite number ≥ 0, got ${String(g)}`);
+        guestAll += g;
+      }
     }
-    // Guest-mode time reported as 0 while vCPUs ran: no hardware virtualization (QEMU's TCG runs
-    // guests in user mode) or no guest accounting; the vCPU run time is then all there is.
-    if (guestSeen && guestAll === 0 && runAll > 0) {
-      guestSeen = false;
-      this.guestZero = true;
-    }
-    if (!guestSeen) this.guestObserved = false;
+    this.guestAll += guestAll;
+    this.runAll += runAll;
+    // The cores' guest time, split between VMs: a VM with no device takes no I/O exits, so its vCPU
+    // run time is guest time (up to what the cores report); the rest goes to the VMs with devices
+    // by their run time, which also holds their exits (so a group with more exits per run cycle
+    // than the others gets a little more than its share).
+    let runDevless = 0;
+    for (let gi = 0; gi < G; gi++) if (this.groups[gi].devices.length === 0) runDevless += run[gi];
+    const guestDevless = Math.min(guestAll, runDevless);
+    const runIo = runAll - runDevless;
+    const guestIo = guestAll - guestDevless;
     const cyclesPerVcpu = s.hz * seconds;
     for (let gi = 0; gi < G; gi++) {
       const g = this.groups[gi];
-      const guest = guestSeen ? (runAll > 0 ? (guestAll * run[gi]) / runAll : 0) : run[gi];
-      g.rate.push(req[gi] / (g.vms.length * seconds));
-      g.guestShare.push(Math.min(1, guest / (g.vms.length * g.vcpus * cyclesPerVcpu)));
-      g.requests += req[gi];
-      g.bytes += bytes[gi];
+      const nVm = Math.max(1, g.vms.length);
+      const guest = g.devices.length === 0 ? (runDevless > 0 ? (guestDevless * run[gi]) / runDevless : 0) : runIo > 0 ? (guestIo * run[gi]) / runIo : 0;
+      const vcpuCycles = nVm * Math.max(1, g.vcpus) * cyclesPerVcpu;
+      g.rateNet.push(reqNet[gi] / (nVm * seconds));
+      g.rateBlk.push(reqBlk[gi] / (nVm * seconds));
+      g.shareGuest.push(Math.min(1, guest / vcpuCycles));
+      g.shareRun.push(Math.min(1, run[gi] / vcpuCycles));
+      g.reqNet += reqNet[gi];
+      g.reqBlk += reqBlk[gi];
+      g.bytesNet += bytesNet[gi];
+      g.bytesBlk += bytesBlk[gi];
       g.guest += guest;
       g.run += run[gi];
-      g.seconds += seconds;
     }
-    const nq = this.info.queues.length;
-    const owners = new Array<number | null>(nq).fill(null);
-    for (const q of s.queues) if (q.id >= 0 && q.id < nq) owners[q.id] = q.owner;
+    const owners: [number, number][] = [];
+    for (const q of s.queues) if (q.owner !== null) owners.push([q.id, q.owner]);
+    owners.sort((a, b) => a[0] - b[0]);
     const side = s.sideCores.map((c) => c.coreId).sort((a, b) => a - b);
     const key = JSON.stringify([side, owners]);
     if (key !== this.lastKey) {
-      this.schedule.push({ seq: this.n, sideCores: side, owners });
+      this.schedule.push({ index: this.n, seq: s.seq, sideCores: side, owners });
       this.lastKey = key;
     }
     this.ms += s.intervalMs;
@@ -198,57 +324,78 @@ export class ScenarioInference {
     if (this.n === 0) throw new Error('the recording has no snapshots to infer a workload from');
     const notes = [...this.notes];
     const vms: VmGroupSpec[] = [];
-    const loads: Record<string, number>[] = [];
-    for (let i = 0; i < this.n; i++) loads.push({});
     const recorded: InferredScenario['recorded'] = [];
+    const seconds = this.ms / 1000;
+    // Guest-mode time: per VM from the cores' guest cycles, unless the host reports none, or its
+    // cores showed none over the whole recording while vCPUs ran (no hardware virtualization).
+    const useRun = !this.obs.reports.coreGuest || (this.guestAll === 0 && this.runAll > 0);
+    const why = !this.obs.reports.coreGuest ? 'the host reports no guest-mode cycles' : 'the host\'s cores showed no guest-mode time while vCPUs ran (no hardware virtualization, e.g. QEMU TCG)';
+    /** Per kept group: the per-interval series its loads come from, and the divisor. */
+    const sources: { name: string; series: Float64Array; peak: number }[] = [];
     for (const g of this.groups) {
+      if (g.vms.length === 0) continue;
       const hasNet = g.devices.some((d) => d.kind === 'net');
       const hasBlk = g.devices.some((d) => d.kind === 'blk');
-      const perReq = g.requests > 0 ? g.bytes / g.requests : 0;
       const fits = (k: WorkloadKind): boolean => (k === 'cpu' ? true : k === 'blk' ? hasBlk : hasNet);
+      const traffic = g.reqNet + g.reqBlk;
       let kind: WorkloadKind;
-      if ((KINDS as readonly string[]).includes(g.declared) && fits(g.declared as WorkloadKind) && !(g.declared === 'cpu' && g.requests > 0)) {
+      if ((KINDS as readonly string[]).includes(g.declared) && fits(g.declared as WorkloadKind) && !(g.declared === 'cpu' && traffic > 0)) {
         kind = g.declared as WorkloadKind;
       } else {
-        kind = hasBlk ? 'blk' : hasNet ? (perReq >= STREAM_BYTES_PER_REQUEST ? 'net-stream' : 'net-rr') : 'cpu';
-        notes.push(`group '${g.name}': workload '${kind}' inferred from its devices and ${perReq.toFixed(0)} bytes per request (the host declared '${g.declared}')`);
+        const blk = hasBlk && (g.reqBlk > g.reqNet || (g.reqBlk === g.reqNet && (g.reqBlk > 0 || !hasNet)));
+        const netPerReq = g.reqNet > 0 ? g.bytesNet / g.reqNet : 0;
+        kind = blk ? 'blk' : hasNet ? (netPerReq >= STREAM_BYTES_PER_REQUEST ? 'net-stream' : 'net-rr') : 'cpu';
+        const per = kind === 'blk' ? (g.reqBlk > 0 ? g.bytesBlk / g.reqBlk : 0) : netPerReq;
+        notes.push(`group '${g.name}': workload '${kind}' inferred from its devices and traffic (${per.toFixed(0)} bytes per request; the host declared '${g.declared}')`);
       }
       const workload: WorkloadSpec = { kind };
+      const share = useRun ? g.shareRun : g.shareGuest;
+      const guest = useRun ? g.run : g.guest;
       if (kind === 'cpu') {
-        for (let i = 0; i < this.n; i++) loads[i][g.name] = g.guestShare[i];
-        if (!this.guestObserved) notes.push(`group '${g.name}': the host reports no guest-mode cycles${this.guestZero ? ' (its cores showed none while vCPUs ran)' : ''}, so its load is its vCPUs' run time share (exits included)`);
+        sources.push({ name: g.name, series: share.a, peak: 1 });
+        if (useRun) notes.push(`group '${g.name}': ${why}, so its load is its vCPUs' run time share (exits included)`);
       } else {
+        const blk = kind === 'blk';
+        const rate = blk ? g.rateBlk : g.rateNet;
+        const req = blk ? g.reqBlk : g.reqNet;
+        const bytes = blk ? g.bytesBlk : g.bytesNet;
+        const other = blk ? g.reqNet : g.reqBlk;
+        if (other > 0) notes.push(`group '${g.name}': ${(other / seconds).toFixed(0)} requests/s on its ${blk ? 'net' : 'blk'} devices are not replayed (its workload is ${kind}); its guest cycles per request count them as ${kind}'s`);
         let peak = 0;
-        for (const r of g.rate) if (r > peak) peak = r;
+        for (let i = 0; i < this.n; i++) if (rate.a[i] > peak) peak = rate.a[i];
         if (peak > 0) {
+          const perReq = bytes / req;
           workload.rate = round(peak);
-          for (let i = 0; i < this.n; i++) loads[i][g.name] = g.rate[i] / peak;
           const d = WORKLOAD_DEFAULTS[kind];
           if (kind === 'net-stream') {
             workload.requestBytes = round(perReq);
             workload.responseBytes = 0;
-          } else if (kind === 'blk') {
+          } else if (blk) {
             workload.requestBytes = round(perReq);
             workload.responseBytes = round(perReq);
           } else {
             workload.requestBytes = Math.min(d.requestBytes, round(perReq));
             workload.responseBytes = round(Math.max(0, perReq - workload.requestBytes));
           }
-          workload.guestCyclesPerRequest = round(g.guest / g.requests);
+          workload.guestCyclesPerRequest = round(guest / req);
+          sources.push({ name: g.name, series: rate.a, peak });
         } else {
           workload.rate = 1;
-          for (let i = 0; i < this.n; i++) loads[i][g.name] = 0;
-          notes.push(`group '${g.name}': no request was recorded; it stays idle`);
+          sources.push({ name: g.name, series: rate.a, peak: 0 });
+          notes.push(`group '${g.name}': no request was recorded on its ${blk ? 'blk' : 'net'} devices; it stays idle`);
         }
-        if (kind === 'blk') notes.push(`group '${g.name}': blk I/Os replayed as reads of ${workload.requestBytes ?? 0} bytes (the recording does not split reads and writes)`);
-        if (!this.guestObserved) notes.push(`group '${g.name}': the host reports no guest-mode cycles${this.guestZero ? ' (its cores showed none while vCPUs ran: no hardware virtualization, e.g. QEMU TCG)' : ''}; guest cycles per request are its vCPUs' run time per request, exits and interrupts included (an upper bound)`);
+        if (blk) notes.push(`group '${g.name}': blk I/Os replayed as reads of ${workload.requestBytes ?? 0} bytes (the recording does not split reads and writes)`);
+        if (useRun) notes.push(`group '${g.name}': ${why}; guest cycles per request are its vCPUs' run time per request, exits and interrupts included (an upper bound)`);
       }
       vms.push({ name: g.name, count: g.vms.length, vcpus: g.vcpus, devices: g.devices, workload, weight: g.weight });
-      recorded.push({ group: g.name, requestsPerSec: g.seconds > 0 ? g.requests / g.seconds : 0, bytesPerSec: g.seconds > 0 ? g.bytes / g.seconds : 0, vcpuRunCyclesPerSec: g.seconds > 0 ? g.run / g.seconds : 0 });
+      const req = kind === 'blk' ? g.reqBlk : kind === 'cpu' ? 0 : g.reqNet;
+      const bytes = kind === 'blk' ? g.bytesBlk : kind === 'cpu' ? 0 : g.bytesNet;
+      recorded.push({ group: g.name, requestsPerSec: seconds > 0 ? req / seconds : 0, bytesPerSec: seconds > 0 ? bytes / seconds : 0, vcpuRunCyclesPerSec: seconds > 0 ? g.run / seconds : 0 });
     }
+    if (vms.length === 0) throw new Error('info.groups: no group has a VM; nothing to re-run');
     notes.push('offered work is what the host delivered in each interval (open loop at the group\'s busiest interval\'s rate × load): where the host was saturated, it offered more than the recording shows, and a group replayed at the rate it was held to queues in the model, so its latency there is not the recording\'s');
     notes.push('NIC line rate, I/O knobs and costs: the model\'s defaults unless a costs block is given');
-    const seconds = this.ms / 1000;
+    if (this.n < SHORT_RECORDING.intervals || seconds < SHORT_RECORDING.seconds) notes.push(`the recording is short (${this.n} intervals, ${seconds.toFixed(1)} s): a replica of so few intervals is not a fair test of the model (record ≥ ${SHORT_RECORDING.seconds} s and ≥ ${SHORT_RECORDING.intervals} intervals)`);
     const scenario: Scenario = {
       name: this.name,
       description: `inferred from the recording of ${this.info.name} (${this.n} intervals)`,
@@ -257,7 +404,14 @@ export class ScenarioInference {
       phases: [{ name: 'recorded', seconds: seconds > 0 ? seconds : 1, load: {} }],
     };
     checkScenario(scenario);
-    return { scenario, loads, schedule: this.schedule, recorded, notes };
+    const n = this.n;
+    const loadsAt = (i: number): Record<string, number> => {
+      if (!(i >= 0 && i < n)) throw new RangeError(`interval ${i} is not in 0..${n - 1}`);
+      const out = Object.create(null) as Record<string, number>;
+      for (const src of sources) out[src.name] = src.peak > 0 ? src.series[i] / src.peak : 0;
+      return out;
+    };
+    return { scenario, intervals: n, loadsAt, schedule: this.schedule, recorded, notes };
   }
 }
 

@@ -41,8 +41,9 @@ export class ModelWorkload extends ModelControl {
     const phaseLoad = pi >= 0 ? this.scenario.phases[pi].load : {};
     for (let gi = 0; gi < this.groups.length; gi++) {
       const g = this.groups[gi];
-      const ov = this.loadOverride ? this.loadOverride[g.name] : undefined;
-      const load = ov ?? phaseLoad[g.name] ?? 1;
+      // Own names only: a group named '__proto__' or 'constructor' must not read Object.prototype's.
+      const ov = this.loadOverride && Object.hasOwn(this.loadOverride, g.name) ? this.loadOverride[g.name] : undefined;
+      const load = ov ?? (Object.hasOwn(phaseLoad, g.name) ? phaseLoad[g.name] : undefined) ?? 1;
       for (const vm of g.vms) {
         if (this.vmLoad[vm] === load) continue;
         this.vmLoad[vm] = load;

@@ -500,7 +500,7 @@ describe('SessionsView', () => {
     const summary = { id: 'a1', host: 'kvm-a', source: 'agent' as const, scenario: 'agent', policy: 'iocm', startedAt: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
     const asked: unknown[] = [];
     const comparison = {
-      base: { sessionId: 'r1', policy: 'recorded' },
+      base: { sessionId: 'r1', policy: 'replica' },
       other: { sessionId: 'w1', policy: 'vhost' },
       rows: [{ metric: 'score', phase: 'total', base: 100, other: 90, unit: '' }],
       replica: {

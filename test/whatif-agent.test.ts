@@ -100,6 +100,15 @@ describe('iocm whatif on an agent recording', () => {
       await client.close();
     }
 
+    // A real host's session shows no offered load (it reports none); the model's replica does.
+    const shown = sink();
+    expect(await main(['sessions', 'show', '--db', db, '--session', sessionId], { stdout: shown.stream, stderr: sink().stream })).toBe(0);
+    expect(shown.text()).toMatch(/host {7}kvm-a \(agent\)/);
+    expect(shown.text()).not.toMatch(/offered load/);
+    const shownReplica = sink();
+    expect(await main(['sessions', 'show', '--db', db, '--session', rep.sessionId], { stdout: shownReplica.stream, stderr: sink().stream })).toBe(0);
+    expect(shownReplica.text()).toMatch(/offered load changes:/);
+
     // The table form names the replica, what was assumed, and the comparison.
     const txt = sink();
     expect(await main(['whatif', '--db', db, '--session', sessionId, '--policy', 'vhost'], { stdout: txt.stream, stderr: sink().stream })).toBe(0);

@@ -184,7 +184,8 @@ function renderShow(s: HistorySession, loads: { seq: number; t: number; phase: s
     `series     ${nSeries}`,
     `app        ${s.appVersion || '-'}`,
   ];
-  if (loads.length) {
+  // A real host reports no offered load (its snapshots carry 0): only a model session has one to show.
+  if (loads.length && s.source === 'model') {
     lines.push('', 'offered load changes:');
     const rows = [['t (s)', 'phase', 'loads']];
     for (const l of loads.slice(0, 30)) rows.push([fixed(l.t / 1000), l.phase || '-', Object.entries(l.loads).map(([g, v]) => `${g}=${v}`).join(' ')]);

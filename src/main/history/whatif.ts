@@ -7,6 +7,11 @@
  * parent is the original (with the costs it ran under in its scenario), and
  * compare the two per phase (score, latency p50/p99, side-core-seconds).
  *
+ * A recording without a scenario (a remote agent's) runs on a scenario inferred
+ * from what its host measured (src/main/model/infer.ts): first as a replica under
+ * the recorded side cores, reported against the recording, then under the
+ * policy; the comparison is between those two runs (docs/history.md).
+ *
  * Runs inside the history worker (HistoryClient.whatIf) in slices, yielding
  * between them so recording of a live session continues; progress and
  * cancellation are supported.
@@ -252,9 +257,9 @@ export async function runWhatIfInStore(
   }
   const observe = req.observe ?? recordedProfile;
   const startedAt = req.startedAt ?? base.startedAt;
-  const policyFor = (scenario: Scenario): ReturnType<typeof resolvePolicyForHost> => {
+  const policyFor = (cores: number): ReturnType<typeof resolvePolicyForHost> => {
     try {
-      return resolvePolicyForHost(req.policy, scenario.host.cores, req.config ?? {});
+      return resolvePolicyForHost(req.policy, cores, req.config ?? {});
     } catch (err) {
       throw new HistoryError('invalid', (err as Error).message);
     }
@@ -269,7 +274,7 @@ export async function runWhatIfInStore(
       throw new HistoryError('invalid', `session '${req.sessionId}': its recorded scenario cannot be re-run: ${(err as Error).message}`);
     }
     const scenario = withCosts(recorded, req.costs);
-    const policy = policyFor(scenario);
+    const policy = policyFor(scenario.host.cores);
     // A model session's snapshots are its intervals 0..n−1: what-if replays them by number.
     const n = (store.db.prepare('SELECT max(seq) FROM snapshots WHERE session = ?').pluck().get(store.keyOf(req.sessionId)) as number) + 1;
     if (n !== base.snapshots) throw new HistoryError('invalid', `session '${req.sessionId}': a model session's snapshots are numbered 0..${base.snapshots - 1}, this one's up to ${n - 1} (${n - base.snapshots} missing); it cannot be replayed interval by interval`);
@@ -291,7 +296,7 @@ export async function runWhatIfInStore(
   // reported) and under the asked policy, and compare the two model runs.
   if (!base.info) throw new HistoryError('invalid', `session '${req.sessionId}' has no recorded host description (info) to infer a scenario from`);
   // The policy must fit the host before the recording is read.
-  if (Number.isInteger(base.info.cores)) policyFor({ host: { cores: base.info.cores } } as Scenario);
+  if (Number.isInteger(base.info.cores)) policyFor(base.info.cores);
   let inferred: InferredScenario;
   try {
     const inf = new ScenarioInference(base.info, `${base.scenario || base.host} (inferred)`, { intervalMs });
@@ -312,7 +317,7 @@ export async function runWhatIfInStore(
     throw new HistoryError('invalid', `session '${req.sessionId}': no scenario can be inferred from its recording: ${(err as Error).message}`);
   }
   const scenario = withCosts(inferred.scenario, req.costs);
-  const policy = policyFor(scenario);
+  const policy = policyFor(scenario.host.cores);
   const notes = inferred.notes;
   // The recorded intervals, in order: an agent's seq need not start at 0 and has gaps where the link was down.
   const nRecorded = inferred.intervals;

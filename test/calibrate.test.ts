@@ -15,6 +15,8 @@ import { main } from '../src/main/cli/iocm.ts';
 import type { Scenario } from '../src/shared/scenario.ts';
 import type { HostSnapshot } from '../src/shared/snapshot.ts';
 import { COST_DEFAULTS } from '../src/main/model/defaults.ts';
+import { loadScenario } from '../src/main/scenario/load.ts';
+import { iocm } from './cli-helpers.ts';
 
 const TRUE = {
   netRequestCycles: 1100, netByteCycles: 0.35, blkRequestCycles: 3200, blkByteCycles: 0.08, batchCycles: 300,
@@ -187,6 +189,35 @@ describe('iocm calibrate and what the host measures', () => {
     expect(await main(['calibrate', '--db', db, '--session', agentId, '--observe', 'full'], r.io)).toBe(2);
     expect(r.err().trim()).toBe(`iocm calibrate: --observe full: session ${agentId} was recorded from a real host that reports the 'qemu' profile, which lacks fields 'full' has; choose qemu`);
   });
+});
+
+describe('iocm calibrate on a long session', () => {
+  it('streams the session into the fit: 10,000 snapshots (~160 MB decoded) fit in a 64 MB heap', async () => {
+    // The CLI collected every snapshot before fitting (~16 KiB each for this 16-VM host, ~19 KiB for
+    // a QEMU host's): a day at 500 ms crashed a small heap. Here that is 10,000 snapshots against a
+    // heap limit of 64 MB: collected, they crash the process (out of memory); streamed, the fit
+    // holds its rows only (2,000 windows × the host's queues).
+    const file = join(dir, 'long.sqlite');
+    const scenarioL = loadScenario('default');
+    const m = createHostModel(scenarioL, { seed: 1, observe: 'full' });
+    const h = new HistoryDb(file);
+    const sid = h.beginSession({ host: 'long', source: 'model', scenario: scenarioL, seed: 1, policy: 'static:1', startedAt: Date.UTC(2026, 0, 4), intervalMs: 100, info: m.info() });
+    m.apply({ kind: 'setSideCores', cores: [0] });
+    const cycle: HostSnapshot[] = [];
+    for (let i = 0; i < 100; i++) cycle.push(m.step());
+    // 100 distinct intervals, recorded 100 times over (each time with its own seq and t).
+    const n = 10_000;
+    for (let k = 0; k < n; k += cycle.length) h.append(sid, cycle.map((s, i) => ({ ...s, seq: k + i, t: (k + i) * 100 })), []);
+    h.endSession(sid, Date.UTC(2026, 0, 4, 0, 20));
+    h.close();
+    const r = await iocm(['calibrate', '--db', file, '--session', sid, '--json'], { NODE_OPTIONS: '--max-old-space-size=64' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const fit = JSON.parse(r.stdout) as FitJson & { snapshots: number };
+    expect(fit.snapshots).toBe(n);
+    expect(Math.abs(fit.costs.netRequestCycles / COST_DEFAULTS.netRequestCycles - 1)).toBeLessThan(0.05);
+    expect(fit.fits.find((f) => f.name === 'queue work')!.rows).toBeGreaterThan(n / 5);
+  }, 120_000);
 });
 
 /** Fit output as `calibrate --json` prints it. */

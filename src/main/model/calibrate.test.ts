@@ -47,6 +47,43 @@ describe('fitCosts with collinear columns', () => {
   });
 });
 
+describe('fitCosts over a stream', () => {
+  it('reads each snapshot once, as it comes, and keeps none: a stream that reuses one object fits as the array does', () => {
+    const scenario: Scenario = {
+      name: 'stream',
+      host: { cores: 8, ghz: 2.5 },
+      vms: [
+        { name: 'kv', count: 2, vcpus: 1, devices: [{ kind: 'net' }], workload: { kind: 'kv' } },
+        { name: 'web', count: 2, vcpus: 1, devices: [{ kind: 'net' }], workload: { kind: 'web', thinkUs: 200 } },
+        { name: 'read', count: 1, vcpus: 1, devices: [{ kind: 'blk' }], workload: { kind: 'blk', depth: 8 } },
+      ],
+      phases: [{ name: 'a', seconds: 1, load: {} }, { name: 'b', seconds: 1, load: { kv: 0.4, read: 0.5 } }],
+    };
+    const m = createHostModel(scenario, { seed: 2, observe: 'full' });
+    const snaps: HostSnapshot[] = [];
+    for (let i = 0; i < 40; i++) {
+      if (i === 15) m.apply({ kind: 'setSideCores', cores: [0] });
+      snaps.push(m.step());
+    }
+    // One object, overwritten with the next snapshot each time the fit asks for one: a fit that kept
+    // what it was given (collected the stream first) would see 40 copies of the last snapshot.
+    const shared = {} as HostSnapshot;
+    let pulled = 0;
+    function* stream(): Generator<HostSnapshot> {
+      for (const s of snaps) {
+        for (const k of Object.keys(shared)) delete (shared as unknown as Record<string, unknown>)[k];
+        Object.assign(shared, structuredClone(s));
+        pulled++;
+        yield shared;
+      }
+    }
+    const fromStream = fitCosts(stream());
+    expect(pulled).toBe(snaps.length);
+    expect(fromStream).toEqual(fitCosts(snaps));
+    expect(Object.keys(fromStream.costs).length).toBeGreaterThan(3);
+  });
+});
+
 describe('nnls and collinearity', () => {
   it('keeps every coefficient ≥ 0 by solving the constrained problem, not by clamping the unconstrained one', () => {
     // Unconstrained: b = (1, −1). Constrained: b2 = 0 and b1 minimises (1 − b1)² + 1 + b1², so 0.5 (a clamp would keep 1).

@@ -266,8 +266,13 @@ export function nnls(rows: readonly number[][], y: readonly number[]): NnlsFit {
   return { b, se, r2: sst > 0 ? 1 - ssr / sst : 1 };
 }
 
-/** Fit per-request, per-byte, per-batch, per-exit and per-poll costs from a session's snapshots. */
-export function fitCosts(snaps: readonly HostSnapshot[], o: CalibrateOptions = {}): Calibration {
+/**
+ * Fit per-request, per-byte, per-batch, per-exit and per-poll costs from a session's snapshots, in
+ * seq order. One pass: each snapshot is summed into its window's rows and dropped, so a stream (a
+ * history file's `allSnapshots`) is read lazily and memory is bounded by the fit's rows (a window ×
+ * queue each), not by the session (a day of a real host at 500 ms is ~170,000 snapshots of ~19 KiB).
+ */
+export function fitCosts(snaps: Iterable<HostSnapshot>, o: CalibrateOptions = {}): Calibration {
   const win = Math.max(1, Math.floor(o.window ?? 5));
   const fitted: FittedCost[] = [];
   const fits: Calibration['fits'] = [];

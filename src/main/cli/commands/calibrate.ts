@@ -50,11 +50,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const id = values.session as string | undefined;
   if (!id) throw new UsageError('--session is required (see `iocm sessions list`)');
   const path = existingDbPath(values.db as string | undefined);
-  const snaps: HostSnapshot[] = [];
   // A parameter the recording cannot determine is held at the value the session was recorded under
   // (its scenario's host.costs over the defaults): the value whatif, re-running the session, keeps.
   let base: CostParams | undefined;
-  let chosen: ObservabilityProfile | undefined;
+  let profile: ObservabilityProfile;
   let db: HistoryDb;
   try {
     db = new HistoryDb(path, { readonly: true });
@@ -62,13 +61,16 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (e instanceof HistoryError && e.code !== 'io') throw new UsageError(e.message);
     throw e;
   }
+  /** Snapshots read from the session (streamed into the fit, never held). */
+  let count = 0;
+  let cal: ReturnType<typeof fitCosts>;
+  const win = (values.window as number | undefined) ?? 5;
   try {
     try {
       const session = db.getSession(id);
       // What the host measured: the session's profile (absent in sessions recorded before profiles: 'qemu').
       const recorded: ObservabilityProfile = session.info?.observability?.profile ?? 'qemu';
-      const profile = (values.observe as ObservabilityProfile | undefined) ?? recorded;
-      chosen = profile;
+      profile = (values.observe as ObservabilityProfile | undefined) ?? recorded;
       if (session.source !== 'model' && !within(profile, recorded)) {
         throw new UsageError(`--observe ${profile}: session ${id} was recorded from a real host that reports the '${recorded}' profile, which lacks fields '${profile}' has; choose ${OBSERVABILITY_PROFILE_NAMES.filter((p) => within(p, recorded)).join(' or ')}`);
       }
@@ -84,24 +86,26 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       if (e instanceof HistoryError) throw new UsageError(e.message);
       throw e;
     }
-    // Read in pages of 1,000 snapshots, following the last seq read: an agent's session numbers its
+    // Streamed into the fit, which sums each snapshot into its window's rows and drops it: memory is
+    // the fit's rows, not the session (collected first, a day of a QEMU host at 500 ms took tens of GB).
+    // allSnapshots reads in pages of 1,000 following the last seq read: an agent's session numbers its
     // snapshots from its host's count, far from 0 (reading from seq 0 in fixed ranges found nothing).
-    for (const snap of db.allSnapshots(id)) {
-      snaps.push(snap);
-      if (snaps.length > 2_000_000) throw new UsageError(`session ${id}: more than 2,000,000 snapshots; calibrate a shorter session`);
-    }
+    const counted = function* (snaps: Iterable<HostSnapshot>): Generator<HostSnapshot> {
+      for (const s of snaps) {
+        count++;
+        yield s;
+      }
+    };
+    cal = fitCosts(counted(db.allSnapshots(id)), { window: win, base, baseLabel: base ? "the recorded scenario's" : "the model's default", observability: observabilityOf(profile) });
   } finally {
     db.close();
   }
-  if (snaps.length === 0) throw new UsageError(`session ${id} has no snapshots`);
-  const profile = chosen ?? 'qemu';
-  const win = (values.window as number | undefined) ?? 5;
-  const cal = fitCosts(snaps, { window: win, base, baseLabel: base ? "the recorded scenario's" : "the model's default", observability: observabilityOf(profile) });
+  if (count === 0) throw new UsageError(`session ${id} has no snapshots`);
   if (Object.keys(cal.costs).length === 0) {
     // Nothing identified (a session too short, or without I/O): an empty block would read as "fitted".
     const reasons = [...new Set(cal.fitted.map((f) => f.reason ?? 'not identifiable'))];
     const advice = reasons.some((r) => r.startsWith('too few rows')) ? '; record a longer session or lower --window' : '';
-    throw new UsageError(`session ${id} (${plural(snaps.length, 'snapshot')}): no cost could be fitted (${reasons.join('; ')})${advice}`);
+    throw new UsageError(`session ${id} (${plural(count, 'snapshot')}): no cost could be fitted (${reasons.join('; ')})${advice}`);
   }
   const block = JSON.stringify({ host: { costs: cal.costs } }, null, 2) + '\n';
   if (values.out !== undefined) {
@@ -114,10 +118,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
   }
   if (values.json === true) {
-    io.stdout.write(JSON.stringify({ session: id, snapshots: snaps.length, observe: profile, ...cal }, null, 2) + '\n');
+    io.stdout.write(JSON.stringify({ session: id, snapshots: count, observe: profile, ...cal }, null, 2) + '\n');
     return 0;
   }
-  const lines = [`session ${id}: ${plural(snaps.length, 'snapshot')}, fitted from what a '${profile}' host measures`];
+  const lines = [`session ${id}: ${plural(count, 'snapshot')}, fitted from what a '${profile}' host measures`];
   for (const f of cal.fitted) lines.push(`  ${f.name.padEnd(20)} ${describe(f)}`);
   for (const f of cal.fits) lines.push(`  fit ${f.name}: ${f.rows} rows, R² ${f.r2.toFixed(4)}, condition index ${f.conditionIndex.toFixed(1)}`);
   const held = cal.fitted.filter((f) => f.held !== undefined).map((f) => f.name);

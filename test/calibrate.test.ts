@@ -191,6 +191,65 @@ describe('iocm calibrate and what the host measures', () => {
   });
 });
 
+describe("iocm calibrate and a session's stored profile", () => {
+  it('reads only the profile name from the session: a name that is no profile is exit 2 naming the session and the value; stored reports are never read', async () => {
+    // An imported file's info is input: profile "bogus" crashed in within() (exit 1, a stack
+    // trace) for a real host's session, and on a model session fitted as a 'bogus' host measuring nothing.
+    const file = join(dir, 'profiles.sqlite');
+    const h = new HistoryDb(file);
+    const m = createHostModel(scenario, { seed: 4, observe: 'full' });
+    const snaps: HostSnapshot[] = [];
+    for (let i = 0; i < 40; i++) {
+      if (i === 20) m.apply({ kind: 'setSideCores', cores: [0, 1] });
+      snaps.push(m.step());
+    }
+    const info = m.info();
+    const reports = info.observability!.reports;
+    const write = (sid: string, source: 'model' | 'agent', observability: unknown): void => {
+      h.beginSession({ id: sid, host: 'p', source, ...(source === 'model' ? { scenario, seed: 4 } : { scenarioName: 'agent' }), policy: 'static', startedAt: Date.UTC(2026, 0, 5), intervalMs: 100, info: { ...info, source, observability } as never });
+      h.append(sid, snaps, []);
+      h.endSession(sid, Date.UTC(2026, 0, 5, 0, 1));
+    };
+    write('bogus-model', 'model', { profile: 'bogus', reports });
+    write('bogus-agent', 'agent', { profile: 'bogus' });
+    write('number-agent', 'agent', { profile: 42 });
+    // A known name without (or with wrong) reports: the profile's own fields are used.
+    write('bare-full', 'model', { profile: 'full' });
+    write('lying-qemu', 'agent', { profile: 'qemu', reports });
+    write('as-recorded', 'model', info.observability);
+    h.close();
+    const cases: [string, string[], string][] = [
+      ['bogus-model', [], `iocm calibrate: session bogus-model: its recorded observability profile "bogus" is not one of qemu, ovs, full; choose what to fit from with --observe PROFILE`],
+      ['bogus-agent', [], `iocm calibrate: session bogus-agent: its recorded observability profile "bogus" is not one of qemu, ovs, full: what the host measured is unknown`],
+      ['bogus-agent', ['--observe', 'qemu'], `iocm calibrate: session bogus-agent: its recorded observability profile "bogus" is not one of qemu, ovs, full: what the host measured is unknown`],
+      ['number-agent', [], `iocm calibrate: session number-agent: its recorded observability profile 42 is not one of qemu, ovs, full: what the host measured is unknown`],
+    ];
+    for (const [sid, extra, line] of cases) {
+      const c = capture();
+      expect(await main(['calibrate', '--db', file, '--session', sid, ...extra], c.io), `${sid} ${extra.join(' ')}`).toBe(2);
+      expect(c.err().trim(), sid).toBe(line);
+    }
+    const fit = async (sid: string, extra: string[] = []): Promise<FitJson & { observe: string }> => {
+      const c = capture();
+      expect(await main(['calibrate', '--db', file, '--session', sid, '--json', ...extra], c.io), c.err()).toBe(0);
+      // The same fit whichever session it came from.
+      const { session: _s, ...rest } = JSON.parse(c.out()) as FitJson & { observe: string; session: string };
+      void _s;
+      return rest;
+    };
+    const full = await fit('as-recorded');
+    expect(full.observe).toBe('full');
+    expect(full.costs).toHaveProperty('emptyPollCycles');
+    // A model session recorded everything: --observe chooses, whatever name it stored.
+    expect(await fit('bogus-model', ['--observe', 'full'])).toEqual(full);
+    // 'full' without reports fits as 'full'; 'qemu' with a research host's reports fits as 'qemu' (no batches).
+    expect(await fit('bare-full')).toEqual(full);
+    const qemu = await fit('lying-qemu');
+    expect(qemu.observe).toBe('qemu');
+    expect(qemu.fitted.find((f) => f.name === 'batchCycles')!.reason).toMatch(/^not measured: a 'qemu' host reports no ring polls/);
+  });
+});
+
 describe('iocm calibrate on a long session', () => {
   it('streams the session into the fit: 10,000 snapshots (~160 MB decoded) fit in a 64 MB heap', async () => {
     // The CLI collected every snapshot before fitting (~16 KiB each for this 16-VM host, ~19 KiB for

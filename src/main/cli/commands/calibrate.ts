@@ -40,6 +40,22 @@ function within(p: ObservabilityProfile, recorded: ObservabilityProfile): boolea
   return (Object.keys(a) as (keyof typeof a)[]).every((k) => !a[k] || b[k]);
 }
 
+/**
+ * The observability profile session `id` was recorded under, read by name only: its stored
+ * `reports` are never read (an imported file's may be missing or anything), the name is checked
+ * and its fields taken from OBSERVABILITY_PROFILES (observabilityOf). No `observability` in the info
+ * (sessions recorded before profiles): 'qemu', as everywhere else. A value that names no profile is
+ * bad input: exit 2 naming the session and the value.
+ */
+function recordedProfile(id: string, info: unknown, hint: string): ObservabilityProfile {
+  const obs = info !== null && typeof info === 'object' ? (info as { observability?: unknown }).observability : undefined;
+  if (obs === undefined || obs === null) return 'qemu';
+  const name = typeof obs === 'object' ? (obs as { profile?: unknown }).profile : obs;
+  if (typeof name === 'string' && (OBSERVABILITY_PROFILE_NAMES as readonly string[]).includes(name)) return name as ObservabilityProfile;
+  const shown = JSON.stringify(name) ?? String(name);
+  throw new UsageError(`session ${id}: its recorded observability profile ${shown.length > 60 ? `${shown.slice(0, 60)}…` : shown} is not one of ${OBSERVABILITY_PROFILE_NAMES.join(', ')}${hint}`);
+}
+
 /** Entry point of `iocm calibrate`. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const { values, help } = parseFlags(argv, FLAGS);
@@ -69,9 +85,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     try {
       const session = db.getSession(id);
       // What the host measured: the session's profile (absent in sessions recorded before profiles: 'qemu').
-      const recorded: ObservabilityProfile = session.info?.observability?.profile ?? 'qemu';
-      profile = (values.observe as ObservabilityProfile | undefined) ?? recorded;
-      if (session.source !== 'model' && !within(profile, recorded)) {
+      // A model session recorded everything, so --observe needs no recorded profile there.
+      const chosen = values.observe as ObservabilityProfile | undefined;
+      const model = session.source === 'model';
+      const recorded = chosen !== undefined && model ? undefined : recordedProfile(id, session.info, model ? '; choose what to fit from with --observe PROFILE' : ": what the host measured is unknown");
+      profile = chosen ?? recorded!;
+      if (recorded !== undefined && !model && !within(profile, recorded)) {
         throw new UsageError(`--observe ${profile}: session ${id} was recorded from a real host that reports the '${recorded}' profile, which lacks fields '${profile}' has; choose ${OBSERVABILITY_PROFILE_NAMES.filter((p) => within(p, recorded)).join(' or ')}`);
       }
       const costs = session.scenarioJson?.host?.costs;

@@ -15,7 +15,9 @@
  * COLLINEAR_CONDITION_INDEX: e.g. one request per batch in every row, or every blk I/O of one size)
  * are found before fitting; one parameter of each such dependency is held at its base value (the
  * recorded scenario's, else the model's default) and the others are fitted to what is left, until the
- * rest is well conditioned. Held parameters are named with their partners and left out of the block;
+ * rest is well conditioned. On a host that counts no batches (ring polls), the batch column is left
+ * out, the per-request costs carry each batch's share, and the block says batchCycles 0 so that a
+ * model run with it does not add its own batch cost. Held parameters are named with their partners and left out of the block;
  * each fitted one carries its standard error. A regression with no more rows than parameters is not
  * fitted (a session too short for it: any values would fit exactly).
  */
@@ -27,9 +29,13 @@ import { plural } from '../../shared/words.ts';
 /** One fitted parameter. */
 export interface FittedCost {
   name: keyof CostParams;
-  /** Fitted value (written to the block), or null when the recording does not determine it. */
+  /**
+   * Value written to the block, or null when the recording does not determine it. Fitted, except
+   * batchCycles 0 on a host that counts no batches (see `reason`): set so that a model run with
+   * the block does not charge a batch cost the per-request costs already carry (no `se`).
+   */
   value: number | null;
-  /** Standard error of the fitted value (null at a bound, or with no value). */
+  /** Standard error of the fitted value (null at a bound, or with no value; absent for a value set, not fitted). */
   se?: number | null;
   /** The fit put the value at the bound of its valid range (0): the data pull it below, the range does not allow it. */
   atBound?: boolean;
@@ -49,7 +55,10 @@ export interface FittedCost {
 /** The result of a calibration. */
 export interface Calibration {
   fitted: FittedCost[];
-  /** A scenario `host.costs` block with every fitted parameter (held ones are not fitted and not written). */
+  /**
+   * A scenario `host.costs` block with every fitted parameter (held ones are not fitted and not
+   * written), and batchCycles 0 when the host counts no batches and queue-work costs were fitted.
+   */
   costs: Partial<Record<keyof CostParams, number>>;
   /**
    * Per regression: rows used, coefficient of determination (with held parameters at their values),
@@ -392,7 +401,10 @@ export function fitCosts(snaps: Iterable<HostSnapshot>, o: CalibrateOptions = {}
       });
     }
     names.forEach((name, j) => {
-      if (j === 0 && !batchesSeen) fitted.push({ name, value: null, reason: `not measured: ${profile} reports no ring polls per queue, so batches are not counted (a research host's 'full' profile does); the per-request costs then include each batch's cost spread over its requests` });
+      // Without batch counts the batch column is not in the fit: what each batch cost lands in the
+      // fitted per-request (and per-byte) costs. The block says batchCycles 0, or a model run with it
+      // (simulate/whatif --costs) adds its own batch cost on top and charges every batch twice.
+      if (j === 0 && !batchesSeen) fitted.push({ name, value: 0, reason: `not measured: ${profile} reports no ring polls per queue, so batches are not counted (a research host's 'full' profile does); written as 0: the batch cost is carried by the fitted per-request costs (each batch's cost spread over its requests; over its bytes where a per-request cost is held), and a model run with this block must not charge it again` });
       else if (!used[j]) fitted.push({ name, value: null, reason: 'no such traffic in the recording' });
       else if (held.has(j)) {
         const with_ = partners.get(j) ?? [];

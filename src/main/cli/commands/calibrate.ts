@@ -156,6 +156,8 @@ function describe(f: FittedCost): string {
   const r = (v: number): string => String(Math.round(v * 1e4) / 1e4);
   if (f.value === null) return `— (${f.reason ?? 'not identifiable'})`;
   if (f.atBound === true) return `${r(f.value)} (${f.reason ?? 'at a bound'})`;
+  // Set, not fitted (batchCycles 0 on a host that counts no batches): no standard error to give.
+  if (f.se === undefined) return `${r(f.value)} (${f.reason ?? 'set, not fitted'})`;
   // Two significant digits are enough to judge the value.
   const given = Object.entries(f.perHeld ?? {}).map(([h, d]) => `${d >= 0 ? '+' : '−'}${Number(Math.abs(d).toPrecision(2))} per +1 ${h}`);
   const cond = (given.length > 0 ? `; given the held values: ${given.join(', ')}` : '') + (f.reason ? `; ${f.reason}` : '');

@@ -92,7 +92,11 @@ describe('what-if', () => {
   it('iocm whatif prints a side-by-side comparison; bad input exits 2', async () => {
     const out = sink();
     const err = sink();
+    // While it runs, SIGINT and SIGTERM cancel it (test/cli-whatif-signal.test.ts); once done, its listeners are gone.
+    const listeners = (): number[] => [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const before = listeners();
     const code = await main(['whatif', '--db', db, '--session', baseId, '--policy', 'vhost'], { stdout: out.stream, stderr: err.stream });
+    expect(listeners()).toEqual(before);
     expect(err.text()).toBe('');
     expect(code).toBe(0);
     expect(out.text()).toMatch(/stored as session \S+/);
@@ -102,5 +106,6 @@ describe('what-if', () => {
     expect(bad.text()).toMatch(/no session 'nope'/);
     expect(await main(['whatif', '--db', db, '--session', baseId, '--policy', 'warp'], { stdout: out.stream, stderr: bad.stream })).toBe(2);
     expect(bad.text()).toMatch(/unknown policy 'warp'/);
+    expect(listeners()).toEqual(before);
   });
 });

@@ -12,7 +12,7 @@ import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
 import type { ObservabilityProfile } from '../../../shared/observe.ts';
-import { table, fixed, ProgressBar } from '../format.ts';
+import { table, fixed, printable, ProgressBar } from '../format.ts';
 import { COSTS_FILE_HELP, readCostsFile } from '../costs-file.ts';
 import { existingDbPath } from '../history-db.ts';
 import { HistoryClient } from '../../history/client.ts';
@@ -81,8 +81,42 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     throw err;
   }
   const bar = values.progress || io.stderr.isTTY ? new ProgressBar(io.stderr, 'what-if') : undefined;
+  // Ctrl-C (SIGINT) or SIGTERM cancels the re-run as the API's signal does: the worker stops at its
+  // next slice and deletes what it stored, so no half-written session stays (status 'recording',
+  // listed under the original). A second signal exits at once (130), as `serve` and `agent` do.
+  const ac = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stoppedBy !== undefined) {
+      bar?.done();
+      io.stderr.write(`iocm whatif: second ${sig}: exiting at once, without removing the partial re-run\n`);
+      process.exit(130);
+    }
+    stoppedBy = sig;
+    ac.abort();
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  for (const sig of signals) process.on(sig, onSignal);
+  const stopListening = (): void => {
+    for (const sig of signals) process.off(sig, onSignal);
+  };
   try {
-    const r = await client.whatIf({ sessionId, policy, ...(values.observe !== undefined ? { observe: values.observe as ObservabilityProfile } : {}), ...(costs ? { costs } : {}) }, bar ? { onProgress: (f) => bar.update(Math.round(f * 1000), 1000) } : {});
+    const pending = client.whatIf({ sessionId, policy, ...(values.observe !== undefined ? { observe: values.observe as ObservabilityProfile } : {}), ...(costs ? { costs } : {}) }, { signal: ac.signal, ...(bar ? { onProgress: (f: number) => bar.update(Math.round(f * 1000), 1000) } : {}) });
+    let r: Awaited<typeof pending>;
+    try {
+      r = await pending;
+    } catch (err) {
+      if (stoppedBy !== undefined && err instanceof HistoryError && /cancelled/.test(err.message)) {
+        bar?.done();
+        io.stderr.write(`iocm whatif: cancelled by ${stoppedBy}: the partial re-run of session ${printable(sessionId)} was removed, nothing was stored\n`);
+        // 128 + the signal's number, as a shell reports a command the signal ended.
+        return stoppedBy === 'SIGINT' ? 130 : 143;
+      }
+      throw err;
+    } finally {
+      // Once the what-if settled there is nothing to cancel: a signal while printing ends the process as usual.
+      stopListening();
+    }
     bar?.done();
     if (values.json) {
       io.stdout.write(JSON.stringify({ ...r, costsFile: costsFile ?? null, costs: costs ?? {} }, null, 2) + '\n');
@@ -102,6 +136,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if ((err as Error).name === 'PolicyError' || (err as Error).name === 'UsageError') throw new UsageError((err as Error).message);
     throw err;
   } finally {
+    stopListening();
     await client.close();
   }
 }

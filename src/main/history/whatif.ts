@@ -321,7 +321,7 @@ export async function runWhatIfInStore(
   const notes = inferred.notes;
   // The recorded intervals, in order: an agent's seq need not start at 0 and has gaps where the link was down.
   const nRecorded = inferred.intervals;
-  const hostPlaces = queuePlaces(base.info);
+  const hostPlaces = queuePlaces(inferred.host);
   const delivered: Delivered = new Map();
   const replicaId = await rerun(
     store,

@@ -31,9 +31,12 @@
  * so a replica can run the model under exactly what the host ran; queues are matched between host
  * and model by place (group, VM, device, queue), not by id.
  *
- * Every snapshot is checked against the recorded host: a VM or queue the host description does not
- * have (the host changed during the session), an interval of another length than the session's, a
- * counter that is not a finite number ≥ 0 — each refused naming the snapshot's seq and the field.
+ * Every snapshot is checked against the recorded host. A VM of a described group, or a queue of a
+ * known VM, that the description lacks (started, hot-plugged or found after it was taken) joins the
+ * layout, said in the notes; refused, naming the snapshot's seq and the field: a VM or queue that
+ * contradicts the description or belongs to no described group (the host changed during the
+ * session), an interval off the session's by more than a factor 2 (another setting), a counter that
+ * is not a finite number ≥ 0.
  *
  * Memory: per interval, a few numbers per group in typed arrays (≈ 40 bytes per group and
  * interval), and the schedule's changes.
@@ -67,11 +70,13 @@ export interface InferredScenario {
   recorded: { group: string; requestsPerSec: number; bytesPerSec: number; vcpuRunCyclesPerSec: number }[];
   /** Each assumption in words. */
   notes: string[];
+  /** The host's VMs and queues as the recording showed them (the description plus what appeared later), for queuePlaces. */
+  host: Pick<HostInfo, 'vms' | 'queues'>;
 }
 
 /** Options of the inference. */
 export interface InferenceOptions {
-  /** The session's interval in ms: every snapshot's must be within 10 % of it (what-if replays intervals of one length). */
+  /** The session's interval in ms: every snapshot's must be within a factor 2 of it (what-if replays intervals of one length; a real host's measured intervals vary). */
   intervalMs?: number;
 }
 
@@ -103,7 +108,9 @@ interface GroupAcc {
   vms: number[];
   vcpus: number;
   devices: DeviceSpec[];
-  /** Per interval: requests per VM per second on net and on blk devices; guest-mode and vCPU-run share of the group's vCPU time. */
+  /** Queues of its VMs known so far (a group without any takes no I/O exits). */
+  queues: number;
+  /** Per interval: requests per second (the group's, divided by its VMs at the end) on net and on blk devices; guest-mode and vCPU-run share of the group's vCPU time. */
   rateNet: Series;
   rateBlk: Series;
   shareGuest: Series;
@@ -167,6 +174,12 @@ export class ScenarioInference {
   private ms = 0;
   private guestAll = 0;
   private runAll = 0;
+  private readonly byName = new Map<string, number>();
+  /** VM id → its vCPUs as described (0: not reported). */
+  private readonly vmVcpus = new Map<number, number>();
+  /** VMs and queues that appeared in snapshots after the host description was recorded. */
+  private grownVms = 0;
+  private grownQueues = 0;
 
   constructor(private readonly info: HostInfo, private readonly name: string, opts: InferenceOptions = {}) {
     if (!info || typeof info !== 'object' || !Array.isArray(info.vms) || !Array.isArray(info.queues) || !Array.isArray(info.groups)) throw new Error('the recording has no host description (info) to infer a scenario from');
@@ -177,13 +190,13 @@ export class ScenarioInference {
     // The profile's name only: what it reports is ours, not the recording's.
     this.obs = observabilityOf(profile as ObservabilityProfile);
     this.intervalMs = opts.intervalMs;
-    const byName = new Map<string, number>();
+    const byName = this.byName;
     info.groups.forEach((g, i) => {
       if (!g || typeof g !== 'object' || typeof g.name !== 'string' || g.name === '') throw new Error(`info.groups[${i}]: expected { name, weight, workload } with a non-empty name`);
       if (!(typeof g.weight === 'number' && Number.isFinite(g.weight) && g.weight >= 0)) throw new Error(`info.groups[${i}].weight: expected a number ≥ 0, got ${String(g.weight)}`);
       if (byName.has(g.name)) throw new Error(`info.groups: duplicate group '${g.name}'`);
       byName.set(g.name, this.groups.length);
-      this.groups.push({ name: g.name, weight: g.weight, declared: String(g.workload), vms: [], vcpus: 0, devices: [], rateNet: new Series(), rateBlk: new Series(), shareGuest: new Series(), shareRun: new Series(), reqNet: 0, bytesNet: 0, reqBlk: 0, bytesBlk: 0, guest: 0, run: 0 });
+      this.groups.push({ name: g.name, weight: g.weight, declared: String(g.workload), vms: [], vcpus: 0, devices: [], queues: 0, rateNet: new Series(), rateBlk: new Series(), shareGuest: new Series(), shareRun: new Series(), reqNet: 0, bytesNet: 0, reqBlk: 0, bytesBlk: 0, guest: 0, run: 0 });
     });
     info.vms.forEach((v, i) => {
       if (!v || typeof v !== 'object' || !isInt(v.id) || typeof v.group !== 'string' || typeof v.name !== 'string' || !isInt(v.vcpus) || v.vcpus < 0) throw new Error(`info.vms[${i}]: expected { id, name, group, vcpus } (integers and strings)`);
@@ -193,35 +206,41 @@ export class ScenarioInference {
       this.groups[gi].vms.push(v.id);
       this.groupOfVm.set(v.id, gi);
       this.vmName.set(v.id, v.name);
+      this.vmVcpus.set(v.id, v.vcpus);
     });
     info.queues.forEach((q, i) => {
       if (!q || typeof q !== 'object' || !isInt(q.id) || !isInt(q.vm) || !isInt(q.device) || (q.kind !== 'net' && q.kind !== 'blk')) throw new Error(`info.queues[${i}]: expected { id, vm, device, kind: 'net' | 'blk' }`);
       if (!this.groupOfVm.has(q.vm)) throw new Error(`info.queues[${i}]: queue ${q.id} belongs to VM ${q.vm}, which info.vms does not list`);
       if (this.queueOf.has(q.id)) throw new Error(`info.queues: duplicate queue id ${q.id}`);
       this.queueOf.set(q.id, [q.vm, q.device, q.kind]);
+      this.groups[this.groupOfVm.get(q.vm)!].queues++;
     });
-    const vmById = new Map(info.vms.map((v) => [v.id, v]));
+  }
+
+  /** Each group's vCPUs and devices from its first VM, over the description as it grew (see add). */
+  private layout(notes: string[]): void {
+    const queues = [...this.queueOf.entries()].map(([id, [vm, device, kind]]) => ({ id, vm, device, kind }));
     for (const g of this.groups) {
       if (g.vms.length === 0) {
-        this.notes.push(`group '${g.name}': no VM in the recorded host; left out`);
+        notes.push(`group '${g.name}': no VM in the recorded host; left out`);
         continue;
       }
       const layout = (vm: number): string =>
         JSON.stringify(
-          info.queues
+          queues
             .filter((q) => q.vm === vm)
             .map((q) => [q.device, q.kind])
-            .sort((a, b) => (a[0] as number) - (b[0] as number)),
+            .sort((a, b) => (a[0] as number) - (b[0] as number) || String(a[1]).localeCompare(String(b[1]))),
         );
       const first = g.vms[0];
-      const firstName = vmById.get(first)?.name ?? String(first);
-      const vcpus = vmById.get(first)?.vcpus ?? 1;
+      const firstName = this.vmName.get(first) ?? String(first);
+      const vcpus = this.vmVcpus.get(first) ?? 1;
       g.vcpus = vcpus > 0 ? vcpus : 1;
-      if (vcpus === 0) this.notes.push(`group '${g.name}': the host does not report its VMs' vCPUs (an OVS host); each VM gets 1`);
-      if (g.vms.some((v) => (vmById.get(v)?.vcpus ?? 1) !== vcpus)) this.notes.push(`group '${g.name}': its VMs have different vCPU counts; every VM gets ${g.vcpus}, as ${firstName} has`);
-      if (g.vms.some((v) => layout(v) !== layout(first))) this.notes.push(`group '${g.name}': its VMs have different devices; every VM gets those of ${firstName}`);
+      if (vcpus === 0) notes.push(`group '${g.name}': the host does not report its VMs' vCPUs (an OVS host); each VM gets 1`);
+      if (g.vms.some((v) => (this.vmVcpus.get(v) ?? 1) !== vcpus)) notes.push(`group '${g.name}': its VMs have different vCPU counts; every VM gets ${g.vcpus}, as ${firstName} has`);
+      if (g.vms.some((v) => layout(v) !== layout(first))) notes.push(`group '${g.name}': its VMs have different devices; every VM gets those of ${firstName}`);
       const devs = new Map<number, { kind: DeviceKind; queues: number }>();
-      for (const q of info.queues) {
+      for (const q of queues) {
         if (q.vm !== first) continue;
         const d = devs.get(q.device);
         if (d) d.queues++;
@@ -237,7 +256,8 @@ export class ScenarioInference {
     if (!snapshot || typeof snapshot !== 'object' || !Array.isArray(snapshot.queues) || !Array.isArray(snapshot.vms) || !Array.isArray(snapshot.cores) || !Array.isArray(snapshot.sideCores)) throw new Error(`${at}: not a snapshot (cores, sideCores, queues and vms expected)`);
     const s = observe(snapshot, this.obs);
     if (!(typeof s.intervalMs === 'number' && Number.isFinite(s.intervalMs) && s.intervalMs > 0)) throw new Error(`${at}: intervalMs must be > 0, got ${String(s.intervalMs)}`);
-    if (this.intervalMs !== undefined && Math.abs(s.intervalMs - this.intervalMs) > 0.1 * this.intervalMs) {
+    // A real host measures each interval (a loaded host's run 10–30 % long); another setting is a factor off.
+    if (this.intervalMs !== undefined && (s.intervalMs > 2 * this.intervalMs || s.intervalMs < 0.5 * this.intervalMs)) {
       throw new Error(`${at}: its interval is ${s.intervalMs} ms, the session's ${this.intervalMs} ms (what-if replays intervals of one length; the host's interval changed during the session)`);
     }
     const seconds = s.intervalMs / 1000;
@@ -247,10 +267,39 @@ export class ScenarioInference {
     const bytesNet = new Float64Array(G);
     const bytesBlk = new Float64Array(G);
     const run = new Float64Array(G);
-    const changed = (what: string): Error => new Error(`${at}: ${what}, which the recorded host description does not have (the host changed during the session; what-if needs one host layout)`);
+    const changed = (what: string): Error => new Error(`${at}: ${what} (the host changed during the session; what-if needs one host layout)`);
+    // VMs first: one that appeared after the description was recorded joins its group (a VM that
+    // started later); one that contradicts the description is a host change.
+    let runAll = 0;
+    for (const v of s.vms) {
+      let gi = this.groupOfVm.get(v.id);
+      if (gi === undefined) {
+        const g = typeof v.group === 'string' ? this.byName.get(v.group) : undefined;
+        if (g === undefined || !isInt(v.id) || typeof v.name !== 'string') throw changed(`VM ${String(v.id)} ('${String(v.name)}') is in group '${String(v.group)}', which the recorded host description does not list`);
+        gi = g;
+        const group = this.groups[gi];
+        this.groupOfVm.set(v.id, gi);
+        this.vmName.set(v.id, v.name);
+        this.vmVcpus.set(v.id, group.vms.length > 0 ? (this.vmVcpus.get(group.vms[0]) ?? 1) : 1);
+        group.vms.push(v.id);
+        this.grownVms++;
+      } else if (this.groups[gi].name !== v.group || this.vmName.get(v.id) !== v.name) {
+        throw changed(`VM ${String(v.id)} is '${String(v.name)}' in group '${String(v.group)}', where the recorded host description has '${this.vmName.get(v.id)}' in '${this.groups[gi].name}'`);
+      }
+      if (!isCount(v.vcpuRunCycles)) throw new Error(`${at}: vms[id ${v.id}].vcpuRunCycles must be a finite number ≥ 0, got ${String(v.vcpuRunCycles)}`);
+      run[gi] += v.vcpuRunCycles;
+      runAll += v.vcpuRunCycles;
+    }
     for (const q of s.queues) {
-      const known = this.queueOf.get(q.id);
-      if (!known || known[0] !== q.vm || known[1] !== q.device || known[2] !== q.kind) throw changed(`queue ${String(q.id)} (VM ${String(q.vm)}, device ${String(q.device)}, ${String(q.kind)})`);
+      let known = this.queueOf.get(q.id);
+      if (!known && isInt(q.id) && this.groupOfVm.has(q.vm) && isInt(q.device) && (q.kind === 'net' || q.kind === 'blk')) {
+        // A device that appeared later (hot-plugged, or found after the description was taken).
+        known = [q.vm, q.device, q.kind];
+        this.queueOf.set(q.id, known);
+        this.groups[this.groupOfVm.get(q.vm)!].queues++;
+        this.grownQueues++;
+      }
+      if (!known || known[0] !== q.vm || known[1] !== q.device || known[2] !== q.kind) throw changed(`queue ${String(q.id)} is on VM ${String(q.vm)}, device ${String(q.device)}, ${String(q.kind)}, which the recorded host description places ${known ? `on VM ${known[0]}, device ${known[1]}, ${known[2]}` : 'nowhere'}`);
       if (!isCount(q.requests)) throw new Error(`${at}: queues[id ${q.id}].requests must be a finite number ≥ 0, got ${String(q.requests)}`);
       if (!isCount(q.bytes)) throw new Error(`${at}: queues[id ${q.id}].bytes must be a finite number ≥ 0, got ${String(q.bytes)}`);
       const gi = this.groupOfVm.get(q.vm)!;
@@ -261,14 +310,6 @@ export class ScenarioInference {
         reqBlk[gi] += q.requests;
         bytesBlk[gi] += q.bytes;
       }
-    }
-    let runAll = 0;
-    for (const v of s.vms) {
-      const gi = this.groupOfVm.get(v.id);
-      if (gi === undefined || this.groups[gi].name !== v.group || this.vmName.get(v.id) !== v.name) throw changed(`VM ${String(v.id)} ('${String(v.name)}', group '${String(v.group)}')`);
-      if (!isCount(v.vcpuRunCycles)) throw new Error(`${at}: vms[id ${v.id}].vcpuRunCycles must be a finite number ≥ 0, got ${String(v.vcpuRunCycles)}`);
-      run[gi] += v.vcpuRunCycles;
-      runAll += v.vcpuRunCycles;
     }
     let guestAll = 0;
     if (this.obs.reports.coreGuest) {
@@ -285,18 +326,19 @@ export class ScenarioInference {
     // by their run time, which also holds their exits (so a group with more exits per run cycle
     // than the others gets a little more than its share).
     let runDevless = 0;
-    for (let gi = 0; gi < G; gi++) if (this.groups[gi].devices.length === 0) runDevless += run[gi];
+    for (let gi = 0; gi < G; gi++) if (this.groups[gi].queues === 0) runDevless += run[gi];
     const guestDevless = Math.min(guestAll, runDevless);
     const runIo = runAll - runDevless;
     const guestIo = guestAll - guestDevless;
     const cyclesPerVcpu = s.hz * seconds;
     for (let gi = 0; gi < G; gi++) {
       const g = this.groups[gi];
-      const nVm = Math.max(1, g.vms.length);
-      const guest = g.devices.length === 0 ? (runDevless > 0 ? (guestDevless * run[gi]) / runDevless : 0) : runIo > 0 ? (guestIo * run[gi]) / runIo : 0;
-      const vcpuCycles = nVm * Math.max(1, g.vcpus) * cyclesPerVcpu;
-      g.rateNet.push(reqNet[gi] / (nVm * seconds));
-      g.rateBlk.push(reqBlk[gi] / (nVm * seconds));
+      const guest = g.queues === 0 ? (runDevless > 0 ? (guestDevless * run[gi]) / runDevless : 0) : runIo > 0 ? (guestIo * run[gi]) / runIo : 0;
+      let vcpus = 0;
+      for (const vm of g.vms) vcpus += Math.max(1, this.vmVcpus.get(vm) ?? 1);
+      const vcpuCycles = Math.max(1, vcpus) * cyclesPerVcpu;
+      g.rateNet.push(reqNet[gi] / seconds);
+      g.rateBlk.push(reqBlk[gi] / seconds);
       g.shareGuest.push(Math.min(1, guest / vcpuCycles));
       g.shareRun.push(Math.min(1, run[gi] / vcpuCycles));
       g.reqNet += reqNet[gi];
@@ -323,6 +365,8 @@ export class ScenarioInference {
   result(): InferredScenario {
     if (this.n === 0) throw new Error('the recording has no snapshots to infer a workload from');
     const notes = [...this.notes];
+    this.layout(notes);
+    if (this.grownVms + this.grownQueues > 0) notes.push(`the host description grew during the session: ${this.grownVms} VM(s) and ${this.grownQueues} queue(s) appeared after it was recorded (started or found later); they are replayed from the start, each group as its first VM`);
     const vms: VmGroupSpec[] = [];
     const recorded: InferredScenario['recorded'] = [];
     const seconds = this.ms / 1000;
@@ -361,8 +405,10 @@ export class ScenarioInference {
         const bytes = blk ? g.bytesBlk : g.bytesNet;
         const other = blk ? g.reqNet : g.reqBlk;
         if (other > 0) notes.push(`group '${g.name}': ${(other / seconds).toFixed(0)} requests/s on its ${blk ? 'net' : 'blk'} devices are not replayed (its workload is ${kind}); its guest cycles per request count them as ${kind}'s`);
+        // The group's busiest interval, per VM of the replayed group.
         let peak = 0;
         for (let i = 0; i < this.n; i++) if (rate.a[i] > peak) peak = rate.a[i];
+        peak /= g.vms.length;
         if (peak > 0) {
           const perReq = bytes / req;
           workload.rate = round(peak);
@@ -378,7 +424,7 @@ export class ScenarioInference {
             workload.responseBytes = round(Math.max(0, perReq - workload.requestBytes));
           }
           workload.guestCyclesPerRequest = round(guest / req);
-          sources.push({ name: g.name, series: rate.a, peak });
+          sources.push({ name: g.name, series: rate.a, peak: peak * g.vms.length });
         } else {
           workload.rate = 1;
           sources.push({ name: g.name, series: rate.a, peak: 0 });
@@ -411,7 +457,11 @@ export class ScenarioInference {
       for (const src of sources) out[src.name] = src.peak > 0 ? src.series[i] / src.peak : 0;
       return out;
     };
-    return { scenario, intervals: n, loadsAt, schedule: this.schedule, recorded, notes };
+    const host: InferredScenario['host'] = {
+      vms: [...this.groupOfVm.keys()].map((id) => ({ id, name: this.vmName.get(id) ?? String(id), group: this.groups[this.groupOfVm.get(id)!].name, vcpus: this.vmVcpus.get(id) ?? 1 })),
+      queues: [...this.queueOf.entries()].map(([id, [vm, device, kind]]) => ({ id, vm, device, kind })),
+    };
+    return { scenario, intervals: n, loadsAt, schedule: this.schedule, recorded, notes, host };
   }
 }
 

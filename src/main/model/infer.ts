@@ -153,6 +153,20 @@ export function queuePlaces(info: Pick<HostInfo, 'vms' | 'queues'>): Map<number,
   return out;
 }
 
+/** Each queue's identity key (its VM — mapped by `vmOf` if given —, device, kind, place among the device's queues by id) → its id. */
+function queueKeys(queues: readonly { id: number; vm: number; device: number; kind: string }[], vmOf?: Map<number, number>): Map<string, number> {
+  const sorted = [...queues].sort((a, b) => a.id - b.id);
+  const seen = new Map<string, number>();
+  const out = new Map<string, number>();
+  for (const q of sorted) {
+    const dev = `${vmOf ? vmOf.get(q.vm) : q.vm}\u0000${q.device}\u0000${q.kind}`;
+    const k = seen.get(dev) ?? 0;
+    seen.set(dev, k + 1);
+    out.set(`${dev}\u0000${k}`, q.id);
+  }
+  return out;
+}
+
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
@@ -177,6 +191,15 @@ export class ScenarioInference {
   private readonly byName = new Map<string, number>();
   /** VM id → its vCPUs as described (0: not reported). */
   private readonly vmVcpus = new Map<number, number>();
+  /**
+   * Identity across the session: a VM by its name (unique on a host), a queue by its VM, device,
+   * kind and place in the device. An agent that restarted may number the same VMs and queues
+   * otherwise (QEMU's in the order its sockets answered), so ids are mapped per snapshot.
+   */
+  private readonly vmByName = new Map<string, number>();
+  private readonly queueByKey = new Map<string, number>();
+  private nextVm = 0;
+  private nextQueue = 0;
   /** VMs and queues that appeared in snapshots after the host description was recorded. */
   private grownVms = 0;
   private grownQueues = 0;
@@ -207,6 +230,9 @@ export class ScenarioInference {
       this.groupOfVm.set(v.id, gi);
       this.vmName.set(v.id, v.name);
       this.vmVcpus.set(v.id, v.vcpus);
+      if (this.vmByName.has(v.name)) throw new Error(`info.vms: duplicate VM name '${v.name}'`);
+      this.vmByName.set(v.name, v.id);
+      this.nextVm = Math.max(this.nextVm, v.id + 1);
     });
     info.queues.forEach((q, i) => {
       if (!q || typeof q !== 'object' || !isInt(q.id) || !isInt(q.vm) || !isInt(q.device) || (q.kind !== 'net' && q.kind !== 'blk')) throw new Error(`info.queues[${i}]: expected { id, vm, device, kind: 'net' | 'blk' }`);
@@ -214,7 +240,9 @@ export class ScenarioInference {
       if (this.queueOf.has(q.id)) throw new Error(`info.queues: duplicate queue id ${q.id}`);
       this.queueOf.set(q.id, [q.vm, q.device, q.kind]);
       this.groups[this.groupOfVm.get(q.vm)!].queues++;
+      this.nextQueue = Math.max(this.nextQueue, q.id + 1);
     });
+    for (const [key, id] of queueKeys(info.queues)) this.queueByKey.set(key, id);
   }
 
   /** Each group's vCPUs and devices from its first VM, over the description as it grew (see add). */
@@ -271,38 +299,59 @@ export class ScenarioInference {
     // VMs first: one that appeared after the description was recorded joins its group (a VM that
     // started later); one that contradicts the description is a host change.
     let runAll = 0;
+    /** This snapshot's VM ids → the session's. */
+    const vmOf = new Map<number, number>();
     for (const v of s.vms) {
-      let gi = this.groupOfVm.get(v.id);
-      if (gi === undefined) {
+      if (!isInt(v.id) || typeof v.name !== 'string') throw new Error(`${at}: vms[]: a VM without an integer id and a name`);
+      let id = this.vmByName.get(v.name);
+      let gi: number;
+      if (id === undefined) {
         const g = typeof v.group === 'string' ? this.byName.get(v.group) : undefined;
-        if (g === undefined || !isInt(v.id) || typeof v.name !== 'string') throw changed(`VM ${String(v.id)} ('${String(v.name)}') is in group '${String(v.group)}', which the recorded host description does not list`);
+        if (g === undefined) throw changed(`VM '${v.name}' is in group '${String(v.group)}', which the recorded host description does not list`);
         gi = g;
+        id = this.groupOfVm.has(v.id) ? this.nextVm : v.id;
+        this.nextVm = Math.max(this.nextVm, id + 1);
         const group = this.groups[gi];
-        this.groupOfVm.set(v.id, gi);
-        this.vmName.set(v.id, v.name);
-        this.vmVcpus.set(v.id, group.vms.length > 0 ? (this.vmVcpus.get(group.vms[0]) ?? 1) : 1);
-        group.vms.push(v.id);
+        this.vmByName.set(v.name, id);
+        this.groupOfVm.set(id, gi);
+        this.vmName.set(id, v.name);
+        this.vmVcpus.set(id, group.vms.length > 0 ? (this.vmVcpus.get(group.vms[0]) ?? 1) : 1);
+        group.vms.push(id);
         this.grownVms++;
-      } else if (this.groups[gi].name !== v.group || this.vmName.get(v.id) !== v.name) {
-        throw changed(`VM ${String(v.id)} is '${String(v.name)}' in group '${String(v.group)}', where the recorded host description has '${this.vmName.get(v.id)}' in '${this.groups[gi].name}'`);
+      } else {
+        gi = this.groupOfVm.get(id)!;
+        if (this.groups[gi].name !== v.group) throw changed(`VM '${v.name}' is in group '${String(v.group)}', where the recorded host description has it in '${this.groups[gi].name}'`);
       }
+      vmOf.set(v.id, id);
       if (!isCount(v.vcpuRunCycles)) throw new Error(`${at}: vms[id ${v.id}].vcpuRunCycles must be a finite number ≥ 0, got ${String(v.vcpuRunCycles)}`);
       run[gi] += v.vcpuRunCycles;
       runAll += v.vcpuRunCycles;
     }
+    /** This snapshot's queue ids → the session's (by VM, device, kind and place in the device). */
+    const queueOf = new Map<number, number>();
     for (const q of s.queues) {
-      let known = this.queueOf.get(q.id);
-      if (!known && isInt(q.id) && this.groupOfVm.has(q.vm) && isInt(q.device) && (q.kind === 'net' || q.kind === 'blk')) {
+      if (!isInt(q.id) || !isInt(q.device) || (q.kind !== 'net' && q.kind !== 'blk')) throw new Error(`${at}: queues[]: a queue without an integer id and device and a kind 'net' or 'blk'`);
+      if (!vmOf.has(q.vm)) throw changed(`queue ${q.id} is on VM ${String(q.vm)}, which this snapshot does not list`);
+    }
+    for (const [key, hostId] of queueKeys(s.queues, vmOf)) {
+      let id = this.queueByKey.get(key);
+      if (id === undefined) {
         // A device that appeared later (hot-plugged, or found after the description was taken).
-        known = [q.vm, q.device, q.kind];
-        this.queueOf.set(q.id, known);
-        this.groups[this.groupOfVm.get(q.vm)!].queues++;
+        const q = s.queues.find((x) => x.id === hostId)!;
+        id = this.queueOf.has(hostId) ? this.nextQueue : hostId;
+        this.nextQueue = Math.max(this.nextQueue, id + 1);
+        const vm = vmOf.get(q.vm)!;
+        this.queueByKey.set(key, id);
+        this.queueOf.set(id, [vm, q.device, q.kind]);
+        this.groups[this.groupOfVm.get(vm)!].queues++;
         this.grownQueues++;
       }
-      if (!known || known[0] !== q.vm || known[1] !== q.device || known[2] !== q.kind) throw changed(`queue ${String(q.id)} is on VM ${String(q.vm)}, device ${String(q.device)}, ${String(q.kind)}, which the recorded host description places ${known ? `on VM ${known[0]}, device ${known[1]}, ${known[2]}` : 'nowhere'}`);
+      queueOf.set(hostId, id);
+    }
+    for (const q of s.queues) {
       if (!isCount(q.requests)) throw new Error(`${at}: queues[id ${q.id}].requests must be a finite number ≥ 0, got ${String(q.requests)}`);
       if (!isCount(q.bytes)) throw new Error(`${at}: queues[id ${q.id}].bytes must be a finite number ≥ 0, got ${String(q.bytes)}`);
-      const gi = this.groupOfVm.get(q.vm)!;
+      const gi = this.groupOfVm.get(vmOf.get(q.vm)!)!;
       if (q.kind === 'net') {
         reqNet[gi] += q.requests;
         bytesNet[gi] += q.bytes;
@@ -349,7 +398,7 @@ export class ScenarioInference {
       g.run += run[gi];
     }
     const owners: [number, number][] = [];
-    for (const q of s.queues) if (q.owner !== null) owners.push([q.id, q.owner]);
+    for (const q of s.queues) if (q.owner !== null) owners.push([queueOf.get(q.id)!, q.owner]);
     owners.sort((a, b) => a[0] - b[0]);
     const side = s.sideCores.map((c) => c.coreId).sort((a, b) => a - b);
     const key = JSON.stringify([side, owners]);

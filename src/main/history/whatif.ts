@@ -24,7 +24,7 @@ import type { HostEvent, PolicyConfig } from '../../shared/policy.ts';
 import type { CostOverrides, Scenario } from '../../shared/scenario.ts';
 import { OBSERVABILITY_PROFILE_NAMES, type ObservabilityProfile } from '../../shared/observe.ts';
 import { SummaryBuilder, type PhaseSummary } from '../sim/summary.ts';
-import { queuePlaces, ScenarioInference, type InferredScenario, type ScheduleChange } from '../model/infer.ts';
+import { matchQueues, ScenarioInference, type InferredScenario, type ScheduleChange } from '../model/infer.ts';
 import type { HostModel } from '../model/host-model.ts';
 import type { Fidelity } from '../../shared/api.ts';
 
@@ -110,8 +110,8 @@ interface RerunSpec {
   /** A policy run by the loop, or the recorded side-core schedule applied before each interval. */
   policy: { name: string; config: PolicyConfig } | null;
   schedule?: ScheduleChange[];
-  /** The recorded host's queue places (queuePlaces of its info), to match its queue ids to the model's. */
-  hostPlaces?: Map<number, string>;
+  /** The recorded host's VMs and queues, to match its queue ids to the model's (matchQueues). */
+  host?: InferredScenario['host'];
   label: string;
   notice: HostEvent;
   /** Progress range of this run within the whole operation. */
@@ -139,15 +139,7 @@ async function rerun(
   }
   const info = model.info();
   // The recorded owners name the host's queues: match them to the model's by place, not by id.
-  const toModel = new Map<number, number>();
-  if (spec.schedule) {
-    const modelAt = new Map<string, number>();
-    for (const [id, place] of queuePlaces(info)) modelAt.set(place, id);
-    for (const [id, place] of spec.hostPlaces ?? []) {
-      const m = modelAt.get(place);
-      if (m !== undefined) toModel.set(id, m);
-    }
-  }
+  const toModel = spec.host ? matchQueues(spec.host, info) : new Map<number, number>();
   const events: HostEvent[] = [];
   const loop = spec.policy ? new IocmLoop({ control: model, policy: spec.policy.name, config: spec.policy.config, observability: info.observability, groups: info.groups, onEvent: (e) => events.push(e) }) : null;
   const id = store.beginSession({
@@ -321,13 +313,12 @@ export async function runWhatIfInStore(
   const notes = inferred.notes;
   // The recorded intervals, in order: an agent's seq need not start at 0 and has gaps where the link was down.
   const nRecorded = inferred.intervals;
-  const hostPlaces = queuePlaces(inferred.host);
   const delivered: Delivered = new Map();
   const replicaId = await rerun(
     store,
     base,
     {
-      scenario, seed, intervalMs, observe, n: nRecorded, loadsAt: (i) => inferred.loadsAt(i), policy: null, schedule: inferred.schedule, hostPlaces, label: 'replica', from: 0.1, to: 0.55, delivered,
+      scenario, seed, intervalMs, observe, n: nRecorded, loadsAt: (i) => inferred.loadsAt(i), policy: null, schedule: inferred.schedule, host: inferred.host, label: 'replica', from: 0.1, to: 0.55, delivered,
       notice: { t: 0, source: 'system', kind: 'notice', message: `replica of session ${base.id}: a scenario inferred from its recording, under its recorded side cores${withOverrides}`, data: { parentId: base.id, notes, ...costData } },
     },
     startedAt, progress, aborted, beforeYield,

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHostModel } from './host-model.ts';
-import { queuePlaces, ScenarioInference, type InferredScenario } from './infer.ts';
+import { matchQueues, ScenarioInference, type InferredScenario } from './infer.ts';
 import { WORKLOAD_DEFAULTS } from './defaults.ts';
 import type { Scenario } from '../../shared/scenario.ts';
 import type { HostInfo } from '../../shared/control.ts';
@@ -17,15 +17,6 @@ import type { HostSnapshot } from '../../shared/snapshot.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const load = (path: string): Scenario => JSON.parse(readFileSync(join(ROOT, path), 'utf8')) as Scenario;
-
-/** The host's queue id → the model's queue at the same place (as what-if matches them). */
-function placeMap(host: HostInfo, model: HostInfo): Map<number, number> {
-  const at = new Map<string, number>();
-  for (const [id, place] of queuePlaces(model)) at.set(place, id);
-  const out = new Map<number, number>();
-  for (const [id, place] of queuePlaces(host)) if (at.has(place)) out.set(id, at.get(place)!);
-  return out;
-}
 
 /** Record `seconds` of `sc` with `side` side cores from interval `switchAt` on; infer; replay the replica. */
 function roundTrip(sc: Scenario, seconds: number, side: number, switchAt = 0): { inf: InferredScenario; delivered: Map<string, number>; sideBySeq: number[][]; recordedSide: number[][] } {
@@ -41,7 +32,7 @@ function roundTrip(sc: Scenario, seconds: number, side: number, switchAt = 0): {
   }
   const r = inf.result();
   const rep = createHostModel(r.scenario, { seed: 4 });
-  const toModel = placeMap(m.info(), rep.info());
+  const toModel = matchQueues(m.info(), rep.info());
   const delivered = new Map<string, number>();
   const sideBySeq: number[][] = [];
   let k = 0;
@@ -261,7 +252,7 @@ describe('ScenarioInference', () => {
     inf.add(s);
     const r = inf.result();
     const rep = createHostModel(r.scenario, { seed: 2 });
-    const toModel = placeMap(hostInfo, rep.info());
+    const toModel = matchQueues(hostInfo, rep.info());
     rep.apply({ kind: 'setSideCores', cores: r.schedule[0].sideCores });
     for (const [queue, core] of r.schedule[0].owners) rep.apply({ kind: 'assignQueue', queue: toModel.get(queue)!, core });
     expect(rep.config().queueOwner).toEqual(m.config().queueOwner);

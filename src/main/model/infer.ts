@@ -167,6 +167,18 @@ function queueKeys(queues: readonly { id: number; vm: number; device: number; ki
   return out;
 }
 
+/** The host's queue id → the model's queue at the same place (queuePlaces), for queues the model has. */
+export function matchQueues(host: Pick<HostInfo, 'vms' | 'queues'>, model: Pick<HostInfo, 'vms' | 'queues'>): Map<number, number> {
+  const at = new Map<string, number>();
+  for (const [id, place] of queuePlaces(model)) at.set(place, id);
+  const out = new Map<number, number>();
+  for (const [id, place] of queuePlaces(host)) {
+    const m = at.get(place);
+    if (m !== undefined) out.set(id, m);
+  }
+  return out;
+}
+
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 

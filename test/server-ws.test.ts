@@ -100,6 +100,12 @@ describe('IocmApi over WebSocket', () => {
       // The largest count the host takes is accepted.
       const max = await api.setPolicy({ name: `static:${CORES - 1}`, config: {} });
       expect(max.ok && max.value.policy).toBe(`static:${CORES - 1}`);
+      // The Controls form sends the bare name and its fields: config.k is the count.
+      const form = await api.setPolicy({ name: 'static', config: { k: 2 } });
+      expect(form.ok && form.value.policy).toBe('static:2');
+      const tooMany = await api.setPolicy({ name: 'static', config: { k: CORES } });
+      expect(!tooMany.ok && tooMany.error.field).toBe('config.k');
+      expect(!tooMany.ok && tooMany.error.message).toContain(`must be at most ${CORES - 1}`);
       expect((await api.setPolicy({ name: policy, config: {} })).ok).toBe(true);
     } finally {
       api.close();

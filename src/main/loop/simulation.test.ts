@@ -302,5 +302,10 @@ describe('resolvePolicyForHost (the one registry)', () => {
     expect(err('static:16').message).toBe('static:K: K must be at most 15 on a 16-core host (at least one VM core), got 16');
     expect(err('static:2', 2).message).toContain('at most 1');
     expect(err('ovs-auto-lb:4', 4).message).toContain('at most 3');
+    // The console's form sends the bare name and its fields: config.k gives static's count.
+    expect(resolvePolicyForHost('static', 16, { k: 2 }).name).toBe('static:2');
+    expect(resolvePolicyForHost('static:3', 16, { k: 2 }).name).toBe('static:2');
+    expect(() => resolvePolicyForHost('static', 6, { k: 99 })).toThrow('static:K: K must be at most 5 on a 6-core host (at least one VM core), got 99');
+    expect(() => resolvePolicyForHost('static', 6, { k: -1 })).toThrow(/invalid static config: k:/);
   });
 });

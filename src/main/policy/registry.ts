@@ -51,8 +51,6 @@ export function resolvePolicyName(spec: string): { entry: PolicyEntry; implied: 
     if (!('k' in entry.defaults)) throw new PolicyConfigError(`policy '${m[1]}' takes no ':K' suffix`, [{ field: 'policy', message: 'no suffix allowed' }]);
     if (!/^\d+$/.test(m[2])) throw new PolicyConfigError(`bad side-core count in '${spec}' (expected a whole number ≥ 0, e.g. ${m[1]}:2)`, [{ field: 'k', message: 'must be a whole number ≥ 0' }]);
     implied.k = Number(m[2]);
-  } else if (entry === staticEntry) {
-    throw new PolicyConfigError(`'static' needs a side-core count, e.g. static:2`, [{ field: 'k', message: 'missing' }]);
   }
   return { entry, implied };
 }
@@ -60,6 +58,11 @@ export function resolvePolicyName(spec: string): { entry: PolicyEntry; implied: 
 /** Full config of a policy spec: defaults ← name suffix ← overrides; validated. */
 export function resolvePolicyConfig(spec: string, config: PolicyConfig = {}): { entry: PolicyEntry; config: PolicyConfig } {
   const { entry, implied } = resolvePolicyName(spec);
+  // 'static' has no default count: it comes from the name's suffix or from config.k (the console's
+  // form sends the name and its fields), and is missing only when neither gives it.
+  if (entry === staticEntry && implied.k === undefined && config.k === undefined) {
+    throw new PolicyConfigError(`'static' needs a side-core count, e.g. static:2 (or config k)`, [{ field: 'k', message: 'missing: give a side-core count, e.g. static:2' }]);
+  }
   const errors = entry.validate({ ...implied, ...config });
   if (errors.length > 0) throw new PolicyConfigError(`invalid ${entry.name} config: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
   return { entry, config: { ...entry.defaults, ...implied, ...config } };

@@ -141,3 +141,31 @@ describe('an agent loop relayed across a refused snapshot time', () => {
     for (const e of r.events()) expect(e.t).toBeLessThanOrEqual(last);
   }, 30_000);
 });
+
+describe('an agent that has been up a while', () => {
+  it("starts the console's session at its first snapshot (t = one interval), not at the agent's uptime", async () => {
+    const clock = new ManualClock();
+    const driver = await createModelDriver({ clock, dryRun: false, scenario: 'rr-few', seed: 5, intervalMs: 100, flags: {}, log: () => {} });
+    let emitted = 0;
+    driver.onSnapshot(() => emitted++);
+    const server = await startAgentServer({ source: driver, driver: 'model', version: 'test', token: tok.token, port: 0, clock, limits: { heartbeatMs: 60_000 } });
+    open.push({ server });
+    // 142 s of the agent's own time before any console connects.
+    while (emitted < 1420) clock.advance(5, 5);
+    const host = await createAgentLiveHost({ url: server.url, token: tok.token, policy: 'static:1' }, { clock: realLinkClock, random: seededRandom(7), batchMs: 20 });
+    open.push({ host });
+    expect(host.remoteLoop).toBe(false);
+    const batches: TelemetryBatch[] = [];
+    host.onBatch((b) => batches.push(b));
+    const snaps = (): HostSnapshot[] => batches.flatMap((b) => b.snapshots);
+    while (emitted < 1425) clock.advance(5, 5);
+    await expect.poll(() => snaps().length, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    const got = snaps();
+    // The agent's t was ≥ 142 000 ms; the session's time starts with its first interval.
+    expect(got[0].seq).toBe(0);
+    expect(got[0].t).toBe(100);
+    for (let i = 1; i < got.length; i++) expect(got[i].t).toBe(got[i - 1].t + 100);
+    expect(host.status().t).toBeLessThanOrEqual(got.at(-1)!.t);
+    for (const e of batches.flatMap((b) => b.events)) expect(e.t).toBeLessThanOrEqual(got.at(-1)!.t);
+  }, 30_000);
+});

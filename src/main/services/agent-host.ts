@@ -8,6 +8,8 @@
  *
  * Either way it emits TelemetryBatches every `batchMs` like the model's live runner.
  *
+ * Time: the console's timeline starts with the first snapshot it receives (seq 0, t = its
+ * interval), whatever the agent's own clock says, so a session's wall start plus t is wall time.
  * Disconnects: the session's time is continuous. Snapshots are renumbered onto one console
  * timeline (seq and t keep increasing even when the agent restarted and counts from 0 again), and
  * the time the link was down is kept as a gap: a `disconnect` event when it drops and a `connect`
@@ -87,7 +89,8 @@ class ContinuousSource extends Delegating implements HostSource {
   lastT = 0;
   /** Wall ms the link was down before the next snapshot (0: no gap pending). */
   private pendingGapMs = 0;
-  private rebase = false;
+  /** The next snapshot starts a stretch (the first one, and the first after a gap): it is renumbered onto the timeline. */
+  private rebase = true;
   /** The agent's t of the last snapshot received (taken or refused): steps are measured from it. */
   private prevAgentT: number | null = null;
   /** A snapshot was refused: the next one taken continues one interval after the last taken. */
@@ -133,12 +136,12 @@ class ContinuousSource extends Delegating implements HostSource {
    * - anything else (past the newest snapshot, a clock the console refused, no snapshot yet on a
    *   new link) → the last t taken.
    * So whatever the agent's clock does, a relayed time never lands past the last snapshot taken.
-   * Before the first snapshot of the session the agent's times are the session's (as that
-   * snapshot's own t is).
+   * Before the first snapshot of the session a relayed time is the session's start (0): the
+   * session's time starts with that snapshot's interval.
    */
   mapT(t: number): number {
     const n = this.recvCount;
-    if (n === 0) return this.lastSeq < 0 ? t : this.lastT;
+    if (n === 0) return this.lastSeq < 0 ? 0 : this.lastT;
     for (let k = n - 1; k >= 0; k--) {
       const i = this.recvAt(k);
       if (this.recvAgentT[i] === t) return this.recvT[i];
@@ -187,7 +190,10 @@ class ContinuousSource extends Delegating implements HostSource {
       this.recvCount = 0;
       this.seqOffset = this.lastSeq + 1 - s.seq;
       // The gap counts in session time (at least one interval), so charts show it as such.
-      this.tOffset = this.lastSeq < 0 ? 0 : this.lastT + Math.max(s.intervalMs, this.pendingGapMs) - s.t;
+      // The session's time starts with its first snapshot, whose interval is [0, intervalMs]: the
+      // agent's own t counts from the agent's start (it may have been up for hours), and the
+      // session's wall start is when the console began recording it (wall = startedAt + t).
+      this.tOffset = this.lastSeq < 0 ? s.intervalMs - s.t : this.lastT + Math.max(s.intervalMs, this.pendingGapMs) - s.t;
       this.pendingGapMs = 0;
     } else if (this.resync) {
       // The agent's clock moved (the refused snapshot): carry on one interval after the last taken.

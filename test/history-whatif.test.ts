@@ -49,6 +49,10 @@ describe('what-if', () => {
       expect(fractions.at(-1)).toBe(1);
       const s = await client.getSession(other.sessionId);
       expect(s).toMatchObject({ parentId: baseId, policy: 'static:3', snapshots: 120, startedAt: 42 });
+      // Ended when the re-run finished on the client's clock (42 + the seconds it took), not at
+      // 42 + the 12 simulated seconds.
+      expect(s.endedAt).toBeGreaterThanOrEqual(42);
+      expect(s.endedAt).toBeLessThan(42 + 12_000);
       const c = other.comparison;
       expect(c.base).toEqual({ sessionId: baseId, policy: 'static:1' });
       const side = c.rows.find((r) => r.metric === 'side-core-seconds' && r.phase === 'total')!;

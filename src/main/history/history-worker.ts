@@ -109,12 +109,16 @@ const handlers: Record<string, Handler> = {
   importFile: (a: { path: string }, opId) => importFile(store, a.path, (fraction, message) => opId && post({ type: 'progress', opId, fraction, message })),
   whatIf: async (a: import('./whatif.ts').WhatIfRequest, opId) => {
     const { runWhatIfInStore } = await import('./whatif.ts');
+    const began = Date.now();
     return runWhatIfInStore(
       store,
       a,
       (fraction, message) => opId && post({ type: 'progress', opId, fraction, message }),
       () => !!opId && cancelled.has(opId),
       () => flushAll(),
+      // The re-run ends when it finishes: its start on the client's clock (which owns session
+      // times) plus the time it took.
+      () => (a.startedAt ?? began) + (Date.now() - began),
     );
   },
 };

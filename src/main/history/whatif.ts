@@ -129,6 +129,7 @@ async function rerun(
   progress: ProgressFn,
   aborted: () => boolean,
   beforeYield: () => void,
+  now: () => number,
 ): Promise<string> {
   const [{ createHostModel }, { IocmLoop }] = await Promise.all([import('../model/host-model.ts'), import('../loop/loop.ts')]);
   let model: ReturnType<typeof createHostModel>;
@@ -179,7 +180,9 @@ async function rerun(
       }
     }
     if (aborted()) throw new HistoryError('invalid', 'what-if cancelled');
-    store.endSession(id, startedAt + Math.round(spec.n * spec.intervalMs));
+    // Ended when the re-run finished (wall clock), not at startedAt + its simulated length: a
+    // what-if of a day-long recording takes seconds.
+    store.endSession(id, Math.max(startedAt, now()));
   } catch (err) {
     // Nothing half-done stays behind.
     store.abandonSession(id);
@@ -226,6 +229,7 @@ export async function runWhatIfInStore(
   progress: ProgressFn,
   aborted: () => boolean,
   beforeYield: () => void = () => {},
+  now: () => number = () => req.startedAt ?? 0,
 ): Promise<WhatIfResult> {
   const base = store.getSession(req.sessionId);
   if (base.snapshots === 0) throw new HistoryError('invalid', `session '${req.sessionId}' has no snapshots to re-run`);
@@ -278,7 +282,7 @@ export async function runWhatIfInStore(
         scenario, seed, intervalMs, observe, n, loadsAt: (seq) => loads[seq], policy: { name: policy.name, config: req.config ?? {} }, label: policy.name, from: 0, to: 1,
         notice: { t: 0, source: 'system', kind: 'notice', message: `what-if re-run of session ${base.id} under ${policy.name}${withOverrides}`, data: { parentId: base.id, ...costData } },
       },
-      startedAt, progress, aborted, beforeYield,
+      startedAt, progress, aborted, beforeYield, now,
     );
     return { sessionId: id, comparison: compareSessions(store, base.id, id) };
   }
@@ -321,7 +325,7 @@ export async function runWhatIfInStore(
       scenario, seed, intervalMs, observe, n: nRecorded, loadsAt: (i) => inferred.loadsAt(i), policy: null, schedule: inferred.schedule, host: inferred.host, label: 'replica', from: 0.1, to: 0.55, delivered,
       notice: { t: 0, source: 'system', kind: 'notice', message: `replica of session ${base.id}: a scenario inferred from its recording, under its recorded side cores${withOverrides}`, data: { parentId: base.id, notes, ...costData } },
     },
-    startedAt, progress, aborted, beforeYield,
+    startedAt, progress, aborted, beforeYield, now,
   );
   let id: string;
   try {
@@ -332,7 +336,7 @@ export async function runWhatIfInStore(
         scenario, seed, intervalMs, observe, n: nRecorded, loadsAt: (i) => inferred.loadsAt(i), policy: { name: policy.name, config: req.config ?? {} }, label: policy.name, from: 0.55, to: 1,
         notice: { t: 0, source: 'system', kind: 'notice', message: `what-if of session ${base.id} under ${policy.name} on a scenario inferred from its recording${withOverrides}`, data: { parentId: base.id, replicaId, notes, ...costData } },
       },
-      startedAt, progress, aborted, beforeYield,
+      startedAt, progress, aborted, beforeYield, now,
     );
   } catch (err) {
     store.deleteSession(replicaId);

@@ -226,6 +226,14 @@ describe('services with several hosts at once (real models, real SQLite)', () =>
     // the new session continues the host's session time (no reset), and h1 kept recording
     const afterDetail = value(await api.getSession({ sessionId: after }));
     expect(afterDetail.t0).toBeGreaterThan(ended.t1 - 1);
+    // ...but it says when its recording began and how long it is, not the host's start and age.
+    const interval = afterDetail.intervalMs ?? 100;
+    expect(afterDetail.recordedFrom).toBe(afterDetail.startedAt + afterDetail.t0 - interval);
+    expect(afterDetail.recordedFrom).toBeGreaterThan(afterDetail.startedAt);
+    expect(afterDetail.recordedFrom).toBeGreaterThan(ended.recordedFrom + ended.durationMs - 2 * interval);
+    expect(afterDetail.durationMs).toBe(afterDetail.t1 - afterDetail.t0 + interval);
+    expect(ended.durationMs).toBe(ended.t1 - ended.t0 + interval);
+    expect(byId.get(after)!.recordedFrom).toBe(afterDetail.recordedFrom);
     expect(byId.get(h1Session)!.endedAt).toBeNull();
     expect(byId.get(h1Session)!.snapshots).toBeGreaterThan(0);
   });

@@ -198,10 +198,16 @@ export interface SessionSummary {
   source: 'model' | 'agent';
   scenario: string;
   policy: string;
-  /** Unix ms (wall clock). */
+  /** Unix ms (wall clock) of the session's t = 0: wall time = startedAt + t. */
   startedAt: number;
+  /**
+   * Unix ms when the recorded time begins (the first snapshot's interval start): later than
+   * startedAt for a recording started on a host that had been running (the session's time goes
+   * on with the host's, so that live and recorded times agree).
+   */
+  recordedFrom: number;
   endedAt: number | null;
-  /** Session time covered, ms. */
+  /** Session time recorded, ms: from recordedFrom to the last snapshot. */
   durationMs: number;
   snapshots: number;
   decisions: number;

@@ -103,6 +103,11 @@ export interface HistoryDbOptions extends OpenOptions {
   repair?: boolean;
 }
 
+/** Session time at which a session's recording begins: its first snapshot's interval start (0 for one recorded from its host's start). */
+function recordedOffset(r: SessionRow): number {
+  return r.t_first === null ? 0 : Math.max(0, r.t_first - (r.interval_ms ?? 0));
+}
+
 function newId(startedAt: number): string {
   const d = new Date(startedAt);
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
@@ -216,8 +221,9 @@ export class HistoryDb {
       scenario: r.scenario_name,
       policy: r.policy,
       startedAt: r.started_at,
+      recordedFrom: r.started_at + recordedOffset(r),
       endedAt: r.ended_at,
-      durationMs: r.t_last ?? 0,
+      durationMs: r.t_last === null ? 0 : Math.max(0, r.t_last - recordedOffset(r)),
       snapshots: r.snapshot_count,
       decisions: r.decision_count,
       parentId: r.parent_id,

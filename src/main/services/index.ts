@@ -337,6 +337,7 @@ export function createServices(opts: ServicesOptions): Services {
       scenario: s.scenario,
       policy: s.policy,
       startedAt: s.startedAt,
+      recordedFrom: s.recordedFrom,
       endedAt: s.endedAt,
       durationMs: s.durationMs,
       snapshots: s.snapshots,

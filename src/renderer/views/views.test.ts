@@ -365,7 +365,7 @@ describe('ControlsView', () => {
 describe('SessionsView', () => {
   it('searches, opens a session and drives the replay', async () => {
     const replay = { sessionId: 's1', t0: 0, t1: 10_000, t: 0, playing: false, speed: 1 };
-    const summary = { id: 's1', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
+    const summary = { id: 's1', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, recordedFrom: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
     const { m, store } = await setup({
       listSessions: async ({ search }) => ok(search && !'mixed'.includes(search) ? [] : [summary]),
       getSession: async () => ok({ ...summary, policyConfig: {}, info: null, appVersion: '0.1.0', t0: 0, t1: 10_000 }),
@@ -401,7 +401,7 @@ describe('SessionsView', () => {
   });
 
   it("marks the session's decisions and overrides on its history chart, with wall-clock time on the axis", async () => {
-    const summary = { id: 's5', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: Date.UTC(2026, 0, 1, 12, 0, 0), endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 1, parentId: null };
+    const summary = { id: 's5', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: Date.UTC(2026, 0, 1, 12, 0, 0), recordedFrom: Date.UTC(2026, 0, 1, 12, 0, 0), endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 1, parentId: null };
     const decision = { t: 4000, source: 'policy' as const, kind: 'decision' as const, message: 'add a side core', data: {} };
     const override = { t: 7000, source: 'operator' as const, kind: 'override' as const, message: 'pin core 2', data: {} };
     const { store } = await setup({
@@ -424,7 +424,7 @@ describe('SessionsView', () => {
   });
 
   it('opens a session from the keyboard: its start time is a button in the row', async () => {
-    const summary = { id: 's9', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
+    const summary = { id: 's9', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, recordedFrom: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
     const { store } = await setup({
       ...sessionApi(summary),
     });
@@ -447,7 +447,7 @@ describe('SessionsView', () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     try {
       let snapshots = 100;
-      const live = () => ({ id: 'r1', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, endedAt: null, durationMs: snapshots * 100, snapshots, decisions: 3, parentId: null });
+      const live = () => ({ id: 'r1', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, recordedFrom: 0, endedAt: null, durationMs: snapshots * 100, snapshots, decisions: 3, parentId: null });
       const { m, store } = await setup({
         listSessions: async () => ok([live()]),
         getSession: async () => ok({ ...live(), policyConfig: {}, info: null, appVersion: '0.1.0', t0: 0, t1: snapshots * 100 }),
@@ -473,7 +473,7 @@ describe('SessionsView', () => {
   });
 
   it('turns replay, export and what-if off while the console server is lost, and back on with it', async () => {
-    const summary = { id: 's3', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
+    const summary = { id: 's3', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, recordedFrom: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
     const { store } = await setup({
       ...sessionApi(summary),
     });
@@ -497,7 +497,7 @@ describe('SessionsView', () => {
   });
 
   it('offers what-if on a session recorded from a real host, says it runs an inferred scenario, and shows the replica against the recording', async () => {
-    const summary = { id: 'a1', host: 'kvm-a', source: 'agent' as const, scenario: 'agent', policy: 'iocm', startedAt: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
+    const summary = { id: 'a1', host: 'kvm-a', source: 'agent' as const, scenario: 'agent', policy: 'iocm', startedAt: 0, recordedFrom: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
     const asked: unknown[] = [];
     const comparison = {
       base: { sessionId: 'r1', policy: 'replica' },

@@ -123,7 +123,7 @@ async function runSub(sub: string, values: Record<string, unknown>, client: Hist
         return 0;
       }
       const rows = [['id', 'started (UTC)', 'host', 'scenario', 'policy', 'seconds', 'snapshots', 'decisions', 'status', 'parent']];
-      for (const s of list) rows.push([s.id, iso(s.startedAt), s.host, s.scenario || '-', s.policy || '-', fixed(s.durationMs / 1000), String(s.snapshots), String(s.decisions), s.status, s.parentId ?? '']);
+      for (const s of list) rows.push([s.id, iso(s.recordedFrom), s.host, s.scenario || '-', s.policy || '-', fixed(s.durationMs / 1000), String(s.snapshots), String(s.decisions), s.status, s.parentId ?? '']);
       out(table(rows));
       return 0;
     }
@@ -177,7 +177,8 @@ function renderShow(s: HistorySession, loads: { seq: number; t: number; phase: s
     `host       ${s.host} (${s.source})`,
     `scenario   ${s.scenario || '-'}${s.seed !== null ? ` · seed ${s.seed}` : ''}`,
     `policy     ${s.policy || '-'} ${Object.keys(s.policyConfig).length ? JSON.stringify(s.policyConfig) : ''}`.trimEnd(),
-    `started    ${iso(s.startedAt)}`,
+    // A recording started on a running host: its time is the host's (t = 0 at the host's start).
+    s.recordedFrom > s.startedAt ? `started    ${iso(s.recordedFrom)} (session time 0 = ${iso(s.startedAt)}, the host's start)` : `started    ${iso(s.startedAt)}`,
     `ended      ${iso(s.endedAt)} (${s.status}${s.error ? `: ${s.error}` : ''})`,
     `covers     ${fixed(s.t0 / 1000)}–${fixed(s.t1 / 1000)} s · ${s.snapshots} snapshots every ${s.intervalMs ?? '?'} ms`,
     `events     ${s.events} (${s.decisions} decisions)`,

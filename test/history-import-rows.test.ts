@@ -145,6 +145,29 @@ describe('sessions import checks every value it copies', () => {
   });
 });
 
+describe("a SQLite file whose snapshot data was changed", () => {
+  /** Rewrite snapshot `seq`'s values (its blob) with `edit`. */
+  function editValues(path: string, seq: number, edit: (v: Float64Array, shape: string) => void): string {
+    const db = new Database(path);
+    const row = db.prepare('SELECT s.data AS data, l.shape AS shape FROM snapshots s JOIN layouts l ON l.id = s.layout AND l.session = s.session WHERE s.seq = ?').get(seq) as { data: Buffer; shape: string };
+    const v = new Float64Array(new Uint8Array(row.data).buffer);
+    edit(v, row.shape);
+    db.prepare('UPDATE snapshots SET data = ? WHERE seq = ?').run(Buffer.from(v.buffer), seq);
+    db.close();
+    return path;
+  }
+  const cases: [string, (v: Float64Array) => void, RegExp][] = [
+    ['every value NaN', (v) => v.fill(Number.NaN), /snapshot 5: value 0 of its data is NaN, not a finite number/],
+    ['one value Infinity', (v) => (v[v.length - 1] = Number.POSITIVE_INFINITY), /snapshot 5: value \d+ of its data is Infinity, not a finite number/],
+    // seq and t are the shape's first two values (a snapshot's first members).
+    ['seq that is not its row', (v) => (v[0] = 7), /snapshot 5: its data says seq 7 and t 600, its row seq 5 and t 600/],
+    ['t that is not its row', (v) => (v[1] = 123), /snapshot 5: its data says seq 5 and t 123, its row seq 5 and t 600/],
+  ];
+  it.each(cases)('%s: refused naming the snapshot, nothing stored, exit 2 (its JSON export would not import)', async (name, edit, message) => {
+    await importRefused(editValues(sessionFile(name.replace(/\W/g, '_')), 5, edit), message);
+  });
+});
+
 describe('a JSON bundle whose snapshot times are not ms since the session start, in order', () => {
   /** The JSON export of a real session, its snapshot times then changed by `edit`. */
   async function bundle(name: string, edit: (t: number, i: number) => number): Promise<string> {
@@ -161,6 +184,13 @@ describe('a JSON bundle whose snapshot times are not ms since the session start,
     ['negative', (t) => t - 2000, /bundle\.snapshots\[0\]\.t: -1900 is before the session's start \(snapshot times are ms since it, ≥ 0\)/],
     ['backwards', (t, i) => (i === 7 ? 50 : t), /bundle\.snapshots\[7\]\.t: 50 is before the previous snapshot's 700/],
   ];
+  it('a number that parses as Infinity (1e400) in any member is refused naming it', async () => {
+    const f = await bundle('inf', (t) => t);
+    const b = JSON.parse(readFileSync(f, 'utf8')) as { snapshots: { vms: Record<string, unknown>[] }[] };
+    b.snapshots[3].vms[1].extra = 424242;
+    writeFileSync(f, JSON.stringify(b).replace('424242', '1e400'));
+    await importRefused(f, /bundle\.snapshots\[3\]\.vms\[1\]\.extra is not a finite number/);
+  });
   it.each(cases)('%s: refused naming the snapshot and its t, nothing stored, exit 2', async (name, edit, message) => {
     await importRefused(await bundle(name, edit), message);
   });

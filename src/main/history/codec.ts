@@ -129,6 +129,21 @@ export function decodeSnapshot<T = unknown>(shape: Shape, values: Float64Array):
   return o as T;
 }
 
+/**
+ * Index in the values of a top-level member of a shape (e.g. a snapshot's `seq` or `t`), or -1
+ * when the shape has no such member or keeps it in the shape.
+ */
+export function topValueIndex(shape: Shape, key: string): number {
+  if (shape === null || typeof shape !== 'object' || Array.isArray(shape) || isKept(shape)) return -1;
+  let n = 0;
+  for (const k in shape as Record<string, unknown>) {
+    const t = (shape as Record<string, unknown>)[k];
+    if (k === key) return typeof t === 'number' ? n : -1;
+    n += shapeValueCount(t);
+  }
+  return -1;
+}
+
 /** Number of values a shape expects. */
 export function shapeValueCount(shape: Shape): number {
   let n = 0;

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { HistoryDb } from './store.ts';
 import { HistoryError, openHistoryDatabase, wrapSqliteError } from './schema.ts';
 import { BUNDLE_FORMAT, BUNDLE_VERSION } from './export.ts';
-import { blobToValues, parseShape, shapeValueCount } from './codec.ts';
+import { blobToValues, parseShape, shapeValueCount, topValueIndex } from './codec.ts';
 import { CHUNK } from './rollup.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent } from '../../shared/policy.ts';
@@ -159,6 +159,24 @@ export function importFile(store: HistoryDb, path: string, progress: ProgressFn 
   return fileKind(path) === 'sqlite' ? importSqlite(store, path, progress) : importBundle(store, path, progress);
 }
 
+/** The path of the first number in `v` that is not finite, or null (depth is bounded by the caller's MAX_DEPTH check). */
+function nonFinite(v: unknown, at: string): string | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? null : at;
+  if (v === null || typeof v !== 'object') return null;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const r = nonFinite(v[i], `${at}[${i}]`);
+      if (r) return r;
+    }
+    return null;
+  }
+  for (const k of Object.keys(v)) {
+    const r = nonFinite((v as Record<string, unknown>)[k], `${at}.${k}`);
+    if (r) return r;
+  }
+  return null;
+}
+
 function importBundle(store: HistoryDb, path: string, progress: ProgressFn): ImportResult {
   let raw: unknown;
   try {
@@ -179,6 +197,12 @@ function importBundle(store: HistoryDb, path: string, progress: ProgressFn): Imp
     const t = b.snapshots[i].t;
     const problem = t < 0 ? beforeStart(t) : i > 0 && t < b.snapshots[i - 1].t ? `${t} is before the previous snapshot's ${b.snapshots[i - 1].t}` : null;
     if (problem) throw new HistoryError('invalid', `${path}: bundle.snapshots[${i}].t: ${problem}; nothing was imported`);
+  }
+  // Every number finite, unknown members too (JSON holds no NaN, but 1e400 parses as Infinity): what
+  // a SQLite import takes of a snapshot's values.
+  for (let i = 0; i < b.snapshots.length; i++) {
+    const at = nonFinite(b.snapshots[i], `bundle.snapshots[${i}]`);
+    if (at) throw new HistoryError('invalid', `${path}: ${at} is not a finite number; nothing was imported`);
   }
   const m = b.session;
   checkRecordedScenario(path, m.id, m.source, m.scenario);
@@ -545,19 +569,33 @@ function importSqliteFile(store: HistoryDb, path: string, progress: ProgressFn):
         }
         checkRecordedScenario(path, s.id, s.source, scenario);
       }
-      const shapes = new Map<number, number>();
+      const shapes = new Map<number, { count: number; seqAt: number; tAt: number }>();
+      const sess = `${path}: session ${JSON.stringify(s.id.slice(0, 80))}`;
       for (const l of s0.prepare('SELECT id, shape FROM layouts WHERE session = ?').all(s.key) as { id: number; shape: string }[]) {
+        let shape: unknown;
         try {
-          shapes.set(l.id, shapeValueCount(parseShape(l.shape)));
+          shape = parseShape(l.shape);
         } catch (err) {
-          throw new HistoryError('invalid', `${path}: session ${JSON.stringify(s.id.slice(0, 80))} layout ${l.id} is not valid JSON (${(err as Error).message})`);
+          throw new HistoryError('invalid', `${sess} layout ${l.id} is not valid JSON (${(err as Error).message}); nothing was imported`);
         }
+        const seqAt = topValueIndex(shape, 'seq');
+        const tAt = topValueIndex(shape, 't');
+        if (seqAt < 0 || tAt < 0) throw new HistoryError('invalid', `${sess} layout ${l.id} is not a snapshot's (it has no 'seq' and 't' values); nothing was imported`);
+        shapes.set(l.id, { count: shapeValueCount(shape), seqAt, tAt });
       }
-      for (const r of s0.prepare('SELECT seq, layout, data FROM snapshots WHERE session = ?').iterate(s.key) as Iterable<{ seq: number; layout: number; data: Buffer }>) {
-        const want = shapes.get(r.layout);
-        if (want === undefined) throw new HistoryError('invalid', `${path}: session ${JSON.stringify(s.id.slice(0, 80))} snapshot ${r.seq} refers to missing layout ${r.layout}`);
+      for (const r of s0.prepare('SELECT seq, t, layout, data FROM snapshots WHERE session = ?').iterate(s.key) as Iterable<{ seq: number; t: number; layout: number; data: Buffer }>) {
+        const lay = shapes.get(r.layout);
+        if (lay === undefined) throw new HistoryError('invalid', `${sess} snapshot ${r.seq} refers to missing layout ${r.layout}; nothing was imported`);
+        const want = lay.count;
         if (!Buffer.isBuffer(r.data) || r.data.byteLength !== want * 8 || blobToValues(r.data).length !== want)
-          throw new HistoryError('invalid', `${path}: session ${JSON.stringify(s.id.slice(0, 80))} snapshot ${r.seq} has ${r.data?.byteLength ?? 0} bytes, its layout needs ${want * 8}`);
+          throw new HistoryError('invalid', `${sess} snapshot ${r.seq} has ${r.data?.byteLength ?? 0} bytes, its layout needs ${want * 8}; nothing was imported`);
+        // The values, as a bundle's JSON can hold them: finite numbers (a JSON export of a NaN is
+        // null, which no import takes), and the snapshot's own seq and t those of its row.
+        const v = blobToValues(r.data);
+        for (let i = 0; i < v.length; i++) {
+          if (!Number.isFinite(v[i])) throw new HistoryError('invalid', `${sess} snapshot ${r.seq}: value ${i} of its data is ${String(v[i])}, not a finite number; nothing was imported`);
+        }
+        if (v[lay.seqAt] !== r.seq || v[lay.tAt] !== r.t) throw new HistoryError('invalid', `${sess} snapshot ${r.seq}: its data says seq ${v[lay.seqAt]} and t ${v[lay.tAt]}, its row seq ${r.seq} and t ${r.t}; nothing was imported`);
       }
     }
     // Copy row values through fixed column lists, all in one transaction: a failure leaves the target as it was.

@@ -5,8 +5,8 @@
  * (runUntil), the core tournament tree, the CFS-like scheduler, guests, virtqueues, I/O threads
  * (with their polling), side cores (with pmd-maxsleep), device and NIC completions, interrupts.
  * Typed arrays, no allocation per event, no closures. The constants are module-local here (an
- * imported or exported binding is a module-cell load in the hot loop) and reach the other model
- * files as MODEL_CONSTANTS.
+ * imported or exported binding is a module-cell load in the hot loop), the hot path's as const
+ * enums, and reach the other model files as MODEL_CONSTANTS.
  */
 import type { Scenario, WorkloadKind } from '../../shared/scenario.ts';
 import { type ObservabilityProfile } from '../../shared/observe.ts';
@@ -15,58 +15,89 @@ import { Rng } from './rng.ts';
 import { LatencyHistogram } from './histogram.ts';
 import { type CostParams, type ResolvedKnobs, type ResolvedWorkload } from './defaults.ts';
 
-// Event kinds (low 3 bits of the kind word; core events carry a token above).
-const EV_WAKE = 1;
-const EV_BLK = 2;
-const EV_THINK = 3;
-const EV_ARRIVAL = 4;
-const EV_UNPAUSE = 5;
-const EV_GATE = 6;
+// The hot path's constants are const enums: TypeScript's transform (esbuild, in tsx, vitest and the
+// build) writes each use as its number. A module-level `const` is a context-slot load and a hole
+// check in bytecode (6 bytes a use): TurboFan folds them away, but they count against V8's inlining
+// budgets (460 bytes of bytecode per function, 920 per compiled handler), and with them chargeCore
+// was 466 bytes and never inlined (docs/model.md, "Speed").
 
-// Entity kinds and states.
-const VCPU = 0;
-const IOTHREAD = 1;
-/** The I/O core manager's own thread (when on; docs/model.md, "Knobs"). */
-const MANAGER = 2;
-const BLOCKED = 0;
-const RUNNABLE = 1;
-const RUNNING = 2;
-const WAKING = 3;
+/** Event kinds (low 3 bits of the kind word; core events carry a token above). */
+const enum Ev {
+  WAKE = 1,
+  BLK = 2,
+  THINK = 3,
+  ARRIVAL = 4,
+  UNPAUSE = 5,
+  GATE = 6,
+}
 
-// Core roles and states.
-const ROLE_VM = 0;
-const ROLE_SIDE = 1;
-const C_IDLE = 0;
-const C_RUN = 1;
-const C_SPIN = 2;
-const C_VISIT = 3;
+/** Entity kinds. */
+const enum Ent {
+  VCPU = 0,
+  IOTHREAD = 1,
+  /** The I/O core manager's own thread (when on; docs/model.md, "Knobs"). */
+  MANAGER = 2,
+}
 
-// Cycle categories (CoreCycles order).
-const CAT_GUEST = 0;
-const CAT_EXIT = 1;
-const CAT_IO = 2;
-const CAT_EPOLL = 3;
-const CAT_CTX = 4;
-/** A side core asleep (pmd-maxsleep): counted as idle in snapshots. */
-const CAT_SLEEP = 5;
-/** OVS resets a PMD's sleep when an iteration finds at least half a batch (16 packets) on a queue. */
-const PMD_SLEEP_RESET_REQUESTS = 16;
-const NCAT = 6;
+/** Entity states. */
+const enum St {
+  BLOCKED = 0,
+  RUNNABLE = 1,
+  RUNNING = 2,
+  WAKING = 3,
+}
 
-// Workload kind codes.
-const K_STREAM = 0;
-const K_BLK = 4;
-const K_CPU = 5;
+/** Core roles. */
+const enum Role {
+  VM = 0,
+  SIDE = 1,
+}
+
+/** Core states. */
+const enum Core {
+  IDLE = 0,
+  RUN = 1,
+  SPIN = 2,
+  VISIT = 3,
+}
+
+/** Cycle categories (CoreCycles order). */
+const enum Cat {
+  GUEST = 0,
+  EXIT = 1,
+  IO = 2,
+  EPOLL = 3,
+  CTX = 4,
+  /** A side core asleep (pmd-maxsleep): counted as idle in snapshots. */
+  SLEEP = 5,
+  /** The number of categories (per-core stride of `cyc`). */
+  COUNT = 6,
+}
+
+/** Workload kind codes (see KIND_CODE). */
+const enum Work {
+  STREAM = 0,
+  BLK = 4,
+  CPU = 5,
+}
 const KIND_CODE: Record<WorkloadKind, number> = { 'net-stream': 0, 'net-rr': 1, kv: 2, web: 3, blk: 4, cpu: 5 };
 
-/** Ring entries per virtqueue (batches; each batch may hold many requests). */
-const RING_SLOTS = 256;
-/** Completion / think FIFO entries per VM. */
-const VM_FIFO_SLOTS = 512;
 // Both sizes are powers of two, so ring indices (never negative) wrap with a mask instead of `%`
 // (V8's modulo handles negative operands: a few instructions more on every push and pop).
-const RING_MASK = RING_SLOTS - 1;
-const VM_FIFO_MASK = VM_FIFO_SLOTS - 1;
+/** Ring entries per virtqueue (batches; each batch may hold many requests). */
+const enum Ring {
+  SLOTS = 256,
+  MASK = SLOTS - 1,
+}
+
+/** Completion / think FIFO entries per VM. */
+const enum Fifo {
+  SLOTS = 512,
+  MASK = SLOTS - 1,
+}
+
+/** OVS resets a PMD's sleep when an iteration finds at least half a batch (16 packets) on a queue. */
+const PMD_SLEEP_RESET_REQUESTS = 16;
 /** A side-core visit may serve up to this many queues in one event... */
 const VISIT_MAX_QUEUES = 8;
 /** ...while its accumulated host work stays below this many cycles (bounds the timing error of merging). */
@@ -101,10 +132,18 @@ export function knobError(name: string, v: unknown, max: number): string | null 
 /**
  * The engine's constants for the other model files, which destructure them into module-local
  * consts. (The engine keeps its own non-exported: an exported binding is a module-cell load with a
- * hole check in the hot loop, ~15 % slower.)
+ * hole check in the hot loop, ~15 % slower.) The const enums have no runtime object: each is listed.
  */
 export const MODEL_CONSTANTS = {
-  EV_WAKE, EV_BLK, EV_THINK, EV_ARRIVAL, EV_UNPAUSE, EV_GATE, VCPU, IOTHREAD, MANAGER, BLOCKED, RUNNABLE, RUNNING, WAKING, ROLE_VM, ROLE_SIDE, C_IDLE, C_RUN, C_SPIN, C_VISIT, CAT_GUEST, CAT_EXIT, CAT_IO, CAT_EPOLL, CAT_CTX, CAT_SLEEP, PMD_SLEEP_RESET_REQUESTS, NCAT, K_STREAM, K_BLK, K_CPU, KIND_CODE, RING_SLOTS, VM_FIFO_SLOTS, VISIT_MAX_QUEUES, VISIT_MERGE_CYCLES, OPEN_LOOP_BACKLOG, GATE_PERIOD_US, WIRE_INLINE_US, WIRE_BURST_US,
+  EV_WAKE: Ev.WAKE, EV_BLK: Ev.BLK, EV_THINK: Ev.THINK, EV_ARRIVAL: Ev.ARRIVAL,
+  EV_UNPAUSE: Ev.UNPAUSE, EV_GATE: Ev.GATE, VCPU: Ent.VCPU, IOTHREAD: Ent.IOTHREAD,
+  MANAGER: Ent.MANAGER, BLOCKED: St.BLOCKED, RUNNABLE: St.RUNNABLE, RUNNING: St.RUNNING,
+  WAKING: St.WAKING, ROLE_VM: Role.VM, ROLE_SIDE: Role.SIDE, C_IDLE: Core.IDLE, C_RUN: Core.RUN,
+  C_SPIN: Core.SPIN, C_VISIT: Core.VISIT, CAT_GUEST: Cat.GUEST, CAT_EXIT: Cat.EXIT, CAT_IO: Cat.IO,
+  CAT_EPOLL: Cat.EPOLL, CAT_CTX: Cat.CTX, CAT_SLEEP: Cat.SLEEP, PMD_SLEEP_RESET_REQUESTS,
+  NCAT: Cat.COUNT, K_STREAM: Work.STREAM, K_BLK: Work.BLK, K_CPU: Work.CPU, KIND_CODE,
+  RING_SLOTS: Ring.SLOTS, VM_FIFO_SLOTS: Fifo.SLOTS, VISIT_MAX_QUEUES, VISIT_MERGE_CYCLES,
+  OPEN_LOOP_BACKLOG, GATE_PERIOD_US, WIRE_INLINE_US, WIRE_BURST_US,
 } as const;
 
 /** The event engine: fields, events, scheduling, guests, queues, I/O threads, side cores, completions (the hot path). */
@@ -555,7 +594,7 @@ export class ModelEngine {
   /** Core whose event was taken but whose tree path is not yet updated (see step()). */
   protected dirtyCore = -1;
 
-  /** Number of VM cores in state C_IDLE. */
+  /** Number of VM cores in state Core.IDLE. */
   protected nIdleVm = 0;
 
   /** Host cycles and requests of the batch last taken by takeBatch (fields, so the doubles are not boxed on return). */
@@ -666,7 +705,7 @@ export class ModelEngine {
         this.wkLen--;
         this.now = wt;
         nHeap++;
-        this.eventKinds[EV_WAKE]++;
+        this.eventKinds[Ev.WAKE]++;
         this.onWake(e);
         if (this.dirtyCore >= 0) this.schedCore(this.dirtyCore, this.coreNext[this.dirtyCore]);
         if (this.checking) this.checkInvariants('event 1');
@@ -707,42 +746,42 @@ export class ModelEngine {
   /** Throw if a running thread is not on its core, a core runs a blocked thread, or a VM core is idle with work queued. */
   checkInvariants(where: string): void {
     for (let e = 0; e < this.nEnt; e++) {
-      if (this.entState[e] === RUNNING && this.coreCur[this.entCore[e]] !== e) {
-        throw new Error(`${where} t=${this.now}: entity ${e} RUNNING but core ${this.entCore[e]} runs ${this.coreCur[this.entCore[e]]}`);
+      if (this.entState[e] === St.RUNNING && this.coreCur[this.entCore[e]] !== e) {
+        throw new Error(`${where} t=${this.now}: entity ${e} St.RUNNING but core ${this.entCore[e]} runs ${this.coreCur[this.entCore[e]]}`);
       }
     }
     let minC = 0;
     for (let c = 1; c < this.nCores; c++) if (this.coreNext[c] < this.coreNext[minC]) minC = c;
     if (this.coreNext[this.coreTree[1]] !== this.coreNext[minC]) throw new Error(`${where} t=${this.now}: core event tree out of date`);
     let idle = 0;
-    for (let c = 0; c < this.nCores; c++) if (this.coreRole[c] === ROLE_VM && this.coreState[c] === C_IDLE) idle++;
+    for (let c = 0; c < this.nCores; c++) if (this.coreRole[c] === Role.VM && this.coreState[c] === Core.IDLE) idle++;
     if (idle !== this.nIdleVm) throw new Error(`${where} t=${this.now}: ${idle} idle VM cores, counted ${this.nIdleVm}`);
     for (let c = 0; c < this.nCores; c++) {
       const e = this.coreCur[c];
-      if (e >= 0 && (this.entState[e] !== RUNNING || this.coreRole[c] !== ROLE_VM)) throw new Error(`${where} t=${this.now}: core ${c} has entity ${e} in state ${this.entState[e]}`);
-      if (this.coreRole[c] === ROLE_VM && this.coreState[c] === C_IDLE && this.rqLen > 0) throw new Error(`${where} t=${this.now}: VM core ${c} idle with ${this.rqLen} runnable`);
+      if (e >= 0 && (this.entState[e] !== St.RUNNING || this.coreRole[c] !== Role.VM)) throw new Error(`${where} t=${this.now}: core ${c} has entity ${e} in state ${this.entState[e]}`);
+      if (this.coreRole[c] === Role.VM && this.coreState[c] === Core.IDLE && this.rqLen > 0) throw new Error(`${where} t=${this.now}: VM core ${c} idle with ${this.rqLen} runnable`);
     }
   }
 
   protected handle(ent: number, kindWord: number): void {
     this.eventKinds[kindWord & 7]++;
     switch (kindWord & 7) {
-      case EV_WAKE:
+      case Ev.WAKE:
         this.onWake(ent);
         break;
-      case EV_BLK:
+      case Ev.BLK:
         this.onBlk(ent);
         break;
-      case EV_THINK:
+      case Ev.THINK:
         this.onThink(ent);
         break;
-      case EV_ARRIVAL:
+      case Ev.ARRIVAL:
         this.onArrival(ent);
         break;
-      case EV_UNPAUSE:
+      case Ev.UNPAUSE:
         this.onUnpause(ent);
         break;
-      case EV_GATE:
+      case Ev.GATE:
         this.onGate(ent);
         break;
     }
@@ -812,7 +851,7 @@ export class ModelEngine {
     if (t <= from) return;
     this.charged[c] = t;
     const st = this.coreState[c];
-    if (st === C_IDLE) return;
+    if (st === Core.IDLE) return;
     const e = this.coreCur[c];
     const p0 = this.p0End[c];
     const p1 = this.p1End[c];
@@ -820,7 +859,7 @@ export class ModelEngine {
     const d0 = this.overlap(this.segStart[c], p0, from, t);
     const d1 = this.overlap(p0, p1, from, t);
     let d2 = this.overlap(p1, this.p2End[c], from, t);
-    const base = c * NCAT;
+    const base = c * Cat.COUNT;
     const cyc = this.cyc;
     if (d0 > 0) cyc[base + this.cat0[c]] += d0;
     if (d1 > 0) cyc[base + this.cat1[c]] += d1;
@@ -828,13 +867,13 @@ export class ModelEngine {
     // The rare sleeping-spin part is a method of its own, and this one is kept under V8's
     // inlining limit (460 bytes of bytecode) so that it is inlined into its hot callers (onCore,
     // onWake): at 475 bytes every charge was a call.
-    if (st === C_SPIN) this.chargeSleep(c, from);
-    if (st === C_RUN && e >= 0) {
+    if (st === Core.SPIN) this.chargeSleep(c, from);
+    if (st === Core.RUN && e >= 0) {
       this.entVrt[e] += d0 + d1 + d2;
-      if (this.entKind[e] === VCPU) {
+      if (this.entKind[e] === Ent.VCPU) {
         const vm = this.entVm[e];
         // vCPU segments are [ctx][exit][guest].
-        if (k2 !== CAT_GUEST) d2 = 0;
+        if (k2 !== Cat.GUEST) d2 = 0;
         this.vmGuestDone[vm] += d2;
         this.vmRun[vm] += d1 + d2;
       }
@@ -844,14 +883,14 @@ export class ModelEngine {
   /** chargeCore's part for a spin that may sleep (pmd-maxsleep): move the slept share of [from, now) from polling to sleep. */
   protected chargeSleep(c: number, from: number): void {
     if (this.knobs.pmdMaxSleepUs <= 0) return;
-    const base = c * NCAT;
+    const base = c * Cat.COUNT;
     const cyc = this.cyc;
     this.spinAt(c, this.now);
     const slept = this.spinSlept;
     this.spinAt(c, from);
     const d = slept - this.spinSlept;
-    cyc[base + CAT_EPOLL] -= d;
-    cyc[base + CAT_SLEEP] += d;
+    cyc[base + Cat.EPOLL] -= d;
+    cyc[base + Cat.SLEEP] += d;
   }
 
   /** Length of [a, b) ∩ [lo, hi). */
@@ -918,7 +957,7 @@ export class ModelEngine {
   protected dispatch(c: number, first: number = -1): void {
     this.coreCur[c] = -1;
     // Claim the core while choosing (a wake-up nested in startEntity must not take it).
-    this.setCoreState(c, C_RUN);
+    this.setCoreState(c, Core.RUN);
     this.charged[c] = this.now;
     let e = first;
     while (e >= 0 || this.rqLen > 0) {
@@ -931,7 +970,7 @@ export class ModelEngine {
       this.blockEntity(e);
       e = -1;
     }
-    this.setCoreState(c, C_IDLE);
+    this.setCoreState(c, Core.IDLE);
   }
 
   /** Whether runnable entity e precedes the run queue's head (lower vruntime, ties by id), or the queue is empty. */
@@ -948,16 +987,16 @@ export class ModelEngine {
     const old = this.coreState[c];
     // Most calls re-claim a core already running (dispatch, then startEntity): nothing to count.
     if (old === st) return;
-    if (this.coreRole[c] === ROLE_VM) {
-      if (old === C_IDLE && st !== C_IDLE) this.nIdleVm--;
-      else if (old !== C_IDLE && st === C_IDLE) this.nIdleVm++;
+    if (this.coreRole[c] === Role.VM) {
+      if (old === Core.IDLE && st !== Core.IDLE) this.nIdleVm--;
+      else if (old !== Core.IDLE && st === Core.IDLE) this.nIdleVm++;
     }
     this.coreState[c] = st;
   }
 
   protected recountIdle(): void {
     let n = 0;
-    for (let c = 0; c < this.nCores; c++) if (this.coreRole[c] === ROLE_VM && this.coreState[c] === C_IDLE) n++;
+    for (let c = 0; c < this.nCores; c++) if (this.coreRole[c] === Role.VM && this.coreState[c] === Core.IDLE) n++;
     this.nIdleVm = n;
   }
 
@@ -972,20 +1011,20 @@ export class ModelEngine {
     for (let k = 1; k < m; k++) {
       if (++j >= m) j -= m;
       const o = list[j];
-      if (state[o] === C_IDLE) return o;
+      if (state[o] === Core.IDLE) return o;
     }
     return -1;
   }
 
   protected vmWaitAdd(e: number): void {
-    if (this.entKind[e] === VCPU) {
+    if (this.entKind[e] === Ent.VCPU) {
       const w = this.now - this.entRunnableSince[e];
       if (w > 0) this.vmWait[this.entVm[e]] += w;
     }
     this.entRunnableSince[e] = this.now;
   }
 
-  /** Start a run segment of entity e on core c (claimed: C_RUN), `delay` cycles from now. Returns false when it has nothing to do. */
+  /** Start a run segment of entity e on core c (claimed: Core.RUN), `delay` cycles from now. Returns false when it has nothing to do. */
   protected startEntity(c: number, e: number, fresh: boolean, delay: number = 0): boolean {
     const at = this.now + delay;
     let ctx = this.entOwedCtx[e];
@@ -996,8 +1035,8 @@ export class ModelEngine {
     }
     let exit = 0;
     let work = 0;
-    let cat = CAT_GUEST;
-    if (this.entKind[e] === VCPU) {
+    let cat = Cat.GUEST;
+    if (this.entKind[e] === Ent.VCPU) {
       const vm = this.entVm[e];
       if (this.cfLen[vm] > 0) this.drainCompletions(vm, delay);
       exit = this.entOwedExit[e];
@@ -1005,7 +1044,7 @@ export class ModelEngine {
       if (this.entRemaining[e] > 0 || this.entSegReq[e] > 0) {
         work = this.entRemaining[e];
         this.entRemaining[e] = 0;
-      } else if (this.vmKind[vm] === K_CPU) {
+      } else if (this.vmKind[vm] === Work.CPU) {
         if (this.vmLoad[vm] > 0) work = this.sliceCycles;
       } else if (this.vmReady[vm] > 0) {
         const chunk = this.vmChunkN[vm];
@@ -1015,12 +1054,12 @@ export class ModelEngine {
         work = n * this.vmGuestCyc[vm];
         if (this.workJitter > 0) work *= 1 + this.workJitter * (2 * this.rng.next() - 1);
       }
-    } else if (this.entKind[e] === MANAGER) {
-      cat = CAT_IO;
+    } else if (this.entKind[e] === Ent.MANAGER) {
+      cat = Cat.IO;
       work = this.entRemaining[e];
       this.entRemaining[e] = 0;
     } else {
-      cat = CAT_IO;
+      cat = Cat.IO;
       const d = this.entDev[e];
       const nq = this.devQN[d];
       const q0 = this.devQ0[d];
@@ -1040,39 +1079,39 @@ export class ModelEngine {
     }
     const total = ctx + exit + work;
     if (total <= 0 && this.entSegReq[e] === 0) return false;
-    // The core is already C_RUN: every caller claimed it (dispatch, an inline wake-up) or runs on it.
+    // The core is already Core.RUN: every caller claimed it (dispatch, an inline wake-up) or runs on it.
     this.coreCur[c] = e;
-    this.entState[e] = RUNNING;
-    const end = this.setSeg(c, ctx, CAT_CTX, exit, CAT_EXIT, work, cat, at);
+    this.entState[e] = St.RUNNING;
+    const end = this.setSeg(c, ctx, Cat.CTX, exit, Cat.EXIT, work, cat, at);
     this.schedCore(c, end);
     return true;
   }
 
   protected blockEntity(e: number): void {
-    this.entState[e] = BLOCKED;
+    this.entState[e] = St.BLOCKED;
   }
 
   /** Wake a blocked entity after `delay` cycles (a vCPU's halt exit is charged on wake). */
   protected wakeEntity(e: number, delay: number): void {
-    if (this.entState[e] !== BLOCKED) return;
-    if (this.entKind[e] === VCPU) {
+    if (this.entState[e] !== St.BLOCKED) return;
+    if (this.entKind[e] === Ent.VCPU) {
       this.entOwedExit[e] += this.exitCycles;
       this.vmExits[this.entVm[e]]++;
-    } else if (this.entKind[e] === IOTHREAD) {
+    } else if (this.entKind[e] === Ent.IOTHREAD) {
       this.adaptPoll(e, this.now - this.entIdleSince[e]);
     }
     // Fast path: an idle VM core (its last core first) runs it after the wake-up latency,
     // without a separate wake event; the core stays idle until then.
     let c = this.entCore[e];
-    if (this.coreRole[c] !== ROLE_VM || this.coreState[c] !== C_IDLE) c = this.idleVmCore(c);
+    if (this.coreRole[c] !== Role.VM || this.coreState[c] !== Core.IDLE) c = this.idleVmCore(c);
     if (c >= 0 && !this.reconfiguring) {
       // The wake-up is a model event handled inline (counted like one from the heap).
       this.events++;
-      this.eventKinds[EV_WAKE]++;
-      this.setCoreState(c, C_RUN);
+      this.eventKinds[Ev.WAKE]++;
+      this.setCoreState(c, Core.RUN);
       this.coreCur[c] = -1;
-      // Not BLOCKED any more: a wake-up nested in startEntity (wakeVcpus) must not take it twice.
-      this.entState[e] = WAKING;
+      // Not St.BLOCKED any more: a wake-up nested in startEntity (wakeVcpus) must not take it twice.
+      this.entState[e] = St.WAKING;
       const at = this.now + delay;
       this.entCore[e] = c;
       const floor = this.minVrt - this.sleeperCycles;
@@ -1082,14 +1121,14 @@ export class ModelEngine {
       this.runStart[c] = at;
       this.charged[c] = this.now;
       if (this.startEntity(c, e, true, delay)) return;
-      this.setCoreState(c, C_IDLE);
+      this.setCoreState(c, Core.IDLE);
       this.coreCur[c] = -1;
-      this.entState[e] = BLOCKED;
+      this.entState[e] = St.BLOCKED;
       return;
     }
-    this.entState[e] = WAKING;
+    this.entState[e] = St.WAKING;
     if (delay === this.wakeCycles) this.wakePush(this.now + delay, e);
-    else this.heap.push(this.now + delay, e, EV_WAKE);
+    else this.heap.push(this.now + delay, e, Ev.WAKE);
   }
 
   /** Append a wake-up to the FIFO ring (its time is ≥ every time in it: now + wakeCycles). */
@@ -1115,11 +1154,11 @@ export class ModelEngine {
   }
 
   protected onWake(e: number): void {
-    if (this.entState[e] !== WAKING) return;
-    this.entState[e] = RUNNABLE;
+    if (this.entState[e] !== St.WAKING) return;
+    this.entState[e] = St.RUNNABLE;
     this.entRunnableSince[e] = this.now;
     let c = this.entCore[e];
-    if (this.coreState[c] !== C_IDLE) {
+    if (this.coreState[c] !== Core.IDLE) {
       // Wake on an idle VM core if there is one (select_idle_sibling-like).
       const o = this.idleVmCore(c);
       if (o >= 0) {
@@ -1131,16 +1170,16 @@ export class ModelEngine {
     const floor = this.minVrt - this.sleeperCycles;
     if (this.entVrt[e] < floor) this.entVrt[e] = floor;
     const st = this.coreState[c];
-    if (st === C_RUN && this.nPolling === 0) {
+    if (st === Core.RUN && this.nPolling === 0) {
       // Wake-up preemption. The woken thread joins the run queue only if it does not run at once:
       // when it precedes the queue's head, dispatch is handed it directly (the same choice as a
       // push and a pop, without either).
       const cur = this.coreCur[c];
-      if (cur >= 0 && this.entKind[cur] === VCPU && this.now < this.p2End[c]) {
+      if (cur >= 0 && this.entKind[cur] === Ent.VCPU && this.now < this.p2End[c]) {
         this.chargeCore(c);
         if (this.entVrt[cur] - this.entVrt[e] > this.wakeGranCycles) {
           this.preempt(c, true);
-          // The core stays claimed (C_RUN): dispatch takes it over at once.
+          // The core stays claimed (Core.RUN): dispatch takes it over at once.
           if (this.beforeRunQueue(e)) {
             this.dispatch(c, e);
           } else {
@@ -1154,7 +1193,7 @@ export class ModelEngine {
       return;
     }
     this.rqPush(e);
-    if (st === C_IDLE) {
+    if (st === Core.IDLE) {
       this.dispatch(c);
     } else if (this.nPolling > 0) {
       // A polling I/O thread gives its core up when another thread is runnable (need_resched()).
@@ -1181,10 +1220,10 @@ export class ModelEngine {
     const p0 = this.p0End[c];
     const p1 = this.p1End[c];
     const p2 = this.p2End[c];
-    if (this.entKind[cur] === VCPU) {
+    if (this.entKind[cur] === Ent.VCPU) {
       if (now < p1) this.entOwedExit[cur] += p1 - (now > p0 ? now : p0);
       this.entRemaining[cur] = now < p1 ? p2 - p1 : p2 - now;
-    } else if (this.entKind[cur] === MANAGER) {
+    } else if (this.entKind[cur] === Ent.MANAGER) {
       this.entRemaining[cur] = p2 > now ? p2 - (now > p1 ? now : p1) : 0;
     } else {
       // An I/O thread's batch completes at the stop (only on reconfiguration); a poll just ends.
@@ -1198,12 +1237,12 @@ export class ModelEngine {
     } else {
       this.cancelCore(c);
     }
-    this.entState[cur] = RUNNABLE;
+    this.entState[cur] = St.RUNNABLE;
     this.entRunnableSince[cur] = now;
     this.rqPush(cur);
     if (forWake) return;
     this.coreCur[c] = -1;
-    this.setCoreState(c, C_IDLE);
+    this.setCoreState(c, Core.IDLE);
   }
 
   /** The poll window of I/O thread e in cycles: blk threads adapt (QEMU), net threads use vhost poll-us. */
@@ -1271,7 +1310,7 @@ export class ModelEngine {
     const vm = this.entVm[e];
     // Owed exit cycles alone do not keep a vCPU running: they are paid at its next run (batched with work).
     if (this.entRemaining[e] > 0 || this.entSegReq[e] > 0 || this.cfLen[vm] > 0) return true;
-    if (this.vmKind[vm] === K_CPU) return this.vmLoad[vm] > 0;
+    if (this.vmKind[vm] === Work.CPU) return this.vmLoad[vm] > 0;
     return this.vmReady[vm] > 0;
   }
 
@@ -1288,25 +1327,25 @@ export class ModelEngine {
 
   protected onCore(c: number): void {
     const st = this.coreState[c];
-    if (st === C_RUN) {
+    if (st === Core.RUN) {
       this.chargeCore(c);
       const e = this.coreCur[c];
       let more: boolean;
-      if (this.entKind[e] === VCPU) {
+      if (this.entKind[e] === Ent.VCPU) {
         const vm = this.entVm[e];
         const n = this.entSegReq[e];
         if (n > 0) {
           this.entSegReq[e] = 0;
           this.post(vm, e, n);
         }
-        if (this.vmKind[vm] === K_CPU) {
+        if (this.vmKind[vm] === Work.CPU) {
           const load = this.vmLoad[vm];
           if (load < 1 && this.entOwedExit[e] === 0) {
             const work = this.p2End[c] - this.p1End[c];
             this.coreCur[c] = -1;
             if (load > 0 && work > 0) {
-              this.entState[e] = WAKING;
-              this.heap.push(this.now + (work * (1 - load)) / load, e, EV_WAKE);
+              this.entState[e] = St.WAKING;
+              this.heap.push(this.now + (work * (1 - load)) / load, e, Ev.WAKE);
             } else {
               this.blockEntity(e);
             }
@@ -1324,8 +1363,8 @@ export class ModelEngine {
           this.dispatch(c);
           return;
         }
-        more = this.entKind[e] === MANAGER ? this.entRemaining[e] > 0 : this.ioHasWork(e);
-        if (!more && this.entKind[e] === IOTHREAD) {
+        more = this.entKind[e] === Ent.MANAGER ? this.entRemaining[e] > 0 : this.ioHasWork(e);
+        if (!more && this.entKind[e] === Ent.IOTHREAD) {
           this.entIdleSince[e] = this.now;
           // The thread polls only if nothing else is runnable: test that first (on a busy host it
           // rarely holds, and the window is then not needed).
@@ -1333,7 +1372,7 @@ export class ModelEngine {
           if (w > 0) {
             this.entPolling[e] = 1;
             this.nPolling++;
-            const end = this.setSeg(c, 0, CAT_EPOLL, 0, CAT_EPOLL, w, CAT_EPOLL);
+            const end = this.setSeg(c, 0, Cat.EPOLL, 0, Cat.EPOLL, w, Cat.EPOLL);
             this.schedCore(c, end);
             return;
           }
@@ -1343,7 +1382,7 @@ export class ModelEngine {
       if (more) {
         if (this.rqLen > 0 && this.now - this.runStart[c] >= this.sliceCycles
           && this.entVrt[this.rqBuf[0]] < this.entVrt[e]) {
-          this.entState[e] = RUNNABLE;
+          this.entState[e] = St.RUNNABLE;
           this.entRunnableSince[e] = this.now;
           this.rqPush(e);
           this.dispatch(c);
@@ -1353,11 +1392,11 @@ export class ModelEngine {
       }
       this.blockEntity(e);
       this.dispatch(c);
-    } else if (st === C_SPIN) {
+    } else if (st === Core.SPIN) {
       this.chargeCore(c);
       this.stopSpin(c);
       this.sideNext(c);
-    } else if (st === C_VISIT) {
+    } else if (st === Core.VISIT) {
       this.chargeCore(c);
       this.completeService(c);
       this.sideNext(c);
@@ -1384,7 +1423,7 @@ export class ModelEngine {
       if (this.entPolling[th] === 1) {
         // The I/O thread is polling (notifications off): it sees the request now, no kick, no wake-up.
         if (this.qPausedUntil[q] <= this.now) this.pollHit(th);
-      } else if (this.entState[th] === BLOCKED && this.qPausedUntil[q] <= this.now) {
+      } else if (this.entState[th] === St.BLOCKED && this.qPausedUntil[q] <= this.now) {
         this.kick(q, e);
         this.wakeEntity(th, this.wakeCycles);
       }
@@ -1405,13 +1444,13 @@ export class ModelEngine {
 
   protected ringPush(q: number, n: number): void {
     const t = this.now;
-    const base = q * RING_SLOTS;
+    const base = q * Ring.SLOTS;
     const len = this.ringLen[q];
-    if (len === RING_SLOTS) {
+    if (len === Ring.SLOTS) {
       // Ring full: merge into the newest batch (keeps counts; its timestamp stands for both).
-      this.ringCount[base + ((this.ringHead[q] + len - 1) & RING_MASK)] += n;
+      this.ringCount[base + ((this.ringHead[q] + len - 1) & Ring.MASK)] += n;
     } else {
-      const i = base + ((this.ringHead[q] + len) & RING_MASK);
+      const i = base + ((this.ringHead[q] + len) & Ring.MASK);
       this.ringTime[i] = t;
       this.ringCount[i] = n;
       this.ringLen[q] = len + 1;
@@ -1423,7 +1462,7 @@ export class ModelEngine {
   protected takeBatch(c: number, q: number): void {
     const vm = this.qVm[q];
     let budget = this.vmMaxBatch[vm];
-    const base = q * RING_SLOTS;
+    const base = q * Ring.SLOTS;
     const sbase = c * this.svcCap;
     const cap = this.svcCap;
     let n = this.svcN[c];
@@ -1442,7 +1481,7 @@ export class ModelEngine {
         take = budget;
         this.ringCount[i] = cnt - take;
       } else {
-        h = (h + 1) & RING_MASK;
+        h = (h + 1) & Ring.MASK;
         len--;
       }
       this.svcQ[sbase + n] = q;
@@ -1476,7 +1515,7 @@ export class ModelEngine {
   protected completeService(c: number): void {
     const n = this.svcN[c];
     if (n === 0) return;
-    const side = this.coreRole[c] === ROLE_SIDE;
+    const side = this.coreRole[c] === Role.SIDE;
     const sbase = c * this.svcCap;
     const jit = this.costs.deviceJitter;
     let last = -1;
@@ -1529,18 +1568,18 @@ export class ModelEngine {
       // merges into its newest batch. The first batch in an empty ring schedules its event.
       if (done < this.dvLast[q]) done = this.dvLast[q];
       this.dvLast[q] = done;
-      const base = q * RING_SLOTS;
+      const base = q * Ring.SLOTS;
       const len = this.dvLen[q];
-      if (len === RING_SLOTS) {
-        this.dvCount[base + ((this.dvHead[q] + len - 1) & RING_MASK)] += cnt;
+      if (len === Ring.SLOTS) {
+        this.dvCount[base + ((this.dvHead[q] + len - 1) & Ring.MASK)] += cnt;
         continue;
       }
-      const k = base + ((this.dvHead[q] + len) & RING_MASK);
+      const k = base + ((this.dvHead[q] + len) & Ring.MASK);
       this.dvDone[k] = done;
       this.dvTime[k] = this.svcTimes[si];
       this.dvCount[k] = cnt;
       this.dvLen[q] = len + 1;
-      if (len === 0) this.heap.push(done, q, EV_BLK);
+      if (len === 0) this.heap.push(done, q, Ev.BLK);
     }
     this.finishQueue(last, side);
     this.svcN[c] = 0;
@@ -1553,7 +1592,7 @@ export class ModelEngine {
   }
 
   protected onBlk(q: number): void {
-    const base = q * RING_SLOTS;
+    const base = q * Ring.SLOTS;
     const vm = this.qVm[q];
     const now = this.now;
     // Head and length in locals while draining (cfPush touches only the VM's completion FIFO).
@@ -1564,26 +1603,26 @@ export class ModelEngine {
       const i = base + head;
       if (this.dvDone[i] > now) break;
       this.cfPush(vm, this.dvTime, this.dvCount, i);
-      head = (head + 1) & RING_MASK;
+      head = (head + 1) & Ring.MASK;
       len--;
       any = true;
     }
     this.dvHead[q] = head;
     this.dvLen[q] = len;
     if (any) this.raiseIrq(vm, q, this.qOwner[q] >= 0);
-    if (this.dvLen[q] > 0) this.heap.push(this.dvDone[base + this.dvHead[q]], q, EV_BLK);
+    if (this.dvLen[q] > 0) this.heap.push(this.dvDone[base + this.dvHead[q]], q, Ev.BLK);
   }
 
   /** Append a completed batch (its post time and count: `times[i]`, `counts[i]`) to vm's completion FIFO (an index, not doubles, crosses the call). */
   protected cfPush(vm: number, times: Float64Array, counts: Float64Array, i: number): void {
-    const base = vm * VM_FIFO_SLOTS;
+    const base = vm * Fifo.SLOTS;
     const len = this.cfLen[vm];
     const n = counts[i];
-    if (len === VM_FIFO_SLOTS) {
-      this.cfCount[base + ((this.cfHead[vm] + len - 1) & VM_FIFO_MASK)] += n;
+    if (len === Fifo.SLOTS) {
+      this.cfCount[base + ((this.cfHead[vm] + len - 1) & Fifo.MASK)] += n;
       return;
     }
-    const j = base + ((this.cfHead[vm] + len) & VM_FIFO_MASK);
+    const j = base + ((this.cfHead[vm] + len) & Fifo.MASK);
     this.cfTime[j] = times[i];
     this.cfCount[j] = n;
     this.cfLen[vm] = len + 1;
@@ -1598,7 +1637,7 @@ export class ModelEngine {
     if (this.qIrqPending[q] === 1) return;
     const target = this.qIrqVcpu[q];
     const st = this.entState[target];
-    if (st === RUNNING) {
+    if (st === St.RUNNING) {
       // NAPI / event-idx: no interrupt; the running guest's driver sees the completions now
       // (latency recorded here), and their follow-up work joins the VM's ready work.
       this.drainCompletions(vm);
@@ -1610,13 +1649,13 @@ export class ModelEngine {
     const exitless = fromSide && this.costs.exitlessInterrupts;
     if (!exitless) this.vmExits[vm]++;
     this.entOwedExit[target] += exitless ? this.eliCycles : this.exitCycles;
-    if (st === BLOCKED) this.wakeEntity(target, this.wakeCycles);
+    if (st === St.BLOCKED) this.wakeEntity(target, this.wakeCycles);
   }
 
   /** A vCPU handles the VM's pending completions: record latency, re-issue (closed loop). */
   protected drainCompletions(vm: number, delay: number = 0): void {
     const now = this.now + delay;
-    const base = vm * VM_FIFO_SLOTS;
+    const base = vm * Fifo.SLOTS;
     const hist = this.vmHist[vm];
     const nsPerCycle = this.nsPerCycle;
     let done = 0;
@@ -1628,7 +1667,7 @@ export class ModelEngine {
       const n = this.cfCount[i];
       hist.record((now - this.cfTime[i]) * nsPerCycle, n);
       done += n;
-      head = (head + 1) & VM_FIFO_MASK;
+      head = (head + 1) & Fifo.MASK;
       len--;
     }
     this.cfHead[vm] = head;
@@ -1691,7 +1730,7 @@ export class ModelEngine {
     } else {
       this.openGate(vm);
       this.vmGateRun[vm] = 1;
-      this.heap.push(this.now + load * this.gateCycles, vm, EV_GATE);
+      this.heap.push(this.now + load * this.gateCycles, vm, Ev.GATE);
     }
   }
 
@@ -1703,7 +1742,7 @@ export class ModelEngine {
     const active = this.now - this.vmGateOpenAt[vm];
     // (A load that left (0, 1) meanwhile: onGate opens the gate and ends the cycle.)
     const closed = load > 0 && load < 1 ? (active * (1 - load)) / load : 0;
-    this.heap.push(this.now + closed, vm, EV_GATE);
+    this.heap.push(this.now + closed, vm, Ev.GATE);
   }
 
   protected openGate(vm: number): void {
@@ -1718,21 +1757,21 @@ export class ModelEngine {
   }
 
   protected thinkPush(vm: number, t: number, n: number): void {
-    const base = vm * VM_FIFO_SLOTS;
+    const base = vm * Fifo.SLOTS;
     const len = this.thLen[vm];
-    if (len === VM_FIFO_SLOTS) {
-      this.thCount[base + ((this.thHead[vm] + len - 1) & VM_FIFO_MASK)] += n;
+    if (len === Fifo.SLOTS) {
+      this.thCount[base + ((this.thHead[vm] + len - 1) & Fifo.MASK)] += n;
       return;
     }
-    const i = base + ((this.thHead[vm] + len) & VM_FIFO_MASK);
+    const i = base + ((this.thHead[vm] + len) & Fifo.MASK);
     this.thTime[i] = t;
     this.thCount[i] = n;
     this.thLen[vm] = len + 1;
-    if (len === 0) this.heap.push(t, vm, EV_THINK);
+    if (len === 0) this.heap.push(t, vm, Ev.THINK);
   }
 
   protected onThink(vm: number): void {
-    const base = vm * VM_FIFO_SLOTS;
+    const base = vm * Fifo.SLOTS;
     let any = false;
     const held = this.vmGateOn[vm] === 0;
     while (this.thLen[vm] > 0) {
@@ -1740,11 +1779,11 @@ export class ModelEngine {
       if (this.thTime[i] > this.now) break;
       if (held) this.vmHeld[vm] += this.thCount[i];
       else this.vmReady[vm] += this.thCount[i];
-      this.thHead[vm] = (this.thHead[vm] + 1) & VM_FIFO_MASK;
+      this.thHead[vm] = (this.thHead[vm] + 1) & Fifo.MASK;
       this.thLen[vm]--;
       any = true;
     }
-    if (this.thLen[vm] > 0) this.heap.push(this.thTime[base + this.thHead[vm]], vm, EV_THINK);
+    if (this.thLen[vm] > 0) this.heap.push(this.thTime[base + this.thHead[vm]], vm, Ev.THINK);
     if (any && !held) this.wakeVcpus(vm);
     if (held && this.vmGateRun[vm] === 2) this.gateDrained(vm);
   }
@@ -1764,7 +1803,7 @@ export class ModelEngine {
       this.vmPop[vm] += n;
       this.wakeVcpus(vm);
     }
-    this.heap.push(this.now + win * this.hz, vm, EV_ARRIVAL);
+    this.heap.push(this.now + win * this.hz, vm, Ev.ARRIVAL);
   }
 
   /** Make enough of vm's vCPUs runnable for its ready work. */
@@ -1772,15 +1811,15 @@ export class ModelEngine {
     const v0 = this.vmVcpu0[vm];
     const nv = this.vmVcpus[vm];
     let want = nv;
-    if (this.vmKind[vm] !== K_CPU) {
+    if (this.vmKind[vm] !== Work.CPU) {
       want = Math.ceil(this.vmReady[vm] / this.vmChunkN[vm]);
       if (want > nv) want = nv;
       if (want < 1) want = 1;
     }
     let active = 0;
-    for (let e = v0; e < v0 + nv; e++) if (this.entState[e] !== BLOCKED) active++;
+    for (let e = v0; e < v0 + nv; e++) if (this.entState[e] !== St.BLOCKED) active++;
     for (let e = v0; e < v0 + nv && active < want; e++) {
-      if (this.entState[e] === BLOCKED) {
+      if (this.entState[e] === St.BLOCKED) {
         this.wakeEntity(e, this.wakeCycles);
         active++;
       }
@@ -1789,7 +1828,7 @@ export class ModelEngine {
 
   /** Work arrived on queue q owned by side core c: if c is spinning, schedule the poll that finds it. */
   protected sideArrival(c: number, q: number): void {
-    if (this.coreState[c] !== C_SPIN || this.qPausedUntil[q] > this.now) return;
+    if (this.coreState[c] !== Core.SPIN || this.qPausedUntil[q] > this.now) return;
     const n = this.sideN[c];
     const idx = this.qSideIdx[q];
     if (n === 0 || idx < 0) return;
@@ -1825,8 +1864,8 @@ export class ModelEngine {
     this.qWaitCycles[q] += (at - this.now) * this.svcCounts[c * this.svcCap + this.svcN[c] - 1];
     this.sideLoops[c] += Math.floor((idx + 1) / n);
     this.sidePos[c] = (idx + 1) % n;
-    this.setCoreState(c, C_VISIT);
-    const end = this.setSeg(c, slept, CAT_SLEEP, at - this.now - slept, CAT_EPOLL, work, CAT_IO);
+    this.setCoreState(c, Core.VISIT);
+    const end = this.setSeg(c, slept, Cat.SLEEP, at - this.now - slept, Cat.EPOLL, work, Cat.IO);
     this.schedCore(c, end);
   }
 
@@ -1861,7 +1900,7 @@ export class ModelEngine {
       this.sidePos[c] = this.spinPos[c];
     }
     this.cancelCore(c);
-    this.setCoreState(c, C_IDLE);
+    this.setCoreState(c, Core.IDLE);
     this.charged[c] = this.now;
   }
 
@@ -1953,23 +1992,23 @@ export class ModelEngine {
       this.sideEmptyPolls[c] += empty;
       this.sideLoops[c] += Math.floor((pos + lastK + 1) / n);
       this.sidePos[c] = (pos + lastK + 1) % n;
-      this.setCoreState(c, C_VISIT);
-      const end = this.setSeg(c, owed, CAT_IO, empty * this.pollCycles, CAT_EPOLL, work, CAT_IO);
+      this.setCoreState(c, Core.VISIT);
+      const end = this.setSeg(c, owed, Cat.IO, empty * this.pollCycles, Cat.EPOLL, work, Cat.IO);
       this.schedCore(c, end);
       return;
     }
     this.sidePos[c] = pos;
     if (owed > 0) {
-      this.setCoreState(c, C_VISIT);
-      const end = this.setSeg(c, owed, CAT_IO, 0, CAT_IO, 0, CAT_IO);
+      this.setCoreState(c, Core.VISIT);
+      const end = this.setSeg(c, owed, Cat.IO, 0, Cat.IO, 0, Cat.IO);
       this.schedCore(c, end);
       return;
     }
-    this.setCoreState(c, C_SPIN);
+    this.setCoreState(c, Core.SPIN);
     this.spinStart[c] = now;
     this.spinPos[c] = pos;
     this.cancelCore(c);
-    this.setSeg(c, 0, CAT_EPOLL, 0, CAT_EPOLL, Infinity, CAT_EPOLL);
+    this.setSeg(c, 0, Cat.EPOLL, 0, Cat.EPOLL, Infinity, Cat.EPOLL);
   }
 
   protected onUnpause(q: number): void {

@@ -22,7 +22,7 @@ export interface Fixture {
 }
 
 /** Start the headless console on port 0 with a small real scenario. */
-export async function startFixture(scenario = 'rr-few', extra: { flushMs?: number; speed?: number; rendererDir?: string } = {}): Promise<Fixture> {
+export async function startFixture(scenario = 'rr-few', extra: { flushMs?: number; speed?: number; rendererDir?: string; replayIdleCloseMs?: number } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'iocm-server-'));
   const rendererDir = join(dir, 'renderer');
   mkdirSync(join(rendererDir, 'assets'), { recursive: true });
@@ -39,6 +39,7 @@ export async function startFixture(scenario = 'rr-few', extra: { flushMs?: numbe
     dbPath,
     rendererDir: extra.rendererDir ?? rendererDir,
     ...(extra.flushMs !== undefined ? { flushMs: extra.flushMs } : {}),
+    ...(extra.replayIdleCloseMs !== undefined ? { replayIdleCloseMs: extra.replayIdleCloseMs } : {}),
   });
   return {
     run,

@@ -65,6 +65,12 @@ export interface ConsoleServerOptions {
   maxInFlight?: number;
   /** Connected WebSocket clients at most (default 32). */
   maxClients?: number;
+  /**
+   * A replay is the console's, shared by every page: when the last page has been gone this long
+   * (ms, default 60 000: a reload comes back well within it), it is closed, so the next admin
+   * does not land in someone's forgotten replay. 0 keeps it open.
+   */
+  replayIdleCloseMs?: number;
 }
 
 /** A running server. */
@@ -338,9 +344,26 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
     ws.on('message', (data, isBinary) => {
       void handleMessage(ws, data, isBinary).catch(() => {});
     });
-    ws.on('close', () => clients.delete(ws));
-    ws.on('error', () => clients.delete(ws));
+    if (idleTimer) {
+      clearTimeout(idleTimer);
+      idleTimer = null;
+    }
+    ws.on('close', () => gone(ws));
+    ws.on('error', () => gone(ws));
   });
+
+  // The last page gone: close a replay it left open once no page came back for a while.
+  const replayIdleMs = opts.replayIdleCloseMs ?? 60_000;
+  let idleTimer: ReturnType<typeof setTimeout> | null = null;
+  const gone = (ws: WebSocket): void => {
+    clients.delete(ws);
+    if (clients.size > 0 || replayIdleMs <= 0 || idleTimer || closed) return;
+    idleTimer = setTimeout(() => {
+      idleTimer = null;
+      if (clients.size === 0) void backend.call('closeReplay', {}).catch(() => {});
+    }, replayIdleMs);
+    idleTimer.unref?.();
+  };
 
   async function handleMessage(ws: WebSocket, data: unknown, isBinary: boolean): Promise<void> {
     const reply = (id: number | string | null, result: Result<unknown>): void => {
@@ -414,6 +437,8 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
     clients: () => clients.size,
     close: () => {
       closed ??= (async () => {
+        if (idleTimer) clearTimeout(idleTimer);
+        idleTimer = null;
         for (const u of subs) u();
         batcher.close();
         for (const ws of clients) ws.close(1001, 'server shutting down');

@@ -61,6 +61,8 @@ export interface ServeOptions {
   rendererDir?: string;
   /** Event flush period (tests). */
   flushMs?: number;
+  /** How long a replay outlives the last page (tests; see ConsoleServerOptions). */
+  replayIdleCloseMs?: number;
 }
 
 /** A running headless console. */
@@ -111,6 +113,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       host: o.host,
       port: o.port,
       ...(o.flushMs !== undefined ? { flushMs: o.flushMs } : {}),
+      ...(o.replayIdleCloseMs !== undefined ? { replayIdleCloseMs: o.replayIdleCloseMs } : {}),
     });
   } catch (e) {
     await services.shutdown().catch(() => {});

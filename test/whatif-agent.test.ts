@@ -117,7 +117,7 @@ describe('iocm whatif on an agent recording', () => {
     expect(txt.text()).toMatch(/costs: the model's defaults \(no --costs\)/);
   }, 120_000);
 
-  it('refuses, in one line naming the session and what is wrong, an imported session it cannot replay; nothing is stored', async () => {
+  it('refuses, in one line naming the session and what is wrong, an imported session it cannot replay, nothing stored; replays one whose host changed up to the change', async () => {
     const h = new HistoryDb(db);
     const info = (await import('../src/main/model/index.ts')).createHostModel((await import('../src/main/scenario/load.ts')).loadScenario('rr-few'), { seed: 1 }).info();
     // An agent session whose stored profile is not a profile.
@@ -125,8 +125,11 @@ describe('iocm whatif on an agent recording', () => {
     // An agent session whose host's interval changed from 100 ms to 500 ms.
     const m = (await import('../src/main/model/index.ts')).createHostModel((await import('../src/main/scenario/load.ts')).loadScenario('rr-few'), { seed: 1 });
     const mixed = h.beginSession({ host: 'h', source: 'agent', scenarioName: 'agent', policy: 'iocm', startedAt: 1, intervalMs: 100, info });
-    h.append(mixed, [m.step(), m.step(), { ...m.step(), intervalMs: 500 }], []);
+    h.append(mixed, [m.step(), m.step(), { ...m.step(), intervalMs: 500 }, m.step()], []);
     h.append(bogus, [m.step()], []);
+    // One whose first interval is already of another setting: nothing to replay.
+    const off = h.beginSession({ host: 'h', source: 'agent', scenarioName: 'agent', policy: 'iocm', startedAt: 1, intervalMs: 100, info });
+    h.append(off, [{ ...m.step(), intervalMs: 500 }, m.step()], []);
     // A model session whose snapshots are not numbered 0..n-1 (an imported file's).
     const scenario = (await import('../src/main/scenario/load.ts')).loadScenario('rr-few');
     const gaps = h.beginSession({ host: 'h', source: 'model', scenario, seed: 1, policy: 'vhost', startedAt: 1, intervalMs: 100 });
@@ -136,10 +139,17 @@ describe('iocm whatif on an agent recording', () => {
     try {
       const before = (await client.listSessions()).length;
       await expect(client.whatIf({ sessionId: bogus, policy: 'vhost' })).rejects.toThrow(`session '${bogus}': its recorded observability profile 'bogus' is not one of qemu, ovs, full`);
-      await expect(client.whatIf({ sessionId: mixed, policy: 'vhost' })).rejects.toThrow(/no scenario can be inferred from its recording: snapshot seq 2: its interval is 500 ms, the session's 100 ms/);
+      await expect(client.whatIf({ sessionId: off, policy: 'vhost' })).rejects.toThrow(/no scenario can be inferred from its recording: snapshot seq \d+: its interval is 500 ms, the session's 100 ms/);
       await expect(client.whatIf({ sessionId: gaps, policy: 'vhost' })).rejects.toThrow(`session '${gaps}': a model session's snapshots are numbered 0..1, this one's up to 1000000000 (999999999 missing); it cannot be replayed interval by interval`);
       await expect(client.whatIf({ sessionId: mixed, policy: 'static:99' })).rejects.toThrow(/^static:K: K must be at most 5 on a 6-core host/);
       expect((await client.listSessions()).length).toBe(before);
+      // A host that changed during the session (its interval setting, here at seq 2): what-if
+      // replays the session up to the change and says so, rather than refusing all of it.
+      const upTo = await client.whatIf({ sessionId: mixed, policy: 'vhost' });
+      const notes = upTo.comparison.replica!.notes.join('\n');
+      expect(notes).toMatch(/the host changed at snapshot seq 2: its interval is 500 ms, the session's 100 ms .*; what-if replays the 2 interval\(s\) before it, not the rest of the session/);
+      expect((await client.getSession(upTo.sessionId)).snapshots).toBe(2);
+      expect((await client.getSession(upTo.comparison.replica!.sessionId)).snapshots).toBe(2);
     } finally {
       await client.close();
     }

@@ -299,7 +299,8 @@ export async function runWhatIfInStore(
     let k = 0;
     // In slices, as the runs: recording and queries go on meanwhile, and a cancel is heard.
     for (const s of store.allSnapshots(req.sessionId)) {
-      inf.add(s);
+      // The host changed here: the replay ends before it (the inference's notes say so).
+      if (!inf.add(s)) break;
       if (++k % 2000 === 0) {
         progress((0.1 * k) / base.snapshots, `reading the recording: ${k}/${base.snapshots} intervals`);
         beforeYield();

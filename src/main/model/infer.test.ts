@@ -159,7 +159,7 @@ describe('ScenarioInference', () => {
     expect(Math.abs(r.scenario.vms[0].workload.guestCyclesPerRequest! / ref - 1)).toBeLessThan(0.1);
   });
 
-  it('refuses a snapshot that contradicts the host description (or has a VM of no described group), another interval setting, or a counter that is no count, naming the seq and field', () => {
+  it('refuses a first snapshot that contradicts the host description (or has a VM of no described group) or is of another interval setting, and a counter that is no count anywhere, naming the seq and field', () => {
     const sc = load('resources/scenarios/default.json');
     const m = createHostModel(sc, { seed: 1 });
     const info = m.info();
@@ -180,6 +180,27 @@ describe('ScenarioInference', () => {
     // A loaded host's measured intervals run long: a factor 2 either way is the same setting.
     expect(bad((x) => (x.intervalMs = 190), { intervalMs: 100 })).not.toThrow();
     expect(bad((x) => (x.intervalMs = 40), { intervalMs: 100 })).toThrow(/its interval is 40 ms/);
+  });
+
+  it('a host that changed during the session: the inference ends before the change, keeps what came before intact, and says where', () => {
+    const sc = load('resources/scenarios/default.json');
+    const m = createHostModel(sc, { seed: 1 });
+    const info = m.info();
+    const snaps = Array.from({ length: 20 }, () => m.step());
+    const whole = new ScenarioInference(info, 'x');
+    for (const s of snaps.slice(0, 12)) expect(whole.add(s)).toBe(true);
+    const cut = new ScenarioInference(info, 'x');
+    for (const s of snaps.slice(0, 12)) expect(cut.add(s)).toBe(true);
+    // At seq 12 a VM is in another group: a different host from here on.
+    const moved = structuredClone(snaps[12]);
+    moved.vms[0].group = 'kv';
+    expect(cut.add(moved)).toBe(false);
+    for (const s of snaps.slice(13)) expect(cut.add(s)).toBe(false);
+    const [rw, rc] = [whole.result(), cut.result()];
+    expect(rc.intervals).toBe(12);
+    expect(rc.scenario).toEqual(rw.scenario);
+    for (let i = 0; i < 12; i++) expect(rc.loadsAt(i)).toEqual(rw.loadsAt(i));
+    expect(rc.notes.join('\n')).toMatch(/the host changed at snapshot seq 12: VM 'web-0' is in group 'kv', where the recorded host description has it in 'web' .*; what-if replays the 12 interval\(s\) before it/);
   });
 
   it('a description taken before all devices and VMs were found (a QEMU host under load): what appears later joins the layout, with a note', () => {

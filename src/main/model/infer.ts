@@ -33,10 +33,11 @@
  *
  * Every snapshot is checked against the recorded host. A VM of a described group, or a queue of a
  * known VM, that the description lacks (started, hot-plugged or found after it was taken) joins the
- * layout, said in the notes; refused, naming the snapshot's seq and the field: a VM or queue that
- * contradicts the description or belongs to no described group (the host changed during the
- * session), an interval off the session's by more than a factor 2 (another setting), a counter that
- * is not a finite number ≥ 0.
+ * layout, said in the notes. A VM or queue that contradicts the layout or belongs to no described
+ * group, or an interval off the session's by more than a factor 2 (another setting), is a host
+ * change: the inference ends before that snapshot and the notes say so (what-if replays the session
+ * up to the change), or, at the first snapshot, it is refused naming the seq and the field. A
+ * counter that is not a finite number ≥ 0 is refused wherever it is.
  *
  * Memory: per interval, a few numbers per group in typed arrays (≈ 40 bytes per group and
  * interval), and the schedule's changes.
@@ -179,6 +180,9 @@ export function matchQueues(host: Pick<HostInfo, 'vms' | 'queues'>, model: Pick<
   return out;
 }
 
+/** The end of a host-change message about the layout (VMs, queues). */
+const LAYOUT_CHANGED = ' (the host changed during the session; what-if needs one host layout)';
+
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
@@ -215,6 +219,8 @@ export class ScenarioInference {
   /** VMs and queues that appeared in snapshots after the host description was recorded. */
   private grownVms = 0;
   private grownQueues = 0;
+  /** The host changed at this snapshot: the inference ended before it (null: it did not). */
+  private endedBy: { seq: number; what: string } | null = null;
 
   constructor(private readonly info: HostInfo, private readonly name: string, opts: InferenceOptions = {}) {
     if (!info || typeof info !== 'object' || !Array.isArray(info.vms) || !Array.isArray(info.queues) || !Array.isArray(info.groups)) throw new Error('the recording has no host description (info) to infer a scenario from');
@@ -290,15 +296,26 @@ export class ScenarioInference {
     }
   }
 
-  /** Adds the next recorded interval; throws naming the snapshot's seq and field when it is not one of this host's. */
-  add(snapshot: HostSnapshot): void {
+  /**
+   * Adds the next recorded interval. Returns false when the host changed at this snapshot (a VM
+   * or queue that contradicts the layout so far, another interval setting) after at least one
+   * interval was taken: the inference ends before it (every later add is ignored) and the notes
+   * say where and why, so what-if replays the session up to the change. Throws, naming the
+   * snapshot's seq and field, when the first snapshot does not fit or a value is not a count.
+   */
+  add(snapshot: HostSnapshot): boolean {
+    if (this.endedBy !== null) return false;
     const at = `snapshot seq ${String(snapshot?.seq)}`;
     if (!snapshot || typeof snapshot !== 'object' || !Array.isArray(snapshot.queues) || !Array.isArray(snapshot.vms) || !Array.isArray(snapshot.cores) || !Array.isArray(snapshot.sideCores)) throw new Error(`${at}: not a snapshot (cores, sideCores, queues and vms expected)`);
     const s = observe(snapshot, this.obs);
     if (!(typeof s.intervalMs === 'number' && Number.isFinite(s.intervalMs) && s.intervalMs > 0)) throw new Error(`${at}: intervalMs must be > 0, got ${String(s.intervalMs)}`);
-    // A real host measures each interval (a loaded host's run 10–30 % long); another setting is a factor off.
-    if (this.intervalMs !== undefined && (s.intervalMs > 2 * this.intervalMs || s.intervalMs < 0.5 * this.intervalMs)) {
-      throw new Error(`${at}: its interval is ${s.intervalMs} ms, the session's ${this.intervalMs} ms (what-if replays intervals of one length; the host's interval changed during the session)`);
+    // Checked before anything of this snapshot is taken in, so that a change ends the inference
+    // with the intervals before it intact.
+    const change = this.hostChange(s);
+    if (change !== null) {
+      if (this.n === 0) throw new Error(`${at}: ${change}`);
+      this.endedBy = { seq: s.seq, what: change };
+      return false;
     }
     const seconds = s.intervalMs / 1000;
     const G = this.groups.length;
@@ -420,12 +437,35 @@ export class ScenarioInference {
     }
     this.ms += s.intervalMs;
     this.n++;
+    return true;
+  }
+
+  /** Why snapshot `s` is not of the host recorded so far (null when it is), in words. */
+  private hostChange(s: ReturnType<typeof observe>): string | null {
+    // A real host measures each interval (a loaded host's run 10–30 % long); another setting is a factor off.
+    if (this.intervalMs !== undefined && (s.intervalMs > 2 * this.intervalMs || s.intervalMs < 0.5 * this.intervalMs)) {
+      return `its interval is ${s.intervalMs} ms, the session's ${this.intervalMs} ms (what-if replays intervals of one length; the host's interval changed during the session)`;
+    }
+    const ids = new Set<number>();
+    for (const v of s.vms) {
+      if (!isInt(v.id) || typeof v.name !== 'string') continue; // refused by add, naming the field
+      ids.add(v.id);
+      const id = this.vmByName.get(v.name);
+      if (id === undefined) {
+        if (typeof v.group !== 'string' || !this.byName.has(v.group)) return `VM '${v.name}' is in group '${String(v.group)}', which the recorded host description does not list${LAYOUT_CHANGED}`;
+      } else if (this.groups[this.groupOfVm.get(id)!].name !== v.group) {
+        return `VM '${v.name}' is in group '${String(v.group)}', where the recorded host description has it in '${this.groups[this.groupOfVm.get(id)!].name}'${LAYOUT_CHANGED}`;
+      }
+    }
+    for (const q of s.queues) if (isInt(q.id) && !ids.has(q.vm)) return `queue ${q.id} is on VM ${String(q.vm)}, which this snapshot does not list${LAYOUT_CHANGED}`;
+    return null;
   }
 
   /** The inferred scenario, per-interval loads, schedule and notes; throws (naming the field) when the model cannot run it. */
   result(): InferredScenario {
     if (this.n === 0) throw new Error('the recording has no snapshots to infer a workload from');
     const notes = [...this.notes];
+    if (this.endedBy) notes.push(`the host changed at snapshot seq ${this.endedBy.seq}: ${this.endedBy.what}; what-if replays the ${this.n} interval(s) before it, not the rest of the session`);
     this.layout(notes);
     if (this.grownVms + this.grownQueues > 0) notes.push(`the host description grew during the session: ${this.grownVms} VM(s) and ${this.grownQueues} queue(s) appeared after it was recorded (started or found later); they are replayed from the start, each group as its first VM`);
     const vms: VmGroupSpec[] = [];

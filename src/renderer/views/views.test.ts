@@ -773,6 +773,16 @@ describe('ConnectView and App', () => {
     expect(w.findAll('.core-tile:not([disabled])')).toHaveLength(0);
     await w.setProps({ connectionState: 'unauthorized' });
     expect(w.get('[data-testid="server-lost"]').text()).toContain("refused this page's token");
+    expect(w.text()).toContain('Access refused: the link token is wrong or expired.');
+    // A page opened with no token at all is told that, and where to get a link with one.
+    await w.setProps({ connectionState: 'no-token' });
+    const none = w.get('[data-testid="server-lost"]').text();
+    expect(none).toContain('This page was opened without its token');
+    expect(none).toContain('npm run serve');
+    expect(none).toContain('#token=…');
+    expect(none).not.toContain('refused');
+    expect(w.text()).toContain('No access: the link carries no token.');
+    expect(w.text()).not.toContain('wrong or expired');
     await w.setProps({ connectionState: 'open' });
     await flushPromises();
     expect(w.find('[data-testid="server-lost"]').exists()).toBe(false);

@@ -3,12 +3,14 @@
  * list/show/export/import/delete, default database from IOCM_DB, exit codes.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../src/main/cli/iocm.ts';
 import { defaultDbPath } from '../src/main/history/paths.ts';
+import { ROOT } from './cli-helpers.ts';
 
 let dir: string;
 
@@ -75,6 +77,43 @@ describe('iocm sessions', () => {
     const del = await iocm('sessions', 'delete', '--db', db, '--session', id);
     expect(del.code).toBe(0);
     expect(JSON.parse((await iocm('sessions', 'list', '--db', db, '--json')).out).map((s: { id: string }) => s.id)).not.toContain(id);
+  });
+
+  it("export --out - writes csv and json to standard output (no file named '-'), and refuses sqlite", async () => {
+    const db = join(dir, 'stdout.db');
+    const sim = await iocm('simulate', '--scenario', 'rr-few', '--seconds', '1', '--record', db);
+    expect(sim.code).toBe(0);
+    const id = /recorded session (\S+)/.exec(sim.err)![1];
+    // The real command in a folder of its own: a file named '-' would show there.
+    const cwd = mkdtempSync(join(tmpdir(), 'iocm-cli-dash-'));
+    const run = (...args: string[]) =>
+      new Promise<{ code: number | null; out: string; err: string }>((res, rej) => {
+        const child = spawn(process.execPath, [join(ROOT, 'bin', 'iocm.mjs'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+        child.on('error', rej);
+        child.on('close', (code) => res({ code, out, err }));
+      });
+    try {
+      for (const format of ['csv', 'json']) {
+        const file = join(dir, `dash.${format}`);
+        expect((await iocm('sessions', 'export', '--db', db, '--session', id, '--format', format, '--out', file)).code).toBe(0);
+        const r = await run('sessions', 'export', '--db', db, '--session', id, '--format', format, '--out', '-');
+        expect(r.code, format).toBe(0);
+        // The same bytes as the file export; the summary on stderr, out of the data's way.
+        expect(r.out, format).toBe(readFileSync(file, 'utf8'));
+        expect(r.err).toBe(`exported session ${id} to standard output (${format}, ${format === 'json' ? 10 : r.out.split('\n').length - 2} rows)\n`);
+      }
+      const sq = await run('sessions', 'export', '--db', db, '--session', id, '--format', 'sqlite', '--out', '-');
+      expect(sq.code).toBe(2);
+      expect(sq.out).toBe('');
+      expect(sq.err).toBe('iocm sessions: export: --out - (standard output) is for csv and json; a SQLite session file is binary: name a file to write\n');
+      expect(readdirSync(cwd)).toEqual([]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   it('uses IOCM_DB when --db is absent', async () => {

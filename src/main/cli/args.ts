@@ -111,9 +111,12 @@ function parseNumber(name: string, raw: string, s: FlagSpec): number {
   // decimal digits only: '0x10' is 16 to Number(), and '1e3' is no way to write a count
   if (!(s.type === 'integer' ? INTEGER : DECIMAL).test(trimmed)) throw new UsageError(`option '--${name}' expected ${what}, got '${raw}'`);
   const n = Number(trimmed);
-  if (!Number.isFinite(n)) throw new UsageError(`option '--${name}' expected ${what}, got '${raw}'`);
-  if (s.type === 'integer' && !Number.isSafeInteger(n)) throw new UsageError(`option '--${name}' expected ${what}, got '${raw}'`);
   const range = rangeText(s);
+  const expected = `expected ${what}${range ? ` ${range}` : ''}`;
+  // Well formed but past what a double holds ('1e400' is Infinity to Number()): it is a number,
+  // so say what is wrong with it rather than that it is not one.
+  if (!Number.isFinite(n)) throw new UsageError(`option '--${name}' ${expected}, got '${raw}': out of range (not a finite number)`);
+  if (s.type === 'integer' && !Number.isSafeInteger(n)) throw new UsageError(`option '--${name}' ${expected}, got '${raw}': out of range (integers up to ±${Number.MAX_SAFE_INTEGER})`);
   if ((s.min !== undefined && n < s.min) || (s.above !== undefined && n <= s.above) || (s.max !== undefined && n > s.max)) {
     throw new UsageError(`option '--${name}' expected ${what} ${range}, got '${raw}'`);
   }

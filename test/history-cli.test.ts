@@ -162,6 +162,29 @@ describe('iocm sessions', () => {
     }
   });
 
+  it('refuses a --session that cannot be a session id before looking it up, quoting only its start', async () => {
+    const db = join(dir, 'h.db');
+    const long = 'a'.repeat(5000);
+    const rule = "is not a session id \\(up to 128 letters, digits and '_', '.', ':', '-', starting with a letter or digit, without '..'; see `iocm sessions list`\\)$";
+    const cases: [string[], string][] = [
+      [['sessions', 'show', '--db', db, '--session', long], `^iocm sessions: show: --session '${'a'.repeat(40)}… \\(5000 characters\\)' ${rule}`],
+      [['sessions', 'export', '--db', db, '--session', '../../etc', '--format', 'csv', '--out', join(dir, 'never.csv')], `^iocm sessions: export: --session '\\.\\./\\.\\./etc' ${rule}`],
+      [['sessions', 'delete', '--db', db, '--session', 'a'.repeat(129)], `^iocm sessions: delete: --session 'a{40}… \\(129 characters\\)' ${rule}`],
+      [['whatif', '--db', db, '--session', 'x y', '--policy', 'vhost'], `^iocm whatif: --session 'x y' ${rule}`],
+      [['calibrate', '--db', db, '--session', long], `^iocm calibrate: --session 'a{40}… \\(5000 characters\\)' ${rule}`],
+    ];
+    for (const [argv, re] of cases) {
+      const r = await iocm(...argv);
+      expect(r.code, argv.slice(0, 2).join(' ')).toBe(2);
+      expect(r.err.trimEnd(), argv.slice(0, 2).join(' ')).toMatch(new RegExp(re));
+      expect(r.err.length).toBeLessThan(400);
+    }
+    expect(existsSync(join(dir, 'never.csv'))).toBe(false);
+    // 128 characters is still an id: looked up (and not found), named whole.
+    const r = await iocm('sessions', 'show', '--db', db, '--session', 'b'.repeat(128));
+    expect(r.err).toMatch(/no session 'b{128}'/);
+  });
+
   it('simulate --record into a foreign file and calibrate --out into a missing folder exit 2, without a stack trace', async () => {
     const foreign = join(dir, 'notes.txt');
     writeFileSync(foreign, 'not a database\n');

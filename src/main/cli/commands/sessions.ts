@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, requireFolderOf, type FlagSpec } from '../args.ts';
-import { defaultDb, existingDbPath } from '../history-db.ts';
+import { defaultDb, existingDbPath, sessionIdArg } from '../history-db.ts';
 import { table, fixed, printable, ProgressBar } from '../format.ts';
 import { HistoryClient } from '../../history/client.ts';
 import { HistoryError } from '../../history/schema.ts';
@@ -92,7 +92,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   const path = (values.db as string | undefined) ?? defaultDbPath();
   // Validate the required flags before touching any file.
-  if (sub === 'show' || sub === 'export' || sub === 'delete') need(values, 'session', sub);
+  if (sub === 'show' || sub === 'export' || sub === 'delete') sessionIdArg(need(values, 'session', sub), sub);
   if (sub === 'export') {
     const f = need(values, 'format', sub);
     if (!['csv', 'json', 'sqlite'].includes(f)) throw new UsageError(`export: --format must be csv, json or sqlite, got '${f}'`);

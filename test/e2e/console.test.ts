@@ -115,11 +115,11 @@ describe('console in Chromium against the headless server', () => {
         tiles.flatMap((t) => {
           const line = t.querySelector('.core-busy')!.getBoundingClientRect();
           // what is visible: the tile clips its content at its padding box (contain: paint)
-          const inner = t.getBoundingClientRect().bottom - parseFloat(getComputedStyle(t).borderBottomWidth);
+          const inner = t.getBoundingClientRect().top + t.clientTop + t.clientHeight;
           const vals = [...t.querySelectorAll('.core-busy .val')].map((v) => v.getBoundingClientRect());
           const oneLine = vals.every((v) => Math.abs(v.top - vals[0].top) < 1);
           const inside = line.bottom <= inner + 0.5 && vals.every((v) => v.right <= line.right + 0.5 && v.bottom <= line.bottom + 0.5);
-          return oneLine && inside ? [] : [`core ${(t as HTMLElement).dataset.core}: '${t.querySelector('.core-busy')!.textContent}'`];
+          return oneLine && inside ? [] : [`core ${t.getAttribute('data-core')}: '${t.querySelector('.core-busy')!.textContent}'`];
         }),
       );
       expect(bad).toEqual([]);

@@ -21,6 +21,7 @@ async function agentInProcess(args: string[]): Promise<{ code: number; stdout: s
   return { code, stdout, stderr };
 }
 import { spawn } from 'node:child_process';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { freePort, realLinkClock, seededRandom, startAgentProc, tokenDir } from './agent-helpers.ts';
 import { ROOT, healthzWhileAlive } from './cli-helpers.ts';
 
@@ -72,6 +73,32 @@ describe('iocm agent arguments', () => {
     let out = '';
     await iocmMain(['--help'], { stdout: { write: (d: string) => ((out += d), true) } as unknown as NodeJS.WritableStream, stderr: process.stderr });
     expect(out).toMatch(/agent\s+serve this host/);
+  });
+});
+
+describe('iocm agent on a port in use', () => {
+  it('exits 2 at once with its one line, leaving no timer or subscription running (with and without --loop)', async () => {
+    // A real server holds the port, as another agent or service would.
+    const holder = createNetServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      for (const extra of [[], ['--loop']]) {
+        const child = spawn(process.execPath, [join(ROOT, 'bin', 'iocm.mjs'), 'agent', '--driver', 'model', '--scenario', 'rr-few', '--token-file', t.tokenFile, '--listen', `127.0.0.1:${port}`, ...extra], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        const t0 = Date.now();
+        // Before the fix the heartbeat and loop timers kept the process alive for ever after the error.
+        const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        const r = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('close', (code, signal) => res({ code, signal })));
+        clearTimeout(kill);
+        expect(r, extra.join(' ')).toEqual({ code: 2, signal: null });
+        expect(Date.now() - t0).toBeLessThan(15_000);
+        expect(stderr).toBe(`iocm agent: --listen: port ${port} is in use; pick another (port 0 = any free one)\n`);
+      }
+    } finally {
+      await new Promise((r) => holder.close(r));
+    }
   });
 });
 

@@ -13,9 +13,9 @@ import { AgentHostSource } from '../src/main/host/agent-source.ts';
 import type { HostSnapshot } from '../src/shared/snapshot.ts';
 import { rawClient, realLinkClock, seededRandom, startAgentProc, tokenDir, type AgentProc } from './agent-helpers.ts';
 
-function httpGet(port: number, path: string, token?: string): Promise<{ status: number; body: string }> {
+function httpGet(port: number, path: string, token?: string, scheme = 'Bearer'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: token ? { Authorization: `Bearer ${token}` } : {} }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: token ? { Authorization: `${scheme} ${token}` } : {} }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (d: string) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -79,6 +79,14 @@ describe('iocm agent --driver model ↔ AgentHostSource', () => {
     expect((await httpGet(agent.port, '/metrics', t.token.slice(0, -1) + 'z')).status).toBe(401);
     expect((await httpGet(agent.port, '/healthz', t.token)).status).toBe(200);
     expect((await httpGet(agent.port, '/metrics', t.token)).body).toMatch(/^iocm_snapshots_total \d+/m);
+  });
+
+  it('takes the auth scheme in any case (RFC 7235), on HTTP and on the upgrade', async () => {
+    expect((await httpGet(agent.port, '/healthz', t.token, 'bearer')).status).toBe(200);
+    expect((await httpGet(agent.port, '/metrics', t.token, 'BEARER')).status).toBe(200);
+    expect((await httpGet(agent.port, '/healthz', t.token.slice(0, -1) + 'z', 'bearer')).status).toBe(401);
+    const c = await rawClient(`ws://127.0.0.1:${agent.port}/agent`, t.token, { scheme: 'bearer' });
+    c.ws.close();
   });
 
   it('answers an unknown major protocol version with a clear error and closes', async () => {

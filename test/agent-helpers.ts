@@ -105,9 +105,9 @@ export interface RawClient {
   waitFor(pred: (m: Record<string, unknown>) => boolean, timeoutMs?: number, from?: number): Promise<Record<string, unknown>>;
 }
 
-/** Open a raw client to an agent with a bearer token. */
-export function rawClient(url: string, token: string, opts: { ca?: string; heartbeats?: boolean } = {}): Promise<RawClient> {
-  const ws = new WebSocket(url, { headers: { Authorization: `Bearer ${token}` }, ...(opts.ca ? { ca: opts.ca } : {}) });
+/** Open a raw client to an agent with a bearer token (`scheme`: how the client spells 'Bearer'). */
+export function rawClient(url: string, token: string, opts: { ca?: string; heartbeats?: boolean; scheme?: string } = {}): Promise<RawClient> {
+  const ws = new WebSocket(url, { headers: { Authorization: `${opts.scheme ?? 'Bearer'} ${token}` }, ...(opts.ca ? { ca: opts.ca } : {}) });
   const messages: Record<string, unknown>[] = [];
   const waiters: (() => void)[] = [];
   const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));

@@ -15,11 +15,11 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Run `node bin/iocm.mjs ...args` from the repository root. */
-export function iocm(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+/** Run `node bin/iocm.mjs ...args` from the repository root (or `cwd`). */
+export function iocm(args: string[], env: Record<string, string | undefined> = {}, cwd = ROOT): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'iocm.mjs'), ...args], {
-      cwd: ROOT,
+      cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

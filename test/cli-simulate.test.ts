@@ -1,8 +1,8 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { iocm } from './cli-helpers.ts';
+import { ROOT, iocm } from './cli-helpers.ts';
 
 /** A small host so the runs are short: 6 cores, streaming and request/response VMs, two phases. */
 const SMALL = {
@@ -32,6 +32,31 @@ beforeAll(() => {
   writeFileSync(join(dir, 'bad.json'), JSON.stringify(bad, null, 2));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('docs/cli.md', () => {
+  it('shows the error lines the CLI prints, word for word', async () => {
+    // The samples, run as written: `resources/scenarios/x.json` is the shipped mixed scenario with
+    // its third VM entry misspelt, in a folder of its own.
+    const doc = readFileSync(join(ROOT, 'docs', 'cli.md'), 'utf8');
+    const samples = /e\.g\.\n\n```\n([\s\S]*?)```/.exec(doc)![1].trimEnd().split('\n');
+    const cwd = mkdtempSync(join(tmpdir(), 'iocm-cli-doc-'));
+    try {
+      const mixed = JSON.parse(readFileSync(join(ROOT, 'resources', 'scenarios', 'mixed.json'), 'utf8'));
+      mixed.vms[2].workload.kind = 'nett-rr';
+      mkdirSync(join(cwd, 'resources', 'scenarios'), { recursive: true });
+      writeFileSync(join(cwd, 'resources', 'scenarios', 'x.json'), JSON.stringify(mixed));
+      const runs = [['--seconds', '-5'], ['--policy', 'turbo'], ['--scenario', 'resources/scenarios/x.json']];
+      expect(samples).toHaveLength(runs.length);
+      for (const [i, args] of runs.entries()) {
+        const r = await iocm(['simulate', ...args], {}, cwd);
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.stderr).toBe(`${samples[i]}\n`);
+      }
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('iocm simulate: bad arguments → one line on stderr, exit 2', () => {
   const cases: [string, string[], RegExp][] = [

@@ -3,12 +3,14 @@
  * list/show/export/import/delete, default database from IOCM_DB, exit codes.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../src/main/cli/iocm.ts';
 import { defaultDbPath } from '../src/main/history/paths.ts';
+import { ROOT } from './cli-helpers.ts';
 
 let dir: string;
 
@@ -77,6 +79,43 @@ describe('iocm sessions', () => {
     expect(JSON.parse((await iocm('sessions', 'list', '--db', db, '--json')).out).map((s: { id: string }) => s.id)).not.toContain(id);
   });
 
+  it("export --out - writes csv and json to standard output (no file named '-'), and refuses sqlite", async () => {
+    const db = join(dir, 'stdout.db');
+    const sim = await iocm('simulate', '--scenario', 'rr-few', '--seconds', '1', '--record', db);
+    expect(sim.code).toBe(0);
+    const id = /recorded session (\S+)/.exec(sim.err)![1];
+    // The real command in a folder of its own: a file named '-' would show there.
+    const cwd = mkdtempSync(join(tmpdir(), 'iocm-cli-dash-'));
+    const run = (...args: string[]) =>
+      new Promise<{ code: number | null; out: string; err: string }>((res, rej) => {
+        const child = spawn(process.execPath, [join(ROOT, 'bin', 'iocm.mjs'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+        child.on('error', rej);
+        child.on('close', (code) => res({ code, out, err }));
+      });
+    try {
+      for (const format of ['csv', 'json']) {
+        const file = join(dir, `dash.${format}`);
+        expect((await iocm('sessions', 'export', '--db', db, '--session', id, '--format', format, '--out', file)).code).toBe(0);
+        const r = await run('sessions', 'export', '--db', db, '--session', id, '--format', format, '--out', '-');
+        expect(r.code, format).toBe(0);
+        // The same bytes as the file export; the summary on stderr, out of the data's way.
+        expect(r.out, format).toBe(readFileSync(file, 'utf8'));
+        expect(r.err).toBe(`exported session ${id} to standard output (${format}, ${format === 'json' ? 10 : r.out.split('\n').length - 2} rows)\n`);
+      }
+      const sq = await run('sessions', 'export', '--db', db, '--session', id, '--format', 'sqlite', '--out', '-');
+      expect(sq.code).toBe(2);
+      expect(sq.out).toBe('');
+      expect(sq.err).toBe('iocm sessions: export: --out - (standard output) is for csv and json; a SQLite session file is binary: name a file to write\n');
+      expect(readdirSync(cwd)).toEqual([]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
   it('uses IOCM_DB when --db is absent', async () => {
     const db = join(dir, 'env.db');
     const prev = process.env.IOCM_DB;
@@ -121,6 +160,29 @@ describe('iocm sessions', () => {
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.err).toMatch(re);
     }
+  });
+
+  it('refuses a --session that cannot be a session id before looking it up, quoting only its start', async () => {
+    const db = join(dir, 'h.db');
+    const long = 'a'.repeat(5000);
+    const rule = "is not a session id \\(up to 128 letters, digits and '_', '.', ':', '-', starting with a letter or digit, without '..'; see `iocm sessions list`\\)$";
+    const cases: [string[], string][] = [
+      [['sessions', 'show', '--db', db, '--session', long], `^iocm sessions: show: --session '${'a'.repeat(40)}… \\(5000 characters\\)' ${rule}`],
+      [['sessions', 'export', '--db', db, '--session', '../../etc', '--format', 'csv', '--out', join(dir, 'never.csv')], `^iocm sessions: export: --session '\\.\\./\\.\\./etc' ${rule}`],
+      [['sessions', 'delete', '--db', db, '--session', 'a'.repeat(129)], `^iocm sessions: delete: --session 'a{40}… \\(129 characters\\)' ${rule}`],
+      [['whatif', '--db', db, '--session', 'x y', '--policy', 'vhost'], `^iocm whatif: --session 'x y' ${rule}`],
+      [['calibrate', '--db', db, '--session', long], `^iocm calibrate: --session 'a{40}… \\(5000 characters\\)' ${rule}`],
+    ];
+    for (const [argv, re] of cases) {
+      const r = await iocm(...argv);
+      expect(r.code, argv.slice(0, 2).join(' ')).toBe(2);
+      expect(r.err.trimEnd(), argv.slice(0, 2).join(' ')).toMatch(new RegExp(re));
+      expect(r.err.length).toBeLessThan(400);
+    }
+    expect(existsSync(join(dir, 'never.csv'))).toBe(false);
+    // 128 characters is still an id: looked up (and not found), named whole.
+    const r = await iocm('sessions', 'show', '--db', db, '--session', 'b'.repeat(128));
+    expect(r.err).toMatch(/no session 'b{128}'/);
   });
 
   it('simulate --record into a foreign file and calibrate --out into a missing folder exit 2, without a stack trace', async () => {

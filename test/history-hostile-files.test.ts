@@ -11,7 +11,7 @@
  * - wrong-schema or deeply nested files exit 2 with a message, no stack trace.
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -295,6 +295,63 @@ function parseCsv(text: string): string[][] {
   }
   return rows;
 }
+
+describe('every import refusal says nothing was imported', () => {
+  it('a wrong blob length, an empty file, a folder, a file with no sessions, bad JSON, unordered seq: each ends so, and the target is unchanged', async () => {
+    const target = join(dir, 'target.db');
+    makeHistory(target, 1);
+    const before = sessionRows(target);
+    const files: [string, RegExp][] = [];
+    // A snapshot blob cut to 2 bytes (the refusal the review found without the ending).
+    const blob = join(dir, 'blob.db');
+    makeHistory(blob, 1);
+    const b = new Database(blob);
+    b.prepare('UPDATE snapshots SET data = ? WHERE seq = 5').run(Buffer.alloc(2));
+    b.close();
+    files.push([blob, /snapshot 5 has 2 bytes, its layout needs \d+; nothing was imported$/]);
+    const empty = join(dir, 'empty.json');
+    writeFileSync(empty, '');
+    files.push([empty, /empty\.json is empty; nothing was imported$/]);
+    files.push([join(dir, 'sub'), /sub is not a regular file; nothing was imported$/]);
+    mkdirSync(join(dir, 'sub'));
+    const none = join(dir, 'none.db');
+    openHistoryDatabase(none).close();
+    files.push([none, /none\.db holds no sessions; nothing was imported$/]);
+    const notJson = join(dir, 'x.json');
+    writeFileSync(notJson, '{oops');
+    files.push([notJson, /is neither an IOcm history\/session file nor valid JSON \(.*\); nothing was imported$/]);
+    const made = join(dir, 'made.db');
+    const [id] = makeHistory(made, 1);
+    const m = new HistoryDb(made);
+    const order = join(dir, 'order.json');
+    exportSession(m, { sessionId: id, format: 'json', out: order });
+    m.close();
+    const bundle = JSON.parse(readFileSync(order, 'utf8')) as { snapshots: { seq: number }[] };
+    bundle.snapshots[2].seq = 0;
+    writeFileSync(order, JSON.stringify(bundle));
+    files.push([order, /bundle\.snapshots\[2\]\.seq 0 is not after the previous one; nothing was imported$/]);
+    const store = new HistoryDb(target);
+    try {
+      for (const [f, re] of files) {
+        let message = '';
+        try {
+          importFile(store, f);
+        } catch (err) {
+          message = (err as Error).message;
+        }
+        expect(message, f).toMatch(re);
+        expect(message.match(/nothing was imported/gi), f).toHaveLength(1);
+      }
+    } finally {
+      store.close();
+    }
+    expect(sessionRows(target)).toEqual(before);
+    // Through the CLI: the one line, exit 2.
+    const r = await iocm(['sessions', 'import', '--db', target, '--in', blob]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^iocm sessions: .*snapshot 5 has 2 bytes, its layout needs \d+; nothing was imported\n$/);
+  });
+});
 
 describe('CLI import of bad files: exit 2, a message, no stack trace, nothing raw on the terminal', () => {
   it('wrong schema, deep nesting and escape sequences in ids', async () => {

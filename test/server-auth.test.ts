@@ -70,6 +70,9 @@ describe('headless server authorization', () => {
   it('answers /healthz only to the Bearer token; a cookie or query token is not a credential', async () => {
     expect((await httpGet(`${fx.base}/healthz`)).status).toBe(401);
     expect((await httpGet(`${fx.base}/healthz`, { authorization: `Bearer ${'0'.repeat(64)}` })).status).toBe(401);
+    // The scheme is case-insensitive (RFC 7235); the token is not.
+    for (const scheme of ['bearer', 'BEARER', 'bEaReR']) expect((await httpGet(`${fx.base}/healthz`, { authorization: `${scheme} ${fx.token}` })).status, scheme).toBe(200);
+    expect((await httpGet(`${fx.base}/healthz`, { authorization: `bearer ${fx.token.toUpperCase()}` })).status).toBe(401);
     expect((await httpGet(`${fx.base}/healthz?token=${fx.token}`)).status).toBe(401);
     expect((await httpGet(`${fx.base}/healthz`, { cookie: `iocm_token=${fx.token}` })).status).toBe(401);
     await alive();

@@ -216,6 +216,29 @@ describe('IocmApi over WebSocket', () => {
     }
   });
 
+  it('says the token is missing, not wrong, when the page has none, and does not knock on the server', async () => {
+    let sockets = 0;
+    const Counting = class extends (WebSocket as unknown as new (url: string, protocols?: string[]) => WebSocketLike) {
+      constructor(url: string, protocols?: string[]) {
+        super(url, protocols);
+        sockets++;
+      }
+    } as unknown as new (url: string, protocols?: string[]) => WebSocketLike;
+    const api = client('', { WebSocketImpl: Counting });
+    try {
+      expect(api.connectionState()).toBe('no-token');
+      const r = await api.getState();
+      expect(r).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+      expect(r.ok ? '' : r.error.message).toMatch(/^This page's link carries no token: open the URL .*npm run serve.*#token=/);
+      // Long enough for the probe and a reconnect (50 ms backoff) had it tried: it never connects.
+      await new Promise((res) => setTimeout(res, 300));
+      expect(api.connectionState()).toBe('no-token');
+      expect(sockets).toBe(0);
+    } finally {
+      api.close();
+    }
+  });
+
   it('decodes what the server sends with the shared wire format', async () => {
     const ws = await openWs(`ws://127.0.0.1:${fx.port}/ws`, fx.token);
     const got = collect(ws);

@@ -196,7 +196,8 @@ export async function startAgent(argv: string[], io: CliIO, clock: AgentClock = 
       },
     };
   } catch (e) {
-    await source.close().catch(() => {});
+    // The loop (when made) holds a subscription on the source; closing it closes the source too.
+    await (loop ? loop.close() : source.close()).catch(() => {});
     const code = (e as { code?: string }).code;
     if (code === 'EADDRINUSE') throw new UsageError(`--listen: port ${port} is in use; pick another (port 0 = any free one)`);
     if (code === 'EACCES') throw new UsageError(`--listen: not allowed to listen on port ${port}; use a port above 1023`);

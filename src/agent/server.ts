@@ -191,25 +191,6 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     metrics.setClients(clients.size);
   };
 
-  // ---- the host ----
-  const unsubSnap = source.onSnapshot((s: HostSnapshot) => {
-    metrics.onSnapshot(s);
-    broadcast({ type: 'snapshot', snapshot: s, config: source.config() }, true);
-  });
-  const unsubInfo = source.onInfo?.((i) => {
-    info = i;
-    metrics.setInfo(i);
-    broadcast({ type: 'info', info: i, config: source.config() });
-  });
-  const loopTimer = loop
-    ? clock.setInterval(() => {
-        const b = loop.takeBatch();
-        if (!b) return;
-        metrics.onEvents(b.events);
-        broadcast({ type: 'loop', status: b.status ?? loop.status(), events: b.events });
-      }, lim.loopBatchMs)
-    : null;
-
   // ---- messages ----
   const takeToken = (c: Client): boolean => {
     const now = clock.now();
@@ -403,6 +384,40 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     });
   });
 
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(opts.port ?? 7878, host, () => {
+      server.off('error', rej);
+      res();
+    });
+  });
+  server.on('error', (e) => log(`server error: ${(e as Error).message}`));
+
+  // ---- the host ----
+  // Subscribed and timed only once the port is ours: when listen fails (a port in use) nothing
+  // has been started that would keep the process alive after the caller's one-line error. No
+  // client can connect before these lines run (the listen callback and this continuation come
+  // before any connection event).
+  const unsubSnap = source.onSnapshot((s: HostSnapshot) => {
+    metrics.onSnapshot(s);
+    broadcast({ type: 'snapshot', snapshot: s, config: source.config() }, true);
+  });
+  const unsubInfo = source.onInfo?.((i) => {
+    info = i;
+    metrics.setInfo(i);
+    broadcast({ type: 'info', info: i, config: source.config() });
+  });
+  const loopTimer = loop
+    ? clock.setInterval(() => {
+        const b = loop.takeBatch();
+        if (!b) return;
+        metrics.onEvents(b.events);
+        broadcast({ type: 'loop', status: b.status ?? loop.status(), events: b.events });
+      }, lim.loopBatchMs)
+    : null;
+  // What the host said while the port was being opened was not heard: read it afresh.
+  info = source.info();
+  metrics.setInfo(info);
   const hbTimer = clock.setInterval(() => {
     const now = clock.now();
     for (const c of [...clients]) {
@@ -418,15 +433,6 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
       send(c, { type: 'heartbeat', seq: c.hbSeq++ });
     }
   }, lim.heartbeatMs);
-
-  await new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    server.listen(opts.port ?? 7878, host, () => {
-      server.off('error', rej);
-      res();
-    });
-  });
-  server.on('error', (e) => log(`server error: ${(e as Error).message}`));
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
 

@@ -46,6 +46,16 @@ describe('console in Chromium against the headless server', () => {
     expect(resp?.status()).toBe(200);
     await expect.poll(() => page.locator('[role="alert"]').first().innerText(), { timeout: 15_000 }).toContain('Access refused');
     expect(await browser.context.cookies()).toEqual([]);
+    // No token at all (a tab of its own: this one keeps the wrong token for the session): the page
+    // says the link carries none and where to get one, not that a token was refused.
+    const bare = await browser.context.newPage();
+    try {
+      await bare.goto(`${server.origin}/`);
+      await expect.poll(() => bare.locator('[data-testid="server-lost"]').innerText(), { timeout: 15_000 }).toContain('This page was opened without its token');
+      expect(await bare.locator('body').innerText()).not.toContain('wrong or expired');
+    } finally {
+      await bare.close();
+    }
   });
 
   it('shows the scenario’s cores on the overview', async () => {
@@ -86,6 +96,40 @@ describe('console in Chromium against the headless server', () => {
     await pinned.click();
     await page.click('[role="dialog"] [data-action="clear"]');
     await expect.poll(() => pinned.getAttribute('data-role'), { timeout: 15_000 }).not.toBe('released');
+  });
+
+  it("fits each core tile's numbers on one line at 1400 px: a pinned side core's 'I/O work 100 %' keeps its unit", async () => {
+    await page.setViewportSize({ width: 1400, height: 900 });
+    const tile = page.locator('[data-testid="core-map"] [data-core][data-side="no"]').first();
+    const core = Number(await tile.getAttribute('data-core'));
+    try {
+      await tile.click();
+      await page.click('[role="dialog"] [data-action="pin"]');
+      const pinned = page.locator(`[data-testid="core-map"] [data-core="${core}"]`);
+      await expect.poll(() => pinned.getAttribute('data-side'), { timeout: 15_000 }).toBe('yes');
+      await expect.poll(() => pinned.locator('.core-busy').textContent(), { timeout: 15_000 }).toMatch(/^, I\/O work \d+(\.\d)? %$/);
+      // what a screen reader says: the words and the value with its unit, spaced
+      expect(await pinned.ariaSnapshot()).toMatch(/I\/O work \d+(\.\d)? %"$/);
+      // Every tile: its last line visible inside the tile, on one line, each value (with its unit) inside the line.
+      const bad = await page.locator('[data-testid="core-map"] .core-tile').evaluateAll((tiles) =>
+        tiles.flatMap((t) => {
+          const line = t.querySelector('.core-busy')!.getBoundingClientRect();
+          // what is visible: the tile clips its content at its padding box (contain: paint)
+          const inner = t.getBoundingClientRect().top + t.clientTop + t.clientHeight;
+          const vals = [...t.querySelectorAll('.core-busy .val')].map((v) => v.getBoundingClientRect());
+          const oneLine = vals.every((v) => Math.abs(v.top - vals[0].top) < 1);
+          const inside = line.bottom <= inner + 0.5 && vals.every((v) => v.right <= line.right + 0.5 && v.bottom <= line.bottom + 0.5);
+          return oneLine && inside ? [] : [`core ${t.getAttribute('data-core')}: '${t.querySelector('.core-busy')!.textContent}'`];
+        }),
+      );
+      expect(bad).toEqual([]);
+      await shot(page, 'core-map-1400');
+    } finally {
+      await page.locator(`[data-testid="core-map"] [data-core="${core}"]`).click();
+      await page.click('[role="dialog"] [data-action="clear"]');
+      await expect.poll(() => page.locator(`[data-testid="core-map"] [data-core="${core}"]`).getAttribute('data-role'), { timeout: 15_000 }).not.toBe('pinned');
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
   });
 
   it('locks the side-core count (the loop and the model follow), unlocks, pauses and resumes the loop', async () => {

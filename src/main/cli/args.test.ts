@@ -41,6 +41,12 @@ describe('parseFlags', () => {
     expect(err(['--seconds', '-1'])).toBe("option '--seconds' expected a number > 0, got '-1'");
     expect(err(['--seconds', 'Infinity'])).toBe("option '--seconds' expected a number, got 'Infinity'");
     expect(err(['--seed', '2.5'])).toBe("option '--seed' expected an integer, got '2.5'");
+    // well formed, but past what a double holds: said so, not "expected a number"
+    expect(err(['--seconds', '1e400'])).toBe("option '--seconds' expected a number > 0, got '1e400': out of range (not a finite number)");
+    expect(err(['--seconds', '-1e400'])).toBe("option '--seconds' expected a number > 0, got '-1e400': out of range (not a finite number)");
+    // a long value is quoted by its start and length, not whole
+    expect(err(['--seconds', 'x'.repeat(5000)])).toBe(`option '--seconds' expected a number, got '${'x'.repeat(40)}… (5000 characters)'`);
+    expect(err(['--seed', '99999999999999999999'])).toBe("option '--seed' expected an integer ≥ 0 and ≤ 10, got '99999999999999999999': out of range (integers up to ±9007199254740991)");
     // decimal notation only (Number() reads these as 16, 3, 1000)
     expect(err(['--seconds', '0x10'])).toBe("option '--seconds' expected a number, got '0x10'");
     expect(err(['--seconds', '0b11'])).toBe("option '--seconds' expected a number, got '0b11'");

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DEFAULT_PROFILE, OBSERVABILITY_PROFILE_NAMES } from '../../shared/observe.ts';
 import { UsageError } from './errors.ts';
+import { clip } from './format.ts';
 
 /** How one flag is parsed. */
 export interface FlagSpec {
@@ -69,13 +70,13 @@ export function parseFlags(argv: readonly string[], spec: Record<string, FlagSpe
     const s = spec[name];
     if (!s) {
       const hint = closest(name, Object.keys(spec));
-      throw new UsageError(`unknown option '${eq < 0 ? arg : arg.slice(0, eq)}'${hint ? ` (did you mean '--${hint}'?)` : ''}; expected one of ${Object.keys(spec).map((k) => '--' + k).join(', ')}`);
+      throw new UsageError(`unknown option '${clip(eq < 0 ? arg : arg.slice(0, eq))}'${hint ? ` (did you mean '--${hint}'?)` : ''}; expected one of ${Object.keys(spec).map((k) => '--' + k).join(', ')}`);
     }
     if (values[name] !== undefined && s.type !== 'boolean') throw new UsageError(`option '--${name}' given more than once`);
     if (s.type === 'boolean') {
       if (eq >= 0) {
         const v = arg.slice(eq + 1);
-        if (v !== 'true' && v !== 'false') throw new UsageError(`option '--${name}' is a switch: expected no value (or =true/=false), got '${v}'`);
+        if (v !== 'true' && v !== 'false') throw new UsageError(`option '--${name}' is a switch: expected no value (or =true/=false), got '${clip(v)}'`);
         values[name] = v === 'true';
       } else values[name] = true;
       continue;
@@ -91,14 +92,14 @@ export function parseFlags(argv: readonly string[], spec: Record<string, FlagSpe
     values[name] = s.type === 'string' ? checkString(name, raw, s) : parseNumber(name, raw, s);
   }
   if (positionals.length > maxPositionals) {
-    throw new UsageError(`unexpected argument '${positionals[maxPositionals]}'`);
+    throw new UsageError(`unexpected argument '${clip(positionals[maxPositionals])}'`);
   }
   return { values, positionals, help };
 }
 
 function checkString(name: string, raw: string, s: FlagSpec): string {
   if (raw === '') throw new UsageError(`option '--${name}' needs a non-empty value`);
-  if (s.choices && !s.choices.includes(raw)) throw new UsageError(`option '--${name}' must be one of ${s.choices.join(', ')}, got '${raw}'`);
+  if (s.choices && !s.choices.includes(raw)) throw new UsageError(`option '--${name}' must be one of ${s.choices.join(', ')}, got '${clip(raw)}'`);
   return raw;
 }
 
@@ -109,13 +110,16 @@ function parseNumber(name: string, raw: string, s: FlagSpec): number {
   const trimmed = raw.trim();
   const what = s.type === 'integer' ? 'an integer' : 'a number';
   // decimal digits only: '0x10' is 16 to Number(), and '1e3' is no way to write a count
-  if (!(s.type === 'integer' ? INTEGER : DECIMAL).test(trimmed)) throw new UsageError(`option '--${name}' expected ${what}, got '${raw}'`);
+  if (!(s.type === 'integer' ? INTEGER : DECIMAL).test(trimmed)) throw new UsageError(`option '--${name}' expected ${what}, got '${clip(raw)}'`);
   const n = Number(trimmed);
-  if (!Number.isFinite(n)) throw new UsageError(`option '--${name}' expected ${what}, got '${raw}'`);
-  if (s.type === 'integer' && !Number.isSafeInteger(n)) throw new UsageError(`option '--${name}' expected ${what}, got '${raw}'`);
   const range = rangeText(s);
+  const expected = `expected ${what}${range ? ` ${range}` : ''}`;
+  // Well formed but past what a double holds ('1e400' is Infinity to Number()): it is a number,
+  // so say what is wrong with it rather than that it is not one.
+  if (!Number.isFinite(n)) throw new UsageError(`option '--${name}' ${expected}, got '${clip(raw)}': out of range (not a finite number)`);
+  if (s.type === 'integer' && !Number.isSafeInteger(n)) throw new UsageError(`option '--${name}' ${expected}, got '${clip(raw)}': out of range (integers up to ±${Number.MAX_SAFE_INTEGER})`);
   if ((s.min !== undefined && n < s.min) || (s.above !== undefined && n <= s.above) || (s.max !== undefined && n > s.max)) {
-    throw new UsageError(`option '--${name}' expected ${what} ${range}, got '${raw}'`);
+    throw new UsageError(`option '--${name}' expected ${what} ${range}, got '${clip(raw)}'`);
   }
   return n;
 }

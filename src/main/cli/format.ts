@@ -97,6 +97,14 @@ export class ProgressBar {
 }
 
 /**
+ * At most `max` characters of a value the user gave, for an error message: a 5000-character
+ * argument is named by its start and its length instead of filling the terminal.
+ */
+export function clip(s: string, max = 40): string {
+  return s.length <= max ? s : `${s.slice(0, max)}… (${s.length} characters)`;
+}
+
+/**
  * Text safe for a terminal: control characters (C0 except newline, DEL, C1) are shown as
  * `\u00XX` escapes, so names from recorded or imported files cannot move the cursor, retitle
  * the window or hide text. Keeps JSON valid (the escapes only occur inside JSON strings).

@@ -7,7 +7,19 @@
  */
 import { existsSync } from 'node:fs';
 import { UsageError } from './errors.ts';
+import { clip } from './format.ts';
 import { defaultDbPath, defaultDbProblem } from '../history/paths.ts';
+import { VALID_ID_RULE, isValidSessionId } from '../history/types.ts';
+
+/**
+ * `--session ID` checked by the rule every stored id follows (a UsageError, exit 2, otherwise):
+ * a command never looks up, nor echoes whole, an argument that cannot be a session id. `sub`
+ * (a subcommand) starts the message when given.
+ */
+export function sessionIdArg(id: string, sub?: string): string {
+  if (isValidSessionId(id)) return id;
+  throw new UsageError(`${sub === undefined ? '' : `${sub}: `}--session '${clip(id)}' is not a session id (${VALID_ID_RULE}; see \`iocm sessions list\`)`);
+}
 
 /**
  * The default database path (`$IOCM_DB` or the per-user file) of a command given no `--db`: an

@@ -154,9 +154,18 @@ function fileKind(path: string): 'sqlite' | 'json' {
   return 'json';
 }
 
-/** Import a bundle (.json) or a session file (SQLite) into `store`. */
+/**
+ * Import a bundle (.json) or a session file (SQLite) into `store`. Every refusal ends with
+ * "nothing was imported": true of all of them (validation comes before any write, and the writes
+ * are one transaction), and said once here rather than remembered at each of the many checks.
+ */
 export function importFile(store: HistoryDb, path: string, progress: ProgressFn = () => {}): ImportResult {
-  return fileKind(path) === 'sqlite' ? importSqlite(store, path, progress) : importBundle(store, path, progress);
+  try {
+    return fileKind(path) === 'sqlite' ? importSqlite(store, path, progress) : importBundle(store, path, progress);
+  } catch (err) {
+    if (err instanceof HistoryError && !/nothing was imported\.?$/i.test(err.message)) throw new HistoryError(err.code, `${err.message}; nothing was imported`);
+    throw err;
+  }
 }
 
 /** The path of the first number in `v` that is not finite, or null (depth is bounded by the caller's MAX_DEPTH check). */

@@ -94,3 +94,12 @@ export type ProgressFn = (fraction: number, message: string) => void;
  * without loading the importer.)
  */
 export const VALID_ID_RULE = "up to 128 letters, digits and '_', '.', ':', '-', starting with a letter or digit, without '..'";
+
+/**
+ * Whether `id` is a session id by {@link VALID_ID_RULE}: every id the store makes or an import
+ * keeps is one, so the CLI refuses anything else before it opens a database (and before a
+ * 5000-character argument is echoed in "no session …"). The same rule as import.ts's SAFE_ID.
+ */
+export function isValidSessionId(id: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(id) && !id.includes('..');
+}

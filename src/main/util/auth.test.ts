@@ -12,7 +12,12 @@ describe('bearer tokens', () => {
 
   it('reads the token of a Bearer header and nothing else', () => {
     expect(bearerToken('Bearer abc.DEF-123', 512)).toBe('abc.DEF-123');
-    expect(bearerToken('bearer abc', 512)).toBeNull();
+    // RFC 7235: the scheme in any case, then one or more spaces; the token exactly as given
+    expect(bearerToken('bearer abc', 512)).toBe('abc');
+    expect(bearerToken('BEARER abc', 512)).toBe('abc');
+    expect(bearerToken('BeArEr  AbC', 512)).toBe('AbC');
+    expect(bearerToken('Bearerabc', 512)).toBeNull();
+    expect(bearerToken('Bearer\tabc', 512)).toBeNull();
     expect(bearerToken('Basic YWxhZGRpbjpvcGVuc2VzYW1l', 512)).toBeNull();
     expect(bearerToken('Bearer two words', 512)).toBeNull();
     expect(bearerToken('Bearer ', 512)).toBeNull();

@@ -18,9 +18,12 @@ export function tokenMatches(presented: string | null, expected: string): boolea
 /**
  * The token of an `Authorization: Bearer <token>` header value, or null when the header is
  * missing, has another scheme, or holds a token with white space or longer than `maxLength`.
+ * The scheme is matched in any case and may be followed by several spaces: RFC 7235 makes auth
+ * schemes case-insensitive (`bearer x` is the same credential) and separates them by 1*SP.
+ * The token itself is compared exactly.
  */
 export function bearerToken(authorization: unknown, maxLength: number): string | null {
   if (typeof authorization !== 'string') return null;
-  const m = new RegExp(`^Bearer ([^\\s]{1,${maxLength}})$`).exec(authorization);
+  const m = new RegExp(`^[Bb][Ee][Aa][Rr][Ee][Rr] +([^\\s]{1,${maxLength}})$`).exec(authorization);
   return m ? m[1] : null;
 }

@@ -80,8 +80,20 @@ export interface Headline {
   requestsPerSec: number;
   bytesPerSec: number;
   p99Us: number;
-  exitsPerSec: number;
+  /** Null when the host does not measure exits ({@link exitsMeasured}): shown as "—", not 0. */
+  exitsPerSec: number | null;
   sideCores: number;
+}
+
+/**
+ * Whether the host's per-VM exit and interrupt rates are measured. A model host knows them (its
+ * truth, shown on model hosts); a remote host reports them only under a profile with `vmExits`
+ * (the research `full` profile, docs/observability.md). The qemu and ovs sources put 0 in their
+ * place, which read as "no exits" on the console.
+ */
+export function exitsMeasured(info: Pick<HostInfo, 'source' | 'observability'> | null): boolean {
+  if (!info || info.source !== 'agent') return true;
+  return (info.observability ?? observabilityOf(DEFAULT_PROFILE)).reports.vmExits;
 }
 
 /** The observed objective of a snapshot under the host's declared observability (qemu when unknown). */
@@ -91,14 +103,14 @@ export function objectiveOf(s: HostSnapshot, info: Pick<HostInfo, 'groups' | 'ob
 }
 
 /** Headline numbers of one snapshot. */
-export function headline(s: HostSnapshot, info: Pick<HostInfo, 'groups' | 'observability'> | null = null): Headline {
+export function headline(s: HostSnapshot, info: Pick<HostInfo, 'source' | 'groups' | 'observability'> | null = null): Headline {
   return {
     score: s.totals.score,
     objective: objectiveOf(s, info),
     requestsPerSec: s.totals.requestsPerSec,
     bytesPerSec: s.totals.bytesPerSec,
     p99Us: s.totals.latencyUs.p99,
-    exitsPerSec: s.totals.exitsPerSec,
+    exitsPerSec: exitsMeasured(info) ? s.totals.exitsPerSec : null,
     sideCores: s.totals.sideCores,
   };
 }

@@ -7,8 +7,10 @@
  * - Authenticates with the token as a WebSocket subprotocol (`iocm-token.<token>` next to
  *   `iocm.v1`): never a cookie, never in the URL (docs/security.md).
  * - Reports its connection state (`connecting`, `open`, `reconnecting`, `unauthorized`,
- *   `closed`); when a connection fails before opening, it probes the server over HTTP and
- *   stops retrying on 401 (a wrong or expired token).
+ *   `no-token`, `closed`); when a connection fails before opening, it probes the server over
+ *   HTTP and stops retrying on 401 (a wrong or expired token). With no token at all (a page
+ *   opened without its `#token=…`) it does not connect: the state is `no-token` from the start,
+ *   so the page can say what is missing rather than that the token is wrong.
  * - Requests made while disconnected wait for the connection (up to the request timeout);
  *   a long operation (a request with an `opId`: export, what-if) waits as long as its progress
  *   keeps arriving (each progress event under its opId restarts the timeout); requests in flight when the connection drops resolve with an `internal` error, since
@@ -20,7 +22,7 @@ import { createApiClient, err, type EventName, type IocmApi, type MethodName, ty
 import { WS_SUBPROTOCOL, WS_TOKEN_PREFIX, decodeWire, encodeWire } from '../../shared/wire.ts';
 
 /** The connection's state. */
-export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'unauthorized' | 'closed';
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'unauthorized' | 'no-token' | 'closed';
 
 /** The subset of the WebSocket API the client uses (browser WebSocket or the `ws` package). */
 export interface WebSocketLike {
@@ -75,6 +77,9 @@ interface Pending {
 }
 
 const OPEN = 1;
+
+/** The answer to every request of a client made without a token. */
+const NO_TOKEN = "This page's link carries no token: open the URL the console server printed when it started (npm run serve or iocm serve); it ends with #token=….";
 
 /** Derive the HTTP probe URL from a ws:// URL. */
 function defaultProbeUrl(wsUrl: string): string | null {
@@ -237,7 +242,8 @@ export function createWsClient(opts: WsClientOptions): WsApi {
   const invoke = (method: MethodName, args: unknown): Promise<Result<unknown>> =>
     new Promise((resolve) => {
       if (closedForGood) {
-        resolve(err(state === 'unauthorized' ? 'unauthorized' : 'not-ready', state === 'unauthorized' ? 'The server refused the token in the URL.' : 'The connection is closed.'));
+        if (state === 'no-token') resolve(err('unauthorized', NO_TOKEN));
+        else resolve(err(state === 'unauthorized' ? 'unauthorized' : 'not-ready', state === 'unauthorized' ? 'The server refused the token in the URL.' : 'The connection is closed.'));
         return;
       }
       const id = nextId++;
@@ -274,6 +280,10 @@ export function createWsClient(opts: WsClientOptions): WsApi {
     setState('closed');
   };
 
-  connect();
+  if (opts.token === '') {
+    // Every request would be refused: say the token is missing instead of probing for a 401.
+    closedForGood = true;
+    state = 'no-token';
+  } else connect();
   return api;
 }

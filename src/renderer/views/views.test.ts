@@ -9,6 +9,7 @@ import { useConsoleStore } from '../stores/console.ts';
 import { useTelemetryStore } from '../stores/telemetry.ts';
 import { setOptions } from '../test/echarts-mock.ts';
 import { wallTime } from '../lib/charts.ts';
+import { observabilityOf } from '../../shared/observe.ts';
 import HostOverview from './HostOverview.vue';
 import VmsQueuesView from './VmsQueuesView.vue';
 import ControlsView from './ControlsView.vue';
@@ -175,6 +176,59 @@ describe('HostOverview', () => {
     await flushPromises();
     expect(w.get('[role="dialog"] [role="alert"]').text()).toContain('at most 7 side cores');
     w.unmount();
+  });
+});
+
+describe('exits on a host that does not measure them', () => {
+  beforeEach(() => setOptions.splice(0));
+
+  /** A console state for an agent host reporting under `profile`; its snapshots carry exits as the agent sends them. */
+  async function agentHost(profile: 'qemu' | 'ovs' | 'full') {
+    const state = makeState(8, 4);
+    state.connection = { kind: 'agent', url: 'ws://127.0.0.1:7878/agent', name: 'kvm-a' };
+    state.host = { ...state.host!, source: 'agent', observability: observabilityOf(profile) };
+    const s = await setup({}, state);
+    await s.store.start();
+    // The qemu and ovs sources send 0 for what they do not measure (src/main/host/qemu/qemu-source.ts).
+    const measured = profile === 'full';
+    const snaps = Array.from({ length: 3 }, (_, i) => {
+      const x = makeSnapshot({ cores: 8, side: [7], vms: 4, seq: i });
+      if (measured) return x;
+      return { ...x, vms: x.vms.map((v) => ({ ...v, exitsPerSec: 0, interruptsPerSec: 0 })), totals: { ...x.totals, exitsPerSec: 0, interruptsPerSec: 0 } };
+    });
+    s.m.emit('telemetry', { stream: 'live', sessionId: 's1', batch: { snapshots: snaps, events: [] } });
+    return s;
+  }
+
+  it('shows "—" for exits/s (headline, VM table, VM detail) under the qemu and ovs profiles, and the rate under full', async () => {
+    for (const profile of ['qemu', 'ovs'] as const) {
+      await agentHost(profile);
+      const o = mount(HostOverview);
+      await flushPromises();
+      expect(o.get('[data-stat="exits"]').text(), profile).toBe('—');
+      o.unmount();
+      const v = mount(VmsQueuesView);
+      await flushPromises();
+      expect(v.findAll('tbody tr[data-vm] td:nth-child(6)').map((td) => td.text()), profile).toEqual(['—', '—', '—', '—']);
+      await v.get('tr[data-vm="vm-1"]').trigger('click');
+      const detail = v.get('[data-testid="vm-detail"]').text();
+      expect(detail).toContain('Exits/s—');
+      expect(detail).toContain('Interrupts/s—');
+      v.unmount();
+    }
+    await agentHost('full');
+    const o = mount(HostOverview);
+    await flushPromises();
+    expect(o.get('[data-stat="exits"]').text()).toMatch(/^\d.*\/s$/);
+  });
+
+  it('shows the model\'s exits on a model host (its truth), whatever its profile', async () => {
+    const { m, store } = await setup();
+    await store.start();
+    feed(m, 3);
+    const o = mount(HostOverview);
+    await flushPromises();
+    expect(o.get('[data-stat="exits"]').text()).toMatch(/^\d.*\/s$/);
   });
 });
 
@@ -719,6 +773,16 @@ describe('ConnectView and App', () => {
     expect(w.findAll('.core-tile:not([disabled])')).toHaveLength(0);
     await w.setProps({ connectionState: 'unauthorized' });
     expect(w.get('[data-testid="server-lost"]').text()).toContain("refused this page's token");
+    expect(w.text()).toContain('Access refused: the link token is wrong or expired.');
+    // A page opened with no token at all is told that, and where to get a link with one.
+    await w.setProps({ connectionState: 'no-token' });
+    const none = w.get('[data-testid="server-lost"]').text();
+    expect(none).toContain('This page was opened without its token');
+    expect(none).toContain('npm run serve');
+    expect(none).toContain('#token=…');
+    expect(none).not.toContain('refused');
+    expect(w.text()).toContain('No access: the link carries no token.');
+    expect(w.text()).not.toContain('wrong or expired');
     await w.setProps({ connectionState: 'open' });
     await flushPromises();
     expect(w.find('[data-testid="server-lost"]').exists()).toBe(false);

@@ -11,7 +11,7 @@ import { parseFlags, flagHelp, type FlagSpec } from '../args.ts';
 import { OBSERVABILITY_PROFILES, OBSERVABILITY_PROFILE_NAMES, observabilityOf, type ObservabilityProfile } from '../../../shared/observe.ts';
 import { HistoryDb } from '../../history/store.ts';
 import { HistoryError } from '../../history/schema.ts';
-import { existingDbPath } from '../history-db.ts';
+import { existingDbPath, sessionIdArg } from '../history-db.ts';
 import { fitCosts, type FittedCost } from '../../model/calibrate.ts';
 import { resolveCosts, type CostParams } from '../../model/defaults.ts';
 import type { HostSnapshot } from '../../../shared/snapshot.ts';
@@ -65,6 +65,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   const id = values.session as string | undefined;
   if (!id) throw new UsageError('--session is required (see `iocm sessions list`)');
+  sessionIdArg(id);
   const path = existingDbPath(values.db as string | undefined);
   // A parameter the recording cannot determine is held at the value the session was recorded under
   // (its scenario's host.costs over the defaults): the value whatif, re-running the session, keeps.

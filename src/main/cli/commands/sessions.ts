@@ -3,11 +3,14 @@
  * history database (default: the user's database, the one the desktop app
  * uses; see docs/history.md).
  */
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, requireFolderOf, type FlagSpec } from '../args.ts';
-import { defaultDb, existingDbPath } from '../history-db.ts';
+import { defaultDb, existingDbPath, sessionIdArg } from '../history-db.ts';
 import { table, fixed, printable, ProgressBar } from '../format.ts';
 import { HistoryClient } from '../../history/client.ts';
 import { HistoryError } from '../../history/schema.ts';
@@ -25,7 +28,7 @@ const SUB: Record<string, { flags: Record<string, FlagSpec>; usage: string }> = 
       db: DB,
       session: SESSION,
       format: { type: 'string', value: 'csv|json|sqlite', help: 'CSV, JSON bundle or standalone SQLite session file' },
-      out: { type: 'string', value: 'PATH', help: 'file to write (must not exist)' },
+      out: { type: 'string', value: 'PATH', help: "file to write (must not exist); '-' writes csv or json to standard output" },
       'csv-layout': { type: 'string', value: 'long|wide', help: 'CSV: one row per time and series (long, default) or per time and entity (wide)' },
       progress: { type: 'boolean', help: 'progress bar on stderr' },
     },
@@ -34,6 +37,22 @@ const SUB: Record<string, { flags: Record<string, FlagSpec>; usage: string }> = 
   import: { flags: { db: DB, in: { type: 'string', value: 'PATH', help: 'JSON bundle or SQLite session file' } }, usage: 'iocm sessions import [--db FILE] --in PATH' },
   delete: { flags: { db: DB, session: SESSION }, usage: 'iocm sessions delete [--db FILE] --session ID' },
 };
+
+/** `--out -`: standard output, as for most Unix tools (and not a file named "-" in the current folder). */
+const STDOUT = '-';
+
+/**
+ * Copy a finished export to `stdout`, honouring backpressure. The file is opened, then its private
+ * folder removed, before the copy: a reader that stops early (`| head`) ends the process (EPIPE,
+ * bin/iocm.mjs) and must not leave the temporary file behind.
+ */
+async function copyOut(tmp: string, path: string, stdout: NodeJS.WritableStream): Promise<void> {
+  const fd = openSync(path, 'r');
+  rmSync(tmp, { recursive: true, force: true });
+  for await (const chunk of createReadStream('', { fd })) {
+    if (!stdout.write(chunk as Buffer) && typeof stdout.once === 'function') await once(stdout, 'drain');
+  }
+}
 
 function usage(): string {
   return `usage:\n${Object.values(SUB)
@@ -73,11 +92,12 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   }
   const path = (values.db as string | undefined) ?? defaultDbPath();
   // Validate the required flags before touching any file.
-  if (sub === 'show' || sub === 'export' || sub === 'delete') need(values, 'session', sub);
+  if (sub === 'show' || sub === 'export' || sub === 'delete') sessionIdArg(need(values, 'session', sub), sub);
   if (sub === 'export') {
     const f = need(values, 'format', sub);
     if (!['csv', 'json', 'sqlite'].includes(f)) throw new UsageError(`export: --format must be csv, json or sqlite, got '${f}'`);
     need(values, 'out', sub);
+    if (values.out === STDOUT && f === 'sqlite') throw new UsageError("export: --out - (standard output) is for csv and json; a SQLite session file is binary: name a file to write");
     const l = values['csv-layout'];
     if (l !== undefined && l !== 'long' && l !== 'wide') throw new UsageError(`export: --csv-layout must be long or wide, got '${String(l)}'`);
     if (l !== undefined && f !== 'csv') throw new UsageError('export: --csv-layout applies to --format csv only');
@@ -141,18 +161,31 @@ async function runSub(sub: string, values: Record<string, unknown>, client: Hist
     }
     case 'export': {
       const bar = values.progress || io.stderr.isTTY ? new ProgressBar(io.stderr, 'exporting') : undefined;
-      const r = await client.exportSession(
-        {
-          sessionId: values.session as string,
-          format: values.format as 'csv' | 'json' | 'sqlite',
-          out: values.out as string,
-          csvLayout: values['csv-layout'] as 'long' | 'wide' | undefined,
-        },
-        bar ? { onProgress: (f) => bar.update(Math.round(f * 1000), 1000) } : {},
-      );
-      bar?.done();
-      out(`exported session ${String(values.session)} to ${r.path} (${String(values.format)}, ${r.rows} rows)\n`);
-      return 0;
+      // The history worker writes files only: standard output gets the export through a private
+      // temporary folder, removed whatever happens (a failed export leaves no file there either).
+      const tmp = values.out === STDOUT ? mkdtempSync(join(tmpdir(), 'iocm-export-')) : null;
+      try {
+        const r = await client.exportSession(
+          {
+            sessionId: values.session as string,
+            format: values.format as 'csv' | 'json' | 'sqlite',
+            out: tmp ? join(tmp, `session.${String(values.format)}`) : (values.out as string),
+            csvLayout: values['csv-layout'] as 'long' | 'wide' | undefined,
+          },
+          bar ? { onProgress: (f) => bar.update(Math.round(f * 1000), 1000) } : {},
+        );
+        bar?.done();
+        if (!tmp) {
+          out(`exported session ${String(values.session)} to ${r.path} (${String(values.format)}, ${r.rows} rows)\n`);
+          return 0;
+        }
+        await copyOut(tmp, r.path, io.stdout);
+        // Standard output carries the data only: the summary goes to stderr.
+        io.stderr.write(printable(`exported session ${String(values.session)} to standard output (${String(values.format)}, ${r.rows} rows)\n`));
+        return 0;
+      } finally {
+        if (tmp) rmSync(tmp, { recursive: true, force: true });
+      }
     }
     case 'import': {
       const r = await client.importFile(values.in as string);

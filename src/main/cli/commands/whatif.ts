@@ -14,7 +14,7 @@ import { parseFlags, flagHelp, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
 import type { ObservabilityProfile } from '../../../shared/observe.ts';
 import { table, fixed, printable, ProgressBar } from '../format.ts';
 import { COSTS_FILE_HELP, readCostsFile } from '../costs-file.ts';
-import { existingDbPath } from '../history-db.ts';
+import { existingDbPath, sessionIdArg } from '../history-db.ts';
 import { HistoryClient } from '../../history/client.ts';
 import { HistoryError } from '../../history/schema.ts';
 import type { Comparison } from '../../history/types.ts';
@@ -68,6 +68,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   const sessionId = values.session as string | undefined;
   const policy = values.policy as string | undefined;
   if (!sessionId) throw new UsageError('--session is required');
+  sessionIdArg(sessionId);
   if (!policy) throw new UsageError('--policy is required');
   // Read before the database is opened: a bad file is exit 2 naming it, whatever the session.
   const costsFile = values.costs as string | undefined;

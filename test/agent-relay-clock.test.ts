@@ -169,3 +169,19 @@ describe('an agent that has been up a while', () => {
     for (const e of batches.flatMap((b) => b.events)) expect(e.t).toBeLessThanOrEqual(got.at(-1)!.t);
   }, 30_000);
 });
+
+describe("a command to the agent's own loop", () => {
+  it('is answered with the state after it: the relay goes out before the acknowledgement, not with the next batch', async () => {
+    // The relay timer never fires here (every 60 s of the agent's clock, which stays put).
+    const r = await relayed(60_000);
+    r.advanceTo(3);
+    await expect.poll(() => r.snaps().length, { timeout: 10_000 }).toBe(3);
+    const core = r.host.info.cores - 1;
+    expect((await r.host.override({ kind: 'release', core })).ok).toBe(true);
+    expect(r.host.status().overrides.released).toEqual([core]);
+    expect((await r.host.override({ kind: 'pause' })).ok).toBe(true);
+    expect(r.host.status().overrides.paused).toBe(true);
+    expect(await r.host.setPolicy('static', { k: 2 })).toEqual([]);
+    expect(r.host.status().policy).toBe('static:2');
+  }, 30_000);
+});

@@ -276,6 +276,8 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         if (!loop) return sendError(c, 'no-loop', 'The agent runs no loop of its own (start it with --loop); the console runs the loop and sends control actions.', m.id);
         if (controller !== c) return sendError(c, 'not-controller', 'Another console controls this host; this connection only watches.', m.id);
         const result = loop.override(m.cmd);
+        // The loop's state after the command goes out first, so the console's reply shows it.
+        relayLoop(true);
         return send(c, { type: 'overrideAck', id: m.id, result });
       }
       case 'setPolicy': {
@@ -287,6 +289,7 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
         } catch (e) {
           errors = [{ field: 'name', message: (e as Error)?.message ?? String(e) }];
         }
+        relayLoop(true);
         return send(c, { type: 'policyAck', id: m.id, errors });
       }
     }
@@ -407,14 +410,15 @@ export async function startAgentServer(opts: AgentServerOptions): Promise<AgentS
     metrics.setInfo(i);
     broadcast({ type: 'info', info: i, config: source.config() });
   });
-  const loopTimer = loop
-    ? clock.setInterval(() => {
-        const b = loop.takeBatch();
-        if (!b) return;
-        metrics.onEvents(b.events);
-        broadcast({ type: 'loop', status: b.status ?? loop.status(), events: b.events });
-      }, lim.loopBatchMs)
-    : null;
+  /** Relay the loop's new events and status (`always`: the status even with no new event). */
+  function relayLoop(always: boolean): void {
+    if (!loop) return;
+    const b = loop.takeBatch();
+    if (!b && !always) return;
+    if (b) metrics.onEvents(b.events);
+    broadcast({ type: 'loop', status: b?.status ?? loop.status(), events: b?.events ?? [] });
+  }
+  const loopTimer = loop ? clock.setInterval(() => relayLoop(false), lim.loopBatchMs) : null;
   // What the host said while the port was being opened was not heard: read it afresh.
   info = source.info();
   metrics.setInfo(info);

@@ -229,7 +229,8 @@ describe('createAgentLiveHost against an agent whose clock jumps', () => {
   it('leaves out snapshots dated before the session start (t < 0): nothing negative reaches the session', async () => {
     // The agent's clock starts 1 s before 0: t = -900, -800, …, 0, 100, …
     const { snaps, events } = await clockRun(4, (t) => t - 1000, 5);
-    expect(snaps[0]).toMatchObject({ seq: 9, t: 0 });
+    // The session's time starts with the first snapshot taken (the agent's seq 9, t = 0): seq 0, one interval.
+    expect(snaps[0]).toMatchObject({ seq: 0, t: 100 });
     for (const s of snaps) expect(s.t).toBeGreaterThanOrEqual(0);
     const errors = events.filter((e) => e.kind === 'error');
     expect(errors[0].message).toMatch(/left out snapshot seq 0 .*snapshot\.t = -900 ms is before the session's start \(snapshot times are ms since it, ≥ 0\)/);

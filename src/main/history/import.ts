@@ -18,7 +18,7 @@ import { blobToValues, parseShape, shapeValueCount, topValueIndex } from './code
 import { CHUNK } from './rollup.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent } from '../../shared/policy.ts';
-import type { ProgressFn, SessionStatus } from './types.ts';
+import { isValidSessionId, type ProgressFn, type SessionStatus } from './types.ts';
 import type { Scenario } from '../../shared/scenario.ts';
 import { checkScenario } from '../model/defaults.ts';
 import { fsErrorWords } from '../util/fs.ts';
@@ -234,7 +234,7 @@ function importBundle(store: HistoryDb, path: string, progress: ProgressFn): Imp
         info: (m.info as never) ?? null,
         intervalMs: m.intervalMs ?? undefined,
         startedAt: m.startedAt,
-        parentId: m.parentId && SAFE_ID.test(m.parentId) ? m.parentId : null,
+        parentId: m.parentId && isValidSessionId(m.parentId) ? m.parentId : null,
       }));
       const batch = 500;
       let ev = 0;
@@ -276,12 +276,10 @@ const ROW_TABLES: readonly { table: string; cols: readonly string[]; order: stri
   { table: 'rollup_progress', cols: ['res', 'until_bucket'], order: 'res' },
 ];
 
-/** An id safe to show and to use in a file name; other imported ids are replaced (in words: VALID_ID_RULE in types.ts). */
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-
 /** The id an imported session gets: its own when valid and free, else a fresh one, and why. */
 function importedId(original: string, taken: (id: string) => boolean): { id: string; renamed?: 'taken' | 'invalid' } {
-  const valid = SAFE_ID.test(original) && !original.includes('..');
+  // An id safe to show and to use in a file name (VALID_ID_RULE); other imported ids are replaced.
+  const valid = isValidSessionId(original);
   const base = valid ? original : `imported-${randomBytes(4).toString('hex')}`;
   let id = base;
   while (taken(id)) id = `${base.slice(0, 110)}-${randomBytes(3).toString('hex')}`;
@@ -621,7 +619,7 @@ function importSqliteFile(store: HistoryDb, path: string, progress: ProgressFn):
         sessions.forEach((s, i) => {
           const original = s.id as string;
           const { id, renamed } = importedId(original, (x) => taken.get(x) !== undefined);
-          const parent = typeof s.parent_id === 'string' && SAFE_ID.test(s.parent_id) ? s.parent_id : null;
+          const parent = typeof s.parent_id === 'string' && isValidSessionId(s.parent_id) ? s.parent_id : null;
           const values = SESSION_COLS.map((c) => (c === 'parent_id' ? parent : c === 'status' && s.status === 'recording' ? 'interrupted' : s[c]));
           const newKey = Number(insSession.run(id, ...(values as unknown[])).lastInsertRowid);
           copies.forEach((c, t) => {

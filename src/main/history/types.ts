@@ -89,7 +89,7 @@ export interface ExportOptions {
 export type ProgressFn = (fraction: number, message: string) => void;
 
 /**
- * Which session ids an import keeps (import.ts, SAFE_ID), in words: said when an imported id is
+ * Which session ids an import keeps (import.ts, isValidSessionId), in words: said when an imported id is
  * replaced because it is not one. (A value, in this file of types, so that the CLI can say it
  * without loading the importer.)
  */
@@ -98,7 +98,7 @@ export const VALID_ID_RULE = "up to 128 letters, digits and '_', '.', ':', '-', 
 /**
  * Whether `id` is a session id by {@link VALID_ID_RULE}: every id the store makes or an import
  * keeps is one, so the CLI refuses anything else before it opens a database (and before a
- * 5000-character argument is echoed in "no session …"). The same rule as import.ts's SAFE_ID.
+ * 5000-character argument is echoed in "no session …"); an import keeps an id only when it is one.
  */
 export function isValidSessionId(id: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(id) && !id.includes('..');

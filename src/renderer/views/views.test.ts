@@ -222,6 +222,41 @@ describe('exits on a host that does not measure them', () => {
     expect(o.get('[data-stat="exits"]').text()).toMatch(/^\d.*\/s$/);
   });
 
+  it('the Decisions charts draw no exits, score or 0-µs latency the host did not measure', async () => {
+    const names = (): string[] => lineOptions().flatMap((o) => (o.series as { name?: string }[]).map((x) => x.name ?? ''));
+    const p99Points = (): unknown[] => lineOptions().flatMap((o) => (o.series as { name?: string; data?: unknown[] }[]).filter((x) => x.name === 'p99 latency').flatMap((x) => x.data ?? []));
+    for (const profile of ['qemu', 'ovs'] as const) {
+      setOptions.splice(0);
+      await agentHost(profile);
+      const w = mount(DecisionsTimeline);
+      await flushPromises();
+      // (charts are drawn in the next frame)
+      await new Promise((r) => setTimeout(r, 60));
+      expect(names(), profile).toContain('Requests/s');
+      expect(names(), profile).not.toContain('Score');
+      expect(names(), profile).not.toContain('Exits/s');
+      expect(w.text()).toContain('this host does not measure exits');
+      w.unmount();
+    }
+    // An agent host's intervals with no latency measure (0) are left out of the p99 line.
+    setOptions.splice(0);
+    const { m } = await agentHost('qemu');
+    m.emit('telemetry', { stream: 'live', sessionId: 's1', batch: { snapshots: [3, 4].map((i) => { const x = makeSnapshot({ cores: 8, side: [7], vms: 4, seq: i }); return { ...x, totals: { ...x.totals, latencyUs: { p50: 0, p99: 0, p999: 0 } } }; }), events: [] } });
+    const w = mount(DecisionsTimeline);
+    await flushPromises();
+    await new Promise((r) => setTimeout(r, 60));
+    expect(p99Points().length).toBeGreaterThan(0);
+    expect(p99Points().every((p) => Array.isArray(p) && (p[1] as number) > 0)).toBe(true);
+    w.unmount();
+    setOptions.splice(0);
+    await agentHost('full');
+    const f = mount(DecisionsTimeline);
+    await flushPromises();
+    await new Promise((r) => setTimeout(r, 60));
+    expect(names()).toContain('Exits/s');
+    f.unmount();
+  });
+
   it('shows the model\'s exits on a model host (its truth), whatever its profile', async () => {
     const { m, store } = await setup();
     await store.start();

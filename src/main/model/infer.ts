@@ -183,6 +183,11 @@ export function matchQueues(host: Pick<HostInfo, 'vms' | 'queues'>, model: Pick<
 /** The end of a host-change message about the layout (VMs, queues). */
 const LAYOUT_CHANGED = ' (the host changed during the session; what-if needs one host layout)';
 
+/** An interval this factor or more off the session's is a suspect... */
+const INTERVAL_SUSPECT = 1.5;
+/** ...and this many suspects in a row are another interval setting. */
+const INTERVAL_CHANGE_RUN = 3;
+
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
@@ -221,6 +226,8 @@ export class ScenarioInference {
   private grownQueues = 0;
   /** The host changed at this snapshot: the inference ended before it (null: it did not). */
   private endedBy: { seq: number; what: string } | null = null;
+  /** Intervals 1.5–2× off the session's, held until the next interval says whether the setting changed. */
+  private held: ReturnType<typeof observe>[] = [];
 
   constructor(private readonly info: HostInfo, private readonly name: string, opts: InferenceOptions = {}) {
     if (!info || typeof info !== 'object' || !Array.isArray(info.vms) || !Array.isArray(info.queues) || !Array.isArray(info.groups)) throw new Error('the recording has no host description (info) to infer a scenario from');
@@ -312,11 +319,39 @@ export class ScenarioInference {
     // Checked before anything of this snapshot is taken in, so that a change ends the inference
     // with the intervals before it intact.
     const change = this.hostChange(s);
-    if (change !== null) {
-      if (this.n === 0) throw new Error(`${at}: ${change}`);
-      this.endedBy = { seq: s.seq, what: change };
-      return false;
+    if (change !== null) return this.endAt(s.seq, change);
+    // An interval 1.5–2× off the session's: one is a loaded host's (a long interval), three in a row
+    // another setting (an agent restarted with --interval-ms twice or half the session's). Held
+    // until the next interval says which.
+    const r = this.intervalMs === undefined ? 1 : s.intervalMs / this.intervalMs;
+    if (r >= INTERVAL_SUSPECT || r <= 1 / INTERVAL_SUSPECT) {
+      this.held.push(s);
+      if (this.held.length < INTERVAL_CHANGE_RUN) return true;
+      const first = this.held[0];
+      this.held = [];
+      return this.endAt(first.seq, `its interval is ${first.intervalMs} ms and the next ${INTERVAL_CHANGE_RUN - 1} are as far off, the session's ${this.intervalMs} ms (what-if replays intervals of one length; the host's interval changed during the session)`);
     }
+    this.takeHeld();
+    this.take(s, at);
+    return true;
+  }
+
+  /** The host changed at `seq`: refused at the first interval, else the inference ends before it. */
+  private endAt(seq: number, what: string): false {
+    if (this.n === 0) throw new Error(`snapshot seq ${String(seq)}: ${what}`);
+    this.endedBy = { seq, what };
+    return false;
+  }
+
+  /** Take in the intervals held as suspects (they were long ones, not another setting). */
+  private takeHeld(): void {
+    const held = this.held;
+    this.held = [];
+    for (const h of held) this.take(h, `snapshot seq ${String(h.seq)}`);
+  }
+
+  /** Take in one checked interval. */
+  private take(s: ReturnType<typeof observe>, at: string): void {
     const seconds = s.intervalMs / 1000;
     const G = this.groups.length;
     const reqNet = new Float64Array(G);
@@ -437,15 +472,18 @@ export class ScenarioInference {
     }
     this.ms += s.intervalMs;
     this.n++;
-    return true;
   }
 
   /** Why snapshot `s` is not of the host recorded so far (null when it is), in words. */
   private hostChange(s: ReturnType<typeof observe>): string | null {
-    // A real host measures each interval (a loaded host's run 10–30 % long); another setting is a factor off.
+    // A real host measures each interval (a loaded host's run 10–30 % long, now and then up to 2×);
+    // more than a factor 2 off is another setting at once.
     if (this.intervalMs !== undefined && (s.intervalMs > 2 * this.intervalMs || s.intervalMs < 0.5 * this.intervalMs)) {
       return `its interval is ${s.intervalMs} ms, the session's ${this.intervalMs} ms (what-if replays intervals of one length; the host's interval changed during the session)`;
     }
+    // Another host on the same agent (another scenario or machine): its core count. (Not its clock:
+    // a restarted agent reads the clock afresh from /proc/cpuinfo, which frequency scaling moves.)
+    if (s.cores.length !== this.info.cores) return `it has ${s.cores.length} cores, the recorded host ${this.info.cores}${LAYOUT_CHANGED}`;
     const ids = new Set<number>();
     for (const v of s.vms) {
       if (!isInt(v.id) || typeof v.name !== 'string') continue; // refused by add, naming the field
@@ -463,6 +501,8 @@ export class ScenarioInference {
 
   /** The inferred scenario, per-interval loads, schedule and notes; throws (naming the field) when the model cannot run it. */
   result(): InferredScenario {
+    // Long intervals at the very end (fewer than a run of them): a loaded host's, taken in.
+    this.takeHeld();
     if (this.n === 0) throw new Error('the recording has no snapshots to infer a workload from');
     const notes = [...this.notes];
     if (this.endedBy) notes.push(`the host changed at snapshot seq ${this.endedBy.seq}: ${this.endedBy.what}; what-if replays the ${this.n} interval(s) before it, not the rest of the session`);

@@ -131,6 +131,10 @@ describe('sessions import checks every value it copies', () => {
     ['rollup blob', "UPDATE rollups SET data = x'00' WHERE rid = (SELECT min(rid) FROM rollups)", /table 'rollups', row 1, column 'data': a blob of 1 bytes, expected a blob of 1280 bytes/],
     ['snapshot time order', 'UPDATE snapshots SET t = 50 WHERE seq = 5', /table 'snapshots', row 6 \(seq 5\), column 't': 50 is before the previous snapshot's 500/],
     ['snapshot time before the start', 'UPDATE snapshots SET t = t - 2000', /table 'snapshots', row 1, column 't': -1900 is before the session's start \(snapshot times are ms since it, ≥ 0\)/],
+    // 1e400 parses as Infinity; stored, it would come back as null.
+    ['info_json Infinity', `UPDATE sessions SET info_json = '{"hz":1e400}'`, /column 'info_json': JSON with a number that is not finite at \$\.hz/],
+    ['event data Infinity', `UPDATE events SET data = '{"x":[1,-1e400]}' WHERE rid = (SELECT min(rid) FROM events)`, /table 'events', row 1, column 'data': JSON with a number that is not finite at \$\.x\[1\]/],
+    ['layout constant Infinity', `UPDATE layouts SET shape = replace(shape, '"intervalMs":{"$k":100}', '"intervalMs":{"$k":1e400}')`, /layout \d+: the constant at \$\.intervalMs is not a finite number/],
   ];
   it.each(cases)('%s: refused naming table, column and row, nothing stored, exit 2', async (name, sql, message) => {
     await importRefused(craft(sessionFile(name.replace(/\W/g, '_')), sql), message);
@@ -184,6 +188,19 @@ describe('a JSON bundle whose snapshot times are not ms since the session start,
     ['negative', (t) => t - 2000, /bundle\.snapshots\[0\]\.t: -1900 is before the session's start \(snapshot times are ms since it, ≥ 0\)/],
     ['backwards', (t, i) => (i === 7 ? 50 : t), /bundle\.snapshots\[7\]\.t: 50 is before the previous snapshot's 700/],
   ];
+  it('a number that parses as Infinity in the session or an event is refused too (stored, it would come back as null)', async () => {
+    for (const [where, edit, message] of [
+      ['info', (b: { session: { info: Record<string, unknown> | null } }) => (b.session.info = { hz: 424242 }), /bundle\.session\.info\.hz is not a finite number/],
+      ['event', (b: { events: { data?: Record<string, unknown> }[] }) => (b.events[0].data = { x: 424242 }), /bundle\.events\[0\]\.data\.x is not a finite number/],
+    ] as const) {
+      const f = await bundle(`inf-${where}`, (t) => t);
+      const b = JSON.parse(readFileSync(f, 'utf8'));
+      (edit as (x: unknown) => void)(b);
+      writeFileSync(f, JSON.stringify(b).replace('424242', '1e400'));
+      await importRefused(f, message);
+    }
+  });
+
   it('a number that parses as Infinity (1e400) in any member is refused naming it', async () => {
     const f = await bundle('inf', (t) => t);
     const b = JSON.parse(readFileSync(f, 'utf8')) as { snapshots: { vms: Record<string, unknown>[] }[] };

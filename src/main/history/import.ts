@@ -186,6 +186,25 @@ function nonFinite(v: unknown, at: string): string | null {
   return null;
 }
 
+/** The path of the first constant kept in a layout's shape (`{"$k": n}`) that is not finite, or null. */
+function nonFiniteKept(v: unknown, at: string): string | null {
+  if (v === null || typeof v !== 'object') return null;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const r = nonFiniteKept(v[i], `${at}[${i}]`);
+      if (r) return r;
+    }
+    return null;
+  }
+  const o = v as Record<string, unknown>;
+  if ('$k' in o && Object.keys(o).length === 1) return typeof o.$k === 'number' && Number.isFinite(o.$k) ? null : at;
+  for (const k of Object.keys(o)) {
+    const r = nonFiniteKept(o[k], `${at}.${k}`);
+    if (r) return r;
+  }
+  return null;
+}
+
 function importBundle(store: HistoryDb, path: string, progress: ProgressFn): ImportResult {
   let raw: unknown;
   try {
@@ -213,6 +232,10 @@ function importBundle(store: HistoryDb, path: string, progress: ProgressFn): Imp
     const at = nonFinite(b.snapshots[i], `bundle.snapshots[${i}]`);
     if (at) throw new HistoryError('invalid', `${path}: ${at} is not a finite number; nothing was imported`);
   }
+  // The session (its host description, scenario, config) and the events likewise: stored as JSON, an
+  // Infinity would come back as null (a host description with hz null, which what-if refuses).
+  const inSession = nonFinite(b.session, 'bundle.session') ?? b.events.reduce<string | null>((r, e, i) => r ?? nonFinite(e, `bundle.events[${i}]`), null);
+  if (inSession) throw new HistoryError('invalid', `${path}: ${inSession} is not a finite number; nothing was imported`);
   const m = b.session;
   checkRecordedScenario(path, m.id, m.source, m.scenario);
   let begun: string | null = null;
@@ -436,6 +459,9 @@ const jsonObject =
     }
     if (o === null || typeof o !== 'object' || Array.isArray(o)) return 'JSON that is not an object';
     if (each && !Object.values(o).every(each)) return 'an object with a value of the wrong type';
+    // 1e400 parses as Infinity, which the store would keep as null (its JSON): refused, as a bundle's.
+    const inf = nonFinite(o, '$');
+    if (inf) return `JSON with a number that is not finite at ${inf}`;
     return null;
   };
 const blob =
@@ -585,6 +611,8 @@ function importSqliteFile(store: HistoryDb, path: string, progress: ProgressFn):
         } catch (err) {
           throw new HistoryError('invalid', `${sess} layout ${l.id} is not valid JSON (${(err as Error).message}); nothing was imported`);
         }
+        const inf = nonFiniteKept(shape, '$');
+        if (inf) throw new HistoryError('invalid', `${sess} layout ${l.id}: the constant at ${inf} is not a finite number; nothing was imported`);
         const seqAt = topValueIndex(shape, 'seq');
         const tAt = topValueIndex(shape, 't');
         if (seqAt < 0 || tAt < 0) throw new HistoryError('invalid', `${sess} layout ${l.id} is not a snapshot's (it has no 'seq' and 't' values); nothing was imported`);

@@ -234,6 +234,9 @@ describe('services with several hosts at once (real models, real SQLite)', () =>
     expect(afterDetail.durationMs).toBe(afterDetail.t1 - afterDetail.t0 + interval);
     expect(ended.durationMs).toBe(ended.t1 - ended.t0 + interval);
     expect(byId.get(after)!.recordedFrom).toBe(afterDetail.recordedFrom);
+    // Listed newest recording first: the new one before the one it follows (both start at the host's t = 0).
+    const order = sessions.map((x) => x.id);
+    expect(order.indexOf(after)).toBeLessThan(order.indexOf(before));
     expect(byId.get(h1Session)!.endedAt).toBeNull();
     expect(byId.get(h1Session)!.snapshots).toBeGreaterThan(0);
   });

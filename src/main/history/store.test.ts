@@ -145,6 +145,26 @@ describe('HistoryDb', () => {
     db.close();
   });
 
+  it('lists sessions newest recording first, a recording started on a running host by when its recorded time begins', () => {
+    const db = new HistoryDb(join(dir, 'h.db'));
+    // A: t = 0 at 10 000 ms, recorded from its start. B: a host whose t = 0 was at 5 000 ms,
+    // recorded from its t = 20 000 ms on (Stop, then Start recording): it began at 25 000 ms.
+    const gen = new SyntheticHostGen({ cores: 4, vms: 2, intervalMs: 100 });
+    const a = db.beginSession({ id: 'a', host: 'h', source: 'model', startedAt: 10_000, intervalMs: 100 });
+    db.append(a, Array.from({ length: 10 }, () => gen.next()), []);
+    const late = new SyntheticHostGen({ cores: 4, vms: 2, intervalMs: 100 });
+    const all = Array.from({ length: 210 }, () => late.next());
+    const b = db.beginSession({ id: 'b', host: 'h', source: 'model', startedAt: 5_000, intervalMs: 100 });
+    db.append(b, all.slice(200), []);
+    const list = db.listSessions();
+    expect(list.map((s) => s.id)).toEqual(['b', 'a']);
+    expect(list.map((s) => [s.recordedFrom, s.durationMs])).toEqual([
+      [25_000, 1_000],
+      [10_000, 1_000],
+    ]);
+    db.close();
+  });
+
   it('retention removes the oldest sessions first and says which', () => {
     const db = new HistoryDb(join(dir, 'h.db'));
     const ids: string[] = [];

@@ -244,7 +244,11 @@ export class HistoryDb {
 
   /** Sessions, newest first. */
   listSessions(filter: SessionFilter = {}): HistorySession[] {
-    const rows = this.db.prepare('SELECT * FROM sessions ORDER BY started_at DESC, key DESC').all() as SessionRow[];
+    // Newest recording first: by when its recorded time begins (recordedFrom), which for a recording
+    // started on a running host is later than the session's t = 0 (recordedOffset, in SQL).
+    const rows = this.db
+      .prepare('SELECT * FROM sessions ORDER BY started_at + max(0, coalesce(t_first, 0) - coalesce(interval_ms, 0)) DESC, key DESC')
+      .all() as SessionRow[];
     let out = rows.map((r) => this.toSession(r));
     if (filter.search) {
       const s = filter.search.toLowerCase();

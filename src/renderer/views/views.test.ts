@@ -183,7 +183,7 @@ describe('exits on a host that does not measure them', () => {
   beforeEach(() => setOptions.splice(0));
 
   /** A console state for an agent host reporting under `profile`; its snapshots carry exits as the agent sends them. */
-  async function agentHost(profile: 'qemu' | 'ovs' | 'full') {
+  async function agentHost(profile: 'qemu' | 'ovs' | 'full', noLatency = false) {
     const state = makeState(8, 4);
     state.connection = { kind: 'agent', url: 'ws://127.0.0.1:7878/agent', name: 'kvm-a' };
     state.host = { ...state.host!, source: 'agent', observability: observabilityOf(profile) };
@@ -194,7 +194,8 @@ describe('exits on a host that does not measure them', () => {
     const snaps = Array.from({ length: 3 }, (_, i) => {
       const x = makeSnapshot({ cores: 8, side: [7], vms: 4, seq: i });
       if (measured) return x;
-      return { ...x, vms: x.vms.map((v) => ({ ...v, exitsPerSec: 0, interruptsPerSec: 0 })), totals: { ...x.totals, exitsPerSec: 0, interruptsPerSec: 0 } };
+      const lat = noLatency ? { latencyUs: { p50: 0, p99: 0, p999: 0 } } : {};
+      return { ...x, vms: x.vms.map((v) => ({ ...v, exitsPerSec: 0, interruptsPerSec: 0 })), totals: { ...x.totals, exitsPerSec: 0, interruptsPerSec: 0, ...lat } };
     });
     s.m.emit('telemetry', { stream: 'live', sessionId: 's1', batch: { snapshots: snaps, events: [] } });
     return s;
@@ -248,6 +249,12 @@ describe('exits on a host that does not measure them', () => {
     expect(p99Points().length).toBeGreaterThan(0);
     expect(p99Points().every((p) => Array.isArray(p) && (p[1] as number) > 0)).toBe(true);
     w.unmount();
+    // An OVS host measures neither: the latency chart says so instead of drawing an empty axis.
+    await agentHost('ovs', true);
+    const o = mount(DecisionsTimeline);
+    await flushPromises();
+    expect(o.text()).toContain('This host measures neither request latency nor exits.');
+    o.unmount();
     setOptions.splice(0);
     await agentHost('full');
     const f = mount(DecisionsTimeline);

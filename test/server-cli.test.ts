@@ -115,7 +115,7 @@ describe('iocm serve (process)', () => {
     }
   });
 
-  it('exits with code 2 and a clear message for bad arguments', () => {
+  it('exits with code 2 and a clear message for bad arguments', async () => {
     const run = (...args: string[]) => spawnSync(process.execPath, [bin, 'serve', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
     const host = run('--host', '0.0.0.0', '--port', '0');
     expect(host.status).toBe(2);
@@ -143,6 +143,22 @@ describe('iocm serve (process)', () => {
       expect(db.status).toBe(2);
       expect(db.stderr.trim()).toBe(`iocm serve: --db: the folder of ${nodir} does not exist`);
       expect(existsSync(join(dir, 'no'))).toBe(false);
+      // A port in use: exit 2 in one line, and no session recorded (the port is tried before the model boots).
+      const holder = createServer();
+      await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+      const taken = (holder.address() as { port: number }).port;
+      try {
+        const busy = run('--port', String(taken), '--scenario', 'rr-few', '--db', join(dir, 'busy.db'));
+        expect(busy.status).toBe(2);
+        expect(busy.stderr.trim()).toBe(`iocm serve: port ${taken} is in use; pick another with --port, or --port 0 for a free one`);
+        if (existsSync(join(dir, 'busy.db'))) {
+          const d = new Database(join(dir, 'busy.db'), { readonly: true });
+          expect(d.prepare('SELECT count(*) AS n FROM sessions').get()).toEqual({ n: 0 });
+          d.close();
+        }
+      } finally {
+        await new Promise<void>((r) => holder.close(() => r()));
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -8,6 +8,7 @@
  * output: a reader that goes away (`| head -1`) does not stop it (src/main/cli/io.ts, optionalOutput).
  */
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { optionalOutput, untilShutdown, type CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
@@ -89,6 +90,9 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     }
     if (cores !== null) resolvePolicyForHost(o.policy, cores);
   }
+  // The port first: booting records a session, and a port in use would leave an empty one behind.
+  // (The server's own listen below still reports a port taken in between.)
+  if (o.port !== 0) await portFree(o.host, o.port);
   const services = createServices({
     dbPath: o.dbPath,
     scenario: o.scenario,
@@ -117,10 +121,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     });
   } catch (e) {
     await services.shutdown().catch(() => {});
-    const code = (e as { code?: string }).code;
-    if (code === 'EADDRINUSE') throw new UsageError(`port ${o.port} is in use; pick another with --port, or --port 0 for a free one`);
-    if (code === 'EACCES') throw new UsageError(`not allowed to listen on port ${o.port}; use a port above 1023`);
-    throw e;
+    throw listenError(e, o.port);
   }
   let stopping: Promise<void> | null = null;
   return {
@@ -134,6 +135,23 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       return stopping;
     },
   };
+}
+
+/** A listen failure in words (a port in use or not allowed: exit 2). */
+function listenError(e: unknown, port: number): unknown {
+  const code = (e as { code?: string }).code;
+  if (code === 'EADDRINUSE') return new UsageError(`port ${port} is in use; pick another with --port, or --port 0 for a free one`);
+  if (code === 'EACCES') return new UsageError(`not allowed to listen on port ${port}; use a port above 1023`);
+  return e;
+}
+
+/** Resolves when `host:port` can be listened on (a trial listen, closed at once); else throws as the server's listen would. */
+async function portFree(host: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (e) => reject(listenError(e, port)));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
 
 /** Entry point of `iocm serve`. */

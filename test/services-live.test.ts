@@ -96,6 +96,8 @@ describe('services on the real model and a real SQLite file', () => {
     const audit = value(await api.getAuditLog({}));
     expect(audit.some((a) => a.source === 'operator' && a.ok)).toBe(true);
     expect(audit.some((a) => !a.ok)).toBe(true);
+    // A refused entry says its reason once: in its detail, or in its action's words.
+    for (const a of audit.filter((x) => !x.ok)) expect(a.detail === '' || !a.action.includes(a.detail)).toBe(true);
     // the session's decisions and overrides, for a replay's marks and list
     const sid = value(await api.getState()).recording.sessionId!;
     const events = value(await api.getSessionEvents({ sessionId: sid }));

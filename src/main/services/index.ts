@@ -355,7 +355,8 @@ export function createServices(opts: ServicesOptions): Services {
       source: e.source,
       action: e.message.replace(/^refused: /, ''),
       ok: !refused,
-      detail: refused ? String((e.data as { error?: string } | undefined)?.error ?? e.message) : '',
+      // The refusal's reason when the event carries one apart; else the action's words already say it.
+      detail: refused ? String((e.data as { error?: string } | undefined)?.error ?? '') : '',
     };
   }
 

@@ -349,14 +349,23 @@ export function createServices(opts: ServicesOptions): Services {
     if (e.kind !== 'override' && e.kind !== 'audit' && !(e.kind === 'error' && e.data && 'action' in e.data)) return null;
     const okFlag = (e.data as { ok?: boolean } | undefined)?.ok;
     const refused = okFlag === false || e.kind === 'error';
+    const error = (e.data as { error?: unknown } | undefined)?.error;
+    let action = e.message.replace(/^refused: /, '');
+    // The reason once: apart as the detail, not also at the end of the action's words.
+    let detail = refused && typeof error === 'string' ? error : '';
+    if (detail && action.endsWith(detail)) {
+      const head = action.slice(0, -detail.length).replace(/[\s:;,—-]+$/, '');
+      if (head) action = head;
+      else detail = '';
+    }
     return {
       t: e.t,
       at: startedAt + e.t,
       source: e.source,
-      action: e.message.replace(/^refused: /, ''),
+      action,
       ok: !refused,
       // The refusal's reason when the event carries one apart; else the action's words already say it.
-      detail: refused ? String((e.data as { error?: string } | undefined)?.error ?? '') : '',
+      detail,
     };
   }
 

@@ -168,7 +168,7 @@ export function importFile(store: HistoryDb, path: string, progress: ProgressFn 
   }
 }
 
-/** The path of the first number in `v` that is not finite, or null (depth is bounded by the caller's MAX_DEPTH check). */
+/** The path of the first number in `v` that is not finite, or null (as deep as `v`: a bundle is depth-checked first, a layout's shape walked as deep by shapeValueCount). */
 function nonFinite(v: unknown, at: string): string | null {
   if (typeof v === 'number') return Number.isFinite(v) ? null : at;
   if (v === null || typeof v !== 'object') return null;
@@ -181,25 +181,6 @@ function nonFinite(v: unknown, at: string): string | null {
   }
   for (const k of Object.keys(v)) {
     const r = nonFinite((v as Record<string, unknown>)[k], `${at}.${k}`);
-    if (r) return r;
-  }
-  return null;
-}
-
-/** The path of the first constant kept in a layout's shape (`{"$k": n}`) that is not finite, or null. */
-function nonFiniteKept(v: unknown, at: string): string | null {
-  if (v === null || typeof v !== 'object') return null;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const r = nonFiniteKept(v[i], `${at}[${i}]`);
-      if (r) return r;
-    }
-    return null;
-  }
-  const o = v as Record<string, unknown>;
-  if ('$k' in o && Object.keys(o).length === 1) return typeof o.$k === 'number' && Number.isFinite(o.$k) ? null : at;
-  for (const k of Object.keys(o)) {
-    const r = nonFiniteKept(o[k], `${at}.${k}`);
     if (r) return r;
   }
   return null;
@@ -227,15 +208,10 @@ function importBundle(store: HistoryDb, path: string, progress: ProgressFn): Imp
     if (problem) throw new HistoryError('invalid', `${path}: bundle.snapshots[${i}].t: ${problem}; nothing was imported`);
   }
   // Every number finite, unknown members too (JSON holds no NaN, but 1e400 parses as Infinity): what
-  // a SQLite import takes of a snapshot's values.
-  for (let i = 0; i < b.snapshots.length; i++) {
-    const at = nonFinite(b.snapshots[i], `bundle.snapshots[${i}]`);
-    if (at) throw new HistoryError('invalid', `${path}: ${at} is not a finite number; nothing was imported`);
-  }
-  // The session (its host description, scenario, config) and the events likewise: stored as JSON, an
-  // Infinity would come back as null (a host description with hz null, which what-if refuses).
-  const inSession = nonFinite(b.session, 'bundle.session') ?? b.events.reduce<string | null>((r, e, i) => r ?? nonFinite(e, `bundle.events[${i}]`), null);
-  if (inSession) throw new HistoryError('invalid', `${path}: ${inSession} is not a finite number; nothing was imported`);
+  // a SQLite import takes of a snapshot's values; in the session (its host description, scenario,
+  // config) and the events, stored as JSON, an Infinity would come back as null.
+  const inf = nonFinite(raw, 'bundle');
+  if (inf) throw new HistoryError('invalid', `${path}: ${inf} is not a finite number`);
   const m = b.session;
   checkRecordedScenario(path, m.id, m.source, m.scenario);
   let begun: string | null = null;
@@ -609,28 +585,28 @@ function importSqliteFile(store: HistoryDb, path: string, progress: ProgressFn):
         try {
           shape = parseShape(l.shape);
         } catch (err) {
-          throw new HistoryError('invalid', `${sess} layout ${l.id} is not valid JSON (${(err as Error).message}); nothing was imported`);
+          throw new HistoryError('invalid', `${sess} layout ${l.id} is not valid JSON (${(err as Error).message})`);
         }
-        const inf = nonFiniteKept(shape, '$');
-        if (inf) throw new HistoryError('invalid', `${sess} layout ${l.id}: the constant at ${inf} is not a finite number; nothing was imported`);
+        // A kept constant ({"$k": n}; the value placeholders are 0) is a number too.
+        const inf = nonFinite(shape, '$');
+        if (inf) throw new HistoryError('invalid', `${sess} layout ${l.id}: the constant at ${inf.replace(/\.\$k$/, '')} is not a finite number`);
         const seqAt = topValueIndex(shape, 'seq');
         const tAt = topValueIndex(shape, 't');
-        if (seqAt < 0 || tAt < 0) throw new HistoryError('invalid', `${sess} layout ${l.id} is not a snapshot's (it has no 'seq' and 't' values); nothing was imported`);
+        if (seqAt < 0 || tAt < 0) throw new HistoryError('invalid', `${sess} layout ${l.id} is not a snapshot's (it has no 'seq' and 't' values)`);
         shapes.set(l.id, { count: shapeValueCount(shape), seqAt, tAt });
       }
       for (const r of s0.prepare('SELECT seq, t, layout, data FROM snapshots WHERE session = ?').iterate(s.key) as Iterable<{ seq: number; t: number; layout: number; data: Buffer }>) {
         const lay = shapes.get(r.layout);
-        if (lay === undefined) throw new HistoryError('invalid', `${sess} snapshot ${r.seq} refers to missing layout ${r.layout}; nothing was imported`);
+        if (lay === undefined) throw new HistoryError('invalid', `${sess} snapshot ${r.seq} refers to missing layout ${r.layout}`);
         const want = lay.count;
-        if (!Buffer.isBuffer(r.data) || r.data.byteLength !== want * 8 || blobToValues(r.data).length !== want)
-          throw new HistoryError('invalid', `${sess} snapshot ${r.seq} has ${r.data?.byteLength ?? 0} bytes, its layout needs ${want * 8}; nothing was imported`);
+        const v = Buffer.isBuffer(r.data) && r.data.byteLength === want * 8 ? blobToValues(r.data) : null;
+        if (v === null || v.length !== want) throw new HistoryError('invalid', `${sess} snapshot ${r.seq} has ${r.data?.byteLength ?? 0} bytes, its layout needs ${want * 8}`);
         // The values, as a bundle's JSON can hold them: finite numbers (a JSON export of a NaN is
         // null, which no import takes), and the snapshot's own seq and t those of its row.
-        const v = blobToValues(r.data);
         for (let i = 0; i < v.length; i++) {
-          if (!Number.isFinite(v[i])) throw new HistoryError('invalid', `${sess} snapshot ${r.seq}: value ${i} of its data is ${String(v[i])}, not a finite number; nothing was imported`);
+          if (!Number.isFinite(v[i])) throw new HistoryError('invalid', `${sess} snapshot ${r.seq}: value ${i} of its data is ${String(v[i])}, not a finite number`);
         }
-        if (v[lay.seqAt] !== r.seq || v[lay.tAt] !== r.t) throw new HistoryError('invalid', `${sess} snapshot ${r.seq}: its data says seq ${v[lay.seqAt]} and t ${v[lay.tAt]}, its row seq ${r.seq} and t ${r.t}; nothing was imported`);
+        if (v[lay.seqAt] !== r.seq || v[lay.tAt] !== r.t) throw new HistoryError('invalid', `${sess} snapshot ${r.seq}: its data says seq ${v[lay.seqAt]} and t ${v[lay.tAt]}, its row seq ${r.seq} and t ${r.t}`);
       }
     }
     // Copy row values through fixed column lists, all in one transaction: a failure leaves the target as it was.

@@ -244,12 +244,11 @@ export class HistoryDb {
 
   /** Sessions, newest first. */
   listSessions(filter: SessionFilter = {}): HistorySession[] {
+    const rows = this.db.prepare('SELECT * FROM sessions ORDER BY key DESC').all() as SessionRow[];
     // Newest recording first: by when its recorded time begins (recordedFrom), which for a recording
-    // started on a running host is later than the session's t = 0 (recordedOffset, in SQL).
-    const rows = this.db
-      .prepare('SELECT * FROM sessions ORDER BY started_at + max(0, coalesce(t_first, 0) - coalesce(interval_ms, 0)) DESC, key DESC')
-      .all() as SessionRow[];
-    let out = rows.map((r) => this.toSession(r));
+    // started on a running host is later than the session's t = 0; ties newest-made first (the
+    // sort is stable).
+    let out = rows.map((r) => this.toSession(r)).sort((a, b) => b.recordedFrom - a.recordedFrom);
     if (filter.search) {
       const s = filter.search.toLowerCase();
       out = out.filter((x) => [x.id, x.host, x.scenario, x.policy].some((f) => f.toLowerCase().includes(s)));

@@ -359,9 +359,9 @@ export class ScenarioInference {
     const bytesNet = new Float64Array(G);
     const bytesBlk = new Float64Array(G);
     const run = new Float64Array(G);
-    const changed = (what: string): Error => new Error(`${at}: ${what} (the host changed during the session; what-if needs one host layout)`);
     // VMs first: one that appeared after the description was recorded joins its group (a VM that
-    // started later); one that contradicts the description is a host change.
+    // started later). The snapshot passed hostChange: every VM is in a described group, a known
+    // VM in its own, and every queue on a listed VM.
     let runAll = 0;
     /** This snapshot's VM ids → the session's. */
     const vmOf = new Map<number, number>();
@@ -370,9 +370,7 @@ export class ScenarioInference {
       let id = this.vmByName.get(v.name);
       let gi: number;
       if (id === undefined) {
-        const g = typeof v.group === 'string' ? this.byName.get(v.group) : undefined;
-        if (g === undefined) throw changed(`VM '${v.name}' is in group '${String(v.group)}', which the recorded host description does not list`);
-        gi = g;
+        gi = this.byName.get(v.group)!;
         id = this.groupOfVm.has(v.id) ? this.nextVm : v.id;
         this.nextVm = Math.max(this.nextVm, id + 1);
         const group = this.groups[gi];
@@ -384,7 +382,6 @@ export class ScenarioInference {
         this.grownVms++;
       } else {
         gi = this.groupOfVm.get(id)!;
-        if (this.groups[gi].name !== v.group) throw changed(`VM '${v.name}' is in group '${String(v.group)}', where the recorded host description has it in '${this.groups[gi].name}'`);
       }
       vmOf.set(v.id, id);
       if (!isCount(v.vcpuRunCycles)) throw new Error(`${at}: vms[id ${v.id}].vcpuRunCycles must be a finite number ≥ 0, got ${String(v.vcpuRunCycles)}`);
@@ -395,7 +392,6 @@ export class ScenarioInference {
     const queueOf = new Map<number, number>();
     for (const q of s.queues) {
       if (!isInt(q.id) || !isInt(q.device) || (q.kind !== 'net' && q.kind !== 'blk')) throw new Error(`${at}: queues[]: a queue without an integer id and device and a kind 'net' or 'blk'`);
-      if (!vmOf.has(q.vm)) throw changed(`queue ${q.id} is on VM ${String(q.vm)}, which this snapshot does not list`);
     }
     for (const [key, hostId] of queueKeys(s.queues, vmOf)) {
       let id = this.queueByKey.get(key);

@@ -24,6 +24,6 @@ export function tokenMatches(presented: string | null, expected: string): boolea
  */
 export function bearerToken(authorization: unknown, maxLength: number): string | null {
   if (typeof authorization !== 'string') return null;
-  const m = new RegExp(`^[Bb][Ee][Aa][Rr][Ee][Rr] +([^\\s]{1,${maxLength}})$`).exec(authorization);
+  const m = new RegExp(`^bearer +([^\\s]{1,${maxLength}})$`, 'i').exec(authorization);
   return m ? m[1] : null;
 }

@@ -319,12 +319,15 @@ export class AgentHostSource implements HostSource {
           this.configV = hello.config;
           this.loopStatusV = hello.loop.status;
           this.role = hello.role;
-          this.attach(ws, early);
-          this.setConn({ state: 'connected', since: this.o.clock.now(), attempts: 0, error: null });
+          // A changed host is announced before attach() hands on the frames that came with the
+          // hello: whoever keys on the info (the loop, the recorded session) sees the change before
+          // any snapshot of the new host.
           if (JSON.stringify(hello.info) !== before) {
             this.infoV = this.localInfo(hello.info);
             for (const cb of [...this.infoSubs]) cb(this.infoV);
           }
+          this.attach(ws, early);
+          this.setConn({ state: 'connected', since: this.o.clock.now(), attempts: 0, error: null });
         },
         (e: Error) => {
           if (this.closed) return;

@@ -47,7 +47,8 @@ export interface HostSource {
    * Subscribe to changes of {@link info} (a real host's VMs and devices come and go); returns the
    * unsubscribe function. Ids of VMs and queues that remain keep their values. Sources whose info
    * never changes (the model) leave it out. Consumers rebuild what they keyed on the old info (the
-   * loop starts a new epoch; recording starts a new session).
+   * loop starts a new epoch). Recording starts a new session only when the info is another host
+   * (identity.ts): VMs coming and going on the same host stay in its session.
    */
   onInfo?(cb: (info: HostInfo) => void): () => void;
   /** The link to a remote host, where there is one (the agent client); absent for local sources. */

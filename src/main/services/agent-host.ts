@@ -33,7 +33,8 @@ import { AgentHostSource, type AgentSourceOptions, type LinkClock } from '../hos
 import { snapshotTimeProblem } from '../../shared/agent-protocol.ts';
 import type { HostSource, HostSourceCapabilities } from '../host/source.ts';
 import { LiveSession } from '../loop/session.ts';
-import type { AgentHostOptions, LiveHost } from './live.ts';
+import type { AgentHostOptions, HostChange, LiveHost } from './live.ts';
+import { hostIdentityChange } from '../host/identity.ts';
 
 /** What the shell injects. */
 export interface AgentHostDeps {
@@ -313,7 +314,17 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
   source.onError((message) => linkEvents.push({ t: cont.lastT, source: 'agent', kind: 'error', message }));
   // The host's VMs or devices changed: the loop keyed its groups and window on the old ones, so it
   // is rebuilt with the same policy, limits and operator overrides.
+  // Another host behind the same agent address (not VMs coming and going): said in the events and
+  // to the services, which end the recorded session at the old host's last snapshot.
+  let lastInfo = source.info();
+  const hostChangeSubs = new Set<(c: HostChange) => void>();
   cont.onInfo((info) => {
+    const other = hostIdentityChange(lastInfo, info);
+    lastInfo = info;
+    if (other !== null) {
+      linkEvents.push({ t: cont.lastT, source: 'system', kind: 'notice', message: `'${info.name}' is another host now: ${other}`, data: { hostChanged: other } });
+      for (const cb of [...hostChangeSubs]) cb({ afterT: cont.lastT, reason: other });
+    }
     if (!session) {
       linkEvents.push({ t: cont.lastT, source: 'agent', kind: 'notice', message: `host '${info.name}' changed: ${info.vms.length} VMs, ${info.queues.length} queues` });
       return;
@@ -421,6 +432,10 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
     },
     connection: () => source.connection(),
     onConnection: (cb) => source.onConnection(cb),
+    onHostChange: (cb) => {
+      hostChangeSubs.add(cb);
+      return () => void hostChangeSubs.delete(cb);
+    },
     stop: async () => {
       if (stopped) return;
       stopped = true;

@@ -19,7 +19,7 @@ import type { HistoryClient, Recorder } from '../history/client.ts';
 import { appVersion } from '../history/paths.ts';
 import { epochMetrics } from '../policy/helpers.ts';
 import type { EventHub } from './events.ts';
-import type { LiveHost } from './live.ts';
+import type { HostChange, LiveHost } from './live.ts';
 
 /** Most hosts held at once (memory: each keeps {@link RECENT} snapshots). */
 export const MAX_HOSTS = 32;
@@ -62,6 +62,10 @@ export interface HostEntry {
   statusKey: string;
   unsubs: Unsubscribe[];
   stopped: boolean;
+  /** Host changes (LiveHost.onHostChange) whose new host has sent nothing yet, oldest first. */
+  hostChanges: HostChange[];
+  /** While the session is being rolled over to a new one: the batches to record once it is open. */
+  rollQueue: TelemetryBatch[] | null;
 }
 
 /** What the provider needs from the services around it. */
@@ -166,11 +170,15 @@ export class HostRegistry {
       statusKey: '',
       unsubs: [],
       stopped: false,
+      hostChanges: [],
+      rollQueue: null,
     };
     this.hosts.set(e.id, e);
     await this.startRecording(e);
     e.unsubs.push(live.onBatch((b) => this.onBatch(e, b)));
     if (live.onConnection) e.unsubs.push(live.onConnection((c) => this.onLink(e, c)));
+    // Kept only while recording (stopRecording clears them), so they cannot pile up.
+    if (live.onHostChange) e.unsubs.push(live.onHostChange((c) => (e.recorder || e.rollQueue) && e.hostChanges.length < 64 && e.hostChanges.push(c)));
     const onError = (live as { onError?: (cb: (m: string) => void) => Unsubscribe }).onError;
     if (typeof onError === 'function')
       e.unsubs.push(
@@ -263,12 +271,85 @@ export class HostRegistry {
     const rec = e.recorder;
     e.recorder = null;
     e.sessionId = null;
+    e.hostChanges = [];
     if (!rec) return;
     try {
       await rec.close();
     } catch (err) {
       this.deps.notice('warning', `Could not close the recorded session of ${e.name}: ${message(err)}`);
     }
+  }
+
+  /**
+   * Record a batch in the host's session. When another host took the host's place
+   * ({@link HostEntry.hostChanges}) and this batch carries the new host's first data, what came
+   * before the change goes to the session, and the rest to a new session ({@link roll}): one
+   * session, one host.
+   */
+  private record(e: HostEntry, batch: TelemetryBatch): void {
+    const rec = e.recorder!;
+    const ch = e.hostChanges[0];
+    const cut = ch === undefined ? -1 : batch.snapshots.findIndex((s) => s.t > ch.afterT);
+    if (cut < 0) {
+      for (const s of batch.snapshots) rec.record(s);
+      for (const ev of batch.events) rec.recordEvent(ev);
+      return;
+    }
+    const afterT = ch.afterT;
+    for (let i = 0; i < cut; i++) rec.record(batch.snapshots[i]);
+    for (const ev of batch.events) if (ev.t <= afterT) rec.recordEvent(ev);
+    e.hostChanges.shift();
+    e.rollQueue = [{ ...batch, snapshots: batch.snapshots.slice(cut), events: batch.events.filter((ev) => ev.t > afterT) }];
+    void this.roll(e, ch);
+  }
+
+  /**
+   * End the host's session at a host change and go on recording in a new one (described by the
+   * new host's info): each says where the other is. Batches that arrive meanwhile wait in
+   * {@link HostEntry.rollQueue} and go to the new session in order.
+   */
+  private async roll(e: HostEntry, ch: HostChange): Promise<void> {
+    const old = e.recorder!;
+    const oldId = e.sessionId;
+    e.recorder = null;
+    e.sessionId = null;
+    await this.startRecording(e);
+    // (Read through the entry's type again: TypeScript keeps the nulls set before the await.)
+    const after = e as HostEntry;
+    const next = after.recorder;
+    const nextId = after.sessionId;
+    try {
+      old.recordEvent({
+        t: ch.afterT,
+        source: 'system',
+        kind: 'notice',
+        message: `Another host took ${e.name}'s place (${ch.reason}): this session ends here${nextId ? `; the recording goes on in session ${nextId}` : ''}`,
+        data: { hostChanged: ch.reason, next: nextId },
+      });
+      await old.close();
+    } catch (err) {
+      this.deps.notice('warning', `Could not close the recorded session of ${e.name}: ${message(err)}`);
+    }
+    const queued = after.rollQueue ?? [];
+    after.rollQueue = null;
+    if (next && after.recorder === next && !after.recordingError) {
+      next.recordEvent({
+        t: ch.afterT,
+        source: 'system',
+        kind: 'notice',
+        message: `Another host took ${e.name}'s place (${ch.reason}): this session goes on from session ${oldId ?? '?'}, which recorded the host before it`,
+        data: { hostChanged: ch.reason, previous: oldId },
+      });
+      for (const b of queued) {
+        // A batch may carry the next host change: the batches after it wait for that roll.
+        const waiting = after.rollQueue as TelemetryBatch[] | null; // set again by record() below
+        if (waiting) waiting.push(b);
+        else if (after.recorder && !after.recordingError) this.record(e, b);
+      }
+    }
+    this.deps.notice('info', `${e.name} is another host now (${ch.reason}): its recording goes on in a new session${nextId ? ` (${nextId})` : ''}.`);
+    if (this.selectedId === e.id) this.deps.selectedChanged();
+    this.pushFleet();
   }
 
   /** Record an operator refusal against a host (answers the API gives) — events carry the rest. */
@@ -287,11 +368,8 @@ export class HostRegistry {
     if (e.live.onConnection && batch.events.some((ev) => (ev.kind === 'disconnect' || ev.kind === 'connect') && !(ev.data && 'gap' in ev.data))) {
       batch = { ...batch, events: batch.events.filter((ev) => !((ev.kind === 'disconnect' || ev.kind === 'connect') && !(ev.data && 'gap' in ev.data))) };
     }
-    const rec = e.recorder;
-    if (rec && !e.recordingError) {
-      for (const s of batch.snapshots) rec.record(s);
-      for (const ev of batch.events) rec.recordEvent(ev);
-    }
+    if (e.rollQueue) e.rollQueue.push(batch);
+    else if (e.recorder && !e.recordingError) this.record(e, batch);
     if (batch.snapshots.length) {
       for (const s of batch.snapshots) e.recent.push(s);
       if (e.recent.length > RECENT * 1.5) e.recent = e.recent.slice(-RECENT);

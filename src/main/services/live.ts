@@ -27,7 +27,22 @@ export interface LiveHost {
   /** The link to a remote host (agents only). */
   connection?(): HostConnectionState;
   onConnection?(cb: (c: HostConnectionState) => void): Unsubscribe;
+  /**
+   * Another host took this one's place (an agent restarted on another machine or scenario behind
+   * the same address; see src/main/host/identity.ts), agents only. Fired before any snapshot of the
+   * new host: every snapshot at or before `afterT` is the old host's, every later one the new
+   * host's. The services end the recorded session there and go on in a new one.
+   */
+  onHostChange?(cb: (c: HostChange) => void): Unsubscribe;
   stop(): Promise<void>;
+}
+
+/** See {@link LiveHost.onHostChange}. */
+export interface HostChange {
+  /** Session time of the old host's last snapshot. */
+  afterT: number;
+  /** Why it is another host, in words. */
+  reason: string;
 }
 
 /**

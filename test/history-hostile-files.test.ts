@@ -415,3 +415,55 @@ describe('a directory given as the history database', () => {
     expect(() => openHistoryDatabase(dir)).toThrow(/is a directory/);
   }, 60_000);
 });
+
+describe('imported sessions keep to what a clock can show and what a list can carry (review 6)', () => {
+  it('refuses times past the Date range, an end before the start, and names or texts too long, from JSON and SQLite alike', () => {
+    const target = join(dir, 'target.db');
+    makeHistory(target, 1);
+    const before = sessionRows(target);
+    const made = join(dir, 'made.db');
+    const [id] = makeHistory(made, 1);
+    const m = new HistoryDb(made);
+    const json = join(dir, 'b.json');
+    exportSession(m, { sessionId: id, format: 'json', out: json });
+    m.close();
+    const files: [string, RegExp][] = [];
+    const bundleWith = (nameOf: string, edit: (b: { session: Record<string, unknown>; events: { message: string }[] }) => void, re: RegExp): void => {
+      const b = JSON.parse(readFileSync(json, 'utf8')) as { session: Record<string, unknown>; events: { message: string }[] };
+      edit(b);
+      const f = join(dir, nameOf);
+      writeFileSync(f, JSON.stringify(b));
+      files.push([f, re]);
+    };
+    bundleWith('late.json', (b) => (b.session.startedAt = 8.64e15 + 1), /bundle\.session\.startedAt: .*8640000000000000.*nothing was imported$/);
+    bundleWith('ends.json', (b) => (b.session.endedAt = 5), /bundle\.session\.endedAt: endedAt is before startedAt; nothing was imported$/);
+    bundleWith('host.json', (b) => (b.session.host = 'A'.repeat(201)), /bundle\.session\.host: .*200.*nothing was imported$/);
+    bundleWith('msg.json', (b) => (b.events[0].message = 'x'.repeat(65_537)), /bundle\.events\[0\]\.message: .*65536.*nothing was imported$/);
+    const sqliteWith = (nameOf: string, sql: string, re: RegExp): void => {
+      const f = join(dir, nameOf);
+      copyFileSync(made, f);
+      const d = new Database(f);
+      d.exec(sql);
+      d.close();
+      files.push([f, re]);
+    };
+    sqliteWith('late.db', 'UPDATE sessions SET started_at = 8640000000000001', /column 'started_at': 8640000000000001 is past the end of the dates a clock can show .*; nothing was imported$/);
+    sqliteWith('ends.db', 'UPDATE sessions SET ended_at = 5', /column 'ended_at': 5 is before its started_at 1000000; nothing was imported$/);
+    sqliteWith('host.db', "UPDATE sessions SET host = printf('%.*c', 300, 'A')", /column 'host': text of 300 characters, more than the 200 it may have; nothing was imported$/);
+    const store = new HistoryDb(target);
+    try {
+      for (const [f, re] of files) {
+        let message = '';
+        try {
+          importFile(store, f);
+        } catch (err) {
+          message = (err as Error).message;
+        }
+        expect(message, f).toMatch(re);
+      }
+    } finally {
+      store.close();
+    }
+    expect(sessionRows(target)).toEqual(before);
+  });
+});

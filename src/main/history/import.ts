@@ -45,32 +45,45 @@ const snapshotSchema = z
   })
   .passthrough();
 
+/**
+ * Longest name (host, scenario, policy, version, ids) and longest free text (an error, an event's
+ * message) an imported session may carry: what the console itself records is far shorter (the agent
+ * protocol caps names at 200 characters), and one 50 MB name would make every session list of the
+ * file too big to send.
+ */
+const NAME_MAX = 200;
+const TEXT_MAX = 65_536;
+/** Wall-clock times (unix ms) an imported session may have: from 1970 to the end of JavaScript's Date range. */
+const WALL_MAX = 8.64e15;
+const name = z.string().max(NAME_MAX);
+const wall = z.number().int().min(0).max(WALL_MAX);
+
 const eventSchema = z.object({
   t: num,
   source: z.enum(['policy', 'operator', 'agent', 'system']),
   kind: z.enum(['decision', 'override', 'audit', 'connect', 'disconnect', 'error', 'phase', 'notice']),
-  message: z.string(),
+  message: z.string().max(TEXT_MAX),
   data: z.record(z.string(), z.unknown()).optional(),
 });
 
 const sessionSchema = z.object({
   id: z.string().min(1),
-  host: z.string(),
+  host: name,
   source: z.enum(['model', 'agent']),
-  scenarioName: z.string().optional(),
+  scenarioName: name.optional(),
   scenario: z.record(z.string(), z.unknown()).nullable().optional(),
   seed: z.number().nullable().optional(),
-  policy: z.string().optional(),
+  policy: name.optional(),
   policyConfig: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).optional(),
-  appVersion: z.string().optional(),
+  appVersion: name.optional(),
   info: z.record(z.string(), z.unknown()).nullable().optional(),
   intervalMs: z.number().positive().nullable().optional(),
-  startedAt: z.number().int(),
-  endedAt: z.number().int().nullable().optional(),
+  startedAt: wall,
+  endedAt: wall.nullable().optional(),
   status: z.enum(['recording', 'complete', 'interrupted', 'error']).optional(),
-  error: z.string().nullable().optional(),
-  parentId: z.string().nullable().optional(),
-});
+  error: z.string().max(TEXT_MAX).nullable().optional(),
+  parentId: name.nullable().optional(),
+}).refine((x) => x.endedAt === null || x.endedAt === undefined || x.endedAt >= x.startedAt, { message: 'endedAt is before startedAt', path: ['endedAt'] });
 
 const bundleSchema = z.object({
   format: z.literal(BUNDLE_FORMAT),
@@ -403,7 +416,13 @@ type Check = (v: unknown) => string | null;
 
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v) : Buffer.isBuffer(v) ? `a blob of ${v.byteLength} bytes` : String(v));
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
-const text: Check = (v) => (typeof v === 'string' ? null : `${show(v)} is not text`);
+const textOf =
+  (max: number): Check =>
+  (v) =>
+    typeof v !== 'string' ? `${show(v)} is not text` : v.length > max ? `text of ${v.length} characters, more than the ${max} it may have` : null;
+const text = textOf(TEXT_MAX);
+const nameText = textOf(NAME_MAX);
+const wallMs: Check = (v) => int(0)(v) ?? ((v as number) > WALL_MAX ? `${show(v)} is past the end of the dates a clock can show (${WALL_MAX} ms)` : null);
 const oneOf =
   (...allowed: string[]): Check =>
   (v) =>
@@ -447,18 +466,18 @@ const blob =
 
 /** What every copied session column must hold (the SQLite types are not enforced: any value can be in any column). */
 const SESSION_CHECKS: Record<(typeof SESSION_COLS)[number], Check> = {
-  host: text,
+  host: nameText,
   source: oneOf('model', 'agent'),
-  scenario_name: text,
+  scenario_name: nameText,
   scenario_json: nullOr(jsonObject()),
   seed: nullOr(int()),
-  policy: text,
+  policy: nameText,
   policy_config: jsonObject((x) => typeof x === 'number' || typeof x === 'boolean' || typeof x === 'string'),
-  app_version: text,
+  app_version: nameText,
   info_json: nullOr(jsonObject()),
   interval_ms: nullOr(positive),
-  started_at: int(),
-  ended_at: nullOr(int()),
+  started_at: wallMs,
+  ended_at: nullOr(wallMs),
   status: oneOf('recording', 'complete', 'interrupted', 'error'),
   error: nullOr(text),
   snapshot_count: int(0),
@@ -467,7 +486,7 @@ const SESSION_CHECKS: Record<(typeof SESSION_COLS)[number], Check> = {
   t_first: nullOr(finite),
   t_last: nullOr(finite),
   bytes: int(0),
-  parent_id: nullOr(text),
+  parent_id: nullOr(nameText),
 };
 
 /** What the copied columns of each per-session table must hold (layout shapes and snapshot blobs are checked apart, against each other). */
@@ -502,6 +521,7 @@ function validateSession(src: Database.Database, path: string, s: Record<string,
     const problem = SESSION_CHECKS[c](s[c]);
     if (problem) fail('sessions', c, `its row`, problem);
   }
+  if (s.ended_at !== null && (s.ended_at as number) < (s.started_at as number)) fail('sessions', 'ended_at', 'its row', `${show(s.ended_at)} is before its started_at ${show(s.started_at)}`);
   for (const r of ROW_TABLES) {
     const checks = Object.entries(ROW_CHECKS[r.table]);
     const read = src.prepare(`SELECT ${checks.map(([c]) => c).join(', ')} FROM ${r.table} WHERE session = ? ORDER BY ${r.order}`).raw();

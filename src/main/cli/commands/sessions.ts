@@ -67,7 +67,10 @@ function need(values: Record<string, unknown>, name: string, sub: string): strin
 }
 
 function iso(ms: number | null): string {
-  return ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z');
+  if (ms === null) return '-';
+  // A file written by something else may hold a time no date can show: listed as the number, not a crash.
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? `${ms} ms` : d.toISOString().replace('.000Z', 'Z');
 }
 
 /** HistoryErrors about the user's input (missing session, bad file) are usage errors (exit 2). */

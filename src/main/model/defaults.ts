@@ -385,6 +385,14 @@ function fail(path: string, msg: string): never {
 }
 
 /**
+ * Most open-loop requests per second one VM may offer: above any real host's (a 100 GbE port carries
+ * at most 148.8 M minimum-size packets/s), and a bound on the model's events per simulated second,
+ * since it simulates each request (a recording with absurd counters inferred a rate of 1e301, and its
+ * what-if never finished).
+ */
+export const MAX_RATE_PER_VM = 2e8;
+
+/**
  * Refuse input the model cannot run, with a clear message naming the field.
  * (The loader validates JSON shape; this guards the model against impossible values.)
  */
@@ -432,7 +440,10 @@ export function checkScenario(s: Scenario): void {
         fail(`${p}.workload.${field}`, `expected ${integer ? 'an integer' : 'a number'} ≥ ${min}, got ${String(v)}`);
       }
     };
-    if (w.rate !== null) num('rate', w.rate, 0);
+    if (w.rate !== null) {
+      num('rate', w.rate, 0);
+      if (w.rate > MAX_RATE_PER_VM) fail(`${p}.workload.rate`, `at most ${MAX_RATE_PER_VM} requests/s per VM (a 100 GbE port's minimum-size packets are 148.8 M/s; the model simulates each request), got ${w.rate}`);
+    }
     num('flows', w.flows, 1, true);
     num('depth', w.depth, 1, true);
     if (w.flows * w.depth > 100000) fail(`${p}.workload`, `flows × depth must be ≤ 100000, got ${w.flows * w.depth}`);

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { createHostModel } from '../src/main/model/host-model.ts';
 import { loadScenario } from '../src/main/scenario/index.ts';
 import { AgentHostSource } from '../src/main/host/agent-source.ts';
-import { createAgentLiveHost } from '../src/main/services/agent-host.ts';
+import { createAgentLiveHost, RELAY_EVENTS_MAX } from '../src/main/services/agent-host.ts';
 import type { HostSnapshot } from '../src/shared/snapshot.ts';
 import { realLinkClock, seededRandom } from './agent-helpers.ts';
 
@@ -236,5 +236,67 @@ describe('createAgentLiveHost against an agent whose clock jumps', () => {
     expect(errors[0].message).toMatch(/left out snapshot seq 0 .*snapshot\.t = -900 ms is before the session's start \(snapshot times are ms since it, ≥ 0\)/);
     expect((errors[0].data as { field: string }).field).toBe('snapshot.t');
     for (const e of events) expect(e.t).toBeGreaterThanOrEqual(0);
+  }, 20_000);
+});
+
+describe('createAgentLiveHost against an agent whose snapshots or loop overflow what it describes (review 6)', () => {
+  it('leaves out a snapshot bigger than the host it describes (cores, side cores, VMs, queues), naming snapshot.shape', async () => {
+    const m = createHostModel(loadScenario('rr-few'), { seed: 5, intervalMs: 100, observe: 'qemu' });
+    const url = await fakeAgent((ws) => {
+      ws.send(JSON.stringify(hello({ info: m.info(), config: m.config(), heartbeatMs: 60_000 })));
+      let i = 0;
+      const timer = setInterval(() => {
+        if (ws.readyState !== ws.OPEN) return clearInterval(timer);
+        const s = m.step();
+        i++;
+        // seq 4: 4096 cores on a 6-core host; seq 8: a VM more than described; seq 12: a queue more.
+        const big =
+          i === 5 ? { ...s, cores: Array.from({ length: 4096 }, (_, c) => ({ ...s.cores[0], id: c })) } : i === 9 ? { ...s, vms: [...s.vms, { ...s.vms[0], id: 99 }] } : i === 13 ? { ...s, queues: [...s.queues, { ...s.queues[0], id: 99 }] } : s;
+        ws.send(JSON.stringify({ type: 'snapshot', snapshot: big, config: m.config() }));
+      }, 10);
+    });
+    const host = await createAgentLiveHost({ url, token: 't'.repeat(32), policy: 'static:1' }, { clock: realLinkClock, random: seededRandom(5), batchMs: 50 });
+    const batches: Batch[] = [];
+    host.onBatch((b) => batches.push(b));
+    await expect.poll(() => batches.flatMap((b) => b.snapshots).length, { timeout: 10_000 }).toBeGreaterThan(20);
+    await host.stop();
+    const snaps = batches.flatMap((b) => b.snapshots);
+    for (const s of snaps) {
+      expect(s.cores).toHaveLength(6);
+      expect(s.vms.length).toBeLessThanOrEqual(m.info().vms.length);
+      expect(s.queues.length).toBeLessThanOrEqual(m.info().queues.length);
+    }
+    const errors = batches.flatMap((b) => b.events).filter((e) => e.kind === 'error');
+    expect(errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/left out snapshot seq 4 .*it has 4096 cores, the host's description 6; the session goes on/),
+      expect.stringMatching(/left out snapshot seq 8 .*it has 7 VMs, the host's description 6/),
+      expect.stringMatching(/left out snapshot seq 12 .*it has \d+ queues, the host's description \d+/),
+    ]);
+    for (const e of errors) expect((e.data as { field: string }).field).toBe('snapshot.shape');
+  }, 20_000);
+
+  it("keeps at most RELAY_EVENTS_MAX of a flooding loop's events per batch and says how many it left out", async () => {
+    const m = createHostModel(loadScenario('rr-few'), { seed: 6, intervalMs: 100, observe: 'qemu' });
+    const status = { t: 0, policy: 'iocm', config: {}, epochMs: 100, overrides: { pinned: [], released: [], countLock: null, paused: false }, limits: { minVmCores: 1, maxSideCores: 5, minChangeIntervalMs: 0 }, sideCores: [], lastDecision: null, changes: 0, source: { kind: 'model', name: 'fake' } };
+    const url = await fakeAgent((ws) => {
+      ws.send(JSON.stringify(hello({ info: m.info(), config: m.config(), heartbeatMs: 60_000, loop: { running: true, status } })));
+      const timer = setInterval(() => {
+        if (ws.readyState !== ws.OPEN) return clearInterval(timer);
+        const s = m.step();
+        ws.send(JSON.stringify({ type: 'snapshot', snapshot: s, config: m.config() }));
+        const events = Array.from({ length: 3000 }, (_, k) => ({ t: s.t, source: 'policy', kind: 'decision', message: `flood ${k}` }));
+        ws.send(JSON.stringify({ type: 'loop', status: { ...status, t: s.t }, events }));
+      }, 100);
+    });
+    const host = await createAgentLiveHost({ url, token: 't'.repeat(32) }, { clock: realLinkClock, random: seededRandom(6), batchMs: 100 });
+    expect(host.remoteLoop).toBe(true);
+    const batches: Batch[] = [];
+    host.onBatch((b) => batches.push(b));
+    await expect.poll(() => batches.length, { timeout: 10_000 }).toBeGreaterThan(5);
+    await host.stop();
+    for (const b of batches) expect(b.events.filter((e) => e.kind === 'decision').length).toBeLessThanOrEqual(RELAY_EVENTS_MAX);
+    const said = batches.flatMap((b) => b.events).filter((e) => e.kind === 'error' && (e.data as { field?: string } | undefined)?.field === 'loop.events');
+    expect(said.length).toBeGreaterThan(0);
+    expect(said[0].message).toMatch(new RegExp(`the agent's loop sent more than ${RELAY_EVENTS_MAX} events in one batch \\(100 ms\\): \\d+ left out`));
   }, 20_000);
 });

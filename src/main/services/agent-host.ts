@@ -108,10 +108,10 @@ class ContinuousSource extends Delegating implements HostSource {
   private recvHead = 0;
   private recvCount = 0;
 
-  /** `onRefused`: a snapshot was left out because its time is absurd; the words name the field. */
+  /** `onRefused`: a snapshot was left out because its time is absurd or it does not fit the host; the words name the field. */
   constructor(
     readonly agent: AgentHostSource,
-    private readonly onRefused: (problem: string, s: HostSnapshot) => void,
+    private readonly onRefused: (problem: string, s: HostSnapshot, field: 'snapshot.t' | 'snapshot.shape') => void,
   ) {
     super(agent);
     agent.onSnapshot((s) => this.onAgentSnapshot(s));
@@ -172,6 +172,12 @@ class ContinuousSource extends Delegating implements HostSource {
   }
 
   private onAgentSnapshot(s: HostSnapshot): void {
+    // A snapshot bigger than the host the agent describes (it sends a VM's description before its
+    // first snapshot, and 'info' before the snapshots after a change) is refused: it would hold the
+    // console's memory to what the snapshot claims, not what the host has (review 6: a 2-core host
+    // sending 4096 cores drove the console to 2.6 GB).
+    const shape = shapeProblem(s, this.info());
+    if (shape) return this.onRefused(shape, s, 'snapshot.shape');
     // An absurd t (not finite, backwards, a jump of 1e12 ms) is refused before it reaches the loop
     // and the recording: one such t would make the session span any time at all.
     const problem = snapshotTimeProblem(this.rebase ? null : this.prevAgentT, s.t, s.intervalMs);
@@ -181,7 +187,7 @@ class ContinuousSource extends Delegating implements HostSource {
         if (this.lastSeq >= 0) this.received(s.t, this.lastT, false);
       }
       this.resync = this.lastSeq >= 0;
-      this.onRefused(problem, s);
+      this.onRefused(problem, s, 'snapshot.t');
       return;
     }
     this.prevAgentT = s.t;
@@ -243,6 +249,18 @@ class SessionView extends Delegating implements HostSource {
   }
 }
 
+/** Most relayed loop events kept per batch (an honest loop takes a few decisions per epoch). */
+export const RELAY_EVENTS_MAX = 500;
+
+/** Why snapshot `s` does not fit the host `info` describes (null when it fits). */
+export function shapeProblem(s: HostSnapshot, info: HostInfo): string | null {
+  if (s.cores.length !== info.cores) return `it has ${s.cores.length} cores, the host's description ${info.cores}`;
+  if (s.sideCores.length > info.cores) return `it has ${s.sideCores.length} side cores on a ${info.cores}-core host`;
+  if (s.vms.length > info.vms.length) return `it has ${s.vms.length} VMs, the host's description ${info.vms.length}`;
+  if (s.queues.length > info.queues.length) return `it has ${s.queues.length} queues, the host's description ${info.queues.length}`;
+  return null;
+}
+
 /** The stand-in scenario of a real host (no phases, no workload: the host's own VMs run). */
 function agentScenario(info: HostInfo): Scenario {
   return { name: `agent:${info.name}`, description: `remote host '${info.name}' through its agent`, host: { cores: info.cores, ghz: info.hz / 1e9 }, vms: [], phases: [] };
@@ -251,10 +269,10 @@ function agentScenario(info: HostInfo): Scenario {
 /** Connect to an agent and hold it as a LiveHost; see the file comment. Rejects with a clear error when the first connection fails. */
 export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHostDeps): Promise<AgentLiveHost> {
   const source = await AgentHostSource.connect({ url: opts.url, token: opts.token, ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.name ? { name: opts.name } : {}), clock: deps.clock, random: deps.random, ...deps.link });
-  // Snapshots refused for their time: said in the session's events (so recorded and shown), the
+  // Snapshots refused for their time or shape: said in the session's events (so recorded and shown), the
   // first few each and then one in 100 with the count, so a broken clock cannot flood the log.
   let refused = 0;
-  const cont = new ContinuousSource(source, (problem, s) => {
+  const cont = new ContinuousSource(source, (problem, s, field) => {
     refused++;
     if (refused > 5 && refused % 100 !== 0) return;
     linkEvents.push({
@@ -262,7 +280,7 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
       source: 'agent',
       kind: 'error',
       message: `left out snapshot seq ${s.seq} from '${name()}': ${problem}${refused > 1 ? ` (${refused} left out so far)` : ''}; the session goes on`,
-      data: { field: 'snapshot.t', t: Number.isFinite(s.t) ? s.t : String(s.t), seq: s.seq, refused },
+      data: { field, t: Number.isFinite(s.t) ? s.t : String(s.t), seq: s.seq, refused },
     });
   });
   const remoteLoop = source.remoteLoop();
@@ -289,6 +307,7 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
   let relaySnaps: HostSnapshot[] = [];
   let relayEvents: HostEvent[] = [];
   let relayStatus: LoopStatus | null = null;
+  let relayDropped = 0;
   const mapStatus = (s: LoopStatus): LoopStatus => ({ ...s, t: cont.mapT(s.t), ...(s.lastDecision ? { lastDecision: { ...s.lastDecision, t: cont.mapT(s.lastDecision.t) } } : {}) });
   if (remoteLoop) {
     const st = source.loopStatus();
@@ -296,7 +315,15 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
     cont.onSnapshot((s) => relaySnaps.push(s));
     source.onLoop((b) => {
       relayStatus = mapStatus(b.status);
-      for (const e of b.events) relayEvents.push({ ...e, t: cont.mapT(e.t) });
+      for (const e of b.events) {
+        // A loop takes a few decisions per epoch: more than RELAY_EVENTS_MAX per batch is a
+        // flooding agent, whose events would fill the history's disk (review 6: 3.3 GB in 60 s).
+        if (relayEvents.length >= RELAY_EVENTS_MAX) {
+          relayDropped++;
+          continue;
+        }
+        relayEvents.push({ ...e, t: cont.mapT(e.t) });
+      }
     });
   }
   let downSince: number | null = null;
@@ -375,6 +402,10 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
       }
       if (b) b.status = status();
     } else {
+      if (relayDropped > 0) {
+        linkEvents.push({ t: cont.lastT, source: 'agent', kind: 'error', message: `the agent's loop sent more than ${RELAY_EVENTS_MAX} events in one batch (${batchMs} ms): ${relayDropped} left out`, data: { field: 'loop.events', dropped: relayDropped } });
+        relayDropped = 0;
+      }
       if (relaySnaps.length === 0 && relayEvents.length === 0 && linkEvents.length === 0) return null;
       b = { snapshots: relaySnaps, events: [...relayEvents, ...linkEvents], status: status() };
       relaySnaps = [];

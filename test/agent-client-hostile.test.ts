@@ -197,7 +197,11 @@ async function clockRun(seed: number, clock: (t: number, i: number) => number, a
       ws.send(JSON.stringify({ type: 'snapshot', snapshot: { ...s, t: clock(s.t, ++i) }, config: m.config() }));
     }, 10);
   });
-  const host = await createAgentLiveHost({ url, token: 't'.repeat(32), policy: 'static:1' }, { clock: realLinkClock, random: seededRandom(seed), batchMs: 50 });
+  // The fake agent sends a 100 ms interval every 10 ms: the console's clock runs 10× as fast, so
+  // that its session time does not run ahead of it (which it refuses).
+  const start = Date.now();
+  const fast = { ...realLinkClock, now: () => start + (Date.now() - start) * 10 };
+  const host = await createAgentLiveHost({ url, token: 't'.repeat(32), policy: 'static:1' }, { clock: fast, random: seededRandom(seed), batchMs: 50 });
   const batches: Batch[] = [];
   host.onBatch((b) => batches.push(b));
   const snaps = (): HostSnapshot[] => batches.flatMap((b) => b.snapshots);
@@ -298,5 +302,33 @@ describe('createAgentLiveHost against an agent whose snapshots or loop overflow 
     const said = batches.flatMap((b) => b.events).filter((e) => e.kind === 'error' && (e.data as { field?: string } | undefined)?.field === 'loop.events');
     expect(said.length).toBeGreaterThan(0);
     expect(said[0].message).toMatch(new RegExp(`the agent's loop sent more than ${RELAY_EVENTS_MAX} events in one batch \\(100 ms\\): \\d+ left out`));
+  }, 20_000);
+});
+
+describe('createAgentLiveHost against an agent whose time runs ahead of the console’s (review 6)', () => {
+  it('leaves out what would put the session ahead of the wall clock: 50 snapshots of 100 ms every 100 ms record about real time', async () => {
+    const m = createHostModel(loadScenario('rr-few'), { seed: 8, intervalMs: 100, observe: 'qemu' });
+    const url = await fakeAgent((ws) => {
+      ws.send(JSON.stringify(hello({ info: m.info(), config: m.config(), heartbeatMs: 60_000 })));
+      const timer = setInterval(() => {
+        if (ws.readyState !== ws.OPEN) return clearInterval(timer);
+        for (let k = 0; k < 50; k++) ws.send(JSON.stringify({ type: 'snapshot', snapshot: m.step(), config: m.config() }));
+      }, 100);
+    });
+    const started = Date.now();
+    const host = await createAgentLiveHost({ url, token: 't'.repeat(32), policy: 'static:1' }, { clock: realLinkClock, random: seededRandom(8), batchMs: 50 });
+    const batches: Batch[] = [];
+    host.onBatch((b) => batches.push(b));
+    await new Promise((r) => setTimeout(r, 3000));
+    await host.stop();
+    const wall = Date.now() - started;
+    const snaps = batches.flatMap((b) => b.snapshots);
+    // Without the bound 3 s of this agent are ~150 s of session time; with it, at most wall + 5 s + 1 %.
+    expect(snaps.at(-1)!.t).toBeLessThanOrEqual(wall + 5000 + 0.01 * wall + 100);
+    expect(snaps.at(-1)!.t).toBeGreaterThan(4000);
+    for (let i = 1; i < snaps.length; i++) expect(snaps[i].t).toBeGreaterThan(snaps[i - 1].t);
+    const errors = batches.flatMap((b) => b.events).filter((e) => e.kind === 'error');
+    expect(errors[0].message).toMatch(/left out snapshot seq \d+ .*snapshot\.t would put the session \d+ ms ahead of the console's clock \(at most \d+ ms: the agent's clock runs fast or it sends snapshots faster than its interval\); the session goes on/);
+    expect((errors[0].data as { field: string }).field).toBe('snapshot.t');
   }, 20_000);
 });

@@ -46,6 +46,12 @@ export interface AgentHostDeps {
   batchMs?: number;
   /** Client settings passed to the AgentHostSource (backoff, timeouts). */
   link?: Partial<Pick<AgentSourceOptions, 'initialBackoffMs' | 'maxBackoffMs' | 'jitter' | 'ackTimeoutMs' | 'connectTimeoutMs' | 'role' | 'client'>>;
+  /**
+   * How far session time may run ahead of `clock` before snapshots are left out, ms: default
+   * 5000 + 1 % of the time since the first snapshot. (Tests that move an agent's clock by hand,
+   * seconds at once, set Infinity.)
+   */
+  maxAheadMs?: number;
 }
 
 /** The LiveHost of an agent, with its link (for the console's connection display and tests). */
@@ -109,9 +115,13 @@ class ContinuousSource extends Delegating implements HostSource {
   private recvCount = 0;
 
   /** `onRefused`: a snapshot was left out because its time is absurd or it does not fit the host; the words name the field. */
+  /** Wall time (the console's clock) of the first snapshot taken: session time may not run ahead of it. */
+  private wallFirst = 0;
   constructor(
     readonly agent: AgentHostSource,
     private readonly onRefused: (problem: string, s: HostSnapshot, field: 'snapshot.t' | 'snapshot.shape') => void,
+    private readonly now: () => number,
+    private readonly maxAheadMs: number | null = null,
   ) {
     super(agent);
     agent.onSnapshot((s) => this.onAgentSnapshot(s));
@@ -207,6 +217,20 @@ class ContinuousSource extends Delegating implements HostSource {
       this.resync = false;
       this.tOffset = this.lastT + s.intervalMs - s.t;
     }
+    // Session time may not run ahead of the console's clock (wall = startedAt + t): an agent whose
+    // clock runs fast, or that sends snapshots faster than its interval, has the excess left out
+    // (review 6: 20 s of wall time recorded as a 17-minute session).
+    const wall = this.now();
+    if (this.lastSeq < 0) this.wallFirst = wall - s.intervalMs;
+    else {
+      const ahead = s.t + this.tOffset - (wall - this.wallFirst);
+      const allowed = this.maxAheadMs ?? AHEAD_MS + AHEAD_SHARE * (wall - this.wallFirst);
+      if (ahead > allowed) {
+        this.resync = true;
+        this.onRefused(`snapshot.t would put the session ${Math.round(ahead)} ms ahead of the console's clock (at most ${Math.round(allowed)} ms: the agent's clock runs fast or it sends snapshots faster than its interval)`, s, 'snapshot.t');
+        return;
+      }
+    }
     const out = this.seqOffset === 0 && this.tOffset === 0 ? s : { ...s, seq: s.seq + this.seqOffset, t: s.t + this.tOffset };
     this.lastSeq = out.seq;
     this.lastT = out.t;
@@ -249,6 +273,10 @@ class SessionView extends Delegating implements HostSource {
   }
 }
 
+/** How far session time may run ahead of the console's clock: a fixed slack (a loaded agent's bursts) plus a share of the elapsed time (clock drift). */
+const AHEAD_MS = 5000;
+const AHEAD_SHARE = 0.01;
+
 /** Most relayed loop events kept per batch (an honest loop takes a few decisions per epoch). */
 export const RELAY_EVENTS_MAX = 500;
 
@@ -272,17 +300,22 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
   // Snapshots refused for their time or shape: said in the session's events (so recorded and shown), the
   // first few each and then one in 100 with the count, so a broken clock cannot flood the log.
   let refused = 0;
-  const cont = new ContinuousSource(source, (problem, s, field) => {
-    refused++;
-    if (refused > 5 && refused % 100 !== 0) return;
-    linkEvents.push({
-      t: cont.lastT,
-      source: 'agent',
-      kind: 'error',
-      message: `left out snapshot seq ${s.seq} from '${name()}': ${problem}${refused > 1 ? ` (${refused} left out so far)` : ''}; the session goes on`,
-      data: { field, t: Number.isFinite(s.t) ? s.t : String(s.t), seq: s.seq, refused },
-    });
-  });
+  const cont = new ContinuousSource(
+    source,
+    (problem, s, field) => {
+      refused++;
+      if (refused > 5 && refused % 100 !== 0) return;
+      linkEvents.push({
+        t: cont.lastT,
+        source: 'agent',
+        kind: 'error',
+        message: `left out snapshot seq ${s.seq} from '${name()}': ${problem}${refused > 1 ? ` (${refused} left out so far)` : ''}; the session goes on`,
+        data: { field, t: Number.isFinite(s.t) ? s.t : String(s.t), seq: s.seq, refused },
+      });
+    },
+    () => deps.clock.now(),
+    deps.maxAheadMs ?? null,
+  );
   const remoteLoop = source.remoteLoop();
   let session: LiveSession | null = null;
   if (!remoteLoop) {

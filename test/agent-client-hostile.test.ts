@@ -79,6 +79,40 @@ describe('AgentHostSource against a broken agent', () => {
     await src.close();
   });
 
+  it('keeps the last configuration that fits when the agent sends one its host cannot have, and says so once (review 6)', async () => {
+    const good = model.config();
+    const url = await fakeAgent((ws) => {
+      ws.send(JSON.stringify(hello()));
+      const bad = [
+        { ...good, sideCores: [4000] },
+        { ...good, sideCores: [4000] },
+        { ...good, sideCores: [1], queueOwner: good.queueOwner.map((_, q) => (q === 0 ? 7 : null)) },
+        { ...good, cores: 99 },
+        { ...good, sideCores: [2, 1] },
+      ];
+      for (const c of bad) ws.send(JSON.stringify({ type: 'snapshot', snapshot: model.step(), config: c }));
+    });
+    const src = await AgentHostSource.connect(opts(url));
+    const errors: string[] = [];
+    const snaps: HostSnapshot[] = [];
+    src.onError((m) => errors.push(m));
+    src.onSnapshot((s) => snaps.push(s));
+    await expect.poll(() => snaps.length, { timeout: 5000 }).toBe(5);
+    expect(errors).toEqual([
+      "the agent sent a configuration its host cannot have (kept the last one): config.sideCores has core 4000, the host's cores are 0..5",
+      'the agent sent a configuration its host cannot have (kept the last one): config.queueOwner[0] is core 7, which is not a side core',
+      'the agent sent a configuration its host cannot have (kept the last one): config.cores is 99, the host has 6',
+      'the agent sent a configuration its host cannot have (kept the last one): config.sideCores is not ascending without repeats (2, 1)',
+    ]);
+    expect(src.config()).toEqual(good);
+    await src.close();
+    // A hello with such a configuration is refused.
+    for (const c of wss!.clients) c.terminate();
+    await new Promise((r) => wss!.close(() => r(null)));
+    const url2 = await fakeAgent((ws) => ws.send(JSON.stringify(hello({ config: { ...good, sideCores: [4000] } }))));
+    await expect(AgentHostSource.connect(opts(url2))).rejects.toThrow(/the agent's hello describes a configuration its host cannot have: config\.sideCores has core 4000/);
+  });
+
   it('refuses an agent of another major version, or one that talks before its hello', async () => {
     let url = await fakeAgent((ws) => ws.send(JSON.stringify(hello({ protocol: { major: 2, minor: 0 } }))));
     await expect(AgentHostSource.connect(opts(url))).rejects.toThrow(/speaks protocol 2\.0; this console speaks 1\.0/);

@@ -85,6 +85,8 @@ export class AgentHostSource implements HostSource {
   private readonly url: string;
   private ws: WebSocket | null = null;
   private helloV: AgentHello;
+  /** The last configuration problem said (see configProblem), so that it is said once. */
+  private configBad: string | null = null;
   private infoV: HostInfo;
   private configV: HostConfig;
   private loopStatusV: LoopStatus | null;
@@ -164,6 +166,8 @@ export class AgentHostSource implements HostSource {
         if (m.type === 'error') return fail(`the agent refused the connection: ${m.message}`);
         if (m.type !== 'hello') return fail(`the agent sent '${m.type}' before its hello`);
         if (m.protocol.major !== AGENT_PROTOCOL.major) return fail(`the agent speaks protocol ${m.protocol.major}.${m.protocol.minor}; this console speaks ${AGENT_PROTOCOL.major}.${AGENT_PROTOCOL.minor}`);
+        const bad = configProblem(m.config, m.info);
+        if (bad) return fail(`the agent's hello describes a configuration its host cannot have: ${bad}`);
         done = true;
         o.clock.clearTimeout(timer);
         ws.removeAllListeners();
@@ -227,15 +231,23 @@ export class AgentHostSource implements HostSource {
 
   private onMessage(m: AgentMessage): void {
     switch (m.type) {
-      case 'snapshot':
-        this.configV = m.config;
+      case 'snapshot': {
+        // Said once per problem (a snapshot comes every interval), again when it changes.
+        const bad = configProblem(m.config, this.infoV);
+        if (bad && bad !== this.configBad) this.emitError(`the agent sent a configuration its host cannot have (kept the last one): ${bad}`);
+        this.configBad = bad;
+        if (!bad) this.configV = m.config;
         for (const cb of [...this.snapSubs]) cb(m.snapshot);
         return;
-      case 'info':
+      }
+      case 'info': {
+        const bad = configProblem(m.config, m.info);
+        if (bad) return this.emitError(`the agent sent a host description with a configuration it cannot have (ignored): ${bad}`);
         this.configV = m.config;
         this.infoV = this.localInfo(m.info);
         for (const cb of [...this.infoSubs]) cb(this.infoV);
         return;
+      }
       case 'ack':
       case 'overrideAck':
         return this.settle(m.id, m.result);
@@ -476,4 +488,26 @@ function describeSocketError(e: Error): string {
   if (code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN' || code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE') return `the agent's certificate is not trusted (${code}); give its certificate or CA`;
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return "the agent's certificate does not name this address";
   return (e.message || String(code)).slice(0, 300);
+}
+
+/**
+ * Why an agent's configuration cannot be its host's (null when it can): another core count, a side
+ * core that is not one of the host's cores, side cores not ascending, a queue owned by a core that is
+ * not a side core. An agent that says so is broken or hostile: the console keeps the last
+ * configuration that fit (review 6: side core 4000 on a 2-core host went through silently).
+ */
+export function configProblem(config: HostConfig, info: HostInfo): string | null {
+  if (config.cores !== info.cores) return `config.cores is ${config.cores}, the host has ${info.cores}`;
+  let prev = -1;
+  for (const c of config.sideCores) {
+    if (!(c >= 0 && c < info.cores)) return `config.sideCores has core ${c}, the host's cores are 0..${info.cores - 1}`;
+    if (c <= prev) return `config.sideCores is not ascending without repeats (${config.sideCores.slice(0, 8).join(', ')})`;
+    prev = c;
+  }
+  const side = new Set(config.sideCores);
+  for (let q = 0; q < config.queueOwner.length; q++) {
+    const o = config.queueOwner[q];
+    if (o !== null && !side.has(o)) return `config.queueOwner[${q}] is core ${o}, which is not a side core`;
+  }
+  return null;
 }

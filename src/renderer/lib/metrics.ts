@@ -96,6 +96,19 @@ export function exitsMeasured(info: Pick<HostInfo, 'source' | 'observability'> |
   return (info.observability ?? observabilityOf(DEFAULT_PROFILE)).reports.vmExits;
 }
 
+/**
+ * Whether a host measures a queue's kicks, its pending requests, or a VM's offered load. The model
+ * knows all three; an agent's host reports kicks and pending only on the `full` profile
+ * (queueNotify, queuePending), and never the load (the model's offered work, for scoring and
+ * display). The qemu and ovs sources put 0 in their place, which read as "none".
+ */
+export function fieldMeasured(info: Pick<HostInfo, 'source' | 'observability'> | null, field: 'kicks' | 'pending' | 'load'): boolean {
+  if (!info || info.source !== 'agent') return true;
+  if (field === 'load') return false;
+  const r = (info.observability ?? observabilityOf(DEFAULT_PROFILE)).reports;
+  return field === 'kicks' ? r.queueNotify : r.queuePending;
+}
+
 /** The observed objective of a snapshot under the host's declared observability (qemu when unknown). */
 export function objectiveOf(s: HostSnapshot, info: Pick<HostInfo, 'groups' | 'observability'> | null): number {
   const obs = info?.observability ?? observabilityOf(DEFAULT_PROFILE);

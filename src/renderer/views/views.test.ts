@@ -215,12 +215,32 @@ describe('exits on a host that does not measure them', () => {
       const detail = v.get('[data-testid="vm-detail"]').text();
       expect(detail).toContain('Exits/s—');
       expect(detail).toContain('Interrupts/s—');
+      // Neither profile reports kicks or pending requests, and no real host the offered load (review 6).
+      expect(detail).toContain('Load—');
+      expect(v.findAll('tbody tr[data-vm] td:nth-child(7)').map((td) => td.text()), profile).toEqual(['—', '—', '—', '—']);
+      const queueRows = v.findAll('[data-testid="vm-detail"] tbody tr');
+      expect(queueRows.length).toBeGreaterThan(0);
+      for (const r of queueRows) {
+        const cells = r.findAll('td').map((td) => td.text());
+        expect(cells[2], profile).toBe('—');
+        expect(cells[4], profile).toBe('—');
+      }
       v.unmount();
     }
     await agentHost('full');
     const o = mount(HostOverview);
     await flushPromises();
     expect(o.get('[data-stat="exits"]').text()).toMatch(/^\d.*\/s$/);
+    o.unmount();
+    // The full profile reports kicks and pending; the load stays the model's.
+    const v = mount(VmsQueuesView);
+    await flushPromises();
+    await v.get('tr[data-vm="vm-1"]').trigger('click');
+    const cells = v.findAll('[data-testid="vm-detail"] tbody tr')[0].findAll('td').map((td) => td.text());
+    expect(cells[2]).toMatch(/^\d+$/);
+    expect(cells[4]).toMatch(/^\d+$/);
+    expect(v.get('[data-testid="vm-detail"]').text()).toContain('Load—');
+    v.unmount();
   });
 
   it('the Decisions charts draw no exits, score or 0-µs latency the host did not measure', async () => {

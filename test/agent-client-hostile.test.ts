@@ -49,6 +49,17 @@ async function fakeAgent(onClient: (ws: WebSocket) => void): Promise<string> {
   return `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
 }
 
+/** A fake agent: the hello of model `m` (with `over`), then `tick(ws)` every `ms` while the socket is open. */
+function tickingAgent(m: ReturnType<typeof createHostModel>, ms: number, tick: (ws: WebSocket) => void, over: Record<string, unknown> = {}): Promise<string> {
+  return fakeAgent((ws) => {
+    ws.send(JSON.stringify(hello({ info: m.info(), config: m.config(), heartbeatMs: 60_000, ...over })));
+    const timer = setInterval(() => {
+      if (ws.readyState !== ws.OPEN) return clearInterval(timer);
+      tick(ws);
+    }, ms);
+  });
+}
+
 const opts = (url: string) => ({ url, token: 't'.repeat(32), clock: realLinkClock, random: seededRandom(1), ackTimeoutMs: 500, initialBackoffMs: 100, maxBackoffMs: 200 });
 
 describe('AgentHostSource against a broken agent', () => {
@@ -280,18 +291,14 @@ describe('createAgentLiveHost against an agent whose clock jumps', () => {
 describe('createAgentLiveHost against an agent whose snapshots or loop overflow what it describes (review 6)', () => {
   it('leaves out a snapshot bigger than the host it describes (cores, side cores, VMs, queues), naming snapshot.shape', async () => {
     const m = createHostModel(loadScenario('rr-few'), { seed: 5, intervalMs: 100, observe: 'qemu' });
-    const url = await fakeAgent((ws) => {
-      ws.send(JSON.stringify(hello({ info: m.info(), config: m.config(), heartbeatMs: 60_000 })));
-      let i = 0;
-      const timer = setInterval(() => {
-        if (ws.readyState !== ws.OPEN) return clearInterval(timer);
+    let i = 0;
+    const url = await tickingAgent(m, 10, (ws) => {
         const s = m.step();
         i++;
         // seq 4: 4096 cores on a 6-core host; seq 8: a VM more than described; seq 12: a queue more.
         const big =
           i === 5 ? { ...s, cores: Array.from({ length: 4096 }, (_, c) => ({ ...s.cores[0], id: c })) } : i === 9 ? { ...s, vms: [...s.vms, { ...s.vms[0], id: 99 }] } : i === 13 ? { ...s, queues: [...s.queues, { ...s.queues[0], id: 99 }] } : s;
         ws.send(JSON.stringify({ type: 'snapshot', snapshot: big, config: m.config() }));
-      }, 10);
     });
     const host = await createAgentLiveHost({ url, token: 't'.repeat(32), policy: 'static:1' }, { clock: realLinkClock, random: seededRandom(5), batchMs: 50 });
     const batches: Batch[] = [];
@@ -316,16 +323,17 @@ describe('createAgentLiveHost against an agent whose snapshots or loop overflow 
   it("keeps at most RELAY_EVENTS_MAX of a flooding loop's events per batch and says how many it left out", async () => {
     const m = createHostModel(loadScenario('rr-few'), { seed: 6, intervalMs: 100, observe: 'qemu' });
     const status = { t: 0, policy: 'iocm', config: {}, epochMs: 100, overrides: { pinned: [], released: [], countLock: null, paused: false }, limits: { minVmCores: 1, maxSideCores: 5, minChangeIntervalMs: 0 }, sideCores: [], lastDecision: null, changes: 0, source: { kind: 'model', name: 'fake' } };
-    const url = await fakeAgent((ws) => {
-      ws.send(JSON.stringify(hello({ info: m.info(), config: m.config(), heartbeatMs: 60_000, loop: { running: true, status } })));
-      const timer = setInterval(() => {
-        if (ws.readyState !== ws.OPEN) return clearInterval(timer);
+    const url = await tickingAgent(
+      m,
+      100,
+      (ws) => {
         const s = m.step();
         ws.send(JSON.stringify({ type: 'snapshot', snapshot: s, config: m.config() }));
         const events = Array.from({ length: 3000 }, (_, k) => ({ t: s.t, source: 'policy', kind: 'decision', message: `flood ${k}` }));
         ws.send(JSON.stringify({ type: 'loop', status: { ...status, t: s.t }, events }));
-      }, 100);
-    });
+      },
+      { loop: { running: true, status } },
+    );
     const host = await createAgentLiveHost({ url, token: 't'.repeat(32) }, { clock: realLinkClock, random: seededRandom(6), batchMs: 100 });
     expect(host.remoteLoop).toBe(true);
     const batches: Batch[] = [];
@@ -342,12 +350,8 @@ describe('createAgentLiveHost against an agent whose snapshots or loop overflow 
 describe('createAgentLiveHost against an agent whose time runs ahead of the console’s (review 6)', () => {
   it('leaves out what would put the session ahead of the wall clock: 50 snapshots of 100 ms every 100 ms record about real time', async () => {
     const m = createHostModel(loadScenario('rr-few'), { seed: 8, intervalMs: 100, observe: 'qemu' });
-    const url = await fakeAgent((ws) => {
-      ws.send(JSON.stringify(hello({ info: m.info(), config: m.config(), heartbeatMs: 60_000 })));
-      const timer = setInterval(() => {
-        if (ws.readyState !== ws.OPEN) return clearInterval(timer);
-        for (let k = 0; k < 50; k++) ws.send(JSON.stringify({ type: 'snapshot', snapshot: m.step(), config: m.config() }));
-      }, 100);
+    const url = await tickingAgent(m, 100, (ws) => {
+      for (let k = 0; k < 50; k++) ws.send(JSON.stringify({ type: 'snapshot', snapshot: m.step(), config: m.config() }));
     });
     const started = Date.now();
     const host = await createAgentLiveHost({ url, token: 't'.repeat(32), policy: 'static:1' }, { clock: realLinkClock, random: seededRandom(8), batchMs: 50 });

@@ -48,6 +48,27 @@ function makeHistory(path: string, n: number, snaps = 40, groups?: string[]): st
   return ids;
 }
 
+/** Import each file into `target`, expecting its refusal to match; returns each file's message. */
+function refusals(target: string, files: [string, RegExp][]): [string, string][] {
+  const out: [string, string][] = [];
+  const store = new HistoryDb(target);
+  try {
+    for (const [f, re] of files) {
+      let message = '';
+      try {
+        importFile(store, f);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message, f).toMatch(re);
+      out.push([f, message]);
+    }
+  } finally {
+    store.close();
+  }
+  return out;
+}
+
 /** Every session row of a file, for before/after comparisons. */
 function sessionRows(path: string): unknown[] {
   const db = new Database(path, { readonly: true });
@@ -330,21 +351,7 @@ describe('every import refusal says nothing was imported', () => {
     bundle.snapshots[2].seq = 0;
     writeFileSync(order, JSON.stringify(bundle));
     files.push([order, /bundle\.snapshots\[2\]\.seq 0 is not after the previous one; nothing was imported$/]);
-    const store = new HistoryDb(target);
-    try {
-      for (const [f, re] of files) {
-        let message = '';
-        try {
-          importFile(store, f);
-        } catch (err) {
-          message = (err as Error).message;
-        }
-        expect(message, f).toMatch(re);
-        expect(message.match(/nothing was imported/gi), f).toHaveLength(1);
-      }
-    } finally {
-      store.close();
-    }
+    for (const [f, message] of refusals(target, files)) expect(message.match(/nothing was imported/gi), f).toHaveLength(1);
     expect(sessionRows(target)).toEqual(before);
     // Through the CLI: the one line, exit 2.
     const r = await iocm(['sessions', 'import', '--db', target, '--in', blob]);
@@ -450,20 +457,7 @@ describe('imported sessions keep to what a clock can show and what a list can ca
     sqliteWith('late.db', 'UPDATE sessions SET started_at = 8640000000000001', /column 'started_at': 8640000000000001 is past the end of the dates a clock can show .*; nothing was imported$/);
     sqliteWith('ends.db', 'UPDATE sessions SET ended_at = 5', /column 'ended_at': 5 is before its started_at 1000000; nothing was imported$/);
     sqliteWith('host.db', "UPDATE sessions SET host = printf('%.*c', 300, 'A')", /column 'host': text of 300 characters, more than the 200 it may have; nothing was imported$/);
-    const store = new HistoryDb(target);
-    try {
-      for (const [f, re] of files) {
-        let message = '';
-        try {
-          importFile(store, f);
-        } catch (err) {
-          message = (err as Error).message;
-        }
-        expect(message, f).toMatch(re);
-      }
-    } finally {
-      store.close();
-    }
+    refusals(target, files);
     expect(sessionRows(target)).toEqual(before);
   });
 });

@@ -293,12 +293,12 @@ describe('createAgentLiveHost against an agent whose snapshots or loop overflow 
     const m = createHostModel(loadScenario('rr-few'), { seed: 5, intervalMs: 100, observe: 'qemu' });
     let i = 0;
     const url = await tickingAgent(m, 10, (ws) => {
-        const s = m.step();
-        i++;
-        // seq 4: 4096 cores on a 6-core host; seq 8: a VM more than described; seq 12: a queue more.
-        const big =
-          i === 5 ? { ...s, cores: Array.from({ length: 4096 }, (_, c) => ({ ...s.cores[0], id: c })) } : i === 9 ? { ...s, vms: [...s.vms, { ...s.vms[0], id: 99 }] } : i === 13 ? { ...s, queues: [...s.queues, { ...s.queues[0], id: 99 }] } : s;
-        ws.send(JSON.stringify({ type: 'snapshot', snapshot: big, config: m.config() }));
+      const s = m.step();
+      i++;
+      // seq 4: 4096 cores on a 6-core host; seq 8: a VM more than described; seq 12: a queue more.
+      const big =
+        i === 5 ? { ...s, cores: Array.from({ length: 4096 }, (_, c) => ({ ...s.cores[0], id: c })) } : i === 9 ? { ...s, vms: [...s.vms, { ...s.vms[0], id: 99 }] } : i === 13 ? { ...s, queues: [...s.queues, { ...s.queues[0], id: 99 }] } : s;
+      ws.send(JSON.stringify({ type: 'snapshot', snapshot: big, config: m.config() }));
     });
     const host = await createAgentLiveHost({ url, token: 't'.repeat(32), policy: 'static:1' }, { clock: realLinkClock, random: seededRandom(5), batchMs: 50 });
     const batches: Batch[] = [];

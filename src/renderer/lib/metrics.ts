@@ -109,6 +109,15 @@ export function fieldMeasured(info: Pick<HostInfo, 'source' | 'observability'> |
   return field === 'kicks' ? r.queueNotify : r.queuePending;
 }
 
+/**
+ * Whether the host's latency fields hold a mean, not percentiles: a real QEMU host (an agent on the
+ * `qemu` profile) measures QEMU's block-layer time per request over the interval, and puts that
+ * mean in every percentile slot (docs/observability.md; the model driver sends 0 there).
+ */
+export function latencyIsMean(info: Pick<HostInfo, 'source' | 'observability'> | null): boolean {
+  return !!info && info.source === 'agent' && (info.observability ?? observabilityOf(DEFAULT_PROFILE)).profile === 'qemu';
+}
+
 /** The observed objective of a snapshot under the host's declared observability (qemu when unknown). */
 export function objectiveOf(s: HostSnapshot, info: Pick<HostInfo, 'groups' | 'observability'> | null): number {
   const obs = info?.observability ?? observabilityOf(DEFAULT_PROFILE);

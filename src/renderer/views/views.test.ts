@@ -207,6 +207,7 @@ describe('exits on a host that does not measure them', () => {
       const o = mount(HostOverview);
       await flushPromises();
       expect(o.get('[data-stat="exits"]').text(), profile).toBe('—');
+      expect(o.get('[data-card="p99"] .label').text(), profile).toBe(profile === 'qemu' ? 'block time (mean)' : 'p99 latency');
       o.unmount();
       const v = mount(VmsQueuesView);
       await flushPromises();
@@ -215,6 +216,10 @@ describe('exits on a host that does not measure them', () => {
       const detail = v.get('[data-testid="vm-detail"]').text();
       expect(detail).toContain('Exits/s—');
       expect(detail).toContain('Interrupts/s—');
+      // A real QEMU host's latency is its mean block-layer time: labelled so, not as percentiles (review 6).
+      expect(detail.includes('Block time (mean)'), profile).toBe(profile === 'qemu');
+      expect(detail.includes('p99.9'), profile).toBe(profile !== 'qemu');
+      expect(v.find('[data-sort="p99"]').text(), profile).toBe(profile === 'qemu' ? 'Block time (mean)' : 'p99');
       // Neither profile reports kicks or pending requests, and no real host the offered load (review 6).
       expect(detail).toContain('Load—');
       expect(v.findAll('tbody tr[data-vm] td:nth-child(7)').map((td) => td.text()), profile).toEqual(['—', '—', '—', '—']);

@@ -445,6 +445,7 @@ describe('imported sessions keep to what a clock can show and what a list can ca
     bundleWith('late.json', (b) => (b.session.startedAt = 8.64e15 + 1), /bundle\.session\.startedAt: .*8640000000000000.*nothing was imported$/);
     bundleWith('ends.json', (b) => (b.session.endedAt = 5), /bundle\.session\.endedAt: endedAt is before startedAt; nothing was imported$/);
     bundleWith('host.json', (b) => (b.session.host = 'A'.repeat(201)), /bundle\.session\.host: .*200.*nothing was imported$/);
+    bundleWith('evneg.json', (b) => ((b.events[0] as unknown as { t: number }).t = -100), /bundle\.events\[0\]\.t: .*0.*nothing was imported$/);
     bundleWith('msg.json', (b) => (b.events[0].message = 'x'.repeat(65_537)), /bundle\.events\[0\]\.message: .*65536.*nothing was imported$/);
     const sqliteWith = (nameOf: string, sql: string, re: RegExp): void => {
       const f = join(dir, nameOf);
@@ -456,6 +457,7 @@ describe('imported sessions keep to what a clock can show and what a list can ca
     };
     sqliteWith('late.db', 'UPDATE sessions SET started_at = 8640000000000001', /column 'started_at': 8640000000000001 is past the end of the dates a clock can show .*; nothing was imported$/);
     sqliteWith('ends.db', 'UPDATE sessions SET ended_at = 5', /column 'ended_at': 5 is before its started_at 1000000; nothing was imported$/);
+    sqliteWith('evneg.db', 'UPDATE events SET t = -100', /table 'events', .*column 't': -100 is before the session's start .*; nothing was imported$/);
     sqliteWith('host.db', "UPDATE sessions SET host = printf('%.*c', 300, 'A')", /column 'host': text of 300 characters, more than the 200 it may have; nothing was imported$/);
     refusals(target, files);
     expect(sessionRows(target)).toEqual(before);

@@ -59,7 +59,8 @@ const name = z.string().max(NAME_MAX);
 const wall = z.number().int().min(0).max(WALL_MAX);
 
 const eventSchema = z.object({
-  t: num,
+  // ms since the session's start, as the live path records them (none before 0).
+  t: z.number().min(0),
   source: z.enum(['policy', 'operator', 'agent', 'system']),
   kind: z.enum(['decision', 'override', 'audit', 'connect', 'disconnect', 'error', 'phase', 'notice']),
   message: z.string().max(TEXT_MAX),
@@ -494,7 +495,7 @@ const ROW_CHECKS: Record<string, Record<string, Check>> = {
   layouts: { id: int() },
   snapshots: { seq: int(0), t: sinceStart, layout: int() },
   events: {
-    t: finite,
+    t: sinceStart,
     source: oneOf('policy', 'operator', 'agent', 'system'),
     kind: oneOf('decision', 'override', 'audit', 'connect', 'disconnect', 'error', 'phase', 'notice'),
     message: text,

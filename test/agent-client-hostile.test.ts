@@ -6,6 +6,7 @@
  * with a refusal after the timeout; an agent that stops talking is taken as gone and reconnected;
  * a host whose VMs change gets its console loop rebuilt with the same policy and overrides.
  */
+import { snapshotConsistencyProblem } from '../src/shared/agent-protocol.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
@@ -295,19 +296,32 @@ describe('createAgentLiveHost against an agent whose snapshots or loop overflow 
     const url = await tickingAgent(m, 10, (ws) => {
       const s = m.step();
       i++;
-      // seq 4: 4096 cores on a 6-core host; seq 8: a VM more than described; seq 12: a queue more.
+      // seq 4: 4096 cores on a 6-core host; seq 8: a VM more than described; seq 12: a queue more;
+      // seq 16: a queue owned by a VM core; seq 20: a core id listed twice.
+      const vmCore = s.cores.find((c) => c.role === 'vm')!.id;
       const big =
-        i === 5 ? { ...s, cores: Array.from({ length: 4096 }, (_, c) => ({ ...s.cores[0], id: c })) } : i === 9 ? { ...s, vms: [...s.vms, { ...s.vms[0], id: 99 }] } : i === 13 ? { ...s, queues: [...s.queues, { ...s.queues[0], id: 99 }] } : s;
+        i === 5
+          ? { ...s, cores: Array.from({ length: 4096 }, (_, c) => ({ ...s.cores[0], id: c })) }
+          : i === 9
+            ? { ...s, vms: [...s.vms, { ...s.vms[0], id: 99 }] }
+            : i === 13
+              ? { ...s, queues: [...s.queues, { ...s.queues[0], id: 99 }] }
+              : i === 17
+                ? { ...s, queues: s.queues.map((q, k) => (k === 0 ? { ...q, owner: vmCore } : q)) }
+                : i === 21
+                  ? { ...s, cores: s.cores.map((c, k) => (k === 1 ? { ...c, id: s.cores[0].id } : c)) }
+                  : s;
       ws.send(JSON.stringify({ type: 'snapshot', snapshot: big, config: m.config() }));
     });
     const host = await createAgentLiveHost({ url, token: 't'.repeat(32), policy: 'static:1' }, { clock: realLinkClock, random: seededRandom(5), batchMs: 50 });
     const batches: Batch[] = [];
     host.onBatch((b) => batches.push(b));
-    await expect.poll(() => batches.flatMap((b) => b.snapshots).length, { timeout: 10_000 }).toBeGreaterThan(20);
+    await expect.poll(() => batches.flatMap((b) => b.snapshots).length, { timeout: 10_000 }).toBeGreaterThan(25);
     await host.stop();
     const snaps = batches.flatMap((b) => b.snapshots);
     for (const s of snaps) {
       expect(s.cores).toHaveLength(6);
+      expect(snapshotConsistencyProblem(s)).toBeNull();
       expect(s.vms.length).toBeLessThanOrEqual(m.info().vms.length);
       expect(s.queues.length).toBeLessThanOrEqual(m.info().queues.length);
     }
@@ -316,6 +330,8 @@ describe('createAgentLiveHost against an agent whose snapshots or loop overflow 
       expect.stringMatching(/left out snapshot seq 4 .*it has 4096 cores, the host's description 6; the session goes on/),
       expect.stringMatching(/left out snapshot seq 8 .*it has 7 VMs, the host's description 6/),
       expect.stringMatching(/left out snapshot seq 12 .*it has \d+ queues, the host's description \d+/),
+      expect.stringMatching(/left out snapshot seq 16 .*queues\[0\]\.owner = \d+ is not one of the snapshot's side cores/),
+      expect.stringMatching(/left out snapshot seq 20 .*cores\[1\]\.id = \d+ is listed twice/),
     ]);
     for (const e of errors) expect((e.data as { field: string }).field).toBe('snapshot.shape');
   }, 20_000);

@@ -22,6 +22,7 @@ import { csvText, exportSession } from '../src/main/history/export.ts';
 import { openHistoryDatabase } from '../src/main/history/schema.ts';
 import { SyntheticHostGen, syntheticEvent } from '../src/main/history/testing.ts';
 import { fileNamePart } from '../src/main/services/index.ts';
+import type { HostSnapshot } from '../src/shared/snapshot.ts';
 import { iocm } from './cli-helpers.ts';
 
 let dir: string;
@@ -459,6 +460,59 @@ describe('imported sessions keep to what a clock can show and what a list can ca
     sqliteWith('ends.db', 'UPDATE sessions SET ended_at = 5', /column 'ended_at': 5 is before its started_at 1000000; nothing was imported$/);
     sqliteWith('evneg.db', 'UPDATE events SET t = -100', /table 'events', .*column 't': -100 is before the session's start .*; nothing was imported$/);
     sqliteWith('host.db', "UPDATE sessions SET host = printf('%.*c', 300, 'A')", /column 'host': text of 300 characters, more than the 200 it may have; nothing was imported$/);
+    refusals(target, files);
+    expect(sessionRows(target)).toEqual(before);
+  });
+
+  it('refuses snapshots the live agent link refuses, and a host description it would refuse, from JSON and SQLite alike', () => {
+    const target = join(dir, 'target.db');
+    makeHistory(target, 1);
+    const before = sessionRows(target);
+    const files: [string, RegExp][] = [];
+    const info = {
+      name: 'h',
+      source: 'agent',
+      cores: 4,
+      hz: 2.4e9,
+      intervalMs: 100,
+      vms: [0, 1, 2].map((v) => ({ id: v, name: `vm${v}`, group: v % 2 ? 'kv' : 'web', vcpus: 1 })),
+      queues: [0, 1, 2].map((q) => ({ id: q, vm: q, device: 0, kind: 'net' })),
+      groups: [
+        { name: 'web', weight: 1, workload: 'web' },
+        { name: 'kv', weight: 1, workload: 'kv' },
+      ],
+    };
+    /** One session of 10 synthetic snapshots with `edit` applied to snapshot 5, as a SQLite file and as its JSON export. */
+    const variant = (nameOf: string, edit: (s: HostSnapshot) => void, re: RegExp, hostInfo: unknown = info): void => {
+      const f = join(dir, `${nameOf}.db`);
+      const db = new HistoryDb(f);
+      const gen = new SyntheticHostGen({ cores: 4, vms: 3, intervalMs: 100, seed: 3 });
+      const id = db.beginSession({ host: 'h', source: 'agent', startedAt: 1_000_000, intervalMs: 100, policy: 'iocm', info: hostInfo as never });
+      const batch = Array.from({ length: 10 }, () => gen.next());
+      edit(batch[5]);
+      db.append(id, batch, []);
+      db.endSession(id, 2_000_000);
+      const json = join(dir, `${nameOf}.json`);
+      exportSession(db, { sessionId: id, format: 'json', out: json });
+      db.close();
+      files.push([f, re], [json, re]);
+    };
+    // The unedited session imports (so each refusal below is the edit's).
+    variant('good', () => {}, /^$/);
+    const [goodDb, goodJson] = files.splice(0, 2).map(([f]) => f);
+    {
+      const store = new HistoryDb(join(dir, 'ok.db'));
+      expect(importFile(store, goodDb).sessions).toHaveLength(1);
+      expect(importFile(store, goodJson).sessions).toHaveLength(1);
+      store.close();
+    }
+    variant('negative', (s) => (s.queues[1].requests = -5), /snapshot.*5.*queues\[1\]\.requests: .*(>=|≥|greater).*0.*nothing was imported$/i);
+    variant('dupt', (s) => (s.t = 500), /t.*500 is the previous snapshot's t too.*nothing was imported$/);
+    variant('owner', (s) => (s.queues[0].owner = 0), /queues\[0\]\.owner = 0 is not one of the snapshot's side cores; nothing was imported$/);
+    variant('dupcore', (s) => (s.cores[1].id = 0), /cores\[1\]\.id = 0 is listed twice; nothing was imported$/);
+    variant('sidecore', (s) => (s.sideCores[0].coreId = 4000), /sideCores\[0\]\.coreId = 4000 is not a core of role 'side'.*nothing was imported$/);
+    variant('bigshape', (s) => s.cores.push({ ...s.cores[0], id: 4 }), /it has 5 cores, the session's host description 4.*nothing was imported$/);
+    variant('info', () => {}, /info.*cores: .*(4096|less|≤|<=).*nothing was imported$/i, { ...info, cores: 1e308 });
     refusals(target, files);
     expect(sessionRows(target)).toEqual(before);
   });

@@ -451,3 +451,49 @@ export function snapshotTimeProblem(prevT: number | null, t: number, intervalMs:
     return `snapshot.t = ${t} ms jumps ${t - prevT} ms past the previous snapshot's t = ${prevT} ms (at most ${bound} ms: ${MAX_SNAPSHOT_STEP_INTERVALS} intervals of ${intervalMs} ms)`;
   return null;
 }
+
+/** Why snapshot `s` does not fit the host `info` describes (null when it fits). */
+export function shapeProblem(s: HostSnapshot, info: HostInfo): string | null {
+  if (s.cores.length !== info.cores) return `it has ${s.cores.length} cores, the host's description ${info.cores}`;
+  if (s.sideCores.length > info.cores) return `it has ${s.sideCores.length} side cores on a ${info.cores}-core host`;
+  if (s.vms.length > info.vms.length) return `it has ${s.vms.length} VMs, the host's description ${info.vms.length}`;
+  if (s.queues.length > info.queues.length) return `it has ${s.queues.length} queues, the host's description ${info.queues.length}`;
+  return null;
+}
+
+/**
+ * Why snapshot `s` contradicts itself (null when it does not), in words naming the field: a core id
+ * is listed once; a side core is a listed core of role 'side', listed once; a queue id is listed
+ * once and its owner is null or a side core; a side core serves only queues the snapshot lists.
+ * (Core ids are not required to be 0..n-1: /proc/stat leaves out offline CPUs.)
+ * Every host source builds its snapshots this way (assembleSnapshot); the live agent link and
+ * import both refuse one that does not (review 6: a 2-core host's snapshot naming core 4095 and
+ * queue owner 4000 was recorded, and imported).
+ */
+export function snapshotConsistencyProblem(s: HostSnapshot): string | null {
+  const role = new Map<number, string>();
+  for (let i = 0; i < s.cores.length; i++) {
+    const id = s.cores[i].id;
+    if (role.has(id)) return `cores[${i}].id = ${id} is listed twice`;
+    role.set(id, s.cores[i].role);
+  }
+  const side = new Set<number>();
+  for (let i = 0; i < s.sideCores.length; i++) {
+    const c = s.sideCores[i].coreId;
+    if (role.get(c) !== 'side') return `sideCores[${i}].coreId = ${c} is not a core of role 'side' in this snapshot`;
+    if (side.has(c)) return `sideCores[${i}].coreId = ${c} is listed twice`;
+    side.add(c);
+  }
+  const queues = new Set<number>();
+  for (let i = 0; i < s.queues.length; i++) {
+    const q = s.queues[i];
+    if (queues.has(q.id)) return `queues[${i}].id = ${q.id} is listed twice`;
+    queues.add(q.id);
+    if (q.owner !== null && !side.has(q.owner)) return `queues[${i}].owner = ${q.owner} is not one of the snapshot's side cores`;
+  }
+  for (let i = 0; i < s.sideCores.length; i++) {
+    const qs = s.sideCores[i].queues;
+    for (let j = 0; j < qs.length; j++) if (!queues.has(qs[j])) return `sideCores[${i}].queues[${j}] = ${qs[j]} is not one of the snapshot's queues`;
+  }
+  return null;
+}

@@ -14,13 +14,15 @@ import { z } from 'zod';
 import type { HistoryDb } from './store.ts';
 import { HistoryError, openHistoryDatabase, wrapSqliteError } from './schema.ts';
 import { BUNDLE_FORMAT, BUNDLE_VERSION } from './export.ts';
-import { blobToValues, parseShape, shapeValueCount, topValueIndex } from './codec.ts';
+import { blobToValues, decodeSnapshot, parseShape, shapeValueCount, topValueIndex, type Shape } from './codec.ts';
 import { CHUNK } from './rollup.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent } from '../../shared/policy.ts';
 import { isValidSessionId, type ProgressFn, type SessionStatus } from './types.ts';
 import type { Scenario } from '../../shared/scenario.ts';
 import { checkScenario } from '../model/defaults.ts';
+import { hostInfoSchema, hostSnapshotSchema, snapshotConsistencyProblem } from '../../shared/agent-protocol.ts';
+import type { HostInfo } from '../../shared/control.ts';
 import { fsErrorWords } from '../util/fs.ts';
 
 const { MAX_STRING_LENGTH } = bufferConstants;
@@ -218,7 +220,7 @@ function importBundle(store: HistoryDb, path: string, progress: ProgressFn): Imp
   // SQLite import (validateSession) take, so a bundle imports only what its SQLite export would.
   for (let i = 0; i < b.snapshots.length; i++) {
     const t = b.snapshots[i].t;
-    const problem = t < 0 ? beforeStart(t) : i > 0 && t < b.snapshots[i - 1].t ? `${t} is before the previous snapshot's ${b.snapshots[i - 1].t}` : null;
+    const problem = t < 0 ? beforeStart(t) : i > 0 && t <= b.snapshots[i - 1].t ? notAfter(t, b.snapshots[i - 1].t) : null;
     if (problem) throw new HistoryError('invalid', `${path}: bundle.snapshots[${i}].t: ${problem}; nothing was imported`);
   }
   // Every number finite, unknown members too (JSON holds no NaN, but 1e400 parses as Infinity): what
@@ -228,6 +230,11 @@ function importBundle(store: HistoryDb, path: string, progress: ProgressFn): Imp
   if (inf) throw new HistoryError('invalid', `${path}: ${inf} is not a finite number`);
   const m = b.session;
   checkRecordedScenario(path, m.id, m.source, m.scenario);
+  const info = recordedInfo(m.info ?? null, (problem) => new HistoryError('invalid', `${path}: bundle.session.info: ${problem}; nothing was imported`));
+  for (let i = 0; i < b.snapshots.length; i++) {
+    const problem = recordedSnapshotProblem(b.snapshots[i], info);
+    if (problem) throw new HistoryError('invalid', `${path}: bundle.snapshots[${i}] (seq ${b.snapshots[i].seq}): ${problem}; nothing was imported`);
+  }
   let begun: string | null = null;
   let renamed: ImportedSession['renamed'];
   try {
@@ -270,6 +277,40 @@ function importBundle(store: HistoryDb, path: string, progress: ProgressFn): Imp
     if (begun) store.abandonSession(begun);
     throw err;
   }
+}
+
+/**
+ * A session's recorded host description, checked as the live agent link checks a hello's (null: none
+ * recorded); `refuse` makes the error naming the problem.
+ */
+function recordedInfo(info: unknown, refuse: (problem: string) => Error): HostInfo | null {
+  if (info === null || info === undefined) return null;
+  const p = hostInfoSchema.safeParse(info);
+  if (!p.success) throw refuse(issueText(p.error));
+  return info as HostInfo;
+}
+
+/** A zod error's first issue, as `path: message`. */
+function issueText(err: z.ZodError): string {
+  const i = err.issues[0];
+  const at = i.path.reduce<string>((s, p) => (typeof p === 'number' ? `${s}[${p}]` : s ? `${s}.${String(p)}` : String(p)), '');
+  return `${at || 'the value'}: ${i.message}`;
+}
+
+/**
+ * Why an imported snapshot is not one the console could have recorded (null when it could): what
+ * the live agent link refuses (the snapshot schema: whole ids, no negative counter; a snapshot
+ * contradicting itself: a queue owned by a core that is not a side core, an id listed twice) and a
+ * core count other than the session's host description's (a recorded session holds one host).
+ */
+function recordedSnapshotProblem(s: unknown, info: HostInfo | null): string | null {
+  const p = hostSnapshotSchema.safeParse(s);
+  if (!p.success) return issueText(p.error);
+  const snap = s as HostSnapshot;
+  const c = snapshotConsistencyProblem(snap);
+  if (c) return c;
+  if (info && snap.cores.length !== info.cores) return `it has ${snap.cores.length} cores, the session's host description ${info.cores} (a recorded session holds one host)`;
+  return null;
 }
 
 /** Session columns copied on import (a fixed list: never taken from the imported file's schema). */
@@ -435,6 +476,9 @@ const int =
 const finite: Check = (v) => (typeof v === 'number' && Number.isFinite(v) ? null : `${show(v)} is not a finite number`);
 /** Why a snapshot time `t` < 0 is refused, in words. */
 const beforeStart = (t: number): string => `${t} is before the session's start (snapshot times are ms since it, ≥ 0)`;
+/** Why a snapshot time `t` that does not come after the previous one's is refused, in words. */
+const notAfter = (t: number, prev: number): string =>
+  t < prev ? `${t} is before the previous snapshot's ${prev}` : `${t} is the previous snapshot's t too (times only go forward, as the live path records them)`;
 /** A snapshot time: finite and not before the session's start. */
 const sinceStart: Check = (v) => finite(v) ?? ((v as number) < 0 ? beforeStart(v as number) : null);
 const positive: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? null : `${show(v)} is not a finite number > 0`);
@@ -550,7 +594,7 @@ function validateSession(src: Database.Database, path: string, s: Record<string,
   let n = 0;
   for (const [seq, t] of guarded(path, src.prepare('SELECT seq, t FROM snapshots WHERE session = ? ORDER BY seq').raw().iterate(s.key) as Iterable<[number, number]>)) {
     n++;
-    if (t < prev) fail('snapshots', 't', `row ${n} (seq ${seq})`, `${t} is before the previous snapshot's ${prev}`);
+    if (t <= prev) fail('snapshots', 't', `row ${n} (seq ${seq})`, notAfter(t, prev));
     if (first === null) first = t;
     prev = t;
   }
@@ -599,7 +643,8 @@ function importSqliteFile(store: HistoryDb, path: string, progress: ProgressFn):
         }
         checkRecordedScenario(path, s.id, s.source, scenario);
       }
-      const shapes = new Map<number, { count: number; seqAt: number; tAt: number }>();
+      const info = recordedInfo(s.info_json === null ? null : JSON.parse(String(s.info_json)), (problem) => new HistoryError('invalid', `${path}: session ${JSON.stringify(String(s.id).slice(0, 80))}: column 'info_json': ${problem}; nothing was imported`));
+      const shapes = new Map<number, { shape: Shape; count: number; seqAt: number; tAt: number }>();
       const sess = `${path}: session ${JSON.stringify(s.id.slice(0, 80))}`;
       for (const l of s0.prepare('SELECT id, shape FROM layouts WHERE session = ?').all(s.key) as { id: number; shape: string }[]) {
         let shape: unknown;
@@ -614,7 +659,7 @@ function importSqliteFile(store: HistoryDb, path: string, progress: ProgressFn):
         const seqAt = topValueIndex(shape, 'seq');
         const tAt = topValueIndex(shape, 't');
         if (seqAt < 0 || tAt < 0) throw new HistoryError('invalid', `${sess} layout ${l.id} is not a snapshot's (it has no 'seq' and 't' values)`);
-        shapes.set(l.id, { count: shapeValueCount(shape), seqAt, tAt });
+        shapes.set(l.id, { shape, count: shapeValueCount(shape), seqAt, tAt });
       }
       for (const r of s0.prepare('SELECT seq, t, layout, data FROM snapshots WHERE session = ?').iterate(s.key) as Iterable<{ seq: number; t: number; layout: number; data: Buffer }>) {
         const lay = shapes.get(r.layout);
@@ -628,6 +673,8 @@ function importSqliteFile(store: HistoryDb, path: string, progress: ProgressFn):
           if (!Number.isFinite(v[i])) throw new HistoryError('invalid', `${sess} snapshot ${r.seq}: value ${i} of its data is ${String(v[i])}, not a finite number`);
         }
         if (v[lay.seqAt] !== r.seq || v[lay.tAt] !== r.t) throw new HistoryError('invalid', `${sess} snapshot ${r.seq}: its data says seq ${v[lay.seqAt]} and t ${v[lay.tAt]}, its row seq ${r.seq} and t ${r.t}`);
+        const problem = recordedSnapshotProblem(decodeSnapshot(lay.shape, v), info);
+        if (problem) throw new HistoryError('invalid', `${sess} snapshot ${r.seq}: ${problem}`);
       }
     }
     // Copy row values through fixed column lists, all in one transaction: a failure leaves the target as it was.

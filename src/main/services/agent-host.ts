@@ -30,7 +30,7 @@ import type { Scenario } from '../../shared/scenario.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { Unsubscribe } from '../../shared/api.ts';
 import { AgentHostSource, type AgentSourceOptions, type LinkClock } from '../host/agent-source.ts';
-import { snapshotTimeProblem } from '../../shared/agent-protocol.ts';
+import { shapeProblem, snapshotConsistencyProblem, snapshotTimeProblem } from '../../shared/agent-protocol.ts';
 import type { HostSource, HostSourceCapabilities } from '../host/source.ts';
 import { LiveSession } from '../loop/session.ts';
 import type { AgentHostOptions, HostChange, LiveHost } from './live.ts';
@@ -186,7 +186,7 @@ class ContinuousSource extends Delegating implements HostSource {
     // first snapshot, and 'info' before the snapshots after a change) is refused: it would hold the
     // console's memory to what the snapshot claims, not what the host has (review 6: a 2-core host
     // sending 4096 cores drove the console to 2.6 GB).
-    const shape = shapeProblem(s, this.info());
+    const shape = shapeProblem(s, this.info()) ?? snapshotConsistencyProblem(s);
     if (shape) return this.onRefused(shape, s, 'snapshot.shape');
     // An absurd t (not finite, backwards, a jump of 1e12 ms) is refused before it reaches the loop
     // and the recording: one such t would make the session span any time at all.
@@ -279,15 +279,6 @@ const AHEAD_SHARE = 0.01;
 
 /** Most relayed loop events kept per batch (an honest loop takes a few decisions per epoch). */
 export const RELAY_EVENTS_MAX = 500;
-
-/** Why snapshot `s` does not fit the host `info` describes (null when it fits). */
-export function shapeProblem(s: HostSnapshot, info: HostInfo): string | null {
-  if (s.cores.length !== info.cores) return `it has ${s.cores.length} cores, the host's description ${info.cores}`;
-  if (s.sideCores.length > info.cores) return `it has ${s.sideCores.length} side cores on a ${info.cores}-core host`;
-  if (s.vms.length > info.vms.length) return `it has ${s.vms.length} VMs, the host's description ${info.vms.length}`;
-  if (s.queues.length > info.queues.length) return `it has ${s.queues.length} queues, the host's description ${info.queues.length}`;
-  return null;
-}
 
 /** The stand-in scenario of a real host (no phases, no workload: the host's own VMs run). */
 function agentScenario(info: HostInfo): Scenario {

@@ -25,6 +25,30 @@ export const CYCLE_LABELS: Record<keyof CoreCycles, string> = {
   idle: 'Idle',
 };
 
+/**
+ * Cycle labels on a host that cannot split a core's host time (an agent whose profile lacks
+ * coreSplit: QEMU's /proc/stat and OVS's VM cores give busy time only, and under TCG a vCPU's whole
+ * run is host time): the driver puts that busy time in `io`, which is not I/O work there.
+ */
+const UNSPLIT_LABELS: Record<keyof CoreCycles, string> = { ...CYCLE_LABELS, io: 'Host busy (not split)' };
+
+/** The cycle category labels for a host (the model's split is known; see UNSPLIT_LABELS). */
+export function cycleLabels(info: Pick<HostInfo, 'source' | 'observability'> | null): Record<keyof CoreCycles, string> {
+  if (!info || info.source !== 'agent') return CYCLE_LABELS;
+  return (info.observability ?? observabilityOf(DEFAULT_PROFILE)).reports.coreSplit ? CYCLE_LABELS : UNSPLIT_LABELS;
+}
+
+/**
+ * Whether a side core's `io` is measured I/O work: on the model; on a host that splits core time;
+ * on an OVS PMD core (sideWork: OVS counts its processing and idle cycles). A QEMU side core's busy
+ * time is its IOThreads' and anything else that ran there, not split.
+ */
+export function sideWorkMeasured(info: Pick<HostInfo, 'source' | 'observability'> | null): boolean {
+  if (!info || info.source !== 'agent') return true;
+  const r = (info.observability ?? observabilityOf(DEFAULT_PROFILE)).reports;
+  return r.coreSplit || r.sideWork;
+}
+
 /** Role of a core after operator overrides: pinned/released win over what the model reports. */
 export function tileRole(core: number, modelRole: 'vm' | 'side', overrides: Overrides | null | undefined): TileRole {
   if (overrides?.pinned.includes(core)) return 'pinned';

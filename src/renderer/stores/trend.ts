@@ -5,6 +5,7 @@
  */
 import { computed } from 'vue';
 import type { HostEvent } from '../../shared/api.ts';
+import type { HostInfo } from '../../shared/control.ts';
 import type { CYCLE_KEYS } from '../lib/metrics.ts';
 import { useConsoleStore } from './console.ts';
 import { useReplayStore, type REPLAY_TOTALS } from './replay.ts';
@@ -38,6 +39,10 @@ export function useTrend() {
   };
   return {
     replaying,
+    /** The host description of what is shown: the replayed session's (recorded), else the live host's. */
+    info(): HostInfo | null {
+      return replaying.value ? (rep.session?.info ?? null) : (store.host ?? null);
+    },
     /** [t, value] pairs of a host total. */
     line(k: TrendKey): [number, number][] {
       if (replaying.value) return rep.pairs(REPLAY_KEY[k]);

@@ -208,6 +208,13 @@ describe('exits on a host that does not measure them', () => {
       await flushPromises();
       expect(o.get('[data-stat="exits"]').text(), profile).toBe('—');
       expect(o.get('[data-card="p99"] .label').text(), profile).toBe(profile === 'qemu' ? 'block time (mean)' : 'p99 latency');
+      // Neither profile splits a core's host time: the driver's `io` is busy time there, not I/O work
+      // (review 6: under TCG a vCPU's run read as "I/O work 91 %"). An OVS PMD core's work is measured.
+      expect(o.get('.core-grid').element.parentElement!.querySelector('.legend')!.textContent, profile).toContain('Host busy (not split)');
+      expect(o.get('[data-testid="host-cycles"]').text(), profile).toContain('Host busy (not split)');
+      expect(o.get('[data-testid="host-cycles"]').text(), profile).not.toContain('I/O work');
+      const sideTile = o.get('[data-core="7"] .core-busy .lbl').text();
+      expect(sideTile, profile).toBe(profile === 'ovs' ? 'I/O work' : 'busy');
       o.unmount();
       const v = mount(VmsQueuesView);
       await flushPromises();
@@ -236,6 +243,8 @@ describe('exits on a host that does not measure them', () => {
     const o = mount(HostOverview);
     await flushPromises();
     expect(o.get('[data-stat="exits"]').text()).toMatch(/^\d.*\/s$/);
+    expect(o.get('[data-core="7"] .core-busy .lbl').text()).toBe('I/O work');
+    expect(o.text()).not.toContain('not split');
     o.unmount();
     // The full profile reports kicks and pending; the load stays the model's.
     const v = mount(VmsQueuesView);

@@ -117,7 +117,11 @@ describe('services on the real model and a real SQLite file', () => {
     if (numField) {
       const r = await api.setPolicy({ name: 'iocm', config: { ...iocm.defaults, [numField.key]: numField.max! * 10 + 10 } });
       expect(r.ok).toBe(false);
-      if (!r.ok) expect(r.error.field).toBe(`config.${numField.key}`);
+      if (!r.ok) {
+        expect(r.error.field).toBe(`config.${numField.key}`);
+        // Named by its label, once (review 6: "TargetBusy: Target side-core load must be ≤ 1").
+        expect(r.error.message).toMatch(new RegExp(`^${numField.label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} must be ≤ `));
+      }
     }
     const unknown = await api.setPolicy({ name: 'no-such-policy', config: {} });
     expect(unknown.ok).toBe(false);

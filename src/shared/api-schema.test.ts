@@ -29,6 +29,9 @@ describe('api schema', () => {
     }
     const lock = validateArgs('lockSideCoreCount', { min: 4, max: 2 });
     expect(!lock.ok && lock.error.field).toBe('max');
+    // "an object", not "a object" (review 6)
+    const notObject = validateArgs('listSessions', 5 as never);
+    expect(!notObject.ok && notObject.error.message).toBe('Invalid listSessions request: the request must be an object.');
     const extra = validateArgs('getState', { evil: 1 });
     expect(!extra.ok && extra.error.message).toMatch(/unknown field/);
     const unknown = validateArgs('rm -rf', {});

@@ -36,22 +36,23 @@ describe('parseFlags', () => {
     expect(err(['--name'])).toBe("option '--name' needs a value (NAME)");
     expect(err(['--name', '--json'])).toBe("option '--name' needs a value (NAME)");
     expect(err(['--name='])).toBe("option '--name' needs a non-empty value");
-    expect(err(['--seconds', 'abc'])).toBe("option '--seconds' expected a number, got 'abc'");
-    expect(err(['--seconds', ''])).toBe("option '--seconds' expected a number, got ''");
+    expect(err(['--seconds', 'abc'])).toBe("option '--seconds' expected a number > 0, got 'abc'");
+    expect(err(['--seconds', ''])).toBe("option '--seconds' expected a number > 0, got ''");
     expect(err(['--seconds', '-1'])).toBe("option '--seconds' expected a number > 0, got '-1'");
-    expect(err(['--seconds', 'Infinity'])).toBe("option '--seconds' expected a number, got 'Infinity'");
-    expect(err(['--seed', '2.5'])).toBe("option '--seed' expected an integer, got '2.5'");
+    expect(err(['--seconds', 'Infinity'])).toBe("option '--seconds' expected a number > 0, got 'Infinity'");
+    // the range is said whatever is wrong (review 6: '--seed 1e400' said "expected an integer" alone)
+    expect(err(['--seed', '2.5'])).toBe("option '--seed' expected an integer ≥ 0 and ≤ 10, got '2.5'");
     // well formed, but past what a double holds: said so, not "expected a number"
     expect(err(['--seconds', '1e400'])).toBe("option '--seconds' expected a number > 0, got '1e400': out of range (not a finite number)");
     expect(err(['--seconds', '-1e400'])).toBe("option '--seconds' expected a number > 0, got '-1e400': out of range (not a finite number)");
     // a long value is quoted by its start and length, not whole
-    expect(err(['--seconds', 'x'.repeat(5000)])).toBe(`option '--seconds' expected a number, got '${'x'.repeat(40)}… (5000 characters)'`);
+    expect(err(['--seconds', 'x'.repeat(5000)])).toBe(`option '--seconds' expected a number > 0, got '${'x'.repeat(40)}… (5000 characters)'`);
     expect(err(['--seed', '99999999999999999999'])).toBe("option '--seed' expected an integer ≥ 0 and ≤ 10, got '99999999999999999999': out of range (integers up to ±9007199254740991)");
     // decimal notation only (Number() reads these as 16, 3, 1000)
-    expect(err(['--seconds', '0x10'])).toBe("option '--seconds' expected a number, got '0x10'");
-    expect(err(['--seconds', '0b11'])).toBe("option '--seconds' expected a number, got '0b11'");
-    expect(err(['--seed', '1e3'])).toBe("option '--seed' expected an integer, got '1e3'");
-    expect(err(['--seed', '0x10'])).toBe("option '--seed' expected an integer, got '0x10'");
+    expect(err(['--seconds', '0x10'])).toBe("option '--seconds' expected a number > 0, got '0x10'");
+    expect(err(['--seconds', '0b11'])).toBe("option '--seconds' expected a number > 0, got '0b11'");
+    expect(err(['--seed', '1e3'])).toBe("option '--seed' expected an integer ≥ 0 and ≤ 10, got '1e3'");
+    expect(err(['--seed', '0x10'])).toBe("option '--seed' expected an integer ≥ 0 and ≤ 10, got '0x10'");
     expect(err(['--seed', '11'])).toBe("option '--seed' expected an integer ≥ 0 and ≤ 10, got '11'");
     expect(err(['--seed', '1', '--seed', '2'])).toBe("option '--seed' given more than once");
     expect(err(['--json=yes'])).toBe("option '--json' is a switch: expected no value (or =true/=false), got 'yes'");

@@ -110,10 +110,10 @@ function parseNumber(name: string, raw: string, s: FlagSpec): number {
   const trimmed = raw.trim();
   const what = s.type === 'integer' ? 'an integer' : 'a number';
   // decimal digits only: '0x10' is 16 to Number(), and '1e3' is no way to write a count
-  if (!(s.type === 'integer' ? INTEGER : DECIMAL).test(trimmed)) throw new UsageError(`option '--${name}' expected ${what}, got '${clip(raw)}'`);
-  const n = Number(trimmed);
   const range = rangeText(s);
   const expected = `expected ${what}${range ? ` ${range}` : ''}`;
+  if (!(s.type === 'integer' ? INTEGER : DECIMAL).test(trimmed)) throw new UsageError(`option '--${name}' ${expected}, got '${clip(raw)}'`);
+  const n = Number(trimmed);
   // Well formed but past what a double holds ('1e400' is Infinity to Number()): it is a number,
   // so say what is wrong with it rather than that it is not one.
   if (!Number.isFinite(n)) throw new UsageError(`option '--${name}' ${expected}, got '${clip(raw)}': out of range (not a finite number)`);

@@ -246,6 +246,11 @@ describe('console for an admin, in Chromium against the headless server', () => 
           await view(v);
           await page.waitForTimeout(v === 'overview' || v === 'decisions' || v === 'side-cores' ? 900 : 400);
           await shot(page, `${v}-${size.width}x${size.height}-${scheme}`);
+          if (v === 'sessions') {
+            // The session list fits its card: no horizontal scroll, its last column ("Length") whole.
+            const over = await page.locator('[data-testid="session-list"]').evaluate((t) => t.scrollWidth - t.parentElement!.clientWidth);
+            if (over > 1) problems.push(`${scheme} sessions ${size.width}×${size.height}: the session list is ${over} px wider than its card`);
+          }
           if (size.width === 1280) {
             for (const x of await axeViolations()) problems.push(`${scheme} ${v}: ${x.id} (${x.impact}) ${x.help} at ${x.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
           }

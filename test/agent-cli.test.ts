@@ -103,21 +103,32 @@ describe('iocm agent on a port in use', () => {
 });
 
 describe('iocm agent --dry-run', () => {
-  it('acknowledges control actions, logs them and changes nothing', async () => {
+  it('acknowledges control actions, logs them and changes nothing: the console sees the decision, the model runs on as it was', async () => {
     const a = await startAgentProc(['--driver', 'model', '--scenario', 'rr-few', '--token-file', t.tokenFile, '--listen', '127.0.0.1:0', '--dry-run']);
     try {
       const src = await AgentHostSource.connect({ url: `ws://127.0.0.1:${a.port}`, token: t.token, clock: realLinkClock, random: seededRandom(3) });
       expect(src.hello().dryRun).toBe(true);
       const before = src.config();
       const core = src.info().cores - 1;
+      expect(before.sideCores).not.toContain(core);
       const r = await src.apply({ kind: 'setSideCores', cores: [core] });
       expect(r.ok).toBe(true);
+      // A refusal is the model's, as it would be without --dry-run.
+      const bad = await src.apply({ kind: 'assignQueue', queue: 0, core: 0 });
+      expect(bad.ok).toBe(false);
       const snaps: HostSnapshot[] = [];
       src.onSnapshot((s) => snaps.push(s));
       await expect.poll(() => snaps.length, { timeout: 10_000 }).toBeGreaterThan(5);
-      expect(src.config()).toEqual(before);
-      expect(snaps.every((s) => s.sideCores.every((c) => c.coreId !== core) || before.sideCores.includes(core))).toBe(true);
+      // The configuration follows the decision (a loop over it settles); so does the snapshots' layout.
+      expect(src.config().sideCores).toEqual([core]);
+      const last = snaps.at(-1)!;
+      expect(last.sideCores.map((c) => c.coreId)).toEqual([core]);
+      expect(last.cores[core].role).toBe('side');
+      // The model did not change: that core still runs the guests' vCPUs and polls nothing.
+      expect(snaps.slice(-5).some((s) => s.cores[core].cycles.guest > 0)).toBe(true);
+      expect(snaps.every((s) => s.cores[core].cycles.emptyPoll === 0 && s.sideCores.every((c) => c.emptyPollCycles === 0))).toBe(true);
       await expect.poll(() => a.stderr(), { timeout: 5000 }).toMatch(/dry run: would apply \{"kind":"setSideCores","cores":\[\d+\]\}/);
+      expect(a.stderr()).not.toMatch(/would apply \{"kind":"assignQueue"/);
       await src.close();
     } finally {
       a.child.kill('SIGTERM');

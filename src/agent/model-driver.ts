@@ -4,12 +4,19 @@
  * the shell injects, and hands out snapshots with the model-only truth neutral — what a real
  * QEMU host's agent could report (src/shared/observe.ts): phase '', latencies 0, score and work
  * rate 0, queue wait/pending/kick counters 0, VM load 0. The console then sees exactly what it
- * would see of a real host. --dry-run logs each action and leaves the model as it is.
+ * would see of a real host.
+ *
+ * --dry-run: each action is checked and decided as the model would take it (modelConfigAfter),
+ * logged, and not applied: the model runs on as it is. As the qemu driver's dry run
+ * (src/main/host/dry-run.ts), config() shows the decided configuration, so the loop settles, and
+ * snapshots measure the model as it runs, laid out as decided.
  */
 import type { ControlAction, ControlResult, HostConfig, HostInfo, KnobAction } from '../shared/control.ts';
 import type { HostSnapshot } from '../shared/snapshot.ts';
 import type { HostSource, HostSourceCapabilities } from '../main/host/source.ts';
 import { ModelHostSource } from '../main/host/model-source.ts';
+import { copyConfig, dryRunSnapshot } from '../main/host/dry-run.ts';
+import { modelConfigAfter } from '../main/model/model-control.ts';
 import { loadScenario } from '../main/scenario/index.ts';
 import type { DriverOptions } from './drivers.ts';
 
@@ -34,12 +41,15 @@ export class ModelDriverSource implements HostSource {
   private readonly timer: unknown;
   private readonly subs = new Set<(s: HostSnapshot) => void>();
   private closed = false;
+  /** --dry-run: the configuration decided so far (the model keeps its own); null otherwise. */
+  private decided: HostConfig | null = null;
 
   constructor(private readonly o: DriverOptions & { scenarioName: string }) {
     const scenario = loadScenario(o.scenarioName);
     this.model = new ModelHostSource({ scenario, seed: o.seed ?? 1, speed: 1, intervalMs: o.intervalMs ?? 100, observe: 'qemu', now: () => o.clock.now() });
+    if (o.dryRun) this.decided = this.model.config();
     this.model.onSnapshot((s) => {
-      const n = neutralizeTruth(s);
+      const n = neutralizeTruth(this.decided ? dryRunSnapshot(s, this.decided) : s);
       for (const cb of [...this.subs]) cb(n);
     });
     this.timer = o.clock.setInterval(() => this.model.tick(), 25);
@@ -54,7 +64,13 @@ export class ModelDriverSource implements HostSource {
     return { pacing: false, seed: false, scenario: false, whatIf: true };
   }
 
+  /** The configuration in force; in a dry run, the one decided (see the file comment). */
   config(): HostConfig {
+    return this.decided ? copyConfig(this.decided) : this.model.config();
+  }
+
+  /** The model's own configuration: config() but in a dry run, where the model keeps it. */
+  modelConfig(): HostConfig {
     return this.model.config();
   }
 
@@ -65,7 +81,10 @@ export class ModelDriverSource implements HostSource {
 
   applyNow(action: ControlAction | KnobAction): ControlResult {
     if (this.closed) return { ok: false, error: 'the host is closed' };
-    if (this.o.dryRun) {
+    if (this.decided) {
+      const r = modelConfigAfter(this.decided, action);
+      if (!r.ok) return r;
+      this.decided = r.config;
       this.o.log(`dry run: would apply ${JSON.stringify(action)}`);
       return { ok: true, costCycles: 0 };
     }

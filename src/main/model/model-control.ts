@@ -8,6 +8,115 @@ import { ModelLayout } from './model-layout.ts';
 
 const { EV_UNPAUSE, ROLE_VM, ROLE_SIDE, C_IDLE, C_RUN, C_SPIN, C_VISIT } = MODEL_CONSTANTS;
 
+/**
+ * Why the model refuses `action` on a host of `cores` cores and `queues` queues whose side cores are
+ * `side` (null: it takes it). {@link ModelControl.apply} and {@link modelConfigAfter} both check with it.
+ */
+export function modelActionError(action: unknown, cores: number, queues: number, side: readonly number[]): string | null {
+  if (!action || typeof action !== 'object') return 'action must be an object';
+  const a = action as ControlAction | KnobAction;
+  const sideList = (): string => (side.length ? side.join(', ') : 'none');
+  const isSide = (c: unknown): boolean => typeof c === 'number' && Number.isInteger(c) && c >= 0 && c < cores && side.includes(c);
+  switch (a.kind) {
+    case 'setSideCores': {
+      if (!Array.isArray(a.cores)) return 'setSideCores: cores must be an array of core ids';
+      const seen = new Set<number>();
+      for (const c of a.cores) {
+        if (!Number.isInteger(c) || c < 0 || c >= cores) return `setSideCores: core ${String(c)} does not exist (cores are 0..${cores - 1})`;
+        if (seen.has(c)) return `setSideCores: core ${c} listed twice`;
+        seen.add(c);
+      }
+      if (seen.size > cores - 1) return `setSideCores: at least one VM core must remain (asked for ${seen.size} side cores on ${cores} cores)`;
+      return null;
+    }
+    case 'assignQueue':
+      if (!Number.isInteger(a.queue) || a.queue < 0 || a.queue >= queues) return `assignQueue: queue ${String(a.queue)} does not exist (queues are 0..${queues - 1})`;
+      if (!isSide(a.core)) return `assignQueue: core ${String(a.core)} is not a side core (side cores: ${sideList()})`;
+      return null;
+    case 'setPolling':
+      if (!Number.isInteger(a.queue) || a.queue < 0 || a.queue >= queues) return `setPolling: queue ${String(a.queue)} does not exist (queues are 0..${queues - 1})`;
+      if (typeof a.on !== 'boolean') return 'setPolling: on must be true or false';
+      return null;
+    case 'setIoThreadPoll': {
+      const bad = knobError('maxNs', a.maxNs, 1e9) ?? (a.grow === undefined ? null : knobError('grow', a.grow, 1000)) ?? (a.shrink === undefined ? null : knobError('shrink', a.shrink, 1000));
+      return bad ? `setIoThreadPoll: ${bad}` : null;
+    }
+    case 'setVhostPoll': {
+      const bad = knobError('us', a.us, 1e6);
+      return bad ? `setVhostPoll: ${bad}` : null;
+    }
+    case 'setPmdMaxSleep': {
+      const bad = knobError('us', a.us, 1e4);
+      return bad ? `setPmdMaxSleep: ${bad}` : null;
+    }
+    case 'setManager':
+      if (typeof a.on !== 'boolean') return 'setManager: on must be true or false';
+      if (a.core !== undefined && a.core !== null && !isSide(a.core)) {
+        return `setManager: core ${String(a.core)} is not a side core (omit it to run the manager on the VM cores; side cores: ${sideList()})`;
+      }
+      return null;
+    default:
+      return `unknown action kind '${String((a as { kind?: unknown }).kind)}'`;
+  }
+}
+
+/** The side core serving queue `q` after the side cores became `side` (sorted): round-robin, or -1 (its vhost thread). */
+function ownerAfterSetSideCores(q: number, side: readonly number[]): number {
+  return side.length === 0 ? -1 : side[q % side.length];
+}
+
+/**
+ * The model's configuration after `action`, computed on `cfg` (a copy; nothing is applied): the
+ * same checks and the same configuration {@link ModelControl.apply} gives, without the
+ * reconfiguration itself. A dry run decides with it (src/agent/model-driver.ts).
+ */
+export function modelConfigAfter(cfg: HostConfig, action: ControlAction | KnobAction): { ok: false; error: string } | { ok: true; config: HostConfig } {
+  const error = modelActionError(action, cfg.cores, cfg.queueOwner.length, cfg.sideCores);
+  if (error !== null) return { ok: false, error };
+  const next: HostConfig = {
+    cores: cfg.cores,
+    sideCores: [...cfg.sideCores],
+    queueOwner: [...cfg.queueOwner],
+    queuePolling: [...cfg.queuePolling],
+    ...(cfg.knobs ? { knobs: { ...cfg.knobs, manager: { ...cfg.knobs.manager } } } : {}),
+  };
+  const k = next.knobs;
+  switch (action.kind) {
+    case 'setSideCores': {
+      const side = [...new Set(action.cores)].sort((a, b) => a - b);
+      next.sideCores = side;
+      next.queueOwner = next.queueOwner.map((_, q) => {
+        const o = ownerAfterSetSideCores(q, side);
+        return o < 0 ? null : o;
+      });
+      break;
+    }
+    case 'assignQueue':
+      next.queueOwner[action.queue] = action.core;
+      break;
+    case 'setPolling':
+      next.queuePolling[action.queue] = action.on;
+      break;
+    case 'setIoThreadPoll':
+      if (k) {
+        k.pollMaxNs = action.maxNs;
+        if (action.grow !== undefined) k.pollGrow = action.grow;
+        if (action.shrink !== undefined) k.pollShrink = action.shrink;
+      }
+      break;
+    case 'setVhostPoll':
+      if (k) k.vhostPollUs = action.us;
+      break;
+    case 'setPmdMaxSleep':
+      if (k) k.pmdMaxSleepUs = action.us;
+      break;
+    case 'setManager':
+      if (k) k.manager = { on: action.on, core: action.core ?? null };
+      break;
+  }
+  return { ok: true, config: next };
+}
+
 /** Control and reconfiguration: HostControl.apply, its validation, reconfiguration mechanics and costs. */
 export class ModelControl extends ModelLayout {
   /** The I/O configuration in force. */
@@ -21,44 +130,23 @@ export class ModelControl extends ModelLayout {
     };
   }
 
-  /** Apply one control action at the current event boundary. */
+  /** Apply one control action at the current event boundary (checked by {@link modelActionError}). */
   apply(action: ControlAction | KnobAction): ControlResult {
-    if (!action || typeof action !== 'object') return { ok: false, error: 'action must be an object' };
+    const error = modelActionError(action, this.nCores, this.nQ, this.sideCores);
+    if (error !== null) return { ok: false, error };
     switch (action.kind) {
       case 'setSideCores': {
-        const cores = action.cores;
-        if (!Array.isArray(cores)) return { ok: false, error: 'setSideCores: cores must be an array of core ids' };
-        const seen = new Set<number>();
-        for (const c of cores) {
-          if (!Number.isInteger(c) || c < 0 || c >= this.nCores) return { ok: false, error: `setSideCores: core ${String(c)} does not exist (cores are 0..${this.nCores - 1})` };
-          if (seen.has(c)) return { ok: false, error: `setSideCores: core ${c} listed twice` };
-          seen.add(c);
-        }
-        if (seen.size > this.nCores - 1) return { ok: false, error: `setSideCores: at least one VM core must remain (asked for ${seen.size} side cores on ${this.nCores} cores)` };
-        const costCycles = this.reconfigure([...seen].sort((a, b) => a - b));
+        const costCycles = this.reconfigure([...new Set(action.cores)].sort((a, b) => a - b));
         if (this.checking) this.checkInvariants('setSideCores');
         return { ok: true, costCycles };
       }
-      case 'assignQueue': {
-        const { queue, core } = action;
-        if (!Number.isInteger(queue) || queue < 0 || queue >= this.nQ) return { ok: false, error: `assignQueue: queue ${String(queue)} does not exist (queues are 0..${this.nQ - 1})` };
-        if (!Number.isInteger(core) || core < 0 || core >= this.nCores || this.coreRole[core] !== ROLE_SIDE) {
-          return { ok: false, error: `assignQueue: core ${String(core)} is not a side core (side cores: ${this.sideCores.length ? this.sideCores.join(', ') : 'none'})` };
-        }
-        return { ok: true, costCycles: this.moveQueue(queue, core) };
-      }
-      case 'setPolling': {
-        const { queue, on } = action;
-        if (!Number.isInteger(queue) || queue < 0 || queue >= this.nQ) return { ok: false, error: `setPolling: queue ${String(queue)} does not exist (queues are 0..${this.nQ - 1})` };
-        if (typeof on !== 'boolean') return { ok: false, error: 'setPolling: on must be true or false' };
-        this.setPollingNow(queue, on);
+      case 'assignQueue':
+        return { ok: true, costCycles: this.moveQueue(action.queue, action.core) };
+      case 'setPolling':
+        this.setPollingNow(action.queue, action.on);
         return { ok: true, costCycles: 0 };
-      }
       case 'setIoThreadPoll': {
         const { maxNs, grow, shrink } = action;
-        const bad = knobError('maxNs', maxNs, 1e9) ?? (grow === undefined ? null : knobError('grow', grow, 1000))
-          ?? (shrink === undefined ? null : knobError('shrink', shrink, 1000));
-        if (bad) return { ok: false, error: `setIoThreadPoll: ${bad}` };
         this.knobs.pollMaxNs = maxNs;
         if (grow !== undefined) this.knobs.pollGrow = grow;
         if (shrink !== undefined) this.knobs.pollShrink = shrink;
@@ -66,30 +154,18 @@ export class ModelControl extends ModelLayout {
         for (let e = 0; e < this.nEnt; e++) if (this.entPollNs[e] > maxNs) this.entPollNs[e] = maxNs;
         return { ok: true, costCycles: 0 };
       }
-      case 'setVhostPoll': {
-        const bad = knobError('us', action.us, 1e6);
-        if (bad) return { ok: false, error: `setVhostPoll: ${bad}` };
+      case 'setVhostPoll':
         this.knobs.vhostPollUs = action.us;
         return { ok: true, costCycles: 0 };
-      }
-      case 'setPmdMaxSleep': {
-        const bad = knobError('us', action.us, 1e4);
-        if (bad) return { ok: false, error: `setPmdMaxSleep: ${bad}` };
+      case 'setPmdMaxSleep':
         this.setPmdMaxSleep(action.us);
         return { ok: true, costCycles: 0 };
-      }
       case 'setManager': {
-        const { on, core } = action;
-        if (typeof on !== 'boolean') return { ok: false, error: 'setManager: on must be true or false' };
-        if (core !== undefined && core !== null && (!Number.isInteger(core) || core < 0 || core >= this.nCores || this.coreRole[core] !== ROLE_SIDE)) {
-          return { ok: false, error: `setManager: core ${String(core)} is not a side core (omit it to run the manager on the VM cores; side cores: ${this.sideCores.length ? this.sideCores.join(', ') : 'none'})` };
-        }
-        this.mgrOn = on;
+        const core = action.core;
+        this.mgrOn = action.on;
         this.mgrCore = core === undefined || core === null ? -1 : core;
         return { ok: true, costCycles: 0 };
       }
-      default:
-        return { ok: false, error: `unknown action kind '${String((action as { kind?: unknown }).kind)}'` };
     }
   }
 
@@ -196,9 +272,8 @@ export class ModelControl extends ModelLayout {
       this.entCore[e] = this.vmCoreList[e % m];
     }
     // Queues: round-robin over the side cores (or back to their vhost threads).
-    const s = side.length;
     for (let q = 0; q < this.nQ; q++) {
-      const owner = s === 0 ? -1 : side[q % s];
+      const owner = ownerAfterSetSideCores(q, side);
       if (owner === this.qOwner[q]) continue;
       this.qOwner[q] = owner;
       this.qNotified[q] = 0;

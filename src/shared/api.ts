@@ -132,12 +132,21 @@ export interface FleetRow {
   /** The host all other views show. */
   selected: boolean;
   cores: number;
-  /** Side cores in force (from the newest snapshot; the loop's set before the first). */
+  /** Side cores of the newest snapshot (the loop's set before the first); while {@link FleetRow.stale}, the last known. */
   sideCores: number;
-  /** The observed objective of the newest snapshot (src/shared/objective.ts); null before the first. */
+  /**
+   * The observed objective of the newest snapshot (src/shared/objective.ts); null before the first;
+   * while {@link FleetRow.stale}, the last known.
+   */
   objective: number | null;
   /** Wall clock (unix ms) of the newest snapshot's arrival; null before the first. */
   lastSnapshotAt: number | null;
+  /**
+   * True while the link to a remote host is down (`link.state` is not 'connected'): `sideCores`,
+   * `objective` and `alerts.latency` are then what the host last reported, at `lastSnapshotAt`,
+   * not what is in force now, and a view must not show them as current. False for the model.
+   */
+  stale: boolean;
   policy: string | null;
   /** Loop paused by the operator. */
   paused: boolean;

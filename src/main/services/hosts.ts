@@ -472,6 +472,8 @@ export class HostRegistry {
       const st = e.live.status();
       const s = e.latest;
       const info = e.live.info;
+      // While the link is down the newest snapshot is the last one the host sent, not the host now.
+      const stale = e.link !== null && e.link.state !== 'connected';
       return {
         hostId: e.id,
         name: e.name,
@@ -482,6 +484,7 @@ export class HostRegistry {
         sideCores: s ? s.totals.sideCores : st.sideCores.length,
         objective: s ? observedObjective(observe(s, info.observability ?? observabilityOf(DEFAULT_PROFILE)), info.groups) : null,
         lastSnapshotAt: e.latestAt,
+        stale,
         policy: st.policy ?? null,
         paused: st.overrides.paused,
         alerts: this.alerts(e),

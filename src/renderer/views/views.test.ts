@@ -33,6 +33,7 @@ function fleetRow(hostId: string, name: string, selected: boolean): FleetRow {
     sideCores: 1,
     objective: 1000,
     lastSnapshotAt: 0,
+    stale: false,
     policy: 'iocm',
     paused: false,
     alerts: { refusals: 0, errors: 0, latency: null, last: null },
@@ -894,6 +895,41 @@ describe('FleetView', () => {
     await flushPromises();
     expect(m.calls.find((c) => c.method === 'selectHost')?.args).toEqual({ hostId: 'h2' });
     expect(location.hash).toBe('#/overview');
+  });
+
+  it('an agent whose link is down shows its side cores and objective as last known, with when, not as current', async () => {
+    const seen = new Date(2026, 0, 2, 12, 3, 4).getTime();
+    const up = { ...fleetRow('h2', 'kvm-a', false), kind: 'agent' as const, address: 'ws://127.0.0.1:7878', sideCores: 3, objective: 2500, lastSnapshotAt: seen, link: { state: 'connected' as const, since: 0, attempts: 0, error: null } };
+    const model = { ...fleetRow('h1', 'model', true), sideCores: 1, objective: 500 };
+    const { m, store } = await setup({ listHosts: async () => ok([model, up]) });
+    await store.start();
+    const w = mount(FleetView);
+    await flushPromises();
+    expect(w.get('[data-host="h2"] [data-col="side"]').text()).toBe('3');
+    expect(w.get('[data-host="h2"] [data-col="objective"]').text()).toBe('2.50 k');
+    const latency = 'busiest side core 97 % busy with I/O work (ceiling 85 %)';
+    const down = { ...up, stale: true, alerts: { ...up.alerts, latency }, link: { state: 'reconnecting' as const, since: seen + 2000, attempts: 3, error: 'connection refused' } };
+    m.emit('fleet', [model, down]);
+    await flushPromises();
+    const side = w.get('[data-host="h2"] [data-col="side"]');
+    expect(side.text()).toBe('—last 3 at 12:03:04');
+    expect(side.get('[data-last]').text()).toBe('last 3 at 12:03:04');
+    expect(side.attributes('title')).toMatch(/link to this host is down: this is the last value it reported, not what is in force now/);
+    expect(w.get('[data-host="h2"] [data-col="objective"] [data-last]').text()).toBe('last 2.50 k at 12:03:04');
+    expect(w.get('[data-host="h2"] [data-col="alerts"]').text()).toBe(`latency at 12:03:04: ${latency}`);
+    expect(w.get('[data-host="h2"] [data-col="link"]').text()).toBe('reconnecting · 3 attempts · connection refused');
+    // the model's row is current as before
+    expect(w.get('[data-host="h1"] [data-col="side"]').text()).toBe('1');
+    // sorted by side cores or objective, the host whose values are unknown now comes last (descending)
+    await w.get('[data-sort="sideCores"]').trigger('click');
+    expect(w.findAll('tbody tr').map((r) => r.attributes('data-host'))).toEqual(['h1', 'h2']);
+    await w.get('[data-sort="objective"]').trigger('click');
+    expect(w.findAll('tbody tr').map((r) => r.attributes('data-host'))).toEqual(['h1', 'h2']);
+    // back up: current values again
+    m.emit('fleet', [model, { ...up, lastSnapshotAt: seen + 9000 }]);
+    await flushPromises();
+    expect(w.get('[data-host="h2"] [data-col="side"]').text()).toBe('3');
+    expect(w.find('[data-host="h2"] [data-last]').exists()).toBe(false);
   });
 
   it('says so when no host is connected', async () => {

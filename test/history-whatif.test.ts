@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { HistoryClient } from '../src/main/history/client.ts';
 import { startSimRecording } from '../src/main/history/sim-record.ts';
+import { HistoryDb } from '../src/main/history/store.ts';
+import { runWhatIfInStore } from '../src/main/history/whatif.ts';
 import { loadScenario } from '../src/main/scenario/load.ts';
 import { runSimulation } from '../src/main/loop/simulation.ts';
 import { main } from '../src/main/cli/iocm.ts';
@@ -78,6 +80,49 @@ describe('what-if', () => {
       expect((await client.listSessions()).length).toBe(before);
     } finally {
       await client.close();
+    }
+  });
+
+  it('ends a slice after 100 ms of wall time too, so a cancel waits about one interval, not 200; the re-run is the same', async () => {
+    const store = new HistoryDb(db);
+    try {
+      const run = async (step: number, abortAfterFirst: boolean): Promise<{ messages: string[]; id: string | null }> => {
+        let t = 1_000;
+        const messages: string[] = [];
+        try {
+          const r = await runWhatIfInStore(
+            store,
+            { sessionId: baseId, policy: 'static:2' },
+            (_f, m) => messages.push(m),
+            () => abortAfterFirst && messages.length > 0,
+            () => {},
+            // A clock that advances `step` ms each time it is read (about once per interval).
+            () => (t += step),
+          );
+          return { messages, id: r.sessionId };
+        } catch (err) {
+          expect(String(err)).toMatch(/what-if cancelled/);
+          return { messages, id: null };
+        }
+      };
+      // A fast machine (the clock barely moves): slices of 6 of the 120 intervals, as before.
+      const fast = await run(0, false);
+      expect(fast.messages.filter((m) => /intervals$/.test(m))[0]).toMatch(/: 6\/120 intervals$/);
+      // A slow one (60 ms an interval): a slice ends as its second interval passes 100 ms.
+      const slow = await run(60, false);
+      const slices = slow.messages.filter((m) => /intervals$/.test(m));
+      expect(slices[0]).toMatch(/: 2\/120 intervals$/);
+      expect(slices.length).toBeGreaterThanOrEqual(55);
+      // Slicing changes when it yields, never what it runs.
+      expect(store.snapshotsBySeq(slow.id!, 0, 1e6)).toEqual(store.snapshotsBySeq(fast.id!, 0, 1e6));
+      // Cancelled after the first slice: two intervals run, then nothing stays.
+      const before = store.listSessions().length;
+      const cancelled = await run(60, true);
+      expect(cancelled.id).toBeNull();
+      expect(cancelled.messages.filter((m) => /intervals$/.test(m))).toEqual([expect.stringMatching(/: 2\/120 intervals$/)]);
+      expect(store.listSessions().length).toBe(before);
+    } finally {
+      store.close();
     }
   });
 

@@ -95,6 +95,11 @@ export function loadsPerInterval(store: HistoryDb, id: string, n: number): (Reco
 
 /** Intervals per slice: ~20 slices per run (progress, cancellation), at most 200 intervals. */
 const sliceFor = (n: number): number => Math.max(5, Math.min(200, Math.ceil(n / 20)));
+/**
+ * A slice also ends once it has run this long (wall clock), so a cancel, SIGINT or the recording
+ * beside it waits at most about this plus one interval, not 200 intervals of a heavy scenario.
+ */
+const SLICE_MAX_MS = 100;
 
 /** Per group, what a model run delivered (means over the run), for the fidelity of a replica. */
 type Delivered = Map<string, { requests: number; bytes: number; run: number; seconds: number }>;
@@ -163,6 +168,7 @@ async function rerun(
     const slice = sliceFor(spec.n);
     const schedule = spec.schedule ?? [];
     let k = 0;
+    let sliceStart = now();
     for (let seq = 0; seq < spec.n; seq++) {
       while (k < schedule.length && schedule[k].index <= seq) applySchedule(model, schedule[k++], toModel, seq * spec.intervalMs, base.id, events);
       model.setLoads(spec.loadsAt(seq));
@@ -170,13 +176,14 @@ async function rerun(
       snaps.push(s);
       loop?.onSnapshot(s);
       if (spec.delivered) addDelivered(spec.delivered, s);
-      if (snaps.length >= slice || seq === spec.n - 1) {
+      if (snaps.length >= slice || seq === spec.n - 1 || now() - sliceStart >= SLICE_MAX_MS) {
         store.append(id, snaps, events.splice(0));
         snaps = [];
         progress(spec.from + ((spec.to - spec.from) * (seq + 1)) / spec.n, `${spec.label}: ${seq + 1}/${spec.n} intervals`);
         beforeYield();
         await new Promise<void>((r) => setImmediate(r));
         if (aborted()) throw new HistoryError('invalid', 'what-if cancelled');
+        sliceStart = now();
       }
     }
     if (aborted()) throw new HistoryError('invalid', 'what-if cancelled');

@@ -66,7 +66,14 @@ export interface HostEntry {
   hostChanges: HostChange[];
   /** While the session is being rolled over to a new one: the batches to record once it is open. */
   rollQueue: TelemetryBatch[] | null;
+  /** When the last notice of a change of the host's VMs or devices was sent (deps.now), or null. */
+  changeNoticeAt: number | null;
+  /** A change notice held back by the rate limit: the latest one's text and how many were held. */
+  heldChange: { text: string; count: number } | null;
 }
+
+/** At most one notice of a host's VMs or devices changing per this many ms (a flapping host changes many times a second). */
+export const CHANGE_NOTICE_MS = 5000;
 
 /** What the provider needs from the services around it. */
 export interface HostsDeps {
@@ -103,7 +110,11 @@ export class HostRegistry {
 
   /** Start the fleet push. */
   boot(): void {
-    if (this.timer === null) this.timer = this.deps.timers.setInterval(() => this.pushFleet(), this.deps.fleetMs ?? 1000);
+    if (this.timer === null)
+      this.timer = this.deps.timers.setInterval(() => {
+        this.flushChangeNotices();
+        this.pushFleet();
+      }, this.deps.fleetMs ?? 1000);
   }
 
   /** Stop every host, end their recordings, stop the fleet push. */
@@ -172,6 +183,8 @@ export class HostRegistry {
       stopped: false,
       hostChanges: [],
       rollQueue: null,
+      changeNoticeAt: null,
+      heldChange: null,
     };
     this.hosts.set(e.id, e);
     await this.startRecording(e);
@@ -381,6 +394,9 @@ export class HostRegistry {
       const refused = (ev.kind === 'override' && (ev.data as { ok?: boolean } | undefined)?.ok === false) || (ev.kind === 'error' && !!ev.data && 'action' in ev.data);
       if (refused) this.alert(e, 'refusal', ev.message);
       else if (ev.kind === 'error') this.alert(e, 'error', ev.message);
+      // The host's VMs or devices changed (a real host's VMs start and stop): the page hears it, not
+      // only the recorded events. Another host behind the address is said by roll() already.
+      if (ev.kind === 'notice' && e.kind === 'agent' && !(ev.data && 'hostChanged' in ev.data)) this.changeNotice(e, ev.message);
     }
     if (e.recentEvents.length > 750) e.recentEvents = e.recentEvents.slice(-500);
     if (this.selectedId !== e.id) return;
@@ -495,6 +511,30 @@ export class HostRegistry {
   }
 
   /** Push the fleet rows now. */
+  /** Send a change notice for host e, at most one per CHANGE_NOTICE_MS; a held one goes out later (flushChangeNotices) with how many it stands for. */
+  private changeNotice(e: HostEntry, text: string): void {
+    const now = this.deps.now();
+    if (e.changeNoticeAt !== null && now - e.changeNoticeAt < CHANGE_NOTICE_MS) {
+      e.heldChange = { text, count: (e.heldChange?.count ?? 0) + 1 };
+      return;
+    }
+    e.changeNoticeAt = now;
+    e.heldChange = null;
+    this.deps.notice('info', `${e.name}: ${text}.`);
+  }
+
+  /** Send the held change notices whose wait is over (the fleet timer calls this). */
+  flushChangeNotices(): void {
+    const now = this.deps.now();
+    for (const e of this.hosts.values()) {
+      const held = e.heldChange;
+      if (!held || e.stopped || (e.changeNoticeAt !== null && now - e.changeNoticeAt < CHANGE_NOTICE_MS)) continue;
+      e.changeNoticeAt = now;
+      e.heldChange = null;
+      this.deps.notice('info', `${e.name}: ${held.text}${held.count > 1 ? ` (the latest of ${held.count} changes since the last notice)` : ''}.`);
+    }
+  }
+
   pushFleet(): void {
     if (this.deps.hub.count('fleet') === 0) return;
     this.deps.hub.emit('fleet', this.rows());

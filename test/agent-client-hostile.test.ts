@@ -125,6 +125,34 @@ describe('AgentHostSource against a broken agent', () => {
     await expect(AgentHostSource.connect(opts(url2))).rejects.toThrow(/the agent's hello describes a configuration its host cannot have: config\.sideCores has core 4000/);
   });
 
+  it('says so when the agent acknowledges a change its host never makes (review 6), once', async () => {
+    const m = createHostModel(loadScenario('rr-few'), { seed: 6, intervalMs: 100, observe: 'qemu' });
+    const url = await fakeAgent((ws) => {
+      ws.send(JSON.stringify(hello({ info: m.info(), config: m.config(), heartbeatMs: 60_000 })));
+      // Acknowledges every control, changes nothing: its config stays the model's (no side core).
+      ws.on('message', (d) => {
+        const msg = JSON.parse(d.toString()) as { type: string; id?: number };
+        if (msg.type === 'control') ws.send(JSON.stringify({ type: 'ack', id: msg.id, result: { ok: true, costCycles: 0 } }));
+      });
+      const timer = setInterval(() => {
+        if (ws.readyState !== ws.OPEN) return clearInterval(timer);
+        ws.send(JSON.stringify({ type: 'snapshot', snapshot: m.step(), config: m.config() }));
+      }, 10);
+    });
+    const host = await createAgentLiveHost({ url, token: 't'.repeat(32), policy: 'static:1' }, { clock: realLinkClock, random: seededRandom(6), batchMs: 50 });
+    const events: { kind: string; message: string }[] = [];
+    host.onBatch((b) => events.push(...b.events));
+    const ignored = () => events.filter((e) => e.kind === 'error' && /acknowledged side cores \[\d+\] but 10 snapshots later its side cores are still \[\]: the host did not make the change/.test(e.message));
+    await expect.poll(() => ignored().length, { timeout: 10_000 }).toBe(1);
+    // The loop keeps asking for the same change: said once, not at every ask.
+    const asked = () => events.filter((e) => e.kind === 'decision' && /change|probe|side core/.test(e.message)).length;
+    const n = events.length;
+    await expect.poll(() => events.length, { timeout: 5000 }).toBeGreaterThan(n + 20);
+    expect(ignored()).toHaveLength(1);
+    expect(asked()).toBeGreaterThanOrEqual(1);
+    await host.stop();
+  }, 20_000);
+
   it('refuses an agent of another major version, or one that talks before its hello', async () => {
     let url = await fakeAgent((ws) => ws.send(JSON.stringify(hello({ protocol: { major: 2, minor: 0 } }))));
     await expect(AgentHostSource.connect(opts(url))).rejects.toThrow(/speaks protocol 2\.0; this console speaks 1\.0/);

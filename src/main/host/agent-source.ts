@@ -78,6 +78,16 @@ export function agentEndpoint(url: string): string {
   return u.toString();
 }
 
+/** Snapshots within which an acknowledged change must show in the host's configuration (1 s at the usual 100 ms). */
+export const APPLIED_WITHIN_SNAPSHOTS = 10;
+
+/** A control action in words ("side cores [1, 2]"). */
+function describeAction(a: ControlAction): string {
+  if (a.kind === 'setSideCores') return `side cores [${a.cores.join(', ')}]`;
+  if (a.kind === 'assignQueue') return `queue ${a.queue} to core ${a.core}`;
+  return `polling ${a.on ? 'on' : 'off'} for queue ${a.queue}`;
+}
+
 /** The console's client of a remote agent; see the file comment. */
 export class AgentHostSource implements HostSource {
   readonly kind = 'agent' as const;
@@ -104,6 +114,8 @@ export class AgentHostSource implements HostSource {
   private readonly connSubs = new Set<(c: HostConnectionState) => void>();
   private readonly errorSubs = new Set<(message: string) => void>();
   private readonly loopSubs = new Set<(b: AgentLoopBatch) => void>();
+  /** Acknowledged changes not yet seen in the host's configuration, by what they set (see watchApplied). */
+  private readonly unseen = new Map<string, { action: ControlAction; snapsLeft: number }>();
 
   private constructor(o: AgentSourceOptions, url: string, ws: WebSocket, hello: AgentHello, early: string[]) {
     this.o = o;
@@ -236,7 +248,10 @@ export class AgentHostSource implements HostSource {
         const bad = configProblem(m.config, this.infoV);
         if (bad && bad !== this.configBad) this.emitError(`the agent sent a configuration its host cannot have (kept the last one): ${bad}`);
         this.configBad = bad;
-        if (!bad) this.configV = m.config;
+        if (!bad) {
+          this.configV = m.config;
+          this.checkApplied(m.config);
+        }
         for (const cb of [...this.snapSubs]) cb(m.snapshot);
         return;
       }
@@ -244,6 +259,8 @@ export class AgentHostSource implements HostSource {
         const bad = configProblem(m.config, m.info);
         if (bad) return this.emitError(`the agent sent a host description with a configuration it cannot have (ignored): ${bad}`);
         this.configV = m.config;
+        // Queue ids may mean other queues now: the watches of earlier changes end.
+        this.unseen.clear();
         this.infoV = this.localInfo(m.info);
         for (const cb of [...this.infoSubs]) cb(this.infoV);
         return;
@@ -329,6 +346,8 @@ export class AgentHostSource implements HostSource {
           const before = JSON.stringify(this.helloV.info);
           this.helloV = hello;
           this.configV = hello.config;
+          // A restarted agent starts from its own configuration: earlier watches end.
+          this.unseen.clear();
           this.loopStatusV = hello.loop.status;
           this.role = hello.role;
           // A changed host is announced before attach() hands on the frames that came with the
@@ -408,7 +427,48 @@ export class AgentHostSource implements HostSource {
   apply(action: ControlAction | KnobAction): Promise<ControlResult> {
     if (this.closed) return Promise.resolve({ ok: false, error: 'the agent link is closed' });
     const id = this.nextId++;
-    return this.request<ControlResult>({ type: 'control', id, action }, () => ({ ok: false, error: '' }), action.kind);
+    return this.request<ControlResult>({ type: 'control', id, action }, () => ({ ok: false, error: '' }), action.kind).then((r) => {
+      if (r.ok) this.watchApplied(action);
+      return r;
+    });
+  }
+
+  /**
+   * An acknowledged change must show in the host's configuration: an agent that acknowledges a
+   * change and never makes it (a broken driver, a host that undid it) would have the loop decide
+   * the same change again and again, and the operator see nothing wrong (review 6). A later change
+   * of the same thing replaces the watch (the same change asked again does not restart it); one not
+   * seen within APPLIED_WITHIN_SNAPSHOTS is said once.
+   */
+  private watchApplied(action: ControlAction | KnobAction): void {
+    const key = action.kind === 'setSideCores' ? 'side' : action.kind === 'assignQueue' ? `owner ${action.queue}` : action.kind === 'setPolling' ? `polling ${action.queue}` : null;
+    if (key === null) return;
+    if (action.kind === 'setSideCores') for (const k of [...this.unseen.keys()]) if (k.startsWith('owner ')) this.unseen.delete(k);
+    // The same change asked again (a loop that sees it missing) keeps its countdown.
+    const same = this.unseen.get(key);
+    if (same && JSON.stringify(same.action) === JSON.stringify(action)) return;
+    this.unseen.set(key, { action: action as ControlAction, snapsLeft: APPLIED_WITHIN_SNAPSHOTS });
+  }
+
+  private checkApplied(c: HostConfig): void {
+    for (const [key, w] of this.unseen) {
+      const a = w.action;
+      const shown =
+        a.kind === 'setSideCores'
+          ? a.cores.length === c.sideCores.length && [...a.cores].sort((x, y) => x - y).every((core, i) => core === [...c.sideCores].sort((x, y) => x - y)[i])
+          : a.kind === 'assignQueue'
+            ? c.queueOwner[a.queue] === a.core
+            : c.queuePolling[a.queue] === a.on;
+      if (shown) {
+        this.unseen.delete(key);
+        continue;
+      }
+      if (--w.snapsLeft > 0) continue;
+      this.unseen.delete(key);
+      const now =
+        a.kind === 'setSideCores' ? `its side cores are still [${c.sideCores.join(', ')}]` : a.kind === 'assignQueue' ? `queue ${a.queue}'s owner is still ${String(c.queueOwner[a.queue] ?? 'none')}` : `queue ${a.queue}'s polling is still ${String(c.queuePolling[a.queue] ?? 'unknown')}`;
+      this.emitError(`the agent acknowledged ${describeAction(a)} but ${APPLIED_WITHIN_SNAPSHOTS} snapshots later ${now}: the host did not make the change`);
+    }
   }
 
   // ---- the agent's own loop (--loop) ----

@@ -132,6 +132,27 @@ describe('snapshots from recorded counters', () => {
     expect([snap.seq, snap.t, snap.intervalMs, snap.hz]).toEqual([3, 1000, 1000, hz]);
   });
 
+  it("a core's cycles are the interval's: /proc/stat read 3 ticks late is scaled, not a core at 103 % (review 6)", () => {
+    const late = sample(1000, { perf: 'perf-tx1b.txt', stats: 'stats-tx1b.txt', rxq: 'rxq-tx1b-secs5.txt', dp: 'dpctl-mask3.txt' }, ifaces, proc([[1103, 500], [851, 752]], 6000));
+    const s = buildSnapshot(a, late, { seq: 3, t: 1000, hz, userHz: 100, topo });
+    for (const c of s.cores) {
+      const y = c.cycles;
+      expect(y.guest + y.exit + y.io + y.emptyPoll + y.ctxSwitch + y.idle).toBeCloseTo(hz, -1);
+    }
+    // the shares are the measured ones: core 1 was 51 of 103 ticks busy
+    expect(s.cores[1].cycles.io / hz).toBeCloseTo(51 / 103, 9);
+  });
+
+  it("queues share the PMD's measured work when OVS's usage (its own window) claims more than the PMD did this interval (review 6)", () => {
+    const busy = { ...b, rxq: parsePmdRxqShow(fx('rxq-tx1b-secs5.txt').replace('pmd usage: 41 %', 'pmd usage: 60 %')) };
+    const s = buildSnapshot(a, busy, { seq: 3, t: 1000, hz, userHz: 100, topo });
+    const sc = s.sideCores[0];
+    // 60 % of the PMD's cycles would be more than its processing cycles: the queue gets all of those, no more
+    expect(0.6 * (sc.workCycles + sc.emptyPollCycles)).toBeGreaterThan(sc.workCycles);
+    expect(s.queues[0].workCycles).toBeCloseTo(sc.workCycles, 0);
+    expect(s.queues[0].workCycles + s.queues[1].workCycles).toBeLessThanOrEqual(sc.workCycles + 1e-3);
+  });
+
   it('the ovs profile: every field a policy sees is one of these recorded measurements, and nothing else', () => {
     const view = observe(snap, observabilityOf('ovs'));
     expect(Object.keys(view.cores[0].cycles).sort()).toEqual(['busy', 'guest', 'idle']);

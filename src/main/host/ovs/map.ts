@@ -264,6 +264,15 @@ export function buildSnapshot(prev: OvsSample, cur: OvsSample, ctx: SnapshotCont
     for (const q of missing) q.workCycles = pk > 0 ? (left * q.requests) / pk : left / missing.length;
   }
   for (const q of queues) if (Number.isNaN(q.workCycles)) q.workCycles = 0;
+  // OVS's rx queue usage is a share over its own window (the last several seconds), the PMD's
+  // processing cycles this interval's: where the usage claims more work than the PMD did in this
+  // interval, the queues share the PMD's measured work in proportion instead (review 6: a queue with
+  // 1.976 G work cycles on a PMD that did 1.892 G).
+  for (const sc of side.values()) {
+    const mine = sc.queues.map((id) => queues[id]);
+    const sum = mine.reduce((a, q) => a + q.workCycles, 0);
+    if (sum > sc.workCycles && sum > 0) for (const q of mine) q.workCycles = (q.workCycles * sc.workCycles) / sum;
+  }
   // OVS counts idle iterations (rounds in which every rx queue was empty); each polled every queue
   // of the PMD once, so idle iterations × queues is a lower bound of the empty ring polls (busy
   // rounds may have found some rings empty too). Observed only under `full` (sideEmptyPolls).
@@ -286,7 +295,12 @@ export function buildSnapshot(prev: OvsSample, cur: OvsSample, ctx: SnapshotCont
       io = (host * sc.workCycles) / (sc.workCycles + sc.emptyPollCycles);
       emptyPoll = host - io;
     }
-    return { id: c.id, role: sc ? 'side' : 'vm', cycles: { guest, exit: 0, io, emptyPoll, ctxSwitch: 0, idle } };
+    // /proc/stat is read at its own moment of each sample, not at the sample's time: its ticks can
+    // span a little more or less than the interval (review 6: a core at 103 %). A core's cycles are
+    // the interval's: the measured shares, scaled to hz × interval.
+    const total = guest + host + idle;
+    const k = total > 0 ? (hz * intervalMs) / 1000 / total : 1;
+    return { id: c.id, role: sc ? 'side' : 'vm', cycles: { guest: guest * k, exit: 0, io: io * k, emptyPoll: emptyPoll * k, ctxSwitch: 0, idle: idle * k } };
   });
 
   const zero = { p50: 0, p99: 0, p999: 0 };

@@ -88,6 +88,14 @@ describe('health', () => {
     expect(health(s, { ...NONE, paused: true }, NaN).loop.level).toBe('red');
   });
 
+  it('does not call side cores fine by polling it cannot see: a host that does not split side-core time says so (review 6)', () => {
+    const s = makeSnapshot({ cores: 8, side: [7], vms: 4 });
+    const h = health(s, NONE, NaN, false);
+    expect(h.sideCores.level).toBe('ok');
+    expect(h.sideCores.why).toMatch(/^Side cores \d+ % busy; this host does not report how much of that is polling empty queues\.$/);
+    expect(h.sideCores.why).not.toMatch(/I\/O work/);
+  });
+
   it('judges p99 against its recent baseline', () => {
     const s = makeSnapshot({ cores: 8, side: [7], vms: 4 });
     const p99 = s.totals.latencyUs.p99;

@@ -195,14 +195,19 @@ export interface Health {
 
 /**
  * Health of the host for the cards. `p99Baseline` is the low end of the recent p99 (µs), or NaN
- * when there is too little history to judge.
+ * when there is too little history to judge. `sidePollingMeasured` false: the host does not split a
+ * side core's busy time into work and empty polls (metrics.ts sideWorkMeasured), so the card cannot
+ * judge idle side cores and says so.
  */
-export function health(s: HostSnapshot, o: Overrides, p99Baseline: number): Health {
+export function health(s: HostSnapshot, o: Overrides, p99Baseline: number, sidePollingMeasured = true): Health {
   const m = measure(s);
   const side: Health['sideCores'] =
     m.sideCores === 0
       ? { level: 'ok', why: 'No side cores in force.' }
-      : m.sideEmptyPoll >= THRESHOLDS.sideEmptyRed
+      : !sidePollingMeasured
+        ? // (a QEMU host: an IOThread's polling is host busy time like its work; an idle side core cannot be told)
+          { level: 'ok', why: `Side cores ${pctText(m.sideBusy + m.sideEmptyPoll)} busy; this host does not report how much of that is polling empty queues.` }
+        : m.sideEmptyPoll >= THRESHOLDS.sideEmptyRed
         ? { level: 'red', why: `Side cores mostly idle: ${pctText(m.sideEmptyPoll)} of their cycles poll empty queues.` }
         : m.sideEmptyPoll >= THRESHOLDS.sideEmptyAmber
           ? { level: 'amber', why: `Side cores half idle: ${pctText(m.sideEmptyPoll)} of their cycles poll empty queues.` }

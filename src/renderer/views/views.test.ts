@@ -330,6 +330,22 @@ describe('VmsQueuesView', () => {
     expect(w.get('[data-testid="vm-detail"]').text()).toContain('side core 7');
     expect(w.findAll('svg.sparkline polyline').length).toBeGreaterThan(0);
   });
+  it('names what serves a queue no side core owns: the vhost thread of a net queue, the I/O thread of a block one (review 6)', async () => {
+    const { m } = await setup();
+    const snap = makeSnapshot({ cores: 8, side: [], vms: 4, seq: 0 });
+    const vm1 = snap.queues.filter((q) => q.vm === 1);
+    expect(vm1.length).toBeGreaterThan(0);
+    const blk = { ...snap, queues: snap.queues.map((q) => (q.vm === 1 ? { ...q, kind: 'blk' as const, owner: null } : { ...q, owner: null })) };
+    m.emit('telemetry', { stream: 'live', sessionId: 's1', batch: { snapshots: [blk], events: [] } });
+    const w = mount(VmsQueuesView);
+    await flushPromises();
+    await w.get('tr[data-vm="vm-1"]').trigger('click');
+    const detail = w.get('[data-testid="vm-detail"]').text();
+    expect(detail).toContain('I/O thread');
+    expect(detail).not.toContain('vhost thread');
+    await w.get('tr[data-vm="vm-0"]').trigger('click');
+    expect(w.get('[data-testid="vm-detail"]').text()).toContain('vhost thread');
+  });
   it('opens a VM from the keyboard: its name is a button in the row', async () => {
     const { m } = await setup();
     feed(m, 5);

@@ -71,18 +71,44 @@ describe('OVS-DPDK driver on a real private OVS 3.1 instance', () => {
     expect(cfg.queueOwner).toEqual([0, 0]);
   });
 
-  it('dry run: changes are logged, not made', async () => {
+  it('dry run: changes are logged, not made; config() follows the decision', async () => {
     const lines: string[] = [];
     const dry = await createOvsSource({ rundir: dir, clock: realClock, dryRun: true, onLog: (l) => lines.push(l) });
     expect(await dry.apply({ kind: 'setSideCores', cores: [1] })).toEqual({ ok: true, costCycles: 0 });
     expect(await dry.apply({ kind: 'setPmdMaxSleep', us: 100 })).toEqual({ ok: true, costCycles: 0 });
     expect(dry.changes).toEqual(['ovs-vsctl set Open_vSwitch . other_config:pmd-cpu-mask=0x2', 'ovs-vsctl set Open_vSwitch . other_config:pmd-maxsleep=100']);
     expect(lines[0]).toMatch(/^dry-run: would set the PMD cores to \[1\]/);
-    expect(dry.config().sideCores).toEqual([0]);
+    // The decision is what the source reports (so a loop settles); OVS keeps its own.
+    expect(dry.config()).toMatchObject({ sideCores: [1], queueOwner: [1, 1], knobs: { pmdMaxSleepUs: 100 } });
+    expect(await dry.apply({ kind: 'setSideCores', cores: [] })).toMatchObject({ ok: false });
     await dry.close();
     expect(await vsctl(dir, ['get', 'Open_vSwitch', '.', 'other_config'])).not.toMatch(/pmd-maxsleep|0x2/);
     expect([...pmdThreads(dir).values()]).toEqual(['0']);
   }, 30_000);
+
+  it('dry run under the loop (iocm agent --driver ovs --loop --dry-run): an operator pin is decided once, not every epoch; OVS keeps its PMD', async () => {
+    const lines: string[] = [];
+    const dry = await createOvsSource({ rundir: dir, clock: realClock, intervalMs: 500, dryRun: true, onLog: (l) => lines.push(l) });
+    const loop = new LiveSession(dry, { policy: 'ovs-auto-lb' });
+    const got: HostSnapshot[] = [];
+    try {
+      expect(loop.override({ kind: 'pin', core: 1 }).ok).toBe(true);
+      await waitFor('six snapshots', () => {
+        got.push(...(loop.takeBatch()?.snapshots ?? []));
+        return got.length >= 6 ? true : undefined;
+      }, 20_000);
+      expect(lines.filter((l) => l.startsWith('dry-run: would '))).toEqual(['dry-run: would set the PMD cores to [1]: ovs-vsctl set Open_vSwitch . other_config:pmd-cpu-mask=0x2']);
+      expect(dry.config().sideCores).toEqual([1]);
+      expect(loop.status().sideCores).toEqual([1]);
+      const last = got[got.length - 1];
+      expect(last.sideCores.map((c) => c.coreId)).toEqual([1]);
+      expect(last.queues.map((q) => q.owner)).toEqual([1, 1]);
+    } finally {
+      await loop.close();
+    }
+    expect(await vsctl(dir, ['get', 'Open_vSwitch', '.', 'other_config:pmd-cpu-mask'])).toBe('"0x1"');
+    expect([...pmdThreads(dir).values()]).toEqual(['0']);
+  }, 60_000);
 
   it('ovs-auto-lb on a real OVS host only watches: OVS keeps its own PMD set and balancing', async () => {
     const own: string[] = [];

@@ -16,7 +16,15 @@
  * `other_config:pmd-maxsleep`. An affinity the driver did not write is the operator's: it is never
  * overwritten, its queues are never moved, and a mask that drops a core it names is refused.
  * `close()` restores the mask, maxsleep, isolate setting and every affinity the driver wrote (one
- * the operator changed since is left alone). `dryRun` logs the commands instead of running them.
+ * the operator changed since is left alone).
+ *
+ * `dryRun` (`iocm agent --driver ovs --dry-run`): each action is checked as without it (the same
+ * refusals), the command it would run is logged and listed in `changes`, and nothing is sent to
+ * ovs-vsctl. As the qemu and model drivers' dry runs (../dry-run.ts), config() shows the decided
+ * configuration — samples of OVS, which keeps its own, do not undo it — so a loop sees its decision
+ * as in force and settles instead of deciding it again every epoch; snapshots measure OVS as it
+ * runs, laid out as decided. Where OVS would poll each queue under the decided PMD cores is the
+ * driver's estimate ({@link OvsHostSource.placeDecided}); `close()` restores nothing.
  *
  * Core layer: plain Node (child_process, fs); time only from the injected clock.
  */
@@ -28,6 +36,7 @@ import { join } from 'node:path';
 import type { ControlAction, ControlResult, HostConfig, HostInfo, KnobAction } from '../../../shared/control.ts';
 import type { HostSnapshot } from '../../../shared/snapshot.ts';
 import type { HostSource, HostSourceCapabilities } from '../source.ts';
+import { copyConfig, dryRunSnapshot } from '../dry-run.ts';
 import { buildConfig, buildInfo, buildSnapshot, buildTopology, tscHzFromPerf, VHOST_TYPES, type IfaceRow, type OvsSample, type Topology } from './map.ts';
 import {
   formatCpuMask,
@@ -59,7 +68,10 @@ export interface OvsSourceOptions {
   clock: OvsClock;
   /** Snapshot interval, ms (default 1000, at least 200). */
   intervalMs?: number;
-  /** Log the changes instead of making them (statistics are still read). */
+  /**
+   * Decide and log the changes instead of making them (statistics are still read): config() and the
+   * snapshots' layout follow the decisions, OVS keeps its configuration (see the file comment).
+   */
   dryRun?: boolean;
   /** Display name (default `ovs@<hostname>`). */
   name?: string;
@@ -78,6 +90,13 @@ export interface OvsSourceOptions {
   rxqWindowS?: number;
   /** Called with each change made (or, in dry-run, planned) and each sampling error. */
   onLog?: (line: string) => void;
+  /**
+   * Runs one OVS client command and resolves with its stdout (default: execFile, no shell, with
+   * `timeoutMs` and `maxOutputBytes`; rejects naming the command). Tests inject a fake OVS here.
+   */
+  exec?: (bin: string, args: string[], timeoutMs: number, maxOutputBytes: number) => Promise<string>;
+  /** Reads /proc/stat (default: the file). Tests inject one. */
+  readProcStat?: () => Promise<string>;
 }
 
 const DEFAULT_RUNDIR = '/var/run/openvswitch';
@@ -172,7 +191,12 @@ export class OvsHostSource implements HostSource {
   private prev: OvsSample | null = null;
   private topo: Topology = { vms: [], queues: [], key: '' };
   private infoV!: HostInfo;
+  /** The configuration OVS has (from the samples, and our changes once made). */
   private configV!: HostConfig;
+  /** Dry run: the configuration decided so far, which config() shows (OVS keeps its own); null otherwise. */
+  private decided: HostConfig | null = null;
+  /** Dry run: each queue's (`port#rxq`) measured work in the last snapshot, to place queues as OVS would. */
+  private lastWork = new Map<string, number>();
   private originals: Originals = { mask: undefined, maxSleep: undefined, isolate: undefined };
   /** Affinities this driver wrote: port → (its original value or undefined, what it wrote). */
   private readonly ourAffinity = new Map<string, { original: string | undefined; written: string; pins: Map<number, number> }>();
@@ -216,11 +240,11 @@ export class OvsHostSource implements HostSource {
   }
 
   private vsctl(args: string[]): Promise<string> {
-    return run(this.vsctlBin, [`--db=${this.db}`, `--timeout=${Math.ceil(this.timeoutMs / 1000)}`, ...args], this.timeoutMs + 1000, this.maxOut);
+    return (this.o.exec ?? run)(this.vsctlBin, [`--db=${this.db}`, `--timeout=${Math.ceil(this.timeoutMs / 1000)}`, ...args], this.timeoutMs + 1000, this.maxOut);
   }
 
   private appctl(args: string[]): Promise<string> {
-    return run(this.appctlBin, ['-t', this.ctl, `--timeout=${Math.ceil(this.timeoutMs / 1000)}`, ...args], this.timeoutMs + 1000, this.maxOut);
+    return (this.o.exec ?? run)(this.appctlBin, ['-t', this.ctl, `--timeout=${Math.ceil(this.timeoutMs / 1000)}`, ...args], this.timeoutMs + 1000, this.maxOut);
   }
 
   /** Read everything once. */
@@ -233,7 +257,7 @@ export class OvsHostSource implements HostSource {
       this.appctl(['dpctl/show', '-s']),
       this.vsctl(['--format=json', '--columns=name,type,other_config,external_ids', 'list', 'Interface']),
       this.vsctl(['--format=json', '--columns=other_config', 'list', 'Open_vSwitch']),
-      readFile('/proc/stat', 'utf8'),
+      this.o.readProcStat ? this.o.readProcStat() : readFile('/proc/stat', 'utf8'),
     ]);
     this.lastSampleMs = this.o.clock.now() - at;
     const ifaces: IfaceRow[] = parseVsctlJson(ifs).map((r) => ({ name: String(r.name ?? ''), type: String(r.type ?? ''), otherConfig: mapColumn(r, 'other_config'), externalIds: mapColumn(r, 'external_ids') }));
@@ -274,12 +298,64 @@ export class OvsHostSource implements HostSource {
    * make it again (seen on a real OVS: pmd-maxsleep set twice).
    */
   private adopt(s: OvsSample, stale = false): boolean {
+    const before = this.topo;
     const topo = buildTopology(s, this.o.vmOfPort, this.topo.key ? this.topo : undefined);
     const changed = topo.key !== this.topo.key;
     this.topo = topo;
     if (changed || !this.infoV) this.infoV = buildInfo(this.o.name ?? `ovs@${hostname()}`, this.cores, this.hz, this.intervalMs, topo);
     if (!stale || changed || !this.configV) this.configV = buildConfig(this.cores, s, this.maskCores(s), topo);
+    // Dry run: the decision stands (OVS's own configuration does not undo it); new queues get a decided PMD.
+    if (this.dryRun && !this.decided) this.decided = copyConfig(this.configV);
+    else if (this.decided && changed) this.decided = this.decidedOnTopology(this.decided, before);
     return changed;
+  }
+
+  /** The decided configuration `cfg` (over topology `before`) carried to the current topology: queues keep their decided PMD, new ones are placed. */
+  private decidedOnTopology(cfg: HostConfig, before: Topology): HostConfig {
+    const was = new Map(before.queues.map((q) => [`${q.port}#${q.rxq}`, cfg.queueOwner[q.id] ?? null]));
+    const next = copyConfig(cfg);
+    next.queueOwner = this.topo.queues.map((q) => was.get(`${q.port}#${q.rxq}`) ?? null);
+    this.placeDecided(next, false);
+    return next;
+  }
+
+  /**
+   * Dry run: where OVS would poll each queue under the decided PMD cores of `cfg` (set in place). A
+   * queue whose port's rx-queue affinity (the operator's, or one this driver decided) names a
+   * decided PMD core is polled there; OVS places the others itself, by load: with `all` (the PMD
+   * set changed, OVS re-assigns every unpinned queue) each in turn, busiest first by its last
+   * measured work, to the decided PMD with the least work so far (then the fewest queues, the lowest
+   * id); without it, only queues with no decided PMD are placed so. An estimate of OVS's
+   * `pmd-rxq-assign`: the real placement shows once the change is made.
+   */
+  private placeDecided(cfg: HostConfig, all: boolean): void {
+    const side = cfg.sideCores;
+    const pins = this.operatorPins();
+    for (const [port, a] of this.ourAffinity) if (a.pins.size > 0) pins.set(port, a.pins);
+    const key = (q: { port: string; rxq: number }): string => `${q.port}#${q.rxq}`;
+    const work = new Map(side.map((c) => [c, 0]));
+    const count = new Map(side.map((c) => [c, 0]));
+    const put = (c: number, w: number): number => {
+      work.set(c, work.get(c)! + w);
+      count.set(c, count.get(c)! + 1);
+      return c;
+    };
+    const owner: (number | null)[] = this.topo.queues.map((q) => {
+      const pin = pins.get(q.port)?.get(q.rxq);
+      if (pin !== undefined && work.has(pin)) return put(pin, this.lastWork.get(key(q)) ?? 0);
+      const o = all ? null : (cfg.queueOwner[q.id] ?? null);
+      return o !== null && work.has(o) ? put(o, this.lastWork.get(key(q)) ?? 0) : null;
+    });
+    const open = this.topo.queues.filter((q) => owner[q.id] === null);
+    open.sort((a, b) => (this.lastWork.get(key(b)) ?? 0) - (this.lastWork.get(key(a)) ?? 0) || a.id - b.id);
+    for (const q of open) {
+      if (side.length === 0) break;
+      let best = side[0];
+      for (const c of side) if (work.get(c)! < work.get(best)! || (work.get(c) === work.get(best) && count.get(c)! < count.get(best)!)) best = c;
+      owner[q.id] = put(best, this.lastWork.get(key(q)) ?? 0);
+    }
+    cfg.queueOwner = owner;
+    cfg.queuePolling = owner.map((o) => o !== null);
   }
 
   private tick(): void {
@@ -292,9 +368,14 @@ export class OvsHostSource implements HostSource {
         if (this.closed || !this.prev) return;
         const changed = this.adopt(s, runningAtStart > 0 || this.changesStarted !== startedBefore);
         if (changed) for (const cb of [...this.infoSubs]) cb(this.infoV);
-        const snap = buildSnapshot(this.prev, s, { seq: this.seq++, t: s.at - this.t0, hz: this.hz, userHz: this.o.userHz ?? 100, topo: this.topo });
+        const measured = buildSnapshot(this.prev, s, { seq: this.seq++, t: s.at - this.t0, hz: this.hz, userHz: this.o.userHz ?? 100, topo: this.topo });
         this.prev = s;
         this.failures = 0;
+        let snap = measured;
+        if (this.decided) {
+          this.lastWork = new Map(this.topo.queues.map((q) => [`${q.port}#${q.rxq}`, measured.queues[q.id]?.workCycles ?? 0]));
+          snap = dryRunSnapshot(measured, this.decided);
+        }
         for (const cb of [...this.subs]) cb(snap);
       })
       .catch((e: unknown) => {
@@ -316,8 +397,9 @@ export class OvsHostSource implements HostSource {
     return { pacing: false, seed: false, scenario: false, whatIf: false };
   }
 
+  /** The configuration in force; in a dry run, the one decided (see the file comment). A copy. */
   config(): HostConfig {
-    return { ...this.configV, sideCores: [...this.configV.sideCores], queueOwner: [...this.configV.queueOwner], queuePolling: [...this.configV.queuePolling], knobs: this.configV.knobs ? { ...this.configV.knobs, manager: { ...this.configV.knobs.manager } } : undefined };
+    return copyConfig(this.decided ?? this.configV);
   }
 
   onSnapshot(cb: (s: HostSnapshot) => void): () => void {
@@ -372,14 +454,19 @@ export class OvsHostSource implements HostSource {
   apply(action: ControlAction | KnobAction): Promise<ControlResult> {
     if (this.closed) return Promise.resolve({ ok: false, error: 'the OVS source is closed' });
     const fail = (error: string): Promise<ControlResult> => Promise.resolve({ ok: false, error });
-    const done = (p: Promise<void>, after: () => void): Promise<ControlResult> =>
-      p.then(
+    // The configuration actions are checked against and take effect on: OVS's, or in a dry run the decided one.
+    const cfg = (): HostConfig => this.decided ?? this.configV;
+    const done = (p: Promise<void>, after: () => void): Promise<ControlResult> => {
+      // A dry run decides at once (nothing is sent to OVS): the next action and config() see the decision.
+      if (this.dryRun) after();
+      return p.then(
         () => {
           if (!this.dryRun) after();
           return { ok: true as const, costCycles: 0 };
         },
         (e: unknown) => ({ ok: false as const, error: (e as Error).message }),
       );
+    };
     switch (action.kind) {
       case 'setSideCores': {
         const cores = [...new Set(action.cores)].sort((a, b) => a - b);
@@ -387,7 +474,7 @@ export class OvsHostSource implements HostSource {
         if (bad !== undefined) return fail(`core ${bad} does not exist (this host has cores 0–${this.cores - 1})`);
         if (cores.length === 0) return fail('OVS keeps at least one PMD core (an empty pmd-cpu-mask means its default of one PMD per NUMA node); the PMD set stays as it is');
         for (const [port, pins] of this.operatorPins()) {
-          for (const [q, c] of pins) if (!cores.includes(c) && this.configV.sideCores.includes(c)) return fail(`core ${c} polls rx queue ${q} of port ${port}, pinned by the operator (other_config:pmd-rxq-affinity); unpin it in OVS or keep core ${c}`);
+          for (const [q, c] of pins) if (!cores.includes(c) && cfg().sideCores.includes(c)) return fail(`core ${c} polls rx queue ${q} of port ${port}, pinned by the operator (other_config:pmd-rxq-affinity); unpin it in OVS or keep core ${c}`);
         }
         const args = ['set', 'Open_vSwitch', '.', `other_config:pmd-cpu-mask=${formatCpuMask(cores)}`];
         // Our own pins to cores leaving the set are dropped in the same transaction (OVS then places those queues by cycles).
@@ -403,17 +490,21 @@ export class OvsHostSource implements HostSource {
         return done(this.change(args, `set the PMD cores to [${cores.join(',')}]`), () => {
           this.maskChanged = true;
           for (const [port, pins] of updates) this.recordAffinity(port, pins);
-          this.configV.sideCores = cores;
-          this.configV.queueOwner = this.configV.queueOwner.map((o) => (o !== null && keep.has(o) ? o : null));
-          this.configV.queuePolling = this.configV.queueOwner.map((o) => o !== null);
+          const c = cfg();
+          const same = c.sideCores.length === cores.length && c.sideCores.every((x, i) => x === cores[i]);
+          c.sideCores = cores;
+          c.queueOwner = c.queueOwner.map((o) => (o !== null && keep.has(o) ? o : null));
+          c.queuePolling = c.queueOwner.map((o) => o !== null);
+          // Dry run: the queues as OVS would place them (a sample shows it once a change is made).
+          if (c === this.decided) this.placeDecided(c, !same);
         });
       }
       case 'assignQueue': {
         const q = this.topo.queues[action.queue];
         if (!q) return fail(`queue ${action.queue} does not exist (this host has ${this.topo.queues.length})`);
-        if (!this.configV.sideCores.includes(action.core)) return fail(`core ${action.core} is not a PMD core (PMD cores: ${this.configV.sideCores.join(',') || 'none'})`);
+        if (!cfg().sideCores.includes(action.core)) return fail(`core ${action.core} is not a PMD core (PMD cores: ${cfg().sideCores.join(',') || 'none'})`);
         if (this.operatorPins().has(q.port)) return fail(`port ${q.port} has an rx-queue affinity set by the operator; the driver does not change it`);
-        if (this.configV.queueOwner[action.queue] === action.core) return Promise.resolve({ ok: true, costCycles: 0 });
+        if (cfg().queueOwner[action.queue] === action.core) return Promise.resolve({ ok: true, costCycles: 0 });
         const pins = new Map(this.ourAffinity.get(q.port)?.pins ?? []);
         pins.set(q.rxq, action.core);
         const args = [...this.affinityArgs(q.port, pins)];
@@ -422,8 +513,8 @@ export class OvsHostSource implements HostSource {
         return done(this.change(args, `pin rx queue ${q.rxq} of ${q.port} to core ${action.core}`), () => {
           if (setIsolate) this.isolateChanged = true;
           this.recordAffinity(q.port, pins);
-          this.configV.queueOwner[action.queue] = action.core;
-          this.configV.queuePolling[action.queue] = true;
+          cfg().queueOwner[action.queue] = action.core;
+          cfg().queuePolling[action.queue] = true;
         });
       }
       case 'setPolling': {
@@ -440,7 +531,8 @@ export class OvsHostSource implements HostSource {
         if (knobs) knobs.pmdMaxSleepUs = us;
         return done(this.change(['set', 'Open_vSwitch', '.', `other_config:pmd-maxsleep=${us}`], `set pmd-maxsleep to ${us} µs`), () => {
           this.maxSleepChanged = true;
-          if (this.configV.knobs) this.configV.knobs.pmdMaxSleepUs = us;
+          const k = cfg().knobs;
+          if (k) k.pmdMaxSleepUs = us;
         }).then((r) => {
           if (!r.ok && knobs && was !== undefined && knobs.pmdMaxSleepUs === us) knobs.pmdMaxSleepUs = was;
           return r;

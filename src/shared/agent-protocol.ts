@@ -56,7 +56,14 @@ export const AGENT_CLOSE = {
 // ---- building blocks ----
 
 const num = z.number().finite();
-const nonNeg = z.number().finite().min(0);
+/**
+ * The largest counter or rate a snapshot may carry: above anything a host measures in one interval
+ * (4096 cores × 10 GHz × the longest interval, 1 h, is 1.5e17 cycles; 100 Tbit/s for an hour is
+ * 4.5e16 bytes), and far inside what the history's Float32 rollups hold (3.4e38). A hostile agent's
+ * 1e300 made every rollup bucket Infinity, read back as "no data" (review 6).
+ */
+export const MAX_MEASURE = 1e18;
+const nonNeg = z.number().finite().min(0).max(MAX_MEASURE);
 const int = z.number().int();
 const id = z.number().int().min(0).max(1_000_000);
 const coreId = z.number().int().min(0).max(4095);

@@ -38,6 +38,8 @@ function run(scenario: Scenario, policy: string): { decisions: string; snapshots
     seed: 4,
     seconds: scenarioSeconds(scenario),
     policy,
+    // spdk-dynamic reads per-queue work cycles, which the default qemu profile does not report (it would only stay).
+    ...(policy === 'spdk-dynamic' ? { observe: 'ovs' as const } : {}),
     onDecision: (d) => decisions.push(d),
     onSnapshot: (s: HostSnapshot) => {
       phases.add(s.phase);

@@ -48,10 +48,11 @@ describe('property: no decision crosses the safety limits or an override', () =>
         fc.integer({ min: 0, max: 8 }),
         fc.array(fc.array(fc.double({ min: 0, max: 1.2, noNaN: true }), { minLength: 8, maxLength: 8 }), { minLength: 40, maxLength: 40 }),
         fc.array(fc.tuple(fc.integer({ min: 0, max: 39 }), overrideCmd(12)), { maxLength: 8 }),
-        (policy, cores, queues, minVm, maxSide, loads, cmds) => {
+        fc.constantFrom(...OBSERVABILITY_PROFILE_NAMES),
+        (policy, cores, queues, minVm, maxSide, loads, cmds, profile) => {
           fc.pre(minVm < cores);
           const host = new FakeControl(cores, queues);
-          const loop = new IocmLoop({ control: host, policy, limits: { minVmCores: minVm, maxSideCores: Math.min(maxSide, cores - 1), minChangeIntervalMs: 100 } });
+          const loop = new IocmLoop({ control: host, policy, observability: observabilityOf(profile), limits: { minVmCores: minVm, maxSideCores: Math.min(maxSide, cores - 1), minChangeIntervalMs: 100 } });
           for (let e = 0; e < loads.length; e++) {
             for (const [at, cmd] of cmds) if (at === e) loop.override('core' in cmd ? { ...cmd, core: cmd.core % cores } : cmd);
             loop.onSnapshot(syntheticSnapshot(host.config(), { queueWork: loads[e].slice(0, queues), vmIdleFrac: (e % 7) / 7 }, e));
@@ -125,9 +126,10 @@ describe('property: no oscillation on a steady workload', () => {
         fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 8 }),
         fc.double({ min: 0, max: 0.9, noNaN: true }),
         fc.double({ min: 0, max: 0.05, noNaN: true }),
-        (policy, cores, work, idle, noise) => {
+        fc.constantFrom(...OBSERVABILITY_PROFILE_NAMES),
+        (policy, cores, work, idle, noise, profile) => {
           const host = new FakeControl(cores, work.length);
-          const loop = new IocmLoop({ control: host, policy });
+          const loop = new IocmLoop({ control: host, policy, observability: observabilityOf(profile) });
           const changes: number[] = [];
           let prev = '';
           for (let e = 0; e < 900; e++) {

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { IocmLoop } from './loop.ts';
 import { FakeControl, syntheticSnapshot } from '../policy/testing.ts';
 import type { AuditEventData, HostEvent } from '../../shared/policy.ts';
+import { observabilityOf } from '../../shared/observe.ts';
 
 function setup(policy = 'static:2', opts: Partial<ConstructorParameters<typeof IocmLoop>[0]> = {}) {
   const host = new FakeControl(8, 4);
@@ -161,7 +162,8 @@ describe('IocmLoop', () => {
 
   it('is deterministic: same inputs → same events', () => {
     const run = () => {
-      const { loop, step } = setup('spdk-dynamic');
+      // ovs: spdk-dynamic reads per-queue work, which the default qemu profile does not report (it would only stay).
+      const { loop, step } = setup('spdk-dynamic', { observability: observabilityOf('ovs') });
       const all: HostEvent[] = [];
       for (let i = 0; i < 30; i++) {
         step(1, [0.3 + (i % 5) * 0.1, 0.3, 0.05, 0.5]);
@@ -171,6 +173,7 @@ describe('IocmLoop', () => {
       return JSON.stringify(all);
     };
     expect(run()).toBe(run());
+    expect(run()).toMatch(/active queues? \(≥ 20 % busy\)/);
   });
   it('near-miss stays become decision events at most once per second', () => {
     // iocm-classic: vhost threads busy → 'start' requested every epoch, gated until 12 of 20 epochs.

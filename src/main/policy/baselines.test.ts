@@ -132,6 +132,25 @@ describe('ovs-auto-lb', () => {
     expect(resolvePolicyForHost('ovs-auto-lb', 2, {}, ovsHost).config.native).toBe(true);
     expect(() => resolvePolicyForHost('ovs-auto-lb', 2, {})).toThrow(/at most 1/);
   });
+  it('qemu profile (neither side-core work apart from polling nor per-queue work): keeps the fixed set as placed and says why', () => {
+    const host = new FakeControl(8, 4);
+    // Polling side cores read 100 % busy under qemu; the rule would call them overloaded and rebalance on traffic.
+    const ds = run(ovsEntry.create(cfg), host, 30, skewed, free, 'qemu');
+    expect(ds.filter((d) => d.d.kind !== 'stay').map((d) => d.e)).toEqual([0]); // the fixed set and its round-robin placement
+    expect(host.config().sideCores).toEqual([6, 7]);
+    expect(host.config().queueOwner).toEqual([6, 7, 6, 7]);
+    const reasons = new Set(ds.slice(1).map((d) => d.d.reason));
+    expect([...reasons]).toEqual([
+      "not measured: the qemu profile reports no side-core work cycles apart from polling (sideWork) and no work cycles per queue (queueWork), which OVS's load balancer reads (a side core ≥ 95 % busy with work; its queues' cycles for the dry run): keep the assignment on 2 side cores",
+    ]);
+    expect(ds.some((d) => 'maxSideBusy' in d.d.metrics)).toBe(false);
+  });
+  it('native on a host without side-core work (qemu): watches the side cores without a work share it cannot see', () => {
+    const host = new FakeControl(8, 4);
+    host.apply({ kind: 'setSideCores', cores: [6, 7] });
+    const ds = run(ovsEntry.create({ ...cfg, native: true }), host, 3, skewed, free, 'qemu');
+    expect(ds.map((d) => d.d.metrics)).toEqual([{ sideCores: 2 }, { sideCores: 2 }, { sideCores: 2 }]);
+  });
   it('keeps the assignment when the dry run gains < 25 %', () => {
     const host = new FakeControl(8, 2);
     // Two queues on two cores: one overloaded, nothing to gain by moving.
@@ -164,6 +183,27 @@ describe('spdk-dynamic', () => {
     expect(cfgNow.queueOwner[3]).toBe(cfgNow.sideCores[0]);
     const changes = ds.filter((d) => d.d.kind === 'change').map((d) => d.e);
     for (const e of changes.slice(1)) expect(e % 10).toBe(changes[0] % 10);
+  });
+  it('qemu profile (no per-queue work): does not decide on work it cannot see — stays once a period, naming the measure and the profile', () => {
+    // Two side cores polling four busy queues, as an operator or another policy left them. Under
+    // qemu the queues on side cores have no work cycles: the rule would read 0 active queues and
+    // drop to one side core ("0 active queues … fit on 1 core at 80 %: 2 → 1 side core").
+    const host = new FakeControl(8, 4);
+    host.apply({ kind: 'setSideCores', cores: [6, 7] });
+    [6, 7, 6, 7].forEach((core, queue) => host.apply({ kind: 'assignQueue', queue, core }));
+    const before = host.config();
+    const ds = run(spdkEntry.create(cfg), host, 30, () => [0.7, 0.7, 0.7, 0.7], free, 'qemu');
+    expect(ds.filter((d) => d.d.actions.length > 0 || d.d.kind !== 'stay')).toEqual([]);
+    expect(host.config()).toEqual(before);
+    expect(ds.filter((d) => d.d.reason).map((d) => [d.e, d.d.reason])).toEqual(
+      [0, 10, 20].map((e) => [e, "not measured: the qemu profile reports no work cycles per queue (queueWork), which spdk-dynamic's rule reads (a queue ≥ 20 % busy is active): stay at 2 side cores"]),
+    );
+  });
+  it('qemu profile: stays in vhost mode too (on side cores it could never measure the queues it placed)', () => {
+    const host = new FakeControl(8, 4);
+    const ds = run(spdkEntry.create(cfg), host, 21, () => [0.7, 0.7, 0.7, 0.7], free, 'qemu');
+    expect(host.config().sideCores).toEqual([]);
+    expect(ds[0].d.reason).toMatch(/^not measured: the qemu profile reports no work cycles per queue \(queueWork\).*: stay at 0 side cores$/);
   });
   it('returns idle side cores when load drops', () => {
     const host = new FakeControl(8, 4);

@@ -12,10 +12,12 @@ import {
   clampCount,
   fixedSideCores,
   lptPlacement,
+  notMeasured,
   placementActions,
   placementLoads,
   queueLoads,
   roundRobin,
+  unreported,
   variance,
 } from './helpers.ts';
 import type { FieldSpec, Policy, PolicyEntry, PolicyInput, PolicyStep } from './types.ts';
@@ -115,6 +117,9 @@ const ovsFields: FieldSpec[] = [
   },
 ];
 
+/** What ovs-auto-lb's rebalancing reads: side cores' work apart from polling, and each queue's work cycles (OVS: PMD processing cycles, rxq cycles). */
+const OVS_NEEDS = ['sideWork', 'queueWork'] as const;
+
 /** State of ovs-auto-lb. */
 export interface OvsState {
   overloadedSamples: number;
@@ -124,12 +129,13 @@ export interface OvsState {
 
 /**
  * `ovs-auto-lb`: fixed K; rebalance queues by cycles when a core stays ≥ 95 % busy and variance
- * improves ≥ 25 %. With `native` (a real OVS-DPDK host; {@link policyConfigForHost} sets it) it
+ * improves ≥ 25 % (needs `sideWork` and `queueWork`; without them it keeps the fixed set as placed
+ * and says what is not measured). With `native` (a real OVS-DPDK host; {@link policyConfigForHost} sets it) it
  * changes nothing and only watches: OVS's own PMD set and pmd-auto-lb are the baseline.
  */
 export const ovsEntry: PolicyEntry = {
   name: 'ovs-auto-lb',
-  description: "Open vSwitch DPDK's PMD auto load balancing on a fixed number of side cores: when a core is ≥ 95 % busy for 12 samples, dry-run a cycles-based assignment and apply it if load variance improves ≥ 25 %, at most once a minute.",
+  description: "Open vSwitch DPDK's PMD auto load balancing on a fixed number of side cores: when a core is ≥ 95 % busy for 12 samples, dry-run a cycles-based assignment and apply it if load variance improves ≥ 25 %, at most once a minute. Reads side cores' work apart from polling and each queue's work cycles: on a host that reports neither (the qemu profile) it keeps the fixed set as placed and says so.",
   ...configSpec(ovsFields),
   create(config): Policy<OvsState> {
     const k = num(config, 'k');
@@ -145,23 +151,32 @@ export const ovsEntry: PolicyEntry = {
       init: () => ({ overloadedSamples: 0, epochInSample: 0, lastRebalanceT: -Infinity }),
       decide(state, input): PolicyStep<OvsState> {
         if (native) {
-          // OVS does it: only watch (the busiest PMD's work, as OVS's own balancer would judge it).
+          // OVS does it: only watch (the busiest PMD's work, as OVS's own balancer would judge it, where reported).
           const snap = input.window[input.window.length - 1];
           if (!snap) return { state, decision: quietStay() };
+          if (!input.observability.reports.sideWork) return { state, decision: quietStay({ sideCores: snap.sideCores.length }) };
           const epochCycles = (snap.hz * snap.intervalMs) / 1000;
           let maxBusy = 0;
-          for (const sc of snap.sideCores) maxBusy = Math.max(maxBusy, (sc.workCycles ?? sc.busyCycles) / epochCycles);
+          for (const sc of snap.sideCores) maxBusy = Math.max(maxBusy, (sc.workCycles ?? 0) / epochCycles);
           return { state, decision: quietStay({ maxSideBusy: maxBusy, sideCores: snap.sideCores.length }) };
         }
         const settle = settleOnCount(input, k, 'ovs-auto-lb fixed PMD set', {});
         if (settle.kind === 'change') return { state: { ...state, overloadedSamples: 0 }, decision: settle };
         if (input.window.length === 0) return { state, decision: quietStay() };
+        let { overloadedSamples, epochInSample } = state;
+        epochInSample++;
+        // Overload is a PMD's work share and the dry run weighs rx queues by their cycles: a host
+        // that reports neither apart from polling (a stock QEMU host) keeps the fixed set as placed.
+        const missing = unreported(input.observability, OVS_NEEDS);
+        if (missing.length > 0) {
+          if (epochInSample < sampleEpochs) return { state: { ...state, epochInSample }, decision: quietStay() };
+          const reason = `${notMeasured(input.observability, missing)}, which OVS's load balancer reads (a side core ≥ ${(busy * 100).toFixed(0)} % busy with work; its queues' cycles for the dry run): keep the assignment on ${plural(input.host.sideCores.length, 'side core')}`;
+          return { state: { ...state, overloadedSamples: 0, epochInSample: 0 }, decision: { ...quietStay(), reason } };
+        }
         const snap = input.window[input.window.length - 1];
         const epochCycles = (snap.hz * snap.intervalMs) / 1000;
         let maxBusy = 0;
-        for (const sc of snap.sideCores) maxBusy = Math.max(maxBusy, (sc.workCycles ?? sc.busyCycles) / epochCycles);
-        let { overloadedSamples, epochInSample } = state;
-        epochInSample++;
+        for (const sc of snap.sideCores) maxBusy = Math.max(maxBusy, (sc.workCycles ?? 0) / epochCycles);
         if (epochInSample < sampleEpochs) return { state: { ...state, epochInSample }, decision: quietStay({ maxSideBusy: maxBusy }) };
         epochInSample = 0;
         overloadedSamples = maxBusy >= busy ? overloadedSamples + 1 : 0;
@@ -214,15 +229,22 @@ const spdkFields: FieldSpec[] = [
   { key: 'periodEpochs', label: 'Period', description: 'Scheduling period in loop epochs (SPDK: 1 s)', type: 'integer', min: 1, max: 1000, default: 10 },
 ];
 
+/** What spdk-dynamic's rule reads: each queue's work cycles (SPDK: its poller's busy time). */
+const SPDK_NEEDS = ['queueWork'] as const;
+
 /** State of spdk-dynamic. */
 export interface SpdkState {
   sinceLast: number;
 }
 
-/** `spdk-dynamic`: consolidate active queues onto the fewest side cores (first fit at 80 %), idle queues to the main side core, empty side cores return to VMs. */
+/**
+ * `spdk-dynamic`: consolidate active queues onto the fewest side cores (first fit at 80 %), idle
+ * queues to the main side core, empty side cores return to VMs. Needs per-queue work cycles
+ * (`queueWork`); without them it stays, once a period, with a reason naming what is not measured.
+ */
 export const spdkEntry: PolicyEntry = {
   name: 'spdk-dynamic',
-  description: "SPDK's dynamic scheduler: a queue ≥ 20 % busy is active; active queues consolidate first-fit onto the lowest side cores at 80 % capacity; idle queues go to the main side core; cores left empty return to the VMs.",
+  description: "SPDK's dynamic scheduler: a queue ≥ 20 % busy is active; active queues consolidate first-fit onto the lowest side cores at 80 % capacity; idle queues go to the main side core; cores left empty return to the VMs. Reads each queue's work cycles: on a host that does not report them (the qemu profile) it stays and says so.",
   ...configSpec(spdkFields),
   create(config): Policy<SpdkState> {
     const active = num(config, 'activePct') / 100;
@@ -235,7 +257,16 @@ export const spdkEntry: PolicyEntry = {
       decide(state, input): PolicyStep<SpdkState> {
         const sinceLast = state.sinceLast + 1;
         const { host, overrides, limits } = input;
-        if ((sinceLast < period && !hasUnplacedQueue(host)) || input.window.length === 0) return { state: { sinceLast: Math.min(sinceLast, period - 1) }, decision: quietStay() };
+        // The rule sorts queues by their busy share: without per-queue work cycles (a stock QEMU
+        // host's IOThreads report their CPU only, polling included) it cannot tell an active queue
+        // from an idle one, so it changes nothing and says why, once a period.
+        const missing = unreported(input.observability, SPDK_NEEDS);
+        const due = sinceLast >= period || (missing.length === 0 && hasUnplacedQueue(host));
+        if (!due || input.window.length === 0) return { state: { sinceLast: Math.min(sinceLast, period - 1) }, decision: quietStay() };
+        if (missing.length > 0) {
+          const reason = `${notMeasured(input.observability, missing)}, which spdk-dynamic's rule reads (a queue ≥ ${(active * 100).toFixed(0)} % busy is active): stay at ${plural(host.sideCores.length, 'side core')}`;
+          return { state: { sinceLast: 0 }, decision: { kind: 'stay', actions: [], reason, metrics: {} } };
+        }
         const snap = input.window[input.window.length - 1];
         const n = host.queueOwner.length;
         const epochCycles = (snap.hz * snap.intervalMs) / 1000;

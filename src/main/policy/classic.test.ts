@@ -63,9 +63,10 @@ function drive(epochs: number, load: (e: number, sideCores: number) => { work: n
 }
 
 describe('iocm-classic gate and regret', () => {
-  for (const profile of ['qemu', 'full'] as const) {
+  for (const profile of ['qemu', 'ovs', 'full'] as const) {
     it(`${profile}: needs the request in ≥ 60 % of the last 20 epochs (12 epochs) before entering side-core mode`, () => {
-      // The entry rule reads the vhost threads' CPU, which every profile reports.
+      // The entry rule reads the vhost threads' CPU, which every profile reports: as the threads'
+      // CPU (qemu, full) or as those queues' work cycles (ovs).
       const out = drive(15, () => ({ work: 2, idle: 0.5 }), profile);
       const first = out.find((o) => o.d.kind === 'change');
       expect(first?.e).toBe(11);
@@ -73,6 +74,39 @@ describe('iocm-classic gate and regret', () => {
       expect(out.slice(0, 11).every((o) => o.k === 0)).toBe(true);
     });
   }
+
+  /** Four queues of 0.04 core each on one side core (core 7) of an 8-core host, VM cores half idle. */
+  function onOneSideCore(profile: ObservabilityProfile, epochs: number) {
+    const host = new FakeControl(8, 4);
+    host.apply({ kind: 'setSideCores', cores: [7] });
+    for (let q = 0; q < 4; q++) {
+      host.apply({ kind: 'assignQueue', queue: q, core: 7 });
+      host.apply({ kind: 'setPolling', queue: q, on: true });
+    }
+    const h = new PolicyHarness(classicEntry.create(cfg) as Policy<ClassicState>, host, { profile, limits: { minVmCores: 1, maxSideCores: 7, minChangeIntervalMs: 0 } });
+    const out: { e: number; d: PolicyDecision; k: number }[] = [];
+    for (let e = 0; e < epochs; e++) {
+      const r = h.step(syntheticSnapshot(host.config(), { queueWork: [0.04, 0.04, 0.04, 0.04], vmIdleFrac: 0.5 }, e));
+      out.push({ e, d: r.decision, k: host.config().sideCores.length });
+    }
+    return out;
+  }
+
+  it('full: a side core 16 % busy asks to leave side-core mode (the stop rule reads its work)', () => {
+    const out = onOneSideCore('full', 15);
+    expect(out.find((o) => o.d.kind === 'change')?.d.reason).toMatch(/^the single side core is 16 % busy \(< 20 %\): back to vhost/);
+  });
+
+  it('qemu: on side cores the add, remove and stop rules are not run (their inputs are not measured); it stays and says why', () => {
+    // A polling IOThread's CPU time includes its polling: the side core reads 100 % busy, idle I/O
+    // capacity 0 — the add rule would ask for a side core every epoch on an idle-ish host.
+    const out = onOneSideCore('qemu', 40);
+    expect(out.every((o) => o.k === 1 && o.d.kind === 'stay' && o.d.actions.length === 0)).toBe(true);
+    expect(new Set(out.map((o) => o.d.reason))).toEqual(
+      new Set(["not measured: the qemu profile reports no side-core work cycles apart from polling (sideWork), which the add, remove and stop rules read (idle I/O capacity, a side core's load): stay at 1 side core"]),
+    );
+    expect(out.some((o) => 'ioIdle' in o.d.metrics)).toBe(false);
+  });
 
   it('stays at vhost on light I/O: vhost threads at 0.5 core or below never ask to enter', () => {
     const out = drive(60, () => ({ work: 0.5, idle: 0.5 }), 'qemu');

@@ -7,8 +7,14 @@ import type { HostConfig } from '../../shared/control.ts';
 import type { PolicyConfig, PolicyDecision } from '../../shared/policy.ts';
 import { quietStay } from './baselines.ts';
 import { configSpec, num } from './config.ts';
-import { chooseSideCores, clampCount, epochMetrics, placementActions, roundRobin, type EpochMetrics } from './helpers.ts';
+import { chooseSideCores, clampCount, epochMetrics, notMeasured, placementActions, roundRobin, unreported, type EpochMetrics } from './helpers.ts';
 import type { FieldSpec, Policy, PolicyEntry, PolicyStep } from './types.ts';
+
+/**
+ * What the add, remove and stop rules read: idle I/O capacity and a side core's load, from side
+ * cores' work cycles apart from their polling (the published modified vhost reported them per worker).
+ */
+const SIDE_RULES_NEED = ['sideWork'] as const;
 
 /** The moves the classic manager can make. */
 export type ClassicMove = 'start' | 'stop' | 'add' | 'remove';
@@ -94,7 +100,7 @@ export function classicRequests(
 /** Registry entry of `iocm-classic`. */
 export const classicEntry: PolicyEntry = {
   name: 'iocm-classic',
-  description: 'The published IOcm manager (SYSTOR 2016, dynamic-io-manager): idle I/O capacity and VM idle thresholds, 60 % of 20 epochs request gate, regret on bytes/cycle with a doubling bar; 0–4 I/O cores, round-robin devices.',
+  description: "The published IOcm manager (SYSTOR 2016, dynamic-io-manager): idle I/O capacity and VM idle thresholds, 60 % of 20 epochs request gate, regret on bytes/cycle with a doubling bar; 0–4 I/O cores, round-robin devices. Its add, remove and stop rules read side cores' work apart from polling: on a host that does not report it (the qemu profile) they are not run, and it says so.",
   ...configSpec(fields),
   create(config): Policy<ClassicState> {
     const c = (k: string): number => num(config, k);
@@ -111,8 +117,12 @@ export const classicEntry: PolicyEntry = {
         const ratio = m.bytes / m.epochCycles;
         const ratios = [...state.ratios, ratio].slice(-Math.max(c('measureEpochs'), 1) - 1);
         const k = host.sideCores.length;
+        // Without side cores' work apart from polling (a stock QEMU host: an IOThread's CPU time
+        // includes its polling) idle I/O capacity and a side core's load are not measured: the rules
+        // that read them (add, remove, stop) are not run, and the policy says so instead.
+        const blind = k > 0 ? unreported(input.observability, SIDE_RULES_NEED) : [];
         const metrics: Record<string, number> = {
-          ioIdle: m.ioIdle,
+          ...(blind.length === 0 ? { ioIdle: m.ioIdle } : {}),
           vmIdle: m.vmIdle,
           vhostCores: m.vhostIo,
           bytesPerCycle: ratio,
@@ -156,6 +166,7 @@ export const classicEntry: PolicyEntry = {
         // Which moves the rules request this epoch.
         const maxK = Math.min(c('maxIoCores'), clampCount(Infinity, host.cores, overrides, limits));
         const { req, startCount, avgPacket } = classicRequests(m, k, maxK, config);
+        if (blind.length > 0) req.stop = req.add = req.remove = false;
         if (k > 0) metrics.avgPacketBytes = Number.isFinite(avgPacket) ? avgPacket : 0;
         const bounds = { max: maxK };
         const requests = {} as Record<ClassicMove, number[]>;
@@ -205,6 +216,10 @@ export const classicEntry: PolicyEntry = {
           if (host.queueOwner.some((o) => o === null || !set.has(o))) {
             return { state: next, decision: { kind: 'change', actions: placeAll(host, host.sideCores), reason: 'assign queues round-robin to the side cores', metrics, targetSideCores: k } };
           }
+        }
+        if (blind.length > 0) {
+          const reason = `${notMeasured(input.observability, blind)}, which the add, remove and stop rules read (idle I/O capacity, a side core's load): stay at ${k} side core${k === 1 ? '' : 's'}`;
+          return { state: next, decision: { kind: 'stay', actions: [], reason, metrics } };
         }
         return { state: next, decision: nearMiss ? { kind: 'stay', actions: [], reason: nearMiss, metrics } : quietStay(metrics) };
       },

@@ -7,7 +7,7 @@
 import type { ControlAction, HostConfig } from '../../shared/control.ts';
 import type { Overrides, SafetyLimits } from '../../shared/policy.ts';
 import { observedObjective, type ObjectiveGroup } from '../../shared/objective.ts';
-import type { ObservedSnapshot } from '../../shared/observe.ts';
+import type { Observability, ObservedFieldFlags, ObservedSnapshot } from '../../shared/observe.ts';
 
 /** Metrics of one observed snapshot, in cores (1 = one core's cycles over the interval) unless noted. */
 export interface EpochMetrics {
@@ -30,7 +30,11 @@ export interface EpochMetrics {
   maxSideBusy: number;
   /** Σ over VM cores of idle fraction (IOcm's VM idle). */
   vmIdle: number;
-  /** CPU of the notification-driven I/O threads (vhost / IOThreads on the VM cores), in cores. */
+  /**
+   * CPU of the notification-driven I/O threads (vhost / IOThreads on the VM cores), in cores: their
+   * threads' CPU where the source reports it (queueThread), else those queues' work cycles
+   * (queueWork: the same cycles, e.g. the model under the `ovs` profile). Every profile reports one.
+   */
   vhostIo: number;
   /** VM cores. */
   vmCores: number;
@@ -75,7 +79,7 @@ export function epochMetrics(s: ObservedSnapshot, groups: readonly ObjectiveGrou
   for (const q of s.queues) {
     bytes += q.bytes;
     requests += q.requests;
-    if (q.owner === null && q.threadCycles !== undefined) vhostIo += q.threadCycles;
+    if (q.owner === null) vhostIo += q.threadCycles ?? q.workCycles ?? 0;
   }
   let vcpuRun = 0;
   let vcpuWait = 0;
@@ -101,6 +105,34 @@ export function epochMetrics(s: ObservedSnapshot, groups: readonly ObjectiveGrou
     requests,
     objective: observedObjective(s, groups),
   };
+}
+
+/** Words for the optional observed fields a policy's rule can need (docs/observability.md). */
+const FIELD_WORDS: Record<keyof ObservedFieldFlags, string> = {
+  coreGuest: 'guest-mode cycles per core',
+  coreSplit: 'split of each core\'s host cycles',
+  sideWork: 'side-core work cycles apart from polling',
+  sideEmptyPolls: 'empty polls per side core',
+  queueWork: 'work cycles per queue',
+  queueThread: 'I/O-thread CPU per queue',
+  queueNotify: 'kicks and interrupts per queue',
+  queuePolls: 'polls per queue',
+  queuePending: 'pending requests per queue',
+  vmExits: 'exits per VM',
+};
+
+/** Of the observed fields `needs`, those the host's source does not report (in the order given). */
+export function unreported(obs: Observability, needs: readonly (keyof ObservedFieldFlags)[]): (keyof ObservedFieldFlags)[] {
+  return needs.filter((f) => !obs.reports[f]);
+}
+
+/**
+ * A reason's words for fields the host does not measure, naming them and the profile:
+ * "not measured: the qemu profile reports no work cycles per queue (queueWork)". A policy whose
+ * rule reads such a field does not decide on it: it stays and says this.
+ */
+export function notMeasured(obs: Observability, missing: readonly (keyof ObservedFieldFlags)[]): string {
+  return `not measured: the ${obs.profile} profile reports no ${missing.map((f) => `${FIELD_WORDS[f]} (${f})`).join(' and no ')}`;
 }
 
 /** The side-core counts allowed by overrides and safety limits, inclusive. `min > max` never happens for validated overrides. */

@@ -159,6 +159,14 @@ describe('iocm hill climb on the observed objective', () => {
     expect(log.slice(12).every((x) => x.k === 2)).toBe(true);
   });
 
+  it('ovs: in notification mode the jump reads the queues\' work cycles (ovs reports no I/O-thread CPU)', () => {
+    // Under ovs the same cycles come as per-queue work: the estimate is not the 0 of a measure the profile lacks.
+    const { log } = drive(60, peakAt(2), { profile: 'ovs' });
+    expect(log[0].d.reason).toMatch(/new regime: I\/O work ≈ 1\.04 cores \(I\/O-thread cycles\) → 2 side cores/);
+    expect(log[0].k).toBe(2);
+    expect(log.slice(12).every((x) => x.k === 2)).toBe(true);
+  });
+
   it('qemu: skips the probe below when the work estimate says one core fewer would saturate', () => {
     // No work split under qemu: the regime's estimate (1.04 cores) on 1 side core is > saturatedBusy 0.92.
     const { log } = drive(60, peakAt(2), { profile: 'qemu' });

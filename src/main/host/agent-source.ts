@@ -436,15 +436,17 @@ export class AgentHostSource implements HostSource {
   /**
    * An acknowledged change must show in the host's configuration: an agent that acknowledges a
    * change and never makes it (a broken driver, a host that undid it) would have the loop decide
-   * the same change again and again, and the operator see nothing wrong (review 6). A later change
-   * of the same thing replaces the watch (the same change asked again does not restart it); one not
-   * seen within APPLIED_WITHIN_SNAPSHOTS is said once.
+   * the same change again and again, and the operator see nothing wrong (review 6). One watch per
+   * kind: the latest side cores, the latest queue move, the latest polling change — a queue move can
+   * move others with it (queues sharing an IOThread or vhost workers), so only the latest of them is
+   * sure to show. The same change asked again neither restarts the count nor, once said, says it
+   * again; one not seen within APPLIED_WITHIN_SNAPSHOTS is said once.
    */
   private watchApplied(action: ControlAction | KnobAction): void {
-    const key = action.kind === 'setSideCores' ? 'side' : action.kind === 'assignQueue' ? `owner ${action.queue}` : action.kind === 'setPolling' ? `polling ${action.queue}` : null;
+    const key = action.kind === 'setSideCores' ? 'side' : action.kind === 'assignQueue' ? 'owner' : action.kind === 'setPolling' ? 'polling' : null;
     if (key === null) return;
-    if (action.kind === 'setSideCores') for (const k of [...this.unseen.keys()]) if (k.startsWith('owner ')) this.unseen.delete(k);
-    // The same change asked again (a loop that sees it missing) keeps its countdown.
+    // New side cores re-place every queue: an earlier queue move need not hold.
+    if (action.kind === 'setSideCores') this.unseen.delete('owner');
     const same = this.unseen.get(key);
     if (same && JSON.stringify(same.action) === JSON.stringify(action)) return;
     this.unseen.set(key, { action: action as ControlAction, snapsLeft: APPLIED_WITHIN_SNAPSHOTS });
@@ -464,7 +466,8 @@ export class AgentHostSource implements HostSource {
         continue;
       }
       if (--w.snapsLeft > 0) continue;
-      this.unseen.delete(key);
+      // Said: kept (never counting down again) so that the same change asked again is not said again.
+      w.snapsLeft = Infinity;
       const now =
         a.kind === 'setSideCores' ? `its side cores are still [${c.sideCores.join(', ')}]` : a.kind === 'assignQueue' ? `queue ${a.queue}'s owner is still ${String(c.queueOwner[a.queue] ?? 'none')}` : `queue ${a.queue}'s polling is still ${String(c.queuePolling[a.queue] ?? 'unknown')}`;
       this.emitError(`the agent acknowledged ${describeAction(a)} but ${APPLIED_WITHIN_SNAPSHOTS} snapshots later ${now}: the host did not make the change`);

@@ -518,9 +518,11 @@ export class HostRegistry {
       e.heldChange = { text, count: (e.heldChange?.count ?? 0) + 1 };
       return;
     }
+    // Changes held since the last notice are counted in this one (the fleet timer had not sent them yet).
+    const count = (e.heldChange?.count ?? 0) + 1;
     e.changeNoticeAt = now;
     e.heldChange = null;
-    this.deps.notice('info', `${e.name}: ${text}.`);
+    this.deps.notice('info', `${e.name}: ${text}${count > 1 ? ` (the latest of ${count} changes since the last notice)` : ''}.`);
   }
 
   /** Send the held change notices whose wait is over (the fleet timer calls this). */

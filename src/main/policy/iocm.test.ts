@@ -265,6 +265,28 @@ describe('iocm hill climb on the observed objective', () => {
     expect(log[199].k).toBe(4);
   });
 
+  it('no measured count within the bounds (a pin the host never made): moves into the bounds, never throws (review 7)', () => {
+    /** A host that acknowledges every change and makes none (a broken agent). */
+    class DeafHost extends FakeControl {
+      override apply(): { ok: true; costCycles: number } {
+        return { ok: true, costCycles: 0 };
+      }
+    }
+    const host = new DeafHost(8, 4);
+    const h = new PolicyHarness(iocmEntry.create(iocmEntry.defaults) as Policy<IocmState>, host, { profile: 'qemu' });
+    const snap = (e: number) => syntheticSnapshot(host.config(), { queueWork: [0.3, 0.3, 0.2, 0.2], vmIdleFrac: 0.2 }, e);
+    h.step(snap(0), free);
+    // As after pin → static:2 → iocm on that host (the live loop's rate limit held the moves back):
+    // the regime is known and only 0 side cores — outside the pin's bounds (1..) — is measured.
+    const st = (h as unknown as { state: IocmState }).state;
+    // (A regime name the next epoch does not start over from: one epoch of another activity is not a drift yet.)
+    (h as unknown as { state: IocmState }).state = { ...st, regime: 'held', table: { 0: { objective: 5, n: 3, sideBusy: NaN, vcpuWait: 0 } }, changedAt: -100, lastK: 0, settled: false, probes: 0 };
+    const r = h.step(snap(2), { ...free, pinned: [3] });
+    expect(r.decision.kind).toBe('change');
+    expect(r.decision.actions.some((a) => a.kind === 'setSideCores' && a.cores.includes(3))).toBe(true);
+    expect(r.decision.reason).toMatch(/no count within the bounds is measured/);
+  });
+
   it('stays within a count lock and keeps pinned cores', () => {
     const ov: Overrides = { pinned: [1], released: [11], countLock: [1, 2], paused: false };
     const { log, host } = drive(40, peakAt(6), { ov });

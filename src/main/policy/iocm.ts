@@ -327,6 +327,12 @@ export const iocmEntry: PolicyEntry = {
         if (!state.settled) {
           if (!cur || cur.n < measureEpochs) return { state, decision: quietStay(metrics) };
           const best = bestOf(state.table, b.min, b.max);
+          // Nothing measured within the bounds (the count is outside them: a pin or lock the host has
+          // not made yet, e.g. an agent that acknowledged it and changed nothing): go into the bounds.
+          if (best < 0) {
+            const into = Math.max(b.min, Math.min(b.max, k));
+            return move(input, state, into, 'change', `no count within the bounds is measured yet (${k} side core${k === 1 ? '' : 's'} is outside ${b.min}–${b.max}): ${sideCores(into)}`, metrics, epoch);
+          }
           state = { ...state, best };
           const bm = state.table[best];
           // Next probe: an unmeasured neighbour of the best that could help.

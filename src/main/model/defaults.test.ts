@@ -56,6 +56,20 @@ describe('defaults', () => {
     const over = base();
     over.vms[0].vcpus = 64; // overcommit is fine
     expect(() => checkScenario(over)).not.toThrow();
+    // Names fit what the agent protocol and import take (200; a VM is '<group>-<n>'), so a model
+    // recording always imports (review 7: a 250-character phase name made one that did not).
+    const longGroup = base();
+    longGroup.vms[0].name = 'g'.repeat(129);
+    longGroup.phases[0].load = {};
+    expect(() => checkScenario(longGroup)).toThrow(/vms\[0\]\.name: at most 128 characters, got 129/);
+    const longPhase = base();
+    longPhase.phases[0].name = 'p'.repeat(201);
+    expect(() => checkScenario(longPhase)).toThrow(/phases\[0\]\.name: at most 200 characters, got 201/);
+    const longest = base();
+    longest.vms[0].name = 'g'.repeat(128);
+    longest.phases[0].load = {};
+    longest.phases[0].name = 'p'.repeat(200);
+    expect(() => checkScenario(longest)).not.toThrow();
   });
 
   it('bounds side-core sweeps to a modest count', () => {

@@ -392,12 +392,18 @@ function fail(path: string, msg: string): never {
  */
 export const MAX_RATE_PER_VM = 2e8;
 
+/** Longest scenario and phase name: the agent protocol's and import's bound on names. */
+const MAX_NAME = 200;
+/** Longest VM group name: its VMs are named `<group>-<n>`, which must fit MAX_NAME. */
+const MAX_GROUP_NAME = 128;
+
 /**
  * Refuse input the model cannot run, with a clear message naming the field.
  * (The loader validates JSON shape; this guards the model against impossible values.)
  */
 export function checkScenario(s: Scenario): void {
   if (!s || typeof s !== 'object') fail('', 'expected an object');
+  if (typeof s.name === 'string' && s.name.length > MAX_NAME) fail('name', `at most ${MAX_NAME} characters, got ${s.name.length}`);
   if (!s.host) fail('host', 'missing');
   const { cores, ghz } = s.host;
   if (!Number.isInteger(cores) || cores < 2) fail('host.cores', `expected an integer ≥ 2 (one VM core and one possible side core), got ${String(cores)}`);
@@ -414,6 +420,9 @@ export function checkScenario(s: Scenario): void {
   s.vms.forEach((g, i) => {
     const p = `vms[${i}]`;
     if (typeof g.name !== 'string' || g.name === '') fail(`${p}.name`, 'expected a non-empty string');
+    // Names reach every snapshot (a VM is `<group>-<n>`) and the agent protocol and import take names
+    // of at most 200 characters: a longer one would make a recording that cannot be imported.
+    if (g.name.length > MAX_GROUP_NAME) fail(`${p}.name`, `at most ${MAX_GROUP_NAME} characters, got ${g.name.length}`);
     if (names.has(g.name)) fail(`${p}.name`, `duplicate group name '${g.name}'`);
     names.add(g.name);
     if (!Number.isInteger(g.count) || g.count < 1) fail(`${p}.count`, `expected an integer ≥ 1, got ${String(g.count)}`);
@@ -461,6 +470,7 @@ export function checkScenario(s: Scenario): void {
   if (!Array.isArray(s.phases)) fail('phases', 'expected an array');
   s.phases.forEach((ph, i) => {
     if (typeof ph.name !== 'string') fail(`phases[${i}].name`, 'expected a string');
+    if (ph.name.length > MAX_NAME) fail(`phases[${i}].name`, `at most ${MAX_NAME} characters, got ${ph.name.length}`);
     if (typeof ph.seconds !== 'number' || !(ph.seconds > 0) || !Number.isFinite(ph.seconds)) fail(`phases[${i}].seconds`, `expected a number > 0, got ${String(ph.seconds)}`);
     for (const [gname, v] of Object.entries(ph.load ?? {})) {
       if (!names.has(gname)) fail(`phases[${i}].load.${gname}`, `no VM group named '${gname}'`);

@@ -87,7 +87,7 @@ describe('IocmApi over WebSocket', () => {
       if (!r.ok) {
         expect(r.error.code).toBe('invalid-argument');
         expect(r.error.field).toBe('name');
-        expect(r.error.message).toBe(`Policy static:${CORES + 3}: k: must be at most ${CORES - 1} on a ${CORES}-core host (at least one VM core), got ${CORES + 3}.`);
+        expect(r.error.message).toBe(`Policy static:${CORES + 3}: K must be at most ${CORES - 1} on a ${CORES}-core host (at least one VM core), got ${CORES + 3}.`);
       }
       // The K given in the config is named as the config's field.
       const cfg = await api.setPolicy({ name: 'static:2', config: { k: CORES } });

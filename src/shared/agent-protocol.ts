@@ -473,9 +473,10 @@ export function shapeProblem(s: HostSnapshot, info: HostInfo): string | null {
  * is listed once; a side core is a listed core of role 'side', listed once; a queue id is listed
  * once and its owner is null or a side core; a side core serves only queues the snapshot lists.
  * (Core ids are not required to be 0..n-1: /proc/stat leaves out offline CPUs.)
- * Every host source builds its snapshots this way (assembleSnapshot); the live agent link and
- * import both refuse one that does not (review 6: a 2-core host's snapshot naming core 4095 and
- * queue owner 4000 was recorded, and imported).
+ * Each host source builds its snapshots so (assembleSnapshot only copies and sums: the model, the
+ * QEMU and the OVS sources each keep roles, side cores and owners from one configuration); the live
+ * agent link and import both refuse one that does not (review 6: a 2-core host's snapshot naming
+ * core 4095 and queue owner 4000 was recorded, and imported).
  */
 export function snapshotConsistencyProblem(s: HostSnapshot): string | null {
   const role = new Map<number, string>();

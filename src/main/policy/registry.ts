@@ -101,7 +101,7 @@ export function resolvePolicyForHost(spec: string, cores: number, config: Policy
   const r = resolvePolicyConfig(spec, policyConfigForHost(spec, config, host));
   const k = r.config.k;
   if (typeof k === 'number' && 'k' in r.entry.defaults && r.config.native !== true && k > cores - 1) {
-    throw new PolicyConfigError(`${r.entry.name}:K: K must be at most ${cores - 1} on a ${cores}-core host (at least one VM core), got ${k}`, [{ field: 'k', message: `must be at most ${cores - 1} on a ${cores}-core host (at least one VM core), got ${k}` }]);
+    throw new PolicyConfigError(`${r.entry.name}:K: K must be at most ${cores - 1} on a ${cores}-core host (at least one VM core), got ${k}`, [{ field: 'k', message: `K must be at most ${cores - 1} on a ${cores}-core host (at least one VM core), got ${k}` }]);
   }
   return { ...r, name: r.entry.create(r.config).name };
 }

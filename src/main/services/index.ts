@@ -552,10 +552,11 @@ export function createServices(opts: ServicesOptions): Services {
         const e = errors[0];
         // A field of the config sent is named as such; one the name implies (the K of static:K) is the name's.
         // A message that names the field by its label stands alone ("Target side-core load must be ≤ 1 (got 5)");
-        // one that does not is prefixed with the field's key, as written ("k: must be at most 5 …", not "K: …" of a camelCase key).
+        // one that does not is prefixed with the field's key, as written ("x: must be …", not "X: …" of a camelCase key).
+        const said = /^[A-Z]/.test(e.message);
         if (e.field !== undefined && e.field !== 'policy' && config && Object.hasOwn(config, e.field))
-          return err('invalid-argument', /^[A-Z]/.test(e.message) ? e.message : `${e.field}: ${e.message}`, `config.${e.field}`);
-        if (e.field !== undefined && e.field !== 'policy') return err('invalid-argument', capitalize(`policy ${name}: ${e.field}: ${e.message}`), 'name');
+          return err('invalid-argument', said ? e.message : `${e.field}: ${e.message}`, `config.${e.field}`);
+        if (e.field !== undefined && e.field !== 'policy') return err('invalid-argument', capitalize(`policy ${name}: ${said ? e.message : `${e.field}: ${e.message}`}`), 'name');
         return err('invalid-argument', capitalize(e.message), 'name');
       }
       const s = state();

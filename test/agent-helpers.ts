@@ -3,7 +3,8 @@
  * port, a token file, real clocks for the console's client, and small WebSocket utilities.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,8 @@ import WebSocket from 'ws';
 import { ROOT } from './cli-helpers.ts';
 import type { LinkClock } from '../src/main/host/agent-source.ts';
 import type { AgentClock } from '../src/agent/drivers.ts';
+import type { Result } from '../src/shared/api.ts';
+import type { Services } from '../src/main/services/index.ts';
 
 /** A temp dir with a token file (mode 0600). */
 export function tokenDir(): { dir: string; token: string; tokenFile: string } {
@@ -21,6 +24,39 @@ export function tokenDir(): { dir: string; token: string; tokenFile: string } {
   writeFileSync(tokenFile, token + '\n');
   chmodSync(tokenFile, 0o600);
   return { dir, token, tokenFile };
+}
+
+/** The value of an API result, or an error with its code and message. */
+export function value<T>(r: Result<T>): T {
+  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
+  return r.value;
+}
+
+/**
+ * What a test file of console services over real agent processes keeps, all stopped and removed
+ * after the file: a token file, a temp dir (`prefix`), the agent processes and the services
+ * (`use(s)` hands them over; `use(null)` after a test stopped them itself).
+ */
+export function agentServicesFixture(prefix: string): { t: ReturnType<typeof tokenDir>; dir: string; procs: AgentProc[]; use<S extends Services | null>(s: S): S } {
+  const t = tokenDir();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const procs: AgentProc[] = [];
+  let services: Services | null = null;
+  afterAll(async () => {
+    await services?.shutdown();
+    for (const p of procs) p.child.kill('SIGKILL');
+    rmSync(t.dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    t,
+    dir,
+    procs,
+    use: <S extends Services | null>(s: S): S => {
+      services = s;
+      return s;
+    },
+  };
 }
 
 /** A running agent process. */

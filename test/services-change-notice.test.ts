@@ -15,13 +15,8 @@ import { loadScenario } from '../src/main/scenario/index.ts';
 import { createServices, type Services } from '../src/main/services/index.ts';
 import { CHANGE_NOTICE_MS } from '../src/main/services/hosts.ts';
 import { createAgentLiveHost } from '../src/main/services/agent-host.ts';
-import type { Notice, Result } from '../src/shared/api.ts';
-import { realLinkClock, seededRandom } from './agent-helpers.ts';
-
-function value<T>(r: Result<T>): T {
-  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
-  return r.value;
-}
+import type { Notice } from '../src/shared/api.ts';
+import { realLinkClock, seededRandom, value } from './agent-helpers.ts';
 
 let wss: WebSocketServer | null = null;
 let services: Services | null = null;

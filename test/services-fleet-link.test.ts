@@ -4,42 +4,28 @@
  * current; when the link is back the row is current again. A real `iocm agent --driver model`
  * process, killed and restarted on the same address; the real agent client; real services.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { createServices, type Services } from '../src/main/services/index.ts';
+import { createServices } from '../src/main/services/index.ts';
 import { createAgentLiveHost } from '../src/main/services/agent-host.ts';
-import type { FleetRow, Result } from '../src/shared/api.ts';
-import { freePort, realLinkClock, seededRandom, startAgentProc, tokenDir, type AgentProc } from './agent-helpers.ts';
+import type { FleetRow } from '../src/shared/api.ts';
+import { agentServicesFixture, freePort, realLinkClock, seededRandom, startAgentProc, value } from './agent-helpers.ts';
 
-function value<T>(r: Result<T>): T {
-  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
-  return r.value;
-}
-
-const t = tokenDir();
-const dir = mkdtempSync(join(tmpdir(), 'iocm-fleet-link-'));
-const procs: AgentProc[] = [];
-let services: Services | null = null;
-afterAll(async () => {
-  await services?.shutdown();
-  for (const p of procs) p.child.kill('SIGKILL');
-  rmSync(t.dir, { recursive: true, force: true });
-  rmSync(dir, { recursive: true, force: true });
-});
+const { t, dir, procs, use } = agentServicesFixture('iocm-fleet-link-');
 
 describe('the fleet row of an agent whose link is down', () => {
   it('is marked stale with its last side cores, objective and their time, and is current again once the link is back', async () => {
     const port = await freePort();
     const args = ['--driver', 'model', '--scenario', 'rr-few', '--token-file', t.tokenFile, '--listen', `127.0.0.1:${port}`, '--interval-ms', '100'];
-    services = createServices({
+    const services = use(
+      createServices({
       dbPath: join(dir, 'h.db'),
       scenario: null,
       seed: 1,
       fleetMs: 100,
       openAgent: (a) => createAgentLiveHost(a, { clock: realLinkClock, random: seededRandom(5), batchMs: 100, link: { initialBackoffMs: 100, maxBackoffMs: 400 } }),
-    });
+    }),
+    );
     await services.boot();
     const api = services.api;
     const pushed: FleetRow[][] = [];

@@ -5,43 +5,28 @@
  * is. An agent restarted on the same host is a gap in the same session. Real agent processes, the
  * real agent client, real services and a real SQLite file.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { createServices, type Services } from '../src/main/services/index.ts';
+import { createServices } from '../src/main/services/index.ts';
 import { createAgentLiveHost } from '../src/main/services/agent-host.ts';
 import { HistoryDb } from '../src/main/history/store.ts';
-import type { Result } from '../src/shared/api.ts';
-import { freePort, realLinkClock, seededRandom, startAgentProc, tokenDir, type AgentProc } from './agent-helpers.ts';
+import { agentServicesFixture, freePort, realLinkClock, seededRandom, startAgentProc, value } from './agent-helpers.ts';
 
-function value<T>(r: Result<T>): T {
-  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
-  return r.value;
-}
-
-const t = tokenDir();
-const dir = mkdtempSync(join(tmpdir(), 'iocm-hostchange-'));
-const procs: AgentProc[] = [];
-let services: Services | null = null;
-afterAll(async () => {
-  await services?.shutdown();
-  for (const p of procs) p.child.kill('SIGKILL');
-  rmSync(t.dir, { recursive: true, force: true });
-  rmSync(dir, { recursive: true, force: true });
-});
+const { t, dir, procs, use } = agentServicesFixture('iocm-hostchange-');
 
 describe('recording across a host change', () => {
   it('ends the session where another host takes the agent’s place and records the new host in a new session', async () => {
     const port = await freePort();
     const agent = (scenario: string) => ['--driver', 'model', '--scenario', scenario, '--token-file', t.tokenFile, '--listen', `127.0.0.1:${port}`, '--interval-ms', '100'];
     const dbPath = join(dir, 'h.db');
-    services = createServices({
+    const services = use(
+      createServices({
       dbPath,
       scenario: null,
       seed: 1,
       openAgent: (a) => createAgentLiveHost(a, { clock: realLinkClock, random: seededRandom(3), batchMs: 100, link: { initialBackoffMs: 100, maxBackoffMs: 400 } }),
-    });
+    }),
+    );
     await services.boot();
     const api = services.api;
     const a1 = await startAgentProc(agent('rr-few'));
@@ -75,7 +60,7 @@ describe('recording across a host change', () => {
     expect(second).toBeTruthy();
     await expect.poll(() => snapshotsOf(second), { timeout: 15_000 }).toBeGreaterThan(5);
     await services.shutdown();
-    services = null;
+    use(null);
 
     // What the file holds: each session one host, from its description to every snapshot.
     const db = new HistoryDb(dbPath, { readonly: true });

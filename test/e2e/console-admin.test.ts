@@ -5,7 +5,7 @@
  * keyboard; every view passes axe-core (no serious or critical violations); screenshots of every
  * view at 1600×1000 and 1280×720, light and dark, go to test-artifacts/.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
@@ -55,6 +55,14 @@ describe('console for an admin, in Chromium against the headless server', () => 
     await server?.stop();
   });
 
+  // A test that fails inside a replay leaves the console live again, so the next tests test what they name.
+  afterEach(async () => {
+    if (page && (await page.locator('[data-testid="exit-replay"]').count()) > 0) {
+      await page.click('[data-testid="exit-replay"]');
+      await expect.poll(() => page.locator('[data-testid="replay-banner"]').count()).toBe(0);
+    }
+  });
+
   it('live charts start from the backfill right after load and keep it', async () => {
     // let the live host run, so there is a recent past to backfill
     const wait = 8000 - (Date.now() - started);
@@ -93,11 +101,23 @@ describe('console for an admin, in Chromium against the headless server', () => 
     };
     const scrubberMs = async (): Promise<number> => Number(await page.locator('[data-testid="scrubber"]').inputValue());
     // sessions: the scrubber sits at the replay position
-    await expect.poll(async () => Math.abs((await scrubberMs()) - (await positionMs())), { timeout: 10_000 }).toBeLessThanOrEqual(100);
     // The exact position (the label shows tenths of a second: a decision at 503 ms reads 0:00.5, and
-    // comparing recorded times against the label's 500 ms picked the decision before it).
-    const tMs = Number(await page.locator('[data-testid="replay-position"]').getAttribute('data-t'));
-    expect(Math.abs(tMs - (await positionMs()))).toBeLessThanOrEqual(50);
+    // comparing recorded times against the label's 500 ms picked the decision before it), read once
+    // the second jump has landed everywhere: the position holds still for 200 ms, and the label and
+    // the scrubber agree with it (on a loaded machine the second jump can land between two reads).
+    const exactMs = async (): Promise<number> => Number(await page.locator('[data-testid="replay-position"]').getAttribute('data-t'));
+    let tMs = NaN;
+    await expect
+      .poll(
+        async () => {
+          const a = await exactMs();
+          await page.waitForTimeout(200);
+          tMs = await exactMs();
+          return a === tMs && Math.abs((await positionMs()) - tMs) <= 50 && Math.abs((await scrubberMs()) - tMs) <= 100;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(true);
 
     // banner: session name and time, exit button; no live chips in the header
     expect(await page.locator('[data-testid="replay-name"]').innerText()).toContain('mixed');

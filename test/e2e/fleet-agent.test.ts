@@ -88,15 +88,19 @@ describe('fleet with a real agent, in Chromium against the headless server', () 
     expect(await page.locator('[data-testid="perf-chart"] [role="img"]').getAttribute('aria-label')).toContain('the link to the host was down');
     await shot(page, 'fleet-agent-gap');
 
-    const db = new HistoryDb(server.dbPath, { readonly: true });
-    try {
-      const agentSession = db.listSessions({}).find((s) => s.source === 'agent' && s.host === 'kvm-e2e');
-      expect(agentSession).toBeDefined();
-      const link = db.eventsBetween(agentSession!.id, -Infinity, Infinity).filter((e) => e.kind === 'disconnect' || e.kind === 'connect');
-      expect(link.map((e) => (e.data as { gap?: string }).gap)).toEqual(['start', 'end']);
-      expect((link[1].data as { durationMs: number }).durationMs).toBeGreaterThan(1000);
-    } finally {
-      db.close();
-    }
+    // What the file holds: the recorder writes in batches, so the gap's end can reach the file a
+    // moment after the page drew it.
+    const linkEvents = () => {
+      const db = new HistoryDb(server.dbPath, { readonly: true });
+      try {
+        const agentSession = db.listSessions({}).find((s) => s.source === 'agent' && s.host === 'kvm-e2e');
+        expect(agentSession).toBeDefined();
+        return db.eventsBetween(agentSession!.id, -Infinity, Infinity).filter((e) => e.kind === 'disconnect' || e.kind === 'connect');
+      } finally {
+        db.close();
+      }
+    };
+    await expect.poll(() => linkEvents().map((e) => (e.data as { gap?: string }).gap), { timeout: 10_000 }).toEqual(['start', 'end']);
+    expect((linkEvents()[1].data as { durationMs: number }).durationMs).toBeGreaterThan(1000);
   });
 });

@@ -81,6 +81,13 @@ export function agentEndpoint(url: string): string {
 /** Snapshots within which an acknowledged change must show in the host's configuration (1 s at the usual 100 ms). */
 export const APPLIED_WITHIN_SNAPSHOTS = 10;
 
+/** Whether two lists of core ids hold the same cores. */
+function sameSet(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  const sb = [...b].sort((x, y) => x - y);
+  return [...a].sort((x, y) => x - y).every((core, i) => core === sb[i]);
+}
+
 /** A control action in words ("side cores [1, 2]"). */
 function describeAction(a: ControlAction): string {
   if (a.kind === 'setSideCores') return `side cores [${a.cores.join(', ')}]`;
@@ -457,7 +464,7 @@ export class AgentHostSource implements HostSource {
       const a = w.action;
       const shown =
         a.kind === 'setSideCores'
-          ? a.cores.length === c.sideCores.length && [...a.cores].sort((x, y) => x - y).every((core, i) => core === [...c.sideCores].sort((x, y) => x - y)[i])
+          ? sameSet(a.cores, c.sideCores)
           : a.kind === 'assignQueue'
             ? c.queueOwner[a.queue] === a.core
             : c.queuePolling[a.queue] === a.on;

@@ -11,11 +11,11 @@
  * (src/main/host/dry-run.ts), config() shows the decided configuration, so the loop settles, and
  * snapshots measure the model as it runs, laid out as decided.
  */
-import type { ControlAction, ControlResult, HostConfig, HostInfo, KnobAction } from '../shared/control.ts';
+import { copyConfig, type ControlAction, type ControlResult, type HostConfig, type HostInfo, type KnobAction } from '../shared/control.ts';
 import type { HostSnapshot } from '../shared/snapshot.ts';
 import type { HostSource, HostSourceCapabilities } from '../main/host/source.ts';
 import { ModelHostSource } from '../main/host/model-source.ts';
-import { copyConfig, dryRunSnapshot } from '../main/host/dry-run.ts';
+import { dryRunSnapshot } from '../main/host/dry-run.ts';
 import { modelConfigAfter } from '../main/model/model-control.ts';
 import { loadScenario } from '../main/scenario/index.ts';
 import type { DriverOptions } from './drivers.ts';

@@ -66,6 +66,17 @@ export interface HostConfig {
   knobs?: HostKnobState;
 }
 
+/** A copy of `cfg` that shares no array or object with it (a caller may edit what it gets). */
+export function copyConfig(cfg: HostConfig): HostConfig {
+  return {
+    cores: cfg.cores,
+    sideCores: [...cfg.sideCores],
+    queueOwner: [...cfg.queueOwner],
+    queuePolling: [...cfg.queuePolling],
+    ...(cfg.knobs ? { knobs: { ...cfg.knobs, manager: { ...cfg.knobs.manager } } } : {}),
+  };
+}
+
 /** Result of applying an action. */
 export type ControlResult =
   | { ok: true; /** Modelled reconfiguration cost charged, in cycles (0 if none). */ costCycles: number }

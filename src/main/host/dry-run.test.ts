@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { copyConfig, dryRunSnapshot } from './dry-run.ts';
+import { dryRunSnapshot } from './dry-run.ts';
+import { copyConfig } from '../../shared/control.ts';
 import { createHostModel } from '../model/host-model.ts';
 import { modelConfigAfter } from '../model/model-control.ts';
 import { snapshotConsistencyProblem } from '../../shared/agent-protocol.ts';

@@ -7,22 +7,11 @@
  * owners and polling follow the decision; a side core's work is the measured work of the queues
  * the decision gives it (as the qemu driver counts an IOThread's measured CPU on the core it would
  * be placed on), and its polling loop, which does not run, counts nothing (loops and empty polls 0).
- * Pure; used by the model driver (src/agent/model-driver.ts).
+ * Pure; used by the model and OVS drivers (src/agent/model-driver.ts, ovs/ovs-source.ts); the config they hand out is copied by copyConfig (src/shared/control.ts).
  */
 import type { HostConfig } from '../../shared/control.ts';
 import { assembleSnapshot } from '../../shared/host-snapshot.ts';
 import type { CoreStats, HostSnapshot, QueueStats, SideCoreStats } from '../../shared/snapshot.ts';
-
-/** A copy of `cfg` that shares no array or object with it (the loop edits what config() returns). */
-export function copyConfig(cfg: HostConfig): HostConfig {
-  return {
-    cores: cfg.cores,
-    sideCores: [...cfg.sideCores],
-    queueOwner: [...cfg.queueOwner],
-    queuePolling: [...cfg.queuePolling],
-    ...(cfg.knobs ? { knobs: { ...cfg.knobs, manager: { ...cfg.knobs.manager } } } : {}),
-  };
-}
 
 /** Snapshot `s`, measured on the host as it runs, laid out as the decided configuration `cfg` (see the file comment). */
 export function dryRunSnapshot(s: HostSnapshot, cfg: HostConfig): HostSnapshot {

@@ -2,7 +2,7 @@
  * Control and reconfiguration of the host model: HostControl.apply (side cores, queue owners,
  * polling, knobs, the manager), its validation, and the reconfiguration mechanics and costs.
  */
-import type { ControlAction, ControlResult, HostConfig, KnobAction } from '../../shared/control.ts';
+import { copyConfig, type ControlAction, type ControlResult, type HostConfig, type KnobAction } from '../../shared/control.ts';
 import { knobError, MODEL_CONSTANTS } from './model-engine.ts';
 import { ModelLayout } from './model-layout.ts';
 
@@ -73,13 +73,7 @@ function ownerAfterSetSideCores(q: number, side: readonly number[]): number {
 export function modelConfigAfter(cfg: HostConfig, action: ControlAction | KnobAction): { ok: false; error: string } | { ok: true; config: HostConfig } {
   const error = modelActionError(action, cfg.cores, cfg.queueOwner.length, cfg.sideCores);
   if (error !== null) return { ok: false, error };
-  const next: HostConfig = {
-    cores: cfg.cores,
-    sideCores: [...cfg.sideCores],
-    queueOwner: [...cfg.queueOwner],
-    queuePolling: [...cfg.queuePolling],
-    ...(cfg.knobs ? { knobs: { ...cfg.knobs, manager: { ...cfg.knobs.manager } } } : {}),
-  };
+  const next = copyConfig(cfg);
   const k = next.knobs;
   switch (action.kind) {
     case 'setSideCores': {

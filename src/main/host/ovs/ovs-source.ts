@@ -33,10 +33,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { ControlAction, ControlResult, HostConfig, HostInfo, KnobAction } from '../../../shared/control.ts';
+import { copyConfig, type ControlAction, type ControlResult, type HostConfig, type HostInfo, type KnobAction } from '../../../shared/control.ts';
 import type { HostSnapshot } from '../../../shared/snapshot.ts';
 import type { HostSource, HostSourceCapabilities } from '../source.ts';
-import { copyConfig, dryRunSnapshot } from '../dry-run.ts';
+import { dryRunSnapshot } from '../dry-run.ts';
 import { buildConfig, buildInfo, buildSnapshot, buildTopology, tscHzFromPerf, VHOST_TYPES, type IfaceRow, type OvsSample, type Topology } from './map.ts';
 import {
   formatCpuMask,

@@ -245,7 +245,7 @@ export interface SpdkState {
 export const spdkEntry: PolicyEntry = {
   name: 'spdk-dynamic',
   description: "SPDK's dynamic scheduler: a queue ≥ 20 % busy is active; active queues consolidate first-fit onto the lowest side cores at 80 % capacity; idle queues go to the main side core; cores left empty return to the VMs. Reads each queue's work cycles: on a host that does not report them (the qemu profile) it stays and says so.",
-  ...configSpec(spdkFields),
+  ...configSpec(spdkFields, [{ low: 'activePct', high: 'fullPct', strict: true }]),
   create(config): Policy<SpdkState> {
     const active = num(config, 'activePct') / 100;
     const full = num(config, 'fullPct') / 100;

@@ -101,7 +101,15 @@ export function classicRequests(
 export const classicEntry: PolicyEntry = {
   name: 'iocm-classic',
   description: "The published IOcm manager (SYSTOR 2016, dynamic-io-manager): idle I/O capacity and VM idle thresholds, 60 % of 20 epochs request gate, regret on bytes/cycle with a doubling bar; 0–4 I/O cores, round-robin devices. Its add, remove and stop rules read side cores' work apart from polling: on a host that does not report it (the qemu profile) they are not run, and it says so.",
-  ...configSpec(fields),
+  ...configSpec(fields, [
+    // Add when idle I/O is below addIdleIo; removal needs it above canRemoveIdleIo(AtMax) and removes above removeIdleIo.
+    { low: 'addIdleIo', high: 'canRemoveIdleIo', strict: true },
+    { low: 'addIdleIo', high: 'canRemoveIdleIoAtMax', strict: true },
+    { low: 'addIdleIo', high: 'removeIdleIo', strict: true },
+    // Add when VM idle is above addVmIdle; remove when it is below removeVmIdle.
+    { low: 'removeVmIdle', high: 'addVmIdle', strict: true },
+    { low: 'barEpochs', high: 'maxBarEpochs', strict: false },
+  ]),
   create(config): Policy<ClassicState> {
     const c = (k: string): number => num(config, k);
     const win = c('requestWindow');

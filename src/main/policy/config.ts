@@ -42,9 +42,49 @@ export function validateFields(fields: readonly FieldSpec[], config: PolicyConfi
   return errors;
 }
 
-/** The config part of a registry entry (defaults, UI fields, validation), all from one field list. */
-export function configSpec(fields: readonly FieldSpec[]): Pick<PolicyEntry, 'defaults' | 'fields' | 'validate'> {
-  return { defaults: defaultsOf(fields), fields: describeFields(fields), validate: (c) => validateFields(fields, c) };
+/**
+ * An order two settings must keep: `low` below `high` (`strict`) or at most `high`. Settings that
+ * each pass their own range can still contradict each other (an "add" threshold above the matching
+ * "remove" one makes a policy ask for both); these are checked on the merged config.
+ */
+export interface FieldOrder {
+  low: string;
+  high: string;
+  strict: boolean;
+}
+
+/**
+ * Errors of `orders` on `config` merged over `defaults`, for pairs whose own values are valid.
+ * The error names the setting the caller gave (`low` when both or neither).
+ */
+export function validateOrders(fields: readonly FieldSpec[], orders: readonly FieldOrder[], config: PolicyConfig, bad: ReadonlySet<string>): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const byKey = new Map(fields.map((f) => [f.key, f]));
+  for (const o of orders) {
+    if (bad.has(o.low) || bad.has(o.high)) continue;
+    const lo = byKey.get(o.low);
+    const hi = byKey.get(o.high);
+    if (!lo || !hi) throw new Error(`policy config order names an unknown field: ${o.low} / ${o.high}`);
+    const a = (config[o.low] ?? lo.default) as number;
+    const b = (config[o.high] ?? hi.default) as number;
+    if (o.strict ? a < b : a <= b) continue;
+    const show = (f: FieldSpec, v: number): string => `${f.label} (${v}${f.unit && f.unit !== 'fraction' ? ' ' + f.unit : ''})`;
+    const field = config[o.low] === undefined && config[o.high] !== undefined ? o.high : o.low;
+    errors.push({ field, message: `${show(lo, a)} must be ${o.strict ? 'below' : 'at most'} ${show(hi, b)}` });
+  }
+  return errors;
+}
+
+/** The config part of a registry entry (defaults, UI fields, validation), all from one field list and the orders its settings must keep. */
+export function configSpec(fields: readonly FieldSpec[], orders: readonly FieldOrder[] = []): Pick<PolicyEntry, 'defaults' | 'fields' | 'validate'> {
+  return {
+    defaults: defaultsOf(fields),
+    fields: describeFields(fields),
+    validate: (c) => {
+      const errors = validateFields(fields, c);
+      return errors.concat(validateOrders(fields, orders, c, new Set(errors.map((e) => e.field))));
+    },
+  };
 }
 
 /** Read a numeric config value (validated beforehand). */

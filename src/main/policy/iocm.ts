@@ -187,7 +187,12 @@ export const iocmEntry: PolicyEntry = {
   name: 'iocm',
   description:
     'IOcm on observed statistics: detects regime changes from drifts of the observed objective and of activity, jumps to the side-core count the measured I/O cycles call for, verifies it with a hill climb on the objective (fewest cores within the hysteresis; latency ceilings on side-core load and vCPU wait), remembers regimes, and places queues by measured load (LPT). Any number of side cores.',
-  ...configSpec(fields),
+  ...configSpec(fields, [
+    // The jump aims below saturation and below the latency ceiling it is checked against.
+    { low: 'targetBusy', high: 'saturatedBusy', strict: true },
+    { low: 'targetBusy', high: 'maxSideBusy', strict: false },
+    { low: 'idleSideBusy', high: 'wakeSideBusy', strict: true },
+  ]),
   create(config): Policy<IocmState> {
     const c = (k: string): number => num(config, k);
     const est = { targetBusy: c('targetBusy'), saturatedBusy: c('saturatedBusy'), vhostToPoll: c('vhostToPoll') };

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { observabilityOf, observe } from '../../../shared/observe.ts';
-import { buildConfig, buildInfo, buildSnapshot, buildTopology, delta, tscHzFromPerf, type IfaceRow, type OvsSample } from './map.ts';
+import { buildConfig, buildInfo, buildSnapshot, buildTopology, delta, tscHzFromPerf, vcpuCycles, vhostSocketPath, vmVcpuThreads, type IfaceRow, type OvsSample, type ThreadSched, type VcpuMap } from './map.ts';
 import { mapColumn, parseDpctlShow, parsePmdPerfShow, parsePmdRxqShow, parsePmdStatsShow, parseVsctlJson, type ProcStat } from './parse.ts';
 
 /** Output recorded from a private OVS 3.1 instance on this machine (fixtures/README.md). */
@@ -222,5 +222,72 @@ describe('clock and counters', () => {
     expect(delta(3, 4)).toBe(3);
     expect(delta(3, undefined)).toBe(3);
     expect(delta(NaN, 1)).toBe(0);
+  });
+});
+
+describe('vCPUs of the VMs behind the vhost-user ports', () => {
+  it("a port's socket: a client port's vhost-server-path; a server port's file in the run folder (or vhost-sock-dir under it)", () => {
+    expect(vhostSocketPath({ name: 'vhu0', type: 'dpdkvhostuserclient', otherConfig: {}, externalIds: {}, options: { 'vhost-server-path': '/tmp/x/vhu0.sock' } }, '/var/run/openvswitch')).toBe('/tmp/x/vhu0.sock');
+    expect(vhostSocketPath({ name: 'vhu0', type: 'dpdkvhostuserclient', otherConfig: {}, externalIds: {} }, '/var/run/openvswitch')).toBeNull();
+    expect(vhostSocketPath({ name: 'vhost-web0', type: 'dpdkvhostuser', otherConfig: {}, externalIds: {} }, '/var/run/openvswitch/')).toBe('/var/run/openvswitch/vhost-web0');
+    expect(vhostSocketPath({ name: 'vhost-web0', type: 'dpdkvhostuser', otherConfig: {}, externalIds: {} }, '/var/run/openvswitch', 'vhost/')).toBe('/var/run/openvswitch/vhost/vhost-web0');
+    expect(vhostSocketPath({ name: 'br0', type: 'internal', otherConfig: {}, externalIds: {} }, '/run')).toBeNull();
+    // The recorded Interface table's client ports.
+    expect(ifacesOf('vsctl-interfaces.json').map((i) => i.name)).toContain('vhu1');
+  });
+
+  it("a VM's vCPU threads: the union over its ports' processes, each process once; none for a port no VM serves", () => {
+    const ifaces: IfaceRow[] = [
+      { name: 'web-0', type: 'dpdkvhostuser', otherConfig: {}, externalIds: { 'vm-id': 'web' } },
+      { name: 'web-1', type: 'dpdkvhostuser', otherConfig: {}, externalIds: { 'vm-id': 'web' } },
+      { name: 'tp', type: 'dpdkvhostuser', otherConfig: {}, externalIds: {} },
+    ];
+    const topo = buildTopology({ ifaces, rxq: { windowS: NaN, pmds: [] } });
+    expect(topo.vms.map((v) => [v.name, v.ports])).toEqual([
+      ['tp', ['tp']],
+      ['web', ['web-0', 'web-1']],
+    ]);
+    const found: VcpuMap = { portPids: new Map([['web-0', [300]], ['web-1', [300]]]), threads: new Map([[300, [301, 302]]]) };
+    expect(vmVcpuThreads(topo, found)).toEqual([[], ['300/301', '300/302']]);
+    expect(vmVcpuThreads(topo, undefined)).toEqual([[], []]);
+    expect(buildInfo('h', 2, 2e9, 1000, topo, vmVcpuThreads(topo, found).map((t) => t.length)).vms.map((v) => [v.name, v.vcpus])).toEqual([
+      ['tp', 0],
+      ['web', 2],
+    ]);
+    expect(buildInfo('h', 2, 2e9, 1000, topo).vms.map((v) => v.vcpus)).toEqual([0, 0]);
+  });
+
+  it('run and wait: schedstat deltas in cycles; a thread new, vanished or with a counter gone backwards adds 0', () => {
+    const m = (x: Record<string, [number, number]>): Map<string, ThreadSched> => new Map(Object.entries(x).map(([k, [runNs, waitNs]]) => [k, { runNs, waitNs }]));
+    const prev = m({ '1/2': [1e9, 5e8], '1/3': [2e9, 0], '1/4': [9e9, 9e9], '1/5': [1, 1] });
+    const cur = m({ '1/2': [1.6e9, 6e8], '1/3': [2.3e9, 2e8], '1/4': [8e9, 9.1e9], '1/6': [5e8, 5e8] });
+    // 2 GHz, 1 s: thread 2 ran 0.6 s and waited 0.1 s, thread 3 0.3 s and 0.2 s; 4 went backwards, 5 vanished, 6 is new.
+    const c = vcpuCycles(prev, cur, ['1/2', '1/3', '1/4', '1/5', '1/6'], 2e9, 1000);
+    expect(c.run).toBeCloseTo(1.8e9, -3);
+    expect(c.wait).toBeCloseTo(0.6e9, -3);
+    expect(vcpuCycles(prev, cur, ['1/4', '1/5', '1/6'], 2e9, 1000)).toEqual({ run: 0, wait: 0 });
+    expect(vcpuCycles(undefined, cur, ['1/2'], 2e9, 1000)).toEqual({ run: 0, wait: 0 });
+    // Read 1.25 s apart for an interval of 1 s: scaled to the interval.
+    const s = vcpuCycles(prev, cur, ['1/2'], 2e9, 1000, 1250);
+    expect(s.run).toBeCloseTo(0.96e9, -3);
+    expect(s.wait).toBeCloseTo(0.16e9, -3);
+    // A thread cannot run and wait longer than the interval.
+    const over = vcpuCycles(m({ a: [0, 0] }), m({ a: [1.5e9, 0.5e9] }), ['a'], 2e9, 1000);
+    expect(over.run + over.wait).toBeCloseTo(2e9, -3);
+    expect(over.run / over.wait).toBeCloseTo(3, 6);
+  });
+
+  it('the snapshot gives each VM its vCPU threads\' run and wait; 0 for a VM with none found', () => {
+    const files = { perf: 'perf-tx1.txt', stats: 'stats-tx1.txt', rxq: 'rxq-tx1.txt', dp: 'dpctl-tx1.txt' };
+    const ifaces = vhost(['vhu0', 'vhu1']);
+    const vcpus: VcpuMap = { portPids: new Map([['vhu0', [100]]]), threads: new Map([[100, [101, 102]]]) };
+    const a: OvsSample = { ...sample(1000, files, ifaces, proc([[10, 90], [50, 50]], 100)), vcpus, sched: new Map([['100/101', { runNs: 1e9, waitNs: 0 }], ['100/102', { runNs: 0, waitNs: 0 }]]), schedAt: 1000 };
+    const b: OvsSample = { ...sample(2000, files, ifaces, proc([[20, 180], [100, 100]], 200)), vcpus, sched: new Map([['100/101', { runNs: 1.5e9, waitNs: 2.5e8 }], ['100/102', { runNs: 1e8, waitNs: 0 }]]), schedAt: 2000 };
+    const topo = buildTopology(b);
+    const snap = buildSnapshot(a, b, { seq: 0, t: 1000, hz: 2e9, userHz: 100, topo });
+    expect(snap.vms.map((v) => [v.name, v.vcpuRunCycles, v.vcpuWaitCycles])).toEqual([
+      ['vhu0', 1.2e9, 5e8],
+      ['vhu1', 0, 0],
+    ]);
   });
 });

@@ -11,6 +11,10 @@
  *   `emptyPolls` is a lower bound from idle iterations, not observed under `ovs`); queues get their port's packets and bytes (dpctl/show -s, RX + TX) and
  *   work cycles = rxq usage % × the PMD's cycles over the interval (queueWork); cores get
  *   /proc/stat. Truth fields stay neutral (phase '', latency 0, score 0, queue wait 0, load 0).
+ * - vCPUs ({@link vmVcpuThreads}, {@link vcpuCycles}): the source finds the QEMU process behind
+ *   each vhost-user socket ({@link vhostSocketPath}) and its vCPU threads (../ovs-source.ts); a
+ *   VM's vCPUs are the union over its ports' processes, its run/wait the deltas of their
+ *   /proc/PID/task/TID/schedstat in cycles.
  */
 import type { HostConfig, HostInfo } from '../../../shared/control.ts';
 import { observabilityOf } from '../../../shared/observe.ts';
@@ -27,6 +31,22 @@ export interface IfaceRow {
   type: string;
   otherConfig: Record<string, string>;
   externalIds: Record<string, string>;
+  /** The Interface's `options` (`vhost-server-path` of a vhost-user client port); absent: none read. */
+  options?: Record<string, string>;
+}
+
+/** A thread's /proc/PID/task/TID/schedstat: ns on a CPU, ns runnable but waiting for one. */
+export interface ThreadSched {
+  runNs: number;
+  waitNs: number;
+}
+
+/** The vCPU threads found behind the vhost-user ports (the source's discovery, ../ovs-source.ts). */
+export interface VcpuMap {
+  /** Port → the pids of the processes with vCPU threads whose command line names its socket. */
+  portPids: Map<string, number[]>;
+  /** Pid → its vCPU threads' ids, ascending. */
+  threads: Map<number, number[]>;
 }
 
 /** One sample of everything the source reads, at wall time `at` (ms, injected clock). */
@@ -40,6 +60,12 @@ export interface OvsSample {
   /** Open_vSwitch other_config. */
   ovsConfig: Record<string, string>;
   proc: ProcStat;
+  /** The vCPU threads found behind the ports at this sample (absent: none looked for). */
+  vcpus?: VcpuMap;
+  /** Their schedstat, by `pid/tid` ({@link threadKey}); a thread missing here had vanished. */
+  sched?: Map<string, ThreadSched>;
+  /** When the schedstat files were read (injected clock, ms): their span scales to the interval. */
+  schedAt?: number;
 }
 
 /** A queue of the topology: port `port`, rx queue `rxq`. */
@@ -113,19 +139,91 @@ export function buildTopology(s: Pick<OvsSample, 'ifaces' | 'rxq'>, vmOfPort?: R
   return { vms, queues, key };
 }
 
+/**
+ * The vhost-user socket of a port, as its frontend names it: a `dpdkvhostuserclient` port's
+ * `options:vhost-server-path` (the frontend, QEMU, is the server there); a `dpdkvhostuser` port's
+ * `<rundir>/<vhost-sock-dir>/<port name>` (OVS is the server and makes the socket in its run
+ * folder, or the `other_config:vhost-sock-dir` under it). Null for any other port, or a client
+ * port with no server path.
+ */
+export function vhostSocketPath(iface: IfaceRow, rundir: string, sockDir = ''): string | null {
+  if (iface.type === 'dpdkvhostuserclient') return iface.options?.['vhost-server-path'] || null;
+  if (iface.type !== 'dpdkvhostuser' || iface.name === '') return null;
+  return [rundir.replace(/\/+$/, ''), sockDir.replace(/^\/+|\/+$/g, ''), iface.name].filter((x) => x !== '').join('/');
+}
+
+/** The key of a thread in {@link OvsSample.sched}. */
+export function threadKey(pid: number, tid: number): string {
+  return `${pid}/${tid}`;
+}
+
+/**
+ * Each VM's vCPU threads ({@link threadKey}s, by VM id): the union over its ports of the vCPU
+ * threads of the processes serving them, each process once (a QEMU serves every port of its VM).
+ * Empty for a VM whose ports no process with vCPU threads serves (a DPDK application such as
+ * testpmd, or a QEMU without `debug-threads=on`).
+ */
+export function vmVcpuThreads(topo: Pick<Topology, 'vms'>, found: VcpuMap | undefined): string[][] {
+  return topo.vms.map((v) => {
+    const pids = new Set<number>();
+    for (const p of v.ports) for (const pid of found?.portPids.get(p) ?? []) pids.add(pid);
+    const out: string[] = [];
+    for (const pid of [...pids].sort((a, b) => a - b)) for (const tid of found?.threads.get(pid) ?? []) out.push(threadKey(pid, tid));
+    return out;
+  });
+}
+
+/**
+ * A VM's vCPU run and wait cycles over an interval of `intervalMs`: per thread the deltas of its
+ * schedstat run and wait ns between `prev` and `cur`, in cycles at `hz`. The files are read at
+ * their own moment of each sample, so their deltas span `schedSpanMs` (the reads' times apart),
+ * not quite the interval: they are scaled to the interval (as /proc/stat's ticks are), and a
+ * thread's run + wait is at most the interval's cycles (a thread is on one CPU or waiting, not
+ * both). A thread not in both samples (new, or vanished) or whose counter went backwards (its id
+ * reused) adds 0: never a negative.
+ */
+export function vcpuCycles(prev: ReadonlyMap<string, ThreadSched> | undefined, cur: ReadonlyMap<string, ThreadSched> | undefined, threads: readonly string[], hz: number, intervalMs: number, schedSpanMs?: number): { run: number; wait: number } {
+  const k = schedSpanMs !== undefined && Number.isFinite(schedSpanMs) && schedSpanMs > 0 ? intervalMs / schedSpanMs : 1;
+  const perNs = hz / 1e9;
+  const cap = (hz * intervalMs) / 1000;
+  let run = 0;
+  let wait = 0;
+  for (const t of threads) {
+    const a = prev?.get(t);
+    const b = cur?.get(t);
+    if (!a || !b) continue;
+    const dr = b.runNs - a.runNs;
+    const dw = b.waitNs - a.waitNs;
+    if (!(dr >= 0) || !(dw >= 0)) continue;
+    let r = dr * k * perNs;
+    let w = dw * k * perNs;
+    if (r + w > cap) {
+      const f = cap / (r + w);
+      r *= f;
+      w *= f;
+    }
+    run += r;
+    wait += w;
+  }
+  return { run, wait };
+}
+
 /** The one VM group of an OVS host: its vhost-user traffic, a byte-moving workload. */
 export const OVS_GROUP = { name: 'vhost-user', weight: 1, workload: 'net-stream' } as const;
 
-/** HostInfo of an OVS host. `source` is 'agent': a real host measured by the agent's driver. */
-export function buildInfo(name: string, cores: number, hz: number, intervalMs: number, topo: Topology): HostInfo {
+/**
+ * HostInfo of an OVS host. `source` is 'agent': a real host measured by the agent's driver. A VM's
+ * `vcpus` is how many vCPU threads were found behind its ports (`vcpus[id]`, see
+ * {@link vmVcpuThreads}); 0: none found (a vhost-user frontend need not be a QEMU guest).
+ */
+export function buildInfo(name: string, cores: number, hz: number, intervalMs: number, topo: Topology, vcpus: readonly number[] = []): HostInfo {
   return {
     name,
     source: 'agent',
     cores,
     hz,
     intervalMs,
-    // vCPUs are unknown here: a vhost-user frontend need not be a QEMU guest (OVS does not know).
-    vms: topo.vms.map((v) => ({ id: v.id, name: v.name, group: OVS_GROUP.name, vcpus: 0 })),
+    vms: topo.vms.map((v) => ({ id: v.id, name: v.name, group: OVS_GROUP.name, vcpus: vcpus[v.id] ?? 0 })),
     queues: topo.queues.map((q) => ({ id: q.id, vm: q.vm, device: q.device, kind: 'net' as const })),
     groups: [{ ...OVS_GROUP }],
     observability: observabilityOf('ovs'),
@@ -304,20 +402,26 @@ export function buildSnapshot(prev: OvsSample, cur: OvsSample, ctx: SnapshotCont
   });
 
   const zero = { p50: 0, p99: 0, p999: 0 };
-  const vms: VmStats[] = ctx.topo.vms.map((v) => ({
-    id: v.id,
-    name: v.name,
-    group: OVS_GROUP.name,
-    requestsPerSec: 0,
-    bytesPerSec: 0,
-    guestCyclesPerSec: 0,
-    latencyUs: { ...zero },
-    exitsPerSec: 0,
-    interruptsPerSec: 0,
-    vcpuRunCycles: 0,
-    vcpuWaitCycles: 0,
-    load: 0,
-  }));
+  // vCPUs: the threads found at this sample; their schedstat deltas scaled to the interval.
+  const vcpuThreads = vmVcpuThreads(ctx.topo, cur.vcpus);
+  const schedSpan = cur.schedAt !== undefined && prev.schedAt !== undefined ? cur.schedAt - prev.schedAt : undefined;
+  const vms: VmStats[] = ctx.topo.vms.map((v) => {
+    const vcpu = vcpuCycles(prev.sched, cur.sched, vcpuThreads[v.id], hz, intervalMs, schedSpan);
+    return {
+      id: v.id,
+      name: v.name,
+      group: OVS_GROUP.name,
+      requestsPerSec: 0,
+      bytesPerSec: 0,
+      guestCyclesPerSec: 0,
+      latencyUs: { ...zero },
+      exitsPerSec: 0,
+      interruptsPerSec: 0,
+      vcpuRunCycles: Math.round(vcpu.run),
+      vcpuWaitCycles: Math.round(vcpu.wait),
+      load: 0,
+    };
+  });
   let reqs = 0;
   let bytes = 0;
   for (const q of queues) {

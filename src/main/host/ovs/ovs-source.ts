@@ -26,22 +26,32 @@
  * runs, laid out as decided. Where OVS would poll each queue under the decided PMD cores is the
  * driver's estimate ({@link OvsHostSource.placeDecided}); `close()` restores nothing.
  *
+ * vCPUs: OVS does not know which process is behind a vhost-user socket, so the driver looks
+ * ({@link scanVhostFrontends}): the process whose command line names the port's socket and that has
+ * QEMU vCPU threads (`CPU n/KVM`, named so with `-name …,debug-threads=on`) is the VM's QEMU; every
+ * interval it reads those threads' schedstat (run and wait ns). It scans /proc again when the ports
+ * or their sockets change, when a thread it measures is gone, and otherwise every `vcpuScanMs`.
+ *
  * Core layer: plain Node (child_process, fs); time only from the injected clock.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { copyConfig, type ControlAction, type ControlResult, type HostConfig, type HostInfo, type KnobAction } from '../../../shared/control.ts';
 import type { HostSnapshot } from '../../../shared/snapshot.ts';
 import type { HostSource, HostSourceCapabilities } from '../source.ts';
 import { dryRunSnapshot } from '../dry-run.ts';
-import { buildConfig, buildInfo, buildSnapshot, buildTopology, tscHzFromPerf, VHOST_TYPES, type IfaceRow, type OvsSample, type Topology } from './map.ts';
+import { parseSchedStat, readText } from '../qemu/procfs.ts';
+import { buildConfig, buildInfo, buildSnapshot, buildTopology, threadKey, tscHzFromPerf, vhostSocketPath, VHOST_TYPES, vmVcpuThreads, type IfaceRow, type OvsSample, type ThreadSched, type Topology, type VcpuMap } from './map.ts';
 import {
+  cmdlineNamesPath,
   formatCpuMask,
   formatRxqAffinity,
+  isVcpuThreadName,
   mapColumn,
+  parseCmdline,
   parseCpuMask,
   parseDpctlShow,
   parsePmdPerfShow,
@@ -50,6 +60,7 @@ import {
   parseProcStat,
   parseRxqAffinity,
   parseVsctlJson,
+  socketNameHint,
 } from './parse.ts';
 
 /** The clock and timer a shell injects. */
@@ -95,8 +106,15 @@ export interface OvsSourceOptions {
    * `timeoutMs` and `maxOutputBytes`; rejects naming the command). Tests inject a fake OVS here.
    */
   exec?: (bin: string, args: string[], timeoutMs: number, maxOutputBytes: number) => Promise<string>;
-  /** Reads /proc/stat (default: the file). Tests inject one. */
+  /** Reads /proc/stat (default: the file under `procRoot`). Tests inject one. */
   readProcStat?: () => Promise<string>;
+  /**
+   * Where the kernel's process files are (default /proc): scanned for the QEMU processes behind
+   * the vhost-user sockets and their vCPU threads' schedstat. Tests give a fake tree.
+   */
+  procRoot?: string;
+  /** How often, ms, the processes are scanned again when nothing else asks for it (default 10000). */
+  vcpuScanMs?: number;
 }
 
 const DEFAULT_RUNDIR = '/var/run/openvswitch';
@@ -135,6 +153,83 @@ export function findControlSocket(rundir: string): string | null {
     /* unreadable */
   }
   return null;
+}
+
+/** Most bytes of a /proc/PID/cmdline read (libvirt's QEMU command lines are tens of KiB). */
+export const MAX_CMDLINE_BYTES = 256 << 10;
+/** Most processes scanned, and most threads of one process read. */
+const MAX_SCAN_PROCS = 65_536;
+const MAX_TASKS = 4096;
+/** Files read at once during a scan. */
+const SCAN_BATCH = 32;
+
+/** A process whose command line names vhost-user sockets, and its vCPU threads (maybe none). */
+export interface SocketProcess {
+  pid: number;
+  /** The socket paths (as asked) its command line names. */
+  paths: string[];
+  /** Its QEMU vCPU threads' ids, ascending; empty: not a QEMU guest (a DPDK application, say). */
+  vcpus: number[];
+}
+
+/** Up to `max` bytes of a file (as UTF-8), or null when it cannot be read (gone, not ours, …). */
+async function readBounded(path: string, max: number): Promise<string | null> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+    const buf = Buffer.alloc(Math.min(max, 8 << 10));
+    const parts: Buffer[] = [];
+    let total = 0;
+    while (total < max) {
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, max - total), null);
+      if (bytesRead === 0) break;
+      parts.push(Buffer.from(buf.subarray(0, bytesRead)));
+      total += bytesRead;
+    }
+    return Buffer.concat(parts).toString('utf8');
+  } catch {
+    return null;
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+async function inBatches<T>(items: readonly T[], fn: (x: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += SCAN_BATCH) await Promise.all(items.slice(i, i + SCAN_BATCH).map(fn));
+}
+
+/** The QEMU vCPU threads of process `pid` ({@link isVcpuThreadName} on each task's comm), ascending. */
+export async function vcpuThreadsOf(procRoot: string, pid: number): Promise<number[]> {
+  const tasks = (await readdir(`${procRoot}/${pid}/task`).catch(() => [] as string[])).filter((t) => /^\d+$/.test(t)).slice(0, MAX_TASKS);
+  const out: number[] = [];
+  await inBatches(tasks, async (t) => {
+    const comm = await readBounded(`${procRoot}/${pid}/task/${t}/comm`, 64);
+    if (comm !== null && isVcpuThreadName(comm)) out.push(Number(t));
+  });
+  return out.sort((a, b) => a - b);
+}
+
+/**
+ * The processes under `procRoot` whose command line (/proc/PID/cmdline, at most
+ * {@link MAX_CMDLINE_BYTES}) names one of the socket `paths` ({@link cmdlineNamesPath}), each with
+ * its vCPU threads. Unreadable entries (gone, another user's under hidepid) are skipped; files are
+ * read a few at a time, no shell. Costs one small read per process and, for the few that name a
+ * socket, one per thread.
+ */
+export async function scanVhostFrontends(procRoot: string, paths: readonly string[]): Promise<SocketProcess[]> {
+  if (paths.length === 0) return [];
+  const entries = await readdir(procRoot).catch(() => [] as string[]);
+  const pids = entries.filter((e) => /^\d+$/.test(e)).map(Number).slice(0, MAX_SCAN_PROCS);
+  const hints = paths.map(socketNameHint);
+  const out: SocketProcess[] = [];
+  await inBatches(pids, async (pid) => {
+    const text = await readBounded(`${procRoot}/${pid}/cmdline`, MAX_CMDLINE_BYTES);
+    if (!text || !hints.some((h) => text.includes(h))) return;
+    const args = parseCmdline(text);
+    const named = paths.filter((p) => cmdlineNamesPath(args, p));
+    if (named.length > 0) out.push({ pid, paths: named, vcpus: await vcpuThreadsOf(procRoot, pid) });
+  });
+  return out.sort((a, b) => a.pid - b.pid);
 }
 
 /** Run a binary without a shell; resolves with stdout, rejects naming the command and its stderr. */
@@ -191,6 +286,17 @@ export class OvsHostSource implements HostSource {
   private prev: OvsSample | null = null;
   private topo: Topology = { vms: [], queues: [], key: '' };
   private infoV!: HostInfo;
+  private readonly procRoot: string;
+  private readonly vcpuScanMs: number;
+  /** The vCPU threads found behind the ports by the last scan. */
+  private vcpuMap: VcpuMap = { portPids: new Map(), threads: new Map() };
+  /** The ports and sockets the last scan looked for, and when it ran (injected clock). */
+  private scanKey = '';
+  private scannedAt = -Infinity;
+  /** What the last scan found, in words (logged when it changes). */
+  private scanText = '';
+  /** The VMs' vCPU counts in infoV. */
+  private vcpuKey = '';
   /** The configuration OVS has (from the samples, and our changes once made). */
   private configV!: HostConfig;
   /** Dry run: the configuration decided so far, which config() shows (OVS keeps its own); null otherwise. */
@@ -229,6 +335,10 @@ export class OvsHostSource implements HostSource {
     const w = o.rxqWindowS ?? 5;
     if (!Number.isInteger(w) || w < 5 || w > 60 || w % 5 !== 0) throw new Error(`rxqWindowS must be a multiple of 5 from 5 to 60, got ${w}`);
     this.rxqWindowS = w;
+    this.procRoot = o.procRoot ?? '/proc';
+    const scan = o.vcpuScanMs ?? 10_000;
+    if (!Number.isFinite(scan) || scan < 0) throw new Error(`vcpuScanMs must be ≥ 0, got ${scan}`);
+    this.vcpuScanMs = scan;
     if (!existsSync(join(this.rundir, 'db.sock'))) throw new Error(`no OVSDB socket at ${join(this.rundir, 'db.sock')}: is ovsdb-server running with its run folder there? (set --ovs-rundir DIR or OVS_RUNDIR)`);
     const ctl = findControlSocket(this.rundir);
     if (!ctl) throw new Error(`no ovs-vswitchd control socket in ${this.rundir} (looked for ovs-vswitchd.ctl and ovs-vswitchd.<pid>.ctl): is ovs-vswitchd running?`);
@@ -247,32 +357,134 @@ export class OvsHostSource implements HostSource {
     return (this.o.exec ?? run)(this.appctlBin, ['-t', this.ctl, `--timeout=${Math.ceil(this.timeoutMs / 1000)}`, ...args], this.timeoutMs + 1000, this.maxOut);
   }
 
-  /** Read everything once. */
-  async sample(): Promise<OvsSample> {
+  /** Read everything once; with `vcpus`, also the VMs' vCPU threads (scanning for them when due). */
+  async sample(vcpus = true): Promise<OvsSample> {
     const at = this.o.clock.now();
     const [perf, stats, rxq, dp, ifs, ovs, proc] = await Promise.all([
       this.appctl(['dpif-netdev/pmd-perf-show']),
       this.appctl(['dpif-netdev/pmd-stats-show']),
       this.appctl(['dpif-netdev/pmd-rxq-show', '-secs', String(this.rxqWindowS)]),
       this.appctl(['dpctl/show', '-s']),
-      this.vsctl(['--format=json', '--columns=name,type,other_config,external_ids', 'list', 'Interface']),
+      this.vsctl(['--format=json', '--columns=name,type,other_config,external_ids,options', 'list', 'Interface']),
       this.vsctl(['--format=json', '--columns=other_config', 'list', 'Open_vSwitch']),
-      this.o.readProcStat ? this.o.readProcStat() : readFile('/proc/stat', 'utf8'),
+      this.o.readProcStat ? this.o.readProcStat() : readFile(`${this.procRoot}/stat`, 'utf8'),
     ]);
-    this.lastSampleMs = this.o.clock.now() - at;
-    const ifaces: IfaceRow[] = parseVsctlJson(ifs).map((r) => ({ name: String(r.name ?? ''), type: String(r.type ?? ''), otherConfig: mapColumn(r, 'other_config'), externalIds: mapColumn(r, 'external_ids') }));
+    const ifaces: IfaceRow[] = parseVsctlJson(ifs).map((r) => ({ name: String(r.name ?? ''), type: String(r.type ?? ''), otherConfig: mapColumn(r, 'other_config'), externalIds: mapColumn(r, 'external_ids'), options: mapColumn(r, 'options') }));
     const [ovsRow] = parseVsctlJson(ovs);
-    return {
+    const ovsConfig = ovsRow ? mapColumn(ovsRow, 'other_config') : {};
+    const out: OvsSample = {
       at,
       perf: parsePmdPerfShow(perf),
       stats: parsePmdStatsShow(stats),
       rxq: parsePmdRxqShow(rxq),
       ports: parseDpctlShow(dp),
       ifaces,
-      ovsConfig: ovsRow ? mapColumn(ovsRow, 'other_config') : {},
+      ovsConfig,
       // An unreadable /proc/stat counts as no cores measured this interval (as before).
       proc: parseProcStat(proc) ?? { cpus: [], ctxt: Number.NaN },
     };
+    if (vcpus) await this.sampleVcpus(out);
+    this.lastSampleMs = this.o.clock.now() - at;
+    return out;
+  }
+
+  /**
+   * The vCPU threads behind the sample's vhost-user ports and their schedstat: scans /proc when the
+   * ports or their sockets changed, when a measured thread is gone (then at once, in this sample),
+   * or `vcpuScanMs` after the last scan; otherwise reads only the known threads' schedstat. A thread
+   * found whose schedstat cannot be read right after a scan is left out (it is not measured, and
+   * does not make every later sample scan again).
+   */
+  private async sampleVcpus(s: OvsSample): Promise<void> {
+    const sockDir = s.ovsConfig['vhost-sock-dir'] ?? '';
+    const sockets: [string, string][] = [];
+    for (const i of s.ifaces) {
+      const p = vhostSocketPath(i, this.rundir, sockDir);
+      if (p) sockets.push([i.name, p]);
+    }
+    sockets.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const key = JSON.stringify(sockets);
+    let found: SocketProcess[] | null = null;
+    if (key !== this.scanKey || s.at - this.scannedAt >= this.vcpuScanMs) found = await this.scan(sockets, key, s.at);
+    const t0 = this.o.clock.now();
+    let read = await this.readSched();
+    if (read.gone && !found) {
+      // A process (or a vCPU) went away: find who serves its sockets now.
+      found = await this.scan(sockets, key, s.at);
+      read = await this.readSched();
+    }
+    s.schedAt = (t0 + this.o.clock.now()) / 2;
+    if (found) {
+      if (read.gone) this.keepMeasured(read.sched);
+      this.logFound(sockets, found);
+    }
+    s.vcpus = this.vcpuMap;
+    s.sched = read.sched;
+  }
+
+  /** Scan /proc for the processes naming the sockets; the vCPU map from what was found. */
+  private async scan(sockets: [string, string][], key: string, at: number): Promise<SocketProcess[]> {
+    this.scanKey = key;
+    this.scannedAt = at;
+    const found = await scanVhostFrontends(this.procRoot, sockets.map(([, p]) => p)).catch((e: unknown) => {
+      this.log(`scanning ${this.procRoot} for the vhost-user frontends failed: ${(e as Error).message}`);
+      return [] as SocketProcess[];
+    });
+    const portPids = new Map<string, number[]>();
+    const threads = new Map<number, number[]>();
+    for (const [port, path] of sockets) {
+      const vms = found.filter((f) => f.vcpus.length > 0 && f.paths.includes(path));
+      if (vms.length > 0) portPids.set(port, vms.map((f) => f.pid));
+      for (const f of vms) threads.set(f.pid, f.vcpus);
+    }
+    this.vcpuMap = { portPids, threads };
+    return found;
+  }
+
+  /** Drop from the vCPU map the threads `sched` has no reading of (and processes left with none). */
+  private keepMeasured(sched: ReadonlyMap<string, ThreadSched>): void {
+    const threads = new Map<number, number[]>();
+    for (const [pid, tids] of this.vcpuMap.threads) {
+      const ok = tids.filter((t) => sched.has(threadKey(pid, t)));
+      if (ok.length > 0) threads.set(pid, ok);
+    }
+    const portPids = new Map<string, number[]>();
+    for (const [port, pids] of this.vcpuMap.portPids) {
+      const ok = pids.filter((p) => threads.has(p));
+      if (ok.length > 0) portPids.set(port, ok);
+    }
+    this.vcpuMap = { portPids, threads };
+  }
+
+  /** Log what a scan found, in words, when it differs from the last. */
+  private logFound(sockets: [string, string][], found: SocketProcess[]): void {
+    const words = sockets.map(([port, path]) => {
+      const pids = this.vcpuMap.portPids.get(port) ?? [];
+      const vms = pids.map((p) => `pid ${p} with ${this.vcpuMap.threads.get(p)?.length ?? 0} vCPU thread(s)`);
+      const other = found.filter((f) => f.paths.includes(path) && !pids.includes(f.pid));
+      return (
+        `${port} (${path}): ${vms.length > 0 ? vms.join(', ') : 'no vCPU threads found'}` +
+        (other.length > 0 ? `; pid ${other.map((f) => f.pid).join(', ')} names the socket but has no vCPU thread it can measure (not a QEMU guest, or QEMU without -name …,debug-threads=on)` : '')
+      );
+    });
+    const text = words.join('; ');
+    if (text !== this.scanText && sockets.length > 0) this.log(`vCPU threads behind the vhost-user ports: ${text}`);
+    this.scanText = text;
+  }
+
+  /** The schedstat of every vCPU thread found; `gone` when one could not be read. */
+  private async readSched(): Promise<{ sched: Map<string, ThreadSched>; gone: boolean }> {
+    const sched = new Map<string, ThreadSched>();
+    let gone = false;
+    const all: [number, number][] = [];
+    for (const [pid, tids] of this.vcpuMap.threads) for (const tid of tids) all.push([pid, tid]);
+    await inBatches(all, async ([pid, tid]) => {
+      const text = await readText(`${this.procRoot}/${pid}/task/${tid}/schedstat`).catch(() => null);
+      const st = text ? parseSchedStat(text) : null;
+      if (st) sched.set(threadKey(pid, tid), { runNs: st.runNs, waitNs: st.waitNs });
+      else gone = true;
+    });
+    return { sched, gone };
   }
 
   /** First sample, originals, clock rate, topology; then the timer. */
@@ -292,7 +504,8 @@ export class OvsHostSource implements HostSource {
   }
 
   /**
-   * Take a sample's topology and configuration; true when the topology changed. A sample that
+   * Take a sample's topology and configuration; true when the HostInfo changed (the topology, or a
+   * VM's count of vCPU threads found). A sample that
    * overlapped one of our changes (`stale`) may have read OVSDB before it: its configuration is
    * not taken unless the topology changed, so the loop does not see a change it made undone and
    * make it again (seen on a real OVS: pmd-maxsleep set twice).
@@ -302,12 +515,15 @@ export class OvsHostSource implements HostSource {
     const topo = buildTopology(s, this.o.vmOfPort, this.topo.key ? this.topo : undefined);
     const changed = topo.key !== this.topo.key;
     this.topo = topo;
-    if (changed || !this.infoV) this.infoV = buildInfo(this.o.name ?? `ovs@${hostname()}`, this.cores, this.hz, this.intervalMs, topo);
+    const vcpus = vmVcpuThreads(topo, s.vcpus).map((t) => t.length);
+    const vcpuChanged = vcpus.join(',') !== this.vcpuKey;
+    this.vcpuKey = vcpus.join(',');
+    if (changed || vcpuChanged || !this.infoV) this.infoV = buildInfo(this.o.name ?? `ovs@${hostname()}`, this.cores, this.hz, this.intervalMs, topo, vcpus);
     if (!stale || changed || !this.configV) this.configV = buildConfig(this.cores, s, this.maskCores(s), topo);
     // Dry run: the decision stands (OVS's own configuration does not undo it); new queues get a decided PMD.
     if (this.dryRun && !this.decided) this.decided = copyConfig(this.configV);
     else if (this.decided && changed) this.decided = this.decidedOnTopology(this.decided, before);
-    return changed;
+    return changed || vcpuChanged;
   }
 
   /** The decided configuration `cfg` (over topology `before`) carried to the current topology: queues keep their decided PMD, new ones are placed. */
@@ -595,7 +811,7 @@ export class OvsHostSource implements HostSource {
     if (this.dryRun) return;
     let current: OvsSample | null = null;
     try {
-      current = await this.sample();
+      current = await this.sample(false);
     } catch {
       /* restore blind */
     }

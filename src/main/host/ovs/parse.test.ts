@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  cmdlineNamesPath,
   formatCpuMask,
+  isVcpuThreadName,
+  normalSocketPath,
+  parseCmdline,
   formatRxqAffinity,
   mapColumn,
   parseCpuMask,
@@ -233,5 +237,69 @@ describe('/proc/stat', () => {
     expect(s.cpus.map((c) => c.id)).toEqual([0, 1]);
     expect(s.cpus[0].user).toBeGreaterThan(0);
     expect(s.ctxt).toBeGreaterThan(0);
+  });
+});
+
+describe('the processes behind vhost-user sockets: /proc/PID/cmdline and thread names', () => {
+  const DIR = '/tmp/iocm-rec-Pe3J';
+  const qemu = parseCmdline(fx('qemu-cmdline.bin'));
+  const testpmd = parseCmdline(fx('testpmd-cmdline.bin'));
+
+  it('splits a recorded command line at its NULs', () => {
+    expect(qemu[0]).toBe('/usr/bin/qemu-system-x86_64');
+    expect(qemu).toContain('socket,id=c0,path=/tmp/iocm-rec-Pe3J/vhu0.sock,server=on,wait=off');
+    expect(qemu).toContain('console=ttyS0 quiet panic=-1');
+    expect(qemu[qemu.length - 1]).toBe('virtio-net-pci,netdev=n0,vectors=0');
+    expect(parseCmdline('')).toEqual([]);
+    expect(parseCmdline('a\0b c')).toEqual(['a', 'b c']);
+  });
+
+  it("QEMU's -chardev socket,path=P names P; testpmd's --vdev …,path=P names its own; neither names the other's", () => {
+    expect(cmdlineNamesPath(qemu, `${DIR}/vhu0.sock`)).toBe(true);
+    expect(cmdlineNamesPath(qemu, `${DIR}/vhu1.sock`)).toBe(false);
+    expect(cmdlineNamesPath(testpmd, `${DIR}/vhu1.sock`)).toBe(true);
+    expect(cmdlineNamesPath(testpmd, `${DIR}/vhu0.sock`)).toBe(false);
+    // Written another way: the same socket.
+    expect(cmdlineNamesPath(qemu, `${DIR}//./vhu0.sock`)).toBe(true);
+  });
+
+  it('a path is matched whole: not a prefix, not inside another option, not as another key', () => {
+    const args = ['qemu', '-chardev', 'socket,id=c0,path=/run/vhu1.sock2,server=on', '-drive', 'file=/run/vhu1.sock,format=raw', '-object', 'x,logpath=/run/vhu1.sock'];
+    expect(cmdlineNamesPath(args, '/run/vhu1.sock')).toBe(false);
+    expect(cmdlineNamesPath(['qemu', '-chardev', 'socket,id=c0,path=/run/a,,b.sock,server=on'], '/run/a,b.sock')).toBe(true);
+    expect(cmdlineNamesPath(['qemu', '-chardev', 'socket,id=c0,path=/run/a,,b.sock,server=on'], '/run/a')).toBe(false);
+    expect(cmdlineNamesPath(['x'], '/')).toBe(false);
+  });
+
+  it("libvirt's JSON arguments: a \"path\" member at any depth names the socket", () => {
+    // As libvirt 9 writes a vhost-user NIC (-chardev in the dotted form, -netdev as JSON) and a JSON chardev.
+    const libvirt = [
+      '/usr/bin/qemu-system-x86_64',
+      '-name', 'guest=web,debug-threads=on',
+      '-chardev', 'socket,id=charnet0,path=/var/run/openvswitch/vhu-web0,server=on',
+      '-netdev', '{"type":"vhost-user","chardev":"charnet0","id":"hostnet0"}',
+      '-chardev', '{"id":"charnet1","backend":{"type":"socket","data":{"addr":{"type":"unix","data":{"path":"/var/run/openvswitch/vhu-web1"}},"server":true}}}',
+    ];
+    expect(cmdlineNamesPath(libvirt, '/var/run/openvswitch/vhu-web0')).toBe(true);
+    expect(cmdlineNamesPath(libvirt, '/var/run/openvswitch/vhu-web1')).toBe(true);
+    expect(cmdlineNamesPath(libvirt, '/var/run/openvswitch/vhu-web2')).toBe(false);
+    // Cut at the read limit: the member is still found as text.
+    expect(cmdlineNamesPath(['{"path":"/run/x.sock","server":tr'], '/run/x.sock')).toBe(true);
+    expect(cmdlineNamesPath(['{"chardev":"/run/x.sock"}'], '/run/x.sock')).toBe(false);
+  });
+
+  it('vCPU threads are named CPU n/ACCEL (debug-threads=on); no thread of testpmd is', () => {
+    const q = fx('qemu-comms.txt').split('\n').filter(Boolean);
+    const t = fx('testpmd-comms.txt').split('\n').filter(Boolean);
+    expect(q.filter(isVcpuThreadName)).toEqual(['CPU 0/TCG', 'CPU 1/TCG']);
+    expect(t.filter(isVcpuThreadName)).toEqual([]);
+    expect(isVcpuThreadName('CPU 12/KVM\n')).toBe(true);
+    expect(isVcpuThreadName('qemu-system-x86')).toBe(false);
+    expect(isVcpuThreadName('CPU 0')).toBe(false);
+    expect(isVcpuThreadName('CPU x/KVM')).toBe(false);
+  });
+
+  it('normalises socket paths', () => {
+    expect(normalSocketPath('/var//run/./ovs/../openvswitch/vhu0/')).toBe('/var/run/openvswitch/vhu0');
   });
 });

@@ -309,4 +309,110 @@ export function formatRxqAffinity(m: ReadonlyMap<number, number>): string {
     .join(',');
 }
 
+/**
+ * /proc/PID/cmdline: the arguments, NUL-separated (the last one NUL-terminated). A process that
+ * rewrote its arguments into one space-separated string gives one argument; a kernel thread none.
+ */
+export function parseCmdline(text: string): string[] {
+  if (text === '') return [];
+  const args = text.split('\0');
+  if (args[args.length - 1] === '') args.pop();
+  return args;
+}
+
+/** A socket path normalised for comparison: `//` and `/./` collapsed, no trailing `/`. */
+export function normalSocketPath(p: string): string {
+  const parts: string[] = [];
+  for (const x of p.split('/')) {
+    if (x === '' || x === '.') continue;
+    if (x === '..') parts.pop();
+    else parts.push(x);
+  }
+  return (p.startsWith('/') ? '/' : '') + parts.join('/');
+}
+
+/** QEMU's `key=value,key=value` option string split at single commas (`,,` is a literal comma). */
+export function splitQemuOpts(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] !== ',') cur += s[i];
+    else if (s[i + 1] === ',') {
+      cur += ',';
+      i++;
+    } else {
+      out.push(cur);
+      cur = '';
+    }
+  }
+  out.push(cur);
+  return out;
+}
+
+/** Whether a parsed JSON value holds a `"path"` string equal (normalised) to `want`, at any depth. */
+function jsonNamesPath(v: unknown, want: string, depth = 0): boolean {
+  if (depth > 16 || v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.some((x) => jsonNamesPath(x, want, depth + 1));
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (k === 'path' && typeof x === 'string' && normalSocketPath(x) === want) return true;
+    if (typeof x === 'object' && jsonNamesPath(x, want, depth + 1)) return true;
+  }
+  return false;
+}
+
+/**
+ * A piece of text every argument naming socket `path` holds, to skip the others cheaply: the
+ * longest comma-free piece of its file name (QEMU doubles commas in option values).
+ */
+export function socketNameHint(path: string): string {
+  const base = normalSocketPath(path);
+  return base
+    .slice(base.lastIndexOf('/') + 1)
+    .split(',')
+    .reduce((a, b) => (b.length > a.length ? b : a), '');
+}
+
+/**
+ * Whether a command line (from {@link parseCmdline}) names the socket `path`: as a `path=P` option
+ * of a comma-separated option string (QEMU's `-chardev socket,id=c0,path=P,server=on`, and as well
+ * DPDK's `--vdev net_virtio_user0,path=P`), or as a `"path":"P"` member of a JSON argument
+ * (libvirt's `-chardev`/`-netdev {…}`). Paths are compared normalised ({@link normalSocketPath}).
+ * Naming the path does not make a process a VM: the caller also asks for vCPU threads.
+ */
+export function cmdlineNamesPath(args: readonly string[], path: string): boolean {
+  const want = normalSocketPath(path);
+  if (want === '' || want === '/') return false;
+  const hint = socketNameHint(want);
+  for (const a of args) {
+    // Cheap first: an argument without (a piece of) the socket's file name cannot name it.
+    if (!a.includes(hint)) continue;
+    const t = a.trimStart();
+    if (t.startsWith('{')) {
+      try {
+        if (jsonNamesPath(JSON.parse(t), want)) return true;
+        continue;
+      } catch {
+        // Not JSON after all (or cut at the read limit): look for the member as text.
+        const esc = JSON.stringify(want).slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        if (new RegExp(`"path"\\s*:\\s*"${esc}/?"`).test(t)) return true;
+        continue;
+      }
+    }
+    for (const o of splitQemuOpts(a)) {
+      const m = /^(?:[\w-]+\.)*path=(.*)$/.exec(o);
+      if (m && normalSocketPath(m[1]) === want) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Whether a thread name (/proc/PID/task/TID/comm) is a QEMU vCPU thread: `CPU <n>/<accelerator>`
+ * (`CPU 0/KVM`, `CPU 1/TCG`), the names QEMU gives them with `-name NAME,debug-threads=on` (libvirt
+ * always sets it). Without it every QEMU thread is called `qemu-system-x86` (or the like).
+ */
+export function isVcpuThreadName(comm: string): boolean {
+  return /^CPU \d{1,5}\/[A-Z][A-Za-z]{1,7}$/.test(comm.replace(/\n$/, ''));
+}
+
 export { parseProcStat, type CpuTicks, type ProcStat } from '../procstat.ts';

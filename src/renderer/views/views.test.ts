@@ -346,6 +346,35 @@ describe('VmsQueuesView', () => {
     await w.get('tr[data-vm="vm-0"]').trigger('click');
     expect(w.get('[data-testid="vm-detail"]').text()).toContain('vhost thread');
   });
+  it('an agent host\'s VM with no vCPU threads found (vcpus 0) says so instead of 0 / 0 cycles; the others show their run / wait', async () => {
+    const state = makeState(8, 4);
+    state.connection = { kind: 'agent', url: 'ws://127.0.0.1:7878/agent', name: 'ovs-a' };
+    // As the OVS driver reports it: vm-1's port is served by no QEMU with vCPU threads (testpmd, say).
+    state.host = { ...state.host!, source: 'agent', observability: observabilityOf('ovs'), vms: state.host!.vms.map((v) => ({ ...v, vcpus: v.id === 1 ? 0 : 2 })) };
+    const { m, store } = await setup({}, state);
+    await store.start();
+    const snap = makeSnapshot({ cores: 8, side: [7], vms: 4, seq: 0 });
+    const snaps = [{ ...snap, vms: snap.vms.map((v) => (v.id === 1 ? { ...v, vcpuRunCycles: 0, vcpuWaitCycles: 0 } : { ...v, vcpuRunCycles: 1.5e9, vcpuWaitCycles: 2e8 })) }];
+    m.emit('telemetry', { stream: 'live', sessionId: 's1', batch: { snapshots: snaps, events: [] } });
+    const w = mount(VmsQueuesView);
+    await flushPromises();
+    await w.get('tr[data-vm="vm-1"]').trigger('click');
+    expect(w.get('[data-testid="vm-vcpu"]').text()).toBe('no vCPU threads found');
+    await w.get('tr[data-vm="vm-2"]').trigger('click');
+    expect(w.get('[data-testid="vm-vcpu"]').text()).toBe('1.50 G / 200 M cycles');
+    w.unmount();
+    // A model host's VM is never "not found": its counters are its truth.
+    const model = makeState(8, 4);
+    model.host = { ...model.host!, vms: model.host!.vms.map((v) => ({ ...v, vcpus: 0 })) };
+    const s2 = await setup({}, model);
+    await s2.store.start();
+    s2.m.emit('telemetry', { stream: 'live', sessionId: 's1', batch: { snapshots: snaps, events: [] } });
+    const w2 = mount(VmsQueuesView);
+    await flushPromises();
+    await w2.get('tr[data-vm="vm-1"]').trigger('click');
+    expect(w2.get('[data-testid="vm-vcpu"]').text()).toBe('0.00 / 0.00 cycles');
+    w2.unmount();
+  });
   it('opens a VM from the keyboard: its name is a button in the row', async () => {
     const { m } = await setup();
     feed(m, 5);

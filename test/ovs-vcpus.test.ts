@@ -249,4 +249,20 @@ describe('OvsHostSource: the vCPUs of the QEMU guests behind the vhost-user port
       await src.close();
     }
   });
+
+  it('ports no process names: vcpus 0, and nothing logged (onLog carries changes, errors and what serves the ports)', async () => {
+    const proc = new FakeProc('proc3');
+    proc.process(100, qemuArgs('other', '/elsewhere/vhu0.sock'), [[100, 'qemu-system-x86'], [101, 'CPU 0/KVM']]);
+    const ovs = new FakeOvs();
+    ovs.ifaces = [{ name: 'vhu0', type: 'dpdkvhostuserclient', options: { 'vhost-server-path': `${SOCK}/vhu0.sock` }, externalIds: {} }];
+    const log: string[] = [];
+    const src = new OvsHostSource({ rundir, clock: new StepClock(), intervalMs: 1000, exec: ovs.exec, procRoot: proc.dir, onLog: (l) => log.push(l) });
+    await src.start();
+    try {
+      expect(src.info().vms).toEqual([{ id: 0, name: 'vhu0', group: 'vhost-user', vcpus: 0 }]);
+      expect(log).toEqual([]);
+    } finally {
+      await src.close();
+    }
+  });
 });

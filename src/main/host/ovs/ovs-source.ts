@@ -99,7 +99,10 @@ export interface OvsSourceOptions {
   userHz?: number;
   /** The usage window asked of pmd-rxq-show, s (multiple of 5, 5–60; default 5). */
   rxqWindowS?: number;
-  /** Called with each change made (or, in dry-run, planned) and each sampling error. */
+  /**
+   * Called with each change made (or, in dry-run, planned), each sampling error, and when it
+   * changes, which processes serve the vhost-user ports (the VMs' vCPU threads found).
+   */
   onLog?: (line: string) => void;
   /**
    * Runs one OVS client command and resolves with its stdout (default: execFile, no shell, with
@@ -456,7 +459,7 @@ export class OvsHostSource implements HostSource {
     this.vcpuMap = { portPids, threads };
   }
 
-  /** Log what a scan found, in words, when it differs from the last. */
+  /** Log what a scan found, in words, when it differs from the last (not while nothing names a socket). */
   private logFound(sockets: [string, string][], found: SocketProcess[]): void {
     const words = sockets.map(([port, path]) => {
       const pids = this.vcpuMap.portPids.get(port) ?? [];
@@ -467,8 +470,9 @@ export class OvsHostSource implements HostSource {
         (other.length > 0 ? `; pid ${other.map((f) => f.pid).join(', ')} names the socket but has no vCPU thread it can measure (not a QEMU guest, or QEMU without -name …,debug-threads=on)` : '')
       );
     });
-    const text = words.join('; ');
-    if (text !== this.scanText && sockets.length > 0) this.log(`vCPU threads behind the vhost-user ports: ${text}`);
+    // Nothing naming any socket (no frontend yet, or none any more) is said once it was otherwise.
+    const text = found.length > 0 ? words.join('; ') : '';
+    if (text !== this.scanText) this.log(`vCPU threads behind the vhost-user ports: ${text || 'none found (no process names their sockets)'}`);
     this.scanText = text;
   }
 

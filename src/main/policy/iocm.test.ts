@@ -117,6 +117,8 @@ interface DriveOpts {
   /** vCPU wait of each VM, by count. */
   wait?: (k: number) => number;
   ov?: Overrides;
+  /** Side cores in force before iocm takes over (e.g. a static:K before it), the queues spread over them. */
+  startK?: number;
 }
 
 /**
@@ -131,6 +133,11 @@ function drive(epochs: number, objective: (k: number, e: number) => number, opts
     limits: { minVmCores: 1, maxSideCores: 11, minChangeIntervalMs: 0 },
     overrides: opts.ov ?? free,
   });
+  if (opts.startK) {
+    const cores = Array.from({ length: opts.startK }, (_, i) => 11 - i).sort((a, b) => a - b);
+    host.apply({ kind: 'setSideCores', cores });
+    for (let q = 0; q < 8; q++) host.apply({ kind: 'assignQueue', queue: q, core: cores[q % cores.length] });
+  }
   const log: { e: number; k: number; d: PolicyDecision }[] = [];
   for (let e = 0; e < epochs; e++) {
     const cfg = host.config();
@@ -198,6 +205,25 @@ describe('iocm hill climb on the observed objective', () => {
     const { log } = drive(60, peakAt(5));
     expect(log[log.length - 1].k).toBe(5);
     expect(countChanges(log).map((x) => x.k)).toEqual([2, 0, 3, 4, 5, 6, 5]);
+  });
+
+  it('after a static count set from outside: measures vhost after the first step down, not after the last probe (review 8)', () => {
+    // static:10 before, then iocm under qemu: side cores report busy time only and nothing is fitted,
+    // so the regime starts at 10. Every step down wins and vhost is best: a descent one core at a
+    // time used up maxProbes at 4 side cores and settled there, never measuring 0.
+    const { log } = drive(80, (k) => 90000 - 4000 * k, { startK: 10 });
+    expect(log[0].d.reason).toMatch(/no work estimate yet/);
+    expect(countChanges(log).map((x) => x.k)).toEqual([9, 0, 1, 0]);
+    expect(log[79].k).toBe(0);
+  });
+
+  it('a probe that becomes the best is not a spent probe: a long winning descent reaches the peak (review 8)', () => {
+    // From 10 down to the peak at 3 with vhost worse: 9 (wins), 0 (loses), 8 … 3 (each wins), 2 (loses), settle on 3.
+    // With every probe counted against maxProbes (6) it settled on 5.
+    const { log } = drive(120, (k) => (k === 0 ? 40000 : 80000 - 4000 * Math.abs(k - 3)), { startK: 10 });
+    expect(countChanges(log).map((x) => x.k)).toEqual([9, 0, 8, 7, 6, 5, 4, 3, 2, 3]);
+    expect(log.some((x) => /settle on 3 side cores/.test(x.d.reason))).toBe(true);
+    expect(log[119].k).toBe(3);
   });
 
   it('does not add a side core for a gain inside the hysteresis (1 %)', () => {

@@ -45,7 +45,7 @@ const fields: FieldSpec[] = [
   { key: 'guardCost', label: 'Latency guard: price cap', description: 'The most objective the latency ceilings may give up: a count above a ceiling loses only to counts within this fraction of the best objective', type: 'number', min: 0, max: 1, unit: 'fraction', default: 0.05 },
   { key: 'rebalancePct', label: 'Rebalance threshold', description: 'Re-place queues when LPT lowers the busiest side core by this much', type: 'number', min: 1, max: 100, unit: '%', default: 20 },
   { key: 'rebalanceEpochs', label: 'Rebalance interval', description: 'Epochs between queue rebalances', type: 'integer', min: 1, max: 100000, unit: 'epochs', default: 50 },
-  { key: 'maxProbes', label: 'Max probes', description: 'Probes per regime before settling on the best measured count', type: 'integer', min: 0, max: 64, default: 6 },
+  { key: 'maxProbes', label: 'Max probes', description: 'Probes per regime that find no better count before settling on the best measured one (a probe that becomes the best does not count)', type: 'integer', min: 0, max: 64, default: 6 },
   {
     key: 'idleSleepUs',
     label: 'Idle sleep instead of release',
@@ -338,6 +338,10 @@ export const iocmEntry: PolicyEntry = {
             const into = Math.max(b.min, Math.min(b.max, k));
             return move(input, state, into, 'change', `no count within the bounds is measured yet (${k} side core${k === 1 ? '' : 's'} is outside ${b.min}–${b.max}): ${sideCores(into)}`, metrics, epoch);
           }
+          // A probe that became the best is progress, not a spent probe: maxProbes bounds the probes that
+          // did not pay off, so a climb that keeps winning (down from a count set from outside, e.g. a
+          // static:15 before) is not cut off while each step still raises the objective.
+          if (prev.best >= 0 && best !== prev.best && !prev.settled) state = { ...state, probes: Math.max(0, state.probes - 1) };
           state = { ...state, best };
           const bm = state.table[best];
           // Next probe: an unmeasured neighbour of the best that could help.
@@ -367,8 +371,12 @@ export const iocmEntry: PolicyEntry = {
           // an estimate that was too high was a probe spent at a losing count. (After the step down:
           // whether one core fewer would saturate is judged on the work measured at the best count,
           // while the policy is still there.)
+          // Only the first step down goes before it: once the climb has come down from a higher count
+          // (one is measured above the best), vhost is next, so a long descent cannot pass it by.
           const vhost = state.table[0];
-          if (best > 1 && b.min === 0 && !(vhost && vhost.n >= measureEpochs) && !cand.includes(0)) cand.splice(cand[0] === down ? 1 : 0, 0, 0);
+          let descended = false;
+          for (const key of Object.keys(state.table)) if (Number(key) > best && state.table[Number(key)].n >= measureEpochs) descended = true;
+          if (best > 1 && b.min === 0 && !(vhost && vhost.n >= measureEpochs) && !cand.includes(0)) cand.splice(cand[0] === down && !descended ? 1 : 0, 0, 0);
           if (cand.length > 0 && state.probes < c('maxProbes')) {
             const n = cand[0];
             metrics.bestObjective = bm.objective;

@@ -202,6 +202,22 @@ describe('services on the real model and a real SQLite file', () => {
     else expect(r.ok).toBe(true); // it had already finished
   });
 
+  it('a what-if under a policy it cannot take is invalid-argument naming the field, as setPolicy does (review 8 item 3)', async () => {
+    const sid = value(await api.getState()).recording.sessionId!;
+    const cores = value(await api.getState()).host!.cores;
+    const noK = await api.whatIf({ sessionId: sid, policy: 'static' });
+    expect(noK.ok ? null : noK.error).toMatchObject({ code: 'invalid-argument', field: 'policy', message: expect.stringContaining('needs a side-core count') });
+    const tooMany = await api.whatIf({ sessionId: sid, policy: 'static', config: { k: cores } });
+    expect(tooMany.ok ? null : tooMany.error).toMatchObject({ code: 'invalid-argument', field: 'config.k', message: expect.stringContaining(`K must be at most ${cores - 1}`) });
+    const negative = await api.whatIf({ sessionId: sid, policy: 'ovs-auto-lb', config: { k: -1 } });
+    expect(negative.ok ? null : negative.error).toMatchObject({ code: 'invalid-argument', field: 'config.k' });
+    const unknown = await api.whatIf({ sessionId: sid, policy: 'frobnicate' });
+    expect(unknown.ok ? null : unknown.error).toMatchObject({ code: 'invalid-argument', field: 'policy' });
+    // a session that is not there is still not-found, not the request's field
+    const missing = await api.whatIf({ sessionId: 'no-such-session', policy: 'static', config: { k: 1 } });
+    expect(missing.ok ? null : missing.error?.code).toBe('not-found');
+  });
+
   it('ends the recorded session cleanly on shutdown', async () => {
     const sid = value(await api.getState()).recording.sessionId!;
     await services.shutdown();

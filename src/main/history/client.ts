@@ -43,7 +43,7 @@ export interface OpOptions {
 }
 
 function toError(e: SerializedError): Error {
-  if (e.name === 'HistoryError') return new HistoryError((e.code ?? 'io') as HistoryError['code'], e.message);
+  if (e.name === 'HistoryError') return new HistoryError((e.code ?? 'io') as HistoryError['code'], e.message, e.field);
   const err = new Error(e.message);
   err.name = e.name;
   return err;

@@ -6,6 +6,8 @@ export interface SerializedError {
   name: string;
   message: string;
   code?: string;
+  /** A HistoryError's field. */
+  field?: string;
 }
 
 /** Main thread → worker. */

@@ -16,9 +16,12 @@ export class HistoryError extends Error {
   override name = 'HistoryError';
   /** A machine-readable reason. */
   readonly code: 'not-sqlite' | 'foreign' | 'corrupt' | 'too-new' | 'not-found' | 'invalid' | 'io' | 'full';
-  constructor(code: HistoryError['code'], message: string) {
+  /** The request's field that is wrong (a what-if's policy or one of its settings, e.g. 'k'), when one is. */
+  readonly field?: string;
+  constructor(code: HistoryError['code'], message: string, field?: string) {
     super(message);
     this.code = code;
+    if (field !== undefined) this.field = field;
   }
 }
 

@@ -264,7 +264,9 @@ export async function runWhatIfInStore(
     try {
       return resolvePolicyForHost(req.policy, cores, req.config ?? {});
     } catch (err) {
-      throw new HistoryError('invalid', (err as Error).message);
+      // A PolicyConfigError names the field (the policy's name or a setting): kept, so the console answers invalid-argument on it.
+      const field = (err as { errors?: { field?: string }[] }).errors?.[0]?.field;
+      throw new HistoryError('invalid', (err as Error).message, field);
     }
   };
 

@@ -36,6 +36,7 @@ import { listPolicies, resolvePolicyForHost } from '../policy/registry.ts';
 import { listScenarios, loadScenario } from '../scenario/index.ts';
 import { HistoryClient, type Recorder } from '../history/client.ts';
 import { ReplayCursor } from '../history/replay.ts';
+import { HistoryError } from '../history/schema.ts';
 import { pathToFileURL } from 'node:url';
 import { defaultLimits } from '../loop/loop.ts';
 import { EventHub } from './events.ts';
@@ -664,6 +665,11 @@ export function createServices(opts: ServicesOptions): Services {
         return ok(r.comparison);
       } catch (e) {
         if (ac.signal.aborted) return err('cancelled', 'The what-if run was cancelled.');
+        // A policy the re-run cannot take (unknown name, a setting out of range, static without its
+        // count, a count the session's host cannot hold) is the request's fault, named by field as
+        // setPolicy names it: a setting sent in config is 'config.<key>', anything else the policy's.
+        const field = e instanceof HistoryError ? e.field : undefined;
+        if (field !== undefined) return err('invalid-argument', capitalize(message(e)), config && Object.hasOwn(config, field) ? `config.${field}` : 'policy');
         return historyErr(e);
       } finally {
         if (opId) ops.delete(opId);

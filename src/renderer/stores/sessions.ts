@@ -11,7 +11,7 @@ import { newOpId, useApi } from '../api-client.ts';
 import { saveExport } from '../lib/download.ts';
 import { useConsoleStore } from './console.ts';
 import { useTelemetryStore } from './telemetry.ts';
-import type { HostEvent } from '../../shared/policy.ts';
+import type { HostEvent, PolicyConfig } from '../../shared/policy.ts';
 
 /** Series the session overview chart draws from history. */
 export const OVERVIEW_SERIES = ['totals.score', 'totals.requestsPerSec', 'totals.latencyUs.p99', 'totals.sideCores'];
@@ -150,18 +150,24 @@ export const useSessionsStore = defineStore('sessions', () => {
     }
   }
 
-  /** Re-run a session's offered workload under another policy; shows the comparison. */
-  async function whatIf(sessionId: string, policy: string): Promise<void> {
+  /**
+   * Re-run a session's offered workload under another policy (with its settings, e.g. static's K
+   * in `config`); shows the comparison. Returns the answer, so the form can put a refused
+   * setting's error under its field.
+   */
+  async function whatIf(sessionId: string, policy: string, config?: PolicyConfig): Promise<Result<Comparison>> {
     const opId = newOpId('whatif');
-    track(opId, 'whatif', `Re-running under ${policy}…`);
+    const k = config?.k;
+    track(opId, 'whatif', `Re-running under ${policy}${typeof k === 'number' && !policy.includes(':') ? `:${k}` : ''}…`);
     try {
-      const r = await useApi().whatIf({ sessionId, policy, opId });
+      const r = await useApi().whatIf({ sessionId, policy, ...(config && Object.keys(config).length ? { config } : {}), opId });
       fail('whatif', r);
       if (r.ok) {
         comparison.value = r.value;
         compareSeries.value = null;
         await Promise.all([refresh(), loadCompareSeries(r.value)]);
       }
+      return r;
     } finally {
       untrack(opId);
     }

@@ -672,6 +672,66 @@ describe('SessionsView', () => {
     expect(off()).toEqual(buttons.map(() => false));
   });
 
+  it('what-if takes the count of static:K (checked before sending, sent as config.k) and shows a refused count under its field (review 8 item 3)', async () => {
+    const summary = { id: 's4', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, recordedFrom: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
+    const STATIC = {
+      name: 'static',
+      description: 'A fixed number K of side cores',
+      defaults: { k: 1 },
+      fields: [{ key: 'k', label: 'Side cores', description: 'Fixed number of side cores', type: 'integer' as const, min: 0, max: 1024 }],
+    };
+    const asked: { policy: string; config?: Record<string, unknown> }[] = [];
+    const comparison = { base: { sessionId: 's4', policy: 'iocm' }, other: { sessionId: 'w4', policy: 'static:3' }, rows: [{ metric: 'score', phase: 'total', base: 100, other: 90, unit: '' }] };
+    const { store } = await setup({
+      ...sessionApi(summary),
+      listPolicies: async () => ok([POLICY, { name: 'vhost', description: 'no side cores', defaults: {}, fields: [] }, STATIC]),
+      whatIf: async (a) => {
+        asked.push(a);
+        const k = a.config?.k as number;
+        return k > 7 ? err('invalid-argument', 'static:K: K must be at most 7 on a 8-core host (at least one VM core), got 9', 'config.k') : ok(comparison);
+      },
+    });
+    await store.start();
+    const w = mount(SessionsView);
+    await flushPromises();
+    await w.get('[data-session="s4"]').trigger('click');
+    await flushPromises();
+    // a policy without a count shows no count field
+    await w.get('[data-testid="whatif-policy"]').setValue('vhost');
+    expect(w.find('[data-testid="whatif-form"] [data-field="k"]').exists()).toBe(false);
+    await w.get('[data-testid="whatif-policy"]').setValue('static');
+    const k = w.get('[data-testid="whatif-form"] [data-field="k"]');
+    expect((k.element as HTMLInputElement).value).toBe('1');
+    expect(w.get('label[for="wf-k"]').text()).toBe('Side cores');
+    // a mistake is explained under the field and nothing is sent
+    await k.setValue('two');
+    await w.get('[data-testid="run-whatif"]').trigger('click');
+    await flushPromises();
+    expect(w.get('[data-field-error="k"]').text()).toBe('Side cores must be a number');
+    expect(asked).toEqual([]);
+    await k.setValue('3');
+    expect(w.find('[data-field-error="k"]').exists()).toBe(false);
+    await w.get('[data-testid="whatif-form"]').trigger('submit'); // Enter in the field
+    await flushPromises();
+    expect(asked).toEqual([expect.objectContaining({ sessionId: 's4', policy: 'static', config: { k: 3 } })]);
+    expect(w.get('[data-testid="comparison"]').text()).toContain('iocm vs static:3');
+    // the host's refusal of the count lands under the count, not as a loose error
+    await k.setValue('9');
+    await w.get('[data-testid="run-whatif"]').trigger('click');
+    await flushPromises();
+    expect(asked.at(-1)).toMatchObject({ policy: 'static', config: { k: 9 } });
+    expect(w.get('[data-field-error="k"]').text()).toContain('K must be at most 7 on a 8-core host');
+    expect(w.get('[data-testid="whatif-form"] [data-field="k"]').attributes('aria-invalid')).toBe('true');
+    // a policy with settings: they are there, and only what was changed is sent
+    await w.get('[data-testid="whatif-policy"]').setValue('iocm');
+    expect(w.find('[data-field-error="k"]').exists()).toBe(false);
+    expect(w.get('[data-testid="whatif-settings"]').text()).toContain('Settings (2');
+    await w.get('[data-testid="whatif-settings"] [data-field="window"]').setValue('30');
+    await w.get('[data-testid="run-whatif"]').trigger('click');
+    await flushPromises();
+    expect(asked.at(-1)).toEqual(expect.objectContaining({ policy: 'iocm', config: { window: 30 } }));
+  });
+
   it('offers what-if on a session recorded from a real host, says it runs an inferred scenario, and shows the replica against the recording', async () => {
     const summary = { id: 'a1', host: 'kvm-a', source: 'agent' as const, scenario: 'agent', policy: 'iocm', startedAt: 0, recordedFrom: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
     const asked: unknown[] = [];

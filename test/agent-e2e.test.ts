@@ -62,6 +62,23 @@ describe('iocm agent --driver model ↔ AgentHostSource', () => {
       const n = snaps.length;
       await expect.poll(() => snaps.slice(n).some((s) => s.sideCores.length === 1 && s.sideCores[0].coreId === cores[0]), { timeout: 10_000 }).toBe(true);
       expect(src.config().sideCores).toEqual(cores);
+      // What a stock QEMU host (profile qemu) measures, shaped as the qemu driver sends it (review 8:
+      // the model agent sent exits, empty polls and loop counts, shown as measured): a core's
+      // non-guest busy time is io; a side core's busy time is its work, no loops or empty polls; no
+      // kicks, polls, pending or exits.
+      await expect.poll(() => snaps.length, { timeout: 10_000 }).toBeGreaterThan(n + 20);
+      const later = snaps.slice(n + 10);
+      const withSide = later.filter((s) => s.sideCores.length === 1);
+      expect(withSide.length).toBeGreaterThan(0);
+      expect(withSide.some((s) => s.sideCores[0].workCycles > 0)).toBe(true);
+      for (const s of later) {
+        for (const c of s.cores) expect([c.cycles.exit, c.cycles.emptyPoll, c.cycles.ctxSwitch]).toEqual([0, 0, 0]);
+        expect(s.cores.some((c) => c.cycles.io > 0 && c.cycles.guest > 0)).toBe(true);
+        for (const sc of s.sideCores) expect([sc.loops, sc.emptyPolls, sc.emptyPollCycles]).toEqual([0, 0, 0]);
+        for (const q of s.queues) expect([q.kicks, q.polls, q.emptyPolls, q.pending, q.waitCycles, q.interrupts]).toEqual([0, 0, 0, 0, 0, 0]);
+        for (const v of s.vms) expect([v.exitsPerSec, v.interruptsPerSec, v.guestCyclesPerSec, v.load]).toEqual([0, 0, 0, 0]);
+        expect([s.totals.exitsPerSec, s.totals.interruptsPerSec, s.totals.cycles.exit, s.totals.cycles.emptyPoll, s.totals.cycles.ctxSwitch]).toEqual([0, 0, 0, 0, 0]);
+      }
 
       const refused = await src.apply({ kind: 'setSideCores', cores: [999] });
       expect(refused.ok).toBe(false);

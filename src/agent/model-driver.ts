@@ -1,10 +1,12 @@
 /**
  * The `model` driver: a scenario on the host model served as if it were a real host. It runs a
  * {@link ModelHostSource} under the `qemu` observability profile, paced at real time by the clock
- * the shell injects, and hands out snapshots with the model-only truth neutral — what a real
- * QEMU host's agent could report (src/shared/observe.ts): phase '', latencies 0, score and work
- * rate 0, queue wait/pending/kick counters 0, VM load 0. The console then sees exactly what it
- * would see of a real host.
+ * the shell injects, and hands out snapshots as a real host of that profile reports them
+ * (src/main/host/as-reported.ts): truth neutral (phase '', latencies 0, score and work rate 0,
+ * queue waiting time 0, VM load 0), and only what a stock QEMU host measures, shaped as the qemu
+ * driver sends it — a core's non-guest busy time as `io` (no exit, empty-poll or context-switch
+ * cycles), a side core's busy time as its work (no loops, no empty polls), no kicks, polls,
+ * pending or exits. The console then sees exactly what it would see of a real host.
  *
  * --dry-run: each action is checked and decided as the model would take it (modelConfigAfter),
  * logged, and not applied: the model runs on as it is. As the qemu driver's dry run
@@ -13,26 +15,14 @@
  */
 import { copyConfig, type ControlAction, type ControlResult, type HostConfig, type HostInfo, type KnobAction } from '../shared/control.ts';
 import type { HostSnapshot } from '../shared/snapshot.ts';
+import { observabilityOf } from '../shared/observe.ts';
 import type { HostSource, HostSourceCapabilities } from '../main/host/source.ts';
 import { ModelHostSource } from '../main/host/model-source.ts';
 import { dryRunSnapshot } from '../main/host/dry-run.ts';
+import { asReported } from '../main/host/as-reported.ts';
 import { modelConfigAfter } from '../main/model/model-control.ts';
 import { loadScenario } from '../main/scenario/index.ts';
 import type { DriverOptions } from './drivers.ts';
-
-const ZERO_LAT = { p50: 0, p99: 0, p999: 0 };
-
-/** A snapshot with the model-only truth set neutral (what a real qemu-profile host reports). */
-export function neutralizeTruth(s: HostSnapshot): HostSnapshot {
-  return {
-    ...s,
-    phase: '',
-    queues: s.queues.map((q) => ({ ...q, kicks: 0, polls: 0, emptyPolls: 0, pending: 0, waitCycles: 0, interrupts: 0 })),
-    vms: s.vms.map((v) => ({ ...v, guestCyclesPerSec: 0, latencyUs: ZERO_LAT, exitsPerSec: 0, interruptsPerSec: 0, load: 0 })),
-    groups: s.groups.map((g) => ({ ...g, guestCyclesPerSec: 0, latencyUs: ZERO_LAT, workRate: 0, score: 0 })),
-    totals: { ...s.totals, exitsPerSec: 0, interruptsPerSec: 0, score: 0, latencyUs: ZERO_LAT },
-  };
-}
 
 /** The model as an agent's host: see the file comment. */
 export class ModelDriverSource implements HostSource {
@@ -48,8 +38,9 @@ export class ModelDriverSource implements HostSource {
     const scenario = loadScenario(o.scenarioName);
     this.model = new ModelHostSource({ scenario, seed: o.seed ?? 1, speed: 1, intervalMs: o.intervalMs ?? 100, observe: 'qemu', now: () => o.clock.now() });
     if (o.dryRun) this.decided = this.model.config();
+    const reports = this.model.info().observability ?? observabilityOf('qemu');
     this.model.onSnapshot((s) => {
-      const n = neutralizeTruth(this.decided ? dryRunSnapshot(s, this.decided) : s);
+      const n = asReported(this.decided ? dryRunSnapshot(s, this.decided) : s, reports);
       for (const cb of [...this.subs]) cb(n);
     });
     this.timer = o.clock.setInterval(() => this.model.tick(), 25);

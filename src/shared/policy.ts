@@ -177,7 +177,7 @@ export interface LoopStatus {
   limits: SafetyLimits;
   /** Side cores in force. */
   sideCores: number[];
-  /** The last decision that was not a quiet 'stay', if any. */
+  /** The last decision that was not a 'stay' (a change, revert, blocked or paused), if any; stays are only in the events. */
   lastDecision: (PolicyDecision & { t: number }) | null;
   /** Number of control changes applied so far (policy + operator). */
   changes: number;

@@ -7,6 +7,7 @@ import { setApi } from '../api-client.ts';
 import { makeSnapshot, makeState, memoryApi } from '../test-fixtures.ts';
 import { useConsoleStore } from '../stores/console.ts';
 import { useTelemetryStore } from '../stores/telemetry.ts';
+import { useReplayStore } from '../stores/replay.ts';
 import { setOptions } from '../test/echarts-mock.ts';
 import { wallTime } from '../lib/charts.ts';
 import { observabilityOf } from '../../shared/observe.ts';
@@ -177,6 +178,46 @@ describe('HostOverview', () => {
     await flushPromises();
     expect(w.get('[role="dialog"] [role="alert"]').text()).toContain('at most 7 side cores');
     w.unmount();
+  });
+});
+
+describe('"Last decision" on the overview (review 8 item 8)', () => {
+  const probe = { kind: 'change' as const, actions: [], reason: 'probe 9 side cores (best so far 10: objective 916)', metrics: { objective: 916 } };
+  const settled = { kind: 'stay' as const, actions: [], reason: 'settled on 9 side cores: objective 1074 vs 10: 916', metrics: { objective: 1074 } };
+  const events = [
+    { t: 219_000, source: 'policy' as const, kind: 'decision' as const, message: `change: ${probe.reason}`, data: { policy: 'iocm', decision: probe, applied: [] } },
+    { t: 221_000, source: 'policy' as const, kind: 'decision' as const, message: `stay: ${settled.reason}`, data: { policy: 'iocm', decision: settled, applied: [] } },
+  ];
+  const text = (w: ReturnType<typeof mount>) => ({
+    latest: w.get('[data-testid="last-decision"] [data-decision="latest"]').text().replace(/\s+/g, ' '),
+    change: w.get('[data-testid="last-decision"] [data-decision="change"]').text().replace(/\s+/g, ' '),
+  });
+
+  it('live and in a replay: the policy\'s "settled" after its last change, and that change under it', async () => {
+    // live: the loop's last change in its status, the stay among the events
+    const live = makeState(16, 4);
+    live.loop!.lastDecision = { ...probe, t: 219_000 };
+    const a = await setup({}, live);
+    await a.store.start();
+    const w = mount(HostOverview);
+    a.m.emit('telemetry', { stream: 'live', sessionId: 's1', batch: { snapshots: [makeSnapshot({ cores: 16, side: [15], vms: 4, seq: 2220 })], events } });
+    await flushPromises();
+    const shownLive = text(w);
+    expect(shownLive.latest).toMatch(/^stay at 3:41\.0: settled on 9 side cores: objective 1074 vs 10: 916/);
+    expect(shownLive.change).toMatch(/^Last change: change at 3:39\.0: probe 9 side cores \(best so far 10: objective 916\)/);
+    w.unmount();
+
+    // a replay of the same session at a later time shows the same
+    const summary = { id: 's1', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, recordedFrom: 0, endedAt: 1, durationMs: 300_000, snapshots: 3000, decisions: 2, parentId: null };
+    const replayed = { ...makeState(16, 4), replay: { sessionId: 's1', t0: 0, t1: 300_000, t: 250_000, playing: false, speed: 1 } };
+    const b = await setup({ ...sessionApi(summary), getSessionEvents: async () => ok(events) }, replayed);
+    await b.store.start();
+    await useReplayStore().load('s1');
+    const r = mount(HostOverview);
+    b.m.emit('telemetry', { stream: 'replay', sessionId: 's1', batch: { snapshots: [makeSnapshot({ cores: 16, side: [15], vms: 4, seq: 2500 })], events: [] } });
+    await flushPromises();
+    expect(text(r)).toEqual(shownLive);
+    r.unmount();
   });
 });
 

@@ -4,7 +4,8 @@ import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { ok, err, type ConsoleState, type SessionSummary } from '../../shared/api.ts';
 import { setApi } from '../api-client.ts';
-import { makeSnapshot, makeState, memoryApi } from '../test-fixtures.ts';
+import { makeInfo, makeSnapshot, makeState, memoryApi } from '../test-fixtures.ts';
+import { objectiveOf, si } from '../lib/metrics.ts';
 import { useConsoleStore } from '../stores/console.ts';
 import { useTelemetryStore } from '../stores/telemetry.ts';
 import { useReplayStore } from '../stores/replay.ts';
@@ -615,6 +616,33 @@ describe('SessionsView', () => {
     // a model session offers a what-if re-run
     expect(w.find('[data-testid="run-whatif"]').exists()).toBe(true);
     expect(w.find('[data-testid="whatif-unavailable"]').exists()).toBe(false);
+  });
+
+  it('the replay position of an agent session follows its recorded host: its objective, not a 0.00 score, and "—" for a latency it did not measure (review 8 item 9)', async () => {
+    const replay = { sessionId: 'a2', t0: 0, t1: 10_000, t: 0, playing: false, speed: 1 };
+    const summary = { id: 'a2', host: 'kvm-a', source: 'agent' as const, scenario: 'agent', policy: 'iocm', startedAt: 0, recordedFrom: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
+    const info = { ...makeInfo(8, 4), source: 'agent' as const, observability: observabilityOf('qemu') };
+    const { m, store } = await setup({
+      ...sessionApi(summary),
+      getSession: async () => ok({ ...summary, policyConfig: {}, info, appVersion: '0.1.0', t0: 0, t1: 10_000 }),
+      openReplay: async () => ok(replay),
+    });
+    await store.start();
+    const w = mount(SessionsView);
+    await flushPromises();
+    await w.get('[data-session="a2"]').trigger('click');
+    await flushPromises();
+    await w.get('[data-testid="open-replay"]').trigger('click');
+    await flushPromises();
+    const x = makeSnapshot({ cores: 8, side: [7], vms: 4, seq: 600 });
+    // what a qemu agent sends: no truth score, no latency percentiles
+    const snap = { ...x, totals: { ...x.totals, score: 0, latencyUs: { p50: 0, p99: 0, p999: 0 } } };
+    m.emit('telemetry', { stream: 'replay', sessionId: 'a2', batch: { snapshots: [snap], events: [] } });
+    await flushPromises();
+    const line = w.get('[data-testid="replay-values"]').text().replace(/\s+/g, ' ');
+    expect(line).toContain(`objective ${si(objectiveOf(snap, info))}`);
+    expect(line).toContain('block time (mean) — ·');
+    expect(line).not.toMatch(/score|0\.0 µs/);
   });
 
   it("marks the session's decisions and overrides on its history chart, with wall-clock time on the axis", async () => {

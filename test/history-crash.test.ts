@@ -3,7 +3,9 @@
  * - a recording child is SIGKILLed mid-session; reopening passes
  *   PRAGMA integrity_check and at most the last second is lost;
  * - a child recording under a file-size limit (ulimit -f) gets a clear error,
- *   stops recording and keeps running; what was stored stays readable.
+ *   stops recording and keeps running; what was stored stays readable;
+ * - a session another live process records is neither deleted nor pruned; a recorder whose
+ *   session row disappears anyway stops with an error instead of writing rows of no session.
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { HistoryClient } from '../src/main/history/client.ts';
+import { iocm } from './cli-helpers.ts';
 
 const root = resolve(import.meta.dirname, '..');
 let dir: string;
@@ -173,5 +176,75 @@ describe('history crash safety', () => {
     } finally {
       await after.close();
     }
+  }, 120_000);
+
+  it('another live process records a session: `iocm sessions delete` and retention refuse it; once that process is dead it can be deleted', async () => {
+    // Review 8 item 2: the delete removed the live session and the console went on writing rows of no session.
+    const db = join(dir, 'h.db');
+    const c = child(db, 'crash');
+    const session = (await c.waitFor(/^session /, 30_000)).split(' ')[1];
+    await c.waitFor(/^t 1000$/, 30_000);
+
+    const refused = await iocm(['sessions', 'delete', '--db', db, '--session', session]);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toBe(`iocm sessions: session '${session}' is being recorded by another process (pid ${c.proc.pid}); stop it first\n`);
+    // Retention that would remove everything keeps it too.
+    const client = await HistoryClient.open({ path: db });
+    try {
+      expect(await client.applyRetention({ maxBytes: 0, maxAgeMs: 0 })).toEqual([]);
+      expect((await client.getSession(session)).status).toBe('recording');
+    } finally {
+      await client.close();
+    }
+    // The recorder was not disturbed.
+    const last = Math.max(...c.lines.filter((l) => l.startsWith('t ')).map((l) => Number(l.slice(2))));
+    await c.waitFor(new RegExp(`^t ${last + 500}$`), 30_000);
+    c.proc.kill('SIGKILL');
+    await c.exited;
+    expect(c.lines.filter((l) => l.startsWith('error'))).toEqual([]);
+
+    // Left 'recording' by a dead process: deleting it is allowed, and takes every row of it.
+    const raw = new Database(db, { readonly: true });
+    const key = raw.prepare('SELECT key FROM sessions WHERE id = ?').pluck().get(session) as number;
+    expect(raw.prepare('SELECT status FROM sessions WHERE key = ?').pluck().get(key)).toBe('recording');
+    raw.close();
+    const deleted = await iocm(['sessions', 'delete', '--db', db, '--session', session]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stdout).toMatch(new RegExp(`^deleted session ${session} `));
+    const after = new Database(db, { readonly: true });
+    try {
+      for (const t of ['snapshots', 'events', 'rollups', 'series', 'layouts']) expect(after.prepare(`SELECT count(*) FROM ${t} WHERE session = ?`).pluck().get(key), t).toBe(0);
+      expect(after.prepare('SELECT count(*) FROM meta WHERE key = ?').pluck().get(`recording:${key}`)).toBe(0);
+    } finally {
+      after.close();
+    }
+  }, 120_000);
+
+  it('a recorder whose session row another process deleted anyway reports an error and writes no more rows', async () => {
+    // As an older version's `sessions delete` did: every row of the session, from another process.
+    const db = join(dir, 'h.db');
+    const c = child(db, 'crash');
+    const session = (await c.waitFor(/^session /, 30_000)).split(' ')[1];
+    await c.waitFor(/^t 1000$/, 30_000);
+    const raw = new Database(db);
+    raw.pragma('busy_timeout = 5000');
+    const key = raw.prepare('SELECT key FROM sessions WHERE id = ?').pluck().get(session) as number;
+    raw.transaction(() => {
+      for (const t of ['snapshots', 'events', 'loads', 'layouts', 'series', 'rollups', 'rollup_progress']) raw.prepare(`DELETE FROM ${t} WHERE session = ?`).run(key);
+      raw.prepare('DELETE FROM sessions WHERE key = ?').run(key);
+    })();
+    const err = await c.waitFor(/^error /, 30_000);
+    expect(err).toBe(`error recording of session ${session} stopped: ${db}: session '${session}' was deleted (or ended) by another process while this one was recording it`);
+    // The process keeps running (it still hands snapshots to its recorder) and nothing more is written.
+    const last = Math.max(...c.lines.filter((l) => l.startsWith('t ')).map((l) => Number(l.slice(2))));
+    await c.waitFor(new RegExp(`^t ${last + 1000}$`), 30_000);
+    expect(c.proc.exitCode).toBe(null);
+    const counts = (): number[] => ['snapshots', 'events', 'loads', 'layouts', 'series', 'rollups', 'rollup_progress'].map((t) => raw.prepare(`SELECT count(*) FROM ${t} WHERE session = ?`).pluck().get(key) as number);
+    expect(counts()).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect(raw.prepare('SELECT count(*) FROM sessions').pluck().get()).toBe(0);
+    c.proc.kill('SIGKILL');
+    await c.exited;
+    expect(counts()).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    raw.close();
   }, 120_000);
 });

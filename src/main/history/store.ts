@@ -133,18 +133,34 @@ export function offeredLoads(s: HostSnapshot): Record<string, number> {
 /** meta key marking the process that records a session (`recording:<session key>` → `{pid, host}`). */
 const OWNER_PREFIX = 'recording:';
 
-/** True when the process that wrote an owner marker still runs (same machine, pid alive). */
-function ownerAlive(value: string | undefined): boolean {
-  if (!value) return false;
+/** This process's owner marker. */
+function ownerMarker(): string {
+  return JSON.stringify({ pid: process.pid, host: hostname() });
+}
+
+/** The pid of the process that wrote an owner marker when it still runs (same machine, pid alive), else null. */
+function liveOwnerPid(value: string | undefined): number | null {
+  if (!value) return null;
+  let pid: number;
   try {
     const o = JSON.parse(value) as { pid?: unknown; host?: unknown };
-    if (typeof o.pid !== 'number' || o.host !== hostname()) return false;
-    process.kill(o.pid, 0);
-    return true;
+    if (typeof o.pid !== 'number' || o.host !== hostname()) return null;
+    pid = o.pid;
+  } catch {
+    return null;
+  }
+  try {
+    process.kill(pid, 0);
+    return pid;
   } catch (e) {
     // EPERM: the process exists but belongs to another user.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    return (e as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
   }
+}
+
+/** True when the process that wrote an owner marker still runs (same machine, pid alive). */
+function ownerAlive(value: string | undefined): boolean {
+  return liveOwnerPid(value) !== null;
 }
 
 /** Snapshots read per page when a session is scanned while writing on the same connection. */
@@ -189,6 +205,7 @@ export class HistoryDb {
         'UPDATE sessions SET snapshot_count = ?, event_count = ?, decision_count = ?, t_first = ?, t_last = ?, bytes = ?, interval_ms = coalesce(interval_ms, ?) WHERE key = ?',
       ),
       byId: p('SELECT * FROM sessions WHERE id = ?'),
+      stillRecorded: p("UPDATE sessions SET status = status WHERE key = ? AND id = ? AND status = 'recording'"),
       layout: p('SELECT shape FROM layouts WHERE session = ? AND id = ?'),
     };
     if (opts.repair && !opts.readonly) this.repair();
@@ -289,7 +306,7 @@ export class HistoryDb {
     const key = Number(res.lastInsertRowid);
     // Mark this process as the session's recorder, so another process opening the file does not
     // take the live session for one left behind by a crash.
-    this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(`${OWNER_PREFIX}${key}`, JSON.stringify({ pid: process.pid, host: hostname() }));
+    this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(`${OWNER_PREFIX}${key}`, ownerMarker());
     this.rec.set(key, this.newRecState(key, id, meta.intervalMs ?? meta.info?.intervalMs ?? null));
     return id;
   }
@@ -416,6 +433,7 @@ export class HistoryDb {
     }
     try {
       this.db.transaction(() => {
+        this.checkStillRecorded(st);
         this.useMode(st, 'encoded');
         if (st.rollup === null) this.startRollup(st, batch.intervalMs ?? 100);
         for (const [lid, text] of batch.shapes) this.registerLayout(st, lid, text);
@@ -427,6 +445,17 @@ export class HistoryDb {
     } catch (err) {
       throw wrapSqliteError(this.path, err);
     }
+  }
+
+  /**
+   * First statement of a batch's transaction: the session's row must still be there, as this
+   * recording. Another process (an older version, or SQL by hand) may have deleted it; writing on
+   * would leave rows of a session nothing lists or removes. A write (a no-op UPDATE), so it takes
+   * the write lock: nothing can delete the row between this check and the batch's commit.
+   */
+  private checkStillRecorded(st: RecState): void {
+    const found = this.stmts.stillRecorded.run(st.key, st.id).changes;
+    if (found === 0) throw new HistoryError('not-found', `${this.path}: session '${st.id}' was deleted (or ended) by another process while this one was recording it`);
   }
 
   private insertEvents(st: RecState, events: readonly HostEvent[]): void {
@@ -450,6 +479,7 @@ export class HistoryDb {
     }
     try {
       this.db.transaction(() => {
+        this.checkStillRecorded(st);
         if (snapshots.length) this.useMode(st, 'objects');
         for (const s of snapshots) this.appendOne(st, s);
         this.insertEvents(st, events);
@@ -464,13 +494,25 @@ export class HistoryDb {
   endSession(id: string, endedAt: number, status: SessionStatus = 'complete', error: string | null = null, info?: HostInfo | null): void {
     const st = this.recState(id);
     this.rec.delete(st.key);
-    this.db.transaction(() => {
-      st.rollup?.finish();
-      this.stmts.updCounts.run(st.snapshotCount, st.eventCount, st.decisionCount, st.tFirst, st.tLast, st.bytes, st.intervalMs, st.key);
-      this.db.prepare('UPDATE sessions SET ended_at = ?, status = ?, error = ? WHERE key = ?').run(endedAt, status, error, st.key);
-      if (info) this.db.prepare('UPDATE sessions SET info_json = ? WHERE key = ?').run(JSON.stringify(info), st.key);
-      this.db.prepare('DELETE FROM meta WHERE key = ?').run(`${OWNER_PREFIX}${st.key}`);
-    })();
+    try {
+      this.db.transaction(() => {
+        // Its row deleted meanwhile: the last rollup chunks would be rows of no session.
+        this.checkStillRecorded(st);
+        st.rollup?.finish();
+        this.stmts.updCounts.run(st.snapshotCount, st.eventCount, st.decisionCount, st.tFirst, st.tLast, st.bytes, st.intervalMs, st.key);
+        this.db.prepare('UPDATE sessions SET ended_at = ?, status = ?, error = ? WHERE key = ?').run(endedAt, status, error, st.key);
+        if (info) this.db.prepare('UPDATE sessions SET info_json = ? WHERE key = ?').run(JSON.stringify(info), st.key);
+        this.dropOwnMarker(st.key);
+      })();
+    } catch (err) {
+      if (err instanceof HistoryError && err.code === 'not-found') this.dropOwnMarker(st.key);
+      throw err;
+    }
+  }
+
+  /** Remove this process's owner marker of session `key` (not one another process wrote since: a deleted session's key may be reused). */
+  private dropOwnMarker(key: number): void {
+    this.db.prepare('DELETE FROM meta WHERE key = ? AND value = ?').run(`${OWNER_PREFIX}${key}`, ownerMarker());
   }
 
   /** Stop recording a session after a failure, keeping what was stored; best effort (the disk may be full). */
@@ -479,9 +521,10 @@ export class HistoryDb {
     if (!st) return;
     this.rec.delete(st.key);
     try {
-      const started = this.db.prepare('SELECT started_at FROM sessions WHERE key = ?').pluck().get(st.key) as number;
-      this.db.prepare("UPDATE sessions SET ended_at = ?, status = 'error', error = ? WHERE key = ?").run(started + Math.round(st.tLast ?? 0), message, st.key);
-      this.db.prepare('DELETE FROM meta WHERE key = ?').run(`${OWNER_PREFIX}${st.key}`);
+      const started = this.db.prepare('SELECT started_at FROM sessions WHERE key = ? AND id = ?').pluck().get(st.key, st.id) as number | undefined;
+      if (started !== undefined)
+        this.db.prepare("UPDATE sessions SET ended_at = ?, status = 'error', error = ? WHERE key = ?").run(started + Math.round(st.tLast ?? 0), message, st.key);
+      this.dropOwnMarker(st.key);
     } catch {
       // Disk full: the session stays 'recording' in the file; repair marks it interrupted later.
     }
@@ -489,7 +532,16 @@ export class HistoryDb {
 
   /** Forget the recording state of a session whose writes were rolled back (failed import). */
   abandonSession(id: string): void {
-    for (const [k, st] of this.rec) if (st.id === id) this.rec.delete(k);
+    for (const [k, st] of this.rec)
+      if (st.id === id) {
+        this.rec.delete(k);
+        // No longer recorded here (a cancelled what-if deletes it next).
+        try {
+          this.dropOwnMarker(k);
+        } catch {
+          // Best effort: the disk may be full.
+        }
+      }
   }
 
   /** Build the rollups of a session that has none yet (imported from a v1 file). */
@@ -498,14 +550,29 @@ export class HistoryDb {
     if (r.snapshot_count > 0 && !this.db.prepare('SELECT 1 FROM rollup_progress WHERE session = ?').get(r.key)) this.rebuildRollups(r.key);
   }
 
+  /**
+   * The pid of another live process recording the session `key` (status 'recording' and an owner
+   * marker whose process still runs: the rule {@link repair} uses), else null. A session left
+   * 'recording' by a dead process has none.
+   */
+  private otherRecorder(key: number, status: string): number | null {
+    if (status !== 'recording' || this.rec.has(key)) return null;
+    const owner = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(`${OWNER_PREFIX}${key}`) as string | undefined;
+    return liveOwnerPid(owner);
+  }
+
   /** Delete a session and all its data. */
   deleteSession(id: string): HistorySession {
     const r = this.row(id);
     if (this.rec.has(r.key)) throw new HistoryError('invalid', `session '${id}' is being recorded; stop it first`);
+    const pid = this.otherRecorder(r.key, r.status);
+    if (pid !== null)
+      throw new HistoryError('invalid', `session '${id}' is being recorded by ${pid === process.pid ? 'another connection of this process' : `another process (pid ${pid})`}; stop it first`);
     this.db.transaction(() => {
       for (const t of ['snapshots', 'events', 'loads', 'layouts', 'series', 'rollups', 'rollup_progress'])
         this.db.prepare(`DELETE FROM ${t} WHERE session = ?`).run(r.key);
       this.db.prepare('DELETE FROM sessions WHERE key = ?').run(r.key);
+      this.db.prepare('DELETE FROM meta WHERE key = ?').run(`${OWNER_PREFIX}${r.key}`);
     })();
     this.layoutCache.delete(r.key);
     return this.toSession(r);
@@ -513,11 +580,12 @@ export class HistoryDb {
 
   /** Remove the oldest sessions beyond the limits; returns what was removed (tell the user). */
   applyRetention(policy: RetentionPolicy, nowMs: number): RemovedSession[] {
-    const rows = this.db.prepare('SELECT key, id, host, started_at, bytes FROM sessions ORDER BY started_at ASC, key ASC').all() as SessionRow[];
+    const rows = this.db.prepare('SELECT key, id, host, started_at, bytes, status FROM sessions ORDER BY started_at ASC, key ASC').all() as SessionRow[];
     const removed: RemovedSession[] = [];
     let total = rows.reduce((s, r) => s + r.bytes, 0);
     for (const r of rows) {
-      if (this.rec.has(r.key)) continue;
+      // Being recorded, here or by another live process: never removed.
+      if (this.rec.has(r.key) || this.otherRecorder(r.key, r.status) !== null) continue;
       let reason: RemovedSession['reason'] | null = null;
       if (policy.maxAgeMs !== undefined && r.started_at < nowMs - policy.maxAgeMs) reason = 'age';
       else if (policy.maxBytes !== undefined && total > policy.maxBytes) reason = 'size';

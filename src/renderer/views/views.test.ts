@@ -300,6 +300,27 @@ describe('exits on a host that does not measure them', () => {
     v.unmount();
   });
 
+  it('says "not measured" for a side core\'s empty polls where the host does not split its time (qemu), and draws no series for them (review 8 item 10)', async () => {
+    const names = (): string[] => lineOptions().flatMap((o) => (o.series as { name?: string }[]).map((x) => x.name ?? ''));
+    for (const profile of ['qemu', 'ovs', 'full'] as const) {
+      setOptions.splice(0);
+      await agentHost(profile);
+      const measured = profile !== 'qemu';
+      const o = mount(HostOverview);
+      await flushPromises();
+      expect(o.get('[data-testid="side-empty-polls"]').text(), profile).toMatch(measured ? /^\d+(\.\d)? % empty polls$/ : /^empty polls not measured$/);
+      o.unmount();
+      const w = mount(SideCoresView);
+      await flushPromises();
+      await new Promise((r) => setTimeout(r, 60));
+      expect(w.get('[data-core="7"] [data-col="empty-polls"]').text(), profile).toMatch(measured ? /^\d+(\.\d)? %$/ : /^not measured$/);
+      expect(names(), profile).toContain('core 7 busy');
+      if (measured) expect(names(), profile).toContain('core 7 empty polls');
+      else expect(names().some((n) => n.includes('empty polls')), profile).toBe(false);
+      w.unmount();
+    }
+  });
+
   it('the Decisions charts draw no exits, score or 0-µs latency the host did not measure', async () => {
     const names = (): string[] => lineOptions().flatMap((o) => (o.series as { name?: string }[]).map((x) => x.name ?? ''));
     const p99Points = (): unknown[] => lineOptions().flatMap((o) => (o.series as { name?: string; data?: unknown[] }[]).filter((x) => x.name === 'p99 latency').flatMap((x) => x.data ?? []));

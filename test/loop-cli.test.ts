@@ -171,6 +171,25 @@ describe('iocm evaluate', () => {
     expect(h.stdout).toMatch(/--policies LIST .*with --sensitivity: the policies ranked on day, default vhost,static:1,static:2,iocm,iocm-classic/);
     expect(h.stdout).toMatch(/--phase-seconds N .*with --sensitivity: the phases of day, default 2/);
   });
+  it('without --suite reads the shipped scenarios from any working folder, and those of $IOCM_RESOURCES when set', async () => {
+    // Review 8 item 6: the default was ./resources/scenarios, so evaluate failed outside the repository.
+    const cwd = mkdtempSync(join(tmpdir(), 'iocm-eval-cwd-'));
+    const shipped = await iocm(['evaluate', '--only', 'rr-few', '--policies', 'iocm', '--seeds', '1', '--phase-seconds', '0.5', '--jobs', '2', '--out', 'rep', '--json'], { IOCM_RESOURCES: undefined }, cwd);
+    expect(shipped.code, shipped.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(shipped.stdout))).toEqual(['rr-few']);
+    expect(readFileSync(join(cwd, 'rep', 'report.md'), 'utf8')).toMatch(/rr-few/);
+    const res = join(tmp, 'res');
+    await import('node:fs').then((fs) => fs.mkdirSync(join(res, 'scenarios'), { recursive: true }));
+    writeFileSync(join(res, 'scenarios', 'small.json'), readFileSync(small));
+    const env = await iocm(['evaluate', '--policies', 'iocm', '--seeds', '1', '--jobs', '2', '--out', 'rep2', '--json'], { IOCM_RESOURCES: res }, cwd);
+    expect(env.code, env.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(env.stdout))).toEqual(['small']);
+    const h = await iocm(['evaluate', '--help'], {}, cwd);
+    expect(h.stdout).toMatch(/--suite DIR .*default: the shipped scenarios, as every command reads them: \$IOCM_RESOURCES\/scenarios/);
+    // Every flag is in the usage lines (--progress was missing).
+    const usage = h.stdout.split('\n\n')[0];
+    for (const f of [...h.stdout.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1])) if (f !== '--help') expect(usage, f).toContain(f);
+  }, 120_000);
   it('a missing suite folder exits 2', async () => {
     const r = await iocm(['evaluate', '--suite', join(tmp, 'nope'), '--out', join(tmp, 'o2')]);
     expect(r.code).toBe(2);

@@ -13,7 +13,7 @@ import { parseFlags, flagHelp, listFlag, OBSERVE_FLAG, type FlagSpec } from '../
 import { ProgressBar } from '../format.ts';
 import { makeDirs } from '../../util/fs.ts';
 import { SHAPE_IDS } from '../../model/shapes.ts';
-import { loadScenario, scenarioSeconds } from '../../scenario/load.ts';
+import { loadScenario, scenarioSeconds, scenariosDir } from '../../scenario/load.ts';
 
 import { EVALUATED_POLICIES, resolvePolicyForHost } from '../../policy/registry.ts';
 import { runMany, shortenPhases, staticPolicies, type RunSpec } from '../../loop/sweep.ts';
@@ -26,7 +26,7 @@ import { DEFAULT_PROFILE, type ObservabilityProfile } from '../../../shared/obse
 const SENSITIVITY_POLICIES = ['vhost', 'static:1', 'static:2', 'iocm', 'iocm-classic'];
 
 const FLAGS: Record<string, FlagSpec> = {
-  suite: { type: 'string', value: 'DIR', help: 'folder of scenario .json files (default: resources/scenarios)' },
+  suite: { type: 'string', value: 'DIR', help: "folder of scenario .json files (default: the shipped scenarios, as every command reads them: $IOCM_RESOURCES/scenarios when set, else the installation's resources/scenarios)" },
   out: { type: 'string', value: 'DIR', help: 'output folder for report.md and the SVG plots (default: report)' },
   'phase-seconds': { type: 'number', value: 'N', above: 0, max: 1e6, help: 'shorten every phase to at most N seconds (with --sensitivity: the phases of day, default 2)' },
   seed: { type: 'integer', value: 'S', min: 0, max: 2 ** 32 - 1, help: 'first RNG seed (default: 1)' },
@@ -43,7 +43,7 @@ const FLAGS: Record<string, FlagSpec> = {
   costs: { type: 'string', value: 'LIST', help: 'with --sensitivity: comma-separated costs to vary (default: the published and inferred ones)' },
 };
 
-const USAGE = `usage: iocm evaluate [--suite DIR] [--out DIR] [--phase-seconds N] [--seed S] [--seeds N] [--observe PROFILE] [--guard X] [--jobs J] [--policies LIST] [--only LIST] [--json]\n       iocm evaluate --sensitivity [--out DIR] [--costs LIST] [--samples N] [--only SHAPES] [--policies LIST] [--phase-seconds N] [--seed S] [--json]\n\n${flagHelp(FLAGS)}\n`;
+const USAGE = `usage: iocm evaluate [--suite DIR] [--out DIR] [--phase-seconds N] [--seed S] [--seeds N] [--observe PROFILE] [--guard X] [--jobs J] [--policies LIST] [--only LIST] [--progress] [--json]\n       iocm evaluate --sensitivity [--out DIR] [--costs LIST] [--samples N] [--only SHAPES] [--policies LIST] [--phase-seconds N] [--seed S] [--progress] [--json]\n\n${flagHelp(FLAGS)}\n`;
 
 /** Entry point of `iocm evaluate`. */
 export async function run(argv: string[], io: CliIO): Promise<number> {
@@ -59,7 +59,8 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     if (values[f] !== undefined) throw new UsageError(values.sensitivity === true ? `--${f} does not apply with --sensitivity (it varies costs on the shipped scenarios, one seed: --seed)` : `--${f} applies only with --sensitivity`);
   }
   if (values.sensitivity === true) return runSensitivityCommand(values, io);
-  const suite = resolve((values.suite as string | undefined) ?? 'resources/scenarios');
+  // The default is the shipped scenarios wherever the command runs from (not ./resources/scenarios).
+  const suite = values.suite !== undefined ? resolve(values.suite as string) : scenariosDir();
   let files: string[];
   try {
     if (!statSync(suite).isDirectory()) throw new Error('not a folder');

@@ -293,6 +293,10 @@ describe('services with several hosts at once (real models, real SQLite)', () =>
       // once each: the host's own link events are not recorded a second time
       expect(recorded.map((e) => (e.data as { gap: string }).gap)).toEqual(['start', 'end']);
       expect((recorded[1].data as { durationMs: number }).durationMs).toBeGreaterThanOrEqual(500);
+      // The end says how many reconnect attempts it took: the 2 that failed and the one that
+      // succeeded (review 8: 0, read after the link's counter was reset).
+      expect((recorded[1].data as { attempts: number }).attempts).toBe(3);
+      expect(recorded[1].message).toMatch(/is back after \d+\.\d s \(reconnect attempt 3\)$/);
       expect(recorded[1].t).toBeGreaterThan(recorded[0].t);
       const sess = db.getSession(sid);
       expect(sess).toMatchObject({ source: 'agent', host: 'kvm-a' });

@@ -203,7 +203,8 @@ export class AgentHostSource implements HostSource {
     return { ...i, source: 'agent', name: this.o?.name ?? i.name };
   }
 
-  private attach(ws: WebSocket, early: string[]): void {
+  /** Take `ws` as the link; `ready` runs once it can carry requests, before the `early` frames are handled. */
+  private attach(ws: WebSocket, early: string[], ready?: () => void): void {
     ws.removeAllListeners();
     this.ws = ws;
     this.lastSeen = this.o.clock.now();
@@ -219,13 +220,14 @@ export class AgentHostSource implements HostSource {
       }
     };
     ws.on('message', (data, isBinary) => handle(isBinary ? null : rawText(data)));
-    for (const text of early) handle(text === '\u0000binary' ? null : text);
     ws.on('error', (e) => this.emitError(`link error: ${describeSocketError(e)}`));
     ws.on('close', (code, reason) => {
       if (this.ws !== ws) return;
       this.ws = null;
       this.lost(`the link closed (${code}${reason.length ? `: ${reason.toString().slice(0, 200)}` : ''})`);
     });
+    ready?.();
+    for (const text of early) handle(text === '\u0000binary' ? null : text);
     this.scheduleHeartbeat();
   }
 
@@ -357,15 +359,18 @@ export class AgentHostSource implements HostSource {
           this.unseen.clear();
           this.loopStatusV = hello.loop.status;
           this.role = hello.role;
-          // A changed host is announced before attach() hands on the frames that came with the
-          // hello: whoever keys on the info (the loop, the recorded session) sees the change before
-          // any snapshot of the new host.
-          if (JSON.stringify(hello.info) !== before) {
-            this.infoV = this.localInfo(hello.info);
-            for (const cb of [...this.infoSubs]) cb(this.infoV);
-          }
-          this.attach(ws, early);
-          this.setConn({ state: 'connected', since: this.o.clock.now(), attempts: 0, error: null });
+          const changed = JSON.stringify(hello.info) !== before;
+          if (changed) this.infoV = this.localInfo(hello.info);
+          // The link is up once the socket is attached: it is said to be (connected) and then a
+          // changed host is announced, both before attach() hands on the frames that came with the
+          // hello. Whoever keys on the info (the loop, the recorded session) sees the change before
+          // any snapshot of the new host, and a loop that restarts on it reaches the host: its setup
+          // (setManager…) goes out on this link instead of being refused as "not connected"
+          // (review 8: a spurious error alert when an agent came back as another host).
+          this.attach(ws, early, () => {
+            this.setConn({ state: 'connected', since: this.o.clock.now(), attempts: 0, error: null });
+            if (changed) for (const cb of [...this.infoSubs]) cb(this.infoV);
+          });
         },
         (e: Error) => {
           if (this.closed) return;

@@ -54,8 +54,8 @@ export interface HostEntry {
   latest: HostSnapshot | null;
   latestAt: number | null;
   link: HostConnectionState | null;
-  /** Open gap: session time and wall clock of its start. */
-  gap: { t: number; at: number } | null;
+  /** Open gap: session time and wall clock of its start, and the reconnect attempts that failed so far. */
+  gap: { t: number; at: number; failed: number } | null;
   refusals: number[];
   errors: number[];
   lastAlert: string | null;
@@ -411,7 +411,8 @@ export class HostRegistry {
     }
   }
 
-  private gapEvent(e: HostEntry, which: 'start' | 'end', t: number, c: HostConnectionState | null, durationMs?: number): HostEvent {
+  /** A gap's start or end event; an end's `attempts` are the reconnect attempts made, the one that succeeded included. */
+  private gapEvent(e: HostEntry, which: 'start' | 'end', t: number, c: HostConnectionState | null, durationMs?: number, attempts?: number): HostEvent {
     const why = c?.error ? `: ${c.error}` : '';
     return which === 'start'
       ? {
@@ -425,8 +426,8 @@ export class HostRegistry {
           t,
           source: 'system',
           kind: 'connect',
-          message: `The link to ${e.name} is back after ${((durationMs ?? 0) / 1000).toFixed(1)} s`,
-          data: { gap: 'end', at: c?.since ?? this.deps.now(), durationMs: durationMs ?? 0, attempts: c?.attempts ?? 0 },
+          message: `The link to ${e.name} is back after ${((durationMs ?? 0) / 1000).toFixed(1)} s${attempts ? ` (reconnect attempt ${attempts})` : ''}`,
+          data: { gap: 'end', at: c?.since ?? this.deps.now(), durationMs: durationMs ?? 0, attempts: attempts ?? c?.attempts ?? 0 },
         };
   }
 
@@ -437,13 +438,17 @@ export class HostRegistry {
     let ev: HostEvent | null = null;
     if (c.state !== 'connected' && !e.gap && e.latest) {
       const t = e.latest.t;
-      e.gap = { t, at: c.since };
+      e.gap = { t, at: c.since, failed: c.attempts };
       ev = this.gapEvent(e, 'start', t, c);
       this.deps.notice('warning', ev.message + '.');
+    } else if (c.state !== 'connected' && e.gap) {
+      // The state counts the attempts that failed; it says 0 again once the link is back (review 8:
+      // the gap's end carried "attempts":0 after the fleet showed 4).
+      e.gap.failed = Math.max(e.gap.failed, c.attempts);
     } else if (c.state === 'connected' && e.gap) {
       const durationMs = Math.max(0, c.since - e.gap.at);
       // session time of the end: the gap's start plus the wall time it lasted (agents run at real time)
-      ev = this.gapEvent(e, 'end', e.gap.t + durationMs, c, durationMs);
+      ev = this.gapEvent(e, 'end', e.gap.t + durationMs, c, durationMs, Math.max(e.gap.failed + 1, c.attempts));
       e.gap = null;
       this.deps.notice('info', ev.message + '.');
     }

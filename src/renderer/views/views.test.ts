@@ -182,6 +182,52 @@ describe('HostOverview', () => {
   });
 });
 
+describe('the overview of a host whose link is down (review 8 item 7)', () => {
+  it('marks its figures as the last it reported, with when, and says the loop waits for the link; back up, they are current again', async () => {
+    const seen = new Date(2026, 0, 2, 8, 9, 30).getTime();
+    const state = makeState(8, 4);
+    state.connection = { kind: 'agent', url: 'ws://127.0.0.1:7878', name: 'kvm-a' };
+    state.host = { ...state.host!, name: 'kvm-a', source: 'agent', observability: observabilityOf('qemu') };
+    state.link = { state: 'connected', since: 0, attempts: 0, error: null };
+    state.loop!.source = { kind: 'agent', name: 'kvm-a' };
+    const row = { ...fleetRow('h1', 'kvm-a', true), kind: 'agent' as const, lastSnapshotAt: seen, link: state.link };
+    const { m, store } = await setup({ listHosts: async () => ok([row]) }, state);
+    await store.start();
+    const w = mount(HostOverview);
+    m.emit('telemetry', { stream: 'live', sessionId: 's1', batch: { snapshots: [0, 1, 2].map((seq) => makeSnapshot({ cores: 8, side: [7], vms: 4, seq })), events: [] } });
+    await flushPromises();
+    const objective = w.get('[data-stat="objective"]').text();
+    expect(w.find('[data-testid="overview-stale"]').exists()).toBe(false);
+    expect(w.find('[data-last]').exists()).toBe(false);
+    expect(w.get('[data-stat="loop"]').text()).toBe('running · iocm');
+
+    // the agent is killed: the link reconnects
+    const down = { state: 'reconnecting' as const, since: seen + 2000, attempts: 4, error: 'connection refused' };
+    m.emit('status', { ...state, link: down });
+    m.emit('fleet', [{ ...row, stale: true, link: down }]);
+    await flushPromises();
+    expect(w.get('[data-testid="overview-stale"]').text().replace(/\s+/g, ' ')).toBe(
+      'The link to kvm-a is down (reconnecting, attempt 4: connection refused): the figures below are the last it reported, at 08:09:30, not what is in force now.',
+    );
+    expect(w.get('[data-testid="headline"]').attributes('data-stale')).toBe('true');
+    for (const card of ['objective', 'throughput', 'side-cores', 'vm-cores']) {
+      expect(w.get(`[data-stat="${card}"]`).element.closest('.stat')!.querySelector('[data-last]')?.textContent, card).toBe('last reported 08:09:30');
+    }
+    expect(w.get('[data-stat="objective"]').text()).toBe(objective); // the value is kept, marked as the last
+    expect(w.get('[data-card="side-cores"]').attributes('title')).toContain('not what is in force now');
+    expect(w.get('[data-stat="loop"]').text()).toBe('waiting for the link · iocm');
+    expect(w.get('[data-testid="cores-note"]').text()).toBe('(as the host last reported 08:09:30; the link is down)');
+
+    // back up: current again
+    m.emit('status', { ...state, link: { state: 'connected', since: seen + 9000, attempts: 0, error: null } });
+    await flushPromises();
+    expect(w.find('[data-testid="overview-stale"]').exists()).toBe(false);
+    expect(w.find('[data-last]').exists()).toBe(false);
+    expect(w.get('[data-stat="loop"]').text()).toBe('running · iocm');
+    w.unmount();
+  });
+});
+
 describe('"Last decision" on the overview (review 8 item 8)', () => {
   const probe = { kind: 'change' as const, actions: [], reason: 'probe 9 side cores (best so far 10: objective 916)', metrics: { objective: 916 } };
   const settled = { kind: 'stay' as const, actions: [], reason: 'settled on 9 side cores: objective 1074 vs 10: 916', metrics: { objective: 1074 } };

@@ -218,6 +218,25 @@ describe('services on the real model and a real SQLite file', () => {
     expect(missing.ok ? null : missing.error?.code).toBe('not-found');
   });
 
+  it('lists a session with its policy changes and operator overrides, not only the policy it began under (review 8 item 13)', async () => {
+    const sid = value(await api.getState()).recording.sessionId!;
+    const control = async () => value(await api.listSessions({})).find((s) => s.id === sid)?.control;
+    const before = (await control())!;
+    expect(before.policies[0]).toBe(value(await api.getSession({ sessionId: sid })).policy);
+    value(await api.setPolicy({ name: 'static:2', config: {} }));
+    value(await api.setPolicy({ name: 'static:2', config: {} })); // the same again: not a change
+    value(await api.setPolicy({ name: 'iocm', config: {} }));
+    const st = value(await api.getState());
+    const core = (await waitSnapshot(api, () => true)).cores.find((c) => c.role === 'vm' && !st.overrides.pinned.includes(c.id))!.id;
+    value(await api.pinCore({ core }));
+    value(await api.clearCoreOverride({ core })); // undoing an override is not another
+    await expect.poll(async () => (await control())?.policyChanges, { timeout: 10_000 }).toBe(before.policyChanges + 2);
+    await expect.poll(async () => (await control())?.overrides, { timeout: 10_000 }).toBe(before.overrides + 1);
+    const after = (await control())!;
+    expect(after.policies.slice(-2)).toEqual(['static:2', 'iocm']);
+    expect(value(await api.getSession({ sessionId: sid })).control).toEqual(after);
+  });
+
   it('ends the recorded session cleanly on shutdown', async () => {
     const sid = value(await api.getState()).recording.sessionId!;
     await services.shutdown();

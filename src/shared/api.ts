@@ -222,6 +222,24 @@ export interface SessionSummary {
   decisions: number;
   /** The session this one is a what-if re-run of. */
   parentId: string | null;
+  /**
+   * How control changed during the session: `policy` is only the one it began under. Absent from
+   * a server that does not tell.
+   */
+  control?: SessionControl;
+}
+
+/** A session's policy changes and operator overrides ({@link SessionSummary.control}). */
+export interface SessionControl {
+  /**
+   * The policies in force in turn, from the one the session began under (one entry per change to
+   * another policy; a long trail keeps its first entries and its last).
+   */
+  policies: string[];
+  /** Changes to another policy in all (policies.length − 1 unless the trail was cut). */
+  policyChanges: number;
+  /** Operator overrides applied: pins, releases, count locks and pauses (not their undoing). */
+  overrides: number;
 }
 
 /** A session with its details. */

@@ -11,6 +11,7 @@ import type { FromWorker, SerializedError, ToWorker } from './protocol.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent } from '../../shared/policy.ts';
 import type { HostInfo } from '../../shared/control.ts';
+import type { SessionControl } from '../../shared/api.ts';
 import type { HistorySession, RemovedSession, RetentionPolicy, SeriesData, SeriesRequest, SessionFilter, SessionStart, ExportOptions, ProgressFn } from './types.ts';
 import { offeredLoads, type StoredSnapshot, type RecordedBatch } from './store.ts';
 import { SnapshotEncoder } from './codec.ts';
@@ -181,6 +182,11 @@ export class HistoryClient {
   /** One session's metadata; rejects with HistoryError 'not-found' for an unknown id. */
   getSession(id: string): Promise<HistorySession> {
     return this.call('getSession', { id });
+  }
+
+  /** Policy changes and operator overrides of sessions, by id (control-trail.ts). */
+  controlTrails(ids: readonly string[]): Promise<Record<string, SessionControl>> {
+    return this.call('controlTrails', { ids });
   }
   /** Delete a session and all its data (not one being recorded); resolves to what was deleted. */
   deleteSession(id: string): Promise<HistorySession> {

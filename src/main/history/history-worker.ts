@@ -9,6 +9,7 @@ import { HistoryDb, type HistoryDbOptions } from './store.ts';
 import { HistoryError } from './schema.ts';
 import { exportSession } from './export.ts';
 import { importFile } from './import.ts';
+import { controlTrails } from './control-trail.ts';
 import type { ToWorker, FromWorker, SerializedError } from './protocol.ts';
 import type { RecordedBatch } from './store.ts';
 
@@ -76,6 +77,7 @@ const handlers: Record<string, Handler> = {
   flush: () => null,
   listSessions: (a: Parameters<HistoryDb['listSessions']>[0]) => store.listSessions(a),
   getSession: (a: { id: string }) => store.getSession(a.id),
+  controlTrails: (a: { ids: string[] }) => controlTrails(store, a.ids),
   beginSession: (a: Parameters<HistoryDb['beginSession']>[0]) => {
     const id = store.beginSession(a);
     failed.delete(id);

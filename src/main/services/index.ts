@@ -27,6 +27,7 @@ import {
   type Result,
   type SafetyLimits,
   type ScenarioSummary,
+  type SessionControl,
   type SessionSummary,
 } from '../../shared/api.ts';
 import { thinSnapshots } from '../../shared/snapshot.ts';
@@ -346,6 +347,10 @@ export function createServices(opts: ServicesOptions): Services {
       parentId: s.parentId,
     };
   }
+  function withControl(s: SessionSummary, control: Record<string, SessionControl>): SessionSummary {
+    const c = control[s.id];
+    return c ? { ...s, control: c } : s;
+  }
   function auditOf(e: HostEvent, startedAt: number): AuditEntry | null {
     if (e.kind !== 'override' && e.kind !== 'audit' && !(e.kind === 'error' && e.data && 'action' in e.data)) return null;
     const okFlag = (e.data as { ok?: boolean } | undefined)?.ok;
@@ -404,7 +409,10 @@ export function createServices(opts: ServicesOptions): Services {
       const d = needDb();
       if (!d) return err('not-ready', 'The history database is not open.');
       try {
-        return ok((await d.listSessions(filter)).map(summary));
+        const list = await d.listSessions(filter);
+        // each session's policy changes and operator overrides (one indexed query per session, in the worker)
+        const control = await d.controlTrails(list.map((s) => s.id));
+        return ok(list.map((s) => withControl(summary(s), control)));
       } catch (e) {
         return historyErr(e);
       }
@@ -414,7 +422,8 @@ export function createServices(opts: ServicesOptions): Services {
       if (!d) return err('not-ready', 'The history database is not open.');
       try {
         const s = await d.getSession(id);
-        return ok({ ...summary(s), policyConfig: s.policyConfig, info: s.info, appVersion: s.appVersion, t0: s.t0, t1: s.t1 });
+        const control = await d.controlTrails([id]);
+        return ok({ ...withControl(summary(s), control), policyConfig: s.policyConfig, info: s.info, appVersion: s.appVersion, t0: s.t0, t1: s.t1 });
       } catch (e) {
         return historyErr(e);
       }

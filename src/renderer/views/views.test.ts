@@ -868,6 +868,35 @@ describe('SessionsView', () => {
     expect(asked.at(-1)).toEqual(expect.objectContaining({ policy: 'iocm', config: { window: 30 } }));
   });
 
+  it('labels a session by the policies it ran and its operator overrides, and says a what-if base was that mix (review 8 item 13)', async () => {
+    const control = { policies: ['iocm', 'static:2', 'static:15', 'iocm'], policyChanges: 3, overrides: 2 };
+    const mixed = { id: 'm1', host: 'h', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, recordedFrom: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null, control };
+    const plain = { ...mixed, id: 'p1', control: { policies: ['vhost'], policyChanges: 0, overrides: 0 }, policy: 'vhost' };
+    const comparison = { base: { sessionId: 'm1', policy: 'iocm' }, other: { sessionId: 'w1', policy: 'vhost' }, rows: [{ metric: 'score', phase: 'total', base: 100, other: 90, unit: '' }] };
+    const { store } = await setup({
+      ...sessionApi(mixed),
+      listSessions: async () => ok([mixed, plain]),
+      whatIf: async () => ok(comparison),
+    });
+    await store.start();
+    const w = mount(SessionsView);
+    await flushPromises();
+    const cell = (id: string) => w.get(`[data-session="${id}"] [data-col="policy"]`).text().replace(/\s+/g, ' ');
+    expect(cell('m1')).toBe('iocm → static:2 → static:15 → iocm (3 policy changes, 2 operator overrides)');
+    expect(cell('p1')).toBe('vhost');
+    await w.get('[data-session="m1"]').trigger('click');
+    await flushPromises();
+    expect(w.get('[data-testid="session-detail"] h3').text()).toBe('mixed · iocm → static:2 → static:15 → iocm');
+    expect(w.get('[data-testid="session-control"]').text().replace(/\s+/g, ' ')).toContain('3 policy changes, 2 operator overrides');
+    await w.get('[data-testid="whatif-policy"]').setValue('vhost');
+    await w.get('[data-testid="run-whatif"]').trigger('click');
+    await flushPromises();
+    expect(w.get('[data-testid="comparison"] h3').text()).toBe('iocm (as recorded, mixed) vs vhost');
+    expect(w.get('[data-testid="whatif-base-note"]').text().replace(/\s+/g, ' ')).toBe(
+      'The recorded session did not run iocm throughout: iocm → static:2 → static:15 → iocm (3 policy changes, 2 operator overrides). The base is that mix; the re-run runs vhost throughout, with no operator overrides.',
+    );
+  });
+
   it('offers what-if on a session recorded from a real host, says it runs an inferred scenario, and shows the replica against the recording', async () => {
     const summary = { id: 'a1', host: 'kvm-a', source: 'agent' as const, scenario: 'agent', policy: 'iocm', startedAt: 0, recordedFrom: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 3, parentId: null };
     const asked: unknown[] = [];

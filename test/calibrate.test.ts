@@ -476,3 +476,97 @@ describe('a calibrated costs block drives simulate and sweep (--costs FILE)', ()
     }
   });
 });
+
+describe('iocm calibrate: a poor fit, and queues polled by side cores (review 8 item 11)', () => {
+  /** Record `snaps` as a model session of `sc` into a new history file; returns the file and the id. */
+  function store(name: string, sc: Scenario, info: ReturnType<ReturnType<typeof createHostModel>['info']>, snaps: HostSnapshot[]): { file: string; sid: string } {
+    const file = join(dir, `${name}.sqlite`);
+    const h = new HistoryDb(file);
+    const sid = h.beginSession({ host: 'calib', source: 'model', scenario: sc, seed: 4, policy: 'static', startedAt: Date.UTC(2026, 0, 4), intervalMs: 100, info });
+    h.append(sid, snaps, []);
+    h.endSession(sid, Date.UTC(2026, 0, 4, 0, 1));
+    h.close();
+    return { file, sid };
+  }
+
+  /**
+   * The main session's snapshots with each queue's work cycles replaced by values that do not follow
+   * its requests or bytes (a fixed cost plus noise): the queue-work fit is worse than a constant,
+   * while exits and empty polls still fit.
+   */
+  function unrelatedWork(observe: 'full' | 'qemu'): { file: string; sid: string } {
+    const m = createHostModel(scenario, { seed: 4, observe });
+    const snaps: HostSnapshot[] = [];
+    for (let i = 0; i < 60; i++) {
+      if (i === 20) m.apply({ kind: 'setSideCores', cores: [0, 1] });
+      if (i === 40) {
+        m.apply({ kind: 'setSideCores', cores: [0] });
+        for (const q of [0, 2, 4]) m.apply({ kind: 'setPolling', queue: q, on: false });
+      }
+      const s = m.step();
+      snaps.push({ ...s, queues: s.queues.map((q) => ({ ...q, workCycles: q.requests > 0 ? 5e6 + ((i * 7919 + q.id * 104729) % 997) * 1e4 : 0 })) });
+    }
+    return store(`unrelated-${observe}`, scenario, m.info(), snaps);
+  }
+
+  it('leaves out the costs of a fit with R² below 0.5, says so, and writes them with --force', async () => {
+    const { file, sid } = unrelatedWork('full');
+    const j = capture();
+    expect(await main(['calibrate', '--db', file, '--session', sid, '--json'], j.io), j.err()).toBe(0);
+    const fit = JSON.parse(j.out()) as FitJson & { withheld: Record<string, number>; minR2: number };
+    const r2 = Object.fromEntries(fit.fits.map((f) => [f.name, f.r2]));
+    expect(r2['queue work']).toBeLessThan(0.5);
+    expect(r2.exits).toBeGreaterThan(0.5);
+    expect(r2['empty polls']).toBeGreaterThan(0.5);
+    expect(fit.minR2).toBe(0.5);
+    expect(Object.keys(fit.costs).sort()).toEqual(['emptyPollCycles', 'exitIndirectCycles']);
+    expect(Object.keys(fit.withheld).length).toBeGreaterThan(0);
+    for (const k of Object.keys(fit.withheld)) expect(['batchCycles', 'netRequestCycles', 'netByteCycles', 'blkRequestCycles', 'blkByteCycles']).toContain(k);
+    // The text says which fit is poor and what is left out; --out holds only the good fits' costs.
+    const out = join(dir, 'poor.json');
+    const t = capture();
+    expect(await main(['calibrate', '--db', file, '--session', sid, '--out', out], t.io), t.err()).toBe(0);
+    expect(t.out()).toMatch(/^ {2}fit queue work: \d+ rows, R² -?[\d.]+, condition index [\d.]+ — poor fit \(below 0\.5: /m);
+    expect(t.out()).toMatch(/^ {2}fit exits: \d+ rows, R² [\d.]+, condition index [\d.]+$/m);
+    expect(t.out()).toMatch(/^ {2}not written: .*\(from a poor fit: queue work R² -?[\d.]+; --force writes them\)$/m);
+    expect(Object.keys((JSON.parse(readFileSync(out, 'utf8')) as { host: { costs: object } }).host.costs).sort()).toEqual(['emptyPollCycles', 'exitIndirectCycles']);
+    // --force writes every cost, with a warning.
+    const f = capture();
+    expect(await main(['calibrate', '--db', file, '--session', sid, '--force'], f.io), f.err()).toBe(0);
+    expect(f.out()).toMatch(/^ {2}warning: written from a poor fit \(queue work R² -?[\d.]+, below 0\.5\) because of --force/m);
+    for (const k of Object.keys(fit.withheld)) expect(f.out()).toContain(`"${k}"`);
+  });
+
+  it('with every fit poor writes nothing and exits 2 with one line, unless --force', async () => {
+    const { file, sid } = unrelatedWork('qemu');
+    const out = join(dir, 'all-poor.json');
+    const a = capture();
+    expect(await main(['calibrate', '--db', file, '--session', sid, '--out', out], a.io)).toBe(2);
+    expect(a.err().trim().split('\n')).toHaveLength(1);
+    expect(a.err()).toMatch(new RegExp(`^iocm calibrate: session ${sid} \\(60 snapshots\\): no cost written: every fit is poor \\(queue work R² -?[\\d.]+; below 0\\.5 .*\\); --force writes them anyway\\n$`));
+    expect(existsSync(out)).toBe(false);
+    const f = capture();
+    expect(await main(['calibrate', '--db', file, '--session', sid, '--out', out, '--force'], f.io), f.err()).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    expect(f.out()).toMatch(/warning: written from a poor fit/);
+  });
+
+  it('too few rows because side cores polled the queues: says in how many snapshots, and does not advise a longer session', async () => {
+    // A 'qemu' host measures a queue's work only as its I/O thread's CPU: 2 intervals under vhost,
+    // then 58 with the queues on a side core. Recording longer the same way would not help.
+    const small: Scenario = { ...scenario, name: 'calib-polled', vms: scenario.vms.filter((g) => g.name === 'kv' || g.name === 'write'), phases: [{ name: 'a', seconds: 10, load: {} }] };
+    const m = createHostModel(small, { seed: 5, observe: 'qemu' });
+    const snaps: HostSnapshot[] = [];
+    for (let i = 0; i < 60; i++) {
+      if (i === 2) m.apply({ kind: 'setSideCores', cores: [0] });
+      snaps.push(m.step());
+    }
+    const { file, sid } = store('polled', small, m.info(), snaps);
+    const a = capture();
+    expect(await main(['calibrate', '--db', file, '--session', sid], a.io)).toBe(2);
+    expect(a.err().trim().split('\n')).toHaveLength(1);
+    expect(a.err()).toMatch(/no cost could be fitted \(too few rows: \d queue-windows? for 4 costs \(needs more than 4\); a 'qemu' host measures a queue's work only while an I\/O thread serves it, and queues with traffic were polled by side cores in 58 of 60 snapshots;/);
+    expect(a.err()).toMatch(/; record a session in which I\/O threads serve the queues \(e\.g\. under the vhost policy: no side cores\), or lower --window\n$/);
+    expect(a.err()).not.toMatch(/longer session/);
+  });
+});

@@ -66,7 +66,32 @@ export interface Calibration {
    * once collinear parameters are held).
    */
   fits: { name: string; rows: number; r2: number; conditionIndex: number }[];
+  /** Snapshots read. */
+  snapshots: number;
+  /**
+   * Snapshots in which a queue with traffic was polled by a side core on a host that measures a
+   * queue's work only as its notification-driven I/O thread's CPU (a 'qemu' host): those queues give
+   * no queue-work row for that interval. Most of a session's snapshots here, not its length, is why
+   * such a session has too few rows.
+   */
+  sidePolledSnapshots: number;
 }
+
+/**
+ * Below this R² a fit's costs are not trusted: the counts explain less than half of how the measured
+ * cycles vary from window to window (at or below 0, no better than a constant), so the cycles may not
+ * scale with the counts at all (a fixed cost spread over them), however small the standard error
+ * (which measures the slope's precision, not whether the cycles follow it). `iocm calibrate` does not
+ * write such a fit's costs without --force (docs/cli.md).
+ */
+export const MIN_FIT_R2 = 0.5;
+
+/** The costs each regression of {@link fitCosts} determines (by its name in `Calibration.fits`). */
+export const FIT_PARAMS: Readonly<Record<string, readonly (keyof CostParams)[]>> = {
+  'queue work': ['batchCycles', 'netRequestCycles', 'netByteCycles', 'blkRequestCycles', 'blkByteCycles'],
+  exits: ['exitIndirectCycles'],
+  'empty polls': ['emptyPollCycles'],
+};
 
 /** Options of fitCosts. */
 export interface CalibrateOptions {
@@ -327,13 +352,19 @@ export function fitCosts(snaps: Iterable<HostSnapshot>, o: CalibrateOptions = {}
   const pollsSeen = f.sideEmptyPolls && f.sideWork;
   /** Requests on queues whose work this host does not measure (a 'qemu' host's queues on side cores). */
   let unmeasuredTraffic = false;
+  /** Snapshots with such requests on a queue a side core polled (the host measures I/O threads' CPU only). */
+  let sidePolled = 0;
   for (const snap of snaps) {
     const s = observe(snap, obs);
     const secs = s.intervalMs / 1000;
+    let polledHere = false;
     for (const q of s.queues) {
       const work = q.workCycles ?? q.threadCycles;
       if (work === undefined) {
-        if (q.requests > 0) unmeasuredTraffic = true;
+        if (q.requests > 0) {
+          unmeasuredTraffic = true;
+          if (f.queueThread && q.owner !== null) polledHere = true;
+        }
         continue;
       }
       const v = acc.get(q.id) ?? [0, 0, 0, 0, 0, 0];
@@ -369,6 +400,7 @@ export function fitCosts(snaps: Iterable<HostSnapshot>, o: CalibrateOptions = {}
         pAcc[1] += sc.emptyPollCycles ?? 0;
       }
     }
+    if (polledHere) sidePolled++;
     if (++n % win === 0) flush();
   }
   flush();
@@ -428,7 +460,9 @@ export function fitCosts(snaps: Iterable<HostSnapshot>, o: CalibrateOptions = {}
             ? `not measured: ${profile} reports a queue's work only as its I/O thread's CPU while no side core polls it, and every queue with traffic was on a side core`
             : `not measured: ${profile} reports no per-queue work or I/O-thread cycles`
           : 'no virtqueue traffic in the recording'
-        : `too few rows: ${plural(qRows.length, 'queue-window')} for ${nParams} costs (needs more than ${nParams})`;
+        : `too few rows: ${plural(qRows.length, 'queue-window')} for ${nParams} costs (needs more than ${nParams})${
+            sidePolled > 0 ? `; ${profile} measures a queue's work only while an I/O thread serves it, and queues with traffic were polled by side cores in ${sidePolled} of ${plural(n, 'snapshot')}` : ''
+          }`;
     for (const name of names) fitted.push({ name, value: null, reason });
   }
   const fewWindows = (n: number, what: string): string => `too few rows: ${plural(n, 'window')} of ${plural(win, 'interval')} with ${what} (needs 2 or more)`;
@@ -452,7 +486,7 @@ export function fitCosts(snaps: Iterable<HostSnapshot>, o: CalibrateOptions = {}
   }
   const costs: Partial<Record<keyof CostParams, number>> = {};
   for (const f of fitted) if (f.value !== null) costs[f.name] = Math.round(f.value * 1e4) / 1e4;
-  return { fitted, costs, fits };
+  return { fitted, costs, fits, snapshots: n, sidePolledSnapshots: sidePolled };
 }
 
 /** Unconstrained least-squares coefficients of y on columns `cols` of rows (scaled normal equations; 0s when singular). */

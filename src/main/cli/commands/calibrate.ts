@@ -12,7 +12,7 @@ import { OBSERVABILITY_PROFILES, OBSERVABILITY_PROFILE_NAMES, observabilityOf, t
 import { HistoryDb } from '../../history/store.ts';
 import { HistoryError } from '../../history/schema.ts';
 import { existingDbPath, sessionIdArg } from '../history-db.ts';
-import { fitCosts, type FittedCost } from '../../model/calibrate.ts';
+import { FIT_PARAMS, MIN_FIT_R2, fitCosts, type FittedCost } from '../../model/calibrate.ts';
 import { resolveCosts, type CostParams } from '../../model/defaults.ts';
 import type { HostSnapshot } from '../../../shared/snapshot.ts';
 import { plural } from '../../../shared/words.ts';
@@ -28,10 +28,11 @@ const FLAGS: Record<string, FlagSpec> = {
     choices: OBSERVABILITY_PROFILE_NAMES,
     help: "fit from what a host with this profile measures: qemu | ovs | full (default: the profile the session was recorded under; a model session may take any, a real host's no more than it recorded)",
   },
-  json: { type: 'boolean', help: 'print the whole fit (values, standard errors, held parameters and why, R², condition indices) as JSON' },
+  force: { type: 'boolean', help: `also write the costs of a poor fit (R² below ${MIN_FIT_R2}: the counts explain less than half of how the cycles vary; left out by default)` },
+  json: { type: 'boolean', help: 'print the whole fit (values, standard errors, held parameters and why, R², condition indices, costs withheld) as JSON' },
 };
 
-const USAGE = `usage: iocm calibrate --db FILE --session ID [--out costs.json] [--window N] [--observe PROFILE] [--json]\n\n${flagHelp(FLAGS)}\n`;
+const USAGE = `usage: iocm calibrate --db FILE --session ID [--out costs.json] [--window N] [--observe PROFILE] [--force] [--json]\n\n${flagHelp(FLAGS)}\n`;
 
 /** Whether profile `p` reports nothing that `recorded` does not. */
 function within(p: ObservabilityProfile, recorded: ObservabilityProfile): boolean {
@@ -124,10 +125,32 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
   if (Object.keys(cal.costs).length === 0) {
     // Nothing identified (a session too short, or without I/O): an empty block would read as "fitted".
     const reasons = [...new Set(cal.fitted.map((f) => f.reason ?? 'not identifiable'))];
-    const advice = reasons.some((r) => r.startsWith('too few rows')) ? '; record a longer session or lower --window' : '';
+    // Queues polled by side cores most of the time: a longer session of the same kind would not help.
+    const polled = cal.sidePolledSnapshots * 2 > cal.snapshots;
+    const advice = reasons.some((r) => r.startsWith('too few rows'))
+      ? polled
+        ? '; record a session in which I/O threads serve the queues (e.g. under the vhost policy: no side cores), or lower --window'
+        : '; record a longer session or lower --window'
+      : '';
     throw new UsageError(`session ${id} (${plural(count, 'snapshot')}): no cost could be fitted (${reasons.join('; ')})${advice}`);
   }
-  const block = JSON.stringify({ host: { costs: cal.costs } }, null, 2) + '\n';
+  // A poor fit's costs (R² below MIN_FIT_R2) are withheld unless --force: a small standard error
+  // does not say the cycles follow the counts.
+  const force = values.force === true;
+  const poor = cal.fits.filter((f) => !(f.r2 >= MIN_FIT_R2));
+  const r2s = (fs: typeof poor): string => fs.map((f) => `${f.name} R² ${f.r2.toFixed(4)}`).join(', ');
+  const withheld: Partial<Record<keyof CostParams, number>> = {};
+  const costs = { ...cal.costs };
+  if (!force) {
+    for (const f of poor) for (const name of FIT_PARAMS[f.name] ?? []) if (name in costs) {
+      withheld[name] = costs[name];
+      delete costs[name];
+    }
+    if (Object.keys(costs).length === 0) {
+      throw new UsageError(`session ${id} (${plural(count, 'snapshot')}): no cost written: every fit is poor (${r2s(poor)}; below ${MIN_FIT_R2} the counts explain less than half of how the measured cycles vary, so the costs may be wrong however small their standard errors); --force writes them anyway`);
+    }
+  }
+  const block = JSON.stringify({ host: { costs } }, null, 2) + '\n';
   if (values.out !== undefined) {
     try {
       // Exclusive, as `sessions export`: an existing file (an earlier fit, a hand-edited scenario) is never overwritten.
@@ -138,14 +161,20 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     }
   }
   if (values.json === true) {
-    io.stdout.write(JSON.stringify({ session: id, snapshots: count, observe: profile, ...cal }, null, 2) + '\n');
+    // costs: the block as written; withheld: a poor fit's costs left out of it (none with --force).
+    io.stdout.write(JSON.stringify({ session: id, ...cal, snapshots: count, observe: profile, costs, withheld, minR2: MIN_FIT_R2 }, null, 2) + '\n');
     return 0;
   }
   const lines = [`session ${id}: ${plural(count, 'snapshot')}, fitted from what a '${profile}' host measures`];
   for (const f of cal.fitted) lines.push(`  ${f.name.padEnd(20)} ${describe(f)}`);
-  for (const f of cal.fits) lines.push(`  fit ${f.name}: ${f.rows} rows, R² ${f.r2.toFixed(4)}, condition index ${f.conditionIndex.toFixed(1)}`);
+  for (const f of cal.fits) {
+    const why = f.r2 <= 0 ? 'no better than a constant' : 'the counts explain less than half of how the cycles vary';
+    lines.push(`  fit ${f.name}: ${f.rows} rows, R² ${f.r2.toFixed(4)}, condition index ${f.conditionIndex.toFixed(1)}${poor.includes(f) ? ` — poor fit (below ${MIN_FIT_R2}: ${why})` : ''}`);
+  }
   const held = cal.fitted.filter((f) => f.held !== undefined).map((f) => f.name);
   if (held.length > 0) lines.push(`  not written: ${held.join(', ')} (held, not fitted); the fitted costs assume their held values`);
+  if (Object.keys(withheld).length > 0) lines.push(`  not written: ${Object.keys(withheld).join(', ')} (from a poor fit: ${r2s(poor)}; --force writes them)`);
+  else if (force && poor.length > 0) lines.push(`  warning: written from a poor fit (${r2s(poor)}, below ${MIN_FIT_R2}) because of --force: the cycles may not follow the counts`);
   io.stdout.write(lines.join('\n') + '\n');
   if (values.out === undefined) io.stdout.write(block);
   else io.stdout.write(`wrote ${values.out as string}\n`);

@@ -893,7 +893,7 @@ describe('SessionsView', () => {
     await flushPromises();
     expect(w.get('[data-testid="comparison"] h3').text()).toBe('iocm (as recorded, mixed) vs vhost');
     expect(w.get('[data-testid="whatif-base-note"]').text().replace(/\s+/g, ' ')).toBe(
-      'The recorded session did not run iocm throughout: iocm → static:2 → static:15 → iocm (3 policy changes, 2 operator overrides). The base is that mix; the re-run runs vhost throughout, with no operator overrides.',
+      'The recorded session did not run iocm throughout: iocm → static:2 → static:15 → iocm (3 policy changes, 2 operator overrides). The base is the session as recorded; the re-run runs vhost throughout, with no operator overrides.',
     );
   });
 

@@ -77,12 +77,15 @@ describe('iocm with an unknown command', () => {
   it('names it in one line (escaped, cut when long), suggests a near miss, and exits 2', async () => {
     const near = await iocm(['simulat']);
     expect(near.code).toBe(2);
-    expect(near.stderr).toBe("iocm: unknown command 'simulat'; did you mean 'simulate'?\nrun 'iocm --help' for the list of commands\n");
+    expect(near.stderr).toBe("iocm: unknown command 'simulat' (did you mean 'simulate'?); run 'iocm --help' for the list of commands\n");
+    const far = await iocm(['frobnicate']);
+    expect(far.code).toBe(2);
+    expect(far.stderr).toBe("iocm: unknown command 'frobnicate'; run 'iocm --help' for the list of commands\n");
     expect(near.stdout).toBe('');
     const hostile = await iocm(['\u001b[31mred' + 'x'.repeat(500)]);
     expect(hostile.code).toBe(2);
     expect(hostile.stderr).not.toContain('\u001b');
-    expect(hostile.stderr.split('\n')[0]).toBe(`iocm: unknown command '\\u001b[31mred${'x'.repeat(52)}…'`);
+    expect(hostile.stderr).toBe(`iocm: unknown command '\\u001b[31mred${'x'.repeat(52)}…'; run 'iocm --help' for the list of commands\n`);
   }, 60_000);
 });
 

@@ -47,7 +47,9 @@ function allFlags(): Record<string, FlagSpec> {
 }
 
 function usage(): string {
-  return `usage: iocm agent --driver ${DRIVER_NAMES.join('|')} --token-file FILE [--listen ${DEFAULT_LISTEN}] [--tls-cert C --tls-key K] [--scenario S] [--loop] [--policy P] [--dry-run]
+  // Every option is in the usage lines (test/cli-usage.test.ts): the agent's, then each driver's own.
+  return `usage: iocm agent --driver ${DRIVER_NAMES.join('|')} --token-file FILE [--listen HOST:PORT] [--metrics-token-file FILE] [--tls-cert FILE --tls-key FILE] [--insecure-remote] [--interval-ms MS] [--loop] [--policy NAME] [--dry-run] [driver options]
+       driver options: model: [--scenario NAME|FILE] [--seed S]; qemu: --qmp GLOB [--side-poll-ns NS] [--state-file FILE|none]; ovs: [--ovs-rundir DIR]
 
 Serve this host to IOcm consoles (WebSocket ${'/agent'}), and Prometheus (/metrics), on one port.
 Every request needs 'Authorization: Bearer <token>'. Stop with Ctrl-C or SIGTERM (the host is restored).

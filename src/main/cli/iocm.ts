@@ -49,11 +49,11 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
     return 2;
   }
   if (!cmd) {
-    // One line naming what was wrong (control characters escaped, a long argument cut), a near
-    // miss suggested, and where the list is; not the whole usage after the error.
+    // One line, as every bad input (docs/cli.md): what was wrong (control characters escaped, a long
+    // argument cut), a near miss as an unknown option's is, and where the list is; not the usage.
     const shown = printable(name.length > 60 ? `${name.slice(0, 60)}…` : name);
     const hint = suggest(name, [...Object.keys(commands), 'agent']);
-    io.stderr.write(`iocm: unknown command '${shown}'${hint ? `; did you mean '${hint}'?` : ''}\nrun 'iocm --help' for the list of commands\n`);
+    io.stderr.write(`iocm: unknown command '${shown}'${hint ? ` (did you mean '${hint}'?)` : ''}; run 'iocm --help' for the list of commands\n`);
     return 2;
   }
   try {

@@ -32,7 +32,7 @@ const SUB: Record<string, { flags: Record<string, FlagSpec>; usage: string }> = 
       'csv-layout': { type: 'string', value: 'long|wide', help: 'CSV: one row per time and series (long, default) or per time and entity (wide)' },
       progress: { type: 'boolean', help: 'progress bar on stderr' },
     },
-    usage: 'iocm sessions export [--db FILE] --session ID --format csv|json|sqlite --out PATH [--csv-layout long|wide]',
+    usage: 'iocm sessions export [--db FILE] --session ID --format csv|json|sqlite --out PATH [--csv-layout long|wide] [--progress]',
   },
   import: { flags: { db: DB, in: { type: 'string', value: 'PATH', help: 'JSON bundle or SQLite session file' } }, usage: 'iocm sessions import [--db FILE] --in PATH' },
   delete: { flags: { db: DB, session: SESSION }, usage: 'iocm sessions delete [--db FILE] --session ID' },

@@ -32,7 +32,7 @@ const FLAGS: Record<string, FlagSpec> = {
   progress: { type: 'boolean', help: 'force the progress bar on stderr (default: only when stderr is a terminal)' },
 };
 
-const USAGE = `usage: iocm sweep --scenario NAME|FILE [--seconds N] [--phase-seconds N] [--seed S] [--seeds N] [--jobs J] [--max K] [--policies LIST] [--observe PROFILE] [--costs FILE] [--json]\n\n${flagHelp(FLAGS)}\n`;
+const USAGE = `usage: iocm sweep --scenario NAME|FILE [--seconds N] [--phase-seconds N] [--seed S] [--seeds N] [--jobs J] [--max K] [--policies LIST] [--observe PROFILE] [--costs FILE] [--progress] [--json]\n\n${flagHelp(FLAGS)}\n`;
 
 /** The JSON document of `iocm sweep --json`. */
 export interface SweepOutput {

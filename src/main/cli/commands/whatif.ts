@@ -29,7 +29,7 @@ const FLAGS: Record<string, FlagSpec> = {
   progress: { type: 'boolean', help: 'progress bar on stderr (default: when stderr is a terminal)' },
 };
 
-const USAGE = `usage: iocm whatif --session ID --policy POLICY [--observe PROFILE] [--costs FILE] [--db FILE] [--json]\n\n${flagHelp(FLAGS)}\n`;
+const USAGE = `usage: iocm whatif --session ID --policy POLICY [--observe PROFILE] [--costs FILE] [--db FILE] [--progress] [--json]\n\n${flagHelp(FLAGS)}\n`;
 
 /** Render a comparison as a table (metric, phase, base, other, change). */
 export function renderComparison(c: Comparison): string {

@@ -114,6 +114,12 @@ describe('IocmLoop', () => {
     ['a lock above the VM-core floor', { kind: 'lockCount', min: 0, max: 8 }, /at most 7 are allowed \(at least 1 VM core must remain; maximum 7 side cores\)/],
     ['a fractional lock', { kind: 'lockCount', min: 0.5, max: 2 }, /whole numbers/],
   ];
+  it('says "at most 1 is allowed" when one side core is the limit', () => {
+    // Review 8 item 14: "at most 1 are allowed (… maximum 1 side core)".
+    const { loop } = setup('vhost', { limits: { maxSideCores: 1 } });
+    const r = loop.override({ kind: 'lockCount', min: 0, max: 2 });
+    expect(r).toEqual({ ok: false, error: 'cannot lock up to 2 side cores: at most 1 is allowed (at least 1 VM core must remain; maximum 1 side core)' });
+  });
   for (const [name, cmd, msg] of refusals) {
     it(`refuses ${name} with an explanation`, () => {
       const { loop } = setup();

@@ -420,7 +420,7 @@ export class IocmLoop {
         const { min, max } = cmd;
         if (!Number.isInteger(min) || !Number.isInteger(max) || min < 0) return { ok: false, error: `the side-core count lock needs whole numbers min ≥ 0 and max (got ${min}..${max})` };
         if (min > max) return { ok: false, error: `the lock's minimum ${min} is above its maximum ${max}` };
-        if (max > this.maxCount()) return { ok: false, error: `cannot lock up to ${max} side cores: at most ${this.maxCount()} are allowed (at least ${plural(floor, 'VM core')} must remain; maximum ${plural(this.limitsV.maxSideCores, 'side core')})` };
+        if (max > this.maxCount()) return { ok: false, error: `cannot lock up to ${plural(max, 'side core')}: at most ${plural(this.maxCount(), 'is', 'are')} allowed (at least ${plural(floor, 'VM core')} must remain; maximum ${plural(this.limitsV.maxSideCores, 'side core')})` };
         if (ov.pinned.length > max) return { ok: false, error: `${plural(ov.pinned.length, 'core is', 'cores are')} pinned as side cores, more than the lock's maximum ${max}; unpin some first` };
         if (min > this.cores - ov.released.length) return { ok: false, error: `${plural(ov.released.length, 'core is', 'cores are')} released to the VMs, so at most ${this.cores - ov.released.length} can be side cores (lock minimum ${min})` };
         ov.countLock = [min, max];

@@ -60,6 +60,7 @@ describe('lock form', () => {
     expect(parseLockForm('1.5', '2', LIMITS, 8)).toMatchObject({ field: 'min' });
     expect(parseLockForm('3', '2', LIMITS, 8)).toEqual({ error: 'The minimum (3) is above the maximum (2).', field: 'max' });
     expect(parseLockForm('1', '5', LIMITS, 8)).toEqual({ error: 'At most 4 side cores are allowed (safety limits keep 2 VM cores).', field: 'max' });
+    expect(parseLockForm('0', '2', LIMITS, 3)).toEqual({ error: 'At most 1 side core is allowed (safety limits keep 2 VM cores).', field: 'max' });
     expect(parseLockForm(' 0', '4 ', LIMITS, 8)).toEqual({ min: 0, max: 4 });
   });
 

@@ -166,7 +166,7 @@ export function parseLockForm(
   if (typeof max !== 'number') return max;
   if (min > max) return { error: `The minimum (${min}) is above the maximum (${max}).`, field: 'max' };
   const cap = limits ? (cores !== null ? Math.min(limits.maxSideCores, cores - limits.minVmCores) : limits.maxSideCores) : null;
-  if (cap !== null && max > cap) return { error: `At most ${plural(cap, 'side core')} are allowed (safety limits keep ${plural(limits!.minVmCores, 'VM core')}).`, field: 'max' };
+  if (cap !== null && max > cap) return { error: `At most ${plural(cap, 'side core is', 'side cores are')} allowed (safety limits keep ${plural(limits!.minVmCores, 'VM core')}).`, field: 'max' };
   const pinned = overrides?.pinned.length ?? 0;
   if (pinned > max)
     return {

@@ -74,6 +74,14 @@ describe('fleet with a real agent, in Chromium against the headless server', () 
     await a1.exited;
     await page.waitForSelector('[data-testid="link-chip"]', { timeout: 15_000 });
     await expect.poll(() => page.locator('[data-testid="link-chip"]').innerText(), { timeout: 15_000 }).toMatch(/link reconnecting · attempt [2-9]/);
+    // the overview marks the dead agent's figures as the last it reported, and the loop as waiting (review 8 item 7)
+    await expect
+      .poll(() => page.locator('[data-testid="overview-stale"]').innerText(), { timeout: 15_000 })
+      .toMatch(/^The link to .+ is down \(reconnecting, attempt \d+.*\): the figures below are the last it reported, at \d\d:\d\d:\d\d, not what is in force now\.$/);
+    expect(await page.locator('[data-card="side-cores"] [data-last]').innerText()).toMatch(/^last reported \d\d:\d\d:\d\d$/);
+    expect(await page.locator('[data-stat="loop"]').innerText()).toMatch(/^waiting for the link · /);
+    expect(await page.locator('[data-testid="loop-chip"]').innerText()).toMatch(/^waiting for the link · /);
+    await shot(page, 'overview-agent-link-down');
     await view('fleet');
     const row = page.locator('[data-testid="fleet-table"] tr:has-text("kvm-e2e")');
     await expect.poll(() => row.locator('[data-col="link"]').innerText(), { timeout: 10_000 }).toMatch(/^reconnecting · \d+ attempts?/);
@@ -83,6 +91,8 @@ describe('fleet with a real agent, in Chromium against the headless server', () 
     await expect.poll(() => row.locator('[data-col="link"]').innerText(), { timeout: 30_000 }).toMatch(/^connected since/);
     await view('overview');
     expect(await page.locator('[data-testid="link-chip"]').count()).toBe(0);
+    expect(await page.locator('[data-testid="overview-stale"]').count()).toBe(0);
+    expect(await page.locator('[data-stat="loop"]').innerText()).toMatch(/^running · /);
     // the charts draw the gap and say so
     await expect.poll(() => page.locator('[data-testid="perf-chart"]').getAttribute('data-gaps'), { timeout: 15_000 }).toBe('1');
     expect(await page.locator('[data-testid="perf-chart"] [role="img"]').getAttribute('aria-label')).toContain('the link to the host was down');

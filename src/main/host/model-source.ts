@@ -33,6 +33,13 @@ export interface ModelSourceOptions {
   budgetMs?: number;
   /** Most intervals per tick (default 256). */
   maxStepsPerTick?: number;
+  /**
+   * A real-time source's bound (the agent's model driver): when the model is more than this many
+   * simulated ms behind its pacing at a tick, it forgets the backlog before stepping, so it never
+   * sends a burst of snapshots later than this (unset: it catches up what it can, then forgets what
+   * is more than 10 intervals behind).
+   */
+  maxLateMs?: number;
 }
 
 /** The paced host model. */
@@ -44,6 +51,7 @@ export class ModelHostSource implements HostSource {
   private anchorWall: number;
   private anchorSim: number;
   private closed = false;
+  private skipped = 0;
   speed: number;
 
   constructor(opts: ModelSourceOptions) {
@@ -66,6 +74,15 @@ export class ModelHostSource implements HostSource {
 
   config(): HostConfig {
     return this.model.config();
+  }
+
+  /**
+   * Simulated ms forgotten so far because the machine could not keep up (the backlog dropped in
+   * `tick`): simulated time plus this is where pacing put the model (at speed 1: wall ms since the
+   * start). The agent's model driver dates its snapshots with it (src/agent/model-driver.ts).
+   */
+  get skippedMs(): number {
+    return this.skipped;
   }
 
   /** Simulated ms now. */
@@ -96,7 +113,11 @@ export class ModelHostSource implements HostSource {
     const t0 = now();
     const budget = this.opts.budgetMs ?? 40;
     const maxSteps = this.opts.maxStepsPerTick ?? 256;
-    const target = this.speed === 0 ? Infinity : this.anchorSim + (t0 - this.anchorWall) * this.speed;
+    let target = this.speed === 0 ? Infinity : this.anchorSim + (t0 - this.anchorWall) * this.speed;
+    if (this.opts.maxLateMs !== undefined && this.model.nowMs < target - this.opts.maxLateMs) {
+      this.forgetBacklog(t0);
+      target = this.model.nowMs;
+    }
     let steps = 0;
     while (this.model.nowMs < target && steps < maxSteps) {
       const s = this.model.step();
@@ -106,9 +127,15 @@ export class ModelHostSource implements HostSource {
     }
     if (this.speed !== 0 && this.model.nowMs < target - 10 * (this.opts.intervalMs ?? 100) * Math.max(1, this.speed)) {
       // Cannot keep up: forget the backlog rather than grow it.
-      this.anchorWall = now();
-      this.anchorSim = this.model.nowMs;
+      this.forgetBacklog(now());
     }
+  }
+
+  /** Re-anchor the pacing at `wall` where the model is, counting the simulated time forgotten. */
+  private forgetBacklog(wall: number): void {
+    this.skipped += Math.max(0, this.anchorSim + (wall - this.anchorWall) * this.speed - this.model.nowMs);
+    this.anchorWall = wall;
+    this.anchorSim = this.model.nowMs;
   }
 
   /** Change pacing (re-anchors so the change is smooth). Returns an error message or null. */

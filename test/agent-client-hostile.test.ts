@@ -307,10 +307,12 @@ async function clockRun(seed: number, clock: (t: number, i: number) => number, a
     }, 10);
   });
   // The fake agent sends a 100 ms interval every 10 ms: the console's clock runs 10× as fast, so
-  // that its session time does not run ahead of it (which it refuses).
+  // that its session time does not run ahead of it (which it refuses). Its timer runs late (a 10 ms
+  // setInterval fires every 11–12 ms), so it falls behind that clock, which the console would make
+  // up with steps in t: not what these tests are about (maxBehindMs Infinity).
   const start = Date.now();
   const fast = { ...realLinkClock, now: () => start + (Date.now() - start) * 10 };
-  const host = await createAgentLiveHost({ url, token: 't'.repeat(32), policy: 'static:1' }, { clock: fast, random: seededRandom(seed), batchMs: 50 });
+  const host = await createAgentLiveHost({ url, token: 't'.repeat(32), policy: 'static:1' }, { clock: fast, random: seededRandom(seed), batchMs: 50, maxBehindMs: Infinity });
   const batches: Batch[] = [];
   host.onBatch((b) => batches.push(b));
   const snaps = (): HostSnapshot[] => batches.flatMap((b) => b.snapshots);

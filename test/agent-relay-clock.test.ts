@@ -68,8 +68,9 @@ async function relayed(loopBatchMs: number) {
   const loop = new LiveSession(hostSrc, { policy: 'static:1' });
   const server = await startAgentServer({ source: hostSrc, driver: 'model', version: 'test', token: tok.token, port: 0, loop, clock, limits: { loopBatchMs, heartbeatMs: 60_000 } });
   // The test moves the agent's clock seconds ahead at once, which the console would refuse from an
-  // agent on a real clock (session time ahead of the console's): not what this test is about.
-  const host = await createAgentLiveHost({ url: server.url, token: tok.token }, { clock: realLinkClock, random: seededRandom(7), batchMs: 20, maxAheadMs: Infinity });
+  // agent on a real clock (session time ahead of the console's), and leaves it still while it
+  // waits, which the console would make up with a step in t (behind it): not what this test is about.
+  const host = await createAgentLiveHost({ url: server.url, token: tok.token }, { clock: realLinkClock, random: seededRandom(7), batchMs: 20, maxAheadMs: Infinity, maxBehindMs: Infinity });
   open.push({ host, server, loop });
   expect(host.remoteLoop).toBe(true);
   const batches: TelemetryBatch[] = [];

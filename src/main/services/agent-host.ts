@@ -9,7 +9,10 @@
  * Either way it emits TelemetryBatches every `batchMs` like the model's live runner.
  *
  * Time: the console's timeline starts with the first snapshot it receives (seq 0, t = its
- * interval), whatever the agent's own clock says, so a session's wall start plus t is wall time.
+ * interval), whatever the agent's own clock says, so a session's wall start plus t is wall time;
+ * and it is kept so by the console's clock, whatever the driver: session time may not run ahead of
+ * it (such snapshots are left out) nor stay more than 2 s behind it (it moves up), and a stretch
+ * after a gap starts at it (ContinuousSource).
  * Disconnects: the session's time is continuous. Snapshots are renumbered onto one console
  * timeline (seq and t keep increasing even when the agent restarted and counts from 0 again), and
  * the time the link was down is kept as a gap: a `disconnect` event when it drops and a `connect`
@@ -52,6 +55,13 @@ export interface AgentHostDeps {
    * seconds at once, set Infinity.)
    */
   maxAheadMs?: number;
+  /**
+   * How far session time may fall behind `clock` before it is moved up to it, ms (default 2000): an
+   * agent whose clock runs slow, or whose snapshots fall behind their intervals (a loaded model
+   * agent), would otherwise have its session's start plus t drift before the wall time. (Tests that
+   * move an agent's clock by hand set Infinity: their agent's time is not the console's.)
+   */
+  maxBehindMs?: number;
 }
 
 /** The LiveHost of an agent, with its link (for the console's connection display and tests). */
@@ -114,14 +124,22 @@ class ContinuousSource extends Delegating implements HostSource {
   private recvHead = 0;
   private recvCount = 0;
 
-  /** Wall time (the console's clock) of the first snapshot taken: session time may not run ahead of it. */
+  /**
+   * Wall time (the console's clock) of the session's t = 0: the first snapshot taken less its
+   * interval. Session time is kept to the wall time since then: not ahead of it (maxAheadMs), not
+   * behind it (maxBehindMs), and each stretch after a gap starts at it.
+   */
   private wallFirst = 0;
+  /** Since when (wall) every snapshot taken came more than maxBehindMs behind the wall time, and the least it was behind; null: the last one did not. */
+  private behindSince: number | null = null;
+  private behindLeast = 0;
   /** `onRefused`: a snapshot was left out because its time is absurd or it does not fit the host; the words name the field. */
   constructor(
     readonly agent: AgentHostSource,
     private readonly onRefused: (problem: string, s: HostSnapshot, field: 'snapshot.t' | 'snapshot.shape') => void,
     private readonly now: () => number,
     private readonly maxAheadMs: number | null = null,
+    private readonly maxBehindMs: number = BEHIND_MS,
   ) {
     super(agent);
     agent.onSnapshot((s) => this.onAgentSnapshot(s));
@@ -201,30 +219,55 @@ class ContinuousSource extends Delegating implements HostSource {
       return;
     }
     this.prevAgentT = s.t;
+    const wall = this.now();
+    /** The session's time now by the console's clock (once it started): what its t should be. */
+    const wallT = wall - this.wallFirst;
+    const tied = Number.isFinite(this.maxBehindMs);
     if (this.rebase || (this.lastSeq >= 0 && s.seq + this.seqOffset <= this.lastSeq)) {
       this.rebase = false;
       this.resync = false;
       this.recvCount = 0;
       this.seqOffset = this.lastSeq + 1 - s.seq;
-      // The gap counts in session time (at least one interval), so charts show it as such.
       // The session's time starts with its first snapshot, whose interval is [0, intervalMs]: the
       // agent's own t counts from the agent's start (it may have been up for hours), and the
       // session's wall start is when the console began recording it (wall = startedAt + t).
-      this.tOffset = this.lastSeq < 0 ? s.intervalMs - s.t : this.lastT + Math.max(s.intervalMs, this.pendingGapMs) - s.t;
+      // A later stretch (after a gap, or an agent that restarted) starts at the wall time: the gap
+      // counts in session time as it lasted (at least one interval, at least the gap measured), so
+      // charts show it as such, and a session that had fallen behind is back on the wall clock
+      // (review 8: an agent restarted on another host went on 8 s off).
+      this.tOffset = this.lastSeq < 0 ? s.intervalMs - s.t : Math.max(this.lastT + Math.max(s.intervalMs, this.pendingGapMs), tied ? wallT : -Infinity) - s.t;
       this.pendingGapMs = 0;
+      this.behindSince = null;
     } else if (this.resync) {
       // The agent's clock moved (the refused snapshot): carry on one interval after the last taken.
       this.resync = false;
       this.tOffset = this.lastT + s.intervalMs - s.t;
     }
-    // Session time may not run ahead of the console's clock (wall = startedAt + t): an agent whose
-    // clock runs fast, or that sends snapshots faster than its interval, has the excess left out
-    // (review 6: 20 s of wall time recorded as a 17-minute session).
-    const wall = this.now();
     if (this.lastSeq < 0) this.wallFirst = wall - s.intervalMs;
     else {
-      const ahead = s.t + this.tOffset - (wall - this.wallFirst);
-      const allowed = this.maxAheadMs ?? AHEAD_MS + AHEAD_SHARE * (wall - this.wallFirst);
+      // Session time may not fall behind the console's clock: an agent whose clock runs slow, or a
+      // model agent that could not keep up, would make the session's start plus t drift before the
+      // wall time (review 8: 140.6 s of wall time recorded as 132.2 s). When every snapshot for
+      // BEHIND_HOLD_MS has come more than maxBehindMs behind it, the session moves up by the least
+      // of those: a step forward in t. Snapshots that only came late (a burst after a network
+      // stall: the newest of them is not behind) move nothing, so the session does not end ahead.
+      const behind = wallT - (s.t + this.tOffset);
+      if (behind <= this.maxBehindMs) this.behindSince = null;
+      else if (this.behindSince === null) {
+        this.behindSince = wall;
+        this.behindLeast = behind;
+      } else {
+        this.behindLeast = Math.min(this.behindLeast, behind);
+        if (wall - this.behindSince >= BEHIND_HOLD_MS) {
+          this.tOffset += this.behindLeast;
+          this.behindSince = null;
+        }
+      }
+      // Session time may not run ahead of the console's clock (wall = startedAt + t): an agent whose
+      // clock runs fast, or that sends snapshots faster than its interval, has the excess left out
+      // (review 6: 20 s of wall time recorded as a 17-minute session).
+      const ahead = s.t + this.tOffset - wallT;
+      const allowed = this.maxAheadMs ?? AHEAD_MS + AHEAD_SHARE * wallT;
       if (ahead > allowed) {
         this.resync = true;
         this.onRefused(`snapshot.t would put the session ${Math.round(ahead)} ms ahead of the console's clock (at most ${Math.round(allowed)} ms: the agent's clock runs fast or it sends snapshots faster than its interval)`, s, 'snapshot.t');
@@ -276,6 +319,10 @@ class SessionView extends Delegating implements HostSource {
 /** How far session time may run ahead of the console's clock: a fixed slack (a loaded agent's bursts) plus a share of the elapsed time (clock drift). */
 const AHEAD_MS = 5000;
 const AHEAD_SHARE = 0.01;
+/** How far session time may fall behind the console's clock (network delay, a loaded agent's late snapshots)… */
+const BEHIND_MS = 2000;
+/** …for how long (wall ms) before it is moved up to it. */
+const BEHIND_HOLD_MS = 1000;
 
 /** Most relayed loop events kept per batch (an honest loop takes a few decisions per epoch). */
 export const RELAY_EVENTS_MAX = 500;
@@ -306,6 +353,7 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
     },
     () => deps.clock.now(),
     deps.maxAheadMs ?? null,
+    deps.maxBehindMs ?? BEHIND_MS,
   );
   const remoteLoop = source.remoteLoop();
   let session: LiveSession | null = null;

@@ -243,8 +243,12 @@ export class HostRegistry {
     try {
       const st = live.status();
       // Session time continues across recordings of one live host: the session's wall start is
-      // the wall time of the host's t = 0, so wall = startedAt + t holds in every session.
-      const startedAt = this.deps.now() - (e.latest ? e.latest.t : 0);
+      // the wall time of the host's t = 0, so wall = startedAt + t holds in every session. An
+      // agent's is taken from its latest snapshot and when that came, not from now: a session that
+      // starts when another host took the agent's place starts after the gap, which the old host's
+      // last snapshot does not count (review 8: the new session ran ≈8 s ahead of the wall clock).
+      const at = e.kind === 'agent' && e.latestAt !== null ? e.latestAt : this.deps.now();
+      const startedAt = at - (e.latest ? e.latest.t : 0);
       const rec = await db.startRecording({
         host: e.name,
         source: e.kind,

@@ -39,6 +39,19 @@ export function cycleLabels(info: Pick<HostInfo, 'source' | 'observability'> | n
 }
 
 /**
+ * The cycle categories a host measures: all on the model and where core time is split
+ * (coreSplit); else guest, busy (io) and idle, with empty polls where side cores report their
+ * polling apart (sideWork: an OVS PMD's idle cycles). A QEMU host sends 0 for exits, empty polls
+ * and context switches it cannot see, which read as "none".
+ */
+export function measuredCycleKeys(info: Pick<HostInfo, 'source' | 'observability'> | null): (typeof CYCLE_KEYS)[number][] {
+  if (!info || info.source !== 'agent') return [...CYCLE_KEYS];
+  const r = (info.observability ?? observabilityOf(DEFAULT_PROFILE)).reports;
+  if (r.coreSplit) return [...CYCLE_KEYS];
+  return CYCLE_KEYS.filter((k) => k === 'guest' || k === 'io' || k === 'idle' || (k === 'emptyPoll' && r.sideWork));
+}
+
+/**
  * Whether a side core's `io` is measured I/O work: on the model; on a host that splits core time;
  * on an OVS PMD core (sideWork: OVS counts its processing and idle cycles). A QEMU side core's busy
  * time is its IOThreads' and anything else that ran there, not split.

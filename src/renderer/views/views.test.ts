@@ -355,6 +355,17 @@ describe('exits on a host that does not measure them', () => {
       const o = mount(HostOverview);
       await flushPromises();
       expect(o.get('[data-testid="side-empty-polls"]').text(), profile).toMatch(measured ? /^\d+(\.\d)? % empty polls$/ : /^empty polls not measured$/);
+      // the host's cycle split: no 0 % for what it does not measure, in the line and the chart
+      const cycles = o.get('[data-testid="host-cycles"]').text().replace(/\s+/g, ' ');
+      const unmeasured: string[] = { qemu: ['Exits', 'Empty polls', 'Ctx switch'], ovs: ['Exits', 'Ctx switch'], full: [] }[profile];
+      for (const label of ['Exits', 'Empty polls', 'Ctx switch']) expect(cycles.includes(`${label} 0.0 %`) || cycles.match(new RegExp(`${label} \\d`)) !== null, `${profile} ${label}`).toBe(!unmeasured.includes(label));
+      if (unmeasured.length) expect(o.get('[data-testid="cycles-not-measured"]').text(), profile).toBe(`· not measured here: ${unmeasured.join(', ')}`);
+      else expect(o.find('[data-testid="cycles-not-measured"]').exists()).toBe(false);
+      await new Promise((r) => setTimeout(r, 60));
+      await flushPromises();
+      const stacked = o.findAll('[data-testid="cycles-chart"] .legend-item').map((x) => x.text().trim());
+      for (const label of unmeasured) expect(stacked, `${profile} ${label}`).not.toContain(label);
+      expect(stacked, profile).toContain('Idle');
       o.unmount();
       const w = mount(SideCoresView);
       await flushPromises();

@@ -377,6 +377,20 @@ export const iocmEntry: PolicyEntry = {
           let descended = false;
           for (const key of Object.keys(state.table)) if (Number(key) > best && state.table[Number(key)].n >= measureEpochs) descended = true;
           if (best > 1 && b.min === 0 && !(vhost && vhost.n >= measureEpochs) && !cand.includes(0)) cand.splice(cand[0] === down && !descended ? 1 : 0, 0, 0);
+          // A regime that began with no work estimate (side cores that report busy time only, nothing
+          // fitted yet: a count set from outside) gets one once vhost is measured, from the I/O threads'
+          // own cycles: the jump it could not make at the start, tried before the neighbours. Without
+          // it a landscape with a saturated 1 (one side core cannot carry the work) and a better 2 was
+          // left at vhost (stream-many after static:7: −10 %).
+          if (!Number.isFinite(state.estWork) && k === 0) {
+            const e = estimateCount(m, est, solveFit(state.fit));
+            if (Number.isFinite(e.work)) {
+              state = { ...state, estWork: e.work };
+              const jump = Math.max(b.min, Math.min(b.max, e.k));
+              const jm = state.table[jump];
+              if (jump > 1 && !(jm && jm.n >= measureEpochs) && !cand.includes(jump)) cand.unshift(jump);
+            }
+          }
           if (cand.length > 0 && state.probes < c('maxProbes')) {
             const n = cand[0];
             metrics.bestObjective = bm.objective;

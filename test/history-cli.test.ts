@@ -3,6 +3,7 @@
  * list/show/export/import/delete, default database from IOCM_DB, exit codes.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,37 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('iocm sessions', () => {
+  it('list, show and whatif say when a session ran more than its first policy (review 8 item 13)', async () => {
+    const db = join(dir, 'trail.db');
+    const sim = await iocm('simulate', '--scenario', 'rr-few', '--policy', 'iocm', '--seconds', '1', '--record', db);
+    expect(sim.code).toBe(0);
+    const id = /recorded session (\S+)/.exec(sim.err)![1];
+    // What the loop records for an operator's policy change and pin (src/main/loop/loop.ts), as a console would have.
+    const raw = new Database(db);
+    const key = (raw.prepare('SELECT key FROM sessions WHERE id = ?').get(id) as { key: number }).key;
+    const ev = raw.prepare("INSERT INTO events (session, t, source, kind, message, data) VALUES (?, ?, 'operator', 'override', ?, ?)");
+    ev.run(key, 300, 'policy static:2', JSON.stringify({ policy: 'static:2', config: {}, ok: true }));
+    ev.run(key, 500, 'pin core 3', JSON.stringify({ command: { kind: 'pin', core: 3 }, ok: true }));
+    ev.run(key, 700, 'policy iocm', JSON.stringify({ policy: 'iocm', config: {}, ok: true }));
+    raw.close();
+    const list = await iocm('sessions', 'list', '--db', db);
+    expect(list.out).toContain('iocm → static:2 → iocm (2 policy changes, 1 operator override)');
+    const json = JSON.parse((await iocm('sessions', 'list', '--db', db, '--json')).out) as { control?: unknown }[];
+    expect(json[0].control).toEqual({ policies: ['iocm', 'static:2', 'iocm'], policyChanges: 2, overrides: 1 });
+    const show = await iocm('sessions', 'show', '--db', db, '--session', id);
+    expect(show.out).toMatch(/^policy {5}iocm$/m);
+    expect(show.out).toMatch(/^control {4}iocm → static:2 → iocm \(2 policy changes, 1 operator override\)$/m);
+    const wi = await iocm('whatif', '--db', db, '--session', id, '--policy', 'vhost');
+    expect(wi.code).toBe(0);
+    expect(wi.out).toContain('note: the recorded session did not run iocm throughout: iocm → static:2 → iocm (2 policy changes, 1 operator override). The base is the session as recorded; the re-run runs vhost throughout, with no operator overrides.');
+    expect(wi.out).toContain(`iocm as recorded, mixed (${id})`);
+    // A session that ran one policy untouched has no control line and no note.
+    const plain = await iocm('simulate', '--scenario', 'rr-few', '--policy', 'iocm', '--seconds', '0.5', '--record', db);
+    const pid = /recorded session (\S+)/.exec(plain.err)![1];
+    expect((await iocm('sessions', 'show', '--db', db, '--session', pid)).out).not.toMatch(/^control/m);
+    expect((await iocm('whatif', '--db', db, '--session', pid, '--policy', 'vhost')).out).not.toContain('note:');
+  }, 120_000);
+
   it('defaultDbPath follows IOCM_DB, XDG and the OS conventions', () => {
     expect(defaultDbPath({ IOCM_DB: '/x/y.db' }, 'linux', '/home/u')).toBe('/x/y.db');
     expect(defaultDbPath({ XDG_DATA_HOME: '/d' }, 'linux', '/home/u')).toBe('/d/iocm-console/history.db');

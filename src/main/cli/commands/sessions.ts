@@ -16,6 +16,8 @@ import { HistoryClient } from '../../history/client.ts';
 import { HistoryError } from '../../history/schema.ts';
 import { defaultDbPath } from '../../history/paths.ts';
 import { VALID_ID_RULE, type HistorySession } from '../../history/types.ts';
+import { controlNote, policyTrail } from '../../../shared/session-label.ts';
+import type { SessionControl } from '../../../shared/api.ts';
 
 const DB: FlagSpec = { type: 'string', value: 'FILE', help: `history database (default: ${'$'}IOCM_DB or the per-user data folder)` };
 const SESSION: FlagSpec = { type: 'string', value: 'ID', help: 'session id (see `iocm sessions list`)' };
@@ -136,7 +138,10 @@ async function runSub(sub: string, values: Record<string, unknown>, client: Hist
   const out = (s: string): void => void io.stdout.write(printable(s));
   switch (sub) {
     case 'list': {
-      const list = await client.listSessions();
+      const listed = await client.listSessions();
+      // The policy a session began under, and how control changed after (policies in turn, operator overrides).
+      const trails = await client.controlTrails(listed.map((s) => s.id));
+      const list = listed.map((s) => (trails[s.id] ? { ...s, control: trails[s.id] } : s));
       if (values.json) {
         out(JSON.stringify(list, null, 2) + '\n');
         return 0;
@@ -146,13 +151,14 @@ async function runSub(sub: string, values: Record<string, unknown>, client: Hist
         return 0;
       }
       const rows = [['id', 'started (UTC)', 'host', 'scenario', 'policy', 'seconds', 'snapshots', 'decisions', 'status', 'parent']];
-      for (const s of list) rows.push([s.id, iso(s.recordedFrom), s.host, s.scenario || '-', s.policy || '-', fixed(s.durationMs / 1000), String(s.snapshots), String(s.decisions), s.status, s.parentId ?? '']);
+      for (const s of list) rows.push([s.id, iso(s.recordedFrom), s.host, s.scenario || '-', policyCell(s), fixed(s.durationMs / 1000), String(s.snapshots), String(s.decisions), s.status, s.parentId ?? '']);
       out(table(rows));
       return 0;
     }
     case 'show': {
       const id = values.session as string;
-      const s = await client.getSession(id);
+      const control = (await client.controlTrails([id]))[id];
+      const s = { ...(await client.getSession(id)), ...(control ? { control } : {}) };
       const loads = await client.loads(id);
       const series = await client.seriesNames(id);
       if (values.json) {
@@ -207,12 +213,21 @@ async function runSub(sub: string, values: Record<string, unknown>, client: Hist
   return 2;
 }
 
-function renderShow(s: HistorySession, loads: { seq: number; t: number; phase: string; loads: Record<string, number> }[], nSeries: number): string {
+/** A session's policy for the list: "iocm → static:2 → iocm (2 policy changes, 3 operator overrides)", or its one policy. */
+function policyCell(s: { policy: string; control?: SessionControl }): string {
+  if (!s.policy) return '-';
+  const note = controlNote(s);
+  return note ? `${policyTrail(s)} (${note})` : s.policy;
+}
+
+function renderShow(s: HistorySession & { control?: SessionControl }, loads: { seq: number; t: number; phase: string; loads: Record<string, number> }[], nSeries: number): string {
   const lines = [
     `session    ${s.id}${s.parentId ? ` (what-if of ${s.parentId})` : ''}`,
     `host       ${s.host} (${s.source})`,
     `scenario   ${s.scenario || '-'}${s.seed !== null ? ` · seed ${s.seed}` : ''}`,
     `policy     ${s.policy || '-'} ${Object.keys(s.policyConfig).length ? JSON.stringify(s.policyConfig) : ''}`.trimEnd(),
+    // Only when control changed after it began: the policies in turn and the operator overrides.
+    ...(controlNote(s) ? [`control    ${policyTrail(s)} (${controlNote(s)})`] : []),
     // A recording started on a running host: its time is the host's (t = 0 at the host's start).
     s.recordedFrom > s.startedAt ? `started    ${iso(s.recordedFrom)} (session time 0 = ${iso(s.startedAt)}, the host's start)` : `started    ${iso(s.startedAt)}`,
     `ended      ${iso(s.endedAt)} (${s.status}${s.error ? `: ${s.error}` : ''})`,

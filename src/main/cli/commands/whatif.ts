@@ -8,6 +8,7 @@
  * first as a replica under the recorded side cores (printed against the
  * recording), then under the policy.
  */
+import { controlNote, policyTrail } from '../../../shared/session-label.ts';
 import type { CliIO } from '../io.ts';
 import { UsageError } from '../errors.ts';
 import { parseFlags, flagHelp, OBSERVE_FLAG, type FlagSpec } from '../args.ts';
@@ -32,8 +33,8 @@ const FLAGS: Record<string, FlagSpec> = {
 const USAGE = `usage: iocm whatif --session ID --policy POLICY [--observe PROFILE] [--costs FILE] [--db FILE] [--progress] [--json]\n\n${flagHelp(FLAGS)}\n`;
 
 /** Render a comparison as a table (metric, phase, base, other, change). */
-export function renderComparison(c: Comparison): string {
-  const rows = [['phase', 'metric', `${c.base.policy} (${c.base.sessionId})`, `${c.other.policy} (${c.other.sessionId})`, 'change']];
+export function renderComparison(c: Comparison, baseMixed = false): string {
+  const rows = [['phase', 'metric', `${c.base.policy}${baseMixed ? ' as recorded, mixed' : ''} (${c.base.sessionId})`, `${c.other.policy} (${c.other.sessionId})`, 'change']];
   for (const r of c.rows) {
     const change = r.base !== 0 ? `${r.other >= r.base ? '+' : ''}${fixed((100 * (r.other - r.base)) / Math.abs(r.base))}%` : '';
     rows.push([r.phase || '(none)', r.metric + (r.unit ? ` (${r.unit})` : ''), fixed(r.base), fixed(r.other), change]);
@@ -119,8 +120,10 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       stopListening();
     }
     bar?.done();
+    // How control of the recorded session changed after it began (other policies, operator overrides).
+    const control = (await client.controlTrails([sessionId]))[sessionId];
     if (values.json) {
-      io.stdout.write(JSON.stringify({ ...r, costsFile: costsFile ?? null, costs: costs ?? {} }, null, 2) + '\n');
+      io.stdout.write(JSON.stringify({ ...r, baseControl: control ?? null, costsFile: costsFile ?? null, costs: costs ?? {} }, null, 2) + '\n');
       return 0;
     }
     io.stdout.write(`what-if of session ${sessionId} under ${r.comparison.other.policy}: stored as session ${r.sessionId}\n`);
@@ -129,7 +132,15 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     const recordedCosts = rep ? "the model's defaults" : "the session's recorded host.costs";
     io.stdout.write(costsFile === undefined ? `costs: ${recordedCosts} (no --costs)\n\n` : `costs: ${costsFile} over ${recordedCosts} (${names.length ? names.join(', ') : 'no overrides in it'})\n\n`);
     if (rep) io.stdout.write(renderReplica(rep));
-    io.stdout.write(renderComparison(r.comparison));
+    // A base that ran more than its first policy (other policies, operator overrides) is said as such:
+    // the re-run runs one policy throughout, untouched, so the comparison is not policy against policy.
+    const base = { policy: r.comparison.base.policy, control };
+    const mixed = controlNote(base);
+    if (mixed) {
+      const ran = control && control.policyChanges > 0 ? `did not run ${base.policy} throughout: ${policyTrail(base)} (${mixed})` : `ran ${base.policy} with ${mixed}`;
+      io.stdout.write(printable(`note: the recorded session ${ran}. ${rep ? 'The replica follows the side cores it recorded' : 'The base is the session as recorded'}; the re-run runs ${r.comparison.other.policy} throughout, with no operator overrides.\n\n`));
+    }
+    io.stdout.write(renderComparison(r.comparison, mixed !== '' && !rep));
     return 0;
   } catch (err) {
     if (err instanceof HistoryError && err.code !== 'io') throw new UsageError(err.message);

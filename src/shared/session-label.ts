@@ -1,9 +1,9 @@
 /**
- * A recorded session's policy as the Sessions view labels it: the policies it ran in turn and how
+ * A recorded session's policy as the Sessions view and `iocm sessions` label it: the policies it ran in turn and how
  * often operators overrode, not only the policy it began under (SessionSummary.control).
  */
-import type { SessionSummary } from '../../shared/api.ts';
-import { plural } from '../../shared/words.ts';
+import type { SessionSummary } from './api.ts';
+import { plural } from './words.ts';
 
 /** "iocm → static:2 → static:15 → iocm" (a cut trail: "… → last"); the first policy alone when it never changed. */
 export function policyTrail(s: Pick<SessionSummary, 'policy' | 'control'>): string {

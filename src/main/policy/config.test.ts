@@ -52,3 +52,28 @@ describe('settings that contradict each other', () => {
     expect(() => validateOrders(fields, [{ low: 'a', high: 'b', strict: true }], {}, new Set())).toThrow(/unknown field: a \/ b/);
   });
 });
+
+describe('which setting an order error names (review 9)', () => {
+  it('the one changed from its default when a form sends every setting', () => {
+    const all = { ...POLICY_REGISTRY.iocm.defaults, saturatedBusy: 0.5 };
+    expect(errorsOf('iocm', all)).toEqual([{ field: 'saturatedBusy', message: 'Target side-core load (0.75) must be below Saturated (0.5)' }]);
+  });
+  it('both when both were changed, and the message says it once', () => {
+    try {
+      resolvePolicyConfig('spdk-dynamic', { activePct: 70, fullPct: 60 });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as PolicyConfigError).errors.map((x) => x.field)).toEqual(['activePct', 'fullPct']);
+      expect((e as Error).message).toBe('invalid spdk-dynamic config: activePct, fullPct: Active queue (70 %) must be below Core full (60 %)');
+    }
+  });
+});
+
+describe('a count in the name and in the config (review 9)', () => {
+  it('that disagree are refused naming k; that agree are taken', () => {
+    expect(errorsOf('static:2', { k: 3 })).toEqual([{ field: 'k', message: "disagrees with the count in the name 'static:2' (K = 2)" }]);
+    expect(errorsOf('ovs-auto-lb:4', { k: 1 })[0].field).toBe('k');
+    expect(resolvePolicyConfig('static:2', { k: 2 }).config.k).toBe(2);
+    expect(resolvePolicyConfig('static', { k: 3 }).config.k).toBe(3);
+  });
+});

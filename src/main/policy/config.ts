@@ -55,7 +55,7 @@ export interface FieldOrder {
 
 /**
  * Errors of `orders` on `config` merged over `defaults`, for pairs whose own values are valid.
- * The error names the setting the caller gave (`low` when both or neither).
+ * The error names the setting the caller changed (given, and not its default); both when both or neither were.
  */
 export function validateOrders(fields: readonly FieldSpec[], orders: readonly FieldOrder[], config: PolicyConfig, bad: ReadonlySet<string>): ConfigError[] {
   const errors: ConfigError[] = [];
@@ -69,8 +69,14 @@ export function validateOrders(fields: readonly FieldSpec[], orders: readonly Fi
     const b = (config[o.high] ?? hi.default) as number;
     if (o.strict ? a < b : a <= b) continue;
     const show = (f: FieldSpec, v: number): string => `${f.label} (${v}${f.unit && f.unit !== 'fraction' ? ' ' + f.unit : ''})`;
-    const field = config[o.low] === undefined && config[o.high] !== undefined ? o.high : o.low;
-    errors.push({ field, message: `${show(lo, a)} must be ${o.strict ? 'below' : 'at most'} ${show(hi, b)}` });
+    // The setting the caller changed: given and not its default (a form sends every setting). When
+    // both or neither were changed, both are named.
+    const changed = (k: string, f: FieldSpec): boolean => config[k] !== undefined && config[k] !== f.default;
+    const cl = changed(o.low, lo);
+    const ch = changed(o.high, hi);
+    const message = `${show(lo, a)} must be ${o.strict ? 'below' : 'at most'} ${show(hi, b)}`;
+    if (cl || !ch) errors.push({ field: o.low, message });
+    if (ch || !cl) errors.push({ field: o.high, message });
   }
   return errors;
 }

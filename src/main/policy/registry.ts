@@ -39,6 +39,17 @@ export function listPolicies(): PolicyDescriptor[] {
   return Object.values(POLICY_REGISTRY).map((e) => ({ name: e.name, description: e.description, defaults: { ...e.defaults }, fields: e.fields.map((f) => ({ ...f })) }));
 }
 
+/** "k: …; targetBusy, saturatedBusy: …": each message once, after the fields it names (an order between two settings names both). */
+export function configErrorText(errors: readonly ConfigError[]): string {
+  const byMessage = new Map<string, string[]>();
+  for (const e of errors) {
+    const fields = byMessage.get(e.message);
+    if (fields) fields.push(e.field);
+    else byMessage.set(e.message, [e.field]);
+  }
+  return [...byMessage].map(([m, f]) => `${f.join(', ')}: ${m}`).join('; ');
+}
+
 /** Split 'static:3' into the entry and the config implied by the suffix. */
 export function resolvePolicyName(spec: string): { entry: PolicyEntry; implied: PolicyConfig } {
   const m = /^([a-z][a-z0-9-]*)(?::(.*))?$/.exec(spec.trim());
@@ -63,8 +74,12 @@ export function resolvePolicyConfig(spec: string, config: PolicyConfig = {}): { 
   if (entry === staticEntry && implied.k === undefined && config.k === undefined) {
     throw new PolicyConfigError(`'static' needs a side-core count, e.g. static:2 (or config k)`, [{ field: 'k', message: 'missing: give a side-core count, e.g. static:2' }]);
   }
+  // Two counts that disagree (static:2 with config k 3) are refused, not resolved in favour of one.
+  if (implied.k !== undefined && config.k !== undefined && config.k !== implied.k) {
+    throw new PolicyConfigError(`'${spec.trim()}' says K = ${implied.k} but config k is ${JSON.stringify(config.k)}: give the count once`, [{ field: 'k', message: `disagrees with the count in the name '${spec.trim()}' (K = ${implied.k})` }]);
+  }
   const errors = entry.validate({ ...implied, ...config });
-  if (errors.length > 0) throw new PolicyConfigError(`invalid ${entry.name} config: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
+  if (errors.length > 0) throw new PolicyConfigError(`invalid ${entry.name} config: ${configErrorText(errors)}`, errors);
   return { entry, config: { ...entry.defaults, ...implied, ...config } };
 }
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../src/main/cli/iocm.ts';
 import { defaultDbPath } from '../src/main/history/paths.ts';
+import { HistoryDb } from '../src/main/history/store.ts';
 import { ROOT } from './cli-helpers.ts';
 
 let dir: string;
@@ -44,6 +45,14 @@ describe('iocm sessions', () => {
     ev.run(key, 500, 'pin core 3', JSON.stringify({ command: { kind: 'pin', core: 3 }, ok: true }));
     ev.run(key, 700, 'policy iocm', JSON.stringify({ policy: 'iocm', config: {}, ok: true }));
     raw.close();
+    // The console's search finds a session by a policy it ran later, as the list shows it (review 9).
+    const h = new HistoryDb(db, { readonly: true });
+    try {
+      expect(h.listSessions({ search: 'static:2' }).map((x) => x.id)).toEqual([id]);
+      expect(h.listSessions({ search: 'static:9' })).toEqual([]);
+    } finally {
+      h.close();
+    }
     const list = await iocm('sessions', 'list', '--db', db);
     expect(list.out).toContain('iocm → static:2 → iocm (2 policy changes, 1 operator override)');
     const json = JSON.parse((await iocm('sessions', 'list', '--db', db, '--json')).out) as { control?: unknown }[];

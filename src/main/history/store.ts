@@ -7,6 +7,7 @@
  * values + the id of its shape in `layouts`), events, run-length offered loads,
  * a series catalog and columnar rollup chunks (./rollup.ts).
  */
+import { controlTrails } from './control-trail.ts';
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -268,7 +269,13 @@ export class HistoryDb {
     let out = rows.map((r) => this.toSession(r)).sort((a, b) => b.recordedFrom - a.recordedFrom);
     if (filter.search) {
       const s = filter.search.toLowerCase();
-      out = out.filter((x) => [x.id, x.host, x.scenario, x.policy].some((f) => f.toLowerCase().includes(s)));
+      // The policies a session ran after its first count too (its control trail, as the list labels it):
+      // read only for the sessions the cheap fields do not match.
+      const rest = out.filter((x) => ![x.id, x.host, x.scenario, x.policy].some((f) => f.toLowerCase().includes(s)));
+      const trails = controlTrails(this, rest.map((x) => x.id));
+      const byTrail = new Set(rest.filter((x) => trails[x.id]?.policies.some((p) => p.toLowerCase().includes(s))).map((x) => x.id));
+      const unmatched = new Set(rest.map((x) => x.id));
+      out = out.filter((x) => !unmatched.has(x.id) || byTrail.has(x.id));
     }
     const off = filter.offset ?? 0;
     return out.slice(off, filter.limit === undefined ? undefined : off + filter.limit);

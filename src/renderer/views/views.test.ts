@@ -228,6 +228,55 @@ describe('the overview of a host whose link is down (review 8 item 7)', () => {
   });
 });
 
+describe('the overview of a host whose link is down before it ever reported, or whose agent runs its own loop (review 9 items 4 and 5)', () => {
+  /** An agent host 'slow' whose link is `link`, with the loop status's source `source`. */
+  async function agentHost(link: ConsoleState['link'], source: NonNullable<ConsoleState['loop']>['source'], lastSnapshotAt: number | null) {
+    const state = makeState(8, 4);
+    state.connection = { kind: 'agent', url: 'ws://127.0.0.1:7878', name: 'slow' };
+    state.host = { ...state.host!, name: 'slow', source: 'agent', observability: observabilityOf('qemu') };
+    state.link = link;
+    state.loop!.source = source;
+    const row = { ...fleetRow('h1', 'slow', true), kind: 'agent' as const, lastSnapshotAt, stale: true, link };
+    const s = await setup({ listHosts: async () => ok([row]) }, state);
+    await s.store.start();
+    return s;
+  }
+  const down = { state: 'reconnecting' as const, since: 0, attempts: 4, error: 'connection refused' };
+  const text = (w: ReturnType<typeof mount>, sel: string) => w.get(sel).text().replace(/\s+/g, ' ');
+
+  it('says the host has reported nothing yet in sentences of their own, not "at nothing reported yet"', async () => {
+    await agentHost(down, { kind: 'agent', name: 'slow' }, null);
+    const w = mount(HostOverview);
+    await flushPromises();
+    expect(text(w, '[data-testid="overview-stale"]')).toBe('The link to slow is down (reconnecting, attempt 4: connection refused): it has reported nothing yet, so nothing below is known of it.');
+    expect(text(w, '[data-testid="cores-note"]')).toBe('(nothing reported yet; the link is down)');
+    expect(w.text()).not.toMatch(/at nothing|host nothing/);
+    expect(text(w, '[data-stat="objective"]')).toBe('—');
+    expect(w.get('[data-stat="objective"]').element.closest('.stat')!.querySelector('[data-last]')?.textContent).toBe('nothing reported yet');
+    expect(w.get('[data-card="side-cores"]').attributes('title')).toBe('The link to this host is down, and it has reported nothing yet.');
+    expect(text(w, '[data-stat="loop"]')).toBe('waiting for the link · iocm');
+    expect(w.get('[data-card="loop"]').attributes('title')).toMatch(/no data reaches the loop, so it takes no decisions/);
+    w.unmount();
+  });
+
+  it('an agent\'s own loop over its model driver goes on deciding while the link is down: "not known", not "waiting for the link"', async () => {
+    for (const kind of ['model', 'qemu', 'ovs'] as const) {
+      await agentHost(down, { kind, name: 'rr-few' }, new Date(2026, 0, 2, 8, 9, 30).getTime());
+      const w = mount(HostOverview);
+      await flushPromises();
+      expect(text(w, '[data-stat="loop"]'), kind).toBe('not known (link down) · iocm');
+      expect(w.get('[data-card="loop"]').attributes('title'), kind).toMatch(/the agent runs its own loop, which goes on deciding/);
+      expect(text(w, '[data-testid="overview-stale"]'), kind).toMatch(/the figures below are the last it reported, at 08:09:30, not what is in force now\.$/);
+      w.unmount();
+      const app = mount(App);
+      await flushPromises();
+      expect(app.text(), kind).toContain('not known (link down) · iocm');
+      expect(app.text(), kind).not.toContain('waiting for the link');
+      app.unmount();
+    }
+  });
+});
+
 describe('"Last decision" on the overview (review 8 item 8)', () => {
   const probe = { kind: 'change' as const, actions: [], reason: 'probe 9 side cores (best so far 10: objective 916)', metrics: { objective: 916 } };
   const settled = { kind: 'stay' as const, actions: [], reason: 'settled on 9 side cores: objective 1074 vs 10: 916', metrics: { objective: 1074 } };

@@ -468,6 +468,38 @@ describe('exits on a host that does not measure them', () => {
     f.unmount();
   });
 
+  it('the core map\'s legend lists only the cycle categories the host measures, live and in a replay of an agent session (review 9 item 8)', async () => {
+    const legend = (w: ReturnType<typeof mount>) => w.findAll('.legend [data-cycle]').map((x) => x.text().trim());
+    const expected = {
+      qemu: ['Guest', 'Host busy (not split)', 'Idle'],
+      ovs: ['Guest', 'Host busy (not split)', 'Empty polls', 'Idle'],
+      full: ['Guest', 'Exits', 'I/O work', 'Empty polls', 'Ctx switch', 'Idle'],
+    };
+    for (const profile of ['qemu', 'ovs', 'full'] as const) {
+      await agentHost(profile);
+      for (const view of [HostOverview, ControlsView]) {
+        const w = mount(view);
+        await flushPromises();
+        expect(legend(w), `${profile} ${view === HostOverview ? 'overview' : 'controls'}`).toEqual(expected[profile]);
+        w.unmount();
+      }
+    }
+    // A replay of a qemu agent session on a console whose live host is the model: the session's profile.
+    const info = { ...makeInfo(8, 4), source: 'agent' as const, observability: observabilityOf('qemu') };
+    const summary = { id: 'a3', host: 'kvm-a', source: 'agent' as const, scenario: 'agent', policy: 'iocm', startedAt: 0, recordedFrom: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 0, parentId: null };
+    const replayed = { ...makeState(8, 4), replay: { sessionId: 'a3', t0: 0, t1: 10_000, t: 5000, playing: false, speed: 1 } };
+    const { m, store } = await setup({ ...sessionApi(summary), getSession: async () => ok({ ...summary, policyConfig: {}, info, appVersion: '0.1.0', t0: 0, t1: 10_000 }) }, replayed);
+    await store.start();
+    await useReplayStore().load('a3');
+    m.emit('telemetry', { stream: 'replay', sessionId: 'a3', batch: { snapshots: [makeSnapshot({ cores: 8, side: [7], vms: 4, seq: 50 })], events: [] } });
+    for (const view of [HostOverview, ControlsView]) {
+      const w = mount(view);
+      await flushPromises();
+      expect(legend(w), view === HostOverview ? 'overview' : 'controls').toEqual(expected.qemu);
+      w.unmount();
+    }
+  });
+
   it('shows the model\'s exits on a model host (its truth), whatever its profile', async () => {
     const { m, store } = await setup();
     await store.start();

@@ -488,13 +488,15 @@ describe('exits on a host that does not measure them', () => {
     const info = { ...makeInfo(8, 4), source: 'agent' as const, observability: observabilityOf('qemu') };
     const summary = { id: 'a3', host: 'kvm-a', source: 'agent' as const, scenario: 'agent', policy: 'iocm', startedAt: 0, recordedFrom: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 0, parentId: null };
     const replayed = { ...makeState(8, 4), replay: { sessionId: 'a3', t0: 0, t1: 10_000, t: 5000, playing: false, speed: 1 } };
-    const { m, store } = await setup({ ...sessionApi(summary), getSession: async () => ok({ ...summary, policyConfig: {}, info, appVersion: '0.1.0', t0: 0, t1: 10_000 }) }, replayed);
+    const { m, store, tel } = await setup({ ...sessionApi(summary), getSession: async () => ok({ ...summary, policyConfig: {}, info, appVersion: '0.1.0', t0: 0, t1: 10_000 }) }, replayed);
     await store.start();
     await useReplayStore().load('a3');
+    tel.show('replay', 'a3');
     m.emit('telemetry', { stream: 'replay', sessionId: 'a3', batch: { snapshots: [makeSnapshot({ cores: 8, side: [7], vms: 4, seq: 50 })], events: [] } });
     for (const view of [HostOverview, ControlsView]) {
       const w = mount(view);
       await flushPromises();
+      expect(w.findAll('[data-core]'), 'the replayed snapshot is shown').toHaveLength(8);
       expect(legend(w), view === HostOverview ? 'overview' : 'controls').toEqual(expected.qemu);
       w.unmount();
     }
@@ -602,6 +604,50 @@ describe('SideCoresView and DecisionsTimeline', () => {
     feed(m, 5, [6, 7], 5);
     await flushPromises();
     expect(w.findAll('[data-testid="side-core-table"] tr[data-core]').map((r) => r.attributes('data-core'))).toEqual(['6', '7']);
+  });
+
+  it('in a replay, a seek\'s one snapshot of 2 side cores: the chart panel says there is not enough history yet, never "No side cores" above the table (review 9 item 9)', async () => {
+    const summary = { id: 'a4', host: 'kvm-a', source: 'model' as const, scenario: 'mixed', policy: 'iocm', startedAt: 0, recordedFrom: 0, endedAt: 1, durationMs: 10_000, snapshots: 100, decisions: 0, parentId: null };
+    const replayed = { ...makeState(8, 4), replay: { sessionId: 'a4', t0: 0, t1: 10_000, t: 9900, playing: false, speed: 1 } };
+    const { m, store, tel } = await setup(sessionApi(summary), replayed);
+    await store.start();
+    await useReplayStore().load('a4');
+    tel.show('replay', 'a4'); // as App does when the state says a replay is open
+    const w = mount(SideCoresView);
+    const panel = () => w.get('.chart-panel .empty').text();
+    await flushPromises();
+    expect(panel()).toBe('Waiting for data…');
+    // the seek to the end: one snapshot
+    m.emit('telemetry', { stream: 'replay', sessionId: 'a4', batch: { snapshots: [makeSnapshot({ cores: 8, side: [6, 7], vms: 4, seq: 99 })], events: [] } });
+    await flushPromises();
+    expect(w.findAll('[data-testid="side-core-table"] tr[data-core]').map((r) => r.attributes('data-core'))).toEqual(['6', '7']);
+    expect(panel()).toMatch(/^Not enough history for a chart yet: .* The table below shows the 2 side cores at the replay position\.$/);
+    expect(w.text()).not.toContain('No side cores');
+    // played on: the chart draws
+    m.emit('telemetry', { stream: 'replay', sessionId: 'a4', batch: { snapshots: [makeSnapshot({ cores: 8, side: [6, 7], vms: 4, seq: 100 })], events: [] } });
+    await flushPromises();
+    expect(w.find('.chart-panel .empty').exists()).toBe(false);
+    w.unmount();
+    // a replay position with no side cores says so of that position, not "in force"
+    const { m: m2, store: store2, tel: tel2 } = await setup(sessionApi(summary), replayed);
+    await store2.start();
+    await useReplayStore().load('a4');
+    tel2.show('replay', 'a4');
+    const v = mount(SideCoresView);
+    m2.emit('telemetry', { stream: 'replay', sessionId: 'a4', batch: { snapshots: [makeSnapshot({ cores: 8, side: [], vms: 4, seq: 99 })], events: [] } });
+    await flushPromises();
+    expect(v.get('.chart-panel .empty').text()).toBe('No side cores at the replay position: every queue is served by vhost threads.');
+    expect(v.get('[data-testid="no-side-cores"]').text()).toBe('No side cores at the replay position.');
+    v.unmount();
+  });
+
+  it('live, one snapshot of a side core: not enough history for the chart yet, and the table lists it', async () => {
+    const { m } = await setup();
+    const w = mount(SideCoresView);
+    feed(m, 1, [7]);
+    await flushPromises();
+    expect(w.get('.chart-panel .empty').text()).toBe('Not enough history for a chart yet: it draws from the second snapshot. The table below shows the side core in force.');
+    expect(w.findAll('[data-testid="side-core-table"] tr[data-core]')).toHaveLength(1);
   });
 
   it('lists decisions and overrides but hides quiet stays unless asked', async () => {

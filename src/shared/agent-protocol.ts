@@ -257,6 +257,7 @@ export const loopStatusSchema: z.ZodType<LoopStatus> = z.object({
   limits: z.object({ minVmCores: nonNeg, maxSideCores: nonNeg, minChangeIntervalMs: nonNeg }),
   sideCores: z.array(coreId).max(MAX_CORES),
   lastDecision: decisionSchema.extend({ t: num }).nullable(),
+  lastStay: decisionSchema.extend({ t: num }).nullable().optional(),
   changes: z.number().int().min(0),
   state: z.enum(['running', 'stopped']).optional(),
   speed: nonNeg.optional(),

@@ -177,8 +177,14 @@ export interface LoopStatus {
   limits: SafetyLimits;
   /** Side cores in force. */
   sideCores: number[];
-  /** The last decision that was not a 'stay' (a change, revert, blocked or paused), if any; stays are only in the events. */
+  /** The last decision that was not a 'stay' (a change, revert, blocked or paused), if any; the latest stay is `lastStay`. */
   lastDecision: (PolicyDecision & { t: number }) | null;
+  /**
+   * The policy's latest stay that said something ("settled on 3 side cores …") after `lastDecision`,
+   * whether or not the loop's rate limit let it become an event; null or absent when none (absent
+   * from loops that predate it).
+   */
+  lastStay?: (PolicyDecision & { t: number }) | null;
   /** Number of control changes applied so far (policy + operator). */
   changes: number;
   /** Live runner only: running, paused by operator, stopped. */

@@ -1,8 +1,29 @@
-import { describe, it, expect } from 'vitest';
-import { IocmLoop } from './loop.ts';
+import { describe, it, expect, vi } from 'vitest';
+import { IocmLoop, STAY_NEWS_MAX, stayGist } from './loop.ts';
 import { FakeControl, syntheticSnapshot } from '../policy/testing.ts';
 import type { AuditEventData, HostEvent } from '../../shared/policy.ts';
 import { observabilityOf } from '../../shared/observe.ts';
+import { createHostModel } from '../model/index.ts';
+import { loadScenario } from '../scenario/load.ts';
+import type { Policy } from '../policy/types.ts';
+
+// 'test:chatty' (this file only): a policy that stays every epoch and says something different each
+// time, cycling through `chattyKinds` kinds of reason with a fresh number in each.
+const chatty = vi.hoisted(() => ({ kinds: 5 }));
+vi.mock('../policy/registry.ts', async (importOriginal) => {
+  const orig = await importOriginal<typeof import('../policy/registry.ts')>();
+  const policy: Policy<number> = {
+    name: 'test:chatty',
+    config: {},
+    init: () => 0,
+    decide: (n, input) => ({ state: n + 1, decision: { kind: 'stay', actions: [], reason: `kind ${String.fromCharCode(97 + (n % chatty.kinds))}: value ${input.t * 7 + n}`, metrics: {} } }),
+  };
+  return {
+    ...orig,
+    resolvePolicyForHost: (spec: string, cores: number, config = {}) =>
+      spec === 'test:chatty' ? { entry: { ...orig.POLICY_REGISTRY.vhost, name: 'test:chatty', create: () => policy }, config, name: 'test:chatty' } : orig.resolvePolicyForHost(spec, cores, config),
+  };
+});
 
 function setup(policy = 'static:2', opts: Partial<ConstructorParameters<typeof IocmLoop>[0]> = {}) {
   const host = new FakeControl(8, 4);
@@ -192,6 +213,55 @@ describe('IocmLoop', () => {
     expect(stays.map((e) => e.t)).toEqual([100, 1100]);
     expect(stays[0].message).toMatch(/stay: 'start' requested in 1\/20 epochs/);
     expect(loop.decisions).toHaveLength(0);
+  });
+  it('a stay that says something new is an event even inside the rate window; the loop status keeps the latest stay (review 9 item 3)', () => {
+    // The real model: iocm after static:3 with no probes states its regime ("…; measuring") and
+    // settles 100 ms later. The settle used to fall inside the 1 s window and was never emitted,
+    // so the console's "Last decision" read "measuring" for as long as the host ran.
+    const host = createHostModel(loadScenario('default'), { seed: 1, intervalMs: 100 });
+    const info = host.info();
+    const loop = new IocmLoop({ control: host, policy: 'static:3', observability: info.observability, groups: info.groups });
+    loop.start();
+    const stays: HostEvent[] = [];
+    for (let i = 0; i < 60; i++) {
+      if (i === 15) expect(loop.setPolicy('iocm', { maxProbes: 0 })).toEqual([]);
+      loop.onSnapshot(host.step());
+      stays.push(...loop.drainEvents().filter((e) => e.kind === 'decision' && e.message.startsWith('stay')));
+      if (i === 10) expect(loop.status().lastStay).toBeNull(); // static:3 says nothing after its change
+    }
+    expect(stays.map((e) => e.message)).toEqual([expect.stringMatching(/^stay: new regime: .*; measuring$/), expect.stringMatching(/^stay: settled on 3 side cores/)]);
+    expect(stays[1].t - stays[0].t).toBeLessThan(1000);
+    const st = loop.status();
+    expect(st.lastStay).toMatchObject({ kind: 'stay', t: stays[1].t, reason: stays[1].message.replace(/^stay: /, '') });
+    // a change after it: the stay is no longer the latest word
+    expect(loop.setPolicy('static:2')).toEqual([]);
+    loop.onSnapshot(host.step());
+    expect(loop.status().lastDecision?.kind).toBe('change');
+    expect(loop.status().lastStay).toBeNull();
+  });
+  it('stays with new words every epoch stay bounded: same words with other numbers are rate-limited, new words at most STAY_NEWS_MAX more per window', () => {
+    expect(stayGist('measuring 3 of 5 (objective 1074.5, 2,5)')).toBe(stayGist('measuring 4 of 5 (objective 98, 7,1)'));
+    expect(stayGist('settled on 3 side cores')).not.toBe(stayGist('measuring'));
+    for (const kinds of [1, 5]) {
+      chatty.kinds = kinds;
+      const { loop, step } = setup('test:chatty');
+      const stays: HostEvent[] = [];
+      let last: string | undefined;
+      for (let i = 0; i < 50; i++) {
+        step(1);
+        stays.push(...loop.drainEvents().filter((e) => e.kind === 'decision'));
+        // the status always has the latest, whether or not it became an event
+        const st = loop.status();
+        expect(st.lastStay?.t).toBe(st.t);
+        if (i > 0) expect(st.lastStay?.reason).not.toBe(last);
+        last = st.lastStay?.reason;
+      }
+      const perWindow = [0, 1, 2, 3, 4].map((w) => stays.filter((e) => e.t >= w * 1000 && e.t < (w + 1) * 1000).length);
+      // one new number every epoch, same words: one event a second; five kinds in turn: 1 + STAY_NEWS_MAX
+      expect(stays[0].t).toBe(0);
+      expect(perWindow, `${kinds} kinds`).toEqual(Array(5).fill(kinds === 1 ? 1 : 1 + STAY_NEWS_MAX));
+    }
+    chatty.kinds = 5;
   });
   it('iocm keeps its chosen count when the operator pins a core (the pin replaces a core, not adds one)', () => {
     const { host, loop, step } = setup('iocm');

@@ -45,7 +45,11 @@ export interface LoopOptions {
   overrides?: Partial<Overrides>;
   /** Snapshots kept for the policy's window (default 64). */
   windowSize?: number;
-  /** Near-miss 'stay' decisions become events at most once per this many ms (default 1000). */
+  /**
+   * Near-miss 'stay' decisions become events at most once per this many ms (default 1000), except
+   * a stay that says something new ({@link stayGist} differs from the last emitted stay's, the first
+   * stay after another decision included): up to {@link STAY_NEWS_MAX} of those more per window.
+   */
   stayEventMinMs?: number;
   /** Called with each event as it happens (besides {@link IocmLoop.drainEvents}). */
   onEvent?: (e: HostEvent) => void;
@@ -98,6 +102,12 @@ export class IocmLoop {
   private lastEpochT = -Infinity;
   private lastSetChangeT = -Infinity;
   private lastStayEventT = -Infinity;
+  /** The last emitted stay's gist (null: no stay emitted since the last other decision). */
+  private lastStayGist: string | null = null;
+  /** Stays emitted inside the current rate window because they said something new. */
+  private stayNews = 0;
+  /** The latest stay that said something, emitted or not (null once another decision follows). */
+  private lastStay: (PolicyDecision & { t: number }) | null = null;
   private lastDecision: (PolicyDecision & { t: number }) | null = null;
   private changes = 0;
   private nowT = 0;
@@ -232,9 +242,20 @@ export class IocmLoop {
   private recordDecision(t: number, d: PolicyDecision, applied: ControlAction[], limited: string | undefined): void {
     const quietStay = d.kind === 'stay';
     if (quietStay) {
-      if (t - this.lastStayEventT < this.stayEventMinMs) return;
-      this.lastStayEventT = t;
+      this.lastStay = { ...d, t };
+      const gist = stayGist(d.reason);
+      if (t - this.lastStayEventT >= this.stayEventMinMs) {
+        this.lastStayEventT = t;
+        this.stayNews = 0;
+      } else if (gist !== this.lastStayGist && this.stayNews < STAY_NEWS_MAX) {
+        // Something new inside the window ("settled on 3" right after "measuring"): it is the
+        // policy's latest word, so it is not dropped; repeats of the same words are.
+        this.stayNews++;
+      } else return;
+      this.lastStayGist = gist;
     } else {
+      this.lastStayGist = null;
+      this.lastStay = null;
       this.lastDecision = { ...d, t };
       this.decisionLog.push({ t, kind: d.kind, actions: applied, reason: limited ? `${d.reason} [${limited}]` : d.reason });
     }
@@ -482,6 +503,7 @@ export class IocmLoop {
       limits: this.limits,
       sideCores: [...this.control.config().sideCores],
       lastDecision: this.lastDecision,
+      lastStay: this.lastStay,
       changes: this.changes,
     };
   }
@@ -495,6 +517,17 @@ export class IocmLoop {
 function policyForHost(spec: string, cores: number, config: PolicyConfig): Policy {
   const r = resolvePolicyForHost(spec, cores, config);
   return r.entry.create(r.config);
+}
+
+/** Stays emitted inside one rate window beyond the first, because each said something new. */
+export const STAY_NEWS_MAX = 3;
+
+/**
+ * What a stay's reason says, its numbers left out: "measuring 3 of 5" and "measuring 4 of 5" say the
+ * same, so a policy that writes a new number into its reason every epoch stays rate-limited.
+ */
+export function stayGist(reason: string): string {
+  return reason.replace(/\d+(?:[.,]\d+)*/g, '#');
 }
 
 /** True for the static policies (vhost, static:K): they configure once and need no manager. */

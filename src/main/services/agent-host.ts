@@ -380,7 +380,12 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
   let relayEvents: HostEvent[] = [];
   let relayStatus: LoopStatus | null = null;
   let relayDropped = 0;
-  const mapStatus = (s: LoopStatus): LoopStatus => ({ ...s, t: cont.mapT(s.t), ...(s.lastDecision ? { lastDecision: { ...s.lastDecision, t: cont.mapT(s.lastDecision.t) } } : {}) });
+  const mapStatus = (s: LoopStatus): LoopStatus => ({
+    ...s,
+    t: cont.mapT(s.t),
+    ...(s.lastDecision ? { lastDecision: { ...s.lastDecision, t: cont.mapT(s.lastDecision.t) } } : {}),
+    ...(s.lastStay ? { lastStay: { ...s.lastStay, t: cont.mapT(s.lastStay.t) } } : {}),
+  });
   if (remoteLoop) {
     const st = source.loopStatus();
     relayStatus = st ? mapStatus(st) : null;

@@ -35,6 +35,20 @@ describe('lastDecisions (the overview\'s "Last decision", live and in a replay)'
     expect(lastDecisions(events, Infinity, newer)).toEqual({ change: { kind: 'change', t: 300, reason: 'probe 8 side cores', metrics: { objective: 100 } }, stay: null });
   });
 
+  it('live: the loop\'s latest stay outlives the event ring (review 9 item 3: a reload after 60 s without recording lost it)', () => {
+    const live = { kind: 'change' as const, t: 100, reason: 'probe 9 side cores (best so far 10: objective 916)', metrics: { objective: 100 }, actions: [] };
+    const liveStay = { kind: 'stay' as const, t: 200, reason: 'settled on 9 side cores: objective 1074', metrics: { objective: 200 }, actions: [] };
+    // the ring no longer holds either decision: the status gives both, as the events would have
+    expect(lastDecisions([override], Infinity, live, liveStay)).toEqual(lastDecisions(events));
+    // a stay in the ring newer than the status's (the status was pushed earlier) wins
+    const later = decision(400, 'stay', 'settled on 9 side cores: objective 1100');
+    expect(lastDecisions([...events, later], Infinity, live, liveStay).stay).toMatchObject({ t: 400 });
+    // the status's stay is newer than the ring's: it wins
+    expect(lastDecisions([decision(150, 'stay', 'measuring')], Infinity, live, liveStay).stay).toMatchObject({ t: 200, reason: 'settled on 9 side cores: objective 1074' });
+    // a stay older than the change is no longer news
+    expect(lastDecisions([], Infinity, { ...live, t: 300 }, liveStay).stay).toBeNull();
+  });
+
   it('only stays so far (a static policy, or iocm still measuring): the latest stay alone', () => {
     const r = lastDecisions([decision(10, 'stay', 'measuring'), decision(20, 'stay', 'static:2')]);
     expect(r).toMatchObject({ change: null, stay: { t: 20, reason: 'static:2' } });

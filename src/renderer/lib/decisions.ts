@@ -1,9 +1,9 @@
 /**
  * What the overview's "Last decision" shows, the same live and in a replay: the policy's last
  * change (any decision but a stay: change, revert, blocked, paused) and, when it said something
- * since, its latest stay (e.g. "settled on 9 side cores …"). Live, the change comes from the
- * loop's status (it outlives the event rings) and the stays from the events the console holds;
- * in a replay both come from the session's recorded events up to the replay position.
+ * since, its latest stay (e.g. "settled on 9 side cores …"). Live, both come from the loop's
+ * status (it outlives the event rings: LoopStatus.lastDecision, lastStay) or the events the console
+ * holds, whichever is newer; in a replay from the session's recorded events up to the replay position.
  */
 import type { HostEvent, LoopStatus } from '../../shared/policy.ts';
 import { eventMetrics } from './metrics.ts';
@@ -37,9 +37,10 @@ function shown(e: HostEvent): ShownDecision {
 /**
  * From `events` (oldest first), those at or before `upTo`: the last decision that is not a stay,
  * and the latest stay after it. `live` is the loop's own last change (LoopStatus.lastDecision),
- * used when the events no longer hold it.
+ * used when the events no longer hold it; `liveStay` its latest stay (LoopStatus.lastStay), used
+ * when newer than the events' (after a reload the event ring holds only the last minute).
  */
-export function lastDecisions(events: readonly HostEvent[], upTo = Infinity, live?: LoopStatus['lastDecision']): LastDecisions {
+export function lastDecisions(events: readonly HostEvent[], upTo = Infinity, live?: LoopStatus['lastDecision'], liveStay?: LoopStatus['lastStay']): LastDecisions {
   let change: ShownDecision | null = null;
   let stay: ShownDecision | null = null;
   for (let i = events.length - 1; i >= 0; i--) {
@@ -57,6 +58,7 @@ export function lastDecisions(events: readonly HostEvent[], upTo = Infinity, liv
     change = { kind: live.kind, t: live.t, reason: live.reason, metrics: live.metrics };
     if (stay && stay.t <= live.t) stay = null;
   }
+  if (liveStay && (!stay || liveStay.t > stay.t)) stay = { kind: 'stay', t: liveStay.t, reason: liveStay.reason, metrics: liveStay.metrics };
   if (stay && change && stay.t < change.t) stay = null;
   return { change, stay };
 }

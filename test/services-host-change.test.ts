@@ -97,9 +97,25 @@ describe('recording across a host change', () => {
       expect(errors.map((e) => e.message)).toEqual([]);
       // Each gap's end says how many reconnect attempts it took (the link's own counter says 0 again
       // once it is back).
-      const ends = db.eventsBetween(first, -Infinity, Infinity).filter((e) => e.kind === 'connect');
+      const ends = [first, second].flatMap((id) => db.eventsBetween(id, -Infinity, Infinity)).filter((e) => e.kind === 'connect');
       expect(ends.length).toBeGreaterThanOrEqual(2);
       for (const e of ends) expect((e.data as { attempts: number }).attempts).toBeGreaterThanOrEqual(1);
+      // Every event lies in its session's span, [first snapshot − one interval, last snapshot + one
+      // interval] (docs/history.md; review 9 item 10: the old session got the gap's end 30 s after
+      // its end, the new one began with a notice 31 s before its first snapshot). The gap during
+      // which the host changed ends in the new session, and what is said of the new host's loop is there.
+      for (const [id, snaps] of [[first, snaps1], [second, snaps2]] as const) {
+        const lo = snaps[0].t - snaps[0].intervalMs;
+        const hi = snaps[snaps.length - 1].t + snaps[snaps.length - 1].intervalMs;
+        const outside = db.eventsBetween(id, -Infinity, Infinity).filter((e) => e.t < lo || e.t > hi);
+        expect(outside.map((e) => `${e.t} ${e.message}`), `${id}: [${lo}, ${hi}]`).toEqual([]);
+      }
+      const events2 = db.eventsBetween(second, -Infinity, Infinity);
+      expect(events2[0]).toMatchObject({ kind: 'notice', data: { previous: first } });
+      expect(events2.filter((e) => e.kind === 'connect')).toHaveLength(1);
+      expect(events2.some((e) => e.kind === 'notice' && /the loop restarted/.test(e.message))).toBe(true);
+      expect(db.eventsBetween(first, -Infinity, Infinity).filter((e) => e.kind === 'connect')).toHaveLength(1);
+      expect(db.eventsBetween(first, -Infinity, Infinity).some((e) => /the loop restarted/.test(e.message))).toBe(false);
     } finally {
       db.close();
     }

@@ -418,6 +418,14 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
   // to the services, which end the recorded session at the old host's last snapshot.
   let lastInfo = source.info();
   const hostChangeSubs = new Set<(c: HostChange) => void>();
+  // What is said of another host (the loop restarted on it…) is dated at its first snapshot: it
+  // belongs to the session that records that host, not to the old host's last moment.
+  let atNextSnapshot: HostEvent[] = [];
+  cont.onSnapshot((s) => {
+    if (atNextSnapshot.length === 0) return;
+    for (const ev of atNextSnapshot) linkEvents.push({ ...ev, t: Math.max(ev.t, s.t) });
+    atNextSnapshot = [];
+  });
   cont.onInfo((info) => {
     const other = hostIdentityChange(lastInfo, info);
     lastInfo = info;
@@ -425,8 +433,12 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
       linkEvents.push({ t: cont.lastT, source: 'system', kind: 'notice', message: `'${info.name}' is another host now: ${other}`, data: { hostChanged: other } });
       for (const cb of [...hostChangeSubs]) cb({ afterT: cont.lastT, reason: other });
     }
+    const about = (ev: HostEvent): void => {
+      if (other === null) linkEvents.push(ev);
+      else if (atNextSnapshot.length < 16) atNextSnapshot.push(ev);
+    };
     if (!session) {
-      linkEvents.push({ t: cont.lastT, source: 'agent', kind: 'notice', message: `host '${info.name}' changed: ${info.vms.length} VMs, ${info.queues.length} queues` });
+      about({ t: cont.lastT, source: 'agent', kind: 'notice', message: `host '${info.name}' changed: ${info.vms.length} VMs, ${info.queues.length} queues` });
       return;
     }
     const old = session;
@@ -451,7 +463,7 @@ export async function createAgentLiveHost(opts: AgentHostOptions, deps: AgentHos
     if (ov.countLock) next.override({ kind: 'lockCount', min: ov.countLock[0], max: ov.countLock[1] });
     if (ov.paused) next.override({ kind: 'pause' });
     session = next;
-    linkEvents.push({ t: cont.lastT, source: 'system', kind: 'notice', message: `host '${info.name}' changed (${info.vms.length} VMs, ${info.queues.length} queues): the loop restarted with ${policyNote} and the same overrides`, data: { vms: info.vms.length, queues: info.queues.length } });
+    about({ t: cont.lastT, source: 'system', kind: 'notice', message: `host '${info.name}' changed (${info.vms.length} VMs, ${info.queues.length} queues): the loop restarted with ${policyNote} and the same overrides`, data: { vms: info.vms.length, queues: info.queues.length } });
   });
 
   const status = (): LoopStatus => {

@@ -56,6 +56,11 @@ export interface HostEntry {
   link: HostConnectionState | null;
   /** Open gap: session time and wall clock of its start, and the reconnect attempts that failed so far. */
   gap: { t: number; at: number; failed: number } | null;
+  /**
+   * A gap's end (the link is back) not recorded yet: it goes to the session of the first snapshot
+   * after it — the same session, or the new one when another host took the agent's place.
+   */
+  gapEnd: HostEvent | null;
   refusals: number[];
   errors: number[];
   lastAlert: string | null;
@@ -175,6 +180,7 @@ export class HostRegistry {
       latestAt: null,
       link: live.connection?.() ?? null,
       gap: null,
+      gapEnd: null,
       refusals: [],
       errors: [],
       lastAlert: null,
@@ -289,7 +295,12 @@ export class HostRegistry {
     e.recorder = null;
     e.sessionId = null;
     e.hostChanges = [];
+    const end = e.gapEnd;
+    e.gapEnd = null;
     if (!rec) return;
+    // The link came back but no snapshot followed before the session ended: the gap's end is its
+    // last event, at most one interval after its last snapshot (a session's events lie in its span).
+    if (end && !e.recordingError) rec.recordEvent({ ...end, t: Math.min(end.t, e.latest ? e.latest.t + e.live.info.intervalMs : end.t) });
     try {
       await rec.close();
     } catch (err) {
@@ -308,6 +319,11 @@ export class HostRegistry {
     const ch = e.hostChanges[0];
     const cut = ch === undefined ? -1 : batch.snapshots.findIndex((s) => s.t > ch.afterT);
     if (cut < 0) {
+      // The first snapshot after a gap on the same host: the gap's end goes in with it.
+      if (e.gapEnd && ch === undefined && batch.snapshots.length > 0) {
+        rec.recordEvent(e.gapEnd);
+        e.gapEnd = null;
+      }
       for (const s of batch.snapshots) rec.record(s);
       for (const ev of batch.events) rec.recordEvent(ev);
       return;
@@ -349,14 +365,22 @@ export class HostRegistry {
     }
     const queued = after.rollQueue ?? [];
     after.rollQueue = null;
+    // The gap during which the host changed ends with the new host: it belongs to the new session.
+    const gapEnd = after.gapEnd;
+    after.gapEnd = null;
     if (next && after.recorder === next && !after.recordingError) {
+      // The new session's first events (where it came from, the link back) are at its first
+      // snapshot: a session's events lie in its span (docs/history.md), and the new host's time
+      // starts there — the old host's last snapshot is the old session's.
+      const firstT = queued[0]?.snapshots[0]?.t ?? ch.afterT;
       next.recordEvent({
-        t: ch.afterT,
+        t: firstT,
         source: 'system',
         kind: 'notice',
         message: `Another host took ${e.name}'s place (${ch.reason}): this session goes on from session ${oldId ?? '?'}, which recorded the host before it`,
         data: { hostChanged: ch.reason, previous: oldId },
       });
+      if (gapEnd) next.recordEvent({ ...gapEnd, t: firstT });
       for (const b of queued) {
         // A batch may carry the next host change: the batches after it wait for that roll.
         const waiting = after.rollQueue as TelemetryBatch[] | null; // set again by record() below
@@ -441,6 +465,11 @@ export class HostRegistry {
     e.link = { state: c.state, since: c.since, attempts: c.attempts, error: c.error };
     let ev: HostEvent | null = null;
     if (c.state !== 'connected' && !e.gap && e.latest) {
+      // A link back that dropped again before any snapshot: its end goes where it happened.
+      if (e.gapEnd && e.hostChanges.length === 0) {
+        if (e.recorder && !e.recordingError) e.recorder.recordEvent(e.gapEnd);
+        e.gapEnd = null;
+      }
       const t = e.latest.t;
       e.gap = { t, at: c.since, failed: c.attempts };
       ev = this.gapEvent(e, 'start', t, c);
@@ -457,7 +486,10 @@ export class HostRegistry {
       this.deps.notice('info', ev.message + '.');
     }
     if (ev) {
-      if (e.recorder && !e.recordingError) e.recorder.recordEvent(ev);
+      // A gap's end is recorded with the first snapshot after it (record, roll): only then is it
+      // known whether the same host came back or another took its place.
+      if (ev.kind === 'connect') e.gapEnd = (e.recorder && !e.recordingError) || e.rollQueue ? ev : null;
+      else if (e.recorder && !e.recordingError) e.recorder.recordEvent(ev);
       e.recentEvents.push(ev);
       if (this.selectedId === e.id) this.deps.hub.emit('telemetry', { stream: 'live', sessionId: e.sessionId, hostId: e.id, batch: { snapshots: [], events: [ev] } });
     }

@@ -206,7 +206,7 @@ describe('services on the real model and a real SQLite file', () => {
     const sid = value(await api.getState()).recording.sessionId!;
     const cores = value(await api.getState()).host!.cores;
     const noK = await api.whatIf({ sessionId: sid, policy: 'static' });
-    expect(noK.ok ? null : noK.error).toMatchObject({ code: 'invalid-argument', field: 'policy', message: expect.stringContaining('needs a side-core count') });
+    expect(noK.ok ? null : noK.error).toMatchObject({ code: 'invalid-argument', field: 'policy', message: expect.stringContaining('give a side-core count') });
     const tooMany = await api.whatIf({ sessionId: sid, policy: 'static', config: { k: cores } });
     expect(tooMany.ok ? null : tooMany.error).toMatchObject({ code: 'invalid-argument', field: 'config.k', message: expect.stringContaining(`K must be at most ${cores - 1}`) });
     const negative = await api.whatIf({ sessionId: sid, policy: 'ovs-auto-lb', config: { k: -1 } });
@@ -216,6 +216,32 @@ describe('services on the real model and a real SQLite file', () => {
     // a session that is not there is still not-found, not the request's field
     const missing = await api.whatIf({ sessionId: 'no-such-session', policy: 'static', config: { k: 1 } });
     expect(missing.ok ? null : missing.error?.code).toBe('not-found');
+  });
+
+  it('a what-if whose setting is refused says it in the setting\'s own words, as setPolicy does, not the policy\'s whole message (review 9 item 6)', async () => {
+    const sid = value(await api.getState()).recording.sessionId!;
+    const cores = value(await api.getState()).host!.cores;
+    const before = value(await api.getState()).loop!.policy;
+    for (const [policy, config] of [
+      ['iocm', { targetBusy: 0.95 }],
+      ['iocm', { targetBusy: 5 }],
+      ['iocm', { saturatedBusy: 0.5 }],
+      [`static:${cores + 3}`, undefined],
+      ['static', undefined],
+      ['frobnicate', undefined],
+    ] as const) {
+      const w = await api.whatIf({ sessionId: sid, policy, ...(config ? { config } : {}) });
+      const p = await api.setPolicy({ name: policy, config: config ?? {} });
+      const we = w.ok ? null : w.error;
+      const pe = p.ok ? null : p.error;
+      expect(we?.code, policy).toBe('invalid-argument');
+      expect(we?.message, `${policy} ${JSON.stringify(config)}`).toBe(pe?.message);
+      // the same field, in each method's own name for the policy
+      expect(we?.field).toBe(pe?.field === 'name' ? 'policy' : pe?.field);
+    }
+    const w = await api.whatIf({ sessionId: sid, policy: 'iocm', config: { targetBusy: 0.95 } });
+    expect(w.ok ? null : w.error).toMatchObject({ field: 'config.targetBusy', message: 'Target side-core load (0.95) must be below Saturated (0.92)' });
+    expect(value(await api.getState()).loop!.policy).toBe(before);
   });
 
   it('lists a session with its policy changes and operator overrides, not only the policy it began under (review 8 item 13)', async () => {

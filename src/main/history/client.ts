@@ -44,7 +44,7 @@ export interface OpOptions {
 }
 
 function toError(e: SerializedError): Error {
-  if (e.name === 'HistoryError') return new HistoryError((e.code ?? 'io') as HistoryError['code'], e.message, e.field);
+  if (e.name === 'HistoryError') return new HistoryError((e.code ?? 'io') as HistoryError['code'], e.message, e.field, e.fieldMessage);
   const err = new Error(e.message);
   err.name = e.name;
   return err;

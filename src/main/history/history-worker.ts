@@ -25,7 +25,7 @@ const FLUSH_ROWS = 512;
 
 function serialize(err: unknown): SerializedError {
   const e = err as Error & { code?: string };
-  return { name: e?.name ?? 'Error', message: e?.message ?? String(err), code: e instanceof HistoryError ? e.code : undefined, ...(e instanceof HistoryError && e.field !== undefined ? { field: e.field } : {}) };
+  return { name: e?.name ?? 'Error', message: e?.message ?? String(err), code: e instanceof HistoryError ? e.code : undefined, ...(e instanceof HistoryError && e.field !== undefined ? { field: e.field } : {}), ...(e instanceof HistoryError && e.fieldMessage !== undefined ? { fieldMessage: e.fieldMessage } : {}) };
 }
 
 function post(m: FromWorker): void {

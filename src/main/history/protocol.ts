@@ -8,6 +8,8 @@ export interface SerializedError {
   code?: string;
   /** A HistoryError's field. */
   field?: string;
+  /** A HistoryError's fieldMessage. */
+  fieldMessage?: string;
 }
 
 /** Main thread → worker. */

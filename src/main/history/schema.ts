@@ -18,10 +18,16 @@ export class HistoryError extends Error {
   readonly code: 'not-sqlite' | 'foreign' | 'corrupt' | 'too-new' | 'not-found' | 'invalid' | 'io' | 'full';
   /** The request's field that is wrong (a what-if's policy or one of its settings, e.g. 'k'), when one is. */
   readonly field?: string;
-  constructor(code: HistoryError['code'], message: string, field?: string) {
+  /**
+   * What is wrong with `field`, in its own words (the first of the policy's ConfigErrors): without
+   * the policy's name or the other errors the message lists, for the console to show under the field.
+   */
+  readonly fieldMessage?: string;
+  constructor(code: HistoryError['code'], message: string, field?: string, fieldMessage?: string) {
     super(message);
     this.code = code;
     if (field !== undefined) this.field = field;
+    if (fieldMessage !== undefined) this.fieldMessage = fieldMessage;
   }
 }
 

@@ -264,9 +264,11 @@ export async function runWhatIfInStore(
     try {
       return resolvePolicyForHost(req.policy, cores, req.config ?? {});
     } catch (err) {
-      // A PolicyConfigError names the field (the policy's name or a setting): kept, so the console answers invalid-argument on it.
-      const field = (err as { errors?: { field?: string }[] }).errors?.[0]?.field;
-      throw new HistoryError('invalid', (err as Error).message, field);
+      // A PolicyConfigError names the field (the policy's name or a setting): kept with its own
+      // words, so the console answers invalid-argument on it as setPolicy does (review 9 item 6:
+      // not "Invalid iocm config: targetBusy: …; targetBusy: …" under the field).
+      const first = (err as { errors?: { field?: string; message?: string }[] }).errors?.[0];
+      throw new HistoryError('invalid', (err as Error).message, first?.field, first?.field !== undefined ? first.message : undefined);
     }
   };
 

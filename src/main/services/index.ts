@@ -32,7 +32,7 @@ import {
 } from '../../shared/api.ts';
 import { thinSnapshots } from '../../shared/snapshot.ts';
 import { validateArgs } from '../../shared/api-schema.ts';
-import type { HostEvent, OverrideCommand } from '../../shared/policy.ts';
+import type { ConfigError, HostEvent, OverrideCommand, PolicyConfig } from '../../shared/policy.ts';
 import { listPolicies, resolvePolicyForHost } from '../policy/registry.ts';
 import { listScenarios, loadScenario } from '../scenario/index.ts';
 import { HistoryClient, type Recorder } from '../history/client.ts';
@@ -109,6 +109,25 @@ const MAX_PENDING_AGENTS = 4;
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** A sentence: capital first letter, closing full stop. */
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.');
+}
+
+/**
+ * A policy setting refused (setPolicy, whatIf), in the same words and on the same field for both:
+ * a field of the config sent is named as such (`config.<key>`); one the name implies (the K of
+ * static:K), or the name itself, is the name's (`nameField`). A message that names the field by its
+ * label stands alone ("Target side-core load must be ≤ 1 (got 5)"); one that does not is prefixed
+ * with the field's key, as written ("x: must be …", not "X: …" of a camelCase key).
+ */
+function policyConfigErr(e: ConfigError, name: string, config: PolicyConfig | undefined, nameField: 'name' | 'policy'): Result<never> {
+  const said = /^[A-Z]/.test(e.message);
+  if (e.field !== 'policy' && config && Object.hasOwn(config, e.field)) return err('invalid-argument', said ? e.message : `${e.field}: ${e.message}`, `config.${e.field}`);
+  if (e.field !== 'policy') return err('invalid-argument', capitalize(`policy ${name}: ${said ? e.message : `${e.field}: ${e.message}`}`), nameField);
+  return err('invalid-argument', capitalize(e.message), nameField);
 }
 
 /** Why `policy` cannot run on a host of `cores` cores (resolvePolicyForHost's words), or null when it can. */
@@ -309,10 +328,6 @@ export function createServices(opts: ServicesOptions): Services {
     const s = state();
     hub.emit('status', s);
     return r.ok ? ok(s.overrides) : err('refused', capitalize(r.error));
-  }
-
-  function capitalize(s: string): string {
-    return s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.');
   }
 
   function hostOrSelected(id: string | undefined): Result<HostEntry> {
@@ -558,17 +573,7 @@ export function createServices(opts: ServicesOptions): Services {
       const live = hosts.selected()?.live;
       if (!live) return err('not-ready', 'No host is connected: connect to the model first.');
       const errors = await live.setPolicy(name, config);
-      if (errors.length) {
-        const e = errors[0];
-        // A field of the config sent is named as such; one the name implies (the K of static:K) is the name's.
-        // A message that names the field by its label stands alone ("Target side-core load must be ≤ 1 (got 5)");
-        // one that does not is prefixed with the field's key, as written ("x: must be …", not "X: …" of a camelCase key).
-        const said = /^[A-Z]/.test(e.message);
-        if (e.field !== undefined && e.field !== 'policy' && config && Object.hasOwn(config, e.field))
-          return err('invalid-argument', said ? e.message : `${e.field}: ${e.message}`, `config.${e.field}`);
-        if (e.field !== undefined && e.field !== 'policy') return err('invalid-argument', capitalize(`policy ${name}: ${said ? e.message : `${e.field}: ${e.message}`}`), 'name');
-        return err('invalid-argument', capitalize(e.message), 'name');
-      }
+      if (errors.length) return policyConfigErr(errors[0], name, config, 'name');
       const s = state();
       hub.emit('status', s);
       return ok(s.loop!);
@@ -678,6 +683,7 @@ export function createServices(opts: ServicesOptions): Services {
         // count, a count the session's host cannot hold) is the request's fault, named by field as
         // setPolicy names it: a setting sent in config is 'config.<key>', anything else the policy's.
         const field = e instanceof HistoryError ? e.field : undefined;
+        if (field !== undefined && e instanceof HistoryError && e.fieldMessage !== undefined) return policyConfigErr({ field, message: e.fieldMessage }, policy, config, 'policy');
         if (field !== undefined) return err('invalid-argument', capitalize(message(e)), config && Object.hasOwn(config, field) ? `config.${field}` : 'policy');
         return historyErr(e);
       } finally {

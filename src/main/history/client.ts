@@ -7,7 +7,8 @@
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker } from '../util/worker.ts';
 import { HistoryError } from './schema.ts';
-import type { FromWorker, SerializedError, ToWorker } from './protocol.ts';
+import type { FromWorker, RecordingErrorCause, SerializedError, ToWorker } from './protocol.ts';
+export type { RecordingErrorCause } from './protocol.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
 import type { HostEvent } from '../../shared/policy.ts';
 import type { HostInfo } from '../../shared/control.ts';
@@ -131,7 +132,7 @@ export class HistoryClient {
     } else if (m.type === 'progress') {
       this.progress.get(m.opId)?.(m.fraction, m.message);
     } else if (m.type === 'recError') {
-      this.recorders.get(m.sessionId)?.fail(m.message);
+      this.recorders.get(m.sessionId)?.fail(m.message, m.cause ?? {});
       for (const l of this.recErrorListeners) l(m.sessionId, m.message);
     }
   }
@@ -306,7 +307,7 @@ export class Recorder {
   private intervalSent = false;
   private timer: NodeJS.Timeout | null = null;
   private errorMessage: string | null = null;
-  private listeners: ((message: string) => void)[] = [];
+  private listeners: ((message: string, cause: RecordingErrorCause) => void)[] = [];
   private ended: Promise<HistorySession> | null = null;
 
   constructor(
@@ -334,20 +335,20 @@ export class Recorder {
     return this.errorMessage;
   }
 
-  /** Called once if recording stops with an error (the app keeps running). */
-  onError(fn: (message: string) => void): void {
+  /** Called once if recording stops with an error (the app keeps running); `cause` says why (the session was removed…). */
+  onError(fn: (message: string, cause: RecordingErrorCause) => void): void {
     this.listeners.push(fn);
   }
 
   /** @internal */
-  fail(message: string): void {
+  fail(message: string, cause: RecordingErrorCause = {}): void {
     if (this.errorMessage) return;
     this.errorMessage = message;
     this.batch = { shapes: [], rows: [], loads: [], events: [] };
     this.transfer = [];
     this.arena = new Float64Array(0);
     this.arenaUsed = 0;
-    for (const l of this.listeners) l(message);
+    for (const l of this.listeners) l(message, cause);
   }
 
   /** Queue a snapshot. */

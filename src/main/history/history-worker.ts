@@ -65,8 +65,19 @@ function flushAll(): void {
       failed.add(id);
       const e = serialize(err);
       const message = `recording of session ${id} stopped: ${e.message}`;
+      // Its row gone (deleted by another process) or there but no longer recording (ended by one):
+      // the console says which, and does not claim that what was recorded is kept when it is not.
+      let removed: boolean | undefined;
+      if (e.code === 'not-found') {
+        try {
+          store.getSession(id);
+          removed = false;
+        } catch {
+          removed = true;
+        }
+      }
       store.failSession(id, message);
-      post({ type: 'recError', sessionId: id, message });
+      post({ type: 'recError', sessionId: id, message, cause: { ...(e.code !== undefined ? { code: e.code } : {}), ...(removed !== undefined ? { removed } : {}) } });
     }
   }
 }

@@ -12,6 +12,15 @@ export interface SerializedError {
   fieldMessage?: string;
 }
 
+/**
+ * Why a recording stopped, besides its words: the HistoryError's code, and for 'not-found' whether
+ * the session's row is gone (another process deleted it) or still there (another process ended it).
+ */
+export interface RecordingErrorCause {
+  code?: string;
+  removed?: boolean;
+}
+
 /** Main thread → worker. */
 export type ToWorker =
   /** A batch encoded on the main thread (values buffers are transferred). */
@@ -26,6 +35,6 @@ export type FromWorker =
   | { type: 'openError'; error: SerializedError }
   | { type: 'result'; id: number; ok: true; value: unknown }
   | { type: 'result'; id: number; ok: false; error: SerializedError }
-  | { type: 'recError'; sessionId: string; message: string }
+  | { type: 'recError'; sessionId: string; message: string; cause?: RecordingErrorCause }
   | { type: 'progress'; opId: string; fraction: number; message: string }
   | { type: 'closed' };

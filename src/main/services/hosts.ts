@@ -15,7 +15,7 @@ import { observedObjective } from '../../shared/objective.ts';
 import { observabilityOf, observe, DEFAULT_PROFILE } from '../../shared/observe.ts';
 import type { HostEvent, TelemetryBatch } from '../../shared/policy.ts';
 import type { HostSnapshot } from '../../shared/snapshot.ts';
-import type { HistoryClient, Recorder } from '../history/client.ts';
+import type { HistoryClient, Recorder, RecordingErrorCause } from '../history/client.ts';
 import { appVersion } from '../history/paths.ts';
 import { epochMetrics } from '../policy/helpers.ts';
 import type { EventHub } from './events.ts';
@@ -79,6 +79,17 @@ export interface HostEntry {
 
 /** At most one notice of a host's VMs or devices changing per this many ms (a flapping host changes many times a second). */
 export const CHANGE_NOTICE_MS = 5000;
+
+/**
+ * Why a host's recording stopped, in words: a session another process removed or ended has its own
+ * (what it recorded is gone, or kept in that session), any other failure (disk full…) the
+ * recorder's message.
+ */
+export function recordingStopped(sessionId: string, message: string, cause: RecordingErrorCause): string {
+  if (cause.code === 'not-found' && cause.removed === true) return `Session ${sessionId} was removed by another process; recording stopped. The live view keeps running.`;
+  if (cause.code === 'not-found') return `Session ${sessionId} was ended by another process; recording stopped. What it recorded until then is kept; the live view keeps running.`;
+  return `Recording stopped: ${message}. The live view keeps running; what was recorded so far is kept.`;
+}
 
 /** What the provider needs from the services around it. */
 export interface HostsDeps {
@@ -272,9 +283,9 @@ export class HostRegistry {
       }
       e.recorder = rec;
       e.sessionId = rec.sessionId;
-      rec.onError((msg) => {
+      rec.onError((msg, cause) => {
         if (e.recorder !== rec) return;
-        e.recordingError = `Recording stopped: ${msg}. The live view keeps running; what was recorded so far is kept.`;
+        e.recordingError = recordingStopped(rec.sessionId, msg, cause);
         this.alert(e, 'error', e.recordingError);
         this.deps.notice('error', `${e.name}: ${e.recordingError}`);
         if (this.selectedId === e.id) this.deps.selectedChanged();

@@ -15,23 +15,10 @@ import { loadScenario } from '../src/main/scenario/index.ts';
 import { AgentHostSource } from '../src/main/host/agent-source.ts';
 import { createAgentLiveHost, RELAY_EVENTS_MAX } from '../src/main/services/agent-host.ts';
 import type { HostSnapshot } from '../src/shared/snapshot.ts';
-import { realLinkClock, seededRandom } from './agent-helpers.ts';
+import { agentHello, realLinkClock, seededRandom } from './agent-helpers.ts';
 
 const model = createHostModel(loadScenario('rr-few'), { seed: 1, intervalMs: 100, observe: 'qemu' });
-const hello = (over: Record<string, unknown> = {}) => ({
-  type: 'hello',
-  protocol: { major: 1, minor: 0 },
-  agent: 'fake',
-  driver: 'model',
-  role: 'control',
-  heartbeatMs: 200,
-  capabilities: { pacing: false, seed: false, scenario: false, whatIf: false },
-  info: model.info(),
-  config: model.config(),
-  loop: { running: false, status: null },
-  dryRun: false,
-  ...over,
-});
+const hello = (over: Record<string, unknown> = {}) => agentHello(model.info(), model.config(), { heartbeatMs: 200, ...over });
 
 let wss: WebSocketServer | null = null;
 afterEach(async () => {

@@ -196,6 +196,24 @@ export function rawClient(url: string, token: string, opts: { ca?: string; heart
 /** A client hello of this build's protocol. */
 export const HELLO = { type: 'hello', protocol: { major: 1, minor: 0 }, client: 'test' };
 
+/** The hello a fake model agent sends (role control, no loop, no capabilities), with `info` and `config` and any field overridden. */
+export function agentHello(info: unknown, config: unknown, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    type: 'hello',
+    protocol: { major: 1, minor: 0 },
+    agent: 'fake',
+    driver: 'model',
+    role: 'control',
+    heartbeatMs: 60_000,
+    capabilities: { pacing: false, seed: false, scenario: false, whatIf: false },
+    info,
+    config,
+    loop: { running: false, status: null },
+    dryRun: false,
+    ...over,
+  };
+}
+
 /** A clock whose time moves only when told: timers fire in `advance`. */
 export class ManualClock implements AgentClock {
   t = 1_000_000;

@@ -27,7 +27,7 @@ import { createHostModel } from '../src/main/model/host-model.ts';
 import { loadScenario } from '../src/main/scenario/index.ts';
 import type { HostEvent, TelemetryBatch } from '../src/shared/policy.ts';
 import type { HostSnapshot } from '../src/shared/snapshot.ts';
-import { agentServicesFixture, freePort, ManualClock, realLinkClock, seededRandom, startAgentProc, tokenDir, value } from './agent-helpers.ts';
+import { agentHello, agentServicesFixture, freePort, ManualClock, realLinkClock, seededRandom, startAgentProc, tokenDir, value } from './agent-helpers.ts';
 
 const tok = tokenDir();
 const fx = agentServicesFixture('iocm-session-time-');
@@ -53,21 +53,7 @@ async function fakeAgent(m: ReturnType<typeof createHostModel>, onOpen: (ws: Web
   open.push({ wss });
   wss.on('connection', (ws) =>
     ws.once('message', () => {
-      ws.send(
-        JSON.stringify({
-          type: 'hello',
-          protocol: { major: 1, minor: 0 },
-          agent: 'fake',
-          driver: 'model',
-          role: 'control',
-          heartbeatMs: 60_000,
-          capabilities: { pacing: false, seed: false, scenario: false, whatIf: false },
-          info: m.info(),
-          config: m.config(),
-          loop: { running: false, status: null },
-          dryRun: false,
-        }),
-      );
+      ws.send(JSON.stringify(agentHello(m.info(), m.config())));
       onOpen(ws);
     }),
   );

@@ -43,15 +43,12 @@ let id: string;
 /** A session of 3 intervals on 3 queues: one window, too short to fit anything. */
 let shortId: string;
 
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'iocm-calib-'));
-  db = join(dir, 'history.sqlite');
-  const h = new HistoryDb(db);
-  // A research host: every counter observed (the profile calibrate reads by default is the session's).
-  const m = createHostModel(scenario, { seed: 4, observe: 'full' });
-  id = h.beginSession({ host: 'calib', source: 'model', scenario, seed: 4, policy: 'static', startedAt: Date.UTC(2026, 0, 1), intervalMs: 100, info: m.info() });
+/**
+ * The main session's 60 snapshots: vhost (kicks, wake-ups, interrupts as exits), then side cores
+ * (empty polls), then one side core with polling off on some queues.
+ */
+function recipe(m: ReturnType<typeof createHostModel>): HostSnapshot[] {
   const snaps: HostSnapshot[] = [];
-  // vhost (kicks, wake-ups, interrupts as exits), then side cores (empty polls), then one side core with polling off on some queues.
   for (let i = 0; i < 60; i++) {
     if (i === 20) m.apply({ kind: 'setSideCores', cores: [0, 1] });
     if (i === 40) {
@@ -60,7 +57,17 @@ beforeAll(() => {
     }
     snaps.push(m.step());
   }
-  h.append(id, snaps, []);
+  return snaps;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'iocm-calib-'));
+  db = join(dir, 'history.sqlite');
+  const h = new HistoryDb(db);
+  // A research host: every counter observed (the profile calibrate reads by default is the session's).
+  const m = createHostModel(scenario, { seed: 4, observe: 'full' });
+  id = h.beginSession({ host: 'calib', source: 'model', scenario, seed: 4, policy: 'static', startedAt: Date.UTC(2026, 0, 1), intervalMs: 100, info: m.info() });
+  h.append(id, recipe(m), []);
   h.endSession(id, Date.UTC(2026, 0, 1, 0, 1));
   const small: Scenario = { ...scenario, name: 'calib-small', vms: scenario.vms.filter((g) => g.name === 'kv' || g.name === 'write'), phases: [{ name: 'a', seconds: 1, load: {} }] };
   const s = createHostModel(small, { seed: 5, observe: 'full' });
@@ -496,16 +503,7 @@ describe('iocm calibrate: a poor fit, and queues polled by side cores (review 8 
    */
   function unrelatedWork(observe: 'full' | 'qemu'): { file: string; sid: string } {
     const m = createHostModel(scenario, { seed: 4, observe });
-    const snaps: HostSnapshot[] = [];
-    for (let i = 0; i < 60; i++) {
-      if (i === 20) m.apply({ kind: 'setSideCores', cores: [0, 1] });
-      if (i === 40) {
-        m.apply({ kind: 'setSideCores', cores: [0] });
-        for (const q of [0, 2, 4]) m.apply({ kind: 'setPolling', queue: q, on: false });
-      }
-      const s = m.step();
-      snaps.push({ ...s, queues: s.queues.map((q) => ({ ...q, workCycles: q.requests > 0 ? 5e6 + ((i * 7919 + q.id * 104729) % 997) * 1e4 : 0 })) });
-    }
+    const snaps = recipe(m).map((s, i) => ({ ...s, queues: s.queues.map((q) => ({ ...q, workCycles: q.requests > 0 ? 5e6 + ((i * 7919 + q.id * 104729) % 997) * 1e4 : 0 })) }));
     return store(`unrelated-${observe}`, scenario, m.info(), snaps);
   }
 

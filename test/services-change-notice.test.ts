@@ -16,7 +16,7 @@ import { createServices, type Services } from '../src/main/services/index.ts';
 import { CHANGE_NOTICE_MS } from '../src/main/services/hosts.ts';
 import { createAgentLiveHost } from '../src/main/services/agent-host.ts';
 import type { Notice } from '../src/shared/api.ts';
-import { realLinkClock, seededRandom, value } from './agent-helpers.ts';
+import { agentHello, realLinkClock, seededRandom, value } from './agent-helpers.ts';
 
 let wss: WebSocketServer | null = null;
 let services: Services | null = null;
@@ -44,21 +44,7 @@ async function flappingAgent(flipMs: number): Promise<string> {
   wss.on('connection', (ws: WebSocket) =>
     ws.once('message', () => {
       const c0 = m.config();
-      ws.send(
-        JSON.stringify({
-          type: 'hello',
-          protocol: { major: 1, minor: 0 },
-          agent: 'fake',
-          driver: 'model',
-          role: 'control',
-          heartbeatMs: 60_000,
-          capabilities: { pacing: false, seed: false, scenario: false, whatIf: false },
-          info: full,
-          config: c0,
-          loop: { running: false, status: null },
-          dryRun: false,
-        }),
-      );
+      ws.send(JSON.stringify(agentHello(full, c0)));
       ws.on('message', (d) => {
         const msg = JSON.parse(d.toString()) as { type: string; id?: number };
         if (msg.type === 'control') ws.send(JSON.stringify({ type: 'ack', id: msg.id, result: { ok: true, costCycles: 0 } }));

@@ -285,7 +285,7 @@ describe('console in Chromium against the headless server', () => {
     await expect.poll(() => page.locator('[data-field-error="k"]').innerText(), { timeout: 30_000 }).toMatch(/K must be at most \d+ on a \d+-core host/);
     await k.fill('2');
     await page.click('[data-testid="run-whatif"]');
-    await expect.poll(() => page.locator('[data-testid="comparison"] h3').innerText(), { timeout: 90_000 }).toMatch(/ vs static:2$/);
+    await expect.poll(() => page.locator('[data-testid="comparison"] > h3').innerText(), { timeout: 90_000 }).toMatch(/ vs static:2$/);
     expect(await page.locator('[data-field-error="k"]').count()).toBe(0);
   }, 240_000);
 });

@@ -304,7 +304,9 @@ describe('resolvePolicyForHost (the one registry)', () => {
     expect(err('ovs-auto-lb:4', 4).message).toContain('at most 3');
     // The console's form sends the bare name and its fields: config.k gives static's count.
     expect(resolvePolicyForHost('static', 16, { k: 2 }).name).toBe('static:2');
-    expect(resolvePolicyForHost('static:3', 16, { k: 2 }).name).toBe('static:2');
+    // A count in the name and another in config disagree: refused naming k, never resolved in favour of one (review 9).
+    expect(() => resolvePolicyForHost('static:3', 16, { k: 2 })).toThrow(/'static:3' says K = 3 but config k is 2/);
+    expect(resolvePolicyForHost('static:3', 16, { k: 3 }).name).toBe('static:3');
     expect(() => resolvePolicyForHost('static', 6, { k: 99 })).toThrow('static:K: K must be at most 5 on a 6-core host (at least one VM core), got 99');
     expect(() => resolvePolicyForHost('static', 6, { k: -1 })).toThrow(/invalid static config: k:/);
   });

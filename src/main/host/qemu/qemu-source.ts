@@ -397,8 +397,12 @@ export class QemuHostSource implements HostSource {
     const paths = await this.listSockets();
     let changed = false;
     const fresh = paths.filter((p) => !this.vms.has(p) && !this.connecting.has(p));
-    await Promise.all(
-      fresh.map(async (p) => {
+    // One socket at a time, in path order: a probe allocates the VM's id and its queues' ids, so
+    // probing in parallel numbered them in the order the probes happened to finish, and an agent
+    // restarted on the same host could number g2 before g1 — which reads as another host (review 9's
+    // full run: the console-qemu reliability test's restart rolled the session).
+    for (const p of fresh) {
+      await (async () => {
         this.connecting.add(p);
         let client: QmpClient | null = null;
         try {
@@ -422,8 +426,8 @@ export class QemuHostSource implements HostSource {
         } finally {
           this.connecting.delete(p);
         }
-      }),
-    );
+      })();
+    }
     // Known VMs: refresh threads and devices (IOThreads and disks can be hot-plugged).
     for (const vm of [...this.vms.values()]) {
       if (fresh.includes(vm.key)) continue;

@@ -271,11 +271,9 @@ export class HistoryDb {
       const s = filter.search.toLowerCase();
       // The policies a session ran after its first count too (its control trail, as the list labels it):
       // read only for the sessions the cheap fields do not match.
-      const rest = out.filter((x) => ![x.id, x.host, x.scenario, x.policy].some((f) => f.toLowerCase().includes(s)));
-      const trails = controlTrails(this, rest.map((x) => x.id));
-      const byTrail = new Set(rest.filter((x) => trails[x.id]?.policies.some((p) => p.toLowerCase().includes(s))).map((x) => x.id));
-      const unmatched = new Set(rest.map((x) => x.id));
-      out = out.filter((x) => !unmatched.has(x.id) || byTrail.has(x.id));
+      const hit = (x: HistorySession): boolean => [x.id, x.host, x.scenario, x.policy].some((f) => f.toLowerCase().includes(s));
+      const trails = controlTrails(this, out.filter((x) => !hit(x)).map((x) => x.id));
+      out = out.filter((x) => hit(x) || trails[x.id]?.policies.some((p) => p.toLowerCase().includes(s)));
     }
     const off = filter.offset ?? 0;
     return out.slice(off, filter.limit === undefined ? undefined : off + filter.limit);
